@@ -1,0 +1,97 @@
+//! Settings, from command-line flags and environment variables (every flag has one), with
+//! defaults that make `outcomes serve` work on a fresh machine with no set-up.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::db::DatabaseUrl;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/outcomes.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: sqlite://PATH (the folder is created on first start) or postgres://USER@HOST[:PORT]/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Optional read replica for reports (PostgreSQL); defaults to the main database.
+    #[arg(long, env = "REPORTING_DATABASE_URL", global = true)]
+    pub reporting_database_url: Option<String>,
+
+    /// Log filter, e.g. info, debug, outcomes=debug,actix_web=info.
+    #[arg(long, env = "OUTCOMES_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// File holding the session and person-key secrets, created with mode 0600 on first
+    /// start when the secrets are not given in the environment.
+    #[arg(
+        long,
+        env = "OUTCOMES_KEY_FILE",
+        default_value = "data/outcomes.key",
+        global = true
+    )]
+    pub key_file: PathBuf,
+
+    /// Secret for signing sessions (64+ hex characters); overrides the key file.
+    #[arg(
+        long,
+        env = "OUTCOMES_SESSION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub session_key: Option<String>,
+
+    /// Secret for keying police identifiers (64+ hex characters); overrides the key file.
+    /// Changing it breaks reoffending matching with earlier imports.
+    #[arg(long, env = "OUTCOMES_HMAC_KEY", hide_env_values = true, global = true)]
+    pub hmac_key: Option<String>,
+
+    /// Replacement cost-of-crime unit cost table (CSV); defaults to the embedded Heeks et al. 2018 table.
+    #[arg(long, env = "OUTCOMES_COST_TABLE", global = true)]
+    pub cost_table: Option<PathBuf>,
+
+    /// Replacement GDP deflator series (CSV); defaults to the embedded HM Treasury series.
+    #[arg(long, env = "OUTCOMES_DEFLATOR_TABLE", global = true)]
+    pub deflator_table: Option<PathBuf>,
+
+    /// Published reports show counts from 1 to THRESHOLD-1 as "<THRESHOLD".
+    #[arg(
+        long,
+        env = "OUTCOMES_DISCLOSURE_THRESHOLD",
+        default_value_t = 5,
+        global = true
+    )]
+    pub disclosure_threshold: u32,
+}
+
+impl Settings {
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        Ok(DatabaseUrl::parse(&self.database_url)?)
+    }
+
+    /// Settings for tests and embedding: everything default except the database.
+    pub fn for_database(database_url: &str) -> Self {
+        Settings {
+            database_url: database_url.to_string(),
+            reporting_database_url: None,
+            log: "warn".into(),
+            key_file: PathBuf::from("data/outcomes.key"),
+            session_key: None,
+            hmac_key: None,
+            cost_table: None,
+            deflator_table: None,
+            disclosure_threshold: 5,
+        }
+    }
+}
+
+/// Settings of the web server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on.
+    #[arg(long, env = "OUTCOMES_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+}

@@ -1,0 +1,274 @@
+//! The closed vocabularies of DESIGN.md sections 2 and 5, as enums.
+//!
+//! Each enum is stored and exchanged as its snake_case name (the same word in the
+//! database, in CSV files and in JSON), and `FromStr` errors list every accepted value so
+//! that an import or form error can tell the user what is expected. The conversion to and
+//! from those words lives here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A value that is not one of an enum's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a valid {what}; expected one of: {expected}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in the order of the design document.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// What the value is called in messages.
+            pub const WHAT: &'static str = $what;
+
+            /// The word used in the database, CSV and JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            /// The accepted words, comma separated, for error messages.
+            pub fn expected() -> String {
+                [$($word),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = String::deserialize(d)?;
+                word.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s.trim() {
+                    $($word => Ok($name::$variant),)+
+                    other => Err(UnknownValue {
+                        what: $what,
+                        value: other.to_string(),
+                        expected: Self::expected(),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// What an organisation is.
+    OrganisationKind, "organisation kind" {
+        Provider => "provider",
+        Commissioner => "commissioner",
+        Vru => "vru",
+    }
+);
+
+word_enum!(
+    /// A user's role (DESIGN.md section 1).
+    Role, "role" {
+        Caseworker => "caseworker",
+        ProviderManager => "provider_manager",
+        Commissioner => "commissioner",
+        Analyst => "analyst",
+        Admin => "admin",
+    }
+);
+
+word_enum!(
+    ProgrammeKind, "programme kind" {
+        Mentoring => "mentoring",
+        Workshop => "workshop",
+        ImmediateJustice => "immediate_justice",
+        Outreach => "outreach",
+        Diversion => "diversion",
+        Perpetrator => "perpetrator",
+        Other => "other",
+    }
+);
+
+word_enum!(
+    Delivery, "delivery" {
+        Individual => "individual",
+        Group => "group",
+        Mixed => "mixed",
+    }
+);
+
+word_enum!(
+    ReferralSource, "referral source" {
+        Police => "police",
+        YouthJustice => "youth_justice",
+        School => "school",
+        SocialCare => "social_care",
+        Probation => "probation",
+        Health => "health",
+        OocrHub => "oocr_hub",
+        SelfReferral => "self",
+        Other => "other",
+    }
+);
+
+word_enum!(
+    /// The decision on a referral.
+    Decision, "decision" {
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+    }
+);
+
+word_enum!(
+    /// The closure of an accepted referral.
+    Closure, "closure" {
+        Open => "open",
+        Completed => "completed",
+        Withdrawn => "withdrawn",
+        Disengaged => "disengaged",
+    }
+);
+
+word_enum!(
+    SessionKind, "session kind" {
+        OneToOne => "one_to_one",
+        Group => "group",
+        Workshop => "workshop",
+        Reparation => "reparation",
+        Outreach => "outreach",
+    }
+);
+
+word_enum!(
+    AttendanceStatus, "attendance status" {
+        Attended => "attended",
+        DidNotAttend => "did_not_attend",
+        Cancelled => "cancelled",
+    }
+);
+
+word_enum!(
+    Timepoint, "timepoint" {
+        Baseline => "baseline",
+        Review => "review",
+        Exit => "exit",
+        FollowUp => "follow_up",
+    }
+);
+
+word_enum!(
+    Gender, "gender" {
+        Female => "female",
+        Male => "male",
+        Other => "other",
+        NotKnown => "not_known",
+    }
+);
+
+word_enum!(
+    /// ONS 2021 high-level ethnic group.
+    Ethnicity, "ethnicity" {
+        Asian => "asian",
+        Black => "black",
+        Mixed => "mixed",
+        White => "white",
+        Other => "other",
+        NotStated => "not_stated",
+    }
+);
+
+word_enum!(
+    /// Home Office offence groups used by the cost-of-crime table.
+    OffenceGroup, "offence group" {
+        Homicide => "homicide",
+        ViolenceWithInjury => "violence_with_injury",
+        ViolenceWithoutInjury => "violence_without_injury",
+        Rape => "rape",
+        OtherSexualOffences => "other_sexual_offences",
+        Robbery => "robbery",
+        DomesticBurglary => "domestic_burglary",
+        NonDomesticBurglary => "non_domestic_burglary",
+        VehicleOffences => "vehicle_offences",
+        TheftFromPerson => "theft_from_person",
+        Shoplifting => "shoplifting",
+        OtherTheft => "other_theft",
+        CriminalDamageArson => "criminal_damage_arson",
+        CriminalDamageOther => "criminal_damage_other",
+        PossessionOfWeapons => "possession_of_weapons",
+        PublicOrder => "public_order",
+        DrugOffences => "drug_offences",
+        Miscellaneous => "miscellaneous",
+    }
+);
+
+word_enum!(
+    /// What kind of file an import batch was.
+    ImportKind, "import kind" {
+        Programmes => "programmes",
+        Measures => "measures",
+        Participants => "participants",
+        Referrals => "referrals",
+        Sessions => "sessions",
+        Attendance => "attendance",
+        Outcomes => "outcomes",
+        Offences => "offences",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_round_trips() {
+        for g in OffenceGroup::ALL {
+            assert_eq!(g.as_str().parse::<OffenceGroup>().unwrap(), *g);
+        }
+        for r in ReferralSource::ALL {
+            assert_eq!(r.as_str().parse::<ReferralSource>().unwrap(), *r);
+        }
+        assert_eq!(OffenceGroup::ALL.len(), 18);
+    }
+
+    #[test]
+    fn an_unknown_gender_names_the_value_and_what_is_expected() {
+        let err = "f".parse::<Gender>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'f' is not a valid gender; expected one of: female, male, other, not_known"
+        );
+    }
+
+    #[test]
+    fn self_referral_is_spelled_self_on_the_wire() {
+        assert_eq!(ReferralSource::SelfReferral.as_str(), "self");
+        assert_eq!(
+            serde_json::to_string(&ReferralSource::SelfReferral).unwrap(),
+            "\"self\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Decision::Accepted).unwrap(),
+            "\"accepted\""
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Building the application: the one constructor used by `main` and by the tests.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db;
+use crate::secrets::Secrets;
+use crate::web::{self as app_web, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, binds `bind` (port 0 picks a free port)
+    /// and builds the server; `run_until_stopped` serves.
+    pub fn build(settings: &Settings, bind: &str) -> anyhow::Result<Self> {
+        let url = settings.database()?;
+        let pool = db::pool(&url, None)?;
+        {
+            let mut conn = pool.get().context("connecting to the database")?;
+            let applied = db::migrate(&mut conn)?;
+            if applied > 0 {
+                tracing::info!(applied, "applied database migrations");
+            }
+        }
+        app_web::templates::check()?;
+        let secrets = Secrets::load(settings)?;
+        let listener =
+            TcpListener::bind(bind).with_context(|| format!("binding the address {bind}"))?;
+        let port = listener.local_addr()?.port();
+        let state = actix_web::web::Data::new(AppState {
+            pool,
+            backend: url.backend(),
+            secrets,
+            hsts: false,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(Compress::default())
+                .wrap(from_fn(app_web::security::headers))
+                .wrap(from_fn(crate::web::request_log))
+                .configure(app_web::routes)
+                .default_service(web::to(app_web::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

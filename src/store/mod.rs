@@ -1,0 +1,37 @@
+//! The store: every diesel query lives here, one file per aggregate. Functions take a
+//! connection and return domain values; callers never see SQL.
+
+pub mod organisations;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// The current time, truncated to microseconds so that SQLite (which would keep
+/// nanoseconds) and PostgreSQL store the same value.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Errors from the store that callers handle differently.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to `Duplicate(what)`.
+    pub fn from_insert(e: diesel::result::Error, what: &str) -> Self {
+        match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => StoreError::Duplicate(what.to_string()),
+            diesel::result::Error::NotFound => StoreError::NotFound,
+            other => StoreError::Database(other),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The one application error type, rendered once as RFC 9457 problem details for `/api`
+//! and once as a GOV.UK error page for pages.
+//!
+//! Handlers return `AppError` (JSON) or `PageError` (HTML); both come from the same
+//! variants, so a validation failure means the same thing whichever way it is shown.
+//! Unexpected failures are logged with their context and shown as a generic 500 — the
+//! message never reaches the client, because it might hold personal data.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use super::templates;
+
+/// One field's problem, as shown beside the field and in the error summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field (form input name, JSON property or CSV column).
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+    /// The 1-based line of an imported file, when the error comes from an import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("sign in to continue")]
+    Unauthorized,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again later")]
+    TooManyRequests,
+    #[error("the service is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("unexpected error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "Your request has errors",
+            AppError::BadRequest(_) => "Bad request",
+            AppError::NotFound => "Page not found",
+            AppError::Unauthorized => "Sign in required",
+            AppError::Forbidden => "You do not have permission",
+            AppError::Conflict(_) => "Conflict",
+            AppError::TooManyRequests => "Too many attempts",
+            AppError::Unavailable(_) => "Sorry, the service is unavailable",
+            AppError::Internal(_) => "Sorry, there is a problem with the service",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            AppError::Validation(errors) if errors.len() == 1 => errors[0].message.clone(),
+            AppError::Validation(errors) => format!("{} fields have errors", errors.len()),
+            AppError::NotFound => "If you typed the web address, check it is correct.".into(),
+            AppError::Internal(_) => "Try again later.".into(),
+            AppError::Unavailable(_) => "Try again later.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
+            AppError::Unavailable(e) => tracing::warn!(error = %format!("{e:#}"), "unavailable"),
+            _ => {}
+        }
+    }
+}
+
+/// RFC 9457 problem details with our `errors` extension.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let status = self.status_code();
+        let problem = Problem {
+            kind: "about:blank".into(),
+            title: self.title().into(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: self.field_errors().to_vec(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        if matches!(self, AppError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(problem)
+    }
+}
+
+/// The same error, shown as a GOV.UK error page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AppError);
+
+impl From<anyhow::Error> for PageError {
+    fn from(e: anyhow::Error) -> Self {
+        PageError(AppError::Internal(e))
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        if matches!(self.0, AppError::Unauthorized) {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        let status = self.status_code();
+        let context = serde_json::json!({
+            "title": self.0.title(),
+            "service_name": templates::SERVICE_NAME,
+            "csp_nonce": "",
+            "status": status.as_u16(),
+            "heading": self.0.title(),
+            "detail": self.0.detail(),
+            "field_errors": self.0.field_errors(),
+        });
+        let body = templates::render("pages/error", &context).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "rendering the error page failed");
+            format!("<h1>{}</h1>", status.as_u16())
+        });
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+/// Runs blocking database work on the thread pool, mapping both failure layers.
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(f)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,61 @@
+//! The web layer: actix-web routes for pages and the JSON API. Handlers parse, authorise,
+//! call the store or the reports, and render — nothing else.
+
+pub mod assets;
+pub mod errors;
+pub mod health;
+pub mod pages;
+pub mod security;
+pub mod templates;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::db::{Backend, Pool};
+use crate::secrets::Secrets;
+use errors::{AppError, PageError};
+
+/// What every handler may use. Holds no per-user state: sessions live in the database,
+/// so several instances can serve the same users.
+pub struct AppState {
+    pub pool: Pool,
+    pub backend: Backend,
+    pub secrets: Secrets,
+    pub hsts: bool,
+}
+
+/// The routes of the whole application.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health))
+        .route("/assets/{path:.*}", web::get().to(assets::asset))
+        .route("/", web::get().to(pages::home::home));
+}
+
+/// Unknown paths: problem JSON under `/api`, a GOV.UK page elsewhere.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    if req.path().starts_with("/api/") {
+        AppError::NotFound.error_response()
+    } else {
+        PageError(AppError::NotFound).error_response()
+    }
+}
+
+/// Logs each request by its route pattern (never the concrete path or query, which could
+/// carry references), with status and duration.
+pub async fn request_log(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let pattern = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    let res = next.call(req).await?;
+    tracing::info!(
+        %method,
+        route = %pattern,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(res)
+}

@@ -1,0 +1,102 @@
+//! The command line, run as a user would run it.
+
+use std::process::Command;
+
+fn outcomes(args: &[&str], database_url: &str, dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_outcomes"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("OUTCOMES_KEY_FILE", dir.join("outcomes.key"))
+        .env("OUTCOMES_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn an_unknown_database_scheme_fails_at_once_with_one_line_naming_the_accepted_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["mysql://x", "nonsense"] {
+        let out = outcomes(&["migrate"], url, dir.path());
+        assert!(!out.status.success(), "{url} must fail");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains("sqlite://PATH"), "{stderr}");
+        assert!(stderr.contains("postgres://"), "{stderr}");
+        // Never a stray SQLite file named after the URL.
+        let stray: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(stray.is_empty(), "nothing is created: {stray:?}");
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_folder_on_first_run_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(&dir);
+    let url = if url.starts_with("sqlite") {
+        format!(
+            "sqlite://{}",
+            dir.path().join("new/folder/outcomes.db").display()
+        )
+    } else {
+        url
+    };
+    let first = outcomes(&["migrate"], &url, dir.path());
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with('1'));
+    let again = outcomes(&["migrate"], &url, dir.path());
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with('0'));
+    if url.starts_with("sqlite") {
+        assert!(dir.path().join("new/folder/outcomes.db").exists());
+    }
+}
+
+#[test]
+fn org_add_adds_once_and_refuses_a_duplicate_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(&dir);
+    let out = outcomes(
+        &["org", "add", "--name", "Remedi", "--kind", "provider"],
+        &url,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added provider 'Remedi'"));
+    let dup = outcomes(
+        &["org", "add", "--name", "Remedi", "--kind", "provider"],
+        &url,
+        dir.path(),
+    );
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let bad = outcomes(
+        &["org", "add", "--name", "X", "--kind", "charity"],
+        &url,
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("provider, commissioner, vru"));
+}
+
+#[test]
+fn every_command_has_help_naming_its_environment_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = outcomes(&["--help"], "sqlite://x.db", dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["serve", "migrate", "org", "DATABASE_URL", "OUTCOMES_LOG"] {
+        assert!(text.contains(needle), "--help mentions {needle}: {text}");
+    }
+    let serve = outcomes(&["serve", "--help"], "sqlite://x.db", dir.path());
+    assert!(String::from_utf8_lossy(&serve.stdout).contains("OUTCOMES_BIND"));
+    let org = outcomes(&["org", "add", "--help"], "sqlite://x.db", dir.path());
+    assert!(String::from_utf8_lossy(&org.stdout).contains("--kind"));
+}
