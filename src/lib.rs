@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod evaluation;
+pub mod imports;
 pub mod secrets;
 pub mod startup;
 pub mod store;

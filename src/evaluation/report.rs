@@ -1,0 +1,942 @@
+//! Report assembly: all the sections of DESIGN.md section 4 for one scope and period,
+//! with provenance, in the JSON shape of DESIGN.md section 5.
+//!
+//! [`assemble`] computes every figure exactly. In published mode it also decides, with
+//! [`DisclosureModel`], which counts to hide and which rates and statistics depend on a
+//! hidden count; the JSON then carries a string ("<5" or "[c]") in place of each hidden
+//! value, while internal mode carries plain numbers. Figures are never recomputed from
+//! hidden or rounded values. Provenance includes a SHA-256 over a canonical (sorted)
+//! serialization of every input row and the cost tables, so the same inputs in any order
+//! give the same hash. See `docs/methodology.md#report-json` and
+//! `docs/methodology.md#provenance`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::breakdowns::{breakdowns, Breakdowns};
+use super::cost::{CostError, CostTables};
+use super::disclosure::{DisclosureModel, SECONDARY_SYMBOL};
+use super::engagement::{engagement, Engagement};
+use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
+use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
+use super::reoffending::{
+    compare, comparison_cohort, reoffending, ComparisonCohort, IndexDate, ParamError, Reoffending,
+    ReoffendingParams,
+};
+use super::rows::{
+    AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
+    OutcomeRow, ReferralRow, SessionRow, TargetRow,
+};
+use super::{Period, METHODOLOGY_VERSION};
+
+/// How a report is produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportParams {
+    /// The programme (or provider, or funding stream) the report is about.
+    pub scope_name: String,
+    pub period: Period,
+    /// F: 3, 6, 12 or 24.
+    pub follow_up_months: u32,
+    /// W: 0 to 24.
+    pub waiting_months: u32,
+    pub index: IndexDate,
+    /// Disclosure threshold: counts 1 to threshold − 1 are hidden when published.
+    pub threshold: u64,
+    /// Financial year of the cost-of-crime prices, e.g. `2025-26`.
+    pub price_year: String,
+    /// Published (disclosure control applied) or internal (exact figures).
+    pub published: bool,
+    /// The "positive" answer threshold of group surveys.
+    pub positive_threshold: f64,
+    /// The date targets are pro-rated to (normally today).
+    pub report_date: NaiveDate,
+}
+
+/// Another cohort to compare reoffending with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonInput {
+    /// Figures already computed, e.g. another programme's `groups.all`.
+    Figures(ComparisonCohort),
+    /// An imported group of person keys with index dates, evaluated with this report's
+    /// windows against `ReportInputs::offences`.
+    Members {
+        label: String,
+        members: Vec<ComparisonMemberRow>,
+    },
+}
+
+/// Every row a report reads (see `rows.rs` for what the store puts in each).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportInputs {
+    pub referrals: Vec<ReferralRow>,
+    pub sessions: Vec<SessionRow>,
+    pub attendance: Vec<AttendanceRow>,
+    pub measures: Vec<MeasureRow>,
+    pub outcomes: Vec<OutcomeRow>,
+    pub group_surveys: Vec<GroupSurveyRow>,
+    /// The cohort's (and any comparison group's) offences, by person key.
+    pub offences: HashMap<String, Vec<OffenceRow>>,
+    pub targets: Vec<TargetRow>,
+    pub allocations: Vec<AllocationRow>,
+    /// The latest `extract_date` of the offence imports; `None` before any import.
+    pub data_as_of: Option<NaiveDate>,
+    pub comparison: Option<ComparisonInput>,
+}
+
+/// Why a report could not be produced.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Parameter(#[from] ParamError),
+    #[error(transparent)]
+    Cost(#[from] CostError),
+    #[error(transparent)]
+    FinancialYear(#[from] BadFinancialYear),
+    #[error("the disclosure threshold must be at least 1")]
+    Threshold,
+}
+
+/// The parameters as recorded in provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parameters {
+    pub follow_up_months: u32,
+    pub waiting_months: u32,
+    pub index: IndexDate,
+    pub threshold: u64,
+    pub price_year: String,
+    /// `internal` or `published`.
+    pub mode: &'static str,
+    pub positive_threshold: f64,
+    pub report_date: NaiveDate,
+}
+
+/// What is needed to regenerate the report exactly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    pub period: Period,
+    pub parameters: Parameters,
+    pub data_as_of: Option<NaiveDate>,
+    pub generated_at: DateTime<Utc>,
+    pub methodology_version: &'static str,
+    pub input_sha256: String,
+}
+
+/// Funding figures with the targets beside them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MoneySection {
+    #[serde(flatten)]
+    pub money: Money,
+    pub targets: Vec<TargetStatus>,
+}
+
+/// All figures, exact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportBody {
+    pub programme: String,
+    pub period: Period,
+    pub engagement: Engagement,
+    pub reoffending: Reoffending,
+    pub outcomes: Vec<MeasureOutcome>,
+    pub group_surveys: Vec<GroupSurveyOutcome>,
+    pub money: MoneySection,
+    pub breakdowns: Breakdowns,
+    pub provenance: Provenance,
+}
+
+/// A report: exact figures plus, in published mode, what to hide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub body: ReportBody,
+    /// JSON pointer of each hidden value → the text shown instead ("<5" or "[c]").
+    /// Empty in internal mode.
+    pub suppressed: BTreeMap<String, String>,
+}
+
+impl Report {
+    /// The JSON of DESIGN.md section 5, with hidden values replaced by their symbol.
+    pub fn to_json(&self) -> Value {
+        let mut json = serde_json::to_value(&self.body).unwrap_or(Value::Null);
+        for (pointer, symbol) in &self.suppressed {
+            if let Some(slot) = json.pointer_mut(pointer) {
+                *slot = Value::String(symbol.clone());
+            }
+        }
+        json
+    }
+
+    /// The symbol shown in place of the value at `pointer`, if it is hidden.
+    pub fn suppressed_at(&self, pointer: &str) -> Option<&str> {
+        self.suppressed.get(pointer).map(String::as_str)
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// Computes a whole report.
+/// Definition: `docs/methodology.md` (every section).
+pub fn assemble(
+    inputs: &ReportInputs,
+    params: &ReportParams,
+    cost_tables: &CostTables,
+    generated_at: DateTime<Utc>,
+) -> Result<Report, ReportError> {
+    if params.threshold == 0 {
+        return Err(ReportError::Threshold);
+    }
+    let reoffending_params = ReoffendingParams::new(
+        params.follow_up_months,
+        params.waiting_months,
+        params.index,
+        inputs.data_as_of,
+    )?;
+    let costs = cost_tables.at_price_year(&params.price_year)?;
+    let period = params.period;
+    let engagement = engagement(
+        period,
+        &inputs.referrals,
+        &inputs.sessions,
+        &inputs.attendance,
+    );
+    let (mut reoffending, members) = reoffending(
+        period,
+        &inputs.referrals,
+        &reoffending_params,
+        &inputs.offences,
+        Some(&costs),
+    );
+    reoffending.comparison = inputs.comparison.as_ref().map(|c| {
+        let other = match c {
+            ComparisonInput::Figures(figures) => figures.clone(),
+            ComparisonInput::Members { label, members } => {
+                comparison_cohort(label, members, &reoffending_params, &inputs.offences)
+            }
+        };
+        let all = &reoffending.groups.all;
+        compare(all.measurable, all.reoffenders, &other)
+    });
+    let body = ReportBody {
+        programme: params.scope_name.clone(),
+        period,
+        money: MoneySection {
+            money: money(&inputs.allocations, &engagement),
+            targets: targets(&inputs.targets, &engagement, params.report_date)?,
+        },
+        breakdowns: breakdowns(period, &inputs.referrals, &members),
+        outcomes: measure_outcomes(
+            period,
+            &inputs.referrals,
+            &inputs.measures,
+            &inputs.outcomes,
+        ),
+        group_surveys: group_surveys(
+            &inputs.measures,
+            &inputs.group_surveys,
+            params.positive_threshold,
+        ),
+        engagement,
+        reoffending,
+        provenance: Provenance {
+            period,
+            parameters: Parameters {
+                follow_up_months: params.follow_up_months,
+                waiting_months: params.waiting_months,
+                index: params.index,
+                threshold: params.threshold,
+                price_year: params.price_year.clone(),
+                mode: if params.published {
+                    "published"
+                } else {
+                    "internal"
+                },
+                positive_threshold: params.positive_threshold,
+                report_date: params.report_date,
+            },
+            data_as_of: inputs.data_as_of,
+            generated_at,
+            methodology_version: METHODOLOGY_VERSION,
+            input_sha256: input_sha256(inputs, cost_tables),
+        },
+    };
+    let suppressed = if params.published {
+        disclosure_plan(&body).suppressed(params.threshold)
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Report { body, suppressed })
+}
+
+/// SHA-256 (hex) over every input row and the cost tables: each row is serialized as one
+/// JSON line, lines are sorted within their section, and sections are hashed in a fixed
+/// order with their names, so row order does not matter.
+/// Definition: `docs/methodology.md#provenance`.
+pub fn input_sha256(inputs: &ReportInputs, cost_tables: &CostTables) -> String {
+    fn lines<T: Serialize>(rows: &[T]) -> Vec<String> {
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
+    let offences: Vec<&OffenceRow> = inputs.offences.values().flatten().collect();
+    let sections: [(&str, Vec<String>); 12] = [
+        ("referrals", lines(&inputs.referrals)),
+        ("sessions", lines(&inputs.sessions)),
+        ("attendance", lines(&inputs.attendance)),
+        ("measures", lines(&inputs.measures)),
+        ("outcomes", lines(&inputs.outcomes)),
+        ("group_surveys", lines(&inputs.group_surveys)),
+        ("offences", lines(&offences)),
+        ("targets", lines(&inputs.targets)),
+        ("allocations", lines(&inputs.allocations)),
+        ("data_as_of", lines(&[inputs.data_as_of])),
+        ("comparison", comparison_lines(inputs.comparison.as_ref())),
+        ("cost_tables", cost_tables.canonical_lines()),
+    ];
+    let mut hasher = Sha256::new();
+    for (name, section) in sections {
+        hasher.update(format!("#{name} {}\n", section.len()));
+        for line in section {
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+        }
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn comparison_lines(comparison: Option<&ComparisonInput>) -> Vec<String> {
+    fn json<T: Serialize + ?Sized>(value: &T) -> String {
+        serde_json::to_string(value).unwrap_or_default()
+    }
+    match comparison {
+        None => Vec::new(),
+        Some(ComparisonInput::Figures(f)) => vec![json(f)],
+        Some(ComparisonInput::Members { label, members }) => {
+            let mut lines: Vec<String> = members.iter().map(json).collect();
+            lines.sort_unstable();
+            lines.insert(0, json(label));
+            lines
+        }
+    }
+}
+
+/// The counts of a report, the sums between them and the figures that depend on them.
+#[derive(Default)]
+struct DisclosurePlan {
+    model: DisclosureModel,
+    /// Variable number → every JSON pointer that shows it.
+    pointers: Vec<Vec<String>>,
+    /// Pointer of a derived figure → the pointers it is computed from (counts, or derived
+    /// figures listed earlier).
+    derived: Vec<(String, Vec<String>)>,
+    by_pointer: HashMap<String, usize>,
+}
+
+impl DisclosurePlan {
+    fn count(&mut self, pointers: &[String], value: u64) -> usize {
+        let var = self.model.count(value);
+        for p in pointers {
+            self.by_pointer.insert(p.clone(), var);
+        }
+        self.pointers.push(pointers.to_vec());
+        var
+    }
+
+    fn var(&self, pointer: &str) -> Option<usize> {
+        self.by_pointer.get(pointer).copied()
+    }
+
+    fn sum(&mut self, total: &str, parts: &[String]) {
+        let parts: Option<Vec<usize>> = parts.iter().map(|p| self.var(p)).collect();
+        if let (Some(total), Some(parts)) = (self.var(total), parts) {
+            self.model.sum(total, parts);
+        }
+    }
+
+    fn derive(&mut self, base: &str, names: &[&str], from: &[String]) {
+        for name in names {
+            self.derived.push((format!("{base}{name}"), from.to_vec()));
+        }
+    }
+
+    fn suppressed(&self, threshold: u64) -> BTreeMap<String, String> {
+        let visibility = self.model.suppress(threshold);
+        let mut hidden = BTreeMap::new();
+        for (var, vis) in visibility.iter().enumerate() {
+            if let Some(symbol) = vis.symbol(threshold) {
+                for p in &self.pointers[var] {
+                    hidden.insert(p.clone(), symbol.clone());
+                }
+            }
+        }
+        debug_assert!(visibility.len() == self.pointers.len());
+        for (pointer, from) in &self.derived {
+            if from.iter().any(|f| hidden.contains_key(f)) {
+                hidden.insert(pointer.clone(), SECONDARY_SYMBOL.to_string());
+            }
+        }
+        hidden
+    }
+}
+
+fn ptr(base: &str, name: &str) -> String {
+    format!("{base}{name}")
+}
+
+/// Declares every published count, sum and derived figure of `body`.
+fn disclosure_plan(body: &ReportBody) -> DisclosurePlan {
+    let mut plan = DisclosurePlan::default();
+    plan_engagement(&mut plan, &body.engagement);
+    plan_reoffending(&mut plan, &body.reoffending);
+    plan_outcomes(&mut plan, &body.outcomes, &body.group_surveys);
+    plan_breakdowns(&mut plan, &body.breakdowns);
+    plan_money(&mut plan, &body.money);
+    plan
+}
+
+fn plan_engagement(plan: &mut DisclosurePlan, e: &Engagement) {
+    let base = "/engagement/";
+    let counts: [(&str, u64); 10] = [
+        ("referrals_received", e.referrals_received),
+        ("referrals_accepted", e.referrals_accepted),
+        ("referrals_declined", e.referrals_declined),
+        ("referrals_pending", e.referrals_pending),
+        ("engaged", e.engaged),
+        ("completed", e.completed),
+        ("withdrawn", e.withdrawn),
+        ("disengaged", e.disengaged),
+        ("participants_reached", e.participants_reached),
+        ("anonymous_headcount", e.anonymous_headcount),
+    ];
+    for (name, value) in counts {
+        plan.count(&[ptr(base, name)], value);
+    }
+    let p = |n: &str| ptr(base, n);
+    plan.sum(
+        &p("referrals_received"),
+        &[
+            p("referrals_accepted"),
+            p("referrals_declined"),
+            p("referrals_pending"),
+        ],
+    );
+    plan.derive(
+        base,
+        &["acceptance_rate"],
+        &[p("referrals_accepted"), p("referrals_declined")],
+    );
+    plan.derive(
+        base,
+        &["completion_rate"],
+        &[p("completed"), p("withdrawn"), p("disengaged")],
+    );
+    plan.derive(base, &["median_days_to_first_session"], &[p("engaged")]);
+    plan.derive(base, &["mean_group_headcount"], &[p("anonymous_headcount")]);
+}
+
+fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
+    let groups = [
+        ("all", &r.groups.all),
+        ("engaged", &r.groups.engaged),
+        ("completed", &r.groups.completed),
+    ];
+    for (name, g) in groups {
+        let base = format!("/reoffending/groups/{name}/");
+        let p = |n: &str| ptr(&base, n);
+        let mut measurable = vec![p("measurable")];
+        let mut reoffenders = vec![p("reoffenders")];
+        if name == "all" {
+            measurable.push("/reoffending/before_after/members".to_string());
+            if r.comparison.is_some() {
+                measurable.push("/reoffending/comparison/treatment_measurable".to_string());
+                reoffenders.push("/reoffending/comparison/treatment_reoffenders".to_string());
+            }
+        }
+        plan.count(&[p("cohort")], g.cohort);
+        plan.count(&measurable, g.measurable);
+        plan.count(&[p("unmatched")], g.unmatched);
+        plan.count(&[p("awaiting_follow_up")], g.awaiting_follow_up);
+        plan.count(&[p("without_index_date")], g.without_index_date);
+        plan.count(&reoffenders, g.reoffenders);
+        plan.count(&[p("reoffences")], g.reoffences);
+        plan.sum(
+            &p("cohort"),
+            &[p("measurable"), p("unmatched"), p("awaiting_follow_up")],
+        );
+        let rate = [p("reoffenders"), p("measurable")];
+        plan.derive(&base, &["reoffending_rate", "reoffending_rate_ci"], &rate);
+        plan.derive(&base, &["frequency"], &[p("reoffences"), p("measurable")]);
+        plan.derive(
+            &base,
+            &["reoffences_per_reoffender"],
+            &[p("reoffences"), p("reoffenders")],
+        );
+        plan.derive(
+            &base,
+            &[
+                "mean_days_to_first_reoffence",
+                "median_days_to_first_reoffence",
+            ],
+            &[p("reoffenders")],
+        );
+    }
+    let base = "/reoffending/before_after/";
+    let p = |n: &str| ptr(base, n);
+    plan.count(&[p("offences_before")], r.before_after.offences_before);
+    plan.count(&[p("offences_after")], r.before_after.offences_after);
+    plan.derive(base, &["cost_before_gbp"], &[p("offences_before")]);
+    plan.derive(base, &["cost_after_gbp"], &[p("offences_after")]);
+    let both = [p("offences_before"), p("offences_after")];
+    plan.derive(base, &["offences_change", "cost_change"], &both);
+    if let Some(c) = &r.comparison {
+        let base = "/reoffending/comparison/";
+        let p = |n: &str| ptr(base, n);
+        plan.count(&[p("comparison_measurable")], c.comparison_measurable);
+        plan.count(&[p("comparison_reoffenders")], c.comparison_reoffenders);
+        let treatment = [p("treatment_reoffenders"), p("treatment_measurable")];
+        let other = [p("comparison_reoffenders"), p("comparison_measurable")];
+        plan.derive(base, &["treatment_rate"], &treatment);
+        plan.derive(base, &["comparison_rate"], &other);
+        let all = [treatment, other].concat();
+        let stats = [
+            "difference",
+            "difference_ci",
+            "z",
+            "p_value",
+            "fisher_p_value",
+        ];
+        plan.derive(base, &stats, &all);
+    }
+}
+
+fn plan_outcomes(
+    plan: &mut DisclosurePlan,
+    outcomes: &[MeasureOutcome],
+    surveys: &[GroupSurveyOutcome],
+) {
+    for (i, m) in outcomes.iter().enumerate() {
+        let base = format!("/outcomes/{i}/");
+        let pairs = ptr(&base, "pairs");
+        plan.count(std::slice::from_ref(&pairs), m.pairs);
+        let stats = [
+            "mean_baseline",
+            "mean_exit",
+            "mean_change",
+            "mean_change_ci",
+            "improved",
+            "unchanged",
+            "worsened",
+            "p_value",
+            "wilcoxon_p_value",
+        ];
+        plan.derive(&base, &stats, &[pairs]);
+    }
+    for (i, s) in surveys.iter().enumerate() {
+        let base = format!("/group_surveys/{i}/");
+        let (before, after) = (
+            ptr(&base, "respondents_baseline"),
+            ptr(&base, "respondents_exit"),
+        );
+        plan.count(std::slice::from_ref(&before), s.respondents_baseline);
+        plan.count(std::slice::from_ref(&after), s.respondents_exit);
+        plan.derive(
+            &base,
+            &["mean_baseline", "positive_share_baseline"],
+            std::slice::from_ref(&before),
+        );
+        plan.derive(
+            &base,
+            &["mean_exit", "positive_share_exit"],
+            std::slice::from_ref(&after),
+        );
+        plan.derive(&base, &["change_pp", "relative_change"], &[before, after]);
+    }
+}
+
+fn plan_breakdowns(plan: &mut DisclosurePlan, b: &Breakdowns) {
+    let dimensions = [
+        ("age_band", &b.age_band),
+        ("gender", &b.gender),
+        ("ethnicity", &b.ethnicity),
+        ("district", &b.district),
+        ("source", &b.source),
+    ];
+    let totals = [
+        ("referrals", "/engagement/referrals_received"),
+        ("engaged", "/engagement/engaged"),
+        ("completed", "/engagement/completed"),
+        ("measurable", "/reoffending/groups/all/measurable"),
+        ("reoffenders", "/reoffending/groups/all/reoffenders"),
+    ];
+    for (dimension, rows) in dimensions {
+        for (i, row) in rows.iter().enumerate() {
+            let base = format!("/breakdowns/{dimension}/{i}/");
+            let p = |n: &str| ptr(&base, n);
+            plan.count(&[p("referrals")], row.referrals);
+            plan.count(&[p("engaged")], row.engaged);
+            plan.count(&[p("completed")], row.completed);
+            plan.count(&[p("measurable")], row.measurable);
+            plan.count(&[p("reoffenders")], row.reoffenders);
+            plan.derive(
+                &base,
+                &["reoffending_rate"],
+                &[p("reoffenders"), p("measurable")],
+            );
+        }
+        for (column, total) in totals {
+            let parts: Vec<String> = (0..rows.len())
+                .map(|i| format!("/breakdowns/{dimension}/{i}/{column}"))
+                .collect();
+            plan.sum(total, &parts);
+        }
+    }
+}
+
+fn plan_money(plan: &mut DisclosurePlan, m: &MoneySection) {
+    plan.derive(
+        "/money/",
+        &["cost_per_participant"],
+        &[
+            "/engagement/participants_reached".to_string(),
+            "/engagement/anonymous_headcount".to_string(),
+        ],
+    );
+    plan.derive(
+        "/money/",
+        &["cost_per_completion"],
+        &["/engagement/completed".to_string()],
+    );
+    for (i, t) in m.targets.iter().enumerate() {
+        let base = format!("/money/targets/{i}/");
+        let source = format!("/engagement/{}", t.metric);
+        let stats = [
+            "achieved",
+            "percent_of_target",
+            "percent_of_pro_rata",
+            "rag",
+        ];
+        plan.derive(&base, &stats, &[source]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enums::{Closure, OffenceGroup, Timepoint};
+    use crate::evaluation::engagement::tests::{accepted, d, referral};
+    use crate::evaluation::reoffending::offences_by_person;
+    use chrono::TimeZone;
+
+    fn params(published: bool) -> ReportParams {
+        ReportParams {
+            scope_name: "Immediate Justice".into(),
+            period: Period::new(d("2024-04-01"), d("2025-03-31")).unwrap(),
+            follow_up_months: 12,
+            waiting_months: 6,
+            index: IndexDate::Referral,
+            threshold: 5,
+            price_year: "2024-25".into(),
+            published,
+            positive_threshold: 4.0,
+            report_date: d("2025-03-31"),
+        }
+    }
+
+    fn tables() -> CostTables {
+        let unit = "offence_group,unit_cost_gbp\nrobbery,11320\n";
+        let deflator = "financial_year,deflator\n2015-16,80\n2024-25,100\n";
+        CostTables::from_texts(unit, deflator).unwrap()
+    }
+
+    /// 12 referrals in 2024-25: 10 accepted (8 completed, 2 withdrawn), 2 declined; the
+    /// first 3 reoffend once (robbery), all have person keys.
+    fn inputs() -> ReportInputs {
+        let mut referrals = Vec::new();
+        for i in 1..=12 {
+            let mut r = referral(i, i, "2024-05-01");
+            r.person_key = Some(format!("k{i}"));
+            if i <= 10 {
+                let closure = if i <= 8 {
+                    Closure::Completed
+                } else {
+                    Closure::Withdrawn
+                };
+                r = accepted(r, closure);
+                r.first_attended_on = Some(d("2024-05-08"));
+            } else {
+                r.decision = crate::domain::enums::Decision::Declined;
+            }
+            referrals.push(r);
+        }
+        let offences = offences_by_person((1..=3).map(|i| OffenceRow {
+            person_key: format!("k{i}"),
+            offence_date: d("2024-08-01"),
+            offence_group: OffenceGroup::Robbery,
+            proven_on: Some(d("2024-09-01")),
+        }));
+        ReportInputs {
+            referrals,
+            measures: vec![MeasureRow {
+                id: 1,
+                name: "Feels safe".into(),
+                min: 1.0,
+                max: 5.0,
+                higher_is_better: true,
+            }],
+            outcomes: vec![
+                OutcomeRow {
+                    outcome_id: 1,
+                    referral_id: 1,
+                    measure_id: 1,
+                    timepoint: Timepoint::Baseline,
+                    recorded_on: d("2024-05-01"),
+                    value: 2.0,
+                },
+                OutcomeRow {
+                    outcome_id: 2,
+                    referral_id: 1,
+                    measure_id: 1,
+                    timepoint: Timepoint::Exit,
+                    recorded_on: d("2024-07-01"),
+                    value: 4.0,
+                },
+            ],
+            offences,
+            targets: vec![TargetRow {
+                metric: "completed".into(),
+                value: 16.0,
+                financial_year: "2024-25".into(),
+            }],
+            allocations: vec![AllocationRow {
+                funding_stream_id: 1,
+                amount_pence: 4_000_000,
+            }],
+            data_as_of: Some(d("2026-03-31")),
+            ..ReportInputs::default()
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 4, 2, 9, 30, 0).unwrap()
+    }
+
+    #[test]
+    fn the_internal_json_has_the_keys_of_the_design() {
+        let report = assemble(&inputs(), &params(false), &tables(), at()).unwrap();
+        let j = report.to_json();
+        assert_eq!(j["programme"], "Immediate Justice");
+        assert_eq!(j["period"]["from"], "2024-04-01");
+        assert_eq!(j["period"]["to"], "2025-03-31");
+        assert_eq!(j["engagement"]["referrals_received"], 12);
+        // 10 / (10 + 2)
+        assert_eq!(j["engagement"]["acceptance_rate"], 10.0 / 12.0);
+        let r = &j["reoffending"];
+        assert_eq!(
+            (r["follow_up_months"].as_u64(), r["waiting_months"].as_u64()),
+            (Some(12), Some(6))
+        );
+        assert_eq!(r["index"], "referral");
+        assert_eq!(r["data_as_of"], "2026-03-31");
+        assert_eq!(r["groups"]["all"]["measurable"], 12);
+        assert_eq!(r["groups"]["all"]["reoffenders"], 3);
+        assert_eq!(r["groups"]["all"]["reoffending_rate"], 0.25);
+        assert!(r["groups"]["all"]["reoffending_rate_ci"].is_array());
+        assert_eq!(r["groups"]["completed"]["cohort"], 8);
+        assert!(r.get("comparison").is_none());
+        assert_eq!(j["outcomes"][0]["pairs"], 1);
+        // One pair: no interval, null in JSON.
+        assert!(j["outcomes"][0]["mean_change_ci"].is_null());
+        // £40,000 / 8 completions = £5,000.
+        assert_eq!(j["money"]["cost_per_completion"], 5000.0);
+        assert_eq!(j["money"]["targets"][0]["achieved"], 8.0);
+        assert_eq!(j["money"]["targets"][0]["rag"], "red"); // 8 of 16 at year end
+        assert_eq!(j["breakdowns"]["source"][0]["referrals"], 12);
+        let p = &j["provenance"];
+        assert_eq!(p["parameters"]["mode"], "internal");
+        assert_eq!(p["parameters"]["price_year"], "2024-25");
+        assert_eq!(p["parameters"]["threshold"], 5);
+        assert_eq!(p["generated_at"], "2025-04-02T09:30:00Z");
+        assert_eq!(p["methodology_version"], METHODOLOGY_VERSION);
+        assert_eq!(p["input_sha256"].as_str().unwrap().len(), 64);
+        assert!(report.suppressed.is_empty());
+    }
+
+    #[test]
+    fn published_mode_hides_small_counts_and_what_depends_on_them() {
+        let internal = assemble(&inputs(), &params(false), &tables(), at())
+            .unwrap()
+            .to_json();
+        let report = assemble(&inputs(), &params(true), &tables(), at()).unwrap();
+        let j = report.to_json();
+        let e = &j["engagement"];
+        // 2 declined, 0 pending, 10 accepted, 12 received: "<5", the sum would give the 2
+        // away, so accepted (the smallest shown non-zero part) goes too.
+        assert_eq!(e["referrals_declined"], "<5");
+        assert_eq!(e["referrals_pending"], 0);
+        assert_eq!(e["referrals_accepted"], "[c]");
+        assert_eq!(e["referrals_received"], 12);
+        assert_eq!(e["acceptance_rate"], "[c]");
+        // 2 withdrawn → completion rate hidden; 8 completed shown.
+        assert_eq!(e["withdrawn"], "<5");
+        assert_eq!(e["completion_rate"], "[c]");
+        // 3 reoffenders: the rate, interval and days are hidden, measurable is shown.
+        let all = &j["reoffending"]["groups"]["all"];
+        assert_eq!(all["reoffenders"], "<5");
+        assert_eq!(all["measurable"], 12);
+        assert_eq!(all["reoffending_rate"], "[c]");
+        assert_eq!(all["reoffending_rate_ci"], "[c]");
+        assert_eq!(all["mean_days_to_first_reoffence"], "[c]");
+        // One outcome pair: everything about it is hidden.
+        assert_eq!(j["outcomes"][0]["pairs"], "<5");
+        assert_eq!(j["outcomes"][0]["mean_change"], "[c]");
+        // Figures that are shown are the exact internal ones.
+        assert_eq!(
+            j["engagement"]["engaged"],
+            internal["engagement"]["engaged"]
+        );
+        assert_eq!(
+            j["money"]["cost_per_completion"],
+            internal["money"]["cost_per_completion"]
+        );
+        assert_eq!(j["provenance"]["parameters"]["mode"], "published");
+        assert_eq!(
+            report.suppressed_at("/engagement/referrals_declined"),
+            Some("<5")
+        );
+        // The exact figures stay in the body for internal use.
+        assert_eq!(report.body.engagement.referrals_declined, 2);
+    }
+
+    #[test]
+    fn every_published_equation_keeps_its_hidden_values_hidden() {
+        let report = assemble(&inputs(), &params(true), &tables(), at()).unwrap();
+        let plan = disclosure_plan(&report.body);
+        let vis = plan.model.suppress(5);
+        assert!(crate::evaluation::disclosure::recoverable(&plan.model, &vis, 5).is_empty());
+        // Breakdown rows add up to engagement figures, so they were declared as sums.
+        assert!(plan.model.equations().len() >= 5 * 5);
+    }
+
+    #[test]
+    fn the_input_hash_ignores_row_order_but_not_content() {
+        let a = inputs();
+        let mut b = inputs();
+        b.referrals.reverse();
+        b.outcomes.reverse();
+        assert_eq!(input_sha256(&a, &tables()), input_sha256(&b, &tables()));
+        b.referrals[0].district = Some("Bolsover".into());
+        assert_ne!(input_sha256(&a, &tables()), input_sha256(&b, &tables()));
+        let mut c = inputs();
+        c.data_as_of = Some(d("2026-04-01"));
+        assert_ne!(input_sha256(&a, &tables()), input_sha256(&c, &tables()));
+    }
+
+    #[test]
+    fn a_comparison_appears_beside_the_groups() {
+        let mut i = inputs();
+        i.comparison = Some(ComparisonInput::Figures(ComparisonCohort {
+            label: "Diversion".into(),
+            measurable: 100,
+            reoffenders: 40,
+        }));
+        let j = assemble(&i, &params(false), &tables(), at())
+            .unwrap()
+            .to_json();
+        let c = &j["reoffending"]["comparison"];
+        assert_eq!(c["treatment_measurable"], 12);
+        assert_eq!(c["verdict"], "too_small");
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let mut p = params(false);
+        p.price_year = "1999-00".into();
+        assert!(matches!(
+            assemble(&inputs(), &p, &tables(), at()),
+            Err(ReportError::Cost(_))
+        ));
+        let mut p = params(false);
+        p.follow_up_months = 18;
+        assert!(matches!(
+            assemble(&inputs(), &p, &tables(), at()),
+            Err(ReportError::Parameter(_))
+        ));
+        let mut p = params(false);
+        p.threshold = 0;
+        assert_eq!(
+            assemble(&inputs(), &p, &tables(), at()),
+            Err(ReportError::Threshold)
+        );
+    }
+
+    /// Every leaf of the published JSON is either the exact internal value or a
+    /// suppression symbol: nothing is recomputed from hidden or rounded figures.
+    fn leaves_match(published: &Value, internal: &Value, path: &str) -> Result<(), String> {
+        match (published, internal) {
+            (Value::String(s), _) if s.starts_with('<') || s == SECONDARY_SYMBOL => Ok(()),
+            (Value::Object(a), Value::Object(b)) => a
+                .iter()
+                .try_for_each(|(k, v)| leaves_match(v, &b[k], &format!("{path}/{k}"))),
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+                .iter()
+                .zip(b)
+                .enumerate()
+                .try_for_each(|(i, (x, y))| leaves_match(x, y, &format!("{path}/{i}"))),
+            (a, b) if a == b => Ok(()),
+            (a, b) => Err(format!("{path}: published {a} but internal {b}")),
+        }
+    }
+
+    proptest::proptest! {
+        // No regression files: they would land outside this module's files.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        #[test]
+        fn published_figures_are_exact_or_hidden_and_rates_hide_with_their_counts(
+            n in 1_i64..40, declined in 0_i64..10, reoffenders in 0_i64..40,
+        ) {
+            let mut i = inputs();
+            i.referrals.truncate(0);
+            i.offences.clear();
+            for id in 1..=n {
+                let mut r = referral(id, id, "2024-05-01");
+                r.person_key = Some(format!("k{id}"));
+                if id > declined { r = accepted(r, Closure::Completed); } else {
+                    r.decision = crate::domain::enums::Decision::Declined;
+                }
+                i.referrals.push(r);
+            }
+            i.offences = offences_by_person((1..=reoffenders.min(n)).map(|id| OffenceRow {
+                person_key: format!("k{id}"),
+                offence_date: d("2024-08-01"),
+                offence_group: OffenceGroup::Robbery,
+                proven_on: Some(d("2024-09-01")),
+            }));
+            let internal = assemble(&i, &params(false), &tables(), at()).unwrap().to_json();
+            let report = assemble(&i, &params(true), &tables(), at()).unwrap();
+            let mut published = report.to_json();
+            // The mode is the one leaf that differs by design.
+            published["provenance"]["parameters"]["mode"] = "internal".into();
+            proptest::prop_assert_eq!(leaves_match(&published, &internal, ""), Ok(()));
+            let all = &published["reoffending"]["groups"]["all"];
+            if all["reoffending_rate"].is_number() {
+                proptest::prop_assert!(all["reoffenders"].is_number() && all["measurable"].is_number());
+            }
+            let e = &published["engagement"];
+            if e["acceptance_rate"].is_number() {
+                proptest::prop_assert!(e["referrals_accepted"].is_number() && e["referrals_declined"].is_number());
+            }
+        }
+    }
+}
