@@ -47,3 +47,76 @@ pub fn serve(settings: &Settings, bind: &str) -> anyhow::Result<()> {
         .block_on(app.run_until_stopped())
         .context("serving")
 }
+
+/// `outcomes import KIND FILE`: imports a CSV file with a progress bar; prints every
+/// error with its line and column when the file is refused.
+pub fn import(
+    settings: &Settings,
+    kind: crate::domain::enums::ImportKind,
+    file: &std::path::Path,
+    organisation: Option<&str>,
+    extract_date: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    use crate::imports::{self, ImportContext, ImportError, Source};
+    let mut conn = open(settings)?;
+    let secrets = crate::secrets::Secrets::load(settings)?;
+    let organisation = match organisation {
+        Some(name) => Some(
+            store::organisations::find_by_name(&mut conn, name)?
+                .with_context(|| format!("there is no organisation named '{name}'"))?
+                .id,
+        ),
+        None => None,
+    };
+    let ctx = ImportContext {
+        organisation,
+        user: None,
+        secret: &secrets.person_key,
+        today: chrono::Utc::now().date_naive(),
+        extract_date,
+    };
+    let source = Source::File(file.to_path_buf());
+    let bar = indicatif::ProgressBar::new(source.len());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {kind}"));
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let result = imports::import(&mut conn, &ctx, kind, &file_name, &source, &mut |bytes| {
+        bar.set_position(bytes)
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(s) if s.batch_id.is_none() => {
+            println!(
+                "{}: nothing changed ({} rows already up to date)",
+                s.file_name, s.rows
+            );
+            Ok(())
+        }
+        Ok(s) => {
+            println!(
+                "{}: imported {} rows ({} added, {} updated, {} unchanged); sha256 {}",
+                s.file_name, s.rows, s.inserted, s.updated, s.unchanged, s.sha256
+            );
+            Ok(())
+        }
+        Err(ImportError::Invalid { errors, total }) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            if total > errors.len() {
+                eprintln!("… and {} more", total - errors.len());
+            }
+            anyhow::bail!("{file_name}: {total} error(s); nothing was imported")
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -2,9 +2,11 @@
 
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use outcomes::config::{ServeSettings, Settings};
-use outcomes::domain::enums::OrganisationKind;
+use outcomes::domain::enums::{ImportKind, OrganisationKind, UnknownValue};
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(name = "outcomes", version, about = "Intervention outcome tracking and evaluation", long_about = None)]
@@ -24,6 +26,20 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Import a CSV file (all-or-nothing; see docs/data-formats.md).
+    Import {
+        /// programmes, measures, participants, referrals, sessions, attendance, outcomes or offences.
+        #[arg(value_parser = parse_word::<ImportKind>)]
+        kind: ImportKind,
+        /// The CSV file.
+        file: PathBuf,
+        /// The organisation whose records these are (every kind but measures and offences).
+        #[arg(long, env = "OUTCOMES_ORGANISATION")]
+        organisation: Option<String>,
+        /// For offence extracts: the date the police data is as of (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        extract_date: Option<NaiveDate>,
+    },
     /// Manage organisations.
     Org {
         #[command(subcommand)]
@@ -39,14 +55,20 @@ enum OrgCommand {
         #[arg(long)]
         name: String,
         /// provider, commissioner or vru.
-        #[arg(long, value_parser = parse_kind)]
+        #[arg(long, value_parser = parse_word::<OrganisationKind>)]
         kind: OrganisationKind,
     },
 }
 
-fn parse_kind(s: &str) -> Result<OrganisationKind, String> {
-    s.parse()
-        .map_err(|e: outcomes::domain::enums::UnknownValue| e.to_string())
+fn parse_word<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = UnknownValue>,
+{
+    s.parse().map_err(|e: UnknownValue| e.to_string())
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    outcomes::domain::period::parse_date(s).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -55,6 +77,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
+        Command::Import {
+            kind,
+            file,
+            organisation,
+            extract_date,
+        } => outcomes::cli::import(
+            &cli.settings,
+            kind,
+            &file,
+            organisation.as_deref(),
+            extract_date,
+        ),
         Command::Org {
             command: OrgCommand::Add { name, kind },
         } => outcomes::cli::org_add(&cli.settings, &name, kind),

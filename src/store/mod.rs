@@ -1,7 +1,15 @@
 //! The store: every diesel query lives here, one file per aggregate. Functions take a
 //! connection and return domain values; callers never see SQL.
 
+pub mod import_batches;
+pub mod measures;
+pub mod offences;
 pub mod organisations;
+pub mod outcomes;
+pub mod participants;
+pub mod programmes;
+pub mod referrals;
+pub mod sessions;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 
@@ -34,4 +42,16 @@ impl StoreError {
             other => StoreError::Database(other),
         }
     }
+}
+
+/// Parses a vocabulary word read back from the database. The database checks these words,
+/// so a failure means the schema and the code disagree.
+pub fn parse_word<T>(word: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = crate::domain::enums::UnknownValue>,
+{
+    word.parse()
+        .map_err(|e: crate::domain::enums::UnknownValue| {
+            StoreError::Database(diesel::result::Error::DeserializationError(e.into()))
+        })
 }

@@ -4,5 +4,6 @@
 mod cli;
 mod health;
 mod helpers;
+mod imports;
 mod migrations;
 mod pages;

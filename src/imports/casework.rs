@@ -1,0 +1,769 @@
+//! Provider casework files: participants, referrals, sessions, attendance and outcomes.
+//! References resolve within the importer's organisation only: a reference of another
+//! provider is "not found", exactly like one that does not exist.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::csvfile::{Columns, Row, RowError};
+use super::{organisation, Counts, ImportContext, Kind, WITHHELD};
+use crate::db::DbConn;
+use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender, ProgrammeKind};
+use crate::domain::ids::{MeasureId, ParticipantId, ProgrammeId, ReferralId, SessionId};
+use crate::domain::lifecycle::ReferralState;
+use crate::domain::person_key::{person_key, PoliceIdError};
+use crate::store::outcomes::{self as outcome_store, OutcomeFields};
+use crate::store::participants::{self, ParticipantFields};
+use crate::store::referrals::{self, ReferralFields};
+use crate::store::sessions::{self, AttendanceFields, SessionFields};
+use crate::store::{measures, programmes, StoreError};
+
+type Applied = Result<Result<Counts, Vec<RowError>>, StoreError>;
+
+fn row_error(line: u64, column: &str, value: &str, expected: impl Into<String>) -> RowError {
+    RowError {
+        line,
+        column: column.to_string(),
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
+/// Programmes of the importer's organisation by name.
+fn programmes_by_name(
+    conn: &mut DbConn,
+    ctx: &ImportContext,
+) -> Result<HashMap<String, programmes::Programme>, StoreError> {
+    Ok(programmes::of_organisation(conn, organisation(ctx)?)?
+        .into_iter()
+        .map(|p| (p.fields.name.clone(), p))
+        .collect())
+}
+
+fn not_in_future(row: &mut Row, column: &str, date: Option<NaiveDate>, today: NaiveDate) {
+    if let Some(d) = date.filter(|d| *d > today) {
+        row.error(
+            column,
+            &d.to_string(),
+            format!("a date no later than today ({today})"),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+pub struct Participants;
+
+impl Kind for Participants {
+    type Record = ParticipantFields;
+    const KEY: &'static [&'static str] = &["reference"];
+    const COLUMNS: Columns = Columns {
+        required: &["reference"],
+        optional: &[
+            "police_id",
+            "person_key",
+            "date_of_birth",
+            "gender",
+            "ethnicity",
+            "district",
+        ],
+    };
+
+    fn parse(row: &mut Row, ctx: &ImportContext) -> Option<ParticipantFields> {
+        let reference = row.text("reference", 64);
+        let keyed = match row.raw("police_id") {
+            "" => None,
+            raw => match person_key(ctx.secret, raw) {
+                Ok(k) => Some(k.into_string()),
+                Err(e) => {
+                    let expected = match e {
+                        PoliceIdError::TooLong => "a police identifier of at most 64 characters",
+                        _ => "a police identifier of letters, digits, '/' and '-'",
+                    };
+                    row.error("police_id", WITHHELD, expected);
+                    None
+                }
+            },
+        };
+        // An exported file carries the key instead of the identifier (round trips).
+        let exported = match row.raw("person_key") {
+            "" => None,
+            k if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Some(k.to_ascii_lowercase())
+            }
+            k => {
+                row.error("person_key", k, "64 hexadecimal characters, as exported");
+                None
+            }
+        };
+        if let (Some(a), Some(b)) = (&keyed, &exported) {
+            if a != b {
+                row.error(
+                    "person_key",
+                    b,
+                    "the key of police_id on the same row, or empty",
+                );
+            }
+        }
+        let date_of_birth = row.opt_date("date_of_birth");
+        not_in_future(row, "date_of_birth", date_of_birth, ctx.today);
+        let gender = row.word_or("gender", Gender::NotKnown);
+        let ethnicity = row.word_or("ethnicity", Ethnicity::NotStated);
+        let district = row.opt_text("district", 100);
+        if !row.errors.is_empty() {
+            return None;
+        }
+        Some(ParticipantFields {
+            reference: reference?,
+            person_key: keyed.or(exported),
+            date_of_birth,
+            gender: gender?,
+            ethnicity: ethnicity?,
+            district,
+        })
+    }
+
+    fn apply(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        records: Vec<(u64, ParticipantFields)>,
+    ) -> Applied {
+        let org = organisation(ctx)?;
+        let existing: HashMap<String, participants::Participant> =
+            participants::of_organisation(conn, org)?
+                .into_iter()
+                .map(|p| (p.fields.reference.clone(), p))
+                .collect();
+        let mut counts = Counts::default();
+        for (_, mut rec) in records {
+            match existing.get(&rec.reference) {
+                Some(p) => {
+                    // An empty police_id means "not given in this file": a key already
+                    // held is kept, never silently dropped.
+                    if rec.person_key.is_none() {
+                        rec.person_key = p.fields.person_key.clone();
+                    }
+                    if p.fields == rec {
+                        counts.unchanged += 1;
+                    } else {
+                        participants::update(conn, p.id, &rec)?;
+                        counts.updated += 1;
+                    }
+                }
+                None => {
+                    participants::insert(conn, org, &rec)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        Ok(Ok(counts))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// A referral row before its references are resolved.
+pub struct ReferralRecord {
+    reference: String,
+    participant_ref: String,
+    programme: String,
+    state: ReferralState,
+    source: crate::domain::enums::ReferralSource,
+    reason: String,
+    required_hours: Option<f64>,
+}
+
+pub struct Referrals;
+
+impl Kind for Referrals {
+    type Record = ReferralRecord;
+    const KEY: &'static [&'static str] = &["referral_ref"];
+    const COLUMNS: Columns = Columns {
+        required: &[
+            "referral_ref",
+            "participant_ref",
+            "programme",
+            "referred_on",
+            "source",
+        ],
+        optional: &[
+            "reason",
+            "decision",
+            "decided_on",
+            "closure",
+            "closed_on",
+            "required_hours",
+        ],
+    };
+
+    fn parse(row: &mut Row, ctx: &ImportContext) -> Option<ReferralRecord> {
+        let reference = row.text("referral_ref", 64);
+        let participant_ref = row.text("participant_ref", 64);
+        let programme = row.text("programme", 200);
+        let referred_on = row.date("referred_on");
+        not_in_future(row, "referred_on", referred_on, ctx.today);
+        let source = row.word("source");
+        let reason = row.opt_text("reason", 500);
+        let decision = row.word_or("decision", Decision::Pending);
+        let decided_on = row.opt_date("decided_on");
+        let closure = row.word_or("closure", Closure::Open);
+        let closed_on = row.opt_date("closed_on");
+        let required_hours = row.opt_number("required_hours", 0.0, 1000.0);
+        if decision == Some(Decision::Pending) && decided_on.is_some() {
+            row.error(
+                "decided_on",
+                row.raw("decided_on"),
+                "empty while the decision is pending",
+            );
+        }
+        if closure == Some(Closure::Open) && closed_on.is_some() {
+            row.error(
+                "closed_on",
+                row.raw("closed_on"),
+                "empty while the referral is open",
+            );
+        }
+        if closure.is_some_and(|c| c != Closure::Open)
+            && closed_on.is_none()
+            && row.raw("closed_on").is_empty()
+        {
+            row.error(
+                "closed_on",
+                "",
+                "the date the referral was closed, as YYYY-MM-DD",
+            );
+        }
+        if !row.errors.is_empty() {
+            return None;
+        }
+        let state = ReferralState {
+            referred_on: referred_on?,
+            decision: decision?,
+            decided_on,
+            closure: closure?,
+            closed_on,
+        };
+        let state = match state.validate(ctx.today) {
+            Ok(s) => s,
+            Err(e) => {
+                let column = match e.field() {
+                    "decision" => "decision",
+                    "closure" => "closure",
+                    _ if closed_on.is_some() => "closed_on",
+                    _ => "decided_on",
+                };
+                let value = row.raw(column).to_string();
+                row.error(column, &value, e.to_string());
+                return None;
+            }
+        };
+        Some(ReferralRecord {
+            reference: reference?,
+            participant_ref: participant_ref?,
+            programme: programme?,
+            state,
+            source: source?,
+            reason: reason.unwrap_or_default(),
+            required_hours: required_hours?,
+        })
+    }
+
+    fn apply(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        records: Vec<(u64, ReferralRecord)>,
+    ) -> Applied {
+        let org = organisation(ctx)?;
+        let programmes = programmes_by_name(conn, ctx)?;
+        let people: HashMap<String, ParticipantId> = participants::of_organisation(conn, org)?
+            .into_iter()
+            .map(|p| (p.fields.reference, p.id))
+            .collect();
+        let existing: HashMap<String, referrals::Referral> = referrals::of_organisation(conn, org)?
+            .into_iter()
+            .map(|r| (r.fields.reference.clone(), r))
+            .collect();
+        let mut errors = Vec::new();
+        let mut resolved = Vec::new();
+        for (line, rec) in records {
+            let participant = people.get(&rec.participant_ref);
+            let programme = programmes.get(&rec.programme);
+            if participant.is_none() {
+                errors.push(row_error(line, "participant_ref", &rec.participant_ref,
+                    "the reference of a participant already registered by your organisation (import participants first)"));
+            }
+            let Some(programme) = programme else {
+                errors.push(row_error(
+                    line,
+                    "programme",
+                    &rec.programme,
+                    "the name of one of your organisation's programmes",
+                ));
+                continue;
+            };
+            let Some(&participant) = participant else {
+                continue;
+            };
+            if let Some(h) = rec.required_hours {
+                if programme.fields.kind == ProgrammeKind::ImmediateJustice
+                    && !(5.0..=20.0).contains(&h)
+                {
+                    errors.push(row_error(
+                        line,
+                        "required_hours",
+                        &h.to_string(),
+                        "between 5 and 20 hours for Immediate Justice",
+                    ));
+                    continue;
+                }
+            }
+            let fields = ReferralFields {
+                reference: rec.reference,
+                participant_id: participant,
+                programme_id: programme.id,
+                referred_on: rec.state.referred_on,
+                source: rec.source,
+                reason: rec.reason,
+                decision: rec.state.decision,
+                decided_on: rec.state.decided_on,
+                closure: rec.state.closure,
+                closed_on: rec.state.closed_on,
+                required_hours: rec.required_hours,
+            };
+            if let Some(old) = existing.get(&fields.reference) {
+                if old.fields.participant_id != fields.participant_id {
+                    errors.push(row_error(line, "participant_ref", &rec.participant_ref,
+                        "the participant this referral was first recorded for (a referral cannot move to another person)"));
+                    continue;
+                }
+                if old.fields.programme_id != fields.programme_id {
+                    errors.push(row_error(line, "programme", &rec.programme,
+                        "the programme this referral was first recorded for (a referral cannot move programme)"));
+                    continue;
+                }
+            }
+            resolved.push(fields);
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut counts = Counts::default();
+        for fields in resolved {
+            match existing.get(&fields.reference) {
+                Some(old) if old.fields == fields => counts.unchanged += 1,
+                Some(old) => {
+                    referrals::update(conn, old.id, &fields)?;
+                    counts.updated += 1;
+                }
+                None => {
+                    referrals::insert(conn, org, &fields)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        Ok(Ok(counts))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+pub struct SessionRecord {
+    programme: String,
+    fields: SessionFields,
+}
+
+pub struct Sessions;
+
+impl Kind for Sessions {
+    type Record = SessionRecord;
+    const KEY: &'static [&'static str] = &["session_ref"];
+    const COLUMNS: Columns = Columns {
+        required: &["session_ref", "programme", "date", "kind"],
+        optional: &["duration_minutes", "headcount", "district", "venue"],
+    };
+
+    fn parse(row: &mut Row, ctx: &ImportContext) -> Option<SessionRecord> {
+        let reference = row.text("session_ref", 64);
+        let programme = row.text("programme", 200);
+        let date = row.date("date");
+        not_in_future(row, "date", date, ctx.today);
+        let kind = row.word("kind");
+        let duration = row.opt_int("duration_minutes", 0, 1440);
+        let headcount = row.opt_int("headcount", 0, 100_000);
+        let district = row.opt_text("district", 100);
+        let venue = row.opt_text("venue", 200);
+        if !row.errors.is_empty() {
+            return None;
+        }
+        Some(SessionRecord {
+            programme: programme?,
+            fields: SessionFields {
+                reference: Some(reference?),
+                programme_id: ProgrammeId(0),
+                date: date?,
+                kind: kind?,
+                duration_minutes: duration?.map(|v| v as i32),
+                headcount: headcount?.unwrap_or(0) as i32,
+                district,
+                venue,
+            },
+        })
+    }
+
+    fn apply(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        records: Vec<(u64, SessionRecord)>,
+    ) -> Applied {
+        let org = organisation(ctx)?;
+        let programmes = programmes_by_name(conn, ctx)?;
+        let existing: HashMap<String, sessions::Session> = sessions::of_organisation(conn, org)?
+            .into_iter()
+            .filter_map(|s| s.fields.reference.clone().map(|r| (r, s)))
+            .collect();
+        let mut errors = Vec::new();
+        let mut resolved = Vec::new();
+        for (line, mut rec) in records {
+            let Some(programme) = programmes.get(&rec.programme) else {
+                errors.push(row_error(
+                    line,
+                    "programme",
+                    &rec.programme,
+                    "the name of one of your organisation's programmes",
+                ));
+                continue;
+            };
+            rec.fields.programme_id = programme.id;
+            let reference = rec.fields.reference.clone().unwrap_or_default();
+            if let Some(old) = existing.get(&reference) {
+                if old.fields.programme_id != programme.id {
+                    errors.push(row_error(line, "programme", &rec.programme,
+                        "the programme this session was first recorded for (a session cannot move programme)"));
+                    continue;
+                }
+            }
+            resolved.push(rec.fields);
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut counts = Counts::default();
+        for fields in resolved {
+            let reference = fields.reference.clone().unwrap_or_default();
+            match existing.get(&reference) {
+                Some(old) if old.fields == fields => counts.unchanged += 1,
+                Some(old) => {
+                    sessions::update(conn, old.id, &fields)?;
+                    counts.updated += 1;
+                }
+                None => {
+                    sessions::insert(conn, org, &fields)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        Ok(Ok(counts))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+pub struct AttendanceRecord {
+    session_ref: String,
+    referral_ref: String,
+    status: AttendanceStatus,
+    hours: Option<f64>,
+}
+
+pub struct Attendance;
+
+impl Kind for Attendance {
+    type Record = AttendanceRecord;
+    const KEY: &'static [&'static str] = &["session_ref", "referral_ref"];
+    const COLUMNS: Columns = Columns {
+        required: &["session_ref", "referral_ref", "status"],
+        optional: &["hours"],
+    };
+
+    fn parse(row: &mut Row, _ctx: &ImportContext) -> Option<AttendanceRecord> {
+        let session_ref = row.text("session_ref", 64);
+        let referral_ref = row.text("referral_ref", 64);
+        let status = row.word("status");
+        let hours = row.opt_number("hours", 0.0, 24.0);
+        if let (Some(s), Some(Some(h))) = (status, hours) {
+            if s != AttendanceStatus::Attended && h > 0.0 {
+                row.error(
+                    "hours",
+                    &h.to_string(),
+                    "empty or 0 unless the status is attended",
+                );
+            }
+        }
+        if !row.errors.is_empty() {
+            return None;
+        }
+        Some(AttendanceRecord {
+            session_ref: session_ref?,
+            referral_ref: referral_ref?,
+            status: status?,
+            hours: hours?,
+        })
+    }
+
+    fn apply(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        records: Vec<(u64, AttendanceRecord)>,
+    ) -> Applied {
+        let org = organisation(ctx)?;
+        let programme_names: HashMap<ProgrammeId, String> = programmes::of_organisation(conn, org)?
+            .into_iter()
+            .map(|p| (p.id, p.fields.name))
+            .collect();
+        let session_map: HashMap<String, (SessionId, ProgrammeId, NaiveDate)> =
+            sessions::of_organisation(conn, org)?
+                .into_iter()
+                .filter_map(|s| {
+                    s.fields
+                        .reference
+                        .map(|r| (r, (s.id, s.fields.programme_id, s.fields.date)))
+                })
+                .collect();
+        let referral_map: HashMap<String, (ReferralId, ProgrammeId, NaiveDate)> =
+            referrals::of_organisation(conn, org)?
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.fields.reference,
+                        (r.id, r.fields.programme_id, r.fields.referred_on),
+                    )
+                })
+                .collect();
+        let existing: HashMap<(SessionId, ReferralId), (i64, AttendanceFields)> =
+            sessions::attendance_of_organisation(conn, org)?
+                .into_iter()
+                .map(|(id, f)| ((f.session_id, f.referral_id), (id, f)))
+                .collect();
+        let name = |p: &ProgrammeId| programme_names.get(p).cloned().unwrap_or_default();
+        let mut errors = Vec::new();
+        let mut resolved = Vec::new();
+        for (line, rec) in records {
+            let session = session_map.get(&rec.session_ref);
+            let referral = referral_map.get(&rec.referral_ref);
+            if session.is_none() {
+                errors.push(row_error(
+                    line,
+                    "session_ref",
+                    &rec.session_ref,
+                    "the reference of one of your organisation's sessions (import sessions first)",
+                ));
+            }
+            if referral.is_none() {
+                errors.push(row_error(line, "referral_ref", &rec.referral_ref,
+                    "the reference of one of your organisation's referrals (import referrals first)"));
+            }
+            let (
+                Some(&(session_id, session_programme, session_date)),
+                Some(&(referral_id, referral_programme, referred_on)),
+            ) = (session, referral)
+            else {
+                continue;
+            };
+            if session_programme != referral_programme {
+                errors.push(row_error(
+                    line,
+                    "referral_ref",
+                    &rec.referral_ref,
+                    format!(
+                        "a referral to the session's programme '{}' (this referral is to '{}')",
+                        name(&session_programme),
+                        name(&referral_programme)
+                    ),
+                ));
+                continue;
+            }
+            if session_date < referred_on {
+                errors.push(row_error(line, "session_ref", &rec.session_ref, format!(
+                    "a session on or after the referral date {referred_on} (the session was on {session_date})"
+                )));
+                continue;
+            }
+            resolved.push(AttendanceFields {
+                session_id,
+                referral_id,
+                programme_id: session_programme,
+                status: rec.status,
+                hours: rec.hours,
+            });
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut counts = Counts::default();
+        for fields in resolved {
+            match existing.get(&(fields.session_id, fields.referral_id)) {
+                Some((_, old)) if *old == fields => counts.unchanged += 1,
+                Some((id, _)) => {
+                    sessions::update_attendance(conn, *id, &fields)?;
+                    counts.updated += 1;
+                }
+                None => {
+                    sessions::insert_attendance(conn, &fields)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        Ok(Ok(counts))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+pub struct OutcomeRecord {
+    referral_ref: String,
+    measure: String,
+    timepoint: crate::domain::enums::Timepoint,
+    recorded_on: NaiveDate,
+    value: f64,
+}
+
+pub struct Outcomes;
+
+impl Kind for Outcomes {
+    type Record = OutcomeRecord;
+    const KEY: &'static [&'static str] = &["referral_ref", "measure", "timepoint", "recorded_on"];
+    const COLUMNS: Columns = Columns {
+        required: &[
+            "referral_ref",
+            "measure",
+            "timepoint",
+            "recorded_on",
+            "value",
+        ],
+        optional: &[],
+    };
+
+    fn parse(row: &mut Row, ctx: &ImportContext) -> Option<OutcomeRecord> {
+        let referral_ref = row.text("referral_ref", 64);
+        let measure = row.text("measure", 200);
+        let timepoint = row.word("timepoint");
+        let recorded_on = row.date("recorded_on");
+        not_in_future(row, "recorded_on", recorded_on, ctx.today);
+        let value = row.number("value");
+        if !row.errors.is_empty() {
+            return None;
+        }
+        Some(OutcomeRecord {
+            referral_ref: referral_ref?,
+            measure: measure?,
+            timepoint: timepoint?,
+            recorded_on: recorded_on?,
+            value: value?,
+        })
+    }
+
+    fn apply(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        records: Vec<(u64, OutcomeRecord)>,
+    ) -> Applied {
+        let org = organisation(ctx)?;
+        let measure_map: HashMap<String, measures::Measure> = measures::all(conn)?
+            .into_iter()
+            .map(|m| (m.fields.name.clone(), m))
+            .collect();
+        let referral_map: HashMap<String, (ReferralId, NaiveDate)> =
+            referrals::of_organisation(conn, org)?
+                .into_iter()
+                .map(|r| (r.fields.reference, (r.id, r.fields.referred_on)))
+                .collect();
+        type Key = (
+            ReferralId,
+            MeasureId,
+            crate::domain::enums::Timepoint,
+            NaiveDate,
+        );
+        let existing: HashMap<Key, (i64, f64)> = outcome_store::of_organisation(conn, org)?
+            .into_iter()
+            .map(|(id, f)| {
+                (
+                    (f.referral_id, f.measure_id, f.timepoint, f.recorded_on),
+                    (id, f.value),
+                )
+            })
+            .collect();
+        let mut errors = Vec::new();
+        let mut resolved = Vec::new();
+        for (line, rec) in records {
+            let referral = referral_map.get(&rec.referral_ref);
+            let measure = measure_map.get(&rec.measure);
+            if referral.is_none() {
+                errors.push(row_error(
+                    line,
+                    "referral_ref",
+                    &rec.referral_ref,
+                    "the reference of one of your organisation's referrals",
+                ));
+            }
+            if measure.is_none() {
+                errors.push(row_error(
+                    line,
+                    "measure",
+                    &rec.measure,
+                    "the name of an outcome measure",
+                ));
+            }
+            let (Some(&(referral_id, referred_on)), Some(measure)) = (referral, measure) else {
+                continue;
+            };
+            let (lo, hi) = (measure.fields.min, measure.fields.max);
+            if rec.value < lo || rec.value > hi {
+                errors.push(row_error(
+                    line,
+                    "value",
+                    &rec.value.to_string(),
+                    format!(
+                        "a value from {lo} to {hi} (the range of '{}')",
+                        measure.fields.name
+                    ),
+                ));
+                continue;
+            }
+            if rec.recorded_on < referred_on {
+                errors.push(row_error(
+                    line,
+                    "recorded_on",
+                    &rec.recorded_on.to_string(),
+                    format!("a date on or after the referral date {referred_on}"),
+                ));
+                continue;
+            }
+            resolved.push(OutcomeFields {
+                referral_id,
+                measure_id: measure.id,
+                timepoint: rec.timepoint,
+                recorded_on: rec.recorded_on,
+                value: rec.value,
+            });
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut counts = Counts::default();
+        for f in resolved {
+            match existing.get(&(f.referral_id, f.measure_id, f.timepoint, f.recorded_on)) {
+                Some((_, v)) if *v == f.value => counts.unchanged += 1,
+                Some((id, _)) => {
+                    outcome_store::update_value(conn, *id, f.value)?;
+                    counts.updated += 1;
+                }
+                None => {
+                    outcome_store::insert(conn, &f)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        Ok(Ok(counts))
+    }
+}

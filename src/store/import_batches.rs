@@ -1,0 +1,177 @@
+//! Import batches: the record of every file imported — kind, file name, SHA-256, row
+//! counts, who and when, and for police extracts the date the data is "as of".
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, parse_word, StoreError};
+use crate::db::schema::import_batches as b;
+use crate::db::DbConn;
+use crate::domain::enums::ImportKind;
+use crate::domain::ids::{ImportBatchId, OrganisationId, UserId};
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewBatch<'a> {
+    pub organisation_id: Option<OrganisationId>,
+    pub kind: ImportKind,
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub rows_total: i64,
+    pub rows_inserted: i64,
+    pub rows_updated: i64,
+    pub rows_unchanged: i64,
+    pub extract_date: Option<NaiveDate>,
+    pub created_by: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Batch {
+    pub id: ImportBatchId,
+    pub organisation_id: Option<OrganisationId>,
+    pub kind: ImportKind,
+    pub file_name: String,
+    pub sha256: String,
+    pub rows_total: i64,
+    pub rows_inserted: i64,
+    pub rows_updated: i64,
+    pub rows_unchanged: i64,
+    pub extract_date: Option<NaiveDate>,
+    pub superseded_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, n: &NewBatch) -> Result<ImportBatchId, StoreError> {
+    let values = (
+        b::organisation_id.eq(n.organisation_id.map(|o| o.0)),
+        b::kind.eq(n.kind.as_str()),
+        b::file_name.eq(n.file_name),
+        b::sha256.eq(n.sha256),
+        b::rows_total.eq(n.rows_total),
+        b::rows_inserted.eq(n.rows_inserted),
+        b::rows_updated.eq(n.rows_updated),
+        b::rows_unchanged.eq(n.rows_unchanged),
+        b::extract_date.eq(n.extract_date),
+        b::created_by.eq(n.created_by.map(|u| u.0)),
+        b::created_at.eq(now()),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(b::table)
+        .values(values)
+        .returning(b::id)
+        .get_result(c))?;
+    Ok(ImportBatchId(id))
+}
+
+/// Sets the row counts once a streamed import has finished.
+pub fn set_counts(
+    conn: &mut DbConn,
+    id: ImportBatchId,
+    total: i64,
+    inserted: i64,
+) -> Result<(), StoreError> {
+    diesel::update(b::table.find(id.0))
+        .set((b::rows_total.eq(total), b::rows_inserted.eq(inserted)))
+        .execute(conn)?;
+    Ok(())
+}
+
+type Row = (
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<NaiveDate>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+);
+
+fn from_row(x: Row) -> Result<Batch, StoreError> {
+    Ok(Batch {
+        id: ImportBatchId(x.0),
+        organisation_id: x.1.map(OrganisationId),
+        kind: parse_word(&x.2)?,
+        file_name: x.3,
+        sha256: x.4,
+        rows_total: x.5,
+        rows_inserted: x.6,
+        rows_updated: x.7,
+        rows_unchanged: x.8,
+        extract_date: x.9,
+        superseded_at: x.10,
+        created_at: x.11,
+    })
+}
+
+macro_rules! columns {
+    () => {
+        (
+            b::id,
+            b::organisation_id,
+            b::kind,
+            b::file_name,
+            b::sha256,
+            b::rows_total,
+            b::rows_inserted,
+            b::rows_updated,
+            b::rows_unchanged,
+            b::extract_date,
+            b::superseded_at,
+            b::created_at,
+        )
+    };
+}
+
+/// Batches of one kind, newest first; `organisation` limits them to one organisation.
+pub fn list(
+    conn: &mut DbConn,
+    kind: Option<ImportKind>,
+    organisation: Option<OrganisationId>,
+) -> Result<Vec<Batch>, StoreError> {
+    let mut q = b::table.select(columns!()).into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(b::kind.eq(k.as_str()));
+    }
+    if let Some(o) = organisation {
+        q = q.filter(b::organisation_id.eq(o.0));
+    }
+    q.order(b::id.desc())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The current (not superseded) offence extract, if any.
+pub fn current_offence_extract(conn: &mut DbConn) -> Result<Option<Batch>, StoreError> {
+    b::table
+        .filter(b::kind.eq(ImportKind::Offences.as_str()))
+        .filter(b::superseded_at.is_null())
+        .order(b::id.desc())
+        .select(columns!())
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+/// Marks every other offence batch as superseded by a newer extract.
+pub fn supersede_offence_batches(
+    conn: &mut DbConn,
+    except: ImportBatchId,
+) -> Result<(), StoreError> {
+    diesel::update(
+        b::table
+            .filter(b::kind.eq(ImportKind::Offences.as_str()))
+            .filter(b::id.ne(except.0))
+            .filter(b::superseded_at.is_null()),
+    )
+    .set(b::superseded_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Outcome measures: named scales shared by every programme.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, StoreError};
+use crate::db::schema::outcome_measures as m;
+use crate::db::DbConn;
+use crate::domain::ids::MeasureId;
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasureFields {
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub higher_is_better: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measure {
+    pub id: MeasureId,
+    #[serde(flatten)]
+    pub fields: MeasureFields,
+}
+
+type Row = (i64, String, f64, f64, bool);
+
+fn from_row(r: Row) -> Measure {
+    Measure {
+        id: MeasureId(r.0),
+        fields: MeasureFields {
+            name: r.1,
+            min: r.2,
+            max: r.3,
+            higher_is_better: r.4,
+        },
+    }
+}
+
+pub fn all(conn: &mut DbConn) -> Result<Vec<Measure>, StoreError> {
+    Ok(m::table
+        .order(m::name)
+        .select((
+            m::id,
+            m::name,
+            m::min_value,
+            m::max_value,
+            m::higher_is_better,
+        ))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect())
+}
+
+pub fn insert(conn: &mut DbConn, f: &MeasureFields) -> Result<MeasureId, StoreError> {
+    let values = (
+        m::name.eq(&f.name),
+        m::min_value.eq(f.min),
+        m::max_value.eq(f.max),
+        m::higher_is_better.eq(f.higher_is_better),
+        m::created_at.eq(now()),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(m::table)
+        .values(values)
+        .returning(m::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a measure named '{}'", f.name)))?;
+    Ok(MeasureId(id))
+}
+
+pub fn update(conn: &mut DbConn, id: MeasureId, f: &MeasureFields) -> Result<(), StoreError> {
+    diesel::update(m::table.find(id.0))
+        .set((
+            m::min_value.eq(f.min),
+            m::max_value.eq(f.max),
+            m::higher_is_better.eq(f.higher_is_better),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Participants: pseudonymous people known to a provider, by the provider's case
+//! reference. No names or addresses exist in this table; the person key is an HMAC.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, parse_word, StoreError};
+use crate::db::schema::participants as p;
+use crate::db::DbConn;
+use crate::domain::enums::{Ethnicity, Gender};
+use crate::domain::ids::{OrganisationId, ParticipantId};
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParticipantFields {
+    pub reference: String,
+    /// HMAC-SHA256 of the normalised police identifier (hex), never the identifier.
+    pub person_key: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Gender,
+    pub ethnicity: Ethnicity,
+    pub district: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub organisation_id: OrganisationId,
+    #[serde(flatten)]
+    pub fields: ParticipantFields,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    String,
+    String,
+    Option<String>,
+);
+
+macro_rules! columns {
+    () => {
+        (
+            p::id,
+            p::organisation_id,
+            p::reference,
+            p::person_key,
+            p::date_of_birth,
+            p::gender,
+            p::ethnicity,
+            p::district,
+        )
+    };
+}
+
+fn from_row(r: Row) -> Result<Participant, StoreError> {
+    Ok(Participant {
+        id: ParticipantId(r.0),
+        organisation_id: OrganisationId(r.1),
+        fields: ParticipantFields {
+            reference: r.2,
+            person_key: r.3,
+            date_of_birth: r.4,
+            gender: parse_word(&r.5)?,
+            ethnicity: parse_word(&r.6)?,
+            district: r.7,
+        },
+    })
+}
+
+/// Every participant of one organisation, by reference order.
+pub fn of_organisation(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+) -> Result<Vec<Participant>, StoreError> {
+    p::table
+        .filter(p::organisation_id.eq(organisation.0))
+        .order(p::reference)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    f: &ParticipantFields,
+) -> Result<ParticipantId, StoreError> {
+    let t = now();
+    let values = (
+        p::organisation_id.eq(organisation.0),
+        p::reference.eq(&f.reference),
+        p::person_key.eq(&f.person_key),
+        p::date_of_birth.eq(f.date_of_birth),
+        p::gender.eq(f.gender.as_str()),
+        p::ethnicity.eq(f.ethnicity.as_str()),
+        p::district.eq(&f.district),
+        p::created_at.eq(t),
+        p::updated_at.eq(t),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(p::table)
+        .values(values)
+        .returning(p::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a participant '{}'", f.reference)))?;
+    Ok(ParticipantId(id))
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    f: &ParticipantFields,
+) -> Result<(), StoreError> {
+    diesel::update(p::table.find(id.0))
+        .set((
+            p::person_key.eq(&f.person_key),
+            p::date_of_birth.eq(f.date_of_birth),
+            p::gender.eq(f.gender.as_str()),
+            p::ethnicity.eq(f.ethnicity.as_str()),
+            p::district.eq(&f.district),
+            p::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

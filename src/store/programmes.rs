@@ -1,0 +1,172 @@
+//! Programmes: what a provider delivers, with kind, delivery, ages and dates.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, parse_word, StoreError};
+use crate::db::schema::programmes;
+use crate::db::DbConn;
+use crate::domain::enums::{Delivery, ProgrammeKind};
+use crate::domain::ids::{OrganisationId, ProgrammeId};
+use crate::on_backend;
+
+/// The fields a provider sets (and a file carries).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgrammeFields {
+    pub name: String,
+    pub kind: ProgrammeKind,
+    pub delivery: Delivery,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Programme {
+    pub id: ProgrammeId,
+    pub organisation_id: OrganisationId,
+    #[serde(flatten)]
+    pub fields: ProgrammeFields,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<i32>,
+    Option<i32>,
+    NaiveDate,
+    Option<NaiveDate>,
+    String,
+);
+
+macro_rules! columns {
+    () => {
+        (
+            programmes::id,
+            programmes::organisation_id,
+            programmes::name,
+            programmes::kind,
+            programmes::delivery,
+            programmes::min_age,
+            programmes::max_age,
+            programmes::starts_on,
+            programmes::ends_on,
+            programmes::description,
+        )
+    };
+}
+
+fn from_row(r: Row) -> Result<Programme, StoreError> {
+    Ok(Programme {
+        id: ProgrammeId(r.0),
+        organisation_id: OrganisationId(r.1),
+        fields: ProgrammeFields {
+            name: r.2,
+            kind: parse_word(&r.3)?,
+            delivery: parse_word(&r.4)?,
+            min_age: r.5,
+            max_age: r.6,
+            starts_on: r.7,
+            ends_on: r.8,
+            description: r.9,
+        },
+    })
+}
+
+/// The programmes of one organisation.
+pub fn of_organisation(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+) -> Result<Vec<Programme>, StoreError> {
+    programmes::table
+        .filter(programmes::organisation_id.eq(organisation.0))
+        .order(programmes::name)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Every programme (for commissioners' and analysts' aggregate views).
+pub fn all(conn: &mut DbConn) -> Result<Vec<Programme>, StoreError> {
+    programmes::table
+        .order((programmes::organisation_id, programmes::name))
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn find(conn: &mut DbConn, id: ProgrammeId) -> Result<Option<Programme>, StoreError> {
+    programmes::table
+        .find(id.0)
+        .select(columns!())
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+/// Programmes with this name (several providers may use the same name).
+pub fn by_name(conn: &mut DbConn, name: &str) -> Result<Vec<Programme>, StoreError> {
+    programmes::table
+        .filter(programmes::name.eq(name.trim()))
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    f: &ProgrammeFields,
+) -> Result<ProgrammeId, StoreError> {
+    let t = now();
+    let values = (
+        programmes::organisation_id.eq(organisation.0),
+        programmes::name.eq(&f.name),
+        programmes::kind.eq(f.kind.as_str()),
+        programmes::delivery.eq(f.delivery.as_str()),
+        programmes::min_age.eq(f.min_age),
+        programmes::max_age.eq(f.max_age),
+        programmes::starts_on.eq(f.starts_on),
+        programmes::ends_on.eq(f.ends_on),
+        programmes::description.eq(&f.description),
+        programmes::created_at.eq(t),
+        programmes::updated_at.eq(t),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(programmes::table)
+        .values(values)
+        .returning(programmes::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a programme named '{}'", f.name)))?;
+    Ok(ProgrammeId(id))
+}
+
+pub fn update(conn: &mut DbConn, id: ProgrammeId, f: &ProgrammeFields) -> Result<(), StoreError> {
+    diesel::update(programmes::table.find(id.0))
+        .set((
+            programmes::name.eq(&f.name),
+            programmes::kind.eq(f.kind.as_str()),
+            programmes::delivery.eq(f.delivery.as_str()),
+            programmes::min_age.eq(f.min_age),
+            programmes::max_age.eq(f.max_age),
+            programmes::starts_on.eq(f.starts_on),
+            programmes::ends_on.eq(f.ends_on),
+            programmes::description.eq(&f.description),
+            programmes::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map_err(|e| StoreError::from_insert(e, &format!("a programme named '{}'", f.name)))?;
+    Ok(())
+}

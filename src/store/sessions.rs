@@ -1,0 +1,212 @@
+//! Sessions (delivery events of a programme) and their attendance registers.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, parse_word, StoreError};
+use crate::db::schema::{attendance as a, sessions as s};
+use crate::db::DbConn;
+use crate::domain::enums::{AttendanceStatus, SessionKind};
+use crate::domain::ids::{OrganisationId, ProgrammeId, ReferralId, SessionId};
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionFields {
+    pub reference: Option<String>,
+    pub programme_id: ProgrammeId,
+    pub date: NaiveDate,
+    pub kind: SessionKind,
+    pub duration_minutes: Option<i32>,
+    pub headcount: i32,
+    pub district: Option<String>,
+    pub venue: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub organisation_id: OrganisationId,
+    #[serde(flatten)]
+    pub fields: SessionFields,
+}
+
+type Row = (
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    NaiveDate,
+    String,
+    Option<i32>,
+    i32,
+    Option<String>,
+    Option<String>,
+);
+
+macro_rules! columns {
+    () => {
+        (
+            s::id,
+            s::organisation_id,
+            s::reference,
+            s::programme_id,
+            s::date,
+            s::kind,
+            s::duration_minutes,
+            s::headcount,
+            s::district,
+            s::venue,
+        )
+    };
+}
+
+fn from_row(x: Row) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: SessionId(x.0),
+        organisation_id: OrganisationId(x.1),
+        fields: SessionFields {
+            reference: x.2,
+            programme_id: ProgrammeId(x.3),
+            date: x.4,
+            kind: parse_word(&x.5)?,
+            duration_minutes: x.6,
+            headcount: x.7,
+            district: x.8,
+            venue: x.9,
+        },
+    })
+}
+
+pub fn of_organisation(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+) -> Result<Vec<Session>, StoreError> {
+    s::table
+        .filter(s::organisation_id.eq(organisation.0))
+        .order((s::date, s::id))
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    f: &SessionFields,
+) -> Result<SessionId, StoreError> {
+    let t = now();
+    let values = (
+        s::organisation_id.eq(organisation.0),
+        s::reference.eq(&f.reference),
+        s::programme_id.eq(f.programme_id.0),
+        s::date.eq(f.date),
+        s::kind.eq(f.kind.as_str()),
+        s::duration_minutes.eq(f.duration_minutes),
+        s::headcount.eq(f.headcount),
+        s::district.eq(&f.district),
+        s::venue.eq(&f.venue),
+        s::created_at.eq(t),
+        s::updated_at.eq(t),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(s::table)
+        .values(values)
+        .returning(s::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, "a session with this reference"))?;
+    Ok(SessionId(id))
+}
+
+/// Updates a session's details (not its programme: attendance depends on it).
+pub fn update(conn: &mut DbConn, id: SessionId, f: &SessionFields) -> Result<(), StoreError> {
+    diesel::update(s::table.find(id.0))
+        .set((
+            s::date.eq(f.date),
+            s::kind.eq(f.kind.as_str()),
+            s::duration_minutes.eq(f.duration_minutes),
+            s::headcount.eq(f.headcount),
+            s::district.eq(&f.district),
+            s::venue.eq(&f.venue),
+            s::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One line of a register.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttendanceFields {
+    pub session_id: SessionId,
+    pub referral_id: ReferralId,
+    pub programme_id: ProgrammeId,
+    pub status: AttendanceStatus,
+    pub hours: Option<f64>,
+}
+
+/// Attendance of one organisation's sessions, keyed by (session, referral).
+pub fn attendance_of_organisation(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+) -> Result<Vec<(i64, AttendanceFields)>, StoreError> {
+    let rows: Vec<(i64, i64, i64, i64, String, Option<f64>)> = a::table
+        .inner_join(s::table)
+        .filter(s::organisation_id.eq(organisation.0))
+        .order((a::session_id, a::referral_id))
+        .select((
+            a::id,
+            a::session_id,
+            a::referral_id,
+            a::programme_id,
+            a::status,
+            a::hours,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, session, referral, programme, status, hours)| {
+            Ok((
+                id,
+                AttendanceFields {
+                    session_id: SessionId(session),
+                    referral_id: ReferralId(referral),
+                    programme_id: ProgrammeId(programme),
+                    status: parse_word(&status)?,
+                    hours,
+                },
+            ))
+        })
+        .collect()
+}
+
+pub fn insert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<(), StoreError> {
+    let t = now();
+    diesel::insert_into(a::table)
+        .values((
+            a::session_id.eq(f.session_id.0),
+            a::referral_id.eq(f.referral_id.0),
+            a::programme_id.eq(f.programme_id.0),
+            a::status.eq(f.status.as_str()),
+            a::hours.eq(f.hours),
+            a::created_at.eq(t),
+            a::updated_at.eq(t),
+        ))
+        .execute(conn)
+        .map_err(|e| StoreError::from_insert(e, "attendance for this referral at this session"))?;
+    Ok(())
+}
+
+pub fn update_attendance(
+    conn: &mut DbConn,
+    id: i64,
+    f: &AttendanceFields,
+) -> Result<(), StoreError> {
+    diesel::update(a::table.find(id))
+        .set((
+            a::status.eq(f.status.as_str()),
+            a::hours.eq(f.hours),
+            a::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
