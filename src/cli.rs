@@ -120,3 +120,75 @@ pub fn import(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Which report `outcomes report` is asked for.
+pub enum ReportTarget<'a> {
+    Programme {
+        name: &'a str,
+        organisation: Option<&'a str>,
+    },
+    Provider(&'a str),
+    FundingStream(&'a str),
+}
+
+/// Resolves a report target to a scope and its display name.
+pub fn resolve_target(
+    conn: &mut db::DbConn,
+    target: &ReportTarget,
+) -> anyhow::Result<(crate::store::report_rows::ReportScope, String)> {
+    use crate::store::report_rows::ReportScope;
+    match target {
+        ReportTarget::Programme { name, organisation } => {
+            let mut found = store::programmes::by_name(conn, name)?;
+            if let Some(org_name) = organisation {
+                let org = store::organisations::find_by_name(conn, org_name)?
+                    .with_context(|| format!("there is no organisation named '{org_name}'"))?;
+                found.retain(|p| p.organisation_id == org.id);
+            }
+            match found.len() {
+                0 => anyhow::bail!("there is no programme named '{name}'"),
+                1 => Ok((ReportScope::Programme(found[0].id), found[0].fields.name.clone())),
+                n => anyhow::bail!(
+                    "{n} providers run a programme named '{name}': name the provider with --organisation"
+                ),
+            }
+        }
+        ReportTarget::Provider(name) => {
+            let org = store::organisations::find_by_name(conn, name)?
+                .with_context(|| format!("there is no organisation named '{name}'"))?;
+            Ok((ReportScope::Provider(org.id), org.name))
+        }
+        ReportTarget::FundingStream(name) => {
+            let stream = store::funding_streams::find_by_name(conn, name)?
+                .with_context(|| format!("there is no funding stream named '{name}'"))?;
+            Ok((ReportScope::FundingStream(stream.id), stream.name))
+        }
+    }
+}
+
+/// `outcomes report`: computes a report and writes it to a file or standard output.
+pub fn report(
+    settings: &Settings,
+    target: &ReportTarget,
+    mut request: impl FnMut(
+        crate::store::report_rows::ReportScope,
+        String,
+    ) -> crate::reports::ReportRequest,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let (scope, name) = resolve_target(&mut conn, target)?;
+    let mut request = request(scope, name);
+    request.threshold = u64::from(settings.disclosure_threshold);
+    let costs = crate::reports::cost_tables(settings)?;
+    let report = crate::reports::build(&mut conn, &request, &costs)?;
+    let text = serde_json::to_string_pretty(&report.to_json())? + "\n";
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod evaluation;
 pub mod imports;
+pub mod reports;
 pub mod secrets;
 pub mod startup;
 pub mod store;

@@ -4,8 +4,12 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use outcomes::cli::ReportTarget;
 use outcomes::config::{ServeSettings, Settings};
 use outcomes::domain::enums::{ImportKind, OrganisationKind, UnknownValue};
+use outcomes::domain::period::Period;
+use outcomes::evaluation::reoffending::IndexDate;
+use outcomes::reports::ReportRequest;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -40,11 +44,64 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         extract_date: Option<NaiveDate>,
     },
+    /// Compute an evaluation report (see docs/methodology.md).
+    Report(ReportArgs),
     /// Manage organisations.
     Org {
         #[command(subcommand)]
         command: OrgCommand,
     },
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["programme", "provider", "funding_stream"])))]
+struct ReportArgs {
+    /// A programme, by name.
+    #[arg(long)]
+    programme: Option<String>,
+    /// With --programme: the provider running it, when several use the same name.
+    #[arg(long)]
+    organisation: Option<String>,
+    /// All programmes of a provider.
+    #[arg(long)]
+    provider: Option<String>,
+    /// All programmes a funding stream funds.
+    #[arg(long)]
+    funding_stream: Option<String>,
+    /// 2025-26, 2025-26-Q3, or FROM..TO (ISO dates, inclusive).
+    #[arg(long, value_parser = parse_period)]
+    period: Period,
+    /// Follow-up in months: 3, 6, 12 or 24.
+    #[arg(long, default_value_t = 12)]
+    follow_up: u32,
+    /// Waiting period in months for offences to be proven.
+    #[arg(long, default_value_t = 6)]
+    waiting: u32,
+    /// Index date: referral, start or completion.
+    #[arg(long, default_value = "referral", value_parser = parse_index)]
+    index: IndexDate,
+    /// Apply disclosure control for publication outside the partnership.
+    #[arg(long)]
+    published: bool,
+    /// Financial year of cost-of-crime prices (default: the year the period ends in).
+    #[arg(long)]
+    price_year: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "json", value_parser = ["json"])]
+    format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+fn parse_period(s: &str) -> Result<Period, String> {
+    s.parse()
+        .map_err(|e: outcomes::domain::period::PeriodError| e.to_string())
+}
+
+fn parse_index(s: &str) -> Result<IndexDate, String> {
+    s.parse()
+        .map_err(|e: outcomes::evaluation::reoffending::ParamError| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -89,6 +146,31 @@ fn main() -> ExitCode {
             organisation.as_deref(),
             extract_date,
         ),
+        Command::Report(args) => {
+            let target = match (&args.programme, &args.provider, &args.funding_stream) {
+                (Some(name), _, _) => ReportTarget::Programme {
+                    name,
+                    organisation: args.organisation.as_deref(),
+                },
+                (_, Some(name), _) => ReportTarget::Provider(name),
+                (_, _, Some(name)) => ReportTarget::FundingStream(name),
+                _ => unreachable!("clap requires one scope"),
+            };
+            outcomes::cli::report(
+                &cli.settings,
+                &target,
+                |scope, name| {
+                    let mut r = ReportRequest::new(scope, name, args.period);
+                    r.follow_up_months = args.follow_up;
+                    r.waiting_months = args.waiting;
+                    r.index = args.index;
+                    r.published = args.published;
+                    r.price_year = args.price_year.clone();
+                    r
+                },
+                args.output.as_deref(),
+            )
+        }
         Command::Org {
             command: OrgCommand::Add { name, kind },
         } => outcomes::cli::org_add(&cli.settings, &name, kind),

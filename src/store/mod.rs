@@ -1,6 +1,7 @@
 //! The store: every diesel query lives here, one file per aggregate. Functions take a
 //! connection and return domain values; callers never see SQL.
 
+pub mod funding_streams;
 pub mod import_batches;
 pub mod measures;
 pub mod offences;
@@ -9,6 +10,7 @@ pub mod outcomes;
 pub mod participants;
 pub mod programmes;
 pub mod referrals;
+pub mod report_rows;
 pub mod sessions;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};

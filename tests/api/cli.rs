@@ -100,3 +100,79 @@ fn every_command_has_help_naming_its_environment_variables() {
     let org = outcomes(&["org", "add", "--help"], "sqlite://x.db", dir.path());
     assert!(String::from_utf8_lossy(&org.stdout).contains("--kind"));
 }
+
+#[test]
+fn import_and_report_from_the_command_line_write_a_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(&dir);
+    let d = dir.path();
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(outcomes(
+        &["org", "add", "--name", "Provider A", "--kind", "provider"],
+        &url,
+        d,
+    ));
+    std::fs::write(d.join("p.csv"), crate::imports::PROGRAMMES).unwrap();
+    std::fs::write(d.join("pt.csv"), crate::imports::PARTICIPANTS).unwrap();
+    std::fs::write(d.join("r.csv"), crate::imports::REFERRALS).unwrap();
+    for (kind, file) in [
+        ("programmes", "p.csv"),
+        ("participants", "pt.csv"),
+        ("referrals", "r.csv"),
+    ] {
+        let out = ok(outcomes(
+            &["import", kind, file, "--organisation", "Provider A"],
+            &url,
+            d,
+        ));
+        assert!(out.contains("imported"), "{out}");
+    }
+    let again = ok(outcomes(
+        &[
+            "import",
+            "referrals",
+            "r.csv",
+            "--organisation",
+            "Provider A",
+        ],
+        &url,
+        d,
+    ));
+    assert!(again.contains("nothing changed"), "{again}");
+    ok(outcomes(
+        &[
+            "report",
+            "--programme",
+            "Mentoring",
+            "--period",
+            "2025-26",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+        ],
+        &url,
+        d,
+    ));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["programme"], "Mentoring");
+    assert_eq!(json["period"]["from"], "2025-04-01");
+    // R1 (2025-05-01) and R3 (2025-06-10) are Mentoring referrals in 2025-26.
+    assert_eq!(json["engagement"]["referrals_received"], 2);
+    assert_eq!(json["reoffending"]["follow_up_months"], 12);
+    let bad = outcomes(
+        &["report", "--programme", "Mentoring", "--period", "2025/26"],
+        &url,
+        d,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("like 2025-26"));
+}

@@ -7,3 +7,4 @@ mod helpers;
 mod imports;
 mod migrations;
 mod pages;
+mod reports;

@@ -1,0 +1,116 @@
+//! Reports: load the rows of a scope and period, compute them with the evaluation engine,
+//! and hand the one assembled report to each format, so formats can never disagree.
+
+use chrono::{NaiveDate, Utc};
+
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::domain::period::{FinancialYear, Period as DomainPeriod};
+use crate::evaluation::cost::CostTables;
+use crate::evaluation::reoffending::IndexDate;
+use crate::evaluation::report::{assemble, Report, ReportError, ReportParams};
+use crate::evaluation::Period;
+use crate::store::report_rows::{self, ReportScope};
+use crate::store::StoreError;
+
+/// What a user asks for; everything but the scope and period has a default.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    pub scope: ReportScope,
+    pub scope_name: String,
+    pub period: DomainPeriod,
+    pub follow_up_months: u32,
+    pub waiting_months: u32,
+    pub index: IndexDate,
+    pub published: bool,
+    /// Defaults to the financial year in which the period ends.
+    pub price_year: Option<String>,
+    pub threshold: u64,
+    pub positive_threshold: f64,
+    /// The date targets are pro-rated to; defaults to today.
+    pub report_date: Option<NaiveDate>,
+}
+
+impl ReportRequest {
+    pub fn new(scope: ReportScope, scope_name: String, period: DomainPeriod) -> Self {
+        ReportRequest {
+            scope,
+            scope_name,
+            period,
+            follow_up_months: 12,
+            waiting_months: 6,
+            index: IndexDate::Referral,
+            published: false,
+            price_year: None,
+            threshold: 5,
+            positive_threshold: 4.0,
+            report_date: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Settings(String),
+}
+
+/// The cost-of-crime tables: the embedded defaults, or the files the settings name.
+pub fn cost_tables(settings: &Settings) -> Result<CostTables, BuildError> {
+    match (&settings.cost_table, &settings.deflator_table) {
+        (None, None) => CostTables::embedded().map_err(|e| BuildError::Report(e.into())),
+        (units, deflator) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read_to_string(p)
+                    .map_err(|e| BuildError::Settings(format!("reading {}: {e}", p.display())))
+            };
+            let units = match units {
+                Some(p) => read(p)?,
+                None => crate::evaluation::cost::DEFAULT_UNIT_COSTS.to_string(),
+            };
+            let deflator = match deflator {
+                Some(p) => read(p)?,
+                None => crate::evaluation::cost::DEFAULT_DEFLATOR.to_string(),
+            };
+            CostTables::from_texts(&units, &deflator).map_err(|e| BuildError::Report(e.into()))
+        }
+    }
+}
+
+/// Loads, computes and assembles one report.
+pub fn build(
+    conn: &mut DbConn,
+    request: &ReportRequest,
+    costs: &CostTables,
+) -> Result<Report, BuildError> {
+    let period = Period::new(request.period.from(), request.period.to())
+        .map_err(|e| BuildError::Settings(e.to_string()))?;
+    let inputs = report_rows::load(
+        conn,
+        request.scope,
+        &period,
+        request.follow_up_months,
+        request.waiting_months,
+    )?;
+    let now = Utc::now();
+    let params = ReportParams {
+        scope_name: request.scope_name.clone(),
+        period,
+        follow_up_months: request.follow_up_months,
+        waiting_months: request.waiting_months,
+        index: request.index,
+        threshold: request.threshold,
+        price_year: request
+            .price_year
+            .clone()
+            .unwrap_or_else(|| FinancialYear::containing(period.to).to_string()),
+        published: request.published,
+        positive_threshold: request.positive_threshold,
+        report_date: request.report_date.unwrap_or_else(|| now.date_naive()),
+    };
+    Ok(assemble(&inputs, &params, costs, now)?)
+}

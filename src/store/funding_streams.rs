@@ -1,0 +1,105 @@
+//! Funding streams and their allocations to programmes.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{now, StoreError};
+use crate::db::schema::{allocations, funding_streams as f};
+use crate::db::DbConn;
+use crate::domain::ids::{FundingStreamId, ProgrammeId};
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FundingStream {
+    pub id: FundingStreamId,
+    pub name: String,
+    pub funder: String,
+    pub financial_year: String,
+    pub amount_pence: i64,
+}
+
+type Row = (i64, String, String, String, i64);
+
+fn from_row(r: Row) -> FundingStream {
+    FundingStream {
+        id: FundingStreamId(r.0),
+        name: r.1,
+        funder: r.2,
+        financial_year: r.3,
+        amount_pence: r.4,
+    }
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<FundingStream>, StoreError> {
+    Ok(f::table
+        .filter(f::name.eq(name.trim()))
+        .select((
+            f::id,
+            f::name,
+            f::funder,
+            f::financial_year,
+            f::amount_pence,
+        ))
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row))
+}
+
+pub fn all(conn: &mut DbConn) -> Result<Vec<FundingStream>, StoreError> {
+    Ok(f::table
+        .order((f::financial_year, f::name))
+        .select((
+            f::id,
+            f::name,
+            f::funder,
+            f::financial_year,
+            f::amount_pence,
+        ))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect())
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    name: &str,
+    funder: &str,
+    financial_year: &str,
+    amount_pence: i64,
+) -> Result<FundingStreamId, StoreError> {
+    let values = (
+        f::name.eq(name.trim()),
+        f::funder.eq(funder.trim()),
+        f::financial_year.eq(financial_year),
+        f::amount_pence.eq(amount_pence),
+        f::created_at.eq(now()),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(f::table)
+        .values(values)
+        .returning(f::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a funding stream named '{name}'")))?;
+    Ok(FundingStreamId(id))
+}
+
+/// Allocates `amount_pence` of a stream to a programme.
+pub fn allocate(
+    conn: &mut DbConn,
+    stream: FundingStreamId,
+    programme: ProgrammeId,
+    amount_pence: i64,
+) -> Result<(), StoreError> {
+    diesel::insert_into(allocations::table)
+        .values((
+            allocations::funding_stream_id.eq(stream.0),
+            allocations::programme_id.eq(programme.0),
+            allocations::amount_pence.eq(amount_pence),
+            allocations::created_at.eq(now()),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            StoreError::from_insert(e, "an allocation of this stream to this programme")
+        })?;
+    Ok(())
+}

@@ -1,0 +1,482 @@
+//! Loading exactly the rows a report needs (see `evaluation::rows`), for one programme,
+//! one provider's programmes or one funding stream's programmes, and one period.
+//!
+//! Reoffending never scans the offence table: the cohort's person keys are looked up in
+//! chunks through the (person_key, offence_date) index, and each person's offences are
+//! kept only within that person's before and follow-up windows.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::{parse_word, StoreError};
+use crate::db::schema::{
+    allocations, attendance, funding_streams, group_survey_counts, group_surveys, offence_records,
+    outcome_measures, outcome_records, participants, programmes, referrals, sessions, targets,
+};
+use crate::db::DbConn;
+use crate::domain::calendar::add_months;
+use crate::domain::enums::Decision;
+use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
+use crate::domain::period::FinancialYear;
+use crate::evaluation::report::ReportInputs;
+use crate::evaluation::rows::{
+    AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, ReferralRow,
+    SessionRow, TargetRow,
+};
+use crate::evaluation::Period;
+
+/// What a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope {
+    Programme(ProgrammeId),
+    Provider(OrganisationId),
+    FundingStream(FundingStreamId),
+}
+
+/// Person keys per query: well under every backend's bound-parameter limit.
+const KEY_CHUNK: usize = 500;
+
+/// The programmes a scope covers.
+pub fn programmes_of(conn: &mut DbConn, scope: ReportScope) -> Result<Vec<i64>, StoreError> {
+    Ok(match scope {
+        ReportScope::Programme(id) => programmes::table
+            .find(id.0)
+            .select(programmes::id)
+            .load(conn)?,
+        ReportScope::Provider(org) => programmes::table
+            .filter(programmes::organisation_id.eq(org.0))
+            .select(programmes::id)
+            .load(conn)?,
+        ReportScope::FundingStream(stream) => allocations::table
+            .filter(allocations::funding_stream_id.eq(stream.0))
+            .select(allocations::programme_id)
+            .load(conn)?,
+    })
+}
+
+/// The financial years a period touches, e.g. ["2025-26"].
+fn financial_years(period: &Period) -> Vec<String> {
+    let first = FinancialYear::containing(period.from).start_year();
+    let last = FinancialYear::containing(period.to).start_year();
+    (first..=last)
+        .map(|y| FinancialYear::starting(y).to_string())
+        .collect()
+}
+
+type ReferralTuple = (
+    i64,
+    i64,
+    i64,
+    NaiveDate,
+    String,
+    String,
+    Option<NaiveDate>,
+    String,
+    Option<NaiveDate>,
+    Option<f64>,
+    Option<String>,
+    Option<NaiveDate>,
+    String,
+    String,
+    Option<String>,
+);
+
+fn load_referrals(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<Vec<ReferralRow>, StoreError> {
+    let rows: Vec<ReferralTuple> = referrals::table
+        .inner_join(participants::table)
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .order(referrals::id)
+        .select((
+            referrals::id,
+            referrals::participant_id,
+            referrals::programme_id,
+            referrals::referred_on,
+            referrals::source,
+            referrals::decision,
+            referrals::decided_on,
+            referrals::closure,
+            referrals::closed_on,
+            referrals::required_hours,
+            participants::person_key,
+            participants::date_of_birth,
+            participants::gender,
+            participants::ethnicity,
+            participants::district,
+        ))
+        .load(conn)?;
+    let first_attended: HashMap<i64, NaiveDate> = attendance::table
+        .inner_join(sessions::table)
+        .inner_join(referrals::table)
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .filter(attendance::status.eq("attended"))
+        .group_by(attendance::referral_id)
+        .select((attendance::referral_id, diesel::dsl::min(sessions::date)))
+        .load::<(i64, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, d)| d.map(|d| (id, d)))
+        .collect();
+    rows.into_iter()
+        .map(|r| {
+            let decision: Decision = parse_word(&r.5)?;
+            Ok(ReferralRow {
+                referral_id: r.0,
+                participant_id: r.1,
+                programme_id: r.2,
+                referred_on: r.3,
+                source: parse_word(&r.4)?,
+                decision,
+                decided_on: r.6,
+                closure: if decision == Decision::Accepted {
+                    Some(parse_word(&r.7)?)
+                } else {
+                    None
+                },
+                closed_on: r.8,
+                required_hours: r.9,
+                first_attended_on: first_attended.get(&r.0).copied(),
+                person_key: r.10,
+                date_of_birth: r.11,
+                gender: Some(parse_word(&r.12)?),
+                ethnicity: Some(parse_word(&r.13)?),
+                district: r.14,
+            })
+        })
+        .collect()
+}
+
+fn load_sessions(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<Vec<SessionRow>, StoreError> {
+    let rows: Vec<(i64, i64, NaiveDate, i32)> = sessions::table
+        .filter(sessions::programme_id.eq_any(programme_ids))
+        .filter(sessions::date.between(period.from, period.to))
+        .order(sessions::id)
+        .select((
+            sessions::id,
+            sessions::programme_id,
+            sessions::date,
+            sessions::headcount,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(session_id, programme_id, date, headcount)| SessionRow {
+            session_id,
+            programme_id,
+            date,
+            headcount: i64::from(headcount),
+        })
+        .collect())
+}
+
+fn load_attendance(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<Vec<AttendanceRow>, StoreError> {
+    let rows: Vec<(i64, i64, i64, NaiveDate, String, Option<f64>)> = attendance::table
+        .inner_join(sessions::table)
+        .inner_join(referrals::table)
+        .filter(sessions::programme_id.eq_any(programme_ids))
+        .filter(sessions::date.between(period.from, period.to))
+        .order(attendance::id)
+        .select((
+            attendance::session_id,
+            attendance::referral_id,
+            referrals::participant_id,
+            sessions::date,
+            attendance::status,
+            attendance::hours,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(session_id, referral_id, participant_id, session_date, status, hours)| {
+                Ok(AttendanceRow {
+                    session_id,
+                    referral_id,
+                    participant_id,
+                    session_date,
+                    status: parse_word(&status)?,
+                    hours,
+                })
+            },
+        )
+        .collect()
+}
+
+fn load_outcomes(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<(Vec<MeasureRow>, Vec<OutcomeRow>), StoreError> {
+    let measures: Vec<(i64, String, f64, f64, bool)> = outcome_measures::table
+        .order(outcome_measures::id)
+        .select((
+            outcome_measures::id,
+            outcome_measures::name,
+            outcome_measures::min_value,
+            outcome_measures::max_value,
+            outcome_measures::higher_is_better,
+        ))
+        .load(conn)?;
+    let records: Vec<(i64, i64, i64, String, NaiveDate, f64)> = outcome_records::table
+        .inner_join(referrals::table)
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .order(outcome_records::id)
+        .select((
+            outcome_records::id,
+            outcome_records::referral_id,
+            outcome_records::measure_id,
+            outcome_records::timepoint,
+            outcome_records::recorded_on,
+            outcome_records::value,
+        ))
+        .load(conn)?;
+    let measures = measures
+        .into_iter()
+        .map(|(id, name, min, max, higher_is_better)| MeasureRow {
+            id,
+            name,
+            min,
+            max,
+            higher_is_better,
+        })
+        .collect();
+    let records = records
+        .into_iter()
+        .map(
+            |(outcome_id, referral_id, measure_id, timepoint, recorded_on, value)| {
+                Ok(OutcomeRow {
+                    outcome_id,
+                    referral_id,
+                    measure_id,
+                    timepoint: parse_word(&timepoint)?,
+                    recorded_on,
+                    value,
+                })
+            },
+        )
+        .collect::<Result<_, StoreError>>()?;
+    Ok((measures, records))
+}
+
+fn load_group_surveys(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<Vec<GroupSurveyRow>, StoreError> {
+    let surveys: Vec<(i64, i64, String, i32)> = group_surveys::table
+        .filter(group_surveys::programme_id.eq_any(programme_ids))
+        .filter(group_surveys::recorded_on.between(period.from, period.to))
+        .order(group_surveys::id)
+        .select((
+            group_surveys::id,
+            group_surveys::measure_id,
+            group_surveys::timepoint,
+            group_surveys::respondents,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = surveys.iter().map(|s| s.0).collect();
+    let mut counts: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    for chunk in ids.chunks(KEY_CHUNK) {
+        let rows: Vec<(i64, i32, i32)> = group_survey_counts::table
+            .filter(group_survey_counts::group_survey_id.eq_any(chunk))
+            .order((
+                group_survey_counts::group_survey_id,
+                group_survey_counts::scale_value,
+            ))
+            .select((
+                group_survey_counts::group_survey_id,
+                group_survey_counts::scale_value,
+                group_survey_counts::respondents,
+            ))
+            .load(conn)?;
+        for (id, value, n) in rows {
+            counts
+                .entry(id)
+                .or_default()
+                .push((i64::from(value), i64::from(n)));
+        }
+    }
+    surveys
+        .into_iter()
+        .map(|(id, measure_id, timepoint, respondents)| {
+            Ok(GroupSurveyRow {
+                measure_id,
+                timepoint: parse_word(&timepoint)?,
+                respondents: i64::from(respondents),
+                counts: counts.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The earliest and latest dates any of a person's windows can reach.
+fn windows(
+    referrals: &[ReferralRow],
+    follow_up_months: u32,
+    waiting_months: u32,
+) -> HashMap<String, (NaiveDate, NaiveDate)> {
+    let back = -(follow_up_months as i32);
+    let forward = (follow_up_months + waiting_months) as i32;
+    let mut out: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
+    for r in referrals {
+        let Some(key) = &r.person_key else { continue };
+        // Any index date (referral, first session, completion) lies between these.
+        let latest_index = [Some(r.referred_on), r.first_attended_on, r.closed_on]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(r.referred_on);
+        let from = add_months(r.referred_on, back);
+        let to = add_months(latest_index, forward);
+        let entry = out.entry(key.clone()).or_insert((from, to));
+        entry.0 = entry.0.min(from);
+        entry.1 = entry.1.max(to);
+    }
+    out
+}
+
+type OffenceTuple = (String, NaiveDate, String, Option<NaiveDate>);
+
+/// The offences of the cohort's people within their windows, by person key.
+pub fn load_offences(
+    conn: &mut DbConn,
+    referrals: &[ReferralRow],
+    follow_up_months: u32,
+    waiting_months: u32,
+) -> Result<HashMap<String, Vec<OffenceRow>>, StoreError> {
+    let windows = windows(referrals, follow_up_months, waiting_months);
+    let keys: BTreeSet<&String> = windows.keys().collect();
+    let keys: Vec<&String> = keys.into_iter().collect();
+    let mut out: HashMap<String, Vec<OffenceRow>> = HashMap::new();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let (lo, hi) = chunk
+            .iter()
+            .filter_map(|k| windows.get(*k))
+            .fold((NaiveDate::MAX, NaiveDate::MIN), |(lo, hi), (a, b)| {
+                (lo.min(*a), hi.max(*b))
+            });
+        let rows: Vec<OffenceTuple> = offence_records::table
+            .filter(offence_records::person_key.eq_any(chunk))
+            .filter(offence_records::offence_date.between(lo, hi))
+            .order((
+                offence_records::person_key,
+                offence_records::offence_date,
+                offence_records::id,
+            ))
+            .select((
+                offence_records::person_key,
+                offence_records::offence_date,
+                offence_records::offence_group,
+                offence_records::proven_on,
+            ))
+            .load(conn)?;
+        for (person_key, offence_date, group, proven_on) in rows {
+            let Some(&(from, to)) = windows.get(&person_key) else {
+                continue;
+            };
+            if offence_date < from || offence_date > to {
+                continue;
+            }
+            out.entry(person_key.clone()).or_default().push(OffenceRow {
+                person_key,
+                offence_date,
+                offence_group: parse_word(&group)?,
+                proven_on,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn load_money(
+    conn: &mut DbConn,
+    scope: ReportScope,
+    programme_ids: &[i64],
+    period: &Period,
+) -> Result<(Vec<TargetRow>, Vec<AllocationRow>), StoreError> {
+    let years = financial_years(period);
+    let targets: Vec<(String, f64, String)> = targets::table
+        .filter(targets::programme_id.eq_any(programme_ids))
+        .filter(targets::financial_year.eq_any(&years))
+        .order((targets::financial_year, targets::metric, targets::id))
+        .select((targets::metric, targets::value, targets::financial_year))
+        .load(conn)?;
+    let mut q = allocations::table
+        .inner_join(funding_streams::table)
+        .filter(allocations::programme_id.eq_any(programme_ids))
+        .filter(funding_streams::financial_year.eq_any(&years))
+        .into_boxed();
+    if let ReportScope::FundingStream(stream) = scope {
+        q = q.filter(allocations::funding_stream_id.eq(stream.0));
+    }
+    let allocations: Vec<(i64, i64)> = q
+        .order(allocations::id)
+        .select((allocations::funding_stream_id, allocations::amount_pence))
+        .load(conn)?;
+    Ok((
+        targets
+            .into_iter()
+            .map(|(metric, value, financial_year)| TargetRow {
+                metric,
+                value,
+                financial_year,
+            })
+            .collect(),
+        allocations
+            .into_iter()
+            .map(|(funding_stream_id, amount_pence)| AllocationRow {
+                funding_stream_id,
+                amount_pence,
+            })
+            .collect(),
+    ))
+}
+
+/// Every row of a report, read in one transaction so the figures are consistent.
+pub fn load(
+    conn: &mut DbConn,
+    scope: ReportScope,
+    period: &Period,
+    follow_up_months: u32,
+    waiting_months: u32,
+) -> Result<ReportInputs, StoreError> {
+    conn.transaction(|conn| {
+        let ids = programmes_of(conn, scope)?;
+        let referrals = load_referrals(conn, &ids, period)?;
+        let sessions = load_sessions(conn, &ids, period)?;
+        let attendance = load_attendance(conn, &ids, period)?;
+        let (measures, outcomes) = load_outcomes(conn, &ids, period)?;
+        let group_surveys = load_group_surveys(conn, &ids, period)?;
+        let offences = load_offences(conn, &referrals, follow_up_months, waiting_months)?;
+        let (targets, allocations) = load_money(conn, scope, &ids, period)?;
+        let data_as_of =
+            super::import_batches::current_offence_extract(conn)?.and_then(|b| b.extract_date);
+        Ok(ReportInputs {
+            referrals,
+            sessions,
+            attendance,
+            measures,
+            outcomes,
+            group_surveys,
+            offences,
+            targets,
+            allocations,
+            data_as_of,
+            comparison: None,
+        })
+    })
+}
