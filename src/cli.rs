@@ -192,3 +192,26 @@ pub fn report(
     }
     Ok(())
 }
+
+/// `outcomes export KIND --organisation NAME`: an organisation's records as CSV.
+pub fn export(
+    settings: &Settings,
+    kind: crate::domain::enums::ImportKind,
+    organisation: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let org = store::organisations::find_by_name(&mut conn, organisation)?
+        .with_context(|| format!("there is no organisation named '{organisation}'"))?;
+    let bytes = crate::exports::export(&mut conn, org.id, kind)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}

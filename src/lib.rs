@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod evaluation;
+pub mod exports;
 pub mod imports;
 pub mod reports;
 pub mod secrets;

@@ -44,6 +44,18 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         extract_date: Option<NaiveDate>,
     },
+    /// Export an organisation's records of one kind as CSV, in the import format.
+    Export {
+        /// programmes, measures, participants, referrals, sessions, attendance or outcomes.
+        #[arg(value_parser = parse_word::<ImportKind>)]
+        kind: ImportKind,
+        /// The organisation whose records to export.
+        #[arg(long, env = "OUTCOMES_ORGANISATION")]
+        organisation: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Compute an evaluation report (see docs/methodology.md).
     Report(ReportArgs),
     /// Manage organisations.
@@ -146,6 +158,11 @@ fn main() -> ExitCode {
             organisation.as_deref(),
             extract_date,
         ),
+        Command::Export {
+            kind,
+            organisation,
+            output,
+        } => outcomes::cli::export(&cli.settings, kind, &organisation, output.as_deref()),
         Command::Report(args) => {
             let target = match (&args.programme, &args.provider, &args.funding_stream) {
                 (Some(name), _, _) => ReportTarget::Programme {

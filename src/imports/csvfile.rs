@@ -114,7 +114,7 @@ impl<'a> Row<'a> {
             .index
             .get(column)
             .and_then(|&i| self.record.get(i))
-            .map(str::trim)
+            .map(|cell| crate::exports::unneutralise(cell.trim()))
             .unwrap_or("")
     }
 
