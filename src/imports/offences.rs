@@ -111,6 +111,12 @@ pub fn import(
             "an offence extract needs its extract date (--extract-date YYYY-MM-DD, the date its data is as of)".into(),
         )
     })?;
+    if extract_date > ctx.today {
+        return Err(ImportError::Refused(format!(
+            "the extract date {extract_date} is in the future (today is {})",
+            ctx.today
+        )));
+    }
     let sha256 = sha256_of(source)?;
     let mut summary = ImportSummary {
         kind: ImportKind::Offences,
