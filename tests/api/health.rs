@@ -68,8 +68,12 @@ async fn sqlite_connections_enforce_foreign_keys_and_use_wal() {
         assert!(err.to_string().contains("foreign key"), "{err}");
         return;
     };
-    let fk: Fk = diesel::sql_query("PRAGMA foreign_keys").get_result(c).unwrap();
+    let fk: Fk = diesel::sql_query("PRAGMA foreign_keys")
+        .get_result(c)
+        .unwrap();
     assert_eq!(fk.foreign_keys, 1);
-    let j: Journal = diesel::sql_query("PRAGMA journal_mode").get_result(c).unwrap();
+    let j: Journal = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(c)
+        .unwrap();
     assert_eq!(j.journal_mode, "wal");
 }

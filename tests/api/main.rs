@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one `spawn_app()` per test on a fresh database.
 //! Set `TEST_DATABASE_URL=postgres://...` to run the same suite on PostgreSQL.
 
+mod access;
+mod auth;
 mod cli;
 mod health;
 mod helpers;
