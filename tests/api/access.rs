@@ -301,3 +301,29 @@ async fn a_request_with_a_bad_bearer_token_is_refused_with_401_problem_json() {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
 }
+
+#[actix_web::test]
+async fn a_route_registered_outside_the_registry_is_refused_for_everyone() {
+    use actix_web::{middleware::from_fn, test, web, App};
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(outcomes::web::auth::authenticate))
+            .configure(outcomes::web::routes::configure)
+            .route("/sneaky", web::get().to(|| async { "no rule" })),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/sneaky").to_request()).await;
+    assert_eq!(res.status().as_u16(), 403);
+    let api = test::init_service(
+        App::new()
+            .wrap(from_fn(outcomes::web::auth::authenticate))
+            .route("/api/v1/sneaky", web::get().to(|| async { "no rule" })),
+    )
+    .await;
+    let res = test::call_service(
+        &api,
+        test::TestRequest::get().uri("/api/v1/sneaky").to_request(),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+}

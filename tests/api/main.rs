@@ -2,9 +2,11 @@
 //! Set `TEST_DATABASE_URL=postgres://...` to run the same suite on PostgreSQL.
 
 mod access;
+mod audit;
 mod auth;
 mod cli;
 mod health;
 mod helpers;
 mod migrations;
 mod pages;
+mod scoping;
