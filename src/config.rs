@@ -1,6 +1,7 @@
 //! Settings, from command-line flags and environment variables (every flag has one), with
 //! defaults that make `outcomes serve` work on a fresh machine with no set-up.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -65,6 +66,21 @@ pub struct Settings {
         global = true
     )]
     pub disclosure_threshold: u32,
+
+    /// TLS is terminated (here or by a proxy in front): cookies get `Secure` and responses
+    /// carry Strict-Transport-Security.
+    #[arg(long, env = "OUTCOMES_TLS", global = true)]
+    pub tls: bool,
+
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed for sign-in
+    /// throttling; from any other peer the peer address is used.
+    #[arg(
+        long,
+        env = "OUTCOMES_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Settings {
@@ -84,6 +100,8 @@ impl Settings {
             cost_table: None,
             deflator_table: None,
             disclosure_threshold: 5,
+            tls: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

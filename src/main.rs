@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use outcomes::cli::ReportTarget;
 use outcomes::config::{ServeSettings, Settings};
-use outcomes::domain::enums::{ImportKind, OrganisationKind, UnknownValue};
+use outcomes::domain::enums::{ImportKind, OrganisationKind, Role, UnknownValue};
 use outcomes::domain::period::Period;
 use outcomes::evaluation::reoffending::IndexDate;
 use outcomes::reports::ReportRequest;
@@ -63,6 +63,62 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read without echo from a terminal; otherwise (or with
+    /// --generate-password) one is generated and printed once.
+    Add {
+        /// The user's email address (stored lower-cased).
+        #[arg(long)]
+        email: String,
+        /// caseworker, provider_manager, commissioner, analyst or admin.
+        #[arg(long, value_parser = parse_word::<Role>)]
+        role: Role,
+        /// The name of the user's organisation.
+        #[arg(long)]
+        organisation: String,
+        /// The name shown in the page header (defaults to the email's local part).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Generate a password and print it once instead of prompting.
+        #[arg(long)]
+        generate_password: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue an API token for a user; it is printed once and stored hashed.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "case management sync".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exits non-zero naming the first broken or missing event.
+    Verify,
 }
 
 #[derive(clap::Args)]
@@ -191,6 +247,29 @@ fn main() -> ExitCode {
         Command::Org {
             command: OrgCommand::Add { name, kind },
         } => outcomes::cli::org_add(&cli.settings, &name, kind),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    organisation,
+                    display_name,
+                    generate_password,
+                },
+        } => outcomes::cli::user_add(
+            &cli.settings,
+            &email,
+            role,
+            &organisation,
+            display_name.as_deref(),
+            outcomes::cli::PasswordSource::choose(generate_password),
+        ),
+        Command::Token {
+            command: TokenCommand::Add { email, label },
+        } => outcomes::cli::token_add(&cli.settings, &email, &label),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => outcomes::cli::audit_verify(&cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

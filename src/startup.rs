@@ -39,11 +39,13 @@ impl Application {
             pool,
             backend: url.backend(),
             secrets,
-            hsts: false,
+            hsts: settings.tls,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(app_web::auth::authenticate))
                 .wrap(Compress::default())
                 .wrap(from_fn(app_web::security::headers))
                 .wrap(from_fn(crate::web::request_log))

@@ -220,34 +220,6 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
-/// Runs `f` in a write transaction. On SQLite the transaction starts with
-/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction that reads
-/// first and writes later can fail with "database is locked" without waiting for the busy
-/// timeout. On PostgreSQL it is an ordinary transaction. Nested `transaction` calls inside
-/// `f` become savepoints, as usual.
-pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let DbConn::Sqlite(inner) = conn else {
-        return conn.transaction(f);
-    };
-    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-    type Tm = <DbConn as Connection>::TransactionManager;
-    match f(conn) {
-        Ok(value) => {
-            Tm::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(user_error) => match Tm::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
-            Err(rollback_error) => Err(rollback_error.into()),
-        },
-    }
-}
-
 impl DbConn {
     pub fn backend(&self) -> Backend {
         match self {

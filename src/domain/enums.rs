@@ -235,6 +235,36 @@ word_enum!(
     }
 );
 
+word_enum!(
+    /// What an audit event records.
+    AuditAction, "audit action" {
+        Create => "create",
+        Update => "update",
+        Delete => "delete",
+        SignIn => "sign_in",
+        SignInFailed => "sign_in_failed",
+        SignOut => "sign_out",
+        Lock => "lock",
+        Unlock => "unlock",
+        Export => "export",
+        Import => "import",
+        ReportDownload => "report_download",
+    }
+);
+
+impl Role {
+    /// How the role is named on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Caseworker => "Caseworker",
+            Role::ProviderManager => "Provider manager",
+            Role::Commissioner => "Commissioner",
+            Role::Analyst => "Analyst",
+            Role::Admin => "Admin",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

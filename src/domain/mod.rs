@@ -2,7 +2,9 @@
 //! calendar arithmetic, the referral lifecycle and person keys. Everything that comes in
 //! from a form, a CSV file or the command line is parsed into these types once, at the edge.
 
+pub mod access;
 pub mod calendar;
+pub mod credentials;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;

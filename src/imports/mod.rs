@@ -24,10 +24,11 @@ use sha2::{Digest, Sha256};
 pub use csvfile::RowError;
 use csvfile::{Columns, Header, Row};
 
-use crate::db::{write_transaction, DbConn};
+use crate::db::DbConn;
 use crate::domain::enums::ImportKind;
 use crate::domain::ids::{ImportBatchId, OrganisationId, UserId};
 use crate::domain::person_key::PersonKeySecret;
+use crate::store::write_transaction;
 use crate::store::{self, StoreError};
 
 /// At most this many errors are listed; the rest are counted.

@@ -13,11 +13,12 @@ use sha2::{Digest, Sha256};
 
 use super::csvfile::{self, Columns, Header, Row, RowError};
 use super::{ImportContext, ImportError, ImportSummary, Source, MAX_LISTED_ERRORS, WITHHELD};
-use crate::db::{write_transaction, DbConn};
+use crate::db::DbConn;
 use crate::domain::enums::{ImportKind, OffenceGroup};
 use crate::domain::person_key::person_key;
 use crate::store::import_batches::{self, NewBatch};
 use crate::store::offences::{self, NewOffence};
+use crate::store::write_transaction;
 
 const COLUMNS: Columns = Columns {
     required: &["police_id", "offence_date", "offence_group"],

@@ -1,8 +1,31 @@
 //! The store: every diesel query lives here, one file per aggregate. Functions take a
 //! connection and return domain values; callers never see SQL.
+//!
+//! # Scoping (read this before adding a query on provider-owned records)
+//!
+//! Every function that reads or changes provider-owned records (participants, referrals,
+//! sessions, attendance, outcome records, group surveys, provider imports) takes the
+//! acting user's `Scope` (`actor.scope()`), and filters with the `scoped!` macro:
+//!
+//! ```ignore
+//! pub fn find(conn: &mut DbConn, scope: Scope, id: ParticipantId) -> Result<Participant, StoreError> {
+//!     scoped!(participants::table, scope.records(), participants::organisation_id)
+//!         .filter(participants::id.eq(id.0))
+//!         ...
+//! }
+//! ```
+//!
+//! `scope.records()` is for participant-level rows (nothing for commissioners and
+//! analysts); `scope.aggregates()` is for figures and organisation-level facts. A record
+//! outside the scope is simply not found: callers turn `NotFound` into 404, exactly as
+//! for an id that does not exist, so nothing can be inferred. Changes go through
+//! `write_transaction` and record an audit event (`audit::record`) in the same transaction.
 
+pub mod audit;
 pub mod funding_streams;
 pub mod import_batches;
+pub mod login_attempts;
+pub mod login_sessions;
 pub mod measures;
 pub mod offences;
 pub mod organisations;
@@ -12,8 +35,72 @@ pub mod programmes;
 pub mod referrals;
 pub mod report_rows;
 pub mod sessions;
+pub mod tokens;
+pub mod users;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+
+use crate::db::DbConn;
+
+/// Whether the connection is inside a transaction.
+pub fn in_transaction(conn: &mut DbConn) -> bool {
+    <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Filters `$query` (a table or a query on it) to the organisations `$rows` allows, by
+/// `$column` (the table's `organisation_id`). Evaluates to a boxed query, so further
+/// `.filter(..)` calls chain on it. `Rows::None` matches nothing.
+#[macro_export]
+macro_rules! scoped {
+    ($query:expr, $rows:expr, $column:expr) => {{
+        use diesel::prelude::*;
+        let query = $query.into_boxed();
+        match $rows {
+            $crate::domain::access::Rows::Of(org) => query.filter($column.eq(org.0)),
+            $crate::domain::access::Rows::All => query,
+            $crate::domain::access::Rows::None => {
+                query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+            }
+        }
+    }};
+}
+
+/// Runs `f` in a transaction that holds the write lock from its first statement: `BEGIN
+/// IMMEDIATE` on SQLite (so a read-then-write never fails with "database is locked"
+/// half-way, and audit appends are serialized), a plain transaction on PostgreSQL (where
+/// `audit::record` takes an advisory lock). Commits when `f` returns `Ok`.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if in_transaction(conn) {
+        // Part of the caller's transaction, which commits or rolls back as a whole.
+        return f(conn);
+    }
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(c) => {
+            <AnsiTransactionManager as TransactionManager<_>>::begin_transaction(c)?
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
 
 /// The current time, truncated to microseconds so that SQLite (which would keep
 /// nanoseconds) and PostgreSQL store the same value.
@@ -33,6 +120,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Maps "no row" to `NotFound`.
+    pub fn from_query(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => StoreError::NotFound,
+            other => StoreError::Database(other),
+        }
+    }
+
     /// Maps a unique-constraint violation to `Duplicate(what)`.
     pub fn from_insert(e: diesel::result::Error, what: &str) -> Self {
         match e {

@@ -3,9 +3,12 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, StoreError};
+use super::audit::{self, NewEvent};
+use super::{now, write_transaction, StoreError};
 use crate::db::schema::organisations;
 use crate::db::DbConn;
+use crate::domain::access::{Actor, Scope};
+use crate::domain::enums::AuditAction;
 use crate::domain::enums::OrganisationKind;
 use crate::domain::ids::OrganisationId;
 use crate::on_backend;
@@ -38,6 +41,25 @@ pub fn create(
     name: &str,
     kind: OrganisationKind,
 ) -> Result<Organisation, StoreError> {
+    create_by(conn, name, kind, None)
+}
+
+/// Adds an organisation on behalf of an actor (`None`: the command line), audited.
+pub fn create_by(
+    conn: &mut DbConn,
+    name: &str,
+    kind: OrganisationKind,
+    by: Option<&Actor>,
+) -> Result<Organisation, StoreError> {
+    write_transaction(conn, |conn| insert(conn, name, kind, by))
+}
+
+fn insert(
+    conn: &mut DbConn,
+    name: &str,
+    kind: OrganisationKind,
+    by: Option<&Actor>,
+) -> Result<Organisation, StoreError> {
     let name = name.trim();
     let values = (
         organisations::name.eq(name),
@@ -49,6 +71,14 @@ pub fn create(
         .returning(organisations::id)
         .get_result(c))
     .map_err(|e| StoreError::from_insert(e, &format!("an organisation named '{name}'")))?;
+    audit::record(
+        conn,
+        NewEvent::new(AuditAction::Create, "organisation")
+            .by(by)
+            .entity_id(id)
+            .fields(&["name", "kind"])
+            .detail(format!("kind={kind}")),
+    )?;
     Ok(Organisation {
         id: OrganisationId(id),
         name: name.to_string(),
@@ -68,6 +98,17 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organisation
 
 pub fn list(conn: &mut DbConn) -> Result<Vec<Organisation>, StoreError> {
     organisations::table
+        .order(organisations::name)
+        .select((organisations::id, organisations::name, organisations::kind))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The organisations a scope may see: its own for provider staff, all for the others.
+pub fn list_scoped(conn: &mut DbConn, scope: Scope) -> Result<Vec<Organisation>, StoreError> {
+    crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
         .order(organisations::name)
         .select((organisations::id, organisations::name, organisations::kind))
         .load::<Row>(conn)?

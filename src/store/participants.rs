@@ -1,5 +1,9 @@
 //! Participants: pseudonymous people known to a provider, by the provider's case
 //! reference. No names or addresses exist in this table; the person key is an HMAC.
+//! Reads for users take the actor's `Scope`: a participant of another organisation is
+//! `NotFound`, exactly like one that does not exist. (`of_organisation`, `insert` and
+//! `update` take an organisation the caller has already resolved from the actor, as
+//! imports do.)
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -8,9 +12,10 @@ use serde::Serialize;
 use super::{now, parse_word, StoreError};
 use crate::db::schema::participants as p;
 use crate::db::DbConn;
+use crate::domain::access::Scope;
 use crate::domain::enums::{Ethnicity, Gender};
 use crate::domain::ids::{OrganisationId, ParticipantId};
-use crate::on_backend;
+use crate::{on_backend, scoped};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParticipantFields {
@@ -128,4 +133,38 @@ pub fn update(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// One participant, if the scope may see it.
+pub fn find(conn: &mut DbConn, scope: Scope, id: ParticipantId) -> Result<Participant, StoreError> {
+    let row = scoped!(p::table, scope.records(), p::organisation_id)
+        .filter(p::id.eq(id.0))
+        .select(columns!())
+        .first::<Row>(conn)
+        .map_err(StoreError::from_query)?;
+    from_row(row)
+}
+
+/// A page of the scope's participants, by reference.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Participant>, StoreError> {
+    scoped!(p::table, scope.records(), p::organisation_id)
+        .order((p::organisation_id, p::reference))
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn count(conn: &mut DbConn, scope: Scope) -> Result<i64, StoreError> {
+    Ok(scoped!(p::table, scope.records(), p::organisation_id)
+        .count()
+        .get_result(conn)?)
 }

@@ -102,6 +102,17 @@ impl AppError {
     }
 }
 
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Duplicate(what) => AppError::Conflict(format!("{what} already exists")),
+            StoreError::Database(e) => AppError::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
 /// RFC 9457 problem details with our `errors` extension.
 #[derive(Debug, Serialize)]
 pub struct Problem {

@@ -1,10 +1,13 @@
 //! The web layer: actix-web routes for pages and the JSON API. Handlers parse, authorise,
 //! call the store or the reports, and render — nothing else.
 
+pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod pages;
+pub mod routes;
 pub mod security;
 pub mod templates;
 
@@ -20,14 +23,25 @@ pub struct AppState {
     pub pool: Pool,
     pub backend: Backend,
     pub secrets: Secrets,
+    /// TLS is terminated for us: Secure cookies and HSTS.
     pub hsts: bool,
+    /// Peers whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
-/// The routes of the whole application.
+impl AppState {
+    /// A pooled connection, or 503 when the database does not answer.
+    pub fn conn(&self) -> Result<crate::db::PooledConn, AppError> {
+        self.pool
+            .get()
+            .map_err(|e| AppError::Unavailable(anyhow::anyhow!("database pool: {e}")))
+    }
+}
+
+/// The routes of the whole application: every one comes from the registry in
+/// `routes::all()`, with its access rule.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health::health))
-        .route("/assets/{path:.*}", web::get().to(assets::asset))
-        .route("/", web::get().to(pages::home::home));
+    routes::configure(cfg);
 }
 
 /// Unknown paths: problem JSON under `/api`, a GOV.UK page elsewhere.

@@ -2,7 +2,11 @@
 
 use std::process::Command;
 
-fn outcomes(args: &[&str], database_url: &str, dir: &std::path::Path) -> std::process::Output {
+pub(crate) fn outcomes(
+    args: &[&str],
+    database_url: &str,
+    dir: &std::path::Path,
+) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_outcomes"))
         .args(args)
         .env("DATABASE_URL", database_url)

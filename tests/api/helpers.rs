@@ -4,7 +4,11 @@
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use outcomes::config::Settings;
+use outcomes::domain::credentials::{Email, NewPassword};
+use outcomes::domain::enums::{OrganisationKind, Role};
+use outcomes::domain::ids::{OrganisationId, UserId};
 use outcomes::startup::Application;
+use outcomes::web::auth::SESSION_COOKIE;
 use rand::Rng;
 
 pub struct TestApp {
@@ -47,9 +51,15 @@ pub fn test_settings(database_url: &str, dir: &tempfile::TempDir) -> Settings {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with changed settings (TLS, trusted proxies, ...).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let database_url = fresh_database(&dir);
-    let settings = test_settings(&database_url, &dir);
+    let mut settings = test_settings(&database_url, &dir);
+    change(&mut settings);
     let app = Application::build(&settings, "127.0.0.1:0").expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -152,4 +162,271 @@ pub fn dump_database(conn: &mut outcomes::db::DbConn) -> String {
         }
     }
     out
+}
+
+/// A user made by `create_user`, with the password they sign in with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    pub organisation_id: i64,
+}
+
+/// A signed-in browser: a client that sends the session cookie, and the CSRF token
+/// the session's forms carry.
+pub struct TestSession {
+    pub client: reqwest::Client,
+    pub cookie: String,
+    pub csrf: String,
+    address: String,
+}
+
+impl TestSession {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// A form post with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &self.csrf));
+        self.post_form_without_token(path, &fields).await
+    }
+
+    /// A form post exactly as given (to prove that a missing token is refused).
+    pub async fn post_form_without_token(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .form(fields)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+}
+
+/// The value of `name="csrf_token" value="..."` in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+pub fn no_redirect_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
+impl TestApp {
+    /// An organisation, by name (created once).
+    pub fn org(&self, name: &str, kind: OrganisationKind) -> i64 {
+        let mut conn = self.db();
+        match outcomes::store::organisations::find_by_name(&mut conn, name).unwrap() {
+            Some(o) => o.id.0,
+            None => {
+                outcomes::store::organisations::create(&mut conn, name, kind)
+                    .unwrap()
+                    .id
+                    .0
+            }
+        }
+    }
+
+    /// A provider organisation, by name.
+    pub fn provider(&self, name: &str) -> i64 {
+        self.org(name, OrganisationKind::Provider)
+    }
+
+    /// A new active user with a random email and a 16-character password.
+    pub fn create_user(&self, role: Role, organisation_id: i64) -> TestUser {
+        let n: u32 = rand::thread_rng().gen();
+        let email = format!("{}-{n:08x}@example.org", role.as_str());
+        let password = format!("pw-{n:08x}-long");
+        let mut conn = self.db();
+        let parsed = Email::parse(&email).unwrap();
+        let user = outcomes::store::users::create(
+            &mut conn,
+            outcomes::store::users::NewUser {
+                email: &parsed,
+                display_name: "",
+                role,
+                organisation_id: OrganisationId(organisation_id),
+                password_hash: NewPassword::parse(&password).unwrap().hash().unwrap(),
+            },
+            None,
+        )
+        .unwrap();
+        TestUser {
+            id: user.id.0,
+            email,
+            password,
+            role,
+            organisation_id,
+        }
+    }
+
+    /// A new API token for the user.
+    pub fn bearer(&self, user: &TestUser) -> String {
+        let mut conn = self.db();
+        outcomes::store::tokens::create(&mut conn, UserId(user.id), "test", None)
+            .unwrap()
+            .1
+    }
+
+    /// A participant of an organisation; returns its id.
+    pub fn add_participant(&self, organisation_id: i64, reference: &str) -> i64 {
+        use diesel::prelude::*;
+        use outcomes::db::schema::participants::dsl as p;
+        let mut conn = self.db();
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(p::participants)
+            .values((
+                p::organisation_id.eq(organisation_id),
+                p::reference.eq(reference),
+                p::gender.eq("not_known"),
+                p::ethnicity.eq("not_stated"),
+                p::created_at.eq(now),
+                p::updated_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        p::participants
+            .filter(p::organisation_id.eq(organisation_id))
+            .filter(p::reference.eq(reference))
+            .select(p::id)
+            .first(&mut conn)
+            .unwrap()
+    }
+
+    /// Signs in through the real sign-in form, as a browser would.
+    pub async fn login(&self, user: &TestUser) -> TestSession {
+        let (res, client) = self.try_login(&user.email, &user.password).await;
+        assert_eq!(res.status().as_u16(), 303, "signing in {}", user.email);
+        let cookie = res
+            .cookies()
+            .find(|c| c.name() == SESSION_COOKIE)
+            .expect("a session cookie")
+            .value()
+            .to_string();
+        let home = client
+            .get(format!("{}/", self.address))
+            .send()
+            .await
+            .unwrap();
+        let csrf = csrf_in(&home.text().await.unwrap()).expect("the sign-out form's token");
+        TestSession {
+            client,
+            cookie,
+            csrf,
+            address: self.address.clone(),
+        }
+    }
+
+    /// One sign-in attempt from a fresh browser: returns the response and the browser.
+    pub async fn try_login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (reqwest::Response, reqwest::Client) {
+        let client = no_redirect_client().cookie_store(true).build().unwrap();
+        let page = client
+            .get(format!("{}/login", self.address))
+            .send()
+            .await
+            .unwrap();
+        let token = csrf_in(&page.text().await.unwrap()).expect("the sign-in form's token");
+        let res = client
+            .post(format!("{}/login", self.address))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res, client)
+    }
+
+    /// A session made directly in the database (fast: no Argon2), for the access matrix.
+    pub fn session_for(&self, user: &TestUser) -> TestSession {
+        let mut conn = self.db();
+        let s = outcomes::store::login_sessions::create(&mut conn, UserId(user.id)).unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("{SESSION_COOKIE}={}", s.cookie_value)
+                .parse()
+                .unwrap(),
+        );
+        TestSession {
+            client: no_redirect_client()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            cookie: s.cookie_value,
+            csrf: s.csrf_token,
+            address: self.address.clone(),
+        }
+    }
+
+    /// A GET with a bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// A session for a cookie value (e.g. one that has been signed out).
+    pub fn session_with_cookie(&self, cookie: &str) -> TestSession {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("{SESSION_COOKIE}={cookie}").parse().unwrap(),
+        );
+        TestSession {
+            client: no_redirect_client()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            cookie: cookie.to_string(),
+            csrf: String::new(),
+            address: self.address.clone(),
+        }
+    }
+
+    /// One column of a table as text, in id order.
+    pub fn column(&self, column: &str, table: &str) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Value {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT CAST({column} AS TEXT) AS value FROM {table} ORDER BY id"
+        ))
+        .load::<Value>(&mut self.db())
+        .unwrap()
+        .into_iter()
+        .map(|v| v.value)
+        .collect()
+    }
+
+    /// Runs a SQL statement on the app's database (to age a session, tamper with audit rows...).
+    pub fn execute(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(sql).execute(&mut self.db()).unwrap()
+    }
 }

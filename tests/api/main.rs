@@ -1,6 +1,9 @@
 //! The integration tests: one binary, one `spawn_app()` per test on a fresh database.
 //! Set `TEST_DATABASE_URL=postgres://...` to run the same suite on PostgreSQL.
 
+mod access;
+mod audit;
+mod auth;
 mod cli;
 mod health;
 mod helpers;
@@ -8,3 +11,4 @@ mod imports;
 mod migrations;
 mod pages;
 mod reports;
+mod scoping;

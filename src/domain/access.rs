@@ -1,0 +1,166 @@
+//! Who is acting and what they may see: the `Actor` (from a session or an API token), the
+//! access rule every route declares, and the `Scope` that every store query on
+//! provider-owned records takes.
+//!
+//! The rules of DESIGN.md section 1: provider staff see only their own organisation's
+//! records; commissioners and analysts see aggregate figures across providers but no
+//! participant-level rows; admins see everything.
+
+use serde::Serialize;
+
+use super::enums::{OrganisationKind, Role};
+use super::ids::{OrganisationId, UserId};
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub role: Role,
+    pub organisation_id: OrganisationId,
+    pub organisation_kind: OrganisationKind,
+    /// For the page header only; never logged.
+    pub display_name: String,
+    pub organisation_name: String,
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        Scope::for_role(self.role, self.organisation_id)
+    }
+}
+
+/// What the store may return to an actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Provider staff: their own organisation's records and figures only.
+    Organisation(OrganisationId),
+    /// Commissioners and analysts: aggregate figures of every organisation, no
+    /// participant-level rows.
+    Aggregate,
+    /// Admins: everything.
+    All,
+}
+
+/// Which organisations' rows a query may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    Of(OrganisationId),
+    All,
+    None,
+}
+
+impl Scope {
+    pub fn for_role(role: Role, organisation: OrganisationId) -> Scope {
+        match role {
+            Role::Caseworker | Role::ProviderManager => Scope::Organisation(organisation),
+            Role::Commissioner | Role::Analyst => Scope::Aggregate,
+            Role::Admin => Scope::All,
+        }
+    }
+
+    /// Participant-level records (participants, referrals, sessions, attendance, outcome
+    /// records, group surveys, provider imports): own organisation, everything for admins,
+    /// nothing for aggregate readers.
+    pub fn records(&self) -> Rows {
+        match self {
+            Scope::Organisation(o) => Rows::Of(*o),
+            Scope::All => Rows::All,
+            Scope::Aggregate => Rows::None,
+        }
+    }
+
+    /// Aggregate figures and organisation-level facts (organisations, programmes, reports):
+    /// own organisation for provider staff, everything for the others.
+    pub fn aggregates(&self) -> Rows {
+        match self {
+            Scope::Organisation(o) => Rows::Of(*o),
+            Scope::Aggregate | Scope::All => Rows::All,
+        }
+    }
+}
+
+impl Rows {
+    pub fn includes(&self, organisation: OrganisationId) -> bool {
+        match self {
+            Rows::Of(o) => *o == organisation,
+            Rows::All => true,
+            Rows::None => false,
+        }
+    }
+}
+
+/// The access rule of a route. Every route declares one (see `web::routes::ROUTES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in, active user.
+    SignedIn,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// Roles that work with participant-level records (admins see everything).
+pub const RECORD_ROLES: &[Role] = &[Role::Caseworker, Role::ProviderManager, Role::Admin];
+/// Administration: users, tokens, the audit trail.
+pub const ADMIN_ONLY: &[Role] = &[Role::Admin];
+
+/// The outcome of checking a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Not signed in.
+    SignIn,
+    /// Signed in with the wrong role.
+    Deny,
+}
+
+impl Access {
+    pub fn decide(&self, role: Option<Role>) -> Decision {
+        match (self, role) {
+            (Access::Public, _) => Decision::Allow,
+            (_, None) => Decision::SignIn,
+            (Access::SignedIn, Some(_)) => Decision::Allow,
+            (Access::Roles(roles), Some(r)) if roles.contains(&r) => Decision::Allow,
+            (Access::Roles(_), Some(_)) => Decision::Deny,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_gets_the_scope_of_design_section_1() {
+        let org = OrganisationId(7);
+        assert_eq!(
+            Scope::for_role(Role::Caseworker, org).records(),
+            Rows::Of(org)
+        );
+        assert_eq!(
+            Scope::for_role(Role::ProviderManager, org).aggregates(),
+            Rows::Of(org)
+        );
+        assert_eq!(
+            Scope::for_role(Role::Commissioner, org).records(),
+            Rows::None
+        );
+        assert_eq!(Scope::for_role(Role::Analyst, org).aggregates(), Rows::All);
+        assert_eq!(Scope::for_role(Role::Admin, org).records(), Rows::All);
+    }
+
+    #[test]
+    fn rules_distinguish_signed_out_from_wrong_role() {
+        assert_eq!(Access::Public.decide(None), Decision::Allow);
+        assert_eq!(Access::SignedIn.decide(None), Decision::SignIn);
+        assert_eq!(
+            Access::Roles(ADMIN_ONLY).decide(Some(Role::Caseworker)),
+            Decision::Deny
+        );
+        assert_eq!(
+            Access::Roles(RECORD_ROLES).decide(Some(Role::Caseworker)),
+            Decision::Allow
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! The audit trail: an append-only, hash-chained list of events.
+//!
+//! Every event carries the SHA-256 of the previous one (`prev_hash`; 64 zeros for the
+//! first) and its own `hash` = SHA-256 over a canonical serialization of its fields and
+//! `prev_hash` (see `canonical`). Ids are consecutive from 1, assigned under the append
+//! lock, so a removed event shows as a gap, an edited one as a hash that no longer
+//! matches, and a re-hashed one as a broken link to its successor. `verify` walks the
+//! chain and names the first problem.
+//!
+//! **How to record**: call `record(conn, event)` inside the same `store::write_transaction`
+//! as the change it describes, so that both commit or neither does. Appends are serialized:
+//! on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the IMMEDIATE
+//! transaction (`write_transaction`) that already holds the database's write lock.
+//! Events name fields, never their values: `changed_fields` lists column names and
+//! `detail` must not hold personal data (no emails, names, references or identifiers).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{in_transaction, now, write_transaction, StoreError};
+use crate::db::schema::audit_events;
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::enums::AuditAction;
+use crate::domain::ids::{OrganisationId, UserId};
+
+/// `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Key of the PostgreSQL advisory lock that serializes appends ("audit" in ASCII).
+const PG_AUDIT_LOCK: i64 = 0x0061_7564_6974;
+
+/// An event to append. Build with `NewEvent::new(action, entity)` and the setters.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub user_id: Option<UserId>,
+    pub organisation_id: Option<OrganisationId>,
+    pub action: AuditAction,
+    pub entity: &'static str,
+    pub entity_id: Option<String>,
+    pub changed_fields: Vec<&'static str>,
+    pub detail: String,
+}
+
+impl NewEvent {
+    pub fn new(action: AuditAction, entity: &'static str) -> Self {
+        NewEvent {
+            user_id: None,
+            organisation_id: None,
+            action,
+            entity,
+            entity_id: None,
+            changed_fields: Vec::new(),
+            detail: String::new(),
+        }
+    }
+
+    /// Who did it; `None` for the command line and for signed-out attempts.
+    pub fn by(mut self, actor: Option<&Actor>) -> Self {
+        self.user_id = actor.map(|a| a.user_id);
+        self.organisation_id = actor.map(|a| a.organisation_id);
+        self
+    }
+
+    pub fn by_user(mut self, user: UserId, organisation: OrganisationId) -> Self {
+        self.user_id = Some(user);
+        self.organisation_id = Some(organisation);
+        self
+    }
+
+    pub fn entity_id(mut self, id: impl ToString) -> Self {
+        self.entity_id = Some(id.to_string());
+        self
+    }
+
+    /// The names (never the values) of the fields that changed.
+    pub fn fields(mut self, fields: &[&'static str]) -> Self {
+        self.changed_fields = fields.to_vec();
+        self
+    }
+
+    /// Non-personal context, e.g. `role=admin` or `account=<keyed hash>`.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub user_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub changed_fields: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+type Columns = (
+    audit_events::id,
+    audit_events::occurred_at,
+    audit_events::user_id,
+    audit_events::organisation_id,
+    audit_events::action,
+    audit_events::entity,
+    audit_events::entity_id,
+    audit_events::changed_fields,
+    audit_events::detail,
+    audit_events::prev_hash,
+    audit_events::hash,
+);
+const COLUMNS: Columns = (
+    audit_events::id,
+    audit_events::occurred_at,
+    audit_events::user_id,
+    audit_events::organisation_id,
+    audit_events::action,
+    audit_events::entity,
+    audit_events::entity_id,
+    audit_events::changed_fields,
+    audit_events::detail,
+    audit_events::prev_hash,
+    audit_events::hash,
+);
+
+/// The bytes an event's hash is computed over: a JSON array of every field but `hash`,
+/// in a fixed order, with the time as `YYYY-MM-DDTHH:MM:SS.ffffff` (both backends keep
+/// microseconds).
+pub fn canonical(e: &AuditEvent) -> String {
+    serde_json::json!([
+        e.id,
+        e.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        e.user_id,
+        e.organisation_id,
+        e.action,
+        e.entity,
+        e.entity_id,
+        e.changed_fields,
+        e.detail,
+        e.prev_hash,
+    ])
+    .to_string()
+}
+
+pub fn compute_hash(e: &AuditEvent) -> String {
+    hex::encode(Sha256::digest(canonical(e).as_bytes()))
+}
+
+/// Appends an event. Call it inside the `write_transaction` of the change it records;
+/// called outside one, it opens its own.
+pub fn record(conn: &mut DbConn, event: NewEvent) -> Result<AuditEvent, StoreError> {
+    if !in_transaction(conn) {
+        return write_transaction(conn, |conn| append(conn, event));
+    }
+    append(conn, event)
+}
+
+fn append(conn: &mut DbConn, event: NewEvent) -> Result<AuditEvent, StoreError> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})")).execute(c)?;
+    }
+    let last: Option<(i64, String)> = audit_events::table
+        .order(audit_events::id.desc())
+        .select((audit_events::id, audit_events::hash))
+        .first(conn)
+        .optional()?;
+    let (id, prev_hash) = match last {
+        Some((id, hash)) => (id + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let mut stored = AuditEvent {
+        id,
+        occurred_at: now(),
+        user_id: event.user_id.map(|u| u.0),
+        organisation_id: event.organisation_id.map(|o| o.0),
+        action: event.action.as_str().to_string(),
+        entity: event.entity.to_string(),
+        entity_id: event.entity_id,
+        changed_fields: event.changed_fields.join(","),
+        detail: event.detail,
+        prev_hash,
+        hash: String::new(),
+    };
+    stored.hash = compute_hash(&stored);
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::id.eq(stored.id),
+            audit_events::occurred_at.eq(stored.occurred_at),
+            audit_events::user_id.eq(stored.user_id),
+            audit_events::organisation_id.eq(stored.organisation_id),
+            audit_events::action.eq(&stored.action),
+            audit_events::entity.eq(&stored.entity),
+            audit_events::entity_id.eq(&stored.entity_id),
+            audit_events::changed_fields.eq(&stored.changed_fields),
+            audit_events::detail.eq(&stored.detail),
+            audit_events::prev_hash.eq(&stored.prev_hash),
+            audit_events::hash.eq(&stored.hash),
+        ))
+        .execute(conn)?;
+    Ok(stored)
+}
+
+/// The first thing wrong with the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainProblem {
+    /// No event with this id, though later ones exist.
+    Missing(i64),
+    /// The event's fields no longer produce its hash.
+    Altered(i64),
+    /// The event's `prev_hash` is not the hash of the event before it: that one was
+    /// replaced (edited and re-hashed), or this one was.
+    BrokenLink(i64),
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::Missing(id) => write!(f, "audit event {id} is missing"),
+            ChainProblem::Altered(id) => write!(
+                f,
+                "audit event {id} has been altered: its contents do not match its hash"
+            ),
+            ChainProblem::BrokenLink(id) => write!(
+                f,
+                "audit event {id} does not chain to the event before it: event {} or {id} was replaced",
+                id - 1
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Events checked (up to the first problem).
+    pub events: u64,
+    /// The hash of the last good event: record it elsewhere to detect a truncated tail.
+    pub head: String,
+    pub problem: Option<ChainProblem>,
+}
+
+/// Walks the whole chain in id order, a page at a time.
+pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
+    const PAGE: i64 = 1000;
+    let mut expected_id = 1;
+    let mut prev = GENESIS_HASH.to_string();
+    let mut checked = 0u64;
+    loop {
+        let page: Vec<AuditEvent> = audit_events::table
+            .filter(audit_events::id.ge(expected_id))
+            .order(audit_events::id.asc())
+            .limit(PAGE)
+            .select(COLUMNS)
+            .load(conn)?;
+        if page.is_empty() {
+            break;
+        }
+        for e in page {
+            let problem = if e.id != expected_id {
+                Some(ChainProblem::Missing(expected_id))
+            } else if e.prev_hash != prev {
+                Some(ChainProblem::BrokenLink(e.id))
+            } else if compute_hash(&e) != e.hash {
+                Some(ChainProblem::Altered(e.id))
+            } else {
+                None
+            };
+            if problem.is_some() {
+                return Ok(Verification {
+                    events: checked,
+                    head: prev,
+                    problem,
+                });
+            }
+            checked += 1;
+            expected_id = e.id + 1;
+            prev = e.hash;
+        }
+    }
+    Ok(Verification {
+        events: checked,
+        head: prev,
+        problem: None,
+    })
+}
+
+/// What the admin page filters by; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub action: Option<AuditAction>,
+    pub entity: Option<String>,
+    pub user_id: Option<UserId>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+fn filtered<'a>(
+    filter: &'a Filter,
+) -> audit_events::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+    let mut q = audit_events::table.into_boxed();
+    if let Some(a) = filter.action {
+        q = q.filter(audit_events::action.eq(a.as_str()));
+    }
+    if let Some(e) = &filter.entity {
+        q = q.filter(audit_events::entity.eq(e));
+    }
+    if let Some(u) = filter.user_id {
+        q = q.filter(audit_events::user_id.eq(u.0));
+    }
+    if let Some(from) = filter.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        q = q.filter(audit_events::occurred_at.ge(from));
+    }
+    if let Some(to) = filter
+        .to
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        q = q.filter(audit_events::occurred_at.lt(to));
+    }
+    q
+}
+
+/// One page of matching events, newest first, and the number of all matching events.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<AuditEvent>, i64), StoreError> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let events = filtered(filter)
+        .order(audit_events::id.desc())
+        .limit(per_page)
+        .offset((page.max(1) - 1) * per_page)
+        .select(COLUMNS)
+        .load(conn)?;
+    Ok((events, total))
+}
+
+/// The distinct entity names in the trail, for the filter form.
+pub fn entities(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    Ok(audit_events::table
+        .select(audit_events::entity)
+        .distinct()
+        .order(audit_events::entity)
+        .load(conn)?)
+}

@@ -1,0 +1,148 @@
+//! API tokens: `Authorization: Bearer otk_...`. Stored as SHA-256 (a token is 256 random
+//! bits, so no slow hash is needed); shown once when created. A token acts with its
+//! user's role and organisation, and stops working when revoked or the user is inactive.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, NewEvent};
+use super::users::{actor_columns, actor_from_row, ActorRow};
+use super::{now, write_transaction, StoreError};
+use crate::db::schema::{api_tokens, organisations, users};
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::credentials::{generate_token, sha256_hex};
+use crate::domain::enums::AuditAction;
+use crate::domain::ids::UserId;
+use crate::on_backend;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub user_id: i64,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked: bool,
+}
+
+/// Issues a token for a user; returns its record and the token itself (shown once).
+pub fn create(
+    conn: &mut DbConn,
+    user: UserId,
+    label: &str,
+    by: Option<&Actor>,
+) -> Result<(i64, String), StoreError> {
+    let token = generate_token();
+    write_transaction(conn, |conn| {
+        let values = (
+            api_tokens::user_id.eq(user.0),
+            api_tokens::token_hash.eq(sha256_hex(&token)),
+            api_tokens::label.eq(label.trim()),
+            api_tokens::created_at.eq(now()),
+        );
+        let id: i64 = on_backend!(conn, |c| diesel::insert_into(api_tokens::table)
+            .values(values)
+            .returning(api_tokens::id)
+            .get_result(c))?;
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Create, "api_token")
+                .by(by)
+                .entity_id(id)
+                .fields(&["user_id", "token_hash", "label"])
+                .detail(format!("user_id={user}")),
+        )?;
+        Ok(id)
+    })
+    .map(|id| (id, token))
+}
+
+/// The actor a bearer token acts for, if it is live and its user active.
+pub fn find_actor(conn: &mut DbConn, token: &str) -> Result<Option<(i64, Actor)>, StoreError> {
+    let row: Option<(i64, Option<NaiveDateTime>, ActorRow)> = api_tokens::table
+        .inner_join(users::table.inner_join(organisations::table))
+        .filter(api_tokens::token_hash.eq(sha256_hex(token)))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(users::active.eq(true))
+        .select((api_tokens::id, api_tokens::last_used_at, actor_columns!()))
+        .first(conn)
+        .optional()?;
+    let Some((id, last_used, actor)) = row else {
+        return Ok(None);
+    };
+    let t = now();
+    if last_used.is_none_or(|u| t - u > Duration::minutes(1)) {
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)))
+            .set(api_tokens::last_used_at.eq(Some(t)))
+            .execute(conn)?;
+    }
+    Ok(Some((id, actor_from_row(actor)?)))
+}
+
+/// Revokes a token; revoking twice is harmless.
+pub fn revoke(conn: &mut DbConn, id: i64, by: Option<&Actor>) -> Result<(), StoreError> {
+    write_transaction(conn, |conn| {
+        let n: i64 = api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::id.eq(id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Update, "api_token")
+                .by(by)
+                .entity_id(id)
+                .fields(&["revoked_at"])
+                .detail("revoked"),
+        )?;
+        Ok(())
+    })
+}
+
+type TokenRow = (
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// Every token (never the token itself), newest first, for the admin page.
+pub fn list(conn: &mut DbConn) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows: Vec<TokenRow> = api_tokens::table
+        .order(api_tokens::id.desc())
+        .select((
+            api_tokens::id,
+            api_tokens::user_id,
+            api_tokens::label,
+            api_tokens::created_at,
+            api_tokens::last_used_at,
+            api_tokens::revoked_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, user_id, label, created_at, last_used_at, revoked_at)| TokenInfo {
+                id,
+                user_id,
+                label,
+                created_at,
+                last_used_at,
+                revoked: revoked_at.is_some(),
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,342 @@
+//! Authentication and the access gate, in one middleware that runs before every handler:
+//!
+//! 1. finds the route's access rule in the registry (`routes::rule_for`) — a matched route
+//!    without a rule is refused, so nothing is reachable by accident;
+//! 2. resolves the credential: a bearer token on `/api`, otherwise the session cookie;
+//! 3. applies the rule: signed out → `/login` (pages) or 401 problem JSON (API); wrong
+//!    role → 403;
+//! 4. checks the CSRF token on every unsafe method of a cookie-authenticated (or
+//!    signed-out) request — bearer requests carry no ambient credential and are exempt;
+//! 5. leaves the `Credential` in the request for the `Actor` and `Viewer` extractors.
+//!
+//! Records of another organisation are not refused here but by the store's `Scope`
+//! (404, as if they did not exist).
+
+use std::future::{ready, Ready};
+use std::net::IpAddr;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use super::errors::{AppError, PageError};
+use super::AppState;
+use crate::domain::access::{Actor, Decision};
+use crate::domain::credentials::{constant_time_eq, keyed_hash};
+use crate::store::{login_sessions, tokens};
+
+pub const SESSION_COOKIE: &str = "outcomes_session";
+/// Double-submit CSRF cookie for forms posted before there is a session (sign-in).
+pub const PRE_SESSION_CSRF_COOKIE: &str = "outcomes_csrf";
+pub const CSRF_FIELD: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Form bodies larger than this are refused before the CSRF check reads them.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// How the request authenticated.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session(login_sessions::LiveSession),
+    Token { id: i64, actor: Actor },
+}
+
+impl Credential {
+    pub fn actor(&self) -> &Actor {
+        match self {
+            Credential::Session(s) => &s.actor,
+            Credential::Token { actor, .. } => actor,
+        }
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn bearer(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// The answer to a refused request, as a page or as problem JSON.
+fn refuse(req: ServiceRequest, api: bool, error: AppError) -> ServiceResponse<BoxBody> {
+    let res = if api {
+        error.error_response()
+    } else {
+        PageError(error).error_response()
+    };
+    req.into_response(res)
+}
+
+/// The middleware; see the module documentation.
+pub async fn authenticate(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let api = is_api(req.path());
+    let Some(pattern) = req.match_pattern() else {
+        // No route: the default service answers 404.
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let rule = match super::routes::rule_for(req.method(), &pattern) {
+        super::routes::RuleLookup::Found(rule) => rule,
+        // The path has routes, just not for this method: actix answers 405.
+        super::routes::RuleLookup::OtherMethods => {
+            return Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        super::routes::RuleLookup::Unregistered => {
+            tracing::error!(route = %pattern, "a route without an access rule was refused");
+            return Ok(refuse(req, api, AppError::Forbidden));
+        }
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(AppError::Internal(anyhow::anyhow!("no application state")).into());
+    };
+
+    let token = if api { bearer(&req) } else { None };
+    let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let credential = if token.is_some() || cookie.is_some() {
+        let state = state.clone();
+        let lookup = web::block(
+            move || -> Result<Result<Option<Credential>, ()>, AppError> {
+                let mut conn = state.conn()?;
+                if let Some(token) = token {
+                    return Ok(match tokens::find_actor(&mut conn, &token)? {
+                        Some((id, actor)) => Ok(Some(Credential::Token { id, actor })),
+                        // A bearer token that does not work is an error, not "signed out".
+                        None => Err(()),
+                    });
+                }
+                let cookie = cookie.unwrap_or_default();
+                Ok(Ok(
+                    login_sessions::find_live(&mut conn, &cookie)?.map(Credential::Session)
+                ))
+            },
+        )
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")));
+        match lookup.and_then(|r| r) {
+            Ok(Ok(c)) => c,
+            Ok(Err(())) => return Ok(refuse(req, api, AppError::Unauthorized)),
+            Err(e) => return Ok(refuse(req, api, e)),
+        }
+    } else {
+        None
+    };
+
+    match rule.decide(credential.as_ref().map(|c| c.actor().role)) {
+        Decision::Allow => {}
+        Decision::SignIn => return Ok(refuse(req, api, AppError::Unauthorized)),
+        Decision::Deny => return Ok(refuse(req, api, AppError::Forbidden)),
+    }
+
+    if is_unsafe(req.method()) && !matches!(credential, Some(Credential::Token { .. })) {
+        let expected = match &credential {
+            Some(Credential::Session(s)) => Some(s.csrf_token.clone()),
+            _ => req
+                .cookie(PRE_SESSION_CSRF_COOKIE)
+                .map(|c| c.value().to_string()),
+        };
+        let ok = match expected {
+            Some(expected) if !expected.is_empty() && same_origin(&req) => {
+                match submitted_csrf_token(&mut req).await {
+                    Ok(Some(given)) => constant_time_eq(&given, &expected),
+                    Ok(None) => false,
+                    Err(e) => return Ok(refuse(req, api, e)),
+                }
+            }
+            _ => false,
+        };
+        if !ok {
+            tracing::warn!(route = %pattern, "refused an unsafe request without a valid CSRF token");
+            return Ok(refuse(req, api, AppError::Forbidden));
+        }
+    }
+
+    if let Some(c) = credential {
+        req.extensions_mut().insert(c);
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A browser sends `Origin` on cross-site posts: when it is there it must be this host.
+fn same_origin(req: &ServiceRequest) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let host = req.connection_info().host().to_string();
+    origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/') == host)
+        .unwrap_or(false)
+}
+
+/// The CSRF token of a request: the `X-CSRF-Token` header, or the `csrf_token` field of a
+/// URL-encoded form body (read and put back for the handler), or the `csrf_token` query
+/// parameter (for multipart uploads, whose body we do not parse here).
+async fn submitted_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return Ok(Some(v.to_string()));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let body = req
+            .extract::<web::Bytes>()
+            .await
+            .map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
+        if body.len() > MAX_FORM_BYTES {
+            return Err(AppError::BadRequest("the form is too large".into()));
+        }
+        let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
+            .map(|(_, v)| v);
+        req.set_payload(Payload::from(body));
+        return Ok(token);
+    }
+    if content_type.starts_with("multipart/form-data") {
+        return Ok(
+            serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
+                .map(|(_, v)| v),
+        );
+    }
+    Ok(None)
+}
+
+/// The signed-in actor; handlers behind `SignedIn` or `Roles` rules take it.
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Credential>()
+                .map(|c| c.actor().clone())
+                .ok_or(AppError::Unauthorized),
+        )
+    }
+}
+
+/// Who is looking at a page, if anyone: for the header, the sign-out form's CSRF token
+/// and the flash message.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub actor: Option<Actor>,
+    pub session_id: Option<i64>,
+    pub csrf_token: Option<String>,
+    pub flash: Option<String>,
+}
+
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let viewer = match req.extensions().get::<Credential>() {
+            Some(Credential::Session(s)) => Viewer {
+                actor: Some(s.actor.clone()),
+                session_id: Some(s.id),
+                csrf_token: Some(s.csrf_token.clone()),
+                flash: s.flash.clone(),
+            },
+            Some(Credential::Token { actor, .. }) => Viewer {
+                actor: Some(actor.clone()),
+                ..Viewer::default()
+            },
+            None => Viewer::default(),
+        };
+        ready(Ok(viewer))
+    }
+}
+
+/// A cookie with our attributes: HttpOnly, SameSite, Path=/, Secure when TLS is on. No
+/// expiry: the server enforces the idle and absolute timeouts.
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    same_site: SameSite,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(same_site)
+        .finish()
+}
+
+/// A cookie that deletes `name`.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure, SameSite::Lax);
+    c.make_removal();
+    c
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the last
+/// address in X-Forwarded-For that is not itself a trusted proxy.
+pub fn client_address(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
+}
+
+/// The keyed hash that stands for a client address in `login_attempts`.
+pub fn client_key(secret: &[u8], addr: Option<IpAddr>) -> String {
+    keyed_hash(
+        secret,
+        "client",
+        &addr.map(|a| a.to_string()).unwrap_or_default(),
+    )
+}
+
+/// The keyed hash that stands for an account (the email typed) in `login_attempts` and
+/// in the audit trail.
+pub fn account_key(secret: &[u8], email: &str) -> String {
+    keyed_hash(secret, "account", &email.trim().to_lowercase())
+}
+
+/// A redirect after a POST (303 See Other).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

@@ -1,0 +1,328 @@
+//! Admin pages: users (add, deactivate, reactivate, reset password, unlock) and API
+//! tokens (revoke). Every change is audited by the store in the same transaction.
+//! Passwords set here are generated and shown once; admins never choose or see a
+//! user's own password.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{form_error, render, render_status, viewer_context};
+use crate::domain::access::Actor;
+use crate::domain::credentials::{Email, NewPassword};
+use crate::domain::enums::Role;
+use crate::domain::ids::{OrganisationId, UserId};
+use crate::store::{login_sessions, organisations, tokens, users, StoreError};
+use crate::web::auth::{see_other, Viewer};
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AddUser {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    organisation_id: String,
+}
+
+fn users_context(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &AddUser,
+    errors: Vec<Value>,
+) -> Result<Value, AppError> {
+    let mut conn = state.conn()?;
+    let all = users::list(&mut conn)?;
+    let orgs = organisations::list(&mut conn)?;
+    let mut token_rows: HashMap<i64, Vec<Value>> = HashMap::new();
+    for t in tokens::list(&mut conn)? {
+        token_rows.entry(t.user_id).or_default().push(json!({
+            "id": t.id,
+            "label": if t.label.is_empty() { "(no label)".to_string() } else { t.label },
+            "created_on": t.created_at.format("%-d %B %Y").to_string(),
+            "last_used": t.last_used_at.map(|d| d.format("%-d %B %Y").to_string()),
+            "revoked": t.revoked,
+        }));
+    }
+    if let (Some(id), Some(_)) = (viewer.session_id, &viewer.flash) {
+        login_sessions::clear_flash(&mut conn, id)?;
+    }
+    let rows: Vec<Value> = all
+        .into_iter()
+        .map(|u| {
+            let status = match (u.active, u.locked) {
+                (false, _) => "Deactivated",
+                (true, true) => "Locked",
+                (true, false) => "Active",
+            };
+            json!({
+                "id": u.id,
+                "email": u.email,
+                "display_name": u.display_name,
+                "role_label": u.role.label(),
+                "organisation_name": u.organisation_name,
+                "status": status,
+                "active": u.active,
+                "locked": u.locked,
+                "tokens": token_rows.remove(&u.id.0).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let roles: Vec<Value> = Role::ALL
+        .iter()
+        .map(|r| json!({"value": r.as_str(), "text": r.label(), "selected": r.as_str() == form.role}))
+        .collect();
+    let orgs: Vec<Value> = orgs
+        .into_iter()
+        .map(|o| json!({"value": o.id, "text": o.name, "selected": o.id.to_string() == form.organisation_id}))
+        .collect();
+    let field_error = |f: &str| {
+        errors
+            .iter()
+            .find(|e| e["field"] == f)
+            .map(|e| e["text"].clone())
+    };
+    Ok(json!({
+        "users": rows,
+        "roles": roles,
+        "organisations": orgs,
+        "form": {"email": form.email, "display_name": form.display_name},
+        "email_error": field_error("email"),
+        "role_error": field_error("role"),
+        "organisation_error": field_error("organisation_id"),
+        "errors": errors,
+    }))
+}
+
+/// `GET /admin/users`.
+pub async fn users(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+) -> Result<HttpResponse, PageError> {
+    let v = viewer.clone();
+    let page = blocking(move || users_context(&state, &v, &AddUser::default(), Vec::new())).await?;
+    render(
+        "pages/admin/users",
+        &viewer_context("Users", &nonce, &viewer, "/admin/users", page),
+    )
+}
+
+fn parse_add_user(form: &AddUser) -> Result<(Email, Role, OrganisationId), Vec<Value>> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&form.email)
+        .map_err(|e| errors.push(form_error("email", &e.to_string())))
+        .ok();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|_| errors.push(form_error("role", "Select a role")))
+        .ok();
+    let org = form
+        .organisation_id
+        .parse::<i64>()
+        .map(OrganisationId)
+        .map_err(|_| errors.push(form_error("organisation_id", "Select an organisation")))
+        .ok();
+    match (email, role, org) {
+        (Some(e), Some(r), Some(o)) if errors.is_empty() => Ok((e, r, o)),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /admin/users`: adds a user with a generated password, shown once.
+pub async fn add_user(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    form: web::Form<AddUser>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let v = viewer.clone();
+    let result = blocking(move || {
+        let errors = match parse_add_user(&form) {
+            Ok((email, role, org)) => {
+                let mut conn = state.conn()?;
+                let known = organisations::list(&mut conn)?.iter().any(|o| o.id == org);
+                if !known {
+                    vec![form_error("organisation_id", "Select an organisation")]
+                } else {
+                    let password = NewPassword::generate();
+                    let new = users::NewUser {
+                        email: &email,
+                        display_name: &form.display_name,
+                        role,
+                        organisation_id: org,
+                        password_hash: password.hash()?,
+                    };
+                    match users::create(&mut conn, new, Some(&actor)) {
+                        Ok(user) => return Ok(Ok((user, password))),
+                        Err(StoreError::Duplicate(_)) => vec![form_error(
+                            "email",
+                            "A user with this email address already exists",
+                        )],
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            Err(errors) => errors,
+        };
+        Ok(Err(users_context(&state, &v, &form, errors)?))
+    })
+    .await?;
+    match result {
+        Ok((user, password)) => render(
+            "pages/admin/password",
+            &viewer_context(
+                "User added",
+                &nonce,
+                &viewer,
+                "/admin/users",
+                json!({
+                    "heading": "User added",
+                    "email": user.email,
+                    "password": password.expose(),
+                }),
+            ),
+        ),
+        Err(page) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "pages/admin/users",
+            &viewer_context("Error: Users", &nonce, &viewer, "/admin/users", page),
+        ),
+    }
+}
+
+fn user_id(raw: &str) -> Result<UserId, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// Runs a store change on a user, flashes `message` and goes back to the users page.
+async fn change_user(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: &str,
+    message: &'static str,
+    change: fn(&mut crate::db::DbConn, UserId, Option<&Actor>) -> Result<(), StoreError>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(id)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        change(&mut conn, id, Some(&actor))?;
+        if let Some(session) = viewer.session_id {
+            login_sessions::set_flash(&mut conn, session, message)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(see_other("/admin/users"))
+}
+
+/// `POST /admin/users/{id}/deactivate`: also ends their sessions; their tokens stop working.
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    change_user(
+        state,
+        viewer,
+        actor,
+        &id,
+        "User deactivated",
+        users::deactivate,
+    )
+    .await
+}
+
+/// `POST /admin/users/{id}/reactivate`.
+pub async fn reactivate(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    change_user(
+        state,
+        viewer,
+        actor,
+        &id,
+        "User reactivated",
+        users::reactivate,
+    )
+    .await
+}
+
+/// `POST /admin/users/{id}/unlock`: clears a lock-out after ten wrong passwords.
+pub async fn unlock(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    change_user(state, viewer, actor, &id, "User unlocked", users::unlock).await
+}
+
+/// `POST /admin/users/{id}/reset-password`: a new generated password, shown once; ends
+/// the user's sessions and clears any lock.
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(&id)?;
+    let (user, password) = blocking(move || {
+        let mut conn = state.conn()?;
+        let password = NewPassword::generate();
+        users::set_password(&mut conn, id, &password.hash()?, Some(&actor))?;
+        Ok((users::find(&mut conn, id)?, password))
+    })
+    .await?;
+    render(
+        "pages/admin/password",
+        &viewer_context(
+            "Password reset",
+            &nonce,
+            &viewer,
+            "/admin/users",
+            json!({
+                "heading": "Password reset",
+                "email": user.email,
+                "password": password.expose(),
+            }),
+        ),
+    )
+}
+
+/// `POST /admin/tokens/{id}/revoke`.
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        tokens::revoke(&mut conn, id, Some(&actor))?;
+        if let Some(session) = viewer.session_id {
+            login_sessions::set_flash(&mut conn, session, "API token revoked")?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(see_other("/admin/users"))
+}

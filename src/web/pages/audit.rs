@@ -1,0 +1,141 @@
+//! `GET /admin/audit`: the audit trail, newest first, filtered by action, entity, user
+//! and date, 50 events a page.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{render, viewer_context};
+use crate::domain::enums::AuditAction;
+use crate::domain::ids::UserId;
+use crate::store::{audit, users};
+use crate::web::auth::Viewer;
+use crate::web::errors::{blocking, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Query {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    entity: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+impl Query {
+    /// Unparseable parts are ignored (and shown as they were typed).
+    fn filter(&self) -> audit::Filter {
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        audit::Filter {
+            action: self.action.parse::<AuditAction>().ok(),
+            entity: text(&self.entity),
+            user_id: self.user.trim().parse::<i64>().ok().map(UserId),
+            from: NaiveDate::parse_from_str(self.from.trim(), "%Y-%m-%d").ok(),
+            to: NaiveDate::parse_from_str(self.to.trim(), "%Y-%m-%d").ok(),
+        }
+    }
+
+    fn link(&self, page: i64) -> String {
+        let pairs = [
+            ("action", self.action.as_str()),
+            ("entity", self.entity.as_str()),
+            ("user", self.user.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ];
+        let mut query: Vec<(&str, String)> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect();
+        query.push(("page", page.to_string()));
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string(query).unwrap_or_default()
+        )
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    query: web::Query<Query>,
+) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
+    let filter = query.filter();
+    let page = query.page.unwrap_or(1).max(1);
+    let (events, total, entities, people) = blocking(move || {
+        let mut conn = state.conn()?;
+        let (events, total) = audit::list(&mut conn, &filter, page, PER_PAGE)?;
+        Ok((
+            events,
+            total,
+            audit::entities(&mut conn)?,
+            users::list(&mut conn)?,
+        ))
+    })
+    .await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let rows: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "occurred_at": e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "user_id": e.user_id.map(|u| u.to_string()).unwrap_or_else(|| "–".into()),
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id.clone().unwrap_or_else(|| "–".into()),
+                "changed_fields": e.changed_fields.replace(',', ", "),
+                "detail": e.detail,
+            })
+        })
+        .collect();
+    let actions: Vec<Value> = AuditAction::ALL
+        .iter()
+        .map(|a| json!({"value": a.as_str(), "selected": a.as_str() == query.action}))
+        .collect();
+    let entities: Vec<Value> = entities
+        .into_iter()
+        .map(|e| json!({"selected": e == query.entity, "value": e}))
+        .collect();
+    let people: Vec<Value> = people
+        .into_iter()
+        .map(|u| {
+            json!({
+                "value": u.id,
+                "text": format!("{} ({})", u.display_name, u.id),
+                "selected": u.id.to_string() == query.user.trim(),
+            })
+        })
+        .collect();
+    let context = json!({
+        "events": rows,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "previous": (page > 1).then(|| query.link(page - 1)),
+        "next": (page < pages).then(|| query.link(page + 1)),
+        "actions": actions,
+        "entities": entities,
+        "people": people,
+        "from": query.from,
+        "to": query.to,
+    });
+    render(
+        "pages/admin/audit",
+        &viewer_context("Audit trail", &nonce, &viewer, "/admin/audit", context),
+    )
+}

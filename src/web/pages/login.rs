@@ -1,0 +1,283 @@
+//! Sign in and sign out (the GOV.UK sign-in pattern).
+//!
+//! A failed sign-in says "Enter a correct email address and password" whatever the
+//! reason — unknown email, wrong password, locked or deactivated account — and an unknown
+//! email costs the same Argon2 work as a known one. Ten wrong passwords in a row lock the
+//! account until an admin unlocks it; attempts are also throttled per account and per
+//! client address over 15 minutes. Every attempt is audited; a failed one names the
+//! account only by a keyed hash.
+
+use actix_web::cookie::SameSite;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{form_error, page_context, render_status};
+use crate::domain::access::Actor;
+use crate::domain::credentials::{random_secret, verify_against_dummy, verify_password, Email};
+use crate::domain::enums::AuditAction;
+use crate::store::audit::{self, NewEvent};
+use crate::store::{login_attempts, login_sessions, users, write_transaction, StoreError};
+use crate::web::auth::{
+    account_key, client_address, client_key, cookie, removal, see_other, Viewer,
+    PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE,
+};
+use crate::web::errors::{AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+/// The one message for every failed sign-in.
+pub const SIGN_IN_FAILED: &str = "Enter a correct email address and password";
+/// Failed attempts on one account (existing or not) in the window before we stop checking.
+const PER_ACCOUNT_LIMIT: i64 = 10;
+/// Failed attempts from one client address in the window.
+const PER_CLIENT_LIMIT: i64 = 50;
+
+fn login_page(
+    nonce: &CspNonce,
+    csrf: &str,
+    email: &str,
+    errors: Vec<serde_json::Value>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let title = if errors.is_empty() {
+        "Sign in"
+    } else {
+        "Error: Sign in"
+    };
+    let email_error = errors
+        .iter()
+        .find(|e| e["field"] == "email")
+        .map(|e| e["text"].clone());
+    let password_error = errors
+        .iter()
+        .find(|e| e["field"] == "password")
+        .map(|e| e["text"].clone());
+    let context = page_context(
+        title,
+        nonce,
+        json!({
+            "login_csrf": csrf,
+            "email": email,
+            "errors": errors,
+            "email_error": email_error,
+            "password_error": password_error,
+        }),
+    );
+    render_status(status, "pages/login", &context)
+}
+
+/// `GET /login`: the form, with a fresh double-submit CSRF cookie (there is no session yet).
+pub async fn show(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+) -> Result<HttpResponse, PageError> {
+    if viewer.actor.is_some() {
+        return Ok(see_other("/"));
+    }
+    let csrf = random_secret();
+    let mut res = login_page(&nonce, &csrf, "", Vec::new(), StatusCode::OK)?;
+    res.add_cookie(&cookie(
+        PRE_SESSION_CSRF_COOKIE,
+        csrf,
+        state.hsts,
+        SameSite::Strict,
+    ))
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("setting a cookie: {e}")))?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+enum Outcome {
+    SignedIn { cookie_value: String },
+    Failed,
+    Throttled,
+}
+
+/// `POST /login`. The middleware has already checked the CSRF token against the cookie.
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    nonce: CspNonce,
+    form: web::Form<SignIn>,
+) -> Result<HttpResponse, PageError> {
+    let SignIn { email, password } = form.into_inner();
+    let csrf = req
+        .cookie(PRE_SESSION_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    if email.trim().is_empty() {
+        errors.push(form_error("email", "Enter your email address"));
+    }
+    if password.is_empty() {
+        errors.push(form_error("password", "Enter your password"));
+    }
+    if !errors.is_empty() {
+        return login_page(
+            &nonce,
+            &csrf,
+            &email,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let client = client_key(
+        &state.secrets.session_key,
+        client_address(&req, &state.trusted_proxies),
+    );
+    let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let st = state.clone();
+    let typed = email.clone();
+    let outcome = web::block(move || attempt(&st, &typed, &password, &client, previous))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
+    match outcome {
+        Outcome::SignedIn { cookie_value } => {
+            let mut res = see_other("/");
+            res.add_cookie(&cookie(
+                SESSION_COOKIE,
+                cookie_value,
+                state.hsts,
+                SameSite::Lax,
+            ))
+            .and_then(|_| res.add_cookie(&removal(PRE_SESSION_CSRF_COOKIE, state.hsts)))
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("setting a cookie: {e}")))?;
+            Ok(res)
+        }
+        Outcome::Failed => login_page(
+            &nonce,
+            &csrf,
+            &email,
+            vec![form_error("email", SIGN_IN_FAILED)],
+            StatusCode::UNAUTHORIZED,
+        ),
+        Outcome::Throttled => Err(AppError::TooManyRequests.into()),
+    }
+}
+
+/// The whole check, on a blocking thread (Argon2 is deliberately slow).
+fn attempt(
+    state: &AppState,
+    typed_email: &str,
+    password: &str,
+    client: &str,
+    previous_cookie: Option<String>,
+) -> Result<Outcome, AppError> {
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let account = account_key(&state.secrets.session_key, typed_email);
+    if login_attempts::recent_failures_from(conn, client)? >= PER_CLIENT_LIMIT {
+        verify_against_dummy(password);
+        return Ok(Outcome::Throttled);
+    }
+    let throttled = login_attempts::recent_failures_for(conn, &account)? >= PER_ACCOUNT_LIMIT;
+    let credentials = match Email::parse(typed_email) {
+        Ok(email) => users::credentials(conn, &email)?,
+        Err(_) => None,
+    };
+    // Always one Argon2 verification, so the time taken does not tell what was wrong.
+    let password_ok = match &credentials {
+        Some(c) if !throttled => verify_password(password, &c.password_hash),
+        _ => {
+            verify_against_dummy(password);
+            false
+        }
+    };
+    let signed_in = credentials
+        .as_ref()
+        .filter(|c| password_ok && c.active && !c.locked)
+        .map(|c| c.actor.clone());
+    let failure = credentials
+        .as_ref()
+        .filter(|_| !password_ok && !throttled)
+        .map(|c| c.actor.clone());
+
+    write_transaction(conn, |conn| -> Result<Outcome, StoreError> {
+        login_attempts::record(conn, &account, client, signed_in.is_some())?;
+        if let Some(actor) = &signed_in {
+            users::clear_failures(conn, actor.user_id)?;
+            if let Some(old) = &previous_cookie {
+                login_sessions::revoke_by_cookie(conn, old)?;
+            }
+            let session = login_sessions::create(conn, actor.user_id)?;
+            audit::record(
+                conn,
+                NewEvent::new(AuditAction::SignIn, "session")
+                    .by(Some(actor))
+                    .entity_id(actor.user_id),
+            )?;
+            return Ok(Outcome::SignedIn {
+                cookie_value: session.cookie_value,
+            });
+        }
+        if let Some(actor) = &failure {
+            if users::count_failure(conn, actor.user_id)? {
+                lock_event(conn, actor)?;
+            }
+        }
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::SignInFailed, "session")
+                .detail(format!("account={account}")),
+        )?;
+        Ok(Outcome::Failed)
+    })
+    .map_err(AppError::from)
+    .inspect(|_| {
+        // Housekeeping; a failure here must not fail the sign-in.
+        let _ = login_attempts::purge_old(conn);
+        let _ = login_sessions::purge_expired(conn);
+    })
+}
+
+fn lock_event(conn: &mut crate::db::DbConn, actor: &Actor) -> Result<(), StoreError> {
+    audit::record(
+        conn,
+        NewEvent::new(AuditAction::Lock, "user")
+            .entity_id(actor.user_id)
+            .fields(&["locked_at"])
+            .detail(format!(
+                "{} wrong passwords in a row",
+                users::LOCK_AFTER_FAILURES
+            )),
+    )?;
+    Ok(())
+}
+
+/// `POST /logout`: ends the session (CSRF-checked by the middleware).
+pub async fn logout(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    let secure = state.hsts;
+    if let (Some(id), Some(actor)) = (viewer.session_id, viewer.actor) {
+        let st = state.clone();
+        web::block(move || -> Result<(), AppError> {
+            let mut conn = st.conn()?;
+            write_transaction(&mut conn, |conn| -> Result<(), StoreError> {
+                login_sessions::revoke(conn, id)?;
+                audit::record(
+                    conn,
+                    NewEvent::new(AuditAction::SignOut, "session")
+                        .by(Some(&actor))
+                        .entity_id(actor.user_id),
+                )?;
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
+    }
+    let mut res = see_other("/");
+    res.add_cookie(&removal(SESSION_COOKIE, secure))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("setting a cookie: {e}")))?;
+    Ok(res)
+}

@@ -1,0 +1,273 @@
+//! The route registry: every route of the application, each with its access rule.
+//!
+//! `all()` is the one list. `configure` registers exactly these routes with actix, and the
+//! `auth::authenticate` middleware looks up each request's rule here (by method and route
+//! pattern) before any handler runs; a matched route that is not in the list is refused.
+//! The access test in `tests/api/access.rs` enumerates this list × every role × own and
+//! other organisation, so a new route is tested the day it is added.
+//!
+//! To add a route, add one `RouteSpec` to `all()`:
+//!
+//! ```ignore
+//! RouteSpec::new(Method::GET, "/api/v1/referrals/{id}", Access::Roles(RECORD_ROLES), |r| r.to(api::referrals::get))
+//!     .target(Target::Referral),
+//! ```
+//!
+//! `target` says what `{id}` names, so that the access test can try an id of the actor's
+//! own organisation and one of another (add the entity to `Target` and to the test's
+//! fixture when you add a new kind of record).
+
+use std::collections::BTreeMap;
+
+use actix_web::http::Method;
+use actix_web::{web, Route};
+
+use super::{api, assets, health, pages};
+use crate::domain::access::{Access, ADMIN_ONLY, RECORD_ROLES};
+
+/// What the `{id}` in a route's path names, for the access test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The path has no record id.
+    None,
+    /// A participant: owned by an organisation, scoped by the store.
+    Participant,
+    /// A user (admin pages only).
+    User,
+    /// An API token (admin pages only).
+    ApiToken,
+}
+
+impl Target {
+    /// Whether the record belongs to an organisation and is hidden from others (404).
+    pub fn is_organisation_owned(self) -> bool {
+        matches!(self, Target::Participant)
+    }
+}
+
+/// One route: method, path pattern, access rule, what `{id}` names, and the handler.
+#[derive(Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub target: Target,
+    handler: fn(Route) -> Route,
+}
+
+impl std::fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
+    }
+}
+
+impl RouteSpec {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: fn(Route) -> Route,
+    ) -> Self {
+        RouteSpec {
+            method,
+            path,
+            access,
+            target: Target::None,
+            handler,
+        }
+    }
+
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// Whether the route answers problem JSON (under `/api`) rather than pages.
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+/// Every route of the application.
+pub fn all() -> Vec<RouteSpec> {
+    use Access::{Public, Roles, SignedIn};
+    use Method as M;
+    vec![
+        // Infrastructure
+        RouteSpec::new(M::GET, "/health", Public, |r| r.to(health::health)),
+        RouteSpec::new(M::GET, "/assets/{path:.*}", Public, |r| r.to(assets::asset)),
+        // Pages
+        RouteSpec::new(M::GET, "/", Public, |r| r.to(pages::home::home)),
+        RouteSpec::new(M::GET, "/login", Public, |r| r.to(pages::login::show)),
+        RouteSpec::new(M::POST, "/login", Public, |r| r.to(pages::login::submit)),
+        RouteSpec::new(M::POST, "/logout", SignedIn, |r| r.to(pages::login::logout)),
+        RouteSpec::new(M::GET, "/admin/users", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::admin::users)
+        }),
+        RouteSpec::new(M::POST, "/admin/users", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::admin::add_user)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/admin/users/{id}/deactivate",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::deactivate),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::POST,
+            "/admin/users/{id}/reactivate",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::reactivate),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::POST,
+            "/admin/users/{id}/reset-password",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::reset_password),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::POST,
+            "/admin/users/{id}/unlock",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::unlock),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::POST,
+            "/admin/tokens/{id}/revoke",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::revoke_token),
+        )
+        .target(Target::ApiToken),
+        RouteSpec::new(M::GET, "/admin/audit", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::audit::list)
+        }),
+        // JSON API
+        RouteSpec::new(M::GET, "/api/v1/me", SignedIn, |r| r.to(api::me)),
+        RouteSpec::new(M::GET, "/api/v1/organisations", SignedIn, |r| {
+            r.to(api::organisations)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/participants", Roles(RECORD_ROLES), |r| {
+            r.to(api::participants)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/participants/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::participant),
+        )
+        .target(Target::Participant),
+    ]
+}
+
+/// The registry indexed by path pattern, then method, built once.
+fn index() -> &'static BTreeMap<&'static str, Vec<(Method, Access)>> {
+    static INDEX: std::sync::OnceLock<BTreeMap<&'static str, Vec<(Method, Access)>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut map: BTreeMap<&'static str, Vec<(Method, Access)>> = BTreeMap::new();
+        for spec in all() {
+            map.entry(spec.path)
+                .or_default()
+                .push((spec.method, spec.access));
+        }
+        map
+    })
+}
+
+/// What the registry says about a matched route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleLookup {
+    Found(Access),
+    /// The pattern is registered, but not for this method (actix answers 405).
+    OtherMethods,
+    /// The pattern is not in the registry: refused.
+    Unregistered,
+}
+
+/// The rule for a request, by method and the route pattern actix matched. HEAD is
+/// answered by GET routes, so it follows GET's rule.
+pub fn rule_for(method: &Method, pattern: &str) -> RuleLookup {
+    let Some(routes) = index().get(pattern) else {
+        return RuleLookup::Unregistered;
+    };
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    routes
+        .iter()
+        .find(|(m, _)| m == method)
+        .map(|(_, access)| RuleLookup::Found(*access))
+        .unwrap_or(RuleLookup::OtherMethods)
+}
+
+/// Registers every route of `all()`: one actix resource per path, one route per method.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<RouteSpec>)> = Vec::new();
+    for spec in all() {
+        match by_path.iter_mut().find(|(p, _)| *p == spec.path) {
+            Some((_, specs)) => specs.push(spec),
+            None => by_path.push((spec.path, vec![spec])),
+        }
+    }
+    for (path, specs) in by_path {
+        let mut resource = web::resource(path);
+        for spec in specs {
+            resource = resource.route((spec.handler)(web::method(spec.method.clone())));
+        }
+        cfg.service(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn no_route_is_declared_twice() {
+        let mut seen = HashSet::new();
+        for spec in all() {
+            assert!(
+                seen.insert((spec.method.clone(), spec.path)),
+                "{spec:?} is declared twice"
+            );
+        }
+    }
+
+    #[test]
+    fn every_path_with_an_id_says_what_the_id_names() {
+        for spec in all() {
+            assert_eq!(
+                spec.path.contains("{id}"),
+                spec.target != Target::None,
+                "{spec:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_lookup_finds_each_rule_and_refuses_unknown_patterns() {
+        assert_eq!(
+            rule_for(&Method::GET, "/admin/users"),
+            RuleLookup::Found(Access::Roles(ADMIN_ONLY))
+        );
+        assert_eq!(
+            rule_for(&Method::HEAD, "/health"),
+            RuleLookup::Found(Access::Public)
+        );
+        assert_eq!(
+            rule_for(&Method::DELETE, "/login"),
+            RuleLookup::OtherMethods
+        );
+        assert_eq!(
+            rule_for(&Method::GET, "/not/registered"),
+            RuleLookup::Unregistered
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! The access matrix: EVERY route of the application, taken from the route registry
+//! (`outcomes::web::routes::all()`, the same list that registers the routes), × every
+//! role × a record of the actor's own organisation and one of another, signed out, with
+//! a session and with a bearer token. Each answer must be exactly what the rule says:
+//! allowed; or signed out → /login (pages) / 401 problem JSON (API); wrong role → 403;
+//! another organisation's record → 404.
+//!
+//! A new route is in this test the moment it is registered. It fails when the route's
+//! `{id}` names a kind of record the fixture below does not know, when a path parameter
+//! is unknown, when an admin page is not admin-only, or when a route is public without
+//! being on the public list.
+
+use std::collections::HashMap;
+
+use outcomes::domain::access::{Access, ADMIN_ONLY};
+use outcomes::domain::enums::{OrganisationKind, Role};
+use outcomes::web::routes::{all, RouteSpec, Target};
+use reqwest::Method;
+
+use crate::helpers::{spawn_app, TestApp, TestUser};
+
+/// The routes that may be reached signed out. Adding one is a decision: make it here.
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/assets/{path:.*}"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Own,
+    Other,
+}
+
+/// Records of each kind, per organisation, that `{id}` can name.
+struct Fixture {
+    actors: Vec<TestUser>,
+    /// (target, organisation id) → record id
+    records: HashMap<(Target, i64), i64>,
+    /// actor's organisation → the other organisation used for `Side::Other`
+    other_org: HashMap<i64, i64>,
+}
+
+fn organisation_for(role: Role, a: i64, opcc: i64, vru: i64) -> i64 {
+    match role {
+        Role::Caseworker | Role::ProviderManager => a,
+        Role::Commissioner | Role::Admin => opcc,
+        Role::Analyst => vru,
+    }
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let a = app.provider("Provider A");
+    let b = app.provider("Provider B");
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let vru = app.org("VRU", OrganisationKind::Vru);
+    let mut records = HashMap::new();
+    for (i, org) in [a, b, opcc, vru].into_iter().enumerate() {
+        records.insert(
+            (Target::Participant, org),
+            app.add_participant(org, &format!("REF-{i}")),
+        );
+        // A user who is only ever the object of admin actions, and their token.
+        let victim = app.create_user(Role::Caseworker, org);
+        let token_id = {
+            app.bearer(&victim);
+            use diesel::prelude::*;
+            use outcomes::db::schema::api_tokens::dsl as t;
+            t::api_tokens
+                .filter(t::user_id.eq(victim.id))
+                .select(t::id)
+                .first::<i64>(&mut app.db())
+                .unwrap()
+        };
+        records.insert((Target::User, org), victim.id);
+        records.insert((Target::ApiToken, org), token_id);
+    }
+    let actors = Role::ALL
+        .iter()
+        .map(|role| app.create_user(*role, organisation_for(*role, a, opcc, vru)))
+        .collect();
+    let other_org = HashMap::from([(a, b), (opcc, a), (vru, b)]);
+    Fixture {
+        actors,
+        records,
+        other_org,
+    }
+}
+
+/// The concrete path for a route, an actor and a side.
+fn concrete_path(spec: &RouteSpec, fixture: &Fixture, org: i64, side: Side) -> String {
+    let mut path = spec.path.to_string();
+    if spec.target != Target::None {
+        let owner = match side {
+            Side::Own => org,
+            Side::Other => fixture.other_org[&org],
+        };
+        let id = fixture
+            .records
+            .get(&(spec.target, owner))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{spec:?}: the access test has no {:?} record; add one to its fixture",
+                    spec.target
+                )
+            });
+        path = path.replace("{id}", &id.to_string());
+    }
+    path = path.replace("{path:.*}", "app.css");
+    assert!(
+        !path.contains('{'),
+        "{spec:?}: the access test does not know a parameter of this path; teach it"
+    );
+    path
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    Allowed,
+    SignIn,
+    Forbidden,
+    NotFound,
+}
+
+fn expected(spec: &RouteSpec, role: Option<Role>, side: Side) -> Expect {
+    match (spec.access, role) {
+        (Access::Public, _) => Expect::Allowed,
+        (_, None) => Expect::SignIn,
+        (Access::Roles(roles), Some(r)) if !roles.contains(&r) => Expect::Forbidden,
+        (_, Some(r)) => {
+            if spec.target.is_organisation_owned() && side == Side::Other && r != Role::Admin {
+                Expect::NotFound
+            } else {
+                Expect::Allowed
+            }
+        }
+    }
+}
+
+async fn observe(spec: &RouteSpec, res: reqwest::Response) -> Expect {
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(status < 500, "{spec:?} answered {status}");
+    let api = spec.is_api();
+    let got = match status {
+        401 if api => Expect::SignIn,
+        303 if !api && location == "/login" => Expect::SignIn,
+        403 => Expect::Forbidden,
+        404 => Expect::NotFound,
+        _ => Expect::Allowed,
+    };
+    if api && got != Expect::Allowed {
+        assert_eq!(
+            content_type, "application/problem+json",
+            "{spec:?}: API refusals are problem JSON"
+        );
+    }
+    got
+}
+
+async fn send(
+    app: &TestApp,
+    client: &reqwest::Client,
+    spec: &RouteSpec,
+    path: &str,
+    csrf: Option<&str>,
+    bearer: Option<&str>,
+) -> reqwest::Response {
+    let method = Method::from_bytes(spec.method.as_str().as_bytes()).unwrap();
+    let mut req = client.request(method.clone(), format!("{}{}", app.address, path));
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    } else if csrf.is_none() {
+        // A signed-out browser that has loaded the sign-in form: it holds the
+        // pre-session CSRF cookie and posts its value.
+        req = req.header("cookie", "outcomes_csrf=signed-out-form-token");
+    }
+    let csrf = csrf.or(bearer.is_none().then_some("signed-out-form-token"));
+    if method != Method::GET {
+        let fields: Vec<(&str, &str)> = csrf.map(|c| vec![("csrf_token", c)]).unwrap_or_default();
+        req = req.form(&fields);
+    }
+    req.send().await.expect("the request is sent")
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_and_organisation_exactly_as_its_access_rule_says() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let anonymous = crate::helpers::no_redirect_client().build().unwrap();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for spec in all() {
+        // Signed out.
+        let path = concrete_path(
+            &spec,
+            &fixture,
+            fixture.actors[0].organisation_id,
+            Side::Own,
+        );
+        let got = observe(
+            &spec,
+            send(&app, &anonymous, &spec, &path, None, None).await,
+        )
+        .await;
+        let want = expected(&spec, None, Side::Own);
+        if got != want {
+            failures.push(format!("signed out: {spec:?} → {got:?}, expected {want:?}"));
+        }
+        checked += 1;
+        for actor in &fixture.actors {
+            let sides: &[Side] = if spec.target == Target::None {
+                &[Side::Own]
+            } else {
+                &[Side::Own, Side::Other]
+            };
+            for &side in sides {
+                let path = concrete_path(&spec, &fixture, actor.organisation_id, side);
+                let want = expected(&spec, Some(actor.role), side);
+                // With a browser session (a fresh one each time: some routes sign out).
+                let session = app.session_for(actor);
+                let res = send(
+                    &app,
+                    &session.client,
+                    &spec,
+                    &path,
+                    Some(&session.csrf),
+                    None,
+                )
+                .await;
+                let got = observe(&spec, res).await;
+                if got != want {
+                    failures.push(format!(
+                        "{:?} session, {side:?} organisation: {spec:?} {path} → {got:?}, expected {want:?}",
+                        actor.role
+                    ));
+                }
+                checked += 1;
+                // With a bearer token, on the API.
+                if spec.is_api() {
+                    let token = app.bearer(actor);
+                    let res = send(&app, &anonymous, &spec, &path, None, Some(&token)).await;
+                    let got = observe(&spec, res).await;
+                    if got != want {
+                        failures.push(format!(
+                            "{:?} token, {side:?} organisation: {spec:?} {path} → {got:?}, expected {want:?}",
+                            actor.role
+                        ));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked > 100, "only {checked} requests were checked");
+}
+
+#[test]
+fn only_the_listed_routes_are_public_and_every_admin_route_is_admin_only() {
+    for spec in all() {
+        let key = (spec.method.as_str(), spec.path);
+        assert_eq!(
+            spec.access == Access::Public,
+            PUBLIC.contains(&key),
+            "{spec:?}: public routes are exactly those on the PUBLIC list"
+        );
+        if spec.path.starts_with("/admin") {
+            assert_eq!(spec.access, Access::Roles(ADMIN_ONLY), "{spec:?}");
+        }
+        if spec.target.is_organisation_owned() {
+            let Access::Roles(roles) = spec.access else {
+                panic!("{spec:?}: participant-level routes name their roles");
+            };
+            assert!(
+                !roles.contains(&Role::Commissioner) && !roles.contains(&Role::Analyst),
+                "{spec:?}: commissioners and analysts see no participant-level rows"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_request_with_a_bad_bearer_token_is_refused_with_401_problem_json() {
+    let app = spawn_app().await;
+    let res = app.get_with_token("/api/v1/me", "otk_not-a-token").await;
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+}
+
+#[actix_web::test]
+async fn a_route_registered_outside_the_registry_is_refused_for_everyone() {
+    use actix_web::{middleware::from_fn, test, web, App};
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(outcomes::web::auth::authenticate))
+            .configure(outcomes::web::routes::configure)
+            .route("/sneaky", web::get().to(|| async { "no rule" })),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/sneaky").to_request()).await;
+    assert_eq!(res.status().as_u16(), 403);
+    let api = test::init_service(
+        App::new()
+            .wrap(from_fn(outcomes::web::auth::authenticate))
+            .route("/api/v1/sneaky", web::get().to(|| async { "no rule" })),
+    )
+    .await;
+    let res = test::call_service(
+        &api,
+        test::TestRequest::get().uri("/api/v1/sneaky").to_request(),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+}

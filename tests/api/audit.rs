@@ -1,0 +1,338 @@
+//! The audit trail: `outcomes audit verify` on a real database, tampering, concurrent
+//! appends, and the admin page.
+
+use diesel::prelude::*;
+use outcomes::db::schema::audit_events::dsl as a;
+use outcomes::db::{DatabaseUrl, DbConn};
+use outcomes::domain::enums::{AuditAction, Role};
+use outcomes::store::audit::{self, NewEvent};
+
+use crate::cli::outcomes;
+use crate::helpers::{fresh_database, spawn_app};
+
+fn connect(url: &str) -> DbConn {
+    DatabaseUrl::parse(url).unwrap().connect().unwrap()
+}
+
+fn verify(url: &str, dir: &std::path::Path) -> (bool, String) {
+    let out = outcomes(&["audit", "verify"], url, dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A database with a few real events, made by the real binary.
+fn populated() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir);
+    for args in [
+        &["org", "add", "--name", "Remedi", "--kind", "provider"][..],
+        &["org", "add", "--name", "OPCC", "--kind", "commissioner"][..],
+        &[
+            "user",
+            "add",
+            "--email",
+            "Cw@Remedi.org",
+            "--role",
+            "caseworker",
+            "--organisation",
+            "Remedi",
+        ][..],
+        &[
+            "token",
+            "add",
+            "--email",
+            "cw@remedi.org",
+            "--label",
+            "sync",
+        ][..],
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@opcc.org",
+            "--role",
+            "admin",
+            "--organisation",
+            "OPCC",
+            "--generate-password",
+        ][..],
+    ] {
+        let out = outcomes(args, &url, dir.path());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (dir, url)
+}
+
+#[test]
+fn an_untouched_database_verifies_and_an_edited_event_is_named() {
+    let (dir, url) = populated();
+    let (ok, text) = verify(&url, dir.path());
+    assert!(ok, "{text}");
+    assert!(text.contains("verifies: 5 events"), "{text}");
+
+    let mut conn = connect(&url);
+    let original: String = a::audit_events
+        .filter(a::id.eq(3))
+        .select(a::detail)
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(a::audit_events.filter(a::id.eq(3)))
+        .set(a::detail.eq("role=admin organisation_id=1"))
+        .execute(&mut conn)
+        .unwrap();
+    let (ok, text) = verify(&url, dir.path());
+    assert!(!ok, "an edited event fails: {text}");
+    assert!(text.contains("audit event 3 has been altered"), "{text}");
+
+    // Edited and re-hashed, to hide the edit: the next event's link gives it away.
+    let mut row: audit::AuditEvent = a::audit_events
+        .filter(a::id.eq(3))
+        .first(&mut conn)
+        .unwrap();
+    row.hash = audit::compute_hash(&row);
+    diesel::update(a::audit_events.filter(a::id.eq(3)))
+        .set(a::hash.eq(&row.hash))
+        .execute(&mut conn)
+        .unwrap();
+    let (ok, text) = verify(&url, dir.path());
+    assert!(!ok);
+    assert!(text.contains("audit event 4 does not chain"), "{text}");
+    assert!(text.contains("event 3"), "{text}");
+
+    // Put it back exactly: verifies again.
+    row.detail = original;
+    row.hash = audit::compute_hash(&row);
+    diesel::update(a::audit_events.filter(a::id.eq(3)))
+        .set((a::detail.eq(&row.detail), a::hash.eq(&row.hash)))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(verify(&url, dir.path()).0);
+}
+
+#[test]
+fn a_deleted_event_is_named_as_missing() {
+    let (dir, url) = populated();
+    let mut conn = connect(&url);
+    diesel::delete(a::audit_events.filter(a::id.eq(2)))
+        .execute(&mut conn)
+        .unwrap();
+    let (ok, text) = verify(&url, dir.path());
+    assert!(!ok);
+    assert!(text.contains("audit event 2 is missing"), "{text}");
+    // An edited first event (its prev_hash) is caught too.
+    let (dir, url) = populated();
+    diesel::update(a::audit_events.filter(a::id.eq(1)))
+        .set(a::action.eq("delete"))
+        .execute(&mut connect(&url))
+        .unwrap();
+    let (ok, text) = verify(&url, dir.path());
+    assert!(!ok);
+    assert!(text.contains("audit event 1"), "{text}");
+}
+
+#[test]
+fn events_name_fields_never_personal_values() {
+    let (_dir, url) = populated();
+    let rows: Vec<(String, String, Option<String>)> = a::audit_events
+        .select((a::changed_fields, a::detail, a::entity_id))
+        .load(&mut connect(&url))
+        .unwrap();
+    let text = format!("{rows:?}");
+    assert!(text.contains("email"), "the field is named: {text}");
+    assert!(!text.contains("remedi.org"), "{text}");
+    assert!(!text.contains("opcc.org"), "{text}");
+    let chain: Vec<(String, String)> = a::audit_events
+        .order(a::id)
+        .select((a::prev_hash, a::hash))
+        .load(&mut connect(&url))
+        .unwrap();
+    assert_eq!(chain[0].0, "0".repeat(64));
+    for pair in chain.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1, "each event carries the previous hash");
+    }
+}
+
+#[test]
+fn concurrent_appends_keep_one_unbroken_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir);
+    outcomes::db::migrate(&mut connect(&url)).unwrap();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut conn = connect(&url);
+                for i in 0..10 {
+                    audit::record(
+                        &mut conn,
+                        NewEvent::new(AuditAction::Export, "report").entity_id(format!("{t}-{i}")),
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = audit::verify(&mut connect(&url)).unwrap();
+    assert_eq!(v.problem, None);
+    assert_eq!(v.events, 60);
+}
+
+#[tokio::test]
+async fn the_admin_page_lists_and_filters_events() {
+    let app = spawn_app().await;
+    let org = app.provider("Remedi");
+    let admin = app.create_user(Role::Admin, org);
+    app.try_login("nobody@example.org", "wrong password!").await;
+    let session = app.login(&admin).await;
+    let all = session.get("/admin/audit").await;
+    assert_eq!(all.status().as_u16(), 200);
+    let all = all.text().await.unwrap();
+    assert!(all.contains("sign_in_failed"));
+    assert!(all.contains("sign_in"));
+    assert!(all.contains("organisation"));
+    let failed = session
+        .get("/admin/audit?action=sign_in_failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(failed.matches("app-audit-event").count(), 1, "{failed}");
+    let by_user = session
+        .get(&format!(
+            "/admin/audit?user={}&from=2000-01-01&to=2999-12-31",
+            admin.id
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let cell = |action: &str| format!("<td class=\"govuk-table__cell\">{action}</td>");
+    assert_eq!(by_user.matches(&cell("sign_in")).count(), 1, "{by_user}");
+    assert_eq!(by_user.matches(&cell("sign_in_failed")).count(), 0);
+    let none = session
+        .get("/admin/audit?from=2999-01-01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(none.contains("0 events"), "{none}");
+}
+
+#[test]
+fn user_add_generates_a_password_when_stdin_is_not_a_terminal_and_token_add_prints_a_working_token()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir);
+    outcomes(
+        &["org", "add", "--name", "Remedi", "--kind", "provider"],
+        &url,
+        dir.path(),
+    );
+    let out = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            " Jo@Remedi.ORG ",
+            "--role",
+            "provider_manager",
+            "--organisation",
+            "Remedi",
+            "--display-name",
+            "Jo",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("jo@remedi.org"), "{stdout}");
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .expect("the generated password")
+        .to_string();
+    let mut conn = connect(&url);
+    let email = outcomes::domain::credentials::Email::parse("jo@remedi.org").unwrap();
+    let creds = outcomes::store::users::credentials(&mut conn, &email)
+        .unwrap()
+        .unwrap();
+    assert!(outcomes::domain::credentials::verify_password(
+        &password,
+        &creds.password_hash
+    ));
+    assert!(creds.password_hash.starts_with("$argon2id$"));
+
+    let out = outcomes(
+        &["token", "add", "--email", "jo@remedi.org"],
+        &url,
+        dir.path(),
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (_, actor) = outcomes::store::tokens::find_actor(&mut conn, &token)
+        .unwrap()
+        .expect("the printed token works");
+    assert_eq!(actor.role, Role::ProviderManager);
+
+    let bad = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@y.org",
+            "--role",
+            "boss",
+            "--organisation",
+            "Remedi",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("caseworker, provider_manager"));
+    let dup = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            "jo@remedi.org",
+            "--role",
+            "admin",
+            "--organisation",
+            "Remedi",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let no_org = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            "z@y.org",
+            "--role",
+            "admin",
+            "--organisation",
+            "Nope",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&no_org.stderr).contains("no organisation named 'Nope'"));
+}
