@@ -300,6 +300,21 @@ pub fn report(
     request.threshold = u64::from(settings.disclosure_threshold);
     let costs = crate::reports::cost_tables(settings)?;
     let report = crate::reports::build(&mut conn, &request, &costs)?;
+    store::audit::record(
+        &mut conn,
+        store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")
+            .detail(format!(
+                "scope={:?} period={} mode={} sha256={}",
+                request.scope,
+                request.period,
+                if request.published {
+                    "published"
+                } else {
+                    "internal"
+                },
+                report.body.provenance.input_sha256
+            )),
+    )?;
     let text = serde_json::to_string_pretty(&report.to_json())? + "\n";
     match output {
         Some(path) => {
@@ -322,6 +337,11 @@ pub fn export(
     let org = store::organisations::find_by_name(&mut conn, organisation)?
         .with_context(|| format!("there is no organisation named '{organisation}'"))?;
     let bytes = crate::exports::export(&mut conn, org.id, kind)?;
+    let mut event =
+        store::audit::NewEvent::new(crate::domain::enums::AuditAction::Export, "export")
+            .detail(format!("kind={kind} bytes={}", bytes.len()));
+    event.organisation_id = Some(org.id);
+    store::audit::record(&mut conn, event)?;
     match output {
         Some(path) => {
             std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?

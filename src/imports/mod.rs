@@ -25,9 +25,10 @@ pub use csvfile::RowError;
 use csvfile::{Columns, Header, Row};
 
 use crate::db::DbConn;
-use crate::domain::enums::ImportKind;
+use crate::domain::enums::{AuditAction, ImportKind};
 use crate::domain::ids::{ImportBatchId, OrganisationId, UserId};
 use crate::domain::person_key::PersonKeySecret;
+use crate::store::audit::NewEvent;
 use crate::store::write_transaction;
 use crate::store::{self, StoreError};
 
@@ -271,7 +272,9 @@ fn run<K: Kind>(
         summary.updated = counts.updated;
         summary.unchanged = counts.unchanged;
         if counts.changed() {
-            summary.batch_id = Some(write_batch(conn, ctx, summary)?);
+            let batch = write_batch(conn, ctx, summary)?;
+            summary.batch_id = Some(batch);
+            audit_import(conn, ctx, summary, batch)?;
         }
         Ok(())
     })
@@ -306,3 +309,28 @@ fn organisation(ctx: &ImportContext) -> Result<OrganisationId, StoreError> {
 
 /// What an error shows instead of a police identifier.
 const WITHHELD: &str = "(withheld)";
+
+/// Records the import in the audit trail, in the import's own transaction: counts and
+/// the file's hash, never its contents.
+pub(crate) fn audit_import(
+    conn: &mut DbConn,
+    ctx: &ImportContext,
+    summary: &ImportSummary,
+    batch: ImportBatchId,
+) -> Result<(), StoreError> {
+    let mut event = NewEvent::new(AuditAction::Import, "import_batch")
+        .entity_id(batch)
+        .detail(format!(
+            "kind={} rows={} added={} updated={} unchanged={} sha256={}",
+            summary.kind,
+            summary.rows,
+            summary.inserted,
+            summary.updated,
+            summary.unchanged,
+            summary.sha256
+        ));
+    event.user_id = ctx.user;
+    event.organisation_id = ctx.organisation;
+    store::audit::record(conn, event)?;
+    Ok(())
+}

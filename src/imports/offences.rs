@@ -221,6 +221,7 @@ pub fn import(
         summary.rows = rows;
         summary.inserted = rows;
         summary.batch_id = Some(batch);
+        super::audit_import(conn, ctx, &summary, batch)?;
         Ok(())
     })?;
     Ok(summary)

@@ -479,3 +479,28 @@ fn import_then_export_then_import_into_an_empty_database_gives_identical_records
     };
     assert_eq!(keys(&mut first.conn, org), keys(&mut second.conn, org2));
 }
+
+#[test]
+fn each_import_that_changes_something_is_an_audit_event_and_the_chain_verifies() {
+    let mut db = fresh_db();
+    let org = provider(&mut db.conn, "Provider A");
+    casework(&mut db.conn, org);
+    // Unchanged: no batch, no event.
+    run(&mut db.conn, Some(org), ImportKind::Referrals, REFERRALS).unwrap();
+    let filter = store::audit::Filter {
+        action: Some(outcomes::domain::enums::AuditAction::Import),
+        ..Default::default()
+    };
+    let (events, total) = store::audit::list(&mut db.conn, &filter, 1, 50).unwrap();
+    assert_eq!(total, 3, "programmes, participants, referrals");
+    assert!(events.iter().all(|e| e.organisation_id == Some(org.0)));
+    assert!(events
+        .iter()
+        .any(|e| e.detail.contains("kind=referrals rows=4 added=4")));
+    // No police identifier in the trail.
+    assert!(events.iter().all(|e| !e.detail.contains("ZZ")));
+    let check = store::audit::verify(&mut db.conn).unwrap();
+    assert_eq!(check.problem, None);
+    // The organisation's creation and the three imports.
+    assert_eq!(check.events, 4);
+}
