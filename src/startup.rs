@@ -41,6 +41,8 @@ impl Application {
             secrets,
             hsts: settings.tls,
             trusted_proxies: settings.trusted_proxies.clone(),
+            costs: crate::reports::cost_tables(settings)?,
+            disclosure_threshold: u64::from(settings.disclosure_threshold),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -104,6 +104,16 @@ pub enum Access {
 pub const RECORD_ROLES: &[Role] = &[Role::Caseworker, Role::ProviderManager, Role::Admin];
 /// Administration: users, tokens, the audit trail.
 pub const ADMIN_ONLY: &[Role] = &[Role::Admin];
+/// Who may read a programme's or provider's evaluation report: its provider's manager,
+/// and the commissioners, analysts and admins who see every programme.
+pub const REPORT_ROLES: &[Role] = &[
+    Role::ProviderManager,
+    Role::Commissioner,
+    Role::Analyst,
+    Role::Admin,
+];
+/// Who may read figures across providers (a funding stream spans several).
+pub const AGGREGATE_ROLES: &[Role] = &[Role::Commissioner, Role::Analyst, Role::Admin];
 
 /// The outcome of checking a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -405,7 +405,10 @@ fn disclosure_plan(body: &ReportBody) -> DisclosurePlan {
 
 fn plan_engagement(plan: &mut DisclosurePlan, e: &Engagement) {
     let base = "/engagement/";
-    let counts: [(&str, u64); 10] = [
+    // Sessions are events, not people, but a report that says "3 sessions" beside
+    // suppressed attendance invites differencing; every count follows the threshold.
+    let counts: [(&str, u64); 11] = [
+        ("sessions_delivered", e.sessions_delivered),
         ("referrals_received", e.referrals_received),
         ("referrals_accepted", e.referrals_accepted),
         ("referrals_declined", e.referrals_declined),

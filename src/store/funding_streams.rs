@@ -103,3 +103,18 @@ pub fn allocate(
         })?;
     Ok(())
 }
+
+pub fn find(conn: &mut DbConn, id: FundingStreamId) -> Result<FundingStream, StoreError> {
+    f::table
+        .find(id.0)
+        .select((
+            f::id,
+            f::name,
+            f::funder,
+            f::financial_year,
+            f::amount_pence,
+        ))
+        .first::<Row>(conn)
+        .map(from_row)
+        .map_err(StoreError::from_query)
+}

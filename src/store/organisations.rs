@@ -116,3 +116,18 @@ pub fn list_scoped(conn: &mut DbConn, scope: Scope) -> Result<Vec<Organisation>,
         .map(from_row)
         .collect()
 }
+
+/// A provider whose figures the scope may see (provider staff: their own), or `NotFound`.
+pub fn find_provider_visible(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: OrganisationId,
+) -> Result<Organisation, StoreError> {
+    let row = crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
+        .filter(organisations::id.eq(id.0))
+        .filter(organisations::kind.eq(OrganisationKind::Provider.as_str()))
+        .select((organisations::id, organisations::name, organisations::kind))
+        .first::<Row>(conn)
+        .map_err(StoreError::from_query)?;
+    from_row(row)
+}

@@ -7,9 +7,10 @@ use serde::Serialize;
 use super::{now, parse_word, StoreError};
 use crate::db::schema::programmes;
 use crate::db::DbConn;
+use crate::domain::access::Scope;
 use crate::domain::enums::{Delivery, ProgrammeKind};
 use crate::domain::ids::{OrganisationId, ProgrammeId};
-use crate::on_backend;
+use crate::{on_backend, scoped};
 
 /// The fields a provider sets (and a file carries).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,6 +104,25 @@ pub fn all(conn: &mut DbConn) -> Result<Vec<Programme>, StoreError> {
         .into_iter()
         .map(from_row)
         .collect()
+}
+
+/// A programme whose figures the scope may see (its own organisation's for provider
+/// staff, any for the others), or `NotFound`.
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: Scope,
+    id: ProgrammeId,
+) -> Result<Programme, StoreError> {
+    let row = scoped!(
+        programmes::table,
+        scope.aggregates(),
+        programmes::organisation_id
+    )
+    .filter(programmes::id.eq(id.0))
+    .select(columns!())
+    .first::<Row>(conn)
+    .map_err(StoreError::from_query)?;
+    from_row(row)
 }
 
 pub fn find(conn: &mut DbConn, id: ProgrammeId) -> Result<Option<Programme>, StoreError> {

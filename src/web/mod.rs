@@ -27,6 +27,10 @@ pub struct AppState {
     pub hsts: bool,
     /// Peers whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Cost-of-crime tables, read once at start-up.
+    pub costs: crate::evaluation::cost::CostTables,
+    /// Published reports show counts 1 to threshold − 1 as "<threshold".
+    pub disclosure_threshold: u64,
 }
 
 impl AppState {

@@ -23,7 +23,7 @@ use actix_web::http::Method;
 use actix_web::{web, Route};
 
 use super::{api, assets, health, pages};
-use crate::domain::access::{Access, ADMIN_ONLY, RECORD_ROLES};
+use crate::domain::access::{Access, ADMIN_ONLY, AGGREGATE_ROLES, RECORD_ROLES, REPORT_ROLES};
 
 /// What the `{id}` in a route's path names, for the access test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,11 +36,28 @@ pub enum Target {
     User,
     /// An API token (admin pages only).
     ApiToken,
+    /// A programme: its provider's staff see their own; commissioners, analysts and
+    /// admins see every programme's figures.
+    Programme,
+    /// A provider organisation, for its figures (as for programmes).
+    Provider,
+    /// A funding stream: not owned by a provider; aggregate readers only.
+    FundingStream,
 }
 
 impl Target {
-    /// Whether the record belongs to an organisation and is hidden from others (404).
+    /// Whether the record belongs to an organisation and is hidden from other
+    /// organisations' provider staff (404).
     pub fn is_organisation_owned(self) -> bool {
+        matches!(
+            self,
+            Target::Participant | Target::Programme | Target::Provider
+        )
+    }
+
+    /// Whether the record is a participant-level row, which commissioners and analysts
+    /// never see. Programme and provider figures are aggregate: they see every one.
+    pub fn is_participant_level(self) -> bool {
         matches!(self, Target::Participant)
     }
 }
@@ -160,6 +177,27 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::participant),
         )
         .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/reports/programmes/{id}",
+            Roles(REPORT_ROLES),
+            |r| r.to(api::reports::programme),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/reports/providers/{id}",
+            Roles(REPORT_ROLES),
+            |r| r.to(api::reports::provider),
+        )
+        .target(Target::Provider),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/reports/funding-streams/{id}",
+            Roles(AGGREGATE_ROLES),
+            |r| r.to(api::reports::funding_stream),
+        )
+        .target(Target::FundingStream),
     ]
 }
 

@@ -75,6 +75,23 @@ async fn fixture(app: &TestApp) -> Fixture {
                 .unwrap()
         };
         records.insert((Target::User, org), victim.id);
+        records.insert(
+            (Target::Programme, org),
+            app.add_programme(org, "Mentoring"),
+        );
+        // A provider whose figures to ask for: the organisation itself when it is one.
+        let provider = if org == opcc {
+            a
+        } else if org == vru {
+            b
+        } else {
+            org
+        };
+        records.insert((Target::Provider, org), provider);
+        records.insert(
+            (Target::FundingStream, org),
+            app.add_funding_stream(&format!("Stream {i}")),
+        );
         records.insert((Target::ApiToken, org), token_id);
     }
     let actors = Role::ALL
@@ -130,7 +147,13 @@ fn expected(spec: &RouteSpec, role: Option<Role>, side: Side) -> Expect {
         (_, None) => Expect::SignIn,
         (Access::Roles(roles), Some(r)) if !roles.contains(&r) => Expect::Forbidden,
         (_, Some(r)) => {
-            if spec.target.is_organisation_owned() && side == Side::Other && r != Role::Admin {
+            let sees_every_organisation = r == Role::Admin
+                || (!spec.target.is_participant_level()
+                    && matches!(r, Role::Commissioner | Role::Analyst));
+            if spec.target.is_organisation_owned()
+                && side == Side::Other
+                && !sees_every_organisation
+            {
                 Expect::NotFound
             } else {
                 Expect::Allowed
@@ -281,7 +304,7 @@ fn only_the_listed_routes_are_public_and_every_admin_route_is_admin_only() {
         if spec.path.starts_with("/admin") {
             assert_eq!(spec.access, Access::Roles(ADMIN_ONLY), "{spec:?}");
         }
-        if spec.target.is_organisation_owned() {
+        if spec.target.is_participant_level() {
             let Access::Roles(roles) = spec.access else {
                 panic!("{spec:?}: participant-level routes name their roles");
             };

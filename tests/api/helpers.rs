@@ -282,6 +282,42 @@ impl TestApp {
     }
 
     /// A participant of an organisation; returns its id.
+    /// A programme of `organisation_id`, through the store.
+    pub fn add_programme(&self, organisation_id: i64, name: &str) -> i64 {
+        use outcomes::domain::enums::{Delivery, ProgrammeKind};
+        use outcomes::store::programmes::{insert, ProgrammeFields};
+        let fields = ProgrammeFields {
+            name: name.to_string(),
+            kind: ProgrammeKind::Mentoring,
+            delivery: Delivery::Individual,
+            min_age: Some(10),
+            max_age: Some(18),
+            starts_on: chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(),
+            ends_on: None,
+            description: String::new(),
+        };
+        insert(
+            &mut self.db(),
+            outcomes::domain::ids::OrganisationId(organisation_id),
+            &fields,
+        )
+        .unwrap()
+        .0
+    }
+
+    /// A funding stream of 2025-26, through the store.
+    pub fn add_funding_stream(&self, name: &str) -> i64 {
+        outcomes::store::funding_streams::insert(
+            &mut self.db(),
+            name,
+            "Home Office",
+            "2025-26",
+            10_000_000,
+        )
+        .unwrap()
+        .0
+    }
+
     pub fn add_participant(&self, organisation_id: i64, reference: &str) -> i64 {
         use diesel::prelude::*;
         use outcomes::db::schema::participants::dsl as p;

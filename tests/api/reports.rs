@@ -221,3 +221,184 @@ fn the_same_fixture_gives_the_same_json_on_sqlite_and_postgresql() {
         64
     );
 }
+
+mod api {
+    use super::*;
+    use crate::helpers::spawn_app;
+    use outcomes::domain::enums::Role;
+    use outcomes::domain::ids::OrganisationId;
+
+    /// The fixture loaded into the app's own database, for provider "Provider A".
+    fn load(app: &crate::helpers::TestApp) -> (i64, i64) {
+        let mut conn = app.db();
+        let ReportScope::Programme(programme) = load_fixture(&mut conn) else {
+            unreachable!()
+        };
+        let org = outcomes::store::organisations::find_by_name(&mut conn, "Provider A")
+            .unwrap()
+            .unwrap()
+            .id;
+        (programme.0, org.0)
+    }
+
+    #[tokio::test]
+    async fn a_provider_manager_gets_their_programmes_report_as_json() {
+        let app = spawn_app().await;
+        let (programme, org) = load(&app);
+        let manager = app.create_user(Role::ProviderManager, org);
+        let token = app.bearer(&manager);
+        let res = app
+            .get_with_token(
+                &format!("/api/v1/reports/programmes/{programme}?period=2024-25"),
+                &token,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(json["programme"], "Mentoring");
+        assert_eq!(json["engagement"]["referrals_received"], 6);
+        assert_eq!(json["reoffending"]["groups"]["all"]["reoffenders"], 3);
+        assert_eq!(json["provenance"]["parameters"]["mode"], "internal");
+        // The download is in the audit trail.
+        let (events, _) = outcomes::store::audit::list(
+            &mut app.db(),
+            &outcomes::store::audit::Filter {
+                action: Some(outcomes::domain::enums::AuditAction::ReportDownload),
+                ..Default::default()
+            },
+            1,
+            10,
+        )
+        .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].user_id, Some(manager.id));
+    }
+
+    #[tokio::test]
+    async fn another_providers_manager_gets_404_and_a_caseworker_403() {
+        let app = spawn_app().await;
+        let (programme, _) = load(&app);
+        let b = app.provider("Provider B");
+        let other = app.bearer(&app.create_user(Role::ProviderManager, b));
+        let path = format!("/api/v1/reports/programmes/{programme}?period=2024-25");
+        assert_eq!(
+            app.get_with_token(&path, &other).await.status().as_u16(),
+            404
+        );
+        // A programme that does not exist answers the same.
+        let missing = "/api/v1/reports/programmes/999999?period=2024-25";
+        assert_eq!(
+            app.get_with_token(missing, &other).await.status().as_u16(),
+            404
+        );
+        let (_, a) = (
+            0,
+            outcomes::store::organisations::find_by_name(&mut app.db(), "Provider A")
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+        let caseworker = app.bearer(&app.create_user(Role::Caseworker, a.0));
+        assert_eq!(
+            app.get_with_token(&path, &caseworker)
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+        let opcc = app.org(
+            "OPCC",
+            outcomes::domain::enums::OrganisationKind::Commissioner,
+        );
+        let commissioner = app.bearer(&app.create_user(Role::Commissioner, opcc));
+        assert_eq!(
+            app.get_with_token(&path, &commissioner)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+        let _ = OrganisationId(b);
+    }
+
+    #[tokio::test]
+    async fn bad_parameters_answer_422_with_every_field_error() {
+        let app = spawn_app().await;
+        let (programme, org) = load(&app);
+        let token = app.bearer(&app.create_user(Role::ProviderManager, org));
+        let res = app
+            .get_with_token(
+                &format!("/api/v1/reports/programmes/{programme}?period=2024/25&follow_up=7&index=sometime"),
+                &token,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let body: Value = res.json().await.unwrap();
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["period", "index", "follow_up"]);
+        let none = app
+            .get_with_token(&format!("/api/v1/reports/programmes/{programme}"), &token)
+            .await;
+        assert_eq!(none.status().as_u16(), 422);
+    }
+
+    #[tokio::test]
+    async fn a_published_report_shows_small_counts_as_less_than_the_threshold() {
+        let app = spawn_app().await;
+        let (programme, org) = load(&app);
+        let token = app.bearer(&app.create_user(Role::ProviderManager, org));
+        let res = app
+            .get_with_token(
+                &format!("/api/v1/reports/programmes/{programme}?period=2024-25&published=true"),
+                &token,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(json["provenance"]["parameters"]["mode"], "published");
+        // 4 accepted referrals: shown as "<5"; 6 received: shown.
+        assert_eq!(json["engagement"]["referrals_accepted"], "<5");
+        assert_eq!(json["engagement"]["referrals_received"], 6);
+        // No count from 1 to 4 appears anywhere in the report (parameters aside).
+        let mut small = Vec::new();
+        small_counts(&json, String::new(), &mut small);
+        assert!(
+            small.is_empty(),
+            "counts shown in a published report: {small:?}"
+        );
+    }
+}
+
+/// Every whole number from 1 to 4 in `v`, with its JSON pointer, except parameters.
+fn small_counts(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                if at == "/provenance"
+                    || k.ends_with("_months")
+                    || k.ends_with("_id")
+                    || k == "threshold"
+                {
+                    continue;
+                }
+                small_counts(x, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                small_counts(x, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64().filter(|i| (1..=4).contains(i)) {
+                out.push(format!("{at} = {i}"));
+            }
+        }
+        _ => {}
+    }
+}

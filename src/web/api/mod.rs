@@ -2,6 +2,8 @@
 //! browser session; errors are RFC 9457 problem details (`AppError`). Records of another
 //! organisation answer 404, exactly like records that do not exist.
 
+pub mod reports;
+
 use actix_web::web::{self, Json};
 use serde::{Deserialize, Serialize};
 
