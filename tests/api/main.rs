@@ -7,4 +7,5 @@ mod helpers;
 mod imports;
 mod migrations;
 mod pages;
+mod report_formats;
 mod reports;
