@@ -292,8 +292,16 @@ pub fn report(
         crate::store::report_rows::ReportScope,
         String,
     ) -> crate::reports::ReportRequest,
+    format: crate::reports::Format,
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if format.is_binary() && output.is_none() && std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "a {} report is a binary file: name it with --output FILE (or redirect standard output)",
+            format.extension()
+        );
+    }
     let mut conn = open(settings)?;
     let (scope, name) = resolve_target(&mut conn, target)?;
     let mut request = request(scope, name);
@@ -315,13 +323,16 @@ pub fn report(
                 report.body.provenance.input_sha256
             )),
     )?;
-    let text = serde_json::to_string_pretty(&report.to_json())? + "\n";
+    let bytes = crate::reports::render(&report, format)?;
     match output {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        None => print!("{text}"),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
     }
     Ok(())
 }

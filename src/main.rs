@@ -9,7 +9,7 @@ use outcomes::config::{ServeSettings, Settings};
 use outcomes::domain::enums::{ImportKind, OrganisationKind, Role, UnknownValue};
 use outcomes::domain::period::Period;
 use outcomes::evaluation::reoffending::IndexDate;
-use outcomes::reports::ReportRequest;
+use outcomes::reports::{Format, ReportRequest};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -154,9 +154,10 @@ struct ReportArgs {
     /// Financial year of cost-of-crime prices (default: the year the period ends in).
     #[arg(long)]
     price_year: Option<String>,
-    /// Output format.
-    #[arg(long, default_value = "json", value_parser = ["json"])]
-    format: String,
+    /// Output format: json, csv, xlsx, pdf or html (xlsx and pdf need --output or a
+    /// redirected standard output).
+    #[arg(long, default_value = "json", value_parser = parse_format)]
+    format: Format,
     /// Write to this file instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -165,6 +166,10 @@ struct ReportArgs {
 fn parse_period(s: &str) -> Result<Period, String> {
     s.parse()
         .map_err(|e: outcomes::domain::period::PeriodError| e.to_string())
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
 }
 
 fn parse_index(s: &str) -> Result<IndexDate, String> {
@@ -241,6 +246,7 @@ fn main() -> ExitCode {
                     r.price_year = args.price_year.clone();
                     r
                 },
+                args.format,
                 args.output.as_deref(),
             )
         }

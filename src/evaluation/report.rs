@@ -134,12 +134,24 @@ pub struct MoneySection {
     pub targets: Vec<TargetStatus>,
 }
 
+/// Engagement in one quarter of the report's period (the quarterly trend).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarterEngagement {
+    /// The financial quarter, e.g. `2024-25-Q1`.
+    pub quarter: String,
+    /// The part of the report's period in that quarter.
+    pub period: Period,
+    pub engagement: Engagement,
+}
+
 /// All figures, exact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportBody {
     pub programme: String,
     pub period: Period,
     pub engagement: Engagement,
+    /// The engagement figures of each quarter the period overlaps.
+    pub trend: Vec<QuarterEngagement>,
     pub reoffending: Reoffending,
     pub outcomes: Vec<MeasureOutcome>,
     pub group_surveys: Vec<GroupSurveyOutcome>,
@@ -223,9 +235,23 @@ pub fn assemble(
         let all = &reoffending.groups.all;
         compare(all.measurable, all.reoffenders, &other)
     });
+    let trend = quarters(period)
+        .into_iter()
+        .map(|(quarter, part)| QuarterEngagement {
+            quarter,
+            period: part,
+            engagement: super::engagement::engagement(
+                part,
+                &inputs.referrals,
+                &inputs.sessions,
+                &inputs.attendance,
+            ),
+        })
+        .collect();
     let body = ReportBody {
         programme: params.scope_name.clone(),
         period,
+        trend,
         money: MoneySection {
             money: money(&inputs.allocations, &engagement),
             targets: targets(&inputs.targets, &engagement, params.report_date)?,
@@ -272,6 +298,27 @@ pub fn assemble(
         BTreeMap::new()
     };
     Ok(Report { body, suppressed })
+}
+
+/// The financial quarters (April to June, ...) that `period` overlaps, each clipped to the
+/// period and named like `2024-25-Q1`. Quarterly figures are computed with the same
+/// definitions as the whole period, so counts of referrals add up to the period's.
+pub fn quarters(period: Period) -> Vec<(String, Period)> {
+    use crate::domain::period::Quarter;
+    let mut out = Vec::new();
+    let mut q = Quarter::containing(period.from);
+    while q.first_day() <= period.to {
+        let part = Period {
+            from: q.first_day().max(period.from),
+            to: q.last_day().min(period.to),
+        };
+        out.push((q.to_string(), part));
+        match q.last_day().succ_opt() {
+            Some(next) => q = Quarter::containing(next),
+            None => break,
+        }
+    }
+    out
 }
 
 /// SHA-256 (hex) over every input row and the cost tables: each row is serialized as one
@@ -395,7 +442,8 @@ fn ptr(base: &str, name: &str) -> String {
 /// Declares every published count, sum and derived figure of `body`.
 fn disclosure_plan(body: &ReportBody) -> DisclosurePlan {
     let mut plan = DisclosurePlan::default();
-    plan_engagement(&mut plan, &body.engagement);
+    plan_engagement(&mut plan, "/engagement/", &body.engagement);
+    plan_trend(&mut plan, &body.trend);
     plan_reoffending(&mut plan, &body.reoffending);
     plan_outcomes(&mut plan, &body.outcomes, &body.group_surveys);
     plan_breakdowns(&mut plan, &body.breakdowns);
@@ -403,8 +451,7 @@ fn disclosure_plan(body: &ReportBody) -> DisclosurePlan {
     plan
 }
 
-fn plan_engagement(plan: &mut DisclosurePlan, e: &Engagement) {
-    let base = "/engagement/";
+fn plan_engagement(plan: &mut DisclosurePlan, base: &str, e: &Engagement) {
     // Sessions are events, not people, but a report that says "3 sessions" beside
     // suppressed attendance invites differencing; every count follows the threshold.
     let counts: [(&str, u64); 11] = [
@@ -444,6 +491,31 @@ fn plan_engagement(plan: &mut DisclosurePlan, e: &Engagement) {
     );
     plan.derive(base, &["median_days_to_first_session"], &[p("engaged")]);
     plan.derive(base, &["mean_group_headcount"], &[p("anonymous_headcount")]);
+}
+
+/// Each quarter is an engagement section of its own, and the quarters of the counts that
+/// add up (everything but distinct participants) sum to the period's figure.
+fn plan_trend(plan: &mut DisclosurePlan, trend: &[QuarterEngagement]) {
+    for (i, q) in trend.iter().enumerate() {
+        plan_engagement(plan, &format!("/trend/{i}/engagement/"), &q.engagement);
+    }
+    let additive = [
+        "referrals_received",
+        "referrals_accepted",
+        "referrals_declined",
+        "referrals_pending",
+        "engaged",
+        "completed",
+        "withdrawn",
+        "disengaged",
+        "anonymous_headcount",
+    ];
+    for name in additive {
+        let parts: Vec<String> = (0..trend.len())
+            .map(|i| format!("/trend/{i}/engagement/{name}"))
+            .collect();
+        plan.sum(&format!("/engagement/{name}"), &parts);
+    }
 }
 
 fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
@@ -827,6 +899,48 @@ mod tests {
         assert!(crate::evaluation::disclosure::recoverable(&plan.model, &vis, 5).is_empty());
         // Breakdown rows add up to engagement figures, so they were declared as sums.
         assert!(plan.model.equations().len() >= 5 * 5);
+    }
+
+    #[test]
+    fn a_financial_year_has_four_quarters_and_a_range_is_clipped_to_its_quarters() {
+        let fy = Period::new(d("2024-04-01"), d("2025-03-31")).unwrap();
+        let q = quarters(fy);
+        assert_eq!(
+            q.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["2024-25-Q1", "2024-25-Q2", "2024-25-Q3", "2024-25-Q4"]
+        );
+        assert_eq!(
+            q[3].1,
+            Period::new(d("2025-01-01"), d("2025-03-31")).unwrap()
+        );
+        let range = Period::new(d("2024-05-15"), d("2024-07-10")).unwrap();
+        let q = quarters(range);
+        assert_eq!(q.len(), 2);
+        assert_eq!(
+            q[0].1,
+            Period::new(d("2024-05-15"), d("2024-06-30")).unwrap()
+        );
+        assert_eq!(
+            q[1].1,
+            Period::new(d("2024-07-01"), d("2024-07-10")).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_quarterly_trend_adds_up_to_the_period_and_hides_with_it() {
+        let report = assemble(&inputs(), &params(false), &tables(), at()).unwrap();
+        let trend = &report.body.trend;
+        assert_eq!(trend.len(), 4);
+        // Every fixture referral is on 2024-05-01, in Q1.
+        assert_eq!(trend[0].engagement.referrals_received, 12);
+        assert_eq!(trend[1].engagement.referrals_received, 0);
+        let sum: u64 = trend.iter().map(|q| q.engagement.completed).sum();
+        assert_eq!(sum, report.body.engagement.completed);
+        let published = assemble(&inputs(), &params(true), &tables(), at()).unwrap();
+        let j = published.to_json();
+        assert_eq!(j["trend"][0]["engagement"]["referrals_declined"], "<5");
+        assert_eq!(j["trend"][0]["engagement"]["acceptance_rate"], "[c]");
+        assert_eq!(j["trend"][1]["engagement"]["referrals_received"], 0);
     }
 
     #[test]

@@ -1,5 +1,17 @@
 //! Reports: load the rows of a scope and period, compute them with the evaluation engine,
 //! and hand the one assembled report to each format, so formats can never disagree.
+//!
+//! Every format renders the same [`view::ReportView`], built once from the [`Report`]:
+//! JSON is the report's own JSON; [`csv`], [`html`], [`xlsx`] and [`pdf`] (cargo feature
+//! `pdf`, on by default) render the view's cells. See `docs/reports.md`.
+
+pub mod charts;
+pub mod csv;
+pub mod html;
+#[cfg(feature = "pdf")]
+pub mod pdf;
+pub mod view;
+pub mod xlsx;
 
 use chrono::{NaiveDate, Utc};
 
@@ -113,4 +125,98 @@ pub fn build(
         report_date: request.report_date.unwrap_or_else(|| now.date_naive()),
     };
     Ok(assemble(&inputs, &params, costs, now)?)
+}
+
+/// The formats a report can be rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+    Pdf,
+    Html,
+}
+
+impl Format {
+    pub const ALL: [&'static str; 5] = ["json", "csv", "xlsx", "pdf", "html"];
+
+    /// Binary formats are never written to a terminal.
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx | Format::Pdf)
+    }
+
+    /// The media type, for downloads.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
+            Format::Html => "html",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            "pdf" => Ok(Format::Pdf),
+            "html" => Ok(Format::Html),
+            other => Err(format!(
+                "'{other}' is not a report format; expected one of {}",
+                Format::ALL.join(", ")
+            )),
+        }
+    }
+}
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("writing CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("writing XLSX: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("rendering HTML: {0}")]
+    Html(#[from] handlebars::RenderError),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("typesetting PDF: {0}")]
+    Pdf(String),
+    #[error("this build has no PDF support (built without the `pdf` feature)")]
+    PdfUnavailable,
+}
+
+/// Renders one report in one format: the bytes of a file.
+pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, RenderError> {
+    if format == Format::Json {
+        let mut text = serde_json::to_string_pretty(&report.to_json())?;
+        text.push('\n');
+        return Ok(text.into_bytes());
+    }
+    let view = view::view(report);
+    match format {
+        Format::Json => unreachable!("handled above"),
+        Format::Csv => Ok(csv::render(&view)?),
+        Format::Xlsx => Ok(xlsx::render(&view)?),
+        Format::Html => Ok(html::render_document(&view)?.into_bytes()),
+        #[cfg(feature = "pdf")]
+        Format::Pdf => pdf::render(&view).map_err(RenderError::Pdf),
+        #[cfg(not(feature = "pdf"))]
+        Format::Pdf => Err(RenderError::PdfUnavailable),
+    }
 }

@@ -172,6 +172,58 @@ fn import_and_report_from_the_command_line_write_a_json_report() {
     // R1 (2025-05-01) and R3 (2025-06-10) are Mentoring referrals in 2025-26.
     assert_eq!(json["engagement"]["referrals_received"], 2);
     assert_eq!(json["reoffending"]["follow_up_months"], 12);
+    // The other formats: CSV to standard output, XLSX to a file.
+    let csv = ok(outcomes(
+        &[
+            "report",
+            "--programme",
+            "Mentoring",
+            "--period",
+            "2025-26",
+            "--format",
+            "csv",
+        ],
+        &url,
+        d,
+    ));
+    assert!(csv.starts_with("section,metric,group,value,suppressed\n"));
+    assert!(
+        csv.contains("\nengagement,referrals_received,,2,false\n"),
+        "{csv}"
+    );
+    ok(outcomes(
+        &[
+            "report",
+            "--programme",
+            "Mentoring",
+            "--period",
+            "2025-26",
+            "--format",
+            "xlsx",
+            "--output",
+            "report.xlsx",
+        ],
+        &url,
+        d,
+    ));
+    assert!(std::fs::read(d.join("report.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+    let unknown = outcomes(
+        &[
+            "report",
+            "--programme",
+            "Mentoring",
+            "--period",
+            "2025-26",
+            "--format",
+            "docx",
+        ],
+        &url,
+        d,
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("json, csv, xlsx, pdf, html"));
     let bad = outcomes(
         &["report", "--programme", "Mentoring", "--period", "2025/26"],
         &url,

@@ -10,5 +10,6 @@ mod helpers;
 mod imports;
 mod migrations;
 mod pages;
+mod report_formats;
 mod reports;
 mod scoping;

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use outcomes::db::DbConn;
 use outcomes::domain::enums::ImportKind;
 use outcomes::evaluation::cost::CostTables;
+use outcomes::evaluation::report::Report;
 use outcomes::reports::{build, ReportRequest};
 use outcomes::store::report_rows::ReportScope;
 use serde_json::Value;
@@ -78,7 +79,7 @@ ID004,2025-08-31,shoplifting,2025-09-15
 ID005,2026-02-01,other_theft,2026-02-10
 ";
 
-fn load_fixture(conn: &mut DbConn) -> ReportScope {
+pub fn load_fixture(conn: &mut DbConn) -> ReportScope {
     let org = provider(conn, "Provider A");
     run(conn, Some(org), ImportKind::Programmes, PROGRAMMES).unwrap();
     run(conn, None, ImportKind::Measures, MEASURES).unwrap();
@@ -93,10 +94,15 @@ fn load_fixture(conn: &mut DbConn) -> ReportScope {
     ReportScope::Programme(programme[0].id)
 }
 
-fn report_json(conn: &mut DbConn, scope: ReportScope) -> Value {
+pub fn fixture_report(conn: &mut DbConn, scope: ReportScope, published: bool) -> Report {
     let mut request = ReportRequest::new(scope, "Mentoring".into(), "2024-25".parse().unwrap());
     request.report_date = NaiveDate::from_ymd_opt(2025, 3, 31);
-    let report = build(conn, &request, &CostTables::embedded().unwrap()).unwrap();
+    request.published = published;
+    build(conn, &request, &CostTables::embedded().unwrap()).unwrap()
+}
+
+fn report_json(conn: &mut DbConn, scope: ReportScope) -> Value {
+    let report = fixture_report(conn, scope, false);
     let mut json = report.to_json();
     // The one value that differs between two runs.
     json["provenance"]["generated_at"] = Value::Null;
