@@ -81,12 +81,31 @@ pub fn person_key(
     secret: &PersonKeySecret,
     raw_police_id: &str,
 ) -> Result<PersonKey, PoliceIdError> {
-    let normalised = normalise_police_id(raw_police_id)?;
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = Hmac::<Sha256>::new_from_slice(&secret.0)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(normalised.as_bytes());
-    Ok(PersonKey(hex::encode(mac.finalize().into_bytes())))
+    Keyer::new(secret).key(raw_police_id)
+}
+
+/// Keys many identifiers with one secret: the HMAC's keyed state is computed once and
+/// cloned per identifier (a police extract has millions).
+#[derive(Clone)]
+pub struct Keyer {
+    mac: Hmac<Sha256>,
+}
+
+impl Keyer {
+    pub fn new(secret: &PersonKeySecret) -> Self {
+        // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+        let mac = Hmac::<Sha256>::new_from_slice(&secret.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        Keyer { mac }
+    }
+
+    /// The person key of a clear identifier. Errors never contain the identifier.
+    pub fn key(&self, raw_police_id: &str) -> Result<PersonKey, PoliceIdError> {
+        let normalised = normalise_police_id(raw_police_id)?;
+        let mut mac = self.mac.clone();
+        mac.update(normalised.as_bytes());
+        Ok(PersonKey(hex::encode(mac.finalize().into_bytes())))
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 impl Source {
-    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send + '_>> {
         Ok(match self {
             Source::Bytes(b) => Box::new(b.as_slice()),
             Source::File(p) => Box::new(std::io::BufReader::with_capacity(

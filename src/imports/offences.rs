@@ -15,7 +15,7 @@ use super::csvfile::{self, Columns, Header, Row, RowError};
 use super::{ImportContext, ImportError, ImportSummary, Source, MAX_LISTED_ERRORS, WITHHELD};
 use crate::db::DbConn;
 use crate::domain::enums::{ImportKind, OffenceGroup};
-use crate::domain::person_key::person_key;
+use crate::domain::person_key::Keyer;
 use crate::store::import_batches::{self, NewBatch};
 use crate::store::offences::{self, NewOffence};
 use crate::store::write_transaction;
@@ -42,17 +42,13 @@ fn sha256_of(source: &Source) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-fn parse(
-    row: &mut Row,
-    ctx: &ImportContext,
-    extract_date: chrono::NaiveDate,
-) -> Option<NewOffence> {
+fn parse(row: &mut Row, keyer: &Keyer, extract_date: chrono::NaiveDate) -> Option<NewOffence> {
     let key = match row.raw("police_id") {
         "" => {
             row.error("police_id", "", "a police identifier");
             None
         }
-        raw => match person_key(ctx.secret, raw) {
+        raw => match keyer.key(raw) {
             Ok(k) => Some(k.into_string()),
             Err(_) => {
                 row.error(
@@ -148,6 +144,7 @@ pub fn import(
         .map_err(|e| ImportError::invalid(vec![csvfile::unreadable(&e)]))?
         .clone();
     let header = Header::parse(&header, &COLUMNS).map_err(ImportError::invalid)?;
+    let keyer = Keyer::new(ctx.secret);
 
     write_transaction(conn, |conn| -> Result<(), ImportError> {
         let batch = import_batches::insert(
@@ -166,55 +163,35 @@ pub fn import(
             },
         )?;
         // A complete snapshot: the records of earlier extracts go (their batches stay).
+        offences::drop_index_for_reload(conn)?;
         offences::delete_except_batch(conn, batch)?;
-        let mut errors: Vec<RowError> = Vec::new();
-        let mut error_count = 0usize;
-        let mut buffer: Vec<NewOffence> = Vec::with_capacity(BUFFER);
-        let mut rows = 0u64;
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    error_count += 1;
-                    errors.push(csvfile::unreadable(&e));
-                    break;
+        // Two stages on two cores: this thread parses, validates and keys rows while the
+        // caller's thread writes the previous buffer. The channel holds two buffers, so
+        // memory stays bounded whatever the file's size.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Buffer>(2);
+        let parsed = std::thread::scope(|scope| -> Result<Parsed, ImportError> {
+            let parser = scope.spawn(|| parse_all(&mut reader, &header, &keyer, extract_date, tx));
+            let mut written: Result<(), ImportError> = Ok(());
+            for buffer in rx {
+                if written.is_ok() {
+                    written = offences::insert_many(conn, batch, &buffer.rows).map_err(Into::into);
+                    progress(buffer.byte);
                 }
             }
-            if csvfile::is_blank(&record) {
-                continue;
-            }
-            let position = record.position().cloned();
-            let line = position.as_ref().map(|p| p.line()).unwrap_or(0);
-            let mut row = Row::new(line, &record, &header);
-            let parsed = parse(&mut row, ctx, extract_date);
-            rows += 1;
-            if !row.errors.is_empty() {
-                error_count += row.errors.len();
-                let room = MAX_LISTED_ERRORS.saturating_sub(errors.len());
-                errors.extend(row.errors.into_iter().take(room));
-                buffer.clear();
-                continue;
-            }
-            // After the first error nothing more is written: the transaction will be
-            // rolled back, but every row is still checked so all errors are reported.
-            if let (Some(offence), true) = (parsed, error_count == 0) {
-                buffer.push(offence);
-                if buffer.len() == BUFFER {
-                    offences::insert_many(conn, batch, &buffer)?;
-                    buffer.clear();
-                    progress(position.map(|p| p.byte()).unwrap_or(0));
-                }
-            }
-        }
-        if error_count > 0 {
+            let parsed = parser.join().map_err(|_| {
+                ImportError::Io(std::io::Error::other("the parsing thread panicked"))
+            })?;
+            written?;
+            Ok(parsed)
+        })?;
+        if parsed.error_count > 0 {
             return Err(ImportError::Invalid {
-                errors,
-                total: error_count,
+                errors: parsed.errors,
+                total: parsed.error_count,
             });
         }
-        offences::insert_many(conn, batch, &buffer)?;
+        offences::rebuild_index(conn)?;
+        let rows = parsed.rows;
         import_batches::set_counts(conn, batch, rows as i64, rows as i64)?;
         import_batches::supersede_offence_batches(conn, batch)?;
         progress(source.len());
@@ -225,4 +202,81 @@ pub fn import(
         Ok(())
     })?;
     Ok(summary)
+}
+
+/// What the parsing stage found.
+struct Parsed {
+    rows: u64,
+    errors: Vec<RowError>,
+    error_count: usize,
+}
+
+/// Rows ready to write, and how far into the file they reach (for progress).
+struct Buffer {
+    rows: Vec<NewOffence>,
+    byte: u64,
+}
+
+/// The parsing stage: reads every row, sends valid rows in buffers until the first error,
+/// then keeps checking (sending nothing) so that every error is reported.
+fn parse_all<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    header: &Header,
+    keyer: &Keyer,
+    extract_date: chrono::NaiveDate,
+    tx: std::sync::mpsc::SyncSender<Buffer>,
+) -> Parsed {
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut error_count = 0usize;
+    let mut rows = 0u64;
+    let mut buffer: Vec<NewOffence> = Vec::with_capacity(BUFFER);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                error_count += 1;
+                errors.push(csvfile::unreadable(&e));
+                break;
+            }
+        }
+        if csvfile::is_blank(&record) {
+            continue;
+        }
+        let position = record.position().cloned();
+        let line = position.as_ref().map(|p| p.line()).unwrap_or(0);
+        let mut row = Row::new(line, &record, header);
+        let parsed = parse(&mut row, keyer, extract_date);
+        rows += 1;
+        if !row.errors.is_empty() {
+            error_count += row.errors.len();
+            let room = MAX_LISTED_ERRORS.saturating_sub(errors.len());
+            errors.extend(row.errors.into_iter().take(room));
+            buffer.clear();
+            continue;
+        }
+        if let (Some(offence), true) = (parsed, error_count == 0) {
+            buffer.push(offence);
+            if buffer.len() == BUFFER {
+                let full = std::mem::replace(&mut buffer, Vec::with_capacity(BUFFER));
+                let byte = position.map(|p| p.byte()).unwrap_or(0);
+                // The writer has stopped only if it failed; its error is reported.
+                if tx.send(Buffer { rows: full, byte }).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    if error_count == 0 && !buffer.is_empty() {
+        let _ = tx.send(Buffer {
+            rows: buffer,
+            byte: 0,
+        });
+    }
+    Parsed {
+        rows,
+        errors,
+        error_count,
+    }
 }

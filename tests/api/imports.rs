@@ -504,3 +504,43 @@ fn each_import_that_changes_something_is_an_audit_event_and_the_chain_verifies()
     // The organisation's creation and the three imports.
     assert_eq!(check.events, 4);
 }
+
+#[test]
+fn a_bad_row_after_many_written_buffers_still_leaves_the_previous_extract_whole() {
+    use std::fmt::Write;
+    let mut db = fresh_db();
+    let first = "police_id,offence_date,offence_group,proven_on\nZZ0001,2025-09-01,shoplifting,\n";
+    run(&mut db.conn, None, ImportKind::Offences, first).unwrap();
+    // 25,000 good rows (several buffers are written before the bad one is read).
+    let mut big = String::from("police_id,offence_date,offence_group,proven_on\n");
+    for i in 0..25_000 {
+        writeln!(big, "PN{i:07},2024-01-{:02},public_order,", i % 28 + 1).unwrap();
+    }
+    big.push_str("PN9999999,2024-02-30,public_order,\n");
+    let errors = invalid(run(&mut db.conn, None, ImportKind::Offences, &big));
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (errors[0].line, errors[0].column.as_str()),
+        (25_002, "offence_date")
+    );
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 1);
+    // The fixed file replaces it, and the person-key index is there afterwards.
+    let fixed = big.replace("2024-02-30", "2024-02-28");
+    let s = run(&mut db.conn, None, ImportKind::Offences, &fixed).unwrap();
+    assert_eq!(s.inserted, 25_001);
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 25_001);
+    if let DbConn::Sqlite(c) = &mut db.conn {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'offence_records_person_date_idx'",
+        )
+        .get_result(c)
+        .unwrap();
+        assert_eq!(n.n, 1);
+    }
+}
