@@ -192,3 +192,98 @@ pub fn report(
     }
     Ok(())
 }
+
+/// `outcomes demo`: seeds the synthetic demo with progress bars on standard error, then
+/// prints what it wrote.
+pub fn demo(
+    settings: &Settings,
+    scale: crate::demo::Scale,
+    seed: u64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    use crate::demo::{self, DemoOptions};
+    let mut conn = open(settings)?;
+    let secrets = crate::secrets::Secrets::load(settings)?;
+    let today = chrono::Utc::now().date_naive();
+    let options = DemoOptions {
+        scale,
+        seed,
+        as_of: as_of.unwrap_or_else(|| demo::default_as_of(today)),
+    };
+    let started = std::time::Instant::now();
+    let mut bars = Bars(None);
+    let summary = demo::seed(&mut conn, &options, &secrets.person_key, today, &mut bars)?;
+    if summary.already_present {
+        println!("The demo is already in this database; nothing was changed.");
+    } else {
+        let c = &summary.counts;
+        println!(
+            "Seeded the {} demo (seed {}, as of {}) in {:.1} s:",
+            summary.scale,
+            summary.seed,
+            summary.as_of,
+            started.elapsed().as_secs_f64()
+        );
+        for (what, n) in [
+            ("organisations", c.organisations),
+            ("programmes", c.programmes),
+            ("funding streams", c.funding_streams),
+            ("targets", c.targets),
+            ("participants", c.participants),
+            ("referrals", c.referrals),
+            ("sessions", c.sessions),
+            ("attendance lines", c.attendance),
+            ("outcome records", c.outcome_records),
+            ("group surveys", c.group_surveys),
+            ("offence records", c.offence_records),
+        ] {
+            println!("  {n:>12}  {what}");
+        }
+    }
+    println!("Organisations:");
+    for org in &summary.organisations {
+        println!("  {} ({})", org.name, org.kind);
+    }
+    println!("Every person in the demo is synthetic. Try:");
+    println!(
+        "  outcomes report --programme \"Immediate Justice\" --period {}",
+        first_full_year(options.as_of)
+    );
+    Ok(())
+}
+
+/// The latest financial year that ended before `as_of` (its reoffending is measurable
+/// soonest).
+fn first_full_year(as_of: chrono::NaiveDate) -> crate::domain::period::FinancialYear {
+    use crate::domain::period::FinancialYear;
+    FinancialYear::starting(FinancialYear::containing(as_of).start_year() - 2)
+}
+
+/// indicatif bars for `demo::Progress`; hidden when standard error is not a terminal.
+struct Bars(Option<indicatif::ProgressBar>);
+
+impl crate::demo::Progress for Bars {
+    fn phase(&mut self, name: &str, total: u64) {
+        self.finish();
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:28} [{bar:40}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(name.to_string());
+        self.0 = Some(bar);
+    }
+
+    fn advance(&mut self, n: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(n);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish();
+        }
+    }
+}
