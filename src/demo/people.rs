@@ -216,9 +216,7 @@ impl<'a> Ctx<'a> {
                 programme_id: self.programme,
                 referred_on,
                 source: random::pick(rng, self.spec.sources),
-                reason: self.spec.reasons
-                    [random::between(rng, 0, self.spec.reasons.len() as i64 - 1) as usize]
-                    .to_string(),
+                reason: self.reason(rng),
                 decision: state.decision,
                 decided_on: state.decided_on,
                 closure: state.closure,
@@ -245,6 +243,12 @@ impl<'a> Ctx<'a> {
             );
         }
         Ok(())
+    }
+
+    fn reason(&self, rng: &mut DemoRng) -> String {
+        let reasons = self.spec.reasons;
+        let i = random::between(rng, 0, reasons.len() as i64 - 1) as usize;
+        reasons.get(i).copied().unwrap_or_default().to_string()
     }
 
     fn referred_on(&self, rng: &mut DemoRng, i: u64) -> NaiveDate {
