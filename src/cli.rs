@@ -157,7 +157,14 @@ pub fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
-pub fn serve(settings: &Settings, bind: &str) -> anyhow::Result<()> {
+pub fn serve(settings: &Settings, bind: &str, with_demo: bool) -> anyhow::Result<()> {
+    if with_demo {
+        // The demo refuses a database holding anything else; then the service simply
+        // serves that database as it is.
+        if let Err(e) = demo(settings, crate::demo::Scale::Small, 1, None) {
+            eprintln!("--demo: {e:#}; serving the database as it is");
+        }
+    }
     let app = Application::build(settings, bind)?;
     let addr = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
     println!("Outcomes is running: open http://{addr}:{}/", app.port());
@@ -363,4 +370,145 @@ pub fn export(
         }
     }
     Ok(())
+}
+
+/// `outcomes demo`: seeds the synthetic demo with progress bars on standard error, then
+/// prints what it wrote.
+pub fn demo(
+    settings: &Settings,
+    scale: crate::demo::Scale,
+    seed: u64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    use crate::demo::{self, DemoOptions};
+    let mut conn = open(settings)?;
+    let secrets = crate::secrets::Secrets::load(settings)?;
+    let today = chrono::Utc::now().date_naive();
+    let options = DemoOptions {
+        scale,
+        seed,
+        as_of: as_of.unwrap_or_else(|| demo::default_as_of(today)),
+    };
+    let started = std::time::Instant::now();
+    let mut bars = Bars(None);
+    let summary = demo::seed(&mut conn, &options, &secrets.person_key, today, &mut bars)?;
+    if summary.already_present {
+        println!("The demo is already in this database; nothing was changed.");
+    } else {
+        let c = &summary.counts;
+        println!(
+            "Seeded the {} demo (seed {}, as of {}) in {:.1} s:",
+            summary.scale,
+            summary.seed,
+            summary.as_of,
+            started.elapsed().as_secs_f64()
+        );
+        for (what, n) in [
+            ("organisations", c.organisations),
+            ("programmes", c.programmes),
+            ("funding streams", c.funding_streams),
+            ("targets", c.targets),
+            ("participants", c.participants),
+            ("referrals", c.referrals),
+            ("sessions", c.sessions),
+            ("attendance lines", c.attendance),
+            ("outcome records", c.outcome_records),
+            ("group surveys", c.group_surveys),
+            ("offence records", c.offence_records),
+        ] {
+            println!("  {n:>12}  {what}");
+        }
+    }
+    let logins = demo_logins(&mut conn, &summary)?;
+    println!("Demo logins (password for every one: {DEMO_PASSWORD}):");
+    for login in &logins {
+        println!(
+            "  {:<18} {:<45} {}",
+            login.role.label(),
+            login.email,
+            login.organisation
+        );
+    }
+    println!("Every person in the demo is synthetic. Try:");
+    println!(
+        "  outcomes report --programme \"Immediate Justice\" --period {}",
+        first_full_year(options.as_of)
+    );
+    Ok(())
+}
+
+/// The password of every demo login. The demo only runs on an empty database, so these
+/// accounts can never sit beside real records; it is printed for the same reason.
+pub const DEMO_PASSWORD: &str = "demo-password-outcomes";
+
+/// Creates the demo's logins (one per organisation and role) where they are missing.
+fn demo_logins(
+    conn: &mut db::DbConn,
+    summary: &crate::demo::DemoSummary,
+) -> anyhow::Result<Vec<crate::demo::DemoLogin>> {
+    use crate::domain::credentials::{Email, NewPassword};
+    let logins = summary.suggested_logins();
+    let hash = NewPassword::parse(DEMO_PASSWORD)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .hash()?;
+    for login in &logins {
+        let email = Email::parse(&login.email).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if store::users::find_by_email(conn, &email)?.is_some() {
+            continue;
+        }
+        let org = summary
+            .organisations
+            .iter()
+            .find(|o| o.name == login.organisation)
+            .context("a demo login names an organisation the demo did not create")?;
+        let display_name = format!("Demo {}", login.role.label().to_lowercase());
+        store::users::create(
+            conn,
+            store::users::NewUser {
+                email: &email,
+                display_name: &display_name,
+                role: login.role,
+                organisation_id: org.id,
+                password_hash: hash.clone(),
+            },
+            None,
+        )?;
+    }
+    Ok(logins)
+}
+
+/// The latest financial year that ended before `as_of` (its reoffending is measurable
+/// soonest).
+fn first_full_year(as_of: chrono::NaiveDate) -> crate::domain::period::FinancialYear {
+    use crate::domain::period::FinancialYear;
+    FinancialYear::starting(FinancialYear::containing(as_of).start_year() - 2)
+}
+
+/// indicatif bars for `demo::Progress`; hidden when standard error is not a terminal.
+struct Bars(Option<indicatif::ProgressBar>);
+
+impl crate::demo::Progress for Bars {
+    fn phase(&mut self, name: &str, total: u64) {
+        self.finish();
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:28} [{bar:40}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(name.to_string());
+        self.0 = Some(bar);
+    }
+
+    fn advance(&mut self, n: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(n);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish();
+        }
+    }
 }

@@ -112,4 +112,8 @@ pub struct ServeSettings {
     /// Address to listen on.
     #[arg(long, env = "OUTCOMES_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
+    /// Fill an empty database with the small synthetic demo and its logins first (a
+    /// database holding anything else is left alone).
+    #[arg(long, env = "OUTCOMES_DEMO")]
+    pub demo: bool,
 }

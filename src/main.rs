@@ -58,6 +58,20 @@ enum Command {
     },
     /// Compute an evaluation report (see docs/methodology.md).
     Report(ReportArgs),
+    /// Seed a synthetic demo dataset into an empty database (see docs/demo.md).
+    Demo {
+        /// small (about 1,600 referrals, seconds), force (about 25,000) or national
+        /// (about 1,000,000).
+        #[arg(long, value_enum, default_value_t = outcomes::demo::Scale::Small)]
+        scale: outcomes::demo::Scale,
+        /// The same seed, scale, as-of date and HMAC key give the same rows.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The demo's "today" (YYYY-MM-DD, not in the future); defaults to the first day of
+        /// the current month.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
     /// Manage organisations.
     Org {
         #[command(subcommand)]
@@ -205,7 +219,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     outcomes::telemetry::init(&cli.settings.log);
     let result = match cli.command {
-        Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind),
+        Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
         Command::Import {
             kind,
@@ -249,6 +263,9 @@ fn main() -> ExitCode {
                 args.format,
                 args.output.as_deref(),
             )
+        }
+        Command::Demo { scale, seed, as_of } => {
+            outcomes::cli::demo(&cli.settings, scale, seed, as_of)
         }
         Command::Org {
             command: OrgCommand::Add { name, kind },

@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod funding_streams;
+pub mod group_surveys;
 pub mod import_batches;
 pub mod login_attempts;
 pub mod login_sessions;
@@ -35,6 +36,7 @@ pub mod programmes;
 pub mod referrals;
 pub mod report_rows;
 pub mod sessions;
+pub mod targets;
 pub mod tokens;
 pub mod users;
 
@@ -106,6 +108,32 @@ where
 /// nanoseconds) and PostgreSQL store the same value.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Rows per multi-row INSERT of a table with `columns` columns: under SQLite's 32,766
+/// bound variables (PostgreSQL allows 65,535).
+pub fn rows_per_insert(columns: usize) -> usize {
+    30_000 / columns.max(1)
+}
+
+/// After rows were inserted with explicit ids (bulk loading), moves PostgreSQL's identity
+/// sequences past the largest id so that ordinary inserts do not collide. SQLite needs
+/// nothing: its rowids continue from the largest one.
+pub fn sync_id_sequences(
+    conn: &mut crate::db::DbConn,
+    tables: &[&'static str],
+) -> Result<(), StoreError> {
+    use diesel::connection::SimpleConnection;
+    if let crate::db::DbConn::Postgres(c) = conn {
+        for table in tables {
+            // Table names come from the caller's fixed list, never from input.
+            c.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Errors from the store that callers handle differently.

@@ -79,3 +79,27 @@ pub fn update_value(conn: &mut DbConn, id: i64, value: f64) -> Result<(), StoreE
         .execute(conn)?;
     Ok(())
 }
+
+/// Adds many outcome records in multi-row statements (bulk loading).
+pub fn insert_many(conn: &mut DbConn, rows: &[OutcomeFields]) -> Result<(), StoreError> {
+    let t = now();
+    for chunk in rows.chunks(super::rows_per_insert(6)) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|f| {
+                (
+                    o::referral_id.eq(f.referral_id.0),
+                    o::measure_id.eq(f.measure_id.0),
+                    o::timepoint.eq(f.timepoint.as_str()),
+                    o::recorded_on.eq(f.recorded_on),
+                    o::value.eq(f.value),
+                    o::created_at.eq(t),
+                )
+            })
+            .collect();
+        crate::on_backend!(conn, |c| diesel::insert_into(o::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}

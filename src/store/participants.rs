@@ -168,3 +168,41 @@ pub fn count(conn: &mut DbConn, scope: Scope) -> Result<i64, StoreError> {
         .count()
         .get_result(conn)?)
 }
+
+/// Adds many participants with ids chosen by the caller (bulk loading, e.g. the demo, into
+/// a table nobody else writes to at the time); PostgreSQL's identity must be advanced
+/// after with `store::sync_id_sequences`.
+pub fn insert_many_with_ids(conn: &mut DbConn, rows: &[Participant]) -> Result<(), StoreError> {
+    let t = now();
+    for chunk in rows.chunks(super::rows_per_insert(10)) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|x| {
+                (
+                    p::id.eq(x.id.0),
+                    p::organisation_id.eq(x.organisation_id.0),
+                    p::reference.eq(&x.fields.reference),
+                    p::person_key.eq(&x.fields.person_key),
+                    p::date_of_birth.eq(x.fields.date_of_birth),
+                    p::gender.eq(x.fields.gender.as_str()),
+                    p::ethnicity.eq(x.fields.ethnicity.as_str()),
+                    p::district.eq(&x.fields.district),
+                    p::created_at.eq(t),
+                    p::updated_at.eq(t),
+                )
+            })
+            .collect();
+        on_backend!(conn, |c| diesel::insert_into(p::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The largest participant id so far (0 when there is none).
+pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(p::table
+        .select(diesel::dsl::max(p::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}

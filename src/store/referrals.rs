@@ -151,3 +151,50 @@ pub fn update(conn: &mut DbConn, id: ReferralId, f: &ReferralFields) -> Result<(
         .execute(conn)?;
     Ok(())
 }
+
+/// Adds many referrals with ids chosen by the caller (bulk loading, e.g. the demo); see
+/// `participants::insert_many_with_ids`. The database's CHECK constraints still apply.
+pub fn insert_many_with_ids(conn: &mut DbConn, rows: &[Referral]) -> Result<(), StoreError> {
+    let t = now();
+    for chunk in rows.chunks(super::rows_per_insert(15)) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|x| {
+                let f = &x.fields;
+                (
+                    (
+                        r::id.eq(x.id.0),
+                        r::organisation_id.eq(x.organisation_id.0),
+                        r::reference.eq(&f.reference),
+                        r::participant_id.eq(f.participant_id.0),
+                        r::programme_id.eq(f.programme_id.0),
+                        r::referred_on.eq(f.referred_on),
+                        r::source.eq(f.source.as_str()),
+                        r::reason.eq(&f.reason),
+                    ),
+                    (
+                        r::decision.eq(f.decision.as_str()),
+                        r::decided_on.eq(f.decided_on),
+                        r::closure.eq(f.closure.as_str()),
+                        r::closed_on.eq(f.closed_on),
+                        r::required_hours.eq(f.required_hours),
+                        r::created_at.eq(t),
+                        r::updated_at.eq(t),
+                    ),
+                )
+            })
+            .collect();
+        on_backend!(conn, |c| diesel::insert_into(r::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The largest referral id so far (0 when there is none).
+pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(r::table
+        .select(diesel::dsl::max(r::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}

@@ -210,3 +210,71 @@ pub fn update_attendance(
         .execute(conn)?;
     Ok(())
 }
+
+/// Adds many sessions with ids chosen by the caller (bulk loading, e.g. the demo); see
+/// `participants::insert_many_with_ids`.
+pub fn insert_many_with_ids(conn: &mut DbConn, rows: &[Session]) -> Result<(), StoreError> {
+    let t = now();
+    for chunk in rows.chunks(super::rows_per_insert(12)) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|x| {
+                let f = &x.fields;
+                (
+                    s::id.eq(x.id.0),
+                    s::organisation_id.eq(x.organisation_id.0),
+                    s::reference.eq(&f.reference),
+                    s::programme_id.eq(f.programme_id.0),
+                    s::date.eq(f.date),
+                    s::kind.eq(f.kind.as_str()),
+                    s::duration_minutes.eq(f.duration_minutes),
+                    s::headcount.eq(f.headcount),
+                    s::district.eq(&f.district),
+                    s::venue.eq(&f.venue),
+                    s::created_at.eq(t),
+                    s::updated_at.eq(t),
+                )
+            })
+            .collect();
+        on_backend!(conn, |c| diesel::insert_into(s::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The largest session id so far (0 when there is none).
+pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(s::table
+        .select(diesel::dsl::max(s::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Adds many attendance lines in multi-row statements (bulk loading).
+pub fn insert_attendance_many(
+    conn: &mut DbConn,
+    rows: &[AttendanceFields],
+) -> Result<(), StoreError> {
+    let t = now();
+    for chunk in rows.chunks(super::rows_per_insert(7)) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|f| {
+                (
+                    a::session_id.eq(f.session_id.0),
+                    a::referral_id.eq(f.referral_id.0),
+                    a::programme_id.eq(f.programme_id.0),
+                    a::status.eq(f.status.as_str()),
+                    a::hours.eq(f.hours),
+                    a::created_at.eq(t),
+                    a::updated_at.eq(t),
+                )
+            })
+            .collect();
+        on_backend!(conn, |c| diesel::insert_into(a::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}

@@ -232,3 +232,40 @@ fn import_and_report_from_the_command_line_write_a_json_report() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("like 2025-26"));
 }
+
+#[test]
+fn the_demo_creates_and_prints_a_login_for_every_role() {
+    use outcomes::domain::credentials::Email;
+    use outcomes::domain::enums::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(&dir);
+    let out = outcomes(&["demo", "--scale", "small"], &url, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(outcomes::cli::DEMO_PASSWORD));
+    let mut conn = outcomes::db::DatabaseUrl::parse(&url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    let mut roles = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| l.contains(".demo.invalid")) {
+        let email = line.split_whitespace().find(|w| w.contains('@')).unwrap();
+        let user = outcomes::store::users::find_by_email(&mut conn, &Email::parse(email).unwrap())
+            .unwrap()
+            .unwrap_or_else(|| panic!("{email} was printed but not created"));
+        roles.insert(user.role);
+    }
+    assert_eq!(
+        roles.len(),
+        Role::ALL.len(),
+        "a login for every role: {roles:?}"
+    );
+    // Run again: nothing changes, the logins are printed again.
+    let again = outcomes(&["demo"], &url, dir.path());
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already in this database"));
+}

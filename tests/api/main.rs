@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod cli;
+mod demo;
 mod health;
 mod helpers;
 mod imports;
