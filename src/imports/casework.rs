@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::csvfile::{Columns, Row, RowError};
-use super::{organisation, Counts, ImportContext, Kind, WITHHELD};
+use super::{organisation, write_rows, Counts, ImportContext, Kind, WITHHELD};
 use crate::db::DbConn;
 use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender, ProgrammeKind};
 use crate::domain::ids::{MeasureId, ParticipantId, ProgrammeId, ReferralId, SessionId};
@@ -135,29 +135,25 @@ impl Kind for Participants {
                 .into_iter()
                 .map(|p| (p.fields.reference.clone(), p))
                 .collect();
-        let mut counts = Counts::default();
-        for (_, mut rec) in records {
-            match existing.get(&rec.reference) {
-                Some(p) => {
-                    // An empty police_id means "not given in this file": a key already
-                    // held is kept, never silently dropped.
-                    if rec.person_key.is_none() {
-                        rec.person_key = p.fields.person_key.clone();
-                    }
-                    if p.fields == rec {
-                        counts.unchanged += 1;
-                    } else {
-                        participants::update(conn, p.id, &rec)?;
-                        counts.updated += 1;
-                    }
-                }
-                None => {
-                    participants::insert(conn, org, &rec)?;
-                    counts.inserted += 1;
+        // An empty police_id means "not given in this file": a key already held is
+        // kept, never silently dropped.
+        let rows = records.into_iter().map(|(_, mut rec)| {
+            if rec.person_key.is_none() {
+                if let Some(old) = existing.get(&rec.reference) {
+                    rec.person_key = old.fields.person_key.clone();
                 }
             }
-        }
-        Ok(Ok(counts))
+            rec
+        });
+        write_rows(
+            conn,
+            rows,
+            |rec| existing.get(&rec.reference),
+            |old, rec| old.fields == *rec,
+            |conn, old, rec| participants::update(conn, old.id, rec),
+            |conn, rec| participants::insert(conn, org, rec).map(|_| ()),
+        )
+        .map(Ok)
     }
 }
 
@@ -348,21 +344,15 @@ impl Kind for Referrals {
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let mut counts = Counts::default();
-        for fields in resolved {
-            match existing.get(&fields.reference) {
-                Some(old) if old.fields == fields => counts.unchanged += 1,
-                Some(old) => {
-                    referrals::update(conn, old.id, &fields)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    referrals::insert(conn, org, &fields)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            resolved,
+            |f| existing.get(&f.reference),
+            |old, f| old.fields == *f,
+            |conn, old, f| referrals::update(conn, old.id, f),
+            |conn, f| referrals::insert(conn, org, f).map(|_| ()),
+        )
+        .map(Ok)
     }
 }
 
@@ -448,22 +438,15 @@ impl Kind for Sessions {
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let mut counts = Counts::default();
-        for fields in resolved {
-            let reference = fields.reference.clone().unwrap_or_default();
-            match existing.get(&reference) {
-                Some(old) if old.fields == fields => counts.unchanged += 1,
-                Some(old) => {
-                    sessions::update(conn, old.id, &fields)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    sessions::insert(conn, org, &fields)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            resolved,
+            |f| f.reference.as_ref().and_then(|r| existing.get(r)),
+            |old, f| old.fields == *f,
+            |conn, old, f| sessions::update(conn, old.id, f),
+            |conn, f| sessions::insert(conn, org, f).map(|_| ()),
+        )
+        .map(Ok)
     }
 }
 
@@ -600,21 +583,15 @@ impl Kind for Attendance {
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let mut counts = Counts::default();
-        for fields in resolved {
-            match existing.get(&(fields.session_id, fields.referral_id)) {
-                Some((_, old)) if *old == fields => counts.unchanged += 1,
-                Some((id, _)) => {
-                    sessions::update_attendance(conn, *id, &fields)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    sessions::insert_attendance(conn, &fields)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            resolved,
+            |f| existing.get(&(f.session_id, f.referral_id)),
+            |(_, old), f| old == f,
+            |conn, (id, _), f| sessions::update_attendance(conn, *id, f),
+            sessions::insert_attendance,
+        )
+        .map(Ok)
     }
 }
 
@@ -750,20 +727,14 @@ impl Kind for Outcomes {
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let mut counts = Counts::default();
-        for f in resolved {
-            match existing.get(&(f.referral_id, f.measure_id, f.timepoint, f.recorded_on)) {
-                Some((_, v)) if *v == f.value => counts.unchanged += 1,
-                Some((id, _)) => {
-                    outcome_store::update_value(conn, *id, f.value)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    outcome_store::insert(conn, &f)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            resolved,
+            |f| existing.get(&(f.referral_id, f.measure_id, f.timepoint, f.recorded_on)),
+            |(_, value), f| *value == f.value,
+            |conn, (id, _), f| outcome_store::update_value(conn, *id, f.value),
+            outcome_store::insert,
+        )
+        .map(Ok)
     }
 }

@@ -133,6 +133,33 @@ impl Counts {
     }
 }
 
+/// Writes resolved rows: a row whose stored match (`existing`) is the `same` is counted
+/// unchanged, a changed one is updated, one without a match is inserted.
+fn write_rows<'a, R, O: 'a>(
+    conn: &mut DbConn,
+    rows: impl IntoIterator<Item = R>,
+    existing: impl Fn(&R) -> Option<&'a O>,
+    same: impl Fn(&O, &R) -> bool,
+    update: impl Fn(&mut DbConn, &O, &R) -> Result<(), StoreError>,
+    insert: impl Fn(&mut DbConn, &R) -> Result<(), StoreError>,
+) -> Result<Counts, StoreError> {
+    let mut counts = Counts::default();
+    for row in rows {
+        match existing(&row) {
+            Some(old) if same(old, &row) => counts.unchanged += 1,
+            Some(old) => {
+                update(conn, old, &row)?;
+                counts.updated += 1;
+            }
+            None => {
+                insert(conn, &row)?;
+                counts.inserted += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
 /// A kind of file: its columns, how a row parses, and how parsed rows are written.
 trait Kind {
     type Record;

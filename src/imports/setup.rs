@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::csvfile::{Columns, Row, RowError};
-use super::{organisation, Counts, ImportContext, Kind};
+use super::{organisation, write_rows, Counts, ImportContext, Kind};
 use crate::db::DbConn;
 use crate::store::measures::{self, MeasureFields};
 use crate::store::programmes::{self, ProgrammeFields};
@@ -72,21 +72,15 @@ impl Kind for Programmes {
                 .into_iter()
                 .map(|p| (p.fields.name.clone(), p))
                 .collect();
-        let mut counts = Counts::default();
-        for (_, rec) in records {
-            match existing.get(&rec.name) {
-                Some(p) if p.fields == rec => counts.unchanged += 1,
-                Some(p) => {
-                    programmes::update(conn, p.id, &rec)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    programmes::insert(conn, org, &rec)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            records.into_iter().map(|(_, rec)| rec),
+            |rec| existing.get(&rec.name),
+            |old, rec| old.fields == *rec,
+            |conn, old, rec| programmes::update(conn, old.id, rec),
+            |conn, rec| programmes::insert(conn, org, rec).map(|_| ()),
+        )
+        .map(Ok)
     }
 }
 
@@ -128,20 +122,14 @@ impl Kind for Measures {
             .into_iter()
             .map(|m| (m.fields.name.clone(), m))
             .collect();
-        let mut counts = Counts::default();
-        for (_, rec) in records {
-            match existing.get(&rec.name) {
-                Some(m) if m.fields == rec => counts.unchanged += 1,
-                Some(m) => {
-                    measures::update(conn, m.id, &rec)?;
-                    counts.updated += 1;
-                }
-                None => {
-                    measures::insert(conn, &rec)?;
-                    counts.inserted += 1;
-                }
-            }
-        }
-        Ok(Ok(counts))
+        write_rows(
+            conn,
+            records.into_iter().map(|(_, rec)| rec),
+            |rec| existing.get(&rec.name),
+            |old, rec| old.fields == *rec,
+            |conn, old, rec| measures::update(conn, old.id, rec),
+            |conn, rec| measures::insert(conn, rec).map(|_| ()),
+        )
+        .map(Ok)
     }
 }

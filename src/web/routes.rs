@@ -181,21 +181,21 @@ pub fn all() -> Vec<RouteSpec> {
             M::GET,
             "/api/v1/reports/programmes/{id}",
             Roles(REPORT_ROLES),
-            |r| r.to(api::reports::programme),
+            |r| r.to(api::reports::get::<api::reports::Programmes>),
         )
         .target(Target::Programme),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/providers/{id}",
             Roles(REPORT_ROLES),
-            |r| r.to(api::reports::provider),
+            |r| r.to(api::reports::get::<api::reports::Providers>),
         )
         .target(Target::Provider),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/funding-streams/{id}",
             Roles(AGGREGATE_ROLES),
-            |r| r.to(api::reports::funding_stream),
+            |r| r.to(api::reports::get::<api::reports::FundingStreams>),
         )
         .target(Target::FundingStream),
     ]

@@ -101,7 +101,7 @@ impl ReportQuery {
 
 /// Which kind of record a report route names.
 #[derive(Debug, Clone, Copy)]
-enum Kind {
+pub enum Kind {
     Programme,
     Provider,
     FundingStream,
@@ -165,53 +165,34 @@ async fn report(
     .await
 }
 
+/// What a report route's `{id}` names, as a type, so that one handler serves all three.
+pub trait ReportOf {
+    const KIND: Kind;
+}
+
 /// `GET /api/v1/reports/programmes/{id}`.
-pub async fn programme(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<Json<Value>, AppError> {
-    report(
-        state,
-        actor,
-        Kind::Programme,
-        id.into_inner(),
-        query.into_inner(),
-    )
-    .await
-}
-
+pub struct Programmes;
 /// `GET /api/v1/reports/providers/{id}`.
-pub async fn provider(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<Json<Value>, AppError> {
-    report(
-        state,
-        actor,
-        Kind::Provider,
-        id.into_inner(),
-        query.into_inner(),
-    )
-    .await
+pub struct Providers;
+/// `GET /api/v1/reports/funding-streams/{id}`.
+pub struct FundingStreams;
+
+impl ReportOf for Programmes {
+    const KIND: Kind = Kind::Programme;
+}
+impl ReportOf for Providers {
+    const KIND: Kind = Kind::Provider;
+}
+impl ReportOf for FundingStreams {
+    const KIND: Kind = Kind::FundingStream;
 }
 
-/// `GET /api/v1/reports/funding-streams/{id}`.
-pub async fn funding_stream(
+/// The report of the programme, provider or funding stream `{id}`.
+pub async fn get<K: ReportOf>(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
 ) -> Result<Json<Value>, AppError> {
-    report(
-        state,
-        actor,
-        Kind::FundingStream,
-        id.into_inner(),
-        query.into_inner(),
-    )
-    .await
+    report(state, actor, K::KIND, id.into_inner(), query.into_inner()).await
 }
