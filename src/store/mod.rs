@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod funding_streams;
+pub mod group_surveys;
 pub mod import_batches;
 pub mod login_attempts;
 pub mod login_sessions;
@@ -35,6 +36,7 @@ pub mod programmes;
 pub mod referrals;
 pub mod report_rows;
 pub mod sessions;
+pub mod targets;
 pub mod tokens;
 pub mod users;
 

@@ -23,7 +23,10 @@ use actix_web::http::Method;
 use actix_web::{web, Route};
 
 use super::{api, assets, health, pages};
-use crate::domain::access::{Access, ADMIN_ONLY, AGGREGATE_ROLES, RECORD_ROLES, REPORT_ROLES};
+use crate::domain::access::{
+    Access, ADMIN_ONLY, AGGREGATE_ROLES, COMMISSIONING_ROLES, IMPORT_HISTORY_ROLES,
+    OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES,
+};
 
 /// What the `{id}` in a route's path names, for the access test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +46,10 @@ pub enum Target {
     Provider,
     /// A funding stream: not owned by a provider; aggregate readers only.
     FundingStream,
+    /// A referral: participant-level, its provider's own.
+    Referral,
+    /// A session: participant-level (its register names referrals), its provider's own.
+    Session,
 }
 
 impl Target {
@@ -51,14 +58,21 @@ impl Target {
     pub fn is_organisation_owned(self) -> bool {
         matches!(
             self,
-            Target::Participant | Target::Programme | Target::Provider
+            Target::Participant
+                | Target::Programme
+                | Target::Provider
+                | Target::Referral
+                | Target::Session
         )
     }
 
     /// Whether the record is a participant-level row, which commissioners and analysts
     /// never see. Programme and provider figures are aggregate: they see every one.
     pub fn is_participant_level(self) -> bool {
-        matches!(self, Target::Participant)
+        matches!(
+            self,
+            Target::Participant | Target::Referral | Target::Session
+        )
     }
 }
 
@@ -177,6 +191,147 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::participant),
         )
         .target(Target::Participant),
+        RouteSpec::new(M::POST, "/api/v1/participants", Roles(RECORD_ROLES), |r| {
+            r.to(api::register_participant)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::referrals)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::create_referral)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/referrals/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::referral)
+        })
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::decide),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::close),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(M::GET, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::sessions)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::create_session)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/sessions/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::session)
+        })
+        .target(Target::Session),
+        RouteSpec::new(
+            M::PUT,
+            "/api/v1/sessions/{id}/attendance",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::put_attendance),
+        )
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::outcomes)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::record_outcome)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::surveys)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::record_survey)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/programmes", SignedIn, |r| {
+            r.to(api::setup::programmes)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::create_programme),
+        ),
+        RouteSpec::new(M::GET, "/api/v1/programmes/{id}", SignedIn, |r| {
+            r.to(api::setup::programme)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/programmes/{id}/targets",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_provider),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/funding-streams",
+            Roles(AGGREGATE_ROLES),
+            |r| r.to(api::setup::funding_streams),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_funding_stream),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/funding-streams/{id}/allocations",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::allocate),
+        )
+        .target(Target::FundingStream),
+        RouteSpec::new(M::GET, "/api/v1/measures", SignedIn, |r| {
+            r.to(api::setup::measures)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/measures",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_measure),
+        ),
+        // The offence route comes before `{kind}`, so that it matches first.
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/offences",
+            Roles(OFFENCE_IMPORT_ROLES),
+            |r| r.to(api::files::import_offences),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/{kind}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::files::import),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/imports",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(api::files::batches),
+        ),
+        RouteSpec::new(M::GET, "/api/v1/exports/{kind}", Roles(RECORD_ROLES), |r| {
+            r.to(api::files::export)
+        }),
+        RouteSpec::new(M::GET, "/api/openapi.json", SignedIn, |r| {
+            r.to(api::openapi::openapi_json)
+        }),
+        RouteSpec::new(M::GET, "/api/docs", SignedIn, |r| {
+            r.to(api::openapi::docs_root)
+        }),
+        RouteSpec::new(M::GET, "/api/docs/{file:.*}", SignedIn, |r| {
+            r.to(api::openapi::docs)
+        }),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/programmes/{id}",

@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod casework;
 mod cli;
 mod health;
 mod helpers;

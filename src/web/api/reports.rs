@@ -22,7 +22,8 @@ use crate::web::errors::{blocking, AppError, FieldError};
 use crate::web::AppState;
 
 /// The query parameters of a report.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `2025-26`, `2025-26-Q3` or `FROM..TO`.
     pub period: Option<String>,
@@ -166,6 +167,11 @@ async fn report(
 }
 
 /// `GET /api/v1/reports/programmes/{id}`.
+#[utoipa::path(get, path = "/api/v1/reports/programmes/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "programme id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
 pub async fn programme(
     state: web::Data<AppState>,
     actor: Actor,
@@ -183,6 +189,11 @@ pub async fn programme(
 }
 
 /// `GET /api/v1/reports/providers/{id}`.
+#[utoipa::path(get, path = "/api/v1/reports/providers/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "provider organisation id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
 pub async fn provider(
     state: web::Data<AppState>,
     actor: Actor,
@@ -200,6 +211,11 @@ pub async fn provider(
 }
 
 /// `GET /api/v1/reports/funding-streams/{id}`.
+#[utoipa::path(get, path = "/api/v1/reports/funding-streams/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "funding stream id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
 pub async fn funding_stream(
     state: web::Data<AppState>,
     actor: Actor,
