@@ -176,6 +176,198 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::GET, "/admin/audit", Roles(ADMIN_ONLY), |r| {
             r.to(pages::audit::list)
         }),
+        // Casework pages
+        RouteSpec::new(M::GET, "/participants", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::participants)
+        }),
+        RouteSpec::new(M::GET, "/participants/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::new_participant)
+        }),
+        RouteSpec::new(M::POST, "/participants/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::create_participant)
+        }),
+        RouteSpec::new(M::GET, "/participants/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::participant)
+        })
+        .target(Target::Participant),
+        RouteSpec::new(M::GET, "/referrals/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::new_referral)
+        }),
+        RouteSpec::new(M::POST, "/referrals/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::create_referral)
+        }),
+        RouteSpec::new(M::GET, "/referrals/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::referral)
+        })
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::decision_form),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_decision),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::closure_form),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_closure),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/outcomes",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::outcome),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/outcomes",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_outcome),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(M::GET, "/programmes", SignedIn, |r| {
+            r.to(pages::casework::programmes)
+        }),
+        RouteSpec::new(M::GET, "/programmes/{id}", SignedIn, |r| {
+            r.to(pages::casework::programme)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/sessions/new",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::new_session),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/sessions/new",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::create_session),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(M::GET, "/sessions/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::session)
+        })
+        .target(Target::Session),
+        RouteSpec::new(
+            M::POST,
+            "/sessions/{id}/register",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_register),
+        )
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::survey)
+        })
+        .target(Target::Session),
+        RouteSpec::new(M::POST, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::save_survey)
+        })
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
+            r.to(pages::files::show)
+        }),
+        RouteSpec::new(M::POST, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
+            r.to(pages::files::upload)
+        }),
+        RouteSpec::new(M::GET, "/exports/{kind}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::files::export)
+        }),
+        // Commissioning set-up pages
+        RouteSpec::new(M::GET, "/setup", Roles(COMMISSIONING_ROLES), |r| {
+            r.to(pages::setup::overview)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/setup/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_provider),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_provider),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/setup/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_programme),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_programme),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/setup/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_funding_stream),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_funding_stream),
+        ),
+        RouteSpec::new(M::GET, "/setup/measures", Roles(COMMISSIONING_ROLES), |r| {
+            r.to(pages::setup::new_measure)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/setup/measures",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_measure),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/targets/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/targets/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/funding-streams/{id}/allocations/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_allocation),
+        )
+        .target(Target::FundingStream),
+        RouteSpec::new(
+            M::POST,
+            "/funding-streams/{id}/allocations/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_allocation),
+        )
+        .target(Target::FundingStream),
         // JSON API
         RouteSpec::new(M::GET, "/api/v1/me", SignedIn, |r| r.to(api::me)),
         RouteSpec::new(M::GET, "/api/v1/organisations", SignedIn, |r| {

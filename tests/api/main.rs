@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod casework;
+mod casework_pages;
 mod cli;
 mod health;
 mod helpers;
