@@ -327,11 +327,13 @@ pub struct AttendanceOfReferral {
     pub hours: Option<f64>,
 }
 
+type AttendanceRow = (i64, Option<String>, NaiveDate, String, String, Option<f64>);
+
 pub fn attendance_of_referral(
     conn: &mut DbConn,
     referral: ReferralId,
 ) -> Result<Vec<AttendanceOfReferral>, StoreError> {
-    let rows: Vec<(i64, Option<String>, NaiveDate, String, String, Option<f64>)> = a::table
+    let rows: Vec<AttendanceRow> = a::table
         .inner_join(s::table)
         .filter(a::referral_id.eq(referral.0))
         .order((s::date, s::id))
