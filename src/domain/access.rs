@@ -112,6 +112,18 @@ pub const REPORT_ROLES: &[Role] = &[
     Role::Analyst,
     Role::Admin,
 ];
+/// Commissioning set-up: providers, programmes, funding streams, allocations, targets
+/// and outcome measures.
+pub const COMMISSIONING_ROLES: &[Role] = &[Role::Commissioner, Role::Admin];
+/// Who may import police offence extracts.
+pub const OFFENCE_IMPORT_ROLES: &[Role] = &[Role::Analyst, Role::Admin];
+/// Who may see the import history: provider staff (their own), analysts (extracts), admins.
+pub const IMPORT_HISTORY_ROLES: &[Role] = &[
+    Role::Caseworker,
+    Role::ProviderManager,
+    Role::Analyst,
+    Role::Admin,
+];
 /// Who may read figures across providers (a funding stream spans several).
 pub const AGGREGATE_ROLES: &[Role] = &[Role::Commissioner, Role::Analyst, Role::Admin];
 

@@ -60,6 +60,17 @@ macro_rules! word_enum {
             }
         }
 
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($word),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl FromStr for $name {
             type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -249,6 +260,18 @@ word_enum!(
         Export => "export",
         Import => "import",
         ReportDownload => "report_download",
+    }
+);
+
+word_enum!(
+    /// Where a referral stands, for filtering lists: `open` is accepted and not closed.
+    ReferralStatus, "referral status" {
+        Pending => "pending",
+        Declined => "declined",
+        Open => "open",
+        Completed => "completed",
+        Withdrawn => "withdrawn",
+        Disengaged => "disengaged",
     }
 );
 

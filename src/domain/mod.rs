@@ -10,3 +10,4 @@ pub mod ids;
 pub mod lifecycle;
 pub mod period;
 pub mod person_key;
+pub mod validation;

@@ -118,3 +118,39 @@ pub fn find(conn: &mut DbConn, id: FundingStreamId) -> Result<FundingStream, Sto
         .map(from_row)
         .map_err(StoreError::from_query)
 }
+
+/// An allocation of a stream to a programme, with the stream's name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Allocation {
+    pub funding_stream_id: FundingStreamId,
+    pub funding_stream: String,
+    pub programme_id: ProgrammeId,
+    pub amount_pence: i64,
+}
+
+/// The allocations to one programme.
+pub fn allocations_of_programme(
+    conn: &mut DbConn,
+    programme: ProgrammeId,
+) -> Result<Vec<Allocation>, StoreError> {
+    let rows: Vec<(i64, String, i64, i64)> = allocations::table
+        .inner_join(f::table)
+        .filter(allocations::programme_id.eq(programme.0))
+        .order(f::name)
+        .select((
+            allocations::funding_stream_id,
+            f::name,
+            allocations::programme_id,
+            allocations::amount_pence,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, name, p, amount)| Allocation {
+            funding_stream_id: FundingStreamId(s),
+            funding_stream: name,
+            programme_id: ProgrammeId(p),
+            amount_pence: amount,
+        })
+        .collect())
+}

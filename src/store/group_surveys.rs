@@ -1,17 +1,157 @@
-//! Group surveys: anonymous pre/post results of a workshop or programme where the pupils
-//! are not registered — a measure, a timepoint (baseline or exit; the database refuses
-//! others), the number of respondents and how many gave each scale value.
+//! Group surveys: anonymous results of a session's (or programme's) pre/post survey, as
+//! the number of respondents at each scale value. No person is recorded.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{now, parse_word, StoreError};
-use crate::db::schema::{group_survey_counts as c, group_surveys as g};
+use crate::db::schema::{group_survey_counts as c, group_surveys as g, outcome_measures as m};
 use crate::db::DbConn;
+use crate::domain::access::Scope;
 use crate::domain::enums::Timepoint;
 use crate::domain::ids::{MeasureId, OrganisationId, ProgrammeId, SessionId};
-use crate::on_backend;
+use crate::{on_backend, scoped};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewSurvey {
+    pub programme_id: ProgrammeId,
+    pub session_id: Option<SessionId>,
+    pub measure_id: MeasureId,
+    pub timepoint: Timepoint,
+    pub recorded_on: NaiveDate,
+    /// (scale value, respondents) pairs; respondents in total is their sum.
+    pub counts: Vec<(i32, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    pub id: i64,
+    pub organisation_id: OrganisationId,
+    pub programme_id: ProgrammeId,
+    pub session_id: Option<SessionId>,
+    pub measure_id: MeasureId,
+    pub measure: String,
+    pub timepoint: Timepoint,
+    pub recorded_on: NaiveDate,
+    pub respondents: i32,
+    pub counts: Vec<ScaleCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScaleCount {
+    pub value: i32,
+    pub respondents: i32,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    s: &NewSurvey,
+) -> Result<i64, StoreError> {
+    let respondents: i32 = s.counts.iter().map(|(_, n)| n).sum();
+    let values = (
+        g::organisation_id.eq(organisation.0),
+        g::programme_id.eq(s.programme_id.0),
+        g::session_id.eq(s.session_id.map(|x| x.0)),
+        g::measure_id.eq(s.measure_id.0),
+        g::timepoint.eq(s.timepoint.as_str()),
+        g::recorded_on.eq(s.recorded_on),
+        g::respondents.eq(respondents),
+        g::created_at.eq(now()),
+    );
+    let id: i64 = on_backend!(conn, |x| diesel::insert_into(g::table)
+        .values(values)
+        .returning(g::id)
+        .get_result(x))
+    .map_err(|e| StoreError::from_insert(e, "this survey"))?;
+    for (value, n) in &s.counts {
+        diesel::insert_into(c::table)
+            .values((
+                c::group_survey_id.eq(id),
+                c::scale_value.eq(*value),
+                c::respondents.eq(*n),
+            ))
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+type Row = (
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    String,
+    String,
+    NaiveDate,
+    i32,
+);
+
+/// A page of the scope's surveys, newest first, optionally of one session.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    session: Option<SessionId>,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Survey>), StoreError> {
+    let query = || {
+        let mut q = scoped!(
+            g::table.inner_join(m::table),
+            scope.records(),
+            g::organisation_id
+        );
+        if let Some(s) = session {
+            q = q.filter(g::session_id.eq(s.0));
+        }
+        q
+    };
+    let count = query().count().get_result(conn)?;
+    let rows: Vec<Row> = query()
+        .order((g::recorded_on.desc(), g::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            g::id,
+            g::organisation_id,
+            g::programme_id,
+            g::session_id,
+            g::measure_id,
+            m::name,
+            g::timepoint,
+            g::recorded_on,
+            g::respondents,
+        ))
+        .load(conn)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for x in rows {
+        let counts: Vec<(i32, i32)> = c::table
+            .filter(c::group_survey_id.eq(x.0))
+            .order(c::scale_value)
+            .select((c::scale_value, c::respondents))
+            .load(conn)?;
+        items.push(Survey {
+            id: x.0,
+            organisation_id: OrganisationId(x.1),
+            programme_id: ProgrammeId(x.2),
+            session_id: x.3.map(SessionId),
+            measure_id: MeasureId(x.4),
+            measure: x.5,
+            timepoint: parse_word(&x.6)?,
+            recorded_on: x.7,
+            respondents: x.8,
+            counts: counts
+                .into_iter()
+                .map(|(value, respondents)| ScaleCount { value, respondents })
+                .collect(),
+        });
+    }
+    Ok((count, items))
+}
+
+// Bulk loading (the demo): surveys with ids chosen by the caller.
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupSurveyFields {
@@ -32,30 +172,6 @@ pub struct GroupSurvey {
     pub organisation_id: OrganisationId,
     #[serde(flatten)]
     pub fields: GroupSurveyFields,
-}
-
-/// Adds one survey with its counts; returns its id.
-pub fn insert(
-    conn: &mut DbConn,
-    organisation: OrganisationId,
-    f: &GroupSurveyFields,
-) -> Result<i64, StoreError> {
-    let values = (
-        g::organisation_id.eq(organisation.0),
-        g::programme_id.eq(f.programme_id.0),
-        g::session_id.eq(f.session_id.map(|s| s.0)),
-        g::measure_id.eq(f.measure_id.0),
-        g::timepoint.eq(f.timepoint.as_str()),
-        g::recorded_on.eq(f.recorded_on),
-        g::respondents.eq(f.respondents),
-        g::created_at.eq(now()),
-    );
-    let id: i64 = on_backend!(conn, |x| diesel::insert_into(g::table)
-        .values(values)
-        .returning(g::id)
-        .get_result(x))?;
-    insert_counts(conn, &[(id, f)])?;
-    Ok(id)
 }
 
 /// Adds many surveys with ids chosen by the caller (bulk loading into tables nobody else
@@ -118,57 +234,4 @@ pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
         .select(diesel::dsl::max(g::id))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))
-}
-
-/// A programme's surveys with their counts, by date.
-pub fn of_programme(
-    conn: &mut DbConn,
-    programme: ProgrammeId,
-) -> Result<Vec<GroupSurvey>, StoreError> {
-    type Row = (i64, i64, Option<i64>, i64, String, NaiveDate, i32);
-    let rows: Vec<Row> = g::table
-        .filter(g::programme_id.eq(programme.0))
-        .order((g::recorded_on, g::id))
-        .select((
-            g::id,
-            g::organisation_id,
-            g::session_id,
-            g::measure_id,
-            g::timepoint,
-            g::recorded_on,
-            g::respondents,
-        ))
-        .load(conn)?;
-    let counts: Vec<(i64, i32, i32)> = c::table
-        .inner_join(g::table)
-        .filter(g::programme_id.eq(programme.0))
-        .order((c::group_survey_id, c::scale_value))
-        .select((c::group_survey_id, c::scale_value, c::respondents))
-        .load(conn)?;
-    let mut by_survey: std::collections::HashMap<i64, Vec<(i32, i32)>> =
-        std::collections::HashMap::new();
-    for (id, value, n) in counts {
-        by_survey.entry(id).or_default().push((value, n));
-    }
-    let surveys = rows
-        .into_iter()
-        .map(
-            |(id, org, session, measure, timepoint, recorded_on, respondents)| {
-                Ok(GroupSurvey {
-                    id,
-                    organisation_id: OrganisationId(org),
-                    fields: GroupSurveyFields {
-                        programme_id: programme,
-                        session_id: session.map(SessionId),
-                        measure_id: MeasureId(measure),
-                        timepoint: parse_word(&timepoint)?,
-                        recorded_on,
-                        respondents,
-                        counts: by_survey.remove(&id).unwrap_or_default(),
-                    },
-                })
-            },
-        )
-        .collect::<Result<_, StoreError>>()?;
-    Ok(surveys)
 }

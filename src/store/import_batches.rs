@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{now, parse_word, StoreError};
 use crate::db::schema::import_batches as b;
 use crate::db::DbConn;
+use crate::domain::access::{Rows, Scope};
 use crate::domain::enums::ImportKind;
 use crate::domain::ids::{ImportBatchId, OrganisationId, UserId};
 use crate::on_backend;
@@ -174,4 +175,33 @@ pub fn supersede_offence_batches(
     .set(b::superseded_at.eq(now()))
     .execute(conn)?;
     Ok(())
+}
+
+/// The batches a scope may see, newest first: provider staff their organisation's,
+/// commissioners and analysts the unowned ones (offence extracts, measures), admins all.
+pub fn list_scoped(
+    conn: &mut DbConn,
+    scope: Scope,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Batch>), StoreError> {
+    let query = || {
+        let q = b::table.into_boxed();
+        match scope.records() {
+            Rows::Of(o) => q.filter(b::organisation_id.eq(o.0)),
+            Rows::All => q,
+            Rows::None => q.filter(b::organisation_id.is_null()),
+        }
+    };
+    let count = query().count().get_result(conn)?;
+    let items = query()
+        .order(b::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()?;
+    Ok((count, items))
 }

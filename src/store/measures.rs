@@ -80,3 +80,18 @@ pub fn update(conn: &mut DbConn, id: MeasureId, f: &MeasureFields) -> Result<(),
         .execute(conn)?;
     Ok(())
 }
+
+pub fn find(conn: &mut DbConn, id: MeasureId) -> Result<Measure, StoreError> {
+    m::table
+        .find(id.0)
+        .select((
+            m::id,
+            m::name,
+            m::min_value,
+            m::max_value,
+            m::higher_is_better,
+        ))
+        .first::<Row>(conn)
+        .map(from_row)
+        .map_err(StoreError::from_query)
+}

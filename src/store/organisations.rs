@@ -13,7 +13,7 @@ use crate::domain::enums::OrganisationKind;
 use crate::domain::ids::OrganisationId;
 use crate::on_backend;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,

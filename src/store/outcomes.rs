@@ -5,10 +5,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{now, parse_word, StoreError};
-use crate::db::schema::{outcome_records as o, referrals as r};
+use crate::db::schema::{outcome_measures as m, outcome_records as o, referrals as r};
 use crate::db::DbConn;
+use crate::domain::access::Scope;
 use crate::domain::enums::Timepoint;
-use crate::domain::ids::{MeasureId, OrganisationId, ReferralId};
+use crate::domain::ids::{MeasureId, OrganisationId, ProgrammeId, ReferralId};
+use crate::scoped;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutcomeFields {
@@ -102,4 +104,127 @@ pub fn insert_many(conn: &mut DbConn, rows: &[OutcomeFields]) -> Result<(), Stor
             .execute(c))?;
     }
     Ok(())
+}
+
+/// An outcome record as lists show it, with the measure's name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeRecord {
+    pub id: i64,
+    pub referral_id: ReferralId,
+    pub referral_reference: String,
+    pub measure_id: MeasureId,
+    pub measure: String,
+    pub timepoint: Timepoint,
+    pub recorded_on: NaiveDate,
+    pub value: f64,
+}
+
+/// What a list of outcome records is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeFilter {
+    pub referral: Option<ReferralId>,
+    pub programme: Option<ProgrammeId>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+macro_rules! filtered {
+    ($scope:expr, $filter:expr) => {{
+        let f: &OutcomeFilter = $filter;
+        let mut q = scoped!(
+            o::table.inner_join(r::table).inner_join(m::table),
+            $scope.records(),
+            r::organisation_id
+        );
+        if let Some(x) = f.referral {
+            q = q.filter(o::referral_id.eq(x.0));
+        }
+        if let Some(x) = f.programme {
+            q = q.filter(r::programme_id.eq(x.0));
+        }
+        if let Some(d) = f.from {
+            q = q.filter(o::recorded_on.ge(d));
+        }
+        if let Some(d) = f.to {
+            q = q.filter(o::recorded_on.le(d));
+        }
+        q
+    }};
+}
+
+type ListRow = (i64, i64, String, i64, String, String, NaiveDate, f64);
+
+/// A page of the scope's outcome records, by date.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &OutcomeFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OutcomeRecord>, StoreError> {
+    let rows: Vec<ListRow> = filtered!(scope, filter)
+        .order((o::recorded_on, o::id))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            o::id,
+            o::referral_id,
+            r::reference,
+            o::measure_id,
+            m::name,
+            o::timepoint,
+            o::recorded_on,
+            o::value,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|x| {
+            Ok(OutcomeRecord {
+                id: x.0,
+                referral_id: ReferralId(x.1),
+                referral_reference: x.2,
+                measure_id: MeasureId(x.3),
+                measure: x.4,
+                timepoint: parse_word(&x.5)?,
+                recorded_on: x.6,
+                value: x.7,
+            })
+        })
+        .collect()
+}
+
+pub fn count(conn: &mut DbConn, scope: Scope, filter: &OutcomeFilter) -> Result<i64, StoreError> {
+    Ok(filtered!(scope, filter).count().get_result(conn)?)
+}
+
+/// Records a value: inserts it, or updates the value of the record with the same
+/// referral, measure, timepoint and date. Returns the record's id and whether anything
+/// changed.
+pub fn upsert(conn: &mut DbConn, f: &OutcomeFields) -> Result<(i64, bool), StoreError> {
+    let existing: Option<(i64, f64)> = o::table
+        .filter(o::referral_id.eq(f.referral_id.0))
+        .filter(o::measure_id.eq(f.measure_id.0))
+        .filter(o::timepoint.eq(f.timepoint.as_str()))
+        .filter(o::recorded_on.eq(f.recorded_on))
+        .select((o::id, o::value))
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some((id, v)) if v == f.value => Ok((id, false)),
+        Some((id, _)) => {
+            update_value(conn, id, f.value)?;
+            Ok((id, true))
+        }
+        None => {
+            insert(conn, f)?;
+            let id = o::table
+                .filter(o::referral_id.eq(f.referral_id.0))
+                .filter(o::measure_id.eq(f.measure_id.0))
+                .filter(o::timepoint.eq(f.timepoint.as_str()))
+                .filter(o::recorded_on.eq(f.recorded_on))
+                .select(o::id)
+                .first(conn)?;
+            Ok((id, true))
+        }
+    }
 }

@@ -145,15 +145,19 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: ParticipantId) -> Result<Partic
     from_row(row)
 }
 
-/// A page of the scope's participants, by reference.
+/// A page of the scope's participants, by reference; `reference` finds one exactly.
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
+    reference: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Participant>, StoreError> {
-    scoped!(p::table, scope.records(), p::organisation_id)
-        .order((p::organisation_id, p::reference))
+    let mut q = scoped!(p::table, scope.records(), p::organisation_id);
+    if let Some(r) = reference {
+        q = q.filter(p::reference.eq(r.trim().to_string()));
+    }
+    q.order((p::organisation_id, p::reference))
         .limit(limit)
         .offset(offset)
         .select(columns!())
@@ -163,10 +167,29 @@ pub fn list(
         .collect()
 }
 
-pub fn count(conn: &mut DbConn, scope: Scope) -> Result<i64, StoreError> {
-    Ok(scoped!(p::table, scope.records(), p::organisation_id)
-        .count()
-        .get_result(conn)?)
+pub fn count(conn: &mut DbConn, scope: Scope, reference: Option<&str>) -> Result<i64, StoreError> {
+    let mut q = scoped!(p::table, scope.records(), p::organisation_id);
+    if let Some(r) = reference {
+        q = q.filter(p::reference.eq(r.trim().to_string()));
+    }
+    Ok(q.count().get_result(conn)?)
+}
+
+/// The participants of one organisation holding this person key (possible duplicates).
+pub fn with_person_key(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    key: &str,
+) -> Result<Vec<Participant>, StoreError> {
+    p::table
+        .filter(p::organisation_id.eq(organisation.0))
+        .filter(p::person_key.eq(key))
+        .order(p::reference)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Adds many participants with ids chosen by the caller (bulk loading, e.g. the demo, into

@@ -190,3 +190,45 @@ pub fn update(conn: &mut DbConn, id: ProgrammeId, f: &ProgrammeFields) -> Result
         .map_err(|e| StoreError::from_insert(e, &format!("a programme named '{}'", f.name)))?;
     Ok(())
 }
+
+/// A page of the programmes whose figures the scope may see, optionally of one provider.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    organisation: Option<OrganisationId>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Programme>, StoreError> {
+    let mut q = scoped!(
+        programmes::table,
+        scope.aggregates(),
+        programmes::organisation_id
+    );
+    if let Some(o) = organisation {
+        q = q.filter(programmes::organisation_id.eq(o.0));
+    }
+    q.order((programmes::organisation_id, programmes::name))
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn count(
+    conn: &mut DbConn,
+    scope: Scope,
+    organisation: Option<OrganisationId>,
+) -> Result<i64, StoreError> {
+    let mut q = scoped!(
+        programmes::table,
+        scope.aggregates(),
+        programmes::organisation_id
+    );
+    if let Some(o) = organisation {
+        q = q.filter(programmes::organisation_id.eq(o.0));
+    }
+    Ok(q.count().get_result(conn)?)
+}

@@ -7,9 +7,10 @@ use serde::Serialize;
 use super::{now, parse_word, StoreError};
 use crate::db::schema::referrals as r;
 use crate::db::DbConn;
-use crate::domain::enums::{Closure, Decision, ReferralSource};
+use crate::domain::access::Scope;
+use crate::domain::enums::{Closure, Decision, ReferralSource, ReferralStatus};
 use crate::domain::ids::{OrganisationId, ParticipantId, ProgrammeId, ReferralId};
-use crate::on_backend;
+use crate::{on_backend, scoped};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReferralFields {
@@ -197,4 +198,90 @@ pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
         .select(diesel::dsl::max(r::id))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))
+}
+
+/// What a list of referrals is narrowed to (every field optional).
+#[derive(Debug, Clone, Default)]
+pub struct ReferralFilter {
+    pub programme: Option<ProgrammeId>,
+    pub participant: Option<ParticipantId>,
+    /// `referred_on` on or after.
+    pub from: Option<NaiveDate>,
+    /// `referred_on` on or before.
+    pub to: Option<NaiveDate>,
+    pub status: Option<ReferralStatus>,
+}
+
+/// The scope's referrals matching `filter`, as a boxed query.
+macro_rules! filtered {
+    ($scope:expr, $filter:expr) => {{
+        let f: &ReferralFilter = $filter;
+        let mut q = scoped!(r::table, $scope.records(), r::organisation_id);
+        if let Some(p) = f.programme {
+            q = q.filter(r::programme_id.eq(p.0));
+        }
+        if let Some(p) = f.participant {
+            q = q.filter(r::participant_id.eq(p.0));
+        }
+        if let Some(d) = f.from {
+            q = q.filter(r::referred_on.ge(d));
+        }
+        if let Some(d) = f.to {
+            q = q.filter(r::referred_on.le(d));
+        }
+        match f.status {
+            None => {}
+            Some(ReferralStatus::Pending) => q = q.filter(r::decision.eq("pending")),
+            Some(ReferralStatus::Declined) => q = q.filter(r::decision.eq("declined")),
+            Some(ReferralStatus::Open) => {
+                q = q
+                    .filter(r::decision.eq("accepted"))
+                    .filter(r::closure.eq("open"))
+            }
+            Some(s) => q = q.filter(r::closure.eq(s.as_str())),
+        }
+        q
+    }};
+}
+
+/// A page of the scope's referrals, newest referral first.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &ReferralFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Referral>, StoreError> {
+    filtered!(scope, filter)
+        .order((r::referred_on.desc(), r::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn count(conn: &mut DbConn, scope: Scope, filter: &ReferralFilter) -> Result<i64, StoreError> {
+    Ok(filtered!(scope, filter).count().get_result(conn)?)
+}
+
+/// One referral, if the scope may see it.
+pub fn find(conn: &mut DbConn, scope: Scope, id: ReferralId) -> Result<Referral, StoreError> {
+    let row = scoped!(r::table, scope.records(), r::organisation_id)
+        .filter(r::id.eq(id.0))
+        .select(columns!())
+        .first::<Row>(conn)
+        .map_err(StoreError::from_query)?;
+    from_row(row)
+}
+
+/// Gives a referral recorded without a reference the reference `R-<id>`.
+pub fn set_reference(conn: &mut DbConn, id: ReferralId, reference: &str) -> Result<(), StoreError> {
+    diesel::update(r::table.find(id.0))
+        .set(r::reference.eq(reference))
+        .execute(conn)
+        .map_err(|e| StoreError::from_insert(e, &format!("a referral '{reference}'")))?;
+    Ok(())
 }

@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{now, parse_word, StoreError};
-use crate::db::schema::{attendance as a, sessions as s};
+use crate::db::schema::{attendance as a, referrals as r, sessions as s};
 use crate::db::DbConn;
+use crate::domain::access::Scope;
 use crate::domain::enums::{AttendanceStatus, SessionKind};
 use crate::domain::ids::{OrganisationId, ProgrammeId, ReferralId, SessionId};
-use crate::on_backend;
+use crate::{on_backend, scoped};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionFields {
@@ -277,4 +278,167 @@ pub fn insert_attendance_many(
             .execute(c))?;
     }
     Ok(())
+}
+
+/// What a list of sessions is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub programme: Option<ProgrammeId>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+macro_rules! filtered {
+    ($scope:expr, $filter:expr) => {{
+        let f: &SessionFilter = $filter;
+        let mut q = scoped!(s::table, $scope.records(), s::organisation_id);
+        if let Some(p) = f.programme {
+            q = q.filter(s::programme_id.eq(p.0));
+        }
+        if let Some(d) = f.from {
+            q = q.filter(s::date.ge(d));
+        }
+        if let Some(d) = f.to {
+            q = q.filter(s::date.le(d));
+        }
+        q
+    }};
+}
+
+/// A page of the scope's sessions, most recent first.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &SessionFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Session>, StoreError> {
+    filtered!(scope, filter)
+        .order((s::date.desc(), s::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+pub fn count(conn: &mut DbConn, scope: Scope, filter: &SessionFilter) -> Result<i64, StoreError> {
+    Ok(filtered!(scope, filter).count().get_result(conn)?)
+}
+
+/// One session, if the scope may see it.
+pub fn find(conn: &mut DbConn, scope: Scope, id: SessionId) -> Result<Session, StoreError> {
+    let row = scoped!(s::table, scope.records(), s::organisation_id)
+        .filter(s::id.eq(id.0))
+        .select(columns!())
+        .first::<Row>(conn)
+        .map_err(StoreError::from_query)?;
+    from_row(row)
+}
+
+/// Gives a session recorded without a reference the reference `S-<id>`, so that its
+/// attendance can be exported and imported again.
+pub fn set_reference(conn: &mut DbConn, id: SessionId, reference: &str) -> Result<(), StoreError> {
+    diesel::update(s::table.find(id.0))
+        .set(s::reference.eq(reference))
+        .execute(conn)
+        .map_err(|e| StoreError::from_insert(e, "a session with this reference"))?;
+    Ok(())
+}
+
+pub fn set_headcount(conn: &mut DbConn, id: SessionId, headcount: i32) -> Result<(), StoreError> {
+    diesel::update(s::table.find(id.0))
+        .set((s::headcount.eq(headcount), s::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A register line with the referral's reference, for showing a session's register.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegisterLine {
+    pub referral_id: ReferralId,
+    pub referral_reference: String,
+    pub status: AttendanceStatus,
+    pub hours: Option<f64>,
+}
+
+/// The attendance recorded at one session (the caller has checked the session's scope).
+pub fn register_of(conn: &mut DbConn, session: SessionId) -> Result<Vec<RegisterLine>, StoreError> {
+    let rows: Vec<(i64, String, String, Option<f64>)> = a::table
+        .inner_join(r::table)
+        .filter(a::session_id.eq(session.0))
+        .order(r::reference)
+        .select((a::referral_id, r::reference, a::status, a::hours))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, reference, status, hours)| {
+            Ok(RegisterLine {
+                referral_id: ReferralId(id),
+                referral_reference: reference,
+                status: parse_word(&status)?,
+                hours,
+            })
+        })
+        .collect()
+}
+
+/// One referral's attendance, with each session's id, reference and date, by date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttendanceOfReferral {
+    pub session_id: SessionId,
+    pub session_reference: Option<String>,
+    pub date: NaiveDate,
+    pub kind: SessionKind,
+    pub status: AttendanceStatus,
+    pub hours: Option<f64>,
+}
+
+type AttendanceRow = (i64, Option<String>, NaiveDate, String, String, Option<f64>);
+
+pub fn attendance_of_referral(
+    conn: &mut DbConn,
+    referral: ReferralId,
+) -> Result<Vec<AttendanceOfReferral>, StoreError> {
+    let rows: Vec<AttendanceRow> = a::table
+        .inner_join(s::table)
+        .filter(a::referral_id.eq(referral.0))
+        .order((s::date, s::id))
+        .select((s::id, s::reference, s::date, s::kind, a::status, a::hours))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, reference, date, kind, status, hours)| {
+            Ok(AttendanceOfReferral {
+                session_id: SessionId(id),
+                session_reference: reference,
+                date,
+                kind: parse_word(&kind)?,
+                status: parse_word(&status)?,
+                hours,
+            })
+        })
+        .collect()
+}
+
+/// Records one line of a register: inserts it, or updates the line already there.
+/// Returns whether anything changed.
+pub fn upsert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<bool, StoreError> {
+    let existing: Option<(i64, String, Option<f64>)> = a::table
+        .filter(a::session_id.eq(f.session_id.0))
+        .filter(a::referral_id.eq(f.referral_id.0))
+        .select((a::id, a::status, a::hours))
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some((_, status, hours)) if status == f.status.as_str() && hours == f.hours => Ok(false),
+        Some((id, _, _)) => {
+            update_attendance(conn, id, f)?;
+            Ok(true)
+        }
+        None => {
+            insert_attendance(conn, f)?;
+            Ok(true)
+        }
+    }
 }

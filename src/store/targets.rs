@@ -1,6 +1,5 @@
-//! Targets: a programme's contracted outputs for a financial year (e.g. referrals_received
-//! = 80). The metric is named like the engagement figure it is compared with; the report
-//! lists a metric it does not know without an achievement rather than refusing it.
+//! Contracted targets: an output a programme is contracted to reach in a financial year
+//! (metric name + value, e.g. referrals_received = 80).
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -9,44 +8,39 @@ use super::{now, StoreError};
 use crate::db::schema::targets as t;
 use crate::db::DbConn;
 use crate::domain::ids::ProgrammeId;
+use crate::on_backend;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Target {
     pub id: i64,
     pub programme_id: ProgrammeId,
-    /// `2025-26`.
     pub financial_year: String,
     pub metric: String,
     pub value: f64,
 }
 
-/// Adds a target; a second target of the same metric, programme and year is `Duplicate`.
 pub fn insert(
     conn: &mut DbConn,
     programme: ProgrammeId,
     financial_year: &str,
     metric: &str,
     value: f64,
-) -> Result<(), StoreError> {
-    diesel::insert_into(t::table)
-        .values((
-            t::programme_id.eq(programme.0),
-            t::financial_year.eq(financial_year),
-            t::metric.eq(metric.trim()),
-            t::value.eq(value),
-            t::created_at.eq(now()),
-        ))
-        .execute(conn)
-        .map_err(|e| {
-            StoreError::from_insert(
-                e,
-                &format!("a {metric} target for this programme in {financial_year}"),
-            )
-        })?;
-    Ok(())
+) -> Result<i64, StoreError> {
+    let values = (
+        t::programme_id.eq(programme.0),
+        t::financial_year.eq(financial_year),
+        t::metric.eq(metric),
+        t::value.eq(value),
+        t::created_at.eq(now()),
+    );
+    on_backend!(conn, |c| diesel::insert_into(t::table)
+        .values(values)
+        .returning(t::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a target for {metric} in {financial_year}")))
 }
 
-/// A programme's targets, by year and metric.
+/// The targets of one programme, by year and metric.
 pub fn of_programme(conn: &mut DbConn, programme: ProgrammeId) -> Result<Vec<Target>, StoreError> {
     let rows: Vec<(i64, i64, String, String, f64)> = t::table
         .filter(t::programme_id.eq(programme.0))
@@ -61,10 +55,10 @@ pub fn of_programme(conn: &mut DbConn, programme: ProgrammeId) -> Result<Vec<Tar
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, programme, financial_year, metric, value)| Target {
+        .map(|(id, p, year, metric, value)| Target {
             id,
-            programme_id: ProgrammeId(programme),
-            financial_year,
+            programme_id: ProgrammeId(p),
+            financial_year: year,
             metric,
             value,
         })

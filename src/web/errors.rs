@@ -12,27 +12,7 @@ use serde::Serialize;
 
 use super::templates;
 
-/// One field's problem, as shown beside the field and in the error summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field (form input name, JSON property or CSV column).
-    pub field: String,
-    /// What is wrong and what is expected.
-    pub message: String,
-    /// The 1-based line of an imported file, when the error comes from an import.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-            line: None,
-        }
-    }
-}
+pub use crate::domain::validation::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -113,8 +93,34 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        crate::store::StoreError::from_query(e).into()
+    }
+}
+
+impl From<crate::casework::CaseError> for AppError {
+    fn from(e: crate::casework::CaseError) -> Self {
+        use crate::casework::CaseError;
+        match e {
+            CaseError::Invalid(errors) => AppError::Validation(errors),
+            CaseError::NotFound => AppError::NotFound,
+            CaseError::PossibleDuplicate(existing) => AppError::Conflict(format!(
+                "a participant with this police identifier is already registered: {}; \
+                 use that record, or send allow_duplicate=true to register another",
+                existing
+                    .iter()
+                    .map(|p| format!("id {} (reference {})", p.id, p.fields.reference))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            CaseError::Store(e) => e.into(),
+        }
+    }
+}
+
 /// RFC 9457 problem details with our `errors` extension.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

@@ -23,7 +23,10 @@ use actix_web::http::Method;
 use actix_web::{web, Route};
 
 use super::{api, assets, health, pages};
-use crate::domain::access::{Access, ADMIN_ONLY, AGGREGATE_ROLES, RECORD_ROLES, REPORT_ROLES};
+use crate::domain::access::{
+    Access, ADMIN_ONLY, AGGREGATE_ROLES, COMMISSIONING_ROLES, IMPORT_HISTORY_ROLES,
+    OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES,
+};
 
 /// What the `{id}` in a route's path names, for the access test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +46,10 @@ pub enum Target {
     Provider,
     /// A funding stream: not owned by a provider; aggregate readers only.
     FundingStream,
+    /// A referral: participant-level, its provider's own.
+    Referral,
+    /// A session: participant-level (its register names referrals), its provider's own.
+    Session,
 }
 
 impl Target {
@@ -51,14 +58,21 @@ impl Target {
     pub fn is_organisation_owned(self) -> bool {
         matches!(
             self,
-            Target::Participant | Target::Programme | Target::Provider
+            Target::Participant
+                | Target::Programme
+                | Target::Provider
+                | Target::Referral
+                | Target::Session
         )
     }
 
     /// Whether the record is a participant-level row, which commissioners and analysts
     /// never see. Programme and provider figures are aggregate: they see every one.
     pub fn is_participant_level(self) -> bool {
-        matches!(self, Target::Participant)
+        matches!(
+            self,
+            Target::Participant | Target::Referral | Target::Session
+        )
     }
 }
 
@@ -162,6 +176,198 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::GET, "/admin/audit", Roles(ADMIN_ONLY), |r| {
             r.to(pages::audit::list)
         }),
+        // Casework pages
+        RouteSpec::new(M::GET, "/participants", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::participants)
+        }),
+        RouteSpec::new(M::GET, "/participants/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::new_participant)
+        }),
+        RouteSpec::new(M::POST, "/participants/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::create_participant)
+        }),
+        RouteSpec::new(M::GET, "/participants/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::participant)
+        })
+        .target(Target::Participant),
+        RouteSpec::new(M::GET, "/referrals/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::new_referral)
+        }),
+        RouteSpec::new(M::POST, "/referrals/new", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::create_referral)
+        }),
+        RouteSpec::new(M::GET, "/referrals/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::referral)
+        })
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::decision_form),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_decision),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::closure_form),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_closure),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/outcomes",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::outcome),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/outcomes",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_outcome),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(M::GET, "/programmes", SignedIn, |r| {
+            r.to(pages::casework::programmes)
+        }),
+        RouteSpec::new(M::GET, "/programmes/{id}", SignedIn, |r| {
+            r.to(pages::casework::programme)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/sessions/new",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::new_session),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/sessions/new",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::create_session),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(M::GET, "/sessions/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::session)
+        })
+        .target(Target::Session),
+        RouteSpec::new(
+            M::POST,
+            "/sessions/{id}/register",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::casework::save_register),
+        )
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::survey)
+        })
+        .target(Target::Session),
+        RouteSpec::new(M::POST, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
+            r.to(pages::casework::save_survey)
+        })
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
+            r.to(pages::files::show)
+        }),
+        RouteSpec::new(M::POST, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
+            r.to(pages::files::upload)
+        }),
+        RouteSpec::new(M::GET, "/exports/{kind}", Roles(RECORD_ROLES), |r| {
+            r.to(pages::files::export)
+        }),
+        // Commissioning set-up pages
+        RouteSpec::new(M::GET, "/setup", Roles(COMMISSIONING_ROLES), |r| {
+            r.to(pages::setup::overview)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/setup/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_provider),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_provider),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/setup/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_programme),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_programme),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/setup/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_funding_stream),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/setup/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_funding_stream),
+        ),
+        RouteSpec::new(M::GET, "/setup/measures", Roles(COMMISSIONING_ROLES), |r| {
+            r.to(pages::setup::new_measure)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/setup/measures",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_measure),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/targets/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/targets/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/funding-streams/{id}/allocations/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::new_allocation),
+        )
+        .target(Target::FundingStream),
+        RouteSpec::new(
+            M::POST,
+            "/funding-streams/{id}/allocations/new",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(pages::setup::create_allocation),
+        )
+        .target(Target::FundingStream),
         // JSON API
         RouteSpec::new(M::GET, "/api/v1/me", SignedIn, |r| r.to(api::me)),
         RouteSpec::new(M::GET, "/api/v1/organisations", SignedIn, |r| {
@@ -177,25 +383,166 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::participant),
         )
         .target(Target::Participant),
+        RouteSpec::new(M::POST, "/api/v1/participants", Roles(RECORD_ROLES), |r| {
+            r.to(api::register_participant)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::referrals)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::create_referral)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/referrals/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::referral)
+        })
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/referrals/{id}/decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::decide),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/referrals/{id}/closure",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::close),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(M::GET, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::sessions)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::create_session)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/sessions/{id}", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::session)
+        })
+        .target(Target::Session),
+        RouteSpec::new(
+            M::PUT,
+            "/api/v1/sessions/{id}/attendance",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::records::put_attendance),
+        )
+        .target(Target::Session),
+        RouteSpec::new(M::GET, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::outcomes)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::record_outcome)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::surveys)
+        }),
+        RouteSpec::new(M::POST, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
+            r.to(api::records::record_survey)
+        }),
+        RouteSpec::new(M::GET, "/api/v1/programmes", SignedIn, |r| {
+            r.to(api::setup::programmes)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::create_programme),
+        ),
+        RouteSpec::new(M::GET, "/api/v1/programmes/{id}", SignedIn, |r| {
+            r.to(api::setup::programme)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/programmes/{id}/targets",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_target),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/providers",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_provider),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/funding-streams",
+            Roles(AGGREGATE_ROLES),
+            |r| r.to(api::setup::funding_streams),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/funding-streams",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_funding_stream),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/funding-streams/{id}/allocations",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::allocate),
+        )
+        .target(Target::FundingStream),
+        RouteSpec::new(M::GET, "/api/v1/measures", SignedIn, |r| {
+            r.to(api::setup::measures)
+        }),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/measures",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::setup::add_measure),
+        ),
+        // The offence route comes before `{kind}`, so that it matches first.
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/offences",
+            Roles(OFFENCE_IMPORT_ROLES),
+            |r| r.to(api::files::import_offences),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/{kind}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::files::import),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/imports",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(api::files::batches),
+        ),
+        RouteSpec::new(M::GET, "/api/v1/exports/{kind}", Roles(RECORD_ROLES), |r| {
+            r.to(api::files::export)
+        }),
+        RouteSpec::new(M::GET, "/api/openapi.json", SignedIn, |r| {
+            r.to(api::openapi::openapi_json)
+        }),
+        RouteSpec::new(M::GET, "/api/docs", SignedIn, |r| {
+            r.to(api::openapi::docs_root)
+        }),
+        RouteSpec::new(M::GET, "/api/docs/{file:.*}", SignedIn, |r| {
+            r.to(api::openapi::docs)
+        }),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/programmes/{id}",
             Roles(REPORT_ROLES),
-            |r| r.to(api::reports::get::<api::reports::Programmes>),
+            |r| r.to(api::reports::programme),
         )
         .target(Target::Programme),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/providers/{id}",
             Roles(REPORT_ROLES),
-            |r| r.to(api::reports::get::<api::reports::Providers>),
+            |r| r.to(api::reports::provider),
         )
         .target(Target::Provider),
         RouteSpec::new(
             M::GET,
             "/api/v1/reports/funding-streams/{id}",
             Roles(AGGREGATE_ROLES),
-            |r| r.to(api::reports::get::<api::reports::FundingStreams>),
+            |r| r.to(api::reports::funding_stream),
         )
         .target(Target::FundingStream),
     ]

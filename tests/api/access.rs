@@ -75,10 +75,12 @@ async fn fixture(app: &TestApp) -> Fixture {
                 .unwrap()
         };
         records.insert((Target::User, org), victim.id);
-        records.insert(
-            (Target::Programme, org),
-            app.add_programme(org, "Mentoring"),
-        );
+        let programme = app.add_programme(org, "Mentoring");
+        records.insert((Target::Programme, org), programme);
+        let (referral, session) =
+            app.add_referral_and_session(org, records[&(Target::Participant, org)], programme);
+        records.insert((Target::Referral, org), referral);
+        records.insert((Target::Session, org), session);
         // A provider whose figures to ask for: the organisation itself when it is one.
         let provider = if org == opcc {
             a
@@ -125,7 +127,10 @@ fn concrete_path(spec: &RouteSpec, fixture: &Fixture, org: i64, side: Side) -> S
             });
         path = path.replace("{id}", &id.to_string());
     }
-    path = path.replace("{path:.*}", "app.css");
+    path = path
+        .replace("{path:.*}", "app.css")
+        .replace("{file:.*}", "index.html")
+        .replace("{kind}", "referrals");
     assert!(
         !path.contains('{'),
         "{spec:?}: the access test does not know a parameter of this path; teach it"

@@ -318,6 +318,57 @@ impl TestApp {
         .0
     }
 
+    /// A referral (accepted, open, referred 2025-05-01) of a participant to a programme
+    /// and a session of that programme, through the store; returns their ids.
+    pub fn add_referral_and_session(
+        &self,
+        organisation_id: i64,
+        participant_id: i64,
+        programme_id: i64,
+    ) -> (i64, i64) {
+        use outcomes::domain::enums::{Closure, Decision, ReferralSource, SessionKind};
+        use outcomes::domain::ids::{OrganisationId, ParticipantId, ProgrammeId};
+        use outcomes::store::referrals::{insert, ReferralFields};
+        use outcomes::store::sessions::{self, SessionFields};
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut conn = self.db();
+        let n: u32 = rand::thread_rng().gen();
+        let referral = insert(
+            &mut conn,
+            OrganisationId(organisation_id),
+            &ReferralFields {
+                reference: format!("R{n:08x}"),
+                participant_id: ParticipantId(participant_id),
+                programme_id: ProgrammeId(programme_id),
+                referred_on: d("2025-05-01"),
+                source: ReferralSource::Police,
+                reason: String::new(),
+                decision: Decision::Accepted,
+                decided_on: Some(d("2025-05-02")),
+                closure: Closure::Open,
+                closed_on: None,
+                required_hours: None,
+            },
+        )
+        .unwrap();
+        let session = sessions::insert(
+            &mut conn,
+            OrganisationId(organisation_id),
+            &SessionFields {
+                reference: Some(format!("S{n:08x}")),
+                programme_id: ProgrammeId(programme_id),
+                date: d("2025-06-01"),
+                kind: SessionKind::OneToOne,
+                duration_minutes: Some(60),
+                headcount: 0,
+                district: None,
+                venue: None,
+            },
+        )
+        .unwrap();
+        (referral.0, session.0)
+    }
+
     pub fn add_participant(&self, organisation_id: i64, reference: &str) -> i64 {
         use diesel::prelude::*;
         use outcomes::db::schema::participants::dsl as p;
@@ -465,4 +516,41 @@ impl TestApp {
         use diesel::RunQueryDsl;
         diesel::sql_query(sql).execute(&mut self.db()).unwrap()
     }
+}
+
+/// Everything the service logs (at debug level), from the moment this is first called;
+/// the buffer is shared by every test of the binary.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs a global debug-level subscriber writing to a buffer (once per test binary).
+pub fn capture_logs() -> CapturedLogs {
+    static LOGS: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
 }

@@ -4,6 +4,8 @@
 mod access;
 mod audit;
 mod auth;
+mod casework;
+mod casework_pages;
 mod cli;
 mod demo;
 mod health;

@@ -152,10 +152,13 @@ fn the_store_returns_nothing_outside_the_scope() {
         participants::find(&mut conn, b, ParticipantId(w.a_participant)),
         Err(StoreError::NotFound)
     ));
-    assert_eq!(participants::count(&mut conn, b).unwrap(), 1);
-    assert_eq!(participants::count(&mut conn, Scope::Aggregate).unwrap(), 0);
-    assert_eq!(participants::count(&mut conn, Scope::All).unwrap(), 3);
-    assert!(participants::list(&mut conn, Scope::Aggregate, 10, 0)
+    assert_eq!(participants::count(&mut conn, b, None).unwrap(), 1);
+    assert_eq!(
+        participants::count(&mut conn, Scope::Aggregate, None).unwrap(),
+        0
+    );
+    assert_eq!(participants::count(&mut conn, Scope::All, None).unwrap(), 3);
+    assert!(participants::list(&mut conn, Scope::Aggregate, None, 10, 0)
         .unwrap()
         .is_empty());
 }

@@ -2,12 +2,16 @@
 //! browser session; errors are RFC 9457 problem details (`AppError`). Records of another
 //! organisation answer 404, exactly like records that do not exist.
 
+pub mod files;
+pub mod openapi;
+pub mod records;
 pub mod reports;
+pub mod setup;
 
 use actix_web::web::{self, Json};
 use serde::{Deserialize, Serialize};
 
-use super::errors::{blocking, AppError};
+use super::errors::{blocking, AppError, Problem};
 use super::AppState;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{OrganisationKind, Role};
@@ -17,7 +21,7 @@ use crate::store::organisations::Organisation;
 use crate::store::participants::Participant;
 
 /// A participant as the API shows it: never the person key, only whether there is one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ParticipantView {
     pub id: ParticipantId,
     pub organisation_id: OrganisationId,
@@ -44,7 +48,7 @@ impl From<Participant> for ParticipantView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub user_id: UserId,
     pub display_name: String,
@@ -55,6 +59,7 @@ pub struct Me {
 }
 
 /// `GET /api/v1/me`: who the credential acts as.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", responses((status = 200, body = Me)))]
 pub async fn me(actor: Actor) -> Json<Me> {
     Json(Me {
         user_id: actor.user_id,
@@ -66,7 +71,8 @@ pub async fn me(actor: Actor) -> Json<Me> {
     })
 }
 
-#[derive(Serialize)]
+/// A page of a list: how many match in all, and this page's items.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     pub count: i64,
     pub items: Vec<T>,
@@ -74,6 +80,8 @@ pub struct List<T> {
 
 /// `GET /api/v1/organisations`: all for commissioners, analysts and admins; a provider's
 /// staff see their own.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "setup",
+    responses((status = 200, body = List<Organisation>)))]
 pub async fn organisations(
     state: web::Data<AppState>,
     actor: Actor,
@@ -92,10 +100,14 @@ pub async fn organisations(
     }))
 }
 
-#[derive(Deserialize)]
+/// `limit` (1 to 1000, default 100) and `offset` (default 0) of a list.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    /// How many items (1 to 1000, default 100).
     #[serde(default = "default_limit")]
     pub limit: i64,
+    /// How many to skip (default 0).
     #[serde(default)]
     pub offset: i64,
 }
@@ -104,19 +116,96 @@ fn default_limit() -> i64 {
     100
 }
 
-/// `GET /api/v1/participants?limit=&offset=`: the scope's participants and their count.
+impl Page {
+    /// The limit and offset, clamped to what the API serves.
+    pub fn bounds(&self) -> (i64, i64) {
+        (self.limit.clamp(1, 1000), self.offset.max(0))
+    }
+}
+
+/// A path id: one that is not a number names no record (404).
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// The JSON object of a request body as casework `Input`; nested values are passed
+/// through `flatten` first (register lines, survey counts).
+pub fn json_input(
+    body: &[u8],
+    flatten: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), AppError>,
+) -> Result<crate::domain::validation::Input, AppError> {
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| AppError::BadRequest("the body must be a JSON object".into()))?;
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))?;
+    flatten(object)?;
+    crate::domain::validation::Input::from_json(&value).map_err(AppError::BadRequest)
+}
+
+/// The casework context of a request: the actor, today's date and the person-key secret.
+pub fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a> {
+    crate::casework::Ctx {
+        actor,
+        today: chrono::Utc::now().date_naive(),
+        secret: &state.secrets.person_key,
+    }
+}
+
+/// A 201 Created answer with the new record.
+pub fn created<T: Serialize>(location: String, body: T) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(body)
+}
+
+/// Runs `f` (blocking database work returning the new record's location and body) and
+/// answers 201 Created.
+pub async fn created_after<T, F>(f: F) -> Result<actix_web::HttpResponse, AppError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce() -> Result<(String, T), AppError> + Send + 'static,
+{
+    let (location, body) = blocking(f).await?;
+    Ok(created(location, body))
+}
+
+/// The query of the participant list: paging and an exact case reference.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ParticipantQuery {
+    /// Finds the participant with exactly this case reference.
+    pub reference: Option<String>,
+    #[serde(default = "default_limit")]
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: i64,
+}
+
+/// `GET /api/v1/participants?reference=&limit=&offset=`: the scope's participants and
+/// their count.
+#[utoipa::path(get, path = "/api/v1/participants", tag = "participants",
+    params(ParticipantQuery),
+    responses((status = 200, body = List<ParticipantView>)))]
 pub async fn participants(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<Page>,
+    query: web::Query<ParticipantQuery>,
 ) -> Result<Json<List<ParticipantView>>, AppError> {
     let scope: Scope = actor.scope();
-    let (limit, offset) = (page.limit.clamp(1, 1000), page.offset.max(0));
+    let query = query.into_inner();
+    let (limit, offset) = Page {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .bounds();
+    let reference = query.reference.filter(|r| !r.trim().is_empty());
     blocking(move || {
         let mut conn = state.conn()?;
+        let reference = reference.as_deref();
         Ok(Json(List {
-            count: store::participants::count(&mut conn, scope)?,
-            items: store::participants::list(&mut conn, scope, limit, offset)?
+            count: store::participants::count(&mut conn, scope, reference)?,
+            items: store::participants::list(&mut conn, scope, reference, limit, offset)?
                 .into_iter()
                 .map(ParticipantView::from)
                 .collect(),
@@ -126,6 +215,9 @@ pub async fn participants(
 }
 
 /// `GET /api/v1/participants/{id}`.
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
+    params(("id" = i64, Path, description = "participant id")),
+    responses((status = 200, body = ParticipantView), (status = 404, body = Problem)))]
 pub async fn participant(
     state: web::Data<AppState>,
     actor: Actor,
@@ -137,6 +229,31 @@ pub async fn participant(
     blocking(move || {
         Ok(Json(
             store::participants::find(&mut *state.conn()?, scope, id)?.into(),
+        ))
+    })
+    .await
+}
+
+/// `POST /api/v1/participants`: registers a participant. A police identifier is keyed
+/// at once and never stored or echoed; one already keyed for a participant of the
+/// organisation answers 409 naming that record, unless `allow_duplicate` is true.
+#[utoipa::path(post, path = "/api/v1/participants", tag = "participants",
+    request_body = openapi::NewParticipant,
+    responses((status = 201, body = ParticipantView), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn register_participant(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Bytes,
+) -> Result<actix_web::HttpResponse, AppError> {
+    let input = json_input(&body, |_| Ok(()))?;
+    created_after(move || {
+        let mut conn = state.conn()?;
+        let id = crate::casework::participants::register(&mut conn, &ctx(&state, &actor), input)?;
+        let p = store::participants::find(&mut conn, actor.scope(), id)?;
+        Ok((
+            format!("/api/v1/participants/{id}"),
+            ParticipantView::from(p),
         ))
     })
     .await

@@ -22,7 +22,8 @@ use crate::web::errors::{blocking, AppError, FieldError};
 use crate::web::AppState;
 
 /// The query parameters of a report.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `2025-26`, `2025-26-Q3` or `FROM..TO`.
     pub period: Option<String>,
@@ -101,7 +102,7 @@ impl ReportQuery {
 
 /// Which kind of record a report route names.
 #[derive(Debug, Clone, Copy)]
-pub enum Kind {
+enum Kind {
     Programme,
     Provider,
     FundingStream,
@@ -165,34 +166,68 @@ async fn report(
     .await
 }
 
-/// What a report route's `{id}` names, as a type, so that one handler serves all three.
-pub trait ReportOf {
-    const KIND: Kind;
-}
-
 /// `GET /api/v1/reports/programmes/{id}`.
-pub struct Programmes;
-/// `GET /api/v1/reports/providers/{id}`.
-pub struct Providers;
-/// `GET /api/v1/reports/funding-streams/{id}`.
-pub struct FundingStreams;
-
-impl ReportOf for Programmes {
-    const KIND: Kind = Kind::Programme;
-}
-impl ReportOf for Providers {
-    const KIND: Kind = Kind::Provider;
-}
-impl ReportOf for FundingStreams {
-    const KIND: Kind = Kind::FundingStream;
-}
-
-/// The report of the programme, provider or funding stream `{id}`.
-pub async fn get<K: ReportOf>(
+#[utoipa::path(get, path = "/api/v1/reports/programmes/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "programme id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
+pub async fn programme(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
 ) -> Result<Json<Value>, AppError> {
-    report(state, actor, K::KIND, id.into_inner(), query.into_inner()).await
+    report(
+        state,
+        actor,
+        Kind::Programme,
+        id.into_inner(),
+        query.into_inner(),
+    )
+    .await
+}
+
+/// `GET /api/v1/reports/providers/{id}`.
+#[utoipa::path(get, path = "/api/v1/reports/providers/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "provider organisation id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
+pub async fn provider(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    query: web::Query<ReportQuery>,
+) -> Result<Json<Value>, AppError> {
+    report(
+        state,
+        actor,
+        Kind::Provider,
+        id.into_inner(),
+        query.into_inner(),
+    )
+    .await
+}
+
+/// `GET /api/v1/reports/funding-streams/{id}`.
+#[utoipa::path(get, path = "/api/v1/reports/funding-streams/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "funding stream id"), ReportQuery),
+    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+              (status = 404, body = crate::web::errors::Problem),
+              (status = 422, body = crate::web::errors::Problem)))]
+pub async fn funding_stream(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    query: web::Query<ReportQuery>,
+) -> Result<Json<Value>, AppError> {
+    report(
+        state,
+        actor,
+        Kind::FundingStream,
+        id.into_inner(),
+        query.into_inner(),
+    )
+    .await
 }

@@ -8,7 +8,17 @@ use crate::web::auth::Viewer;
 use crate::web::errors::PageError;
 use crate::web::security::CspNonce;
 
-pub async fn home(nonce: CspNonce, viewer: Viewer) -> Result<HttpResponse, PageError> {
+/// The start page; provider staff get their casework home instead.
+pub async fn home(
+    state: actix_web::web::Data<crate::web::AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+) -> Result<HttpResponse, PageError> {
+    if let Some(actor) = viewer.actor.clone() {
+        if matches!(actor.scope(), crate::domain::access::Scope::Organisation(_)) {
+            return super::casework::home(state, nonce, viewer, actor).await;
+        }
+    }
     render(
         "pages/home",
         &viewer_context("Outcomes", &nonce, &viewer, "/", json!({})),

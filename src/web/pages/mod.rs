@@ -11,8 +11,12 @@ use crate::domain::enums::Role;
 
 pub mod admin;
 pub mod audit;
+pub mod casework;
+pub mod files;
+pub mod forms;
 pub mod home;
 pub mod login;
+pub mod setup;
 
 /// The context every page gets, merged with the page's own.
 pub fn page_context(title: &str, nonce: &CspNonce, mut page: Value) -> Value {
@@ -54,8 +58,25 @@ pub fn viewer_context(
         if let Some(flash) = &viewer.flash {
             p.insert("flash".into(), json!(flash));
         }
-        if actor.role == Role::Admin {
-            let nav: Vec<Value> = [("/admin/users", "Users"), ("/admin/audit", "Audit trail")]
+        let items: &[(&str, &str)] = match actor.role {
+            Role::Admin => &[
+                ("/admin/users", "Users"),
+                ("/admin/audit", "Audit trail"),
+                ("/programmes", "Programmes"),
+                ("/setup", "Set-up"),
+                ("/uploads", "Uploads"),
+            ],
+            Role::Caseworker | Role::ProviderManager => &[
+                ("/", "Home"),
+                ("/participants", "Participants"),
+                ("/programmes", "Programmes"),
+                ("/uploads", "Uploads"),
+            ],
+            Role::Commissioner => &[("/programmes", "Programmes"), ("/setup", "Set-up")],
+            Role::Analyst => &[("/programmes", "Programmes"), ("/uploads", "Uploads")],
+        };
+        {
+            let nav: Vec<Value> = items
                 .iter()
                 .map(|(href, text)| json!({"href": href, "text": text, "active": *href == active}))
                 .collect();

@@ -1,0 +1,190 @@
+//! Outcome records (a referral's value on a measure at a timepoint) and anonymous group
+//! survey results (respondents at each scale value of a measure, for a session).
+
+use crate::db::DbConn;
+use crate::domain::enums::{AuditAction, Timepoint};
+use crate::domain::ids::{MeasureId, ReferralId, SessionId};
+use crate::domain::validation::Input;
+use crate::store::group_surveys::{self, NewSurvey};
+use crate::store::outcomes::{self, OutcomeFields};
+use crate::store::{measures, referrals, sessions, write_transaction, StoreError};
+
+use super::{audit_change, invalid, CaseError, Ctx};
+
+fn measure(conn: &mut DbConn, input: &mut Input) -> Result<Option<measures::Measure>, CaseError> {
+    match input.id("measure_id", "Select the outcome measure") {
+        Some(id) => match measures::find(conn, MeasureId(id)) {
+            Ok(m) => Ok(Some(m)),
+            Err(StoreError::NotFound) => {
+                input.error("measure_id", "Select one of the outcome measures");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Records a referral's value on a measure (`measure_id`, `timepoint`, `recorded_on`,
+/// `value` within the measure's range). The same referral, measure, timepoint and date
+/// again updates the value. Returns the record's id.
+pub fn record(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    referral: ReferralId,
+    mut input: Input,
+) -> Result<i64, CaseError> {
+    let referral = referrals::find(conn, ctx.actor.scope(), referral)?;
+    let measure = measure(conn, &mut input)?;
+    let timepoint = input.word::<Timepoint>("timepoint");
+    let recorded_on = input.date("recorded_on", "the date of the record", Some(ctx.today));
+    if let Some(d) = recorded_on.filter(|d| *d < referral.fields.referred_on) {
+        input.error(
+            "recorded_on",
+            format!(
+                "The date {d} is before the referral date {}",
+                referral.fields.referred_on
+            ),
+        );
+    }
+    let value = input.number("value", "the value");
+    if let (Some(m), Some(v)) = (&measure, value) {
+        if v < m.fields.min || v > m.fields.max {
+            input.error(
+                "value",
+                format!(
+                    "Enter a value from {} to {} (the range of '{}')",
+                    m.fields.min, m.fields.max, m.fields.name
+                ),
+            );
+        }
+    }
+    input.finish()?;
+    let (Some(measure), Some(timepoint), Some(recorded_on), Some(value)) =
+        (measure, timepoint, recorded_on, value)
+    else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let fields = OutcomeFields {
+        referral_id: referral.id,
+        measure_id: measure.id,
+        timepoint,
+        recorded_on,
+        value,
+    };
+    write_transaction(conn, |conn| {
+        let (id, changed) = outcomes::upsert(conn, &fields)?;
+        if changed {
+            audit_change(
+                conn,
+                ctx,
+                AuditAction::Create,
+                "outcome_record",
+                id,
+                &[
+                    "referral_id",
+                    "measure_id",
+                    "timepoint",
+                    "recorded_on",
+                    "value",
+                ],
+            )?;
+        }
+        Ok(id)
+    })
+}
+
+/// Records a group survey of a session: `measure_id`, `timepoint` (baseline | exit),
+/// `recorded_on` (default: the session's date) and `count_<scale value>` = respondents
+/// giving that value (whole scale values within the measure's range).
+pub fn record_survey(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    session: SessionId,
+    mut input: Input,
+) -> Result<i64, CaseError> {
+    let session = sessions::find(conn, ctx.actor.scope(), session)?;
+    let measure = measure(conn, &mut input)?;
+    let timepoint = input.word::<Timepoint>("timepoint");
+    if timepoint.is_some_and(|t| !matches!(t, Timepoint::Baseline | Timepoint::Exit)) {
+        input.error("timepoint", "A group survey is taken at baseline or exit");
+    }
+    let recorded_on = input
+        .opt_date("recorded_on", "the date of the survey", Some(ctx.today))
+        .unwrap_or(session.fields.date);
+    let mut counts = Vec::new();
+    let pairs: Vec<(String, String)> = input
+        .pairs()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("count_")
+                .map(|s| (s.to_string(), v.to_string()))
+        })
+        .collect();
+    for (scale, n) in pairs {
+        let field = format!("count_{scale}");
+        if n.is_empty() {
+            continue;
+        }
+        let Ok(scale_value) = scale.parse::<i32>() else {
+            input.error(&field, "Name a whole scale value, like count_3");
+            continue;
+        };
+        if let Some(m) = &measure {
+            let v = f64::from(scale_value);
+            if v < m.fields.min || v > m.fields.max {
+                input.error(
+                    &field,
+                    format!(
+                        "{scale_value} is outside the range of '{}' ({} to {})",
+                        m.fields.name, m.fields.min, m.fields.max
+                    ),
+                );
+                continue;
+            }
+        }
+        match n.parse::<i32>() {
+            Ok(n) if (0..=100_000).contains(&n) => counts.push((scale_value, n)),
+            _ => input.error(
+                &field,
+                format!("Enter how many respondents gave {scale_value}, as a whole number"),
+            ),
+        }
+    }
+    if input.errors.is_empty() && counts.iter().all(|(_, n)| *n == 0) {
+        input.error(
+            "counts",
+            "Enter how many respondents gave at least one scale value",
+        );
+    }
+    input.finish()?;
+    let (Some(measure), Some(timepoint)) = (measure, timepoint) else {
+        return Err(invalid("measure_id", "Select the outcome measure"));
+    };
+    counts.sort();
+    let survey = NewSurvey {
+        programme_id: session.fields.programme_id,
+        session_id: Some(session.id),
+        measure_id: measure.id,
+        timepoint,
+        recorded_on,
+        counts,
+    };
+    write_transaction(conn, |conn| {
+        let id = group_surveys::insert(conn, session.organisation_id, &survey)?;
+        audit_change(
+            conn,
+            ctx,
+            AuditAction::Create,
+            "group_survey",
+            id,
+            &[
+                "session_id",
+                "measure_id",
+                "timepoint",
+                "recorded_on",
+                "counts",
+            ],
+        )?;
+        Ok(id)
+    })
+}

@@ -1,0 +1,259 @@
+//! Sessions and their registers. A session without a reference is given `S-<id>`, so
+//! its attendance can be exported and imported again. A register is recorded whole:
+//! every line is checked (the referral is the organisation's, to the session's own
+//! programme, and referred on or before the session) before anything is written.
+
+use std::collections::BTreeMap;
+
+use crate::db::DbConn;
+use crate::domain::enums::{AttendanceStatus, AuditAction, SessionKind};
+use crate::domain::ids::{ProgrammeId, ReferralId, SessionId};
+use crate::domain::validation::Input;
+use crate::store::sessions::{self, AttendanceFields, Session, SessionFields};
+use crate::store::{programmes, referrals, write_transaction, StoreError};
+
+use super::{audit_change, duplicate_on, CaseError, Ctx};
+
+/// Records a session of a programme the actor's organisation delivers.
+pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionId, CaseError> {
+    let programme = match input.id("programme_id", "Select the programme") {
+        Some(id) => match programmes::find_visible(conn, ctx.actor.scope(), ProgrammeId(id)) {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => {
+                input.error(
+                    "programme_id",
+                    "Select one of your organisation's programmes",
+                );
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let reference = input.opt_text("reference", 64);
+    let date = input.date("date", "the date of the session", Some(ctx.today));
+    let kind = input.word::<SessionKind>("kind");
+    let duration = input.opt_int("duration_minutes", 0, 1440);
+    let headcount = input.opt_int("headcount", 0, 100_000);
+    let district = input.opt_text("district", 100);
+    let venue = input.opt_text("venue", 200);
+    input.finish()?;
+    let (Some(programme), Some(date), Some(kind), Some(duration), Some(headcount)) =
+        (programme, date, kind, duration, headcount)
+    else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let given = reference.is_some();
+    let fields = SessionFields {
+        reference,
+        programme_id: programme.id,
+        date,
+        kind,
+        duration_minutes: duration.map(|d| d as i32),
+        headcount: headcount.unwrap_or(0) as i32,
+        district,
+        venue,
+    };
+    write_transaction(conn, |conn| {
+        let duplicate = duplicate_on(
+            "reference",
+            "A session with this reference is already recorded",
+        );
+        let id = sessions::insert(conn, programme.organisation_id, &fields).map_err(&duplicate)?;
+        if !given {
+            sessions::set_reference(conn, id, &format!("S-{id}")).map_err(&duplicate)?;
+        }
+        audit_change(
+            conn,
+            ctx,
+            AuditAction::Create,
+            "session",
+            id,
+            &[
+                "reference",
+                "programme_id",
+                "date",
+                "kind",
+                "duration_minutes",
+                "headcount",
+                "district",
+                "venue",
+            ],
+        )?;
+        Ok(id)
+    })
+}
+
+/// What a register submission recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RegisterSummary {
+    /// Lines given (named referrals).
+    pub lines: usize,
+    /// Lines added or changed.
+    pub changed: usize,
+    pub headcount: i32,
+}
+
+/// Records a whole register: `status_<referral id>` (attended | did_not_attend |
+/// cancelled; empty skips the referral), `hours_<referral id>` (0 to 24, attended only)
+/// and `headcount` (unnamed attendees; empty keeps the session's). All or nothing.
+pub fn record_register(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: SessionId,
+    mut input: Input,
+) -> Result<(Session, RegisterSummary), CaseError> {
+    let scope = ctx.actor.scope();
+    let session = sessions::find(conn, scope, id)?;
+    let mut lines: BTreeMap<i64, (String, String)> = BTreeMap::new();
+    let mut bad_names = Vec::new();
+    for (name, value) in input.pairs() {
+        let (is_status, rest) = match (name.strip_prefix("status_"), name.strip_prefix("hours_")) {
+            (Some(rest), _) => (true, rest),
+            (_, Some(rest)) => (false, rest),
+            _ => continue,
+        };
+        let Ok(referral) = rest.parse::<i64>() else {
+            bad_names.push(name.to_string());
+            continue;
+        };
+        let line = lines.entry(referral).or_default();
+        if is_status {
+            line.0 = value.to_string();
+        } else {
+            line.1 = value.to_string();
+        }
+    }
+    for name in bad_names {
+        input.error(&name, "Name a referral by its number, like status_12");
+    }
+    let headcount = input.opt_int("headcount", 0, 100_000);
+    let mut records = Vec::new();
+    for (referral_id, (status, hours)) in lines {
+        let (status_field, hours_field) = (
+            format!("status_{referral_id}"),
+            format!("hours_{referral_id}"),
+        );
+        if status.is_empty() {
+            if !hours.is_empty() {
+                input.error(
+                    &status_field,
+                    format!("Select whether referral {referral_id} attended"),
+                );
+            }
+            continue;
+        }
+        // Another organisation's referral reads exactly like one that does not exist.
+        let referral = match referrals::find(conn, scope, ReferralId(referral_id)) {
+            Ok(r) => r,
+            Err(StoreError::NotFound) => {
+                input.error(
+                    &status_field,
+                    format!("Referral {referral_id} is not one of your organisation's referrals"),
+                );
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let name = &referral.fields.reference;
+        if referral.fields.programme_id != session.fields.programme_id {
+            let theirs = programmes::find(conn, referral.fields.programme_id)?
+                .map(|p| p.fields.name)
+                .unwrap_or_default();
+            let ours = programmes::find(conn, session.fields.programme_id)?
+                .map(|p| p.fields.name)
+                .unwrap_or_default();
+            input.error(
+                &status_field,
+                format!(
+                    "Referral {name} is to the programme '{theirs}', not this session's programme '{ours}'"
+                ),
+            );
+            continue;
+        }
+        if session.fields.date < referral.fields.referred_on {
+            input.error(
+                &status_field,
+                format!(
+                    "Referral {name} was made on {}, after this session ({})",
+                    referral.fields.referred_on, session.fields.date
+                ),
+            );
+            continue;
+        }
+        let status = match status.parse::<AttendanceStatus>() {
+            Ok(s) => s,
+            Err(e) => {
+                input.error(
+                    &status_field,
+                    format!("'{status}' is not a valid attendance for referral {name}; choose one of: {}", e.expected),
+                );
+                continue;
+            }
+        };
+        let hours = if hours.is_empty() {
+            None
+        } else {
+            match hours.parse::<f64>() {
+                Ok(h) if (0.0..=24.0).contains(&h) => Some(h),
+                _ => {
+                    input.error(
+                        &hours_field,
+                        format!("Enter hours for referral {name} from 0 to 24"),
+                    );
+                    continue;
+                }
+            }
+        };
+        if status != AttendanceStatus::Attended && hours.is_some_and(|h| h > 0.0) {
+            input.error(
+                &hours_field,
+                format!("Hours can only be credited to referral {name} when they attended"),
+            );
+            continue;
+        }
+        records.push(AttendanceFields {
+            session_id: session.id,
+            referral_id: referral.id,
+            programme_id: session.fields.programme_id,
+            status,
+            hours,
+        });
+    }
+    input.finish()?;
+    let headcount = headcount.flatten().map(|h| h as i32);
+    let changed = write_transaction(conn, |conn| {
+        let mut changed = 0;
+        for r in &records {
+            if sessions::upsert_attendance(conn, r)? {
+                changed += 1;
+            }
+        }
+        let mut fields = Vec::new();
+        if changed > 0 {
+            fields.extend(["attendance.status", "attendance.hours"]);
+        }
+        if let Some(h) = headcount.filter(|h| *h != session.fields.headcount) {
+            sessions::set_headcount(conn, session.id, h)?;
+            fields.push("headcount");
+        }
+        if !fields.is_empty() {
+            audit_change(
+                conn,
+                ctx,
+                AuditAction::Update,
+                "session",
+                session.id,
+                &fields,
+            )?;
+        }
+        Ok::<_, CaseError>(changed)
+    })?;
+    let summary = RegisterSummary {
+        lines: records.len(),
+        changed,
+        headcount: headcount.unwrap_or(session.fields.headcount),
+    };
+    let session = sessions::find(conn, scope, id)?;
+    Ok((session, summary))
+}

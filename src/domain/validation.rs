@@ -1,0 +1,339 @@
+//! Field-by-field validation of what a person typed into a form or sent as JSON.
+//!
+//! Forms and the JSON API share one shape: a flat map of field name → text (`Input`).
+//! Each `Input` parser turns a bad value into a `FieldError` in the words a caseworker
+//! reads beside the field and in the error summary, and keeps going, so that every
+//! problem is reported at once. Nothing here does I/O.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::enums::UnknownValue;
+use super::period::parse_date;
+
+/// One field's problem, as shown beside the field and in the error summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field (form input name, JSON property or CSV column).
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+    /// The 1-based line of an imported file, when the error comes from an import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
+}
+
+/// The submitted fields, trimmed, and the errors found so far.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    values: BTreeMap<String, String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Input {
+    /// From form pairs (`csrf_token` and other extra fields are simply ignored).
+    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Input {
+            values: pairs
+                .into_iter()
+                .map(|(k, v)| (k, v.trim().to_string()))
+                .collect(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// From a JSON object: strings, numbers and booleans become text; `null` is absent.
+    /// Anything else (not an object, nested values) is refused with the reason.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| "the body must be a JSON object".to_string())?;
+        let mut pairs = Vec::new();
+        for (k, v) in object {
+            let text = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            pairs.push((k.clone(), text));
+        }
+        Ok(Input::from_pairs(pairs))
+    }
+
+    /// The trimmed value, or "" when absent.
+    pub fn raw(&self, field: &str) -> &str {
+        self.values.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    /// Every (name, value) pair, for fields named by pattern (register lines).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn has_error(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
+    /// Required text of at most `max` characters; `missing` is the message when empty.
+    pub fn text(&mut self, field: &str, max: usize, missing: &str) -> Option<String> {
+        if self.raw(field).is_empty() {
+            self.error(field, missing);
+            return None;
+        }
+        self.opt_text(field, max)
+    }
+
+    /// Optional text of at most `max` characters (`None` when empty or too long).
+    pub fn opt_text(&mut self, field: &str, max: usize) -> Option<String> {
+        let v = self.raw(field).to_string();
+        if v.chars().count() > max {
+            self.error(field, format!("Must be {max} characters or fewer"));
+            return None;
+        }
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// A required date as YYYY-MM-DD, no later than `latest` when given.
+    pub fn date(
+        &mut self,
+        field: &str,
+        label: &str,
+        latest: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        if self.raw(field).is_empty() {
+            self.error(field, format!("Enter {label}"));
+            return None;
+        }
+        self.opt_date(field, label, latest)
+    }
+
+    /// An optional date as YYYY-MM-DD, no later than `latest` when given.
+    pub fn opt_date(
+        &mut self,
+        field: &str,
+        label: &str,
+        latest: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        let v = self.raw(field);
+        if v.is_empty() {
+            return None;
+        }
+        match parse_date(v) {
+            Ok(d) => match latest {
+                Some(today) if d > today => {
+                    self.error(
+                        field,
+                        format!(
+                            "{} must be today or in the past (today is {today})",
+                            capitalise(label)
+                        ),
+                    );
+                    None
+                }
+                _ => Some(d),
+            },
+            Err(_) => {
+                self.error(
+                    field,
+                    format!("{} must be a real date, like 2025-04-01", capitalise(label)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required word of a closed vocabulary.
+    pub fn word<T>(&mut self, field: &str) -> Option<T>
+    where
+        T: FromStr<Err = UnknownValue>,
+    {
+        let v = self.raw(field).to_string();
+        match v.parse::<T>() {
+            Ok(t) => Some(t),
+            Err(e) if v.is_empty() => {
+                self.error(field, format!("Select the {}", e.what));
+                None
+            }
+            Err(e) => {
+                self.error(
+                    field,
+                    format!(
+                        "'{v}' is not a valid {}; choose one of: {}",
+                        e.what, e.expected
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional word; empty gives `default`.
+    pub fn word_or<T>(&mut self, field: &str, default: T) -> Option<T>
+    where
+        T: FromStr<Err = UnknownValue>,
+    {
+        if self.raw(field).is_empty() {
+            Some(default)
+        } else {
+            self.word(field)
+        }
+    }
+
+    /// An optional whole number within `min..=max`: `Some(None)` when empty, `None` on error.
+    pub fn opt_int(&mut self, field: &str, min: i64, max: i64) -> Option<Option<i64>> {
+        let v = self.raw(field).to_string();
+        if v.is_empty() {
+            return Some(None);
+        }
+        match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Some(Some(n)),
+            _ => {
+                self.error(field, format!("Enter a whole number from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    /// An optional number within `min..=max`: `Some(None)` when empty, `None` on error.
+    pub fn opt_number(&mut self, field: &str, min: f64, max: f64) -> Option<Option<f64>> {
+        let v = self.raw(field).to_string();
+        if v.is_empty() {
+            return Some(None);
+        }
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= min && n <= max => Some(Some(n)),
+            _ => {
+                self.error(field, format!("Enter a number from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    /// A required number (any finite value).
+    pub fn number(&mut self, field: &str, label: &str) -> Option<f64> {
+        let v = self.raw(field).to_string();
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(n),
+            _ if v.is_empty() => {
+                self.error(field, format!("Enter {label}"));
+                None
+            }
+            _ => {
+                self.error(
+                    field,
+                    format!("{} must be a number, like 3 or 2.5", capitalise(label)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required id of a record (a positive whole number).
+    pub fn id(&mut self, field: &str, missing: &str) -> Option<i64> {
+        match self.raw(field).parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                self.error(field, missing);
+                None
+            }
+        }
+    }
+
+    /// A yes/no flag: true for true, yes, 1 or on.
+    pub fn flag(&self, field: &str) -> bool {
+        matches!(
+            self.raw(field).to_ascii_lowercase().as_str(),
+            "true" | "yes" | "1" | "on"
+        )
+    }
+
+    /// The errors, when there are any.
+    pub fn finish(&mut self) -> Result<(), Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(std::mem::take(&mut self.errors))
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enums::Gender;
+
+    fn input(pairs: &[(&str, &str)]) -> Input {
+        Input::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn every_problem_is_collected_with_its_field() {
+        let mut i = input(&[("gender", "unknown"), ("on", "2025-13-01")]);
+        let today = NaiveDate::from_ymd_opt(2025, 12, 1);
+        assert_eq!(i.word::<Gender>("gender"), None);
+        assert_eq!(i.date("on", "the date", today), None);
+        assert_eq!(i.text("reference", 64, "Enter a reference"), None);
+        let errors = i.finish().unwrap_err();
+        assert_eq!(errors.len(), 3);
+        assert_eq!(errors[0].field, "gender");
+        assert!(errors[0].message.contains("female, male, other, not_known"));
+        assert_eq!(
+            errors[1].message,
+            "The date must be a real date, like 2025-04-01"
+        );
+    }
+
+    #[test]
+    fn json_scalars_become_text() {
+        let i = Input::from_json(&serde_json::json!({"a": 5, "b": true, "c": null, "d": " x "}))
+            .unwrap();
+        assert_eq!(
+            (i.raw("a"), i.raw("b"), i.raw("c"), i.raw("d")),
+            ("5", "true", "", "x")
+        );
+        assert!(Input::from_json(&serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn future_dates_are_refused_when_a_latest_date_is_given() {
+        let mut i = input(&[("on", "2025-12-02")]);
+        assert_eq!(
+            i.date(
+                "on",
+                "the closure date",
+                NaiveDate::from_ymd_opt(2025, 12, 1)
+            ),
+            None
+        );
+        assert!(i.errors[0]
+            .message
+            .starts_with("The closure date must be today or in the past"));
+    }
+}

@@ -1,0 +1,338 @@
+//! Spreadsheets in and out: `POST /api/v1/imports/{kind}` (a CSV body, all or nothing,
+//! every row error as a field error with its `line`), the import history, and
+//! `GET /api/v1/exports/{kind}` (the organisation's records in the import format).
+//! The upload page uses the same `run_import`.
+
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::{List, Page};
+use crate::domain::access::{Actor, Scope};
+use crate::domain::enums::{AuditAction, ImportKind, Role};
+use crate::domain::ids::{ImportBatchId, OrganisationId};
+use crate::imports::{self, ImportContext, ImportError, ImportSummary, Source};
+use crate::store::audit::{self, NewEvent};
+use crate::store::{self, write_transaction};
+use crate::web::errors::{blocking, AppError, FieldError, Problem};
+use crate::web::AppState;
+
+/// What an import did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    pub kind: ImportKind,
+    pub file_name: String,
+    pub sha256: String,
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// The batch written; `null` when nothing changed.
+    pub batch_id: Option<ImportBatchId>,
+}
+
+impl From<ImportSummary> for ImportResult {
+    fn from(s: ImportSummary) -> Self {
+        ImportResult {
+            kind: s.kind,
+            file_name: s.file_name,
+            sha256: s.sha256,
+            rows: s.rows,
+            inserted: s.inserted,
+            updated: s.updated,
+            unchanged: s.unchanged,
+            batch_id: s.batch_id,
+        }
+    }
+}
+
+/// An import batch of the history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchView {
+    pub id: ImportBatchId,
+    pub organisation_id: Option<OrganisationId>,
+    pub kind: ImportKind,
+    pub file_name: String,
+    pub rows_total: i64,
+    pub rows_inserted: i64,
+    pub rows_updated: i64,
+    pub rows_unchanged: i64,
+    pub extract_date: Option<NaiveDate>,
+    pub superseded_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Query of an import or export.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// File name recorded in the import history (default `upload.csv`).
+    pub file_name: Option<String>,
+    /// "Data as of" of a police offence extract (YYYY-MM-DD); required for `offences`.
+    pub extract_date: Option<String>,
+    /// Admins only: the provider whose records these are.
+    pub organisation_id: Option<i64>,
+}
+
+/// The organisation an import or export is for: the actor's own, or for admins the one
+/// named by `organisation_id`.
+pub fn organisation_for(actor: &Actor, named: Option<i64>) -> Result<OrganisationId, AppError> {
+    match actor.scope() {
+        Scope::Organisation(o) => Ok(o),
+        Scope::All => named
+            .map(OrganisationId)
+            .ok_or_else(|| AppError::validation("organisation_id", "Select the provider")),
+        Scope::Aggregate => Err(AppError::Forbidden),
+    }
+}
+
+/// Row errors as field errors: the column, the line, and the whole message.
+pub fn row_errors(e: ImportError) -> AppError {
+    match e {
+        ImportError::Invalid { errors, total } => {
+            let mut out: Vec<FieldError> = errors
+                .into_iter()
+                .map(|r| FieldError {
+                    field: if r.column.is_empty() {
+                        "file".into()
+                    } else {
+                        r.column.clone()
+                    },
+                    message: r.to_string(),
+                    line: Some(r.line),
+                })
+                .collect();
+            if total > out.len() {
+                out.push(FieldError::new(
+                    "file",
+                    format!("and {} more errors", total - out.len()),
+                ));
+            }
+            AppError::Validation(out)
+        }
+        ImportError::Refused(m) => AppError::validation("file", m),
+        ImportError::Io(e) => AppError::Internal(e.into()),
+        ImportError::Store(e) => e.into(),
+    }
+}
+
+/// Imports one file for the actor (all or nothing); shared by the API and the upload page.
+#[allow(clippy::too_many_arguments)]
+pub fn run_import(
+    conn: &mut crate::db::DbConn,
+    state: &AppState,
+    actor: &Actor,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: Vec<u8>,
+    extract_date: Option<&str>,
+    organisation: Option<i64>,
+) -> Result<ImportSummary, AppError> {
+    let offences = kind == ImportKind::Offences;
+    if offences && !matches!(actor.role, Role::Analyst | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let extract_date = match extract_date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(crate::domain::period::parse_date(d).map_err(|_| {
+            AppError::validation(
+                "extract_date",
+                "Enter the date the extract is as of, like 2026-10-31",
+            )
+        })?),
+        None if offences => {
+            return Err(AppError::validation(
+                "extract_date",
+                "Enter the date the extract is as of, like 2026-10-31",
+            ))
+        }
+        None => None,
+    };
+    let organisation = if offences {
+        None
+    } else {
+        Some(organisation_for(actor, organisation)?)
+    };
+    let ctx = ImportContext {
+        organisation,
+        user: Some(actor.user_id),
+        secret: &state.secrets.person_key,
+        today: chrono::Utc::now().date_naive(),
+        extract_date,
+    };
+    imports::import(
+        conn,
+        &ctx,
+        kind,
+        file_name,
+        &Source::Bytes(bytes),
+        &mut |_| {},
+    )
+    .map_err(row_errors)
+}
+
+fn kind(raw: &str) -> Result<ImportKind, AppError> {
+    raw.parse::<ImportKind>().map_err(|_| AppError::NotFound)
+}
+
+/// `POST /api/v1/imports/{kind}`: a CSV file of one kind as the body (programmes,
+/// measures, participants, referrals, sessions, attendance, outcomes). All or nothing:
+/// 422 lists every row error with its `line` and column (`field`).
+#[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "imports",
+    params(("kind" = ImportKind, Path, description = "the kind of file"), FileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 422, body = Problem)))]
+pub async fn import(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    query: web::Query<FileQuery>,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    let kind = kind(&path)?;
+    if kind == ImportKind::Offences {
+        // Offence extracts have their own route and rule.
+        return Err(AppError::NotFound);
+    }
+    import_body(state, actor, kind, query.into_inner(), body).await
+}
+
+/// `POST /api/v1/imports/offences?extract_date=YYYY-MM-DD`: a police offence extract
+/// (analysts and admins). It replaces earlier extracts' records.
+#[utoipa::path(post, path = "/api/v1/imports/offences", tag = "imports",
+    params(FileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 422, body = Problem)))]
+pub async fn import_offences(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<FileQuery>,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    import_body(state, actor, ImportKind::Offences, query.into_inner(), body).await
+}
+
+async fn import_body(
+    state: web::Data<AppState>,
+    actor: Actor,
+    kind: ImportKind,
+    query: FileQuery,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    let file_name = query
+        .file_name
+        .clone()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| "upload.csv".into());
+    blocking(move || {
+        let mut conn = state.conn()?;
+        let summary = run_import(
+            &mut conn,
+            &state,
+            &actor,
+            kind,
+            &file_name,
+            body.to_vec(),
+            query.extract_date.as_deref(),
+            query.organisation_id,
+        )?;
+        Ok(Json(summary.into()))
+    })
+    .await
+}
+
+/// `GET /api/v1/imports`: the import history the caller may see (their organisation's;
+/// for analysts the offence extracts and measures; everything for admins).
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(Page),
+    responses((status = 200, body = List<BatchView>)))]
+pub async fn batches(
+    state: web::Data<AppState>,
+    actor: Actor,
+    page: web::Query<Page>,
+) -> Result<Json<List<BatchView>>, AppError> {
+    let (limit, offset) = page.bounds();
+    blocking(move || {
+        let (count, items) =
+            store::import_batches::list_scoped(&mut *state.conn()?, actor.scope(), limit, offset)?;
+        Ok(Json(List {
+            count,
+            items: items.into_iter().map(batch_view).collect(),
+        }))
+    })
+    .await
+}
+
+pub fn batch_view(b: store::import_batches::Batch) -> BatchView {
+    BatchView {
+        id: b.id,
+        organisation_id: b.organisation_id,
+        kind: b.kind,
+        file_name: b.file_name,
+        rows_total: b.rows_total,
+        rows_inserted: b.rows_inserted,
+        rows_updated: b.rows_updated,
+        rows_unchanged: b.rows_unchanged,
+        extract_date: b.extract_date,
+        superseded_at: b.superseded_at,
+        created_at: b.created_at,
+    }
+}
+
+/// The organisation's records of one kind as CSV, audited as an export.
+pub fn export_csv(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    kind: ImportKind,
+    organisation: Option<i64>,
+) -> Result<Vec<u8>, AppError> {
+    if kind == ImportKind::Offences {
+        return Err(AppError::NotFound);
+    }
+    let org = organisation_for(actor, organisation)?;
+    let bytes = write_transaction(conn, |conn| -> Result<Vec<u8>, AppError> {
+        let bytes = crate::exports::export(conn, org, kind).map_err(|e| match e {
+            crate::exports::ExportError::Store(e) => AppError::from(e),
+            other => AppError::Internal(other.into()),
+        })?;
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Export, "export")
+                .by(Some(actor))
+                .entity_id(kind)
+                .detail(format!(
+                    "kind={kind} organisation={org} bytes={}",
+                    bytes.len()
+                )),
+        )?;
+        Ok(bytes)
+    })?;
+    Ok(bytes)
+}
+
+/// A CSV download of `kind`.
+pub fn csv_download(kind: ImportKind, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{kind}.csv\""),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(bytes)
+}
+
+/// `GET /api/v1/exports/{kind}`: the organisation's records in the import format.
+#[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "imports",
+    params(("kind" = ImportKind, Path, description = "the kind of file"), FileQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
+pub async fn export(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    query: web::Query<FileQuery>,
+) -> Result<HttpResponse, AppError> {
+    let kind = kind(&path)?;
+    let org = query.organisation_id;
+    let bytes = blocking(move || export_csv(&mut *state.conn()?, &actor, kind, org)).await?;
+    Ok(csv_download(kind, bytes))
+}

@@ -1,0 +1,295 @@
+//! The OpenAPI document of the JSON API (`/api/openapi.json`) and Swagger UI
+//! (`/api/docs/`), served from files compiled into the binary.
+//!
+//! Every handler carries `#[utoipa::path]`; `ApiDoc` lists them. A test checks that every
+//! `/api/` route of the registry is in the document, so it cannot go stale. The request
+//! bodies below are documentation: handlers read the same fields as text through
+//! `domain::validation::Input`, so that a wrong value is a 422 naming the field rather
+//! than a 400 from a deserializer.
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::domain::enums::{
+    AttendanceStatus, Closure, Decision, Delivery, Ethnicity, Gender, ProgrammeKind,
+    ReferralSource, SessionKind, Timepoint,
+};
+use crate::web::errors::AppError;
+
+/// `POST /api/v1/participants`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewParticipant {
+    /// The provider's case reference (unique in the organisation, at most 64 characters).
+    pub reference: String,
+    /// Keyed with HMAC-SHA256 at once; never stored, logged or echoed.
+    pub police_id: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<Gender>,
+    pub ethnicity: Option<Ethnicity>,
+    pub district: Option<String>,
+    /// Register even though a participant with the same police identifier exists.
+    pub allow_duplicate: Option<bool>,
+    /// Admins only: the provider.
+    pub organisation_id: Option<i64>,
+}
+
+/// `POST /api/v1/referrals`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewReferral {
+    pub participant_id: i64,
+    pub programme_id: i64,
+    /// The provider's reference; `R-<id>` when absent.
+    pub reference: Option<String>,
+    pub referred_on: NaiveDate,
+    pub source: ReferralSource,
+    pub reason: Option<String>,
+    /// Reparation hours required: 5 to 20, and required, for Immediate Justice.
+    pub required_hours: Option<f64>,
+}
+
+/// `POST /api/v1/referrals/{id}/decision`.
+#[derive(Deserialize, ToSchema)]
+pub struct Decide {
+    /// accepted or declined.
+    pub decision: Decision,
+    /// On or after `referred_on`, not in the future.
+    pub decided_on: NaiveDate,
+}
+
+/// `POST /api/v1/referrals/{id}/closure`.
+#[derive(Deserialize, ToSchema)]
+pub struct Close {
+    /// completed, withdrawn or disengaged.
+    pub closure: Closure,
+    /// On or after the decision, not in the future.
+    pub closed_on: NaiveDate,
+}
+
+/// `POST /api/v1/sessions`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewSession {
+    pub programme_id: i64,
+    /// The provider's reference; `S-<id>` when absent.
+    pub reference: Option<String>,
+    pub date: NaiveDate,
+    pub kind: SessionKind,
+    pub duration_minutes: Option<i32>,
+    /// Unnamed attendees (0 to 100,000).
+    pub headcount: Option<i32>,
+    pub district: Option<String>,
+    pub venue: Option<String>,
+}
+
+/// One named line of a register.
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterLineIn {
+    pub referral_id: i64,
+    pub status: AttendanceStatus,
+    /// 0 to 24, only with `attended`.
+    pub hours: Option<f64>,
+}
+
+/// `PUT /api/v1/sessions/{id}/attendance`: a whole register.
+#[derive(Deserialize, ToSchema)]
+pub struct Register {
+    pub attendance: Vec<RegisterLineIn>,
+    /// Unnamed attendees; absent keeps the session's.
+    pub headcount: Option<i32>,
+}
+
+/// `POST /api/v1/outcomes`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewOutcome {
+    pub referral_id: i64,
+    pub measure_id: i64,
+    pub timepoint: Timepoint,
+    pub recorded_on: NaiveDate,
+    /// Within the measure's range.
+    pub value: f64,
+}
+
+/// `POST /api/v1/group-surveys`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewSurvey {
+    pub session_id: i64,
+    pub measure_id: i64,
+    /// baseline or exit.
+    pub timepoint: Timepoint,
+    /// Default: the session's date.
+    pub recorded_on: Option<NaiveDate>,
+    /// Respondents at each scale value, e.g. `{"1": 2, "4": 10}`.
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+}
+
+/// `POST /api/v1/programmes`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewProgramme {
+    /// The provider that delivers it.
+    pub organisation_id: i64,
+    pub name: String,
+    pub kind: ProgrammeKind,
+    pub delivery: Delivery,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub description: Option<String>,
+}
+
+/// `POST /api/v1/programmes/{id}/targets`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewTarget {
+    /// e.g. 2025-26.
+    pub financial_year: String,
+    /// An engagement figure, e.g. referrals_received, completed, completion_rate.
+    pub metric: String,
+    /// A count, or a fraction for rates.
+    pub value: f64,
+}
+
+/// `POST /api/v1/providers`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewProvider {
+    pub name: String,
+}
+
+/// `POST /api/v1/funding-streams`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewFundingStream {
+    pub name: String,
+    pub funder: String,
+    pub financial_year: String,
+    /// In pounds, e.g. "125000" or "125,000.50".
+    pub amount: String,
+}
+
+/// `POST /api/v1/funding-streams/{id}/allocations`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewAllocation {
+    pub programme_id: i64,
+    /// In pounds.
+    pub amount: String,
+}
+
+/// `POST /api/v1/measures`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewMeasure {
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub higher_is_better: bool,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Outcomes API",
+        description = "Intervention outcome tracking: casework records, imports, exports and reports. \
+                       Errors are RFC 9457 problem details; another organisation's record is 404.",
+    ),
+    security(("bearer" = [])),
+    modifiers(&BearerAuth),
+    paths(
+        super::me,
+        super::organisations,
+        super::participants,
+        super::participant,
+        super::register_participant,
+        super::records::referrals,
+        super::records::create_referral,
+        super::records::referral,
+        super::records::decide,
+        super::records::close,
+        super::records::sessions,
+        super::records::create_session,
+        super::records::session,
+        super::records::put_attendance,
+        super::records::outcomes,
+        super::records::record_outcome,
+        super::records::surveys,
+        super::records::record_survey,
+        super::setup::programmes,
+        super::setup::create_programme,
+        super::setup::programme,
+        super::setup::add_target,
+        super::setup::add_provider,
+        super::setup::funding_streams,
+        super::setup::add_funding_stream,
+        super::setup::allocate,
+        super::setup::measures,
+        super::setup::add_measure,
+        super::files::import,
+        super::files::import_offences,
+        super::files::batches,
+        super::files::export,
+        super::reports::programme,
+        super::reports::provider,
+        super::reports::funding_stream,
+        openapi_json,
+        docs,
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
+
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "documentation",
+    responses((status = 200, description = "the OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+/// The policy of the Swagger UI page alone: its own scripts, inline styles and data:
+/// icons; everything else stays as tight as on every other page.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// `GET /api/docs/{file}`: Swagger UI, from files compiled into the binary.
+#[utoipa::path(get, path = "/api/docs/{file}", tag = "documentation",
+    params(("file" = String, Path, description = "a Swagger UI file; empty for the page")),
+    responses((status = 200, description = "Swagger UI")))]
+pub async fn docs(file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    static CONFIG: OnceLock<Arc<utoipa_swagger_ui::Config<'static>>> = OnceLock::new();
+    let config = CONFIG
+        .get_or_init(|| Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+        .clone();
+    match utoipa_swagger_ui::serve(&file, config) {
+        Ok(Some(f)) => Ok(HttpResponse::Ok()
+            .content_type(f.content_type)
+            .insert_header(("content-security-policy", DOCS_CSP))
+            .body(f.bytes.into_owned())),
+        Ok(None) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::Internal(anyhow::anyhow!("swagger ui: {e}"))),
+    }
+}
+
+/// `GET /api/docs`: to the page, so that its relative links resolve.
+pub async fn docs_root() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+        .finish()
+}

@@ -1,0 +1,991 @@
+//! Casework pages: the caseworker's home, participants, referrals (record, decide, close,
+//! outcomes), programmes, sessions with the whole-register form and group surveys.
+//! Question pages use `forms`; the rest look records up in the actor's scope and render.
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::forms::{self, Build, Field, Form, Kind};
+use super::{render, viewer_context};
+use crate::casework;
+use crate::domain::access::{Actor, Scope};
+use crate::domain::enums::{
+    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus,
+    SessionKind, Timepoint,
+};
+use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
+use crate::store::referrals::ReferralFilter;
+use crate::store::sessions::SessionFilter;
+use crate::store::{self};
+use crate::web::api::path_id;
+use crate::web::api::records::{referral_detail, session_detail};
+use crate::web::auth::Viewer;
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+type Query = web::Query<Vec<(String, String)>>;
+type Fields = web::Form<Vec<(String, String)>>;
+
+fn options<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<(String, String)> {
+    forms::words(&all.iter().map(|t| word(*t)).collect::<Vec<_>>())
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// The actor's programmes as select options.
+fn programme_options(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(store::programmes::list(conn, actor.scope(), None, 1000, 0)?
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.fields.name))
+        .collect())
+}
+
+fn measure_options(conn: &mut crate::db::DbConn) -> Result<Vec<(String, String)>, AppError> {
+    Ok(store::measures::all(conn)?
+        .into_iter()
+        .map(|m| {
+            (
+                m.id.to_string(),
+                format!("{} ({} to {})", m.fields.name, m.fields.min, m.fields.max),
+            )
+        })
+        .collect())
+}
+
+/// Renders a page with the viewer's context, clearing the flash it shows.
+async fn show_page(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    template: &'static str,
+    title_of: fn(&Value) -> String,
+    load: impl FnOnce(&mut crate::db::DbConn) -> Result<Value, AppError> + Send + 'static,
+) -> Result<HttpResponse, PageError> {
+    let v = viewer.clone();
+    let body = blocking(move || {
+        let mut conn = state.conn()?;
+        let body = load(&mut conn)?;
+        forms::shown(&mut conn, &v)?;
+        Ok(body)
+    })
+    .await?;
+    let title = title_of(&body);
+    render(template, &viewer_context(&title, &nonce, &viewer, "", body))
+}
+
+// --- home -----------------------------------------------------------------------------
+
+/// The caseworker's home: their programmes, open referrals and recent sessions.
+pub async fn home(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+) -> Result<HttpResponse, PageError> {
+    show_page(state, nonce, viewer, "pages/casework/home", |_| "Your casework".into(), move |conn| {
+        let scope = actor.scope();
+        let programmes: Vec<Value> = store::programmes::list(conn, scope, None, 100, 0)?
+            .into_iter()
+            .map(|p| json!({"id": p.id, "name": p.fields.name, "kind": p.fields.kind.as_str().replace('_', " ")}))
+            .collect();
+        let open = ReferralFilter { status: Some(ReferralStatus::Open), ..Default::default() };
+        let pending = ReferralFilter { status: Some(ReferralStatus::Pending), ..Default::default() };
+        let referral_rows = |conn: &mut crate::db::DbConn, f: &ReferralFilter| -> Result<Vec<Value>, AppError> {
+            Ok(store::referrals::list(conn, scope, f, 20, 0)?
+                .into_iter()
+                .map(|r| json!({"id": r.id, "reference": r.fields.reference, "referred_on": date(r.fields.referred_on)}))
+                .collect())
+        };
+        let sessions: Vec<Value> = store::sessions::list(conn, scope, &SessionFilter::default(), 10, 0)?
+            .into_iter()
+            .map(|s| json!({"id": s.id, "reference": s.fields.reference, "date": date(s.fields.date), "kind": s.fields.kind.as_str().replace('_', " "), "headcount": s.fields.headcount}))
+            .collect();
+        Ok(json!({
+            "programmes": programmes,
+            "open_referrals": referral_rows(conn, &open)?,
+            "open_count": store::referrals::count(conn, scope, &open)?,
+            "pending_referrals": referral_rows(conn, &pending)?,
+            "sessions": sessions,
+        }))
+    })
+    .await
+}
+
+// --- participants ---------------------------------------------------------------------
+
+/// `GET /participants?reference=&page=`: find by reference, or a page of the list.
+pub async fn participants(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    query: Query,
+) -> Result<HttpResponse, PageError> {
+    let q = forms_query(query);
+    let reference = q.raw("reference").to_string();
+    let page: i64 = q.raw("page").parse().unwrap_or(1).max(1);
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/participants",
+        |_| "Participants".into(),
+        move |conn| {
+            let scope = actor.scope();
+            let r = (!reference.is_empty()).then_some(reference.as_str());
+            let count = store::participants::count(conn, scope, r)?;
+            let rows: Vec<Value> = store::participants::list(conn, scope, r, 50, (page - 1) * 50)?
+                .into_iter()
+                .map(|p| {
+                    json!({"id": p.id, "reference": p.fields.reference,
+                "date_of_birth": p.fields.date_of_birth.map(date), "district": p.fields.district})
+                })
+                .collect();
+            Ok(
+                json!({"participants": rows, "count": count, "reference": reference,
+                  "pagination": pagination("/participants", page, count, 50)}),
+            )
+        },
+    )
+    .await
+}
+
+fn forms_query(q: Query) -> crate::domain::validation::Input {
+    crate::domain::validation::Input::from_pairs(q.into_inner())
+}
+
+/// GOV.UK pagination: previous and next links.
+fn pagination(base: &str, page: i64, count: i64, per_page: i64) -> Value {
+    let last = ((count + per_page - 1) / per_page).max(1);
+    json!({
+        "previous": (page > 1).then(|| format!("{base}?page={}", page - 1)),
+        "next": (page < last).then(|| format!("{base}?page={}", page + 1)),
+        "page": page, "last": last,
+    })
+}
+
+/// `GET /participants/{id}`.
+pub async fn participant(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ParticipantId = path_id(&id)?;
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/participant",
+        |b| format!("Participant {}", b["reference"].as_str().unwrap_or("")),
+        move |conn| {
+            let p = store::participants::find(conn, actor.scope(), id)?;
+            let filter = ReferralFilter {
+                participant: Some(id),
+                ..Default::default()
+            };
+            let referrals = referral_rows(conn, &actor, &filter)?;
+            Ok(json!({
+                "id": p.id, "reference": p.fields.reference,
+                "date_of_birth": p.fields.date_of_birth.map(date),
+                "gender": p.fields.gender.as_str().replace('_', " "),
+                "ethnicity": p.fields.ethnicity.as_str().replace('_', " "),
+                "district": p.fields.district, "has_person_key": p.fields.person_key.is_some(),
+                "referrals": referrals,
+            }))
+        },
+    )
+    .await
+}
+
+fn referral_rows(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    filter: &ReferralFilter,
+) -> Result<Vec<Value>, AppError> {
+    let names: std::collections::HashMap<ProgrammeId, String> =
+        store::programmes::list(conn, actor.scope(), None, 1000, 0)?
+            .into_iter()
+            .map(|p| (p.id, p.fields.name))
+            .collect();
+    Ok(store::referrals::list(conn, actor.scope(), filter, 200, 0)?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "reference": r.fields.reference,
+                "programme": names.get(&r.fields.programme_id).cloned().unwrap_or_default(),
+                "referred_on": date(r.fields.referred_on),
+                "status": status_label(r.fields.decision, r.fields.closure),
+            })
+        })
+        .collect())
+}
+
+fn status_label(decision: Decision, closure: Closure) -> &'static str {
+    match (decision, closure) {
+        (Decision::Pending, _) => "Pending",
+        (Decision::Declined, _) => "Declined",
+        (Decision::Accepted, Closure::Open) => "Open",
+        (Decision::Accepted, Closure::Completed) => "Completed",
+        (Decision::Accepted, Closure::Withdrawn) => "Withdrawn",
+        (Decision::Accepted, Closure::Disengaged) => "Disengaged",
+    }
+}
+
+fn participant_form() -> Build {
+    Box::new(|conn, actor| {
+        let mut fields = vec![
+            Field::new("reference", "Case reference", Kind::Text)
+                .hint("Your organisation's own reference for this person"),
+            Field::new("police_id", "Police identifier (optional)", Kind::Text).hint(
+                "For example, a PNC number. It is replaced by a key at once and never stored",
+            ),
+            Field::date("date_of_birth", "Date of birth (optional)"),
+            Field::new(
+                "gender",
+                "Gender",
+                Kind::Radios(options(Gender::ALL, Gender::as_str)),
+            ),
+            Field::new(
+                "ethnicity",
+                "Ethnicity",
+                Kind::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+            ),
+            Field::new("district", "District (optional)", Kind::Text),
+            Field::new(
+                "allow_duplicate",
+                "If someone with this police identifier is already registered",
+                Kind::Radios(vec![
+                    ("".into(), "Warn me".into()),
+                    ("yes".into(), "Register another participant anyway".into()),
+                ]),
+            ),
+        ];
+        if actor.scope() == Scope::All {
+            let providers = store::organisations::list(conn)?
+                .into_iter()
+                .filter(|o| o.kind == crate::domain::enums::OrganisationKind::Provider)
+                .map(|o| (o.id.to_string(), o.name))
+                .collect();
+            fields.insert(
+                0,
+                Field::new("organisation_id", "Provider", Kind::Select(providers)),
+            );
+        }
+        Ok(Form {
+            heading: "Register a participant".into(),
+            caption: None,
+            action: "/participants/new".into(),
+            submit: "Register participant",
+            back: Some("/participants".into()),
+            fields,
+        })
+    })
+}
+
+pub async fn new_participant(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    query: Query,
+) -> Result<HttpResponse, PageError> {
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        query.into_inner(),
+        participant_form(),
+    )
+    .await
+}
+
+pub async fn create_participant(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        participant_form(),
+        Box::new(|conn, ctx, input| {
+            let id = casework::participants::register(conn, ctx, input)?;
+            Ok((
+                format!("/participants/{id}"),
+                "Participant registered".into(),
+            ))
+        }),
+    )
+    .await
+}
+
+// --- referrals ------------------------------------------------------------------------
+
+fn referral_form() -> Build {
+    Box::new(|conn, actor| {
+        let people = store::participants::list(conn, actor.scope(), None, 1000, 0)?
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.fields.reference))
+            .collect();
+        Ok(Form {
+            heading: "Record a referral".into(),
+            caption: None,
+            action: "/referrals/new".into(),
+            submit: "Record referral",
+            back: Some("/".into()),
+            fields: vec![
+                Field::new("participant_id", "Participant", Kind::Select(people)),
+                Field::new(
+                    "programme_id",
+                    "Programme",
+                    Kind::Select(programme_options(conn, actor)?),
+                ),
+                Field::new("reference", "Referral reference (optional)", Kind::Text)
+                    .hint("Left empty, the referral is given one like R-12"),
+                Field::date("referred_on", "Date of the referral"),
+                Field::new(
+                    "source",
+                    "Referred by",
+                    Kind::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                ),
+                Field::new("reason", "Reason (optional)", Kind::Textarea)
+                    .hint("Do not include names or other personal details"),
+                Field::new("required_hours", "Reparation hours required", Kind::Number)
+                    .hint("Immediate Justice only: 5 to 20 hours"),
+            ],
+        })
+    })
+}
+
+pub async fn new_referral(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    query: Query,
+) -> Result<HttpResponse, PageError> {
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        query.into_inner(),
+        referral_form(),
+    )
+    .await
+}
+
+pub async fn create_referral(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        referral_form(),
+        Box::new(|conn, ctx, input| {
+            let id = casework::referrals::create(conn, ctx, input)?;
+            Ok((format!("/referrals/{id}"), "Referral recorded".into()))
+        }),
+    )
+    .await
+}
+
+/// `GET /referrals/{id}`: sessions, hours delivered against required, outcome records.
+pub async fn referral(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    show_page(state, nonce, viewer, "pages/casework/referral", |b| format!("Referral {}", b["referral"]["reference"].as_str().unwrap_or("")), move |conn| {
+        let d = referral_detail(conn, &actor, id)?;
+        let r = &d.referral;
+        let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
+        let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
+        Ok(json!({
+            "referral": {
+                "id": r.id, "reference": r.reference, "referred_on": date(r.referred_on),
+                "source": r.source.as_str().replace('_', " "), "reason": r.reason,
+                "status": status_label(r.decision, r.closure),
+                "decided_on": r.decided_on.map(date), "closed_on": r.closed_on.map(date),
+                "required_hours": r.required_hours,
+                "can_decide": r.decision == Decision::Pending,
+                "can_close": r.decision == Decision::Accepted && r.closure == Closure::Open,
+            },
+            "participant": {"id": participant.id, "reference": participant.fields.reference},
+            "programme": {"id": programme.id, "name": programme.fields.name},
+            "hours_delivered": d.hours_delivered,
+            "attendance": d.attendance.iter().map(|a| json!({
+                "session_id": a.session_id, "reference": a.session_reference, "date": date(a.date),
+                "status": a.status.as_str().replace('_', " "), "hours": a.hours,
+            })).collect::<Vec<_>>(),
+            "outcomes": d.outcomes.iter().map(|o| json!({
+                "measure": o.measure, "timepoint": o.timepoint.as_str().replace('_', " "),
+                "recorded_on": date(o.recorded_on), "value": o.value,
+            })).collect::<Vec<_>>(),
+        }))
+    })
+    .await
+}
+
+/// The decision and closure pages: the same shape with different words.
+fn lifecycle_form(id: ReferralId, closing: bool) -> Build {
+    Box::new(move |conn, actor| {
+        let r = store::referrals::find(conn, actor.scope(), id)?;
+        let (heading, path, word, date_field, choices, date_label) = if closing {
+            (
+                "Close the referral",
+                "closure",
+                "closure",
+                "closed_on",
+                options(&Closure::ALL[1..], Closure::as_str),
+                "Date the referral was closed",
+            )
+        } else {
+            (
+                "Record the decision",
+                "decision",
+                "decision",
+                "decided_on",
+                options(&Decision::ALL[1..], Decision::as_str),
+                "Date of the decision",
+            )
+        };
+        Ok(Form {
+            heading: heading.into(),
+            caption: Some(format!("Referral {}", r.fields.reference)),
+            action: format!("/referrals/{id}/{path}"),
+            submit: "Save",
+            back: Some(format!("/referrals/{id}")),
+            fields: vec![
+                Field::new(
+                    word,
+                    if closing {
+                        "How did it end?"
+                    } else {
+                        "Decision"
+                    },
+                    Kind::Radios(choices),
+                ),
+                Field::date(date_field, date_label),
+            ],
+        })
+    })
+}
+
+macro_rules! lifecycle_pages {
+    ($show:ident, $save:ident, $closing:expr, $command:path, $flash:literal) => {
+        pub async fn $show(
+            state: web::Data<AppState>,
+            nonce: CspNonce,
+            viewer: Viewer,
+            actor: Actor,
+            id: web::Path<String>,
+        ) -> Result<HttpResponse, PageError> {
+            let id: ReferralId = path_id(&id)?;
+            forms::show(
+                state,
+                nonce,
+                viewer,
+                actor,
+                Vec::new(),
+                lifecycle_form(id, $closing),
+            )
+            .await
+        }
+
+        pub async fn $save(
+            state: web::Data<AppState>,
+            nonce: CspNonce,
+            viewer: Viewer,
+            actor: Actor,
+            id: web::Path<String>,
+            form: Fields,
+        ) -> Result<HttpResponse, PageError> {
+            let id: ReferralId = path_id(&id)?;
+            forms::submit(
+                state,
+                nonce,
+                viewer,
+                actor,
+                form.into_inner(),
+                lifecycle_form(id, $closing),
+                Box::new(move |conn, ctx, input| {
+                    $command(conn, ctx, id, input)?;
+                    Ok((format!("/referrals/{id}"), $flash.into()))
+                }),
+            )
+            .await
+        }
+    };
+}
+
+lifecycle_pages!(
+    decision_form,
+    save_decision,
+    false,
+    casework::referrals::decide,
+    "Decision recorded"
+);
+lifecycle_pages!(
+    closure_form,
+    save_closure,
+    true,
+    casework::referrals::close,
+    "Referral closed"
+);
+
+fn outcome_form(id: ReferralId) -> Build {
+    Box::new(move |conn, actor| {
+        let r = store::referrals::find(conn, actor.scope(), id)?;
+        Ok(Form {
+            heading: "Record an outcome measure".into(),
+            caption: Some(format!("Referral {}", r.fields.reference)),
+            action: format!("/referrals/{id}/outcomes"),
+            submit: "Save",
+            back: Some(format!("/referrals/{id}")),
+            fields: vec![
+                Field::new(
+                    "measure_id",
+                    "Measure",
+                    Kind::Select(measure_options(conn)?),
+                ),
+                Field::new(
+                    "timepoint",
+                    "When",
+                    Kind::Radios(options(Timepoint::ALL, Timepoint::as_str)),
+                ),
+                Field::date("recorded_on", "Date"),
+                Field::new("value", "Value", Kind::Number),
+            ],
+        })
+    })
+}
+
+pub async fn outcome(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), outcome_form(id)).await
+}
+
+pub async fn save_outcome(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        outcome_form(id),
+        Box::new(move |conn, ctx, input| {
+            casework::outcomes::record(conn, ctx, id, input)?;
+            Ok((format!("/referrals/{id}"), "Outcome recorded".into()))
+        }),
+    )
+    .await
+}
+
+// --- programmes and sessions ----------------------------------------------------------
+
+/// `GET /programmes`.
+pub async fn programmes(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+) -> Result<HttpResponse, PageError> {
+    show_page(state, nonce, viewer, "pages/casework/programmes", |_| "Programmes".into(), move |conn| {
+        let names: std::collections::HashMap<_, _> = store::organisations::list(conn)?.into_iter().map(|o| (o.id, o.name)).collect();
+        let rows: Vec<Value> = store::programmes::list(conn, actor.scope(), None, 1000, 0)?
+            .into_iter()
+            .map(|p| json!({"id": p.id, "name": p.fields.name, "provider": names.get(&p.organisation_id),
+                "kind": p.fields.kind.as_str().replace('_', " "), "starts_on": date(p.fields.starts_on)}))
+            .collect();
+        Ok(json!({"programmes": rows, "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin)}))
+    })
+    .await
+}
+
+/// `GET /programmes/{id}`: details, targets, allocations; and for provider staff its
+/// open referrals and sessions.
+pub async fn programme(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    show_page(state, nonce, viewer, "pages/casework/programme", |b| b["name"].as_str().unwrap_or("Programme").to_string(), move |conn| {
+        let d = crate::web::api::setup::programme_detail(conn, &actor, id)?;
+        let records = actor.scope() != Scope::Aggregate;
+        let open = ReferralFilter { programme: Some(id), status: Some(ReferralStatus::Open), ..Default::default() };
+        let referrals = if records { referral_rows(conn, &actor, &open)? } else { Vec::new() };
+        let sessions: Vec<Value> = if records {
+            store::sessions::list(conn, actor.scope(), &SessionFilter { programme: Some(id), ..Default::default() }, 50, 0)?
+                .into_iter()
+                .map(|s| json!({"id": s.id, "reference": s.fields.reference, "date": date(s.fields.date),
+                    "kind": s.fields.kind.as_str().replace('_', " "), "headcount": s.fields.headcount}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let p = &d.programme;
+        Ok(json!({
+            "id": p.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
+            "delivery": p.delivery.as_str(), "starts_on": date(p.starts_on), "ends_on": p.ends_on.map(date),
+            "min_age": p.min_age, "max_age": p.max_age, "description": p.description,
+            "targets": d.targets.iter().map(|t| json!({"year": t.financial_year, "metric": t.metric.replace('_', " "), "value": t.value})).collect::<Vec<_>>(),
+            "allocations": d.allocations.iter().map(|a| json!({"stream": a.funding_stream, "amount": format!("£{:.2}", a.amount_pence as f64 / 100.0)})).collect::<Vec<_>>(),
+            "records": records, "referrals": referrals, "sessions": sessions,
+            "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin),
+        }))
+    })
+    .await
+}
+
+fn session_form(programme: ProgrammeId) -> Build {
+    Box::new(move |conn, actor| {
+        let p = store::programmes::find_visible(conn, actor.scope(), programme)?;
+        Ok(Form {
+            heading: "Record a session".into(),
+            caption: Some(p.fields.name),
+            action: format!("/programmes/{programme}/sessions/new"),
+            submit: "Record session",
+            back: Some(format!("/programmes/{programme}")),
+            fields: vec![
+                Field::new("programme_id", "", Kind::Hidden),
+                Field::date("date", "Date of the session"),
+                Field::new(
+                    "kind",
+                    "Kind of session",
+                    Kind::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                ),
+                Field::new("reference", "Session reference (optional)", Kind::Text)
+                    .hint("Left empty, the session is given one like S-12"),
+                Field::new(
+                    "duration_minutes",
+                    "Duration in minutes (optional)",
+                    Kind::Number,
+                ),
+                Field::new("headcount", "Unnamed attendees (optional)", Kind::Number)
+                    .hint("For example, pupils at a school workshop who are not registered"),
+                Field::new("district", "District (optional)", Kind::Text),
+                Field::new("venue", "Venue (optional)", Kind::Text),
+            ],
+        })
+    })
+}
+
+pub async fn new_session(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        vec![("programme_id".into(), id.to_string())],
+        session_form(id),
+    )
+    .await
+}
+
+pub async fn create_session(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    let mut fields = form.into_inner();
+    fields.retain(|(k, _)| k != "programme_id");
+    fields.push(("programme_id".into(), id.to_string()));
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        fields,
+        session_form(id),
+        Box::new(|conn, ctx, input| {
+            let s = casework::sessions::create(conn, ctx, input)?;
+            Ok((
+                format!("/sessions/{s}"),
+                "Session recorded: now take the register".into(),
+            ))
+        }),
+    )
+    .await
+}
+
+/// The register page's context: every open accepted referral of the programme, plus
+/// anyone already on the register, with what was recorded (or submitted).
+fn register_context(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    id: SessionId,
+    submitted: Option<&crate::domain::validation::Input>,
+    errors: &[crate::domain::validation::FieldError],
+) -> Result<Value, AppError> {
+    let d = session_detail(conn, actor, id)?;
+    let s = &d.session;
+    let programme = store::programmes::find_visible(conn, actor.scope(), s.programme_id)?;
+    let filter = ReferralFilter {
+        programme: Some(s.programme_id),
+        status: Some(ReferralStatus::Open),
+        ..Default::default()
+    };
+    let mut people: Vec<(ReferralId, String)> =
+        store::referrals::list(conn, actor.scope(), &filter, 1000, 0)?
+            .into_iter()
+            .filter(|r| r.fields.referred_on <= s.date)
+            .map(|r| (r.id, r.fields.reference))
+            .collect();
+    for line in &d.register {
+        if !people.iter().any(|(id, _)| *id == line.referral_id) {
+            people.push((line.referral_id, line.referral_reference.clone()));
+        }
+    }
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    let rows: Vec<Value> = people
+        .into_iter()
+        .map(|(rid, reference)| {
+            let recorded = d.register.iter().find(|l| l.referral_id == rid);
+            let (status, hours) = match submitted {
+                Some(input) => (input.raw(&format!("status_{rid}")).to_string(), input.raw(&format!("hours_{rid}")).to_string()),
+                None => (
+                    recorded.map(|l| l.status.as_str().to_string()).unwrap_or_default(),
+                    recorded.and_then(|l| l.hours).map(|h| h.to_string()).unwrap_or_default(),
+                ),
+            };
+            let error = errors.iter().find(|e| e.field == format!("status_{rid}") || e.field == format!("hours_{rid}")).map(|e| e.message.clone());
+            let choices: Vec<Value> = AttendanceStatus::ALL
+                .iter()
+                .map(|a| json!({"value": a.as_str(), "text": a.as_str().replace('_', " "), "checked": a.as_str() == status}))
+                .collect();
+            json!({"id": rid, "reference": reference, "choices": choices, "hours": hours, "error": error})
+        })
+        .collect();
+    let headcount = submitted
+        .map(|i| i.raw("headcount").to_string())
+        .unwrap_or_else(|| s.headcount.to_string());
+    let summary: Vec<Value> = errors.iter().map(|e| {
+        let rid = e.field.trim_start_matches("status_").trim_start_matches("hours_");
+        json!({"href": if e.field == "headcount" { "#headcount".to_string() } else { format!("#status_{rid}") }, "text": e.message})
+    }).collect();
+    Ok(json!({
+        "session": {"id": s.id, "reference": s.reference, "date": date(s.date), "kind": s.kind.as_str().replace('_', " "),
+                    "venue": s.venue, "district": s.district, "duration_minutes": s.duration_minutes},
+        "programme": {"id": programme.id, "name": programme.fields.name},
+        "rows": rows, "headcount": headcount,
+        "headcount_error": errors.iter().find(|e| e.field == "headcount").map(|e| e.message.clone()),
+        "errors": summary,
+    }))
+}
+
+/// `GET /sessions/{id}`: the session and its whole-register form.
+pub async fn session(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: SessionId = path_id(&id)?;
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/session",
+        |b| {
+            format!(
+                "Session {}",
+                b["session"]["reference"].as_str().unwrap_or("")
+            )
+        },
+        move |conn| register_context(conn, &actor, id, None, &[]),
+    )
+    .await
+}
+
+/// `POST /sessions/{id}/register`: the whole register in one submit, all or nothing.
+pub async fn save_register(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: SessionId = path_id(&id)?;
+    let session = viewer.session_id;
+    let v = viewer.clone();
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        store::sessions::find(&mut conn, actor.scope(), id)?;
+        let input = crate::domain::validation::Input::from_pairs(form.into_inner());
+        let kept = input.clone();
+        match casework::sessions::record_register(
+            &mut conn,
+            &crate::web::api::ctx(&state, &actor),
+            id,
+            input,
+        ) {
+            Ok((_, summary)) => {
+                if let Some(sid) = session {
+                    store::login_sessions::set_flash(
+                        &mut conn,
+                        sid,
+                        &format!(
+                            "Register saved: {} named attendees, headcount {}",
+                            summary.lines, summary.headcount
+                        ),
+                    )?;
+                }
+                Ok(None)
+            }
+            Err(casework::CaseError::Invalid(errors)) => Ok(Some(register_context(
+                &mut conn,
+                &actor,
+                id,
+                Some(&kept),
+                &errors,
+            )?)),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    match outcome {
+        None => Ok(crate::web::auth::see_other(&format!("/sessions/{id}"))),
+        Some(body) => super::render_status(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "pages/casework/session",
+            &viewer_context("Error: Session register", &nonce, &v, "", body),
+        ),
+    }
+}
+
+fn survey_form(id: SessionId) -> Build {
+    Box::new(move |conn, actor| {
+        let s = store::sessions::find(conn, actor.scope(), id)?;
+        let mut fields = vec![
+            Field::new(
+                "measure_id",
+                "Measure",
+                Kind::Select(measure_options(conn)?),
+            ),
+            Field::new(
+                "timepoint",
+                "When",
+                Kind::Radios(options(
+                    &[Timepoint::Baseline, Timepoint::Exit],
+                    Timepoint::as_str,
+                )),
+            ),
+            Field::date("recorded_on", "Date (optional: the session's date)"),
+        ];
+        // One box per scale value of the widest measure; values outside the chosen
+        // measure's range are refused with a message.
+        let (lo, hi) = store::measures::all(conn)?
+            .iter()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), m| {
+                (lo.min(m.fields.min as i32), hi.max(m.fields.max as i32))
+            });
+        for v in lo.max(0)..=hi.min(10) {
+            fields.push(Field::new(
+                format!("count_{v}"),
+                format!("Respondents who answered {v}"),
+                Kind::Number,
+            ));
+        }
+        Ok(Form {
+            heading: "Record a group survey".into(),
+            caption: Some(format!(
+                "Session {}",
+                s.fields.reference.unwrap_or_default()
+            )),
+            action: format!("/sessions/{id}/survey"),
+            submit: "Save survey",
+            back: Some(format!("/sessions/{id}")),
+            fields,
+        })
+    })
+}
+
+pub async fn survey(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: SessionId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), survey_form(id)).await
+}
+
+pub async fn save_survey(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: SessionId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        survey_form(id),
+        Box::new(move |conn, ctx, input| {
+            casework::outcomes::record_survey(conn, ctx, id, input)?;
+            Ok((format!("/sessions/{id}"), "Survey recorded".into()))
+        }),
+    )
+    .await
+}

@@ -1,0 +1,252 @@
+//! The shape every question page shares: a list of fields rendered by `pages/form`, a
+//! POST that runs one casework command, and then either a flash message and a redirect
+//! (POST/redirect/GET) or the same page again with a 422, the error summary linking to
+//! each field and the values typed kept (never a police identifier).
+//!
+//! A page handler only says which fields it asks for (`build`, which also looks the
+//! record up in the actor's scope, so another organisation's record is a 404 before any
+//! field is read) and which command a submission runs (`submit`).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::{render_status, viewer_context};
+use crate::casework::{CaseError, Ctx};
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::validation::{FieldError, Input};
+use crate::store::login_sessions;
+use crate::web::auth::{see_other, Viewer};
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+/// How a field is asked.
+pub enum Kind {
+    Text,
+    /// YYYY-MM-DD in one box, with a hint.
+    Date,
+    Number,
+    Textarea,
+    Select(Vec<(String, String)>),
+    Radios(Vec<(String, String)>),
+    Hidden,
+}
+
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub hint: Option<String>,
+    pub kind: Kind,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, label: impl Into<String>, kind: Kind) -> Self {
+        Field {
+            name: name.into(),
+            label: label.into(),
+            hint: None,
+            kind,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn date(name: &str, label: &str) -> Self {
+        Field::new(name, label, Kind::Date).hint("For example, 2025-04-27")
+    }
+}
+
+/// The options of a closed vocabulary: (word, label with underscores as spaces).
+pub fn words(all: &[&'static str]) -> Vec<(String, String)> {
+    all.iter()
+        .map(|w| {
+            let label = w.replace('_', " ");
+            let mut c = label.chars();
+            let label = match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => label,
+            };
+            (w.to_string(), label)
+        })
+        .collect()
+}
+
+/// A question page.
+pub struct Form {
+    pub heading: String,
+    pub caption: Option<String>,
+    pub action: String,
+    pub submit: &'static str,
+    pub back: Option<String>,
+    pub fields: Vec<Field>,
+}
+
+/// Fields whose typed value is never shown again.
+const NEVER_REDISPLAYED: &[&str] = &["police_id", "csrf_token"];
+
+fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Value>) -> Value {
+    let fields: Vec<Value> = form
+        .fields
+        .iter()
+        .map(|f| {
+            let value = if NEVER_REDISPLAYED.contains(&f.name.as_str()) {
+                ""
+            } else {
+                input.raw(&f.name)
+            };
+            let error = errors
+                .iter()
+                .find(|e| e.field == f.name)
+                .map(|e| e.message.clone());
+            let (kind, options) = match &f.kind {
+                Kind::Text => ("text", None),
+                Kind::Date => ("date", None),
+                Kind::Number => ("number", None),
+                Kind::Textarea => ("textarea", None),
+                Kind::Hidden => ("hidden", None),
+                Kind::Select(o) => ("select", Some(o)),
+                Kind::Radios(o) => ("radios", Some(o)),
+            };
+            let options: Vec<Value> = options
+                .into_iter()
+                .flatten()
+                .map(|(v, t)| json!({"value": v, "text": t, "selected": v == value}))
+                .collect();
+            let mut field = json!({
+                "name": f.name, "label": f.label, "hint": f.hint, "value": value,
+                "error": error, "options": options,
+            });
+            field[kind] = json!(true);
+            field
+        })
+        .collect();
+    // Errors about fields not on the page (e.g. a register line) link to the form.
+    let summary: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            let on_page = form.fields.iter().any(|f| f.name == e.field);
+            json!({"href": if on_page { format!("#{}", e.field) } else { "#main-content".into() }, "text": e.message})
+        })
+        .collect();
+    json!({
+        "heading": form.heading, "caption": form.caption, "action": form.action,
+        "submit": form.submit, "back": form.back, "fields": fields,
+        "errors": summary, "warning": warning,
+    })
+}
+
+fn page(
+    status: StatusCode,
+    nonce: &CspNonce,
+    viewer: &Viewer,
+    form: &Form,
+    body: Value,
+) -> Result<HttpResponse, PageError> {
+    let title = if status == StatusCode::OK {
+        form.heading.clone()
+    } else {
+        format!("Error: {}", form.heading)
+    };
+    render_status(
+        status,
+        "pages/form",
+        &viewer_context(&title, nonce, viewer, "", body),
+    )
+}
+
+/// Builds the page's form: looks its records up in the actor's scope (404 for another
+/// organisation's) and lists the fields with their options.
+pub type Build = Box<dyn FnOnce(&mut DbConn, &Actor) -> Result<Form, AppError> + Send>;
+/// Runs the command; returns where to go and the flash message.
+pub type Submit =
+    Box<dyn FnOnce(&mut DbConn, &Ctx, Input) -> Result<(String, String), CaseError> + Send>;
+
+fn pairs(form: Vec<(String, String)>) -> Input {
+    Input::from_pairs(form)
+}
+
+/// `GET`: the empty page (query values prefill fields, e.g. `participant_id`).
+pub async fn show(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    query: Vec<(String, String)>,
+    build: Build,
+) -> Result<HttpResponse, PageError> {
+    let form = blocking(move || build(&mut *state.conn()?, &actor)).await?;
+    let body = context(&form, &pairs(query), &[], None);
+    page(StatusCode::OK, &nonce, &viewer, &form, body)
+}
+
+/// `POST`: runs the command; redirects with a flash, or shows the page again with 422.
+pub async fn submit(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    fields: Vec<(String, String)>,
+    build: Build,
+    submit: Submit,
+) -> Result<HttpResponse, PageError> {
+    let session = viewer.session_id;
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        let form = build(&mut conn, &actor)?;
+        let input = pairs(fields);
+        let kept = input.clone();
+        let ctx = crate::web::api::ctx(&state, &actor);
+        match submit(&mut conn, &ctx, input) {
+            Ok((location, flash)) => {
+                if let Some(id) = session {
+                    login_sessions::set_flash(&mut conn, id, &flash)?;
+                }
+                Ok(Ok(location))
+            }
+            Err(CaseError::Invalid(errors)) => Ok(Err((form, kept, errors, None))),
+            Err(CaseError::PossibleDuplicate(existing)) => {
+                let links: Vec<Value> = existing
+                    .iter()
+                    .map(|p| json!({"href": format!("/participants/{}", p.id), "text": format!("Use the existing record {}", p.fields.reference)}))
+                    .collect();
+                let warning = json!({
+                    "text": "A participant with this police identifier is already registered. Use the existing record, or enter the police identifier again and choose to register another.",
+                    "links": links,
+                });
+                let errors = vec![FieldError::new(
+                    "police_id",
+                    "A participant with this police identifier is already registered",
+                )];
+                Ok(Err((form, kept, errors, Some(warning))))
+            }
+            Err(e) => Err(AppError::from(e)),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(location) => Ok(see_other(&location)),
+        Err((form, input, errors, warning)) => {
+            let body = context(&form, &input, &errors, warning);
+            page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &nonce,
+                &viewer,
+                &form,
+                body,
+            )
+        }
+    }
+}
+
+/// Clears the flash message once a page has shown it.
+pub fn shown(conn: &mut DbConn, viewer: &Viewer) -> Result<(), AppError> {
+    if let (Some(id), Some(_)) = (viewer.session_id, &viewer.flash) {
+        login_sessions::clear_flash(conn, id)?;
+    }
+    Ok(())
+}

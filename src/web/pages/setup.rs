@@ -1,0 +1,318 @@
+//! Commissioning set-up pages (commissioners and admins): providers, programmes,
+//! funding streams with allocations, contracted targets and outcome measures. Each
+//! question page is a field list for `forms`; the overview lists what exists.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::forms::{self, Build, Field, Form, Kind};
+use super::{render, viewer_context};
+use crate::casework::{self, setup::TARGET_METRICS};
+use crate::domain::access::Actor;
+use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
+use crate::domain::ids::{FundingStreamId, ProgrammeId};
+use crate::store;
+use crate::web::api::path_id;
+use crate::web::auth::Viewer;
+use crate::web::errors::{blocking, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+type Fields = web::Form<Vec<(String, String)>>;
+
+/// `GET /setup`: providers, funding streams and measures, with links to add each.
+pub async fn overview(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+) -> Result<HttpResponse, PageError> {
+    let v = viewer.clone();
+    let body = blocking(move || {
+        let mut conn = state.conn()?;
+        let providers: Vec<_> = store::organisations::list(&mut conn)?
+            .into_iter()
+            .filter(|o| o.kind == OrganisationKind::Provider)
+            .map(|o| json!({"name": o.name}))
+            .collect();
+        let streams: Vec<_> = store::funding_streams::all(&mut conn)?
+            .into_iter()
+            .map(|f| json!({"id": f.id, "name": f.name, "year": f.financial_year, "amount": format!("£{:.2}", f.amount_pence as f64 / 100.0)}))
+            .collect();
+        let measures: Vec<_> = store::measures::all(&mut conn)?
+            .into_iter()
+            .map(|m| json!({"name": m.fields.name, "min": m.fields.min, "max": m.fields.max}))
+            .collect();
+        forms::shown(&mut conn, &v)?;
+        Ok(json!({"providers": providers, "streams": streams, "measures": measures}))
+    })
+    .await?;
+    render(
+        "pages/setup",
+        &viewer_context("Commissioning set-up", &nonce, &viewer, "", body),
+    )
+}
+
+fn simple(heading: &'static str, action: String, fields: Vec<Field>) -> Form {
+    Form {
+        heading: heading.into(),
+        caption: None,
+        action,
+        submit: "Save",
+        back: Some("/setup".into()),
+        fields,
+    }
+}
+
+fn providers(
+    conn: &mut crate::db::DbConn,
+) -> Result<Vec<(String, String)>, crate::web::errors::AppError> {
+    Ok(store::organisations::list(conn)?
+        .into_iter()
+        .filter(|o| o.kind == OrganisationKind::Provider)
+        .map(|o| (o.id.to_string(), o.name))
+        .collect())
+}
+
+/// Each set-up page: its form and the command its submission runs.
+macro_rules! setup_page {
+    ($show:ident, $save:ident, $build:expr, $run:expr) => {
+        pub async fn $show(
+            state: web::Data<AppState>,
+            nonce: CspNonce,
+            viewer: Viewer,
+            actor: Actor,
+        ) -> Result<HttpResponse, PageError> {
+            forms::show(state, nonce, viewer, actor, Vec::new(), Box::new($build)).await
+        }
+
+        pub async fn $save(
+            state: web::Data<AppState>,
+            nonce: CspNonce,
+            viewer: Viewer,
+            actor: Actor,
+            form: Fields,
+        ) -> Result<HttpResponse, PageError> {
+            forms::submit(
+                state,
+                nonce,
+                viewer,
+                actor,
+                form.into_inner(),
+                Box::new($build),
+                Box::new($run),
+            )
+            .await
+        }
+    };
+}
+
+setup_page!(
+    new_provider,
+    create_provider,
+    |_, _| Ok(simple(
+        "Add a provider",
+        "/setup/providers".into(),
+        vec![Field::new("name", "Name", Kind::Text)]
+    )),
+    |conn, ctx, input| {
+        casework::setup::add_provider(conn, ctx, input)?;
+        Ok(("/setup".into(), "Provider added".into()))
+    }
+);
+
+setup_page!(
+    new_programme,
+    create_programme,
+    |conn, _| {
+        let kinds = forms::words(
+            &ProgrammeKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>(),
+        );
+        let deliveries =
+            forms::words(&Delivery::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+        Ok(simple(
+            "Add a programme",
+            "/setup/programmes".into(),
+            vec![
+                Field::new(
+                    "organisation_id",
+                    "Provider",
+                    Kind::Select(providers(conn)?),
+                ),
+                Field::new("name", "Name", Kind::Text),
+                Field::new("kind", "Kind", Kind::Radios(kinds)),
+                Field::new("delivery", "Delivery", Kind::Radios(deliveries)),
+                Field::new("min_age", "Youngest eligible age (optional)", Kind::Number),
+                Field::new("max_age", "Oldest eligible age (optional)", Kind::Number),
+                Field::date("starts_on", "Start date"),
+                Field::date("ends_on", "End date (optional)"),
+                Field::new("description", "Description (optional)", Kind::Textarea),
+            ],
+        ))
+    },
+    |conn, ctx, input| {
+        let id = casework::setup::add_programme(conn, ctx, input)?;
+        Ok((format!("/programmes/{id}"), "Programme added".into()))
+    }
+);
+
+setup_page!(
+    new_funding_stream,
+    create_funding_stream,
+    |_, _| Ok(simple(
+        "Add a funding stream",
+        "/setup/funding-streams".into(),
+        vec![
+            Field::new("name", "Name", Kind::Text)
+                .hint("For example, Serious Violence Duty grant 2025-26"),
+            Field::new("funder", "Funder", Kind::Text).hint("For example, Home Office"),
+            Field::new("financial_year", "Financial year", Kind::Text).hint("For example, 2025-26"),
+            Field::new("amount", "Amount in pounds", Kind::Text),
+        ]
+    )),
+    |conn, ctx, input| {
+        casework::setup::add_funding_stream(conn, ctx, input)?;
+        Ok(("/setup".into(), "Funding stream added".into()))
+    }
+);
+
+setup_page!(
+    new_measure,
+    create_measure,
+    |_, _| Ok(simple(
+        "Add an outcome measure",
+        "/setup/measures".into(),
+        vec![
+            Field::new("name", "Name", Kind::Text)
+                .hint("For example, Feels safe in the community (1-5)"),
+            Field::new("min", "Lowest value", Kind::Number),
+            Field::new("max", "Highest value", Kind::Number),
+            Field::new(
+                "higher_is_better",
+                "Is a higher value better?",
+                Kind::Radios(vec![
+                    ("true".into(), "Yes".into()),
+                    ("false".into(), "No".into())
+                ])
+            ),
+        ]
+    )),
+    |conn, ctx, input| {
+        casework::setup::add_measure(conn, ctx, input)?;
+        Ok(("/setup".into(), "Measure added".into()))
+    }
+);
+
+fn target_form(id: ProgrammeId) -> Build {
+    Box::new(move |conn, actor| {
+        let p = store::programmes::find_visible(conn, actor.scope(), id)?;
+        let metrics = forms::words(TARGET_METRICS);
+        Ok(Form {
+            heading: "Set a contracted target".into(),
+            caption: Some(p.fields.name),
+            action: format!("/programmes/{id}/targets/new"),
+            submit: "Save",
+            back: Some(format!("/programmes/{id}")),
+            fields: vec![
+                Field::new("financial_year", "Financial year", Kind::Text)
+                    .hint("For example, 2025-26"),
+                Field::new("metric", "Figure", Kind::Select(metrics)),
+                Field::new("value", "Target", Kind::Number)
+                    .hint("A count, or a fraction for rates (0.8 for 80%)"),
+            ],
+        })
+    })
+}
+
+pub async fn new_target(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), target_form(id)).await
+}
+
+pub async fn create_target(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        target_form(id),
+        Box::new(move |conn, ctx, input| {
+            casework::setup::add_target(conn, ctx, id, input)?;
+            Ok((format!("/programmes/{id}"), "Target set".into()))
+        }),
+    )
+    .await
+}
+
+fn allocation_form(id: FundingStreamId) -> Build {
+    Box::new(move |conn, _| {
+        let stream = store::funding_streams::find(conn, id)?;
+        let programmes = store::programmes::all(conn)?
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.fields.name))
+            .collect();
+        Ok(Form {
+            heading: "Allocate funding to a programme".into(),
+            caption: Some(stream.name),
+            action: format!("/funding-streams/{id}/allocations/new"),
+            submit: "Save",
+            back: Some("/setup".into()),
+            fields: vec![
+                Field::new("programme_id", "Programme", Kind::Select(programmes)),
+                Field::new("amount", "Amount in pounds", Kind::Text),
+            ],
+        })
+    })
+}
+
+pub async fn new_allocation(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: FundingStreamId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), allocation_form(id)).await
+}
+
+pub async fn create_allocation(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: FundingStreamId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        allocation_form(id),
+        Box::new(move |conn, ctx, input| {
+            casework::setup::allocate(conn, ctx, id, input)?;
+            Ok(("/setup".into(), "Funding allocated".into()))
+        }),
+    )
+    .await
+}
