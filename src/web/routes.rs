@@ -251,6 +251,13 @@ pub fn all() -> Vec<RouteSpec> {
         .target(Target::Programme),
         RouteSpec::new(
             M::GET,
+            "/programmes/{id}/report",
+            Roles(REPORT_ROLES),
+            |r| r.to(pages::reports::programme),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
             "/programmes/{id}/sessions/new",
             Roles(RECORD_ROLES),
             |r| r.to(pages::casework::new_session),

@@ -16,6 +16,7 @@ pub mod files;
 pub mod forms;
 pub mod home;
 pub mod login;
+pub mod reports;
 pub mod setup;
 
 /// The context every page gets, merged with the page's own.
