@@ -1,7 +1,7 @@
 //! The report page with its downloads, and the VRU dashboard: the figures the pages show
 //! are the JSON API's, access follows the registry, downloads are attachments.
 
-use outcomes::domain::enums::Role;
+use outcomes::domain::enums::{OrganisationKind, Role};
 use outcomes::store::report_rows::ReportScope;
 use serde_json::Value;
 
@@ -137,4 +137,97 @@ async fn a_download_is_an_audited_attachment_of_its_media_type() {
     .unwrap();
     assert_eq!(events.len(), 3);
     assert!(events.iter().all(|e| e.user_id == Some(manager.id)));
+}
+
+/// The fixture, a second provider's empty programme, and a commissioner's browser.
+async fn dashboard_app() -> (TestApp, i64, i64, crate::helpers::TestSession) {
+    let app = spawn_app().await;
+    let (mentoring, _) = load(&app);
+    let b = app.provider("Provider B");
+    let boxing = app.add_programme(b, "Boxing");
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let session = app.session_for(&app.create_user(Role::Commissioner, opcc));
+    (app, mentoring, boxing, session)
+}
+
+/// Where each name first appears in `html`.
+fn order(html: &str, names: [&str; 2]) -> bool {
+    html.find(names[0]).unwrap() < html.find(names[1]).unwrap()
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_every_programme_with_the_apis_figures() {
+    let (app, mentoring, boxing, session) = dashboard_app().await;
+    let opcc = outcomes::store::organisations::find_by_name(&mut app.db(), "OPCC")
+        .unwrap()
+        .unwrap()
+        .id;
+    let json = api_report(
+        &app,
+        mentoring,
+        &app.bearer(&app.create_user(Role::Analyst, opcc.0)),
+    )
+    .await;
+    let res = session.get("/dashboard?period=2024-25").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    for id in [mentoring, boxing] {
+        assert!(html.contains(&format!("href=\"/programmes/{id}/report?period=2024-25\"")));
+    }
+    let row = &html[html.find(">Mentoring</a>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let received = json["engagement"]["referrals_received"].as_u64().unwrap();
+    assert!(row.contains(&format!(">{received}</td>")), "{row}");
+    let rate = percent(&json["reoffending"]["groups"]["all"]["reoffending_rate"]);
+    assert!(row.contains(&format!(">{rate} (")), "{row}");
+    // The empty programme has no rates: a dash each.
+    let row = &html[html.find(">Boxing</a>").unwrap()..];
+    assert!(row[..row.find("</tr>").unwrap()].contains(">–</td>"));
+}
+
+#[tokio::test]
+async fn the_dashboard_sorts_by_the_chosen_column() {
+    let (_app, _, _, session) = dashboard_app().await;
+    let page = |q: &'static str| {
+        let s = &session;
+        async move {
+            s.get(&format!("/dashboard?period=2024-25{q}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (b, m) = (">Boxing</a>", ">Mentoring</a>");
+    assert!(order(&page("").await, [b, m]));
+    assert!(order(&page("&sort=-programme").await, [m, b]));
+    assert!(order(&page("&sort=referrals").await, [b, m]));
+    let html = page("&sort=-referrals").await;
+    assert!(order(&html, [m, b]));
+    assert!(html.contains("aria-sort=\"descending\""));
+    // The heading of the sorted column links to the other direction.
+    assert!(html.contains("sort&#x3D;referrals\">Referrals received</a>"));
+}
+
+#[tokio::test]
+async fn the_dashboard_is_for_aggregate_readers_and_checks_the_period() {
+    let (app, _, _, session) = dashboard_app().await;
+    let org = outcomes::store::organisations::find_by_name(&mut app.db(), "Provider A")
+        .unwrap()
+        .unwrap()
+        .id;
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, org.0));
+    assert_eq!(manager.get("/dashboard").await.status().as_u16(), 403);
+    let res = session.get("/dashboard").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let year = outcomes::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive())
+        .to_string();
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("value=\"{year}\"")));
+    let bad = session.get("/dashboard?period=someday").await;
+    assert_eq!(bad.status().as_u16(), 422);
+    assert!(bad.text().await.unwrap().contains("govuk-error-summary"));
 }
