@@ -231,3 +231,27 @@ async fn the_dashboard_is_for_aggregate_readers_and_checks_the_period() {
     assert_eq!(bad.status().as_u16(), 422);
     assert!(bad.text().await.unwrap().contains("govuk-error-summary"));
 }
+
+#[tokio::test]
+async fn the_programme_page_links_to_its_report_for_report_readers_only() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let link = format!("href=\"/programmes/{programme}/report\"");
+    let page = format!("/programmes/{programme}");
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, org));
+    assert!(manager
+        .get(&page)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&link));
+    let caseworker = app.session_for(&app.create_user(Role::Caseworker, org));
+    assert!(!caseworker
+        .get(&page)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&link));
+}
