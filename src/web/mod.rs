@@ -7,6 +7,7 @@ pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod pages;
+pub mod report_query;
 pub mod routes;
 pub mod security;
 pub mod templates;

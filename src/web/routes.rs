@@ -249,6 +249,16 @@ pub fn all() -> Vec<RouteSpec> {
             r.to(pages::casework::programme)
         })
         .target(Target::Programme),
+        RouteSpec::new(M::GET, "/dashboard", Roles(AGGREGATE_ROLES), |r| {
+            r.to(pages::reports::dashboard)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/report",
+            Roles(REPORT_ROLES),
+            |r| r.to(pages::reports::programme),
+        )
+        .target(Target::Programme),
         RouteSpec::new(
             M::GET,
             "/programmes/{id}/sessions/new",

@@ -7,6 +7,7 @@ mod auth;
 mod casework;
 mod casework_pages;
 mod cli;
+mod dashboard;
 mod demo;
 mod health;
 mod helpers;

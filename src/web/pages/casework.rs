@@ -674,6 +674,7 @@ pub async fn programme(
             "allocations": d.allocations.iter().map(|a| json!({"stream": a.funding_stream, "amount": format!("£{:.2}", a.amount_pence as f64 / 100.0)})).collect::<Vec<_>>(),
             "records": records, "referrals": referrals, "sessions": sessions,
             "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin),
+            "reports": crate::domain::access::REPORT_ROLES.contains(&actor.role),
         }))
     })
     .await

@@ -16,6 +16,7 @@ pub mod files;
 pub mod forms;
 pub mod home;
 pub mod login;
+pub mod reports;
 pub mod setup;
 
 /// The context every page gets, merged with the page's own.
@@ -62,6 +63,7 @@ pub fn viewer_context(
             Role::Admin => &[
                 ("/admin/users", "Users"),
                 ("/admin/audit", "Audit trail"),
+                ("/dashboard", "Dashboard"),
                 ("/programmes", "Programmes"),
                 ("/setup", "Set-up"),
                 ("/uploads", "Uploads"),
@@ -72,8 +74,16 @@ pub fn viewer_context(
                 ("/programmes", "Programmes"),
                 ("/uploads", "Uploads"),
             ],
-            Role::Commissioner => &[("/programmes", "Programmes"), ("/setup", "Set-up")],
-            Role::Analyst => &[("/programmes", "Programmes"), ("/uploads", "Uploads")],
+            Role::Commissioner => &[
+                ("/dashboard", "Dashboard"),
+                ("/programmes", "Programmes"),
+                ("/setup", "Set-up"),
+            ],
+            Role::Analyst => &[
+                ("/dashboard", "Dashboard"),
+                ("/programmes", "Programmes"),
+                ("/uploads", "Uploads"),
+            ],
         };
         {
             let nav: Vec<Value> = items

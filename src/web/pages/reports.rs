@@ -1,0 +1,356 @@
+//! `GET /programmes/{id}/report`: a programme's report as a page, with its downloads
+//! (`format=csv|xlsx|pdf|json`, each audited), and `GET /dashboard`: every programme's
+//! key figures for a period side by side, sortable by column.
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{render_status, viewer_context};
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::ids::ProgrammeId;
+use crate::reports::{self, html, view, Format, ReportRequest};
+use crate::store;
+use crate::store::report_rows::ReportScope;
+use crate::web::api::path_id;
+use crate::web::auth::Viewer;
+use crate::web::errors::{blocking, AppError, FieldError, PageError};
+use crate::web::report_query::{self, audit_download, query_string, ReportQuery};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+/// The page's own parameter besides the report's.
+#[derive(Debug, Deserialize)]
+pub struct FormatQuery {
+    pub format: Option<String>,
+}
+
+/// What the report route answers: a file, or a page (200, or 422 with errors).
+enum Answer {
+    File(String, Format, Vec<u8>),
+    Page(StatusCode, Value),
+}
+
+/// `GET /programmes/{id}/report?period=...[&format=...]`.
+pub async fn programme(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: web::Query<ReportQuery>,
+    format: web::Query<FormatQuery>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    let format: Format = match format.into_inner().format.as_deref() {
+        None | Some("") => Format::Html,
+        Some(f) => f
+            .parse()
+            .map_err(|e: String| AppError::validation("format", e))?,
+    };
+    let query = query.into_inner();
+    let answer =
+        blocking(move || answer(&mut *state.conn()?, &state, &actor, id, query, format)).await?;
+    match answer {
+        Answer::File(name, format, bytes) => Ok(HttpResponse::Ok()
+            .content_type(format.media_type())
+            .insert_header((
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ))
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .body(bytes)),
+        Answer::Page(status, body) => {
+            let title = body["title"].as_str().unwrap_or("Report").to_string();
+            render_status(
+                status,
+                "pages/report",
+                &viewer_context(&title, &nonce, &viewer, "", body),
+            )
+        }
+    }
+}
+
+/// Looks the programme up in the actor's scope, then builds, audits and renders.
+fn answer(
+    conn: &mut DbConn,
+    state: &AppState,
+    actor: &Actor,
+    id: ProgrammeId,
+    mut query: ReportQuery,
+    format: Format,
+) -> Result<Answer, AppError> {
+    let p = store::programmes::find_visible(conn, actor.scope(), id)?;
+    let name = p.fields.name.clone();
+    let asked = query
+        .period
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
+    if !asked {
+        query.period = Some(report_query::current_year());
+    }
+    let scope = ReportScope::Programme(p.id);
+    let mut page = json!({"id": id.0, "programme": name, "period": query.period,
+        "published": query.published.unwrap_or(false), "title": format!("{name}: report")});
+    let request = match query.request(scope, name.clone(), state.disclosure_threshold) {
+        Ok(r) => r,
+        Err(AppError::Validation(errors)) if format == Format::Html => {
+            page["errors"] = json!(summary(&errors));
+            page["title"] = json!(format!("Error: {name}: report"));
+            return Ok(Answer::Page(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+        Err(e) => return Err(e),
+    };
+    if !asked && format == Format::Html {
+        return Ok(Answer::Page(StatusCode::OK, page));
+    }
+    let report = report_query::build(conn, state, &request)?;
+    let entity = format!("programme:{}", id.0);
+    audit_download(conn, actor, entity, format.extension(), &request, &report)?;
+    if format != Format::Html {
+        let bytes = reports::render(&report, format)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))?;
+        return Ok(Answer::File(file_name(&request, format), format, bytes));
+    }
+    page["report"] = html::context(&view::view(&report));
+    page["downloads"] = json!(downloads(id, &request));
+    Ok(Answer::Page(StatusCode::OK, page))
+}
+
+fn summary(errors: &[FieldError]) -> Vec<Value> {
+    errors
+        .iter()
+        .map(|e| json!({"href": format!("#{}", e.field), "text": e.message}))
+        .collect()
+}
+
+/// `mentoring-2025-26-internal.csv`: letters, digits and hyphens only.
+fn file_name(request: &ReportRequest, format: Format) -> String {
+    let mode = if request.published {
+        "published"
+    } else {
+        "internal"
+    };
+    let stem = format!("{} {} {mode}", request.scope_name, request.period);
+    let slug: String = stem
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    format!("{slug}.{}", format.extension())
+}
+
+/// A link per format, in internal and in published mode.
+fn downloads(id: ProgrammeId, request: &ReportRequest) -> Vec<Value> {
+    [("internal", false), ("published", true)]
+        .iter()
+        .map(|(mode, published)| {
+            let q = query_string(request, *published);
+            let links: Vec<Value> = [("CSV", "csv"), ("XLSX", "xlsx"), ("PDF", "pdf"), ("JSON", "json")]
+                .iter()
+                .map(|(text, f)| json!({"text": text, "mode": mode, "href": format!("/programmes/{}/report?{q}&format={f}", id.0)}))
+                .collect();
+            json!({"heading": format!("{} mode", if *published { "Published" } else { "Internal" }), "links": links})
+        })
+        .collect()
+}
+
+/// The dashboard's columns: sort key, heading, and where a programme's figure is in the
+/// report JSON (`None` for the two text columns).
+const COLUMNS: [(&str, &str, Option<&str>); 8] = [
+    ("provider", "Provider", None),
+    ("programme", "Programme", None),
+    (
+        "referrals",
+        "Referrals received",
+        Some("/engagement/referrals_received"),
+    ),
+    (
+        "acceptance",
+        "Acceptance rate",
+        Some("/engagement/acceptance_rate"),
+    ),
+    (
+        "completion",
+        "Completion rate",
+        Some("/engagement/completion_rate"),
+    ),
+    (
+        "attendance",
+        "Attendance rate",
+        Some("/engagement/attendance_rate"),
+    ),
+    (
+        "reoffending",
+        "Reoffending rate (95% interval)",
+        Some("/reoffending/groups/all/reoffending_rate"),
+    ),
+    (
+        "cost",
+        "Cost per participant",
+        Some("/money/cost_per_participant"),
+    ),
+];
+
+/// `GET /dashboard?period=...&sort=...`: `sort` is a column key, `-key` for descending.
+#[derive(Debug, Deserialize)]
+pub struct DashboardQuery {
+    pub period: Option<String>,
+    pub sort: Option<String>,
+}
+
+/// One programme's line: its names, link id, the figures of `COLUMNS[2..]`, the interval.
+struct Line {
+    id: i64,
+    names: [String; 2],
+    figures: Vec<Option<f64>>,
+    interval: Option<(f64, f64)>,
+}
+
+/// `GET /dashboard`: every programme's key figures for a period, side by side.
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    query: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, PageError> {
+    let DashboardQuery { period, sort } = query.into_inner();
+    let raw = period
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(report_query::current_year);
+    let sort = sort.unwrap_or_else(|| "programme".into());
+    let (key, descending) = sort
+        .strip_prefix('-')
+        .map_or((sort.as_str(), false), |k| (k, true));
+    let column = COLUMNS.iter().position(|c| c.0 == key).unwrap_or(1);
+    let mut body = json!({"period": raw, "title": "Dashboard"});
+    let (status, lines) = match report_query::parse_period(Some(&raw)) {
+        Err(e) => {
+            body["errors"] = json!(summary(&[e]));
+            body["title"] = json!("Error: Dashboard");
+            (StatusCode::UNPROCESSABLE_ENTITY, Vec::new())
+        }
+        Ok(period) => (
+            StatusCode::OK,
+            blocking(move || lines(&mut *state.conn()?, &state, &actor, period)).await?,
+        ),
+    };
+    body["head"] = json!(head(&raw, column, descending));
+    body["rows"] = json!(rows(lines, column, descending));
+    let title = body["title"].as_str().unwrap_or_default().to_string();
+    render_status(
+        status,
+        "pages/dashboard",
+        &viewer_context(&title, &nonce, &viewer, "/dashboard", body),
+    )
+}
+
+/// Each visible programme's report for the period, reduced to the dashboard's figures.
+fn lines(
+    conn: &mut DbConn,
+    state: &AppState,
+    actor: &Actor,
+    period: crate::domain::period::Period,
+) -> Result<Vec<Line>, AppError> {
+    let providers: std::collections::HashMap<_, _> =
+        store::organisations::list_scoped(conn, actor.scope())?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    let mut out = Vec::new();
+    for p in store::programmes::list(conn, actor.scope(), None, 10_000, 0)? {
+        let mut request =
+            ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
+        request.threshold = state.disclosure_threshold;
+        let json = report_query::build(conn, state, &request)?.to_json();
+        let number = |ptr: &str| json.pointer(ptr).and_then(Value::as_f64);
+        let interval = json
+            .pointer("/reoffending/groups/all/reoffending_rate_ci")
+            .and_then(|ci| Some((ci.get(0)?.as_f64()?, ci.get(1)?.as_f64()?)));
+        out.push(Line {
+            id: p.id.0,
+            names: [
+                providers
+                    .get(&p.organisation_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                p.fields.name,
+            ],
+            figures: COLUMNS[2..].iter().map(|c| c.2.and_then(number)).collect(),
+            interval,
+        });
+    }
+    Ok(out)
+}
+
+/// The column headings, each a link that sorts by it (again: the other way).
+fn head(period: &str, column: usize, descending: bool) -> Vec<Value> {
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (key, text, ptr))| {
+            let next = if i == column && !descending { format!("-{key}") } else { key.to_string() };
+            let q = serde_urlencoded::to_string([("period", period), ("sort", next.as_str())]).unwrap_or_default();
+            let sort = match (i == column, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            };
+            json!({"text": text, "href": format!("/dashboard?{q}"), "aria_sort": sort, "numeric": ptr.is_some()})
+        })
+        .collect()
+}
+
+/// The lines sorted by `column` (missing figures last either way), as table rows.
+fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
+    lines.sort_by(|a, b| {
+        let order = if column < 2 {
+            a.names[column]
+                .to_lowercase()
+                .cmp(&b.names[column].to_lowercase())
+        } else {
+            match (a.figures[column - 2], b.figures[column - 2]) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => return std::cmp::Ordering::Less,
+                (None, Some(_)) => return std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        };
+        if descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    lines
+        .into_iter()
+        .map(|l| {
+            let rate =
+                |v: Option<f64>| v.map_or("–".to_string(), |r| format!("{:.1}%", r * 100.0));
+            let reoffending = match (l.figures[4], l.interval) {
+                (Some(r), Some((lo, hi))) => format!(
+                    "{} ({:.1}% to {:.1}%)",
+                    rate(Some(r)),
+                    lo * 100.0,
+                    hi * 100.0
+                ),
+                (r, _) => rate(r),
+            };
+            json!({"id": l.id, "provider": l.names[0], "programme": l.names[1],
+            "cells": [
+                l.figures[0].map_or("–".to_string(), |n| format!("{n:.0}")),
+                rate(l.figures[1]), rate(l.figures[2]), rate(l.figures[3]), reoffending,
+                l.figures[5].map_or("–".to_string(), |c| format!("£{c:.2}")),
+            ]})
+        })
+        .collect()
+}

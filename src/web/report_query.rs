@@ -1,0 +1,156 @@
+//! What the report API and the report pages share: the query parameters of a report and
+//! their validation (every field error at once), building the report with errors mapped
+//! for the web, and the audit event of each report shown or downloaded.
+
+use serde::Deserialize;
+
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::enums::AuditAction;
+use crate::domain::period::{FinancialYear, Period, PeriodError};
+use crate::evaluation::reoffending::{IndexDate, ParamError};
+use crate::evaluation::report::Report;
+use crate::reports::{self, ReportRequest};
+use crate::store::audit::{self, NewEvent};
+use crate::store::report_rows::ReportScope;
+use crate::web::errors::{AppError, FieldError};
+use crate::web::AppState;
+
+/// The query parameters of a report.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `2025-26`, `2025-26-Q3` or `FROM..TO`.
+    pub period: Option<String>,
+    /// 3, 6, 12 or 24 (default 12).
+    pub follow_up: Option<u32>,
+    /// Waiting period in months (default 6).
+    pub waiting: Option<u32>,
+    /// `referral` (default), `start` or `completion`.
+    pub index: Option<String>,
+    /// `true` for disclosure control.
+    pub published: Option<bool>,
+    /// Financial year of cost-of-crime prices.
+    pub price_year: Option<String>,
+}
+
+/// The period of a query, or a field error; a missing period is an error too.
+pub fn parse_period(raw: Option<&str>) -> Result<Period, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Err(FieldError::new(
+            "period",
+            "give a period, like 2025-26, 2025-26-Q3 or 2025-04-01..2025-09-30",
+        )),
+        Some(p) => p
+            .parse()
+            .map_err(|e: PeriodError| FieldError::new("period", e.to_string())),
+    }
+}
+
+/// The current financial year, as a period: what the pages show when none is given.
+pub fn current_year() -> String {
+    FinancialYear::containing(chrono::Utc::now().date_naive()).to_string()
+}
+
+impl ReportQuery {
+    /// The request for `scope`, or every parameter problem at once.
+    pub fn request(
+        &self,
+        scope: ReportScope,
+        name: String,
+        threshold: u64,
+    ) -> Result<ReportRequest, AppError> {
+        let mut errors = Vec::new();
+        let period = parse_period(self.period.as_deref())
+            .map_err(|e| errors.push(e))
+            .ok();
+        let index = match self.index.as_deref() {
+            None => Some(IndexDate::Referral),
+            Some(i) => i
+                .parse()
+                .map_err(|e: ParamError| errors.push(FieldError::new("index", e.to_string())))
+                .ok(),
+        };
+        let follow_up = self.follow_up.unwrap_or(12);
+        if ![3, 6, 12, 24].contains(&follow_up) {
+            errors.push(FieldError::new(
+                "follow_up",
+                format!("follow-up must be 3, 6, 12 or 24 months, not {follow_up}"),
+            ));
+        }
+        let waiting = self.waiting.unwrap_or(6);
+        if waiting > 24 {
+            errors.push(FieldError::new(
+                "waiting",
+                format!("the waiting period must be at most 24 months, not {waiting}"),
+            ));
+        }
+        let (Some(period), Some(index), true) = (period, index, errors.is_empty()) else {
+            return Err(AppError::Validation(errors));
+        };
+        let mut request = ReportRequest::new(scope, name, period);
+        request.follow_up_months = follow_up;
+        request.waiting_months = waiting;
+        request.index = index;
+        request.published = self.published.unwrap_or(false);
+        request.price_year = self.price_year.clone();
+        request.threshold = threshold;
+        Ok(request)
+    }
+}
+
+/// The query string that asks for `request` again (for links to its downloads).
+pub fn query_string(request: &ReportRequest, published: bool) -> String {
+    let mut q = vec![
+        ("period", request.period.to_string()),
+        ("follow_up", request.follow_up_months.to_string()),
+        ("waiting", request.waiting_months.to_string()),
+        ("index", request.index.as_str().to_string()),
+        ("published", published.to_string()),
+    ];
+    if let Some(y) = &request.price_year {
+        q.push(("price_year", y.clone()));
+    }
+    serde_urlencoded::to_string(q).unwrap_or_default()
+}
+
+/// Builds one report, its errors as the web answers them.
+pub fn build(
+    conn: &mut DbConn,
+    state: &AppState,
+    request: &ReportRequest,
+) -> Result<Report, AppError> {
+    reports::build(conn, request, &state.costs).map_err(|e| match e {
+        reports::BuildError::Report(e) => AppError::validation("report", e.to_string()),
+        reports::BuildError::Store(e) => AppError::from(e),
+        reports::BuildError::Settings(m) => AppError::validation("period", m),
+    })
+}
+
+/// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`.
+pub fn audit_download(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: String,
+    format: &str,
+    request: &ReportRequest,
+    report: &Report,
+) -> Result<(), AppError> {
+    let mode = if request.published {
+        "published"
+    } else {
+        "internal"
+    };
+    audit::record(
+        conn,
+        NewEvent::new(AuditAction::ReportDownload, "report")
+            .by(Some(actor))
+            .entity_id(entity)
+            .detail(format!(
+                "format={format} period={} mode={mode} sha256={}",
+                request.period, report.body.provenance.input_sha256
+            )),
+    )
+    .map_err(AppError::from)?;
+    Ok(())
+}

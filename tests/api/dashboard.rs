@@ -1,0 +1,257 @@
+//! The report page with its downloads, and the VRU dashboard: the figures the pages show
+//! are the JSON API's, access follows the registry, downloads are attachments.
+
+use outcomes::domain::enums::{OrganisationKind, Role};
+use outcomes::store::report_rows::ReportScope;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::reports::load_fixture;
+
+/// The fixture of `reports.rs` in the app's database: (programme id, provider id).
+fn load(app: &TestApp) -> (i64, i64) {
+    let mut conn = app.db();
+    let ReportScope::Programme(programme) = load_fixture(&mut conn) else {
+        unreachable!()
+    };
+    let org = outcomes::store::organisations::find_by_name(&mut conn, "Provider A")
+        .unwrap()
+        .unwrap()
+        .id;
+    (programme.0, org.0)
+}
+
+async fn api_report(app: &TestApp, programme: i64, token: &str) -> Value {
+    let path = format!("/api/v1/reports/programmes/{programme}?period=2024-25");
+    let res = app.get_with_token(&path, token).await;
+    assert_eq!(res.status().as_u16(), 200);
+    res.json().await.unwrap()
+}
+
+fn percent(v: &Value) -> String {
+    format!("{:.1}%", v.as_f64().unwrap() * 100.0)
+}
+
+#[tokio::test]
+async fn the_report_page_shows_the_apis_figures() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let manager = app.create_user(Role::ProviderManager, org);
+    let json = api_report(&app, programme, &app.bearer(&manager)).await;
+    let session = app.session_for(&manager);
+    let res = session
+        .get(&format!("/programmes/{programme}/report?period=2024-25"))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let received = json["engagement"]["referrals_received"].as_u64().unwrap();
+    assert!(html.contains(&format!(
+        "data-metric=\"referrals_received\">{received}</td>"
+    )));
+    let rate = percent(&json["reoffending"]["groups"]["all"]["reoffending_rate"]);
+    assert!(html.contains(&format!("data-metric=\"reoffending_rate\">{rate}</td>")));
+    for f in ["csv", "xlsx", "pdf", "json"] {
+        assert!(
+            html.contains(&format!("published&#x3D;false&amp;format&#x3D;{f}")),
+            "{f}"
+        );
+        assert!(
+            html.contains(&format!("published&#x3D;true&amp;format&#x3D;{f}")),
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_period_the_page_offers_the_current_year() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let session = app.session_for(&app.create_user(Role::ProviderManager, org));
+    let res = session
+        .get(&format!("/programmes/{programme}/report"))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let year = outcomes::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive())
+        .to_string();
+    assert!(html.contains(&format!("name=\"period\" type=\"text\" value=\"{year}\"")));
+    let bad = session
+        .get(&format!(
+            "/programmes/{programme}/report?period=2024/25&follow_up=7"
+        ))
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("govuk-error-summary") && html.contains("href=\"#follow_up\""));
+}
+
+#[tokio::test]
+async fn a_caseworker_gets_403_and_another_providers_manager_404() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let path = format!("/programmes/{programme}/report?period=2024-25");
+    let caseworker = app.session_for(&app.create_user(Role::Caseworker, org));
+    assert_eq!(caseworker.get(&path).await.status().as_u16(), 403);
+    let b = app.provider("Provider B");
+    let other = app.session_for(&app.create_user(Role::ProviderManager, b));
+    assert_eq!(other.get(&path).await.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_download_is_an_audited_attachment_of_its_media_type() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let manager = app.create_user(Role::ProviderManager, org);
+    let session = app.session_for(&manager);
+    for (format, media) in [
+        ("csv", "text/csv; charset=utf-8"),
+        ("json", "application/json"),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ] {
+        let res = session
+            .get(&format!(
+                "/programmes/{programme}/report?period=2024-25&published=true&format={format}"
+            ))
+            .await;
+        assert_eq!(res.status().as_u16(), 200, "{format}");
+        let header = |h: &str| res.headers()[h].to_str().unwrap().to_string();
+        assert_eq!(header("content-type"), media);
+        assert_eq!(
+            header("content-disposition"),
+            format!("attachment; filename=\"mentoring-2024-25-published.{format}\"")
+        );
+        assert!(!res.bytes().await.unwrap().is_empty());
+    }
+    let (events, _) = outcomes::store::audit::list(
+        &mut app.db(),
+        &outcomes::store::audit::Filter {
+            action: Some(outcomes::domain::enums::AuditAction::ReportDownload),
+            ..Default::default()
+        },
+        1,
+        10,
+    )
+    .unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.user_id == Some(manager.id)));
+}
+
+/// The fixture, a second provider's empty programme, and a commissioner's browser.
+async fn dashboard_app() -> (TestApp, i64, i64, crate::helpers::TestSession) {
+    let app = spawn_app().await;
+    let (mentoring, _) = load(&app);
+    let b = app.provider("Provider B");
+    let boxing = app.add_programme(b, "Boxing");
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let session = app.session_for(&app.create_user(Role::Commissioner, opcc));
+    (app, mentoring, boxing, session)
+}
+
+/// Where each name first appears in `html`.
+fn order(html: &str, names: [&str; 2]) -> bool {
+    html.find(names[0]).unwrap() < html.find(names[1]).unwrap()
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_every_programme_with_the_apis_figures() {
+    let (app, mentoring, boxing, session) = dashboard_app().await;
+    let opcc = outcomes::store::organisations::find_by_name(&mut app.db(), "OPCC")
+        .unwrap()
+        .unwrap()
+        .id;
+    let json = api_report(
+        &app,
+        mentoring,
+        &app.bearer(&app.create_user(Role::Analyst, opcc.0)),
+    )
+    .await;
+    let res = session.get("/dashboard?period=2024-25").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    for id in [mentoring, boxing] {
+        assert!(html.contains(&format!("href=\"/programmes/{id}/report?period=2024-25\"")));
+    }
+    let row = &html[html.find(">Mentoring</a>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let received = json["engagement"]["referrals_received"].as_u64().unwrap();
+    assert!(row.contains(&format!(">{received}</td>")), "{row}");
+    let rate = percent(&json["reoffending"]["groups"]["all"]["reoffending_rate"]);
+    assert!(row.contains(&format!(">{rate} (")), "{row}");
+    // The empty programme has no rates: a dash each.
+    let row = &html[html.find(">Boxing</a>").unwrap()..];
+    assert!(row[..row.find("</tr>").unwrap()].contains(">–</td>"));
+}
+
+#[tokio::test]
+async fn the_dashboard_sorts_by_the_chosen_column() {
+    let (_app, _, _, session) = dashboard_app().await;
+    let page = |q: &'static str| {
+        let s = &session;
+        async move {
+            s.get(&format!("/dashboard?period=2024-25{q}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (b, m) = (">Boxing</a>", ">Mentoring</a>");
+    assert!(order(&page("").await, [b, m]));
+    assert!(order(&page("&sort=-programme").await, [m, b]));
+    assert!(order(&page("&sort=referrals").await, [b, m]));
+    let html = page("&sort=-referrals").await;
+    assert!(order(&html, [m, b]));
+    assert!(html.contains("aria-sort=\"descending\""));
+    // The heading of the sorted column links to the other direction.
+    assert!(html.contains("sort&#x3D;referrals\">Referrals received</a>"));
+}
+
+#[tokio::test]
+async fn the_dashboard_is_for_aggregate_readers_and_checks_the_period() {
+    let (app, _, _, session) = dashboard_app().await;
+    let org = outcomes::store::organisations::find_by_name(&mut app.db(), "Provider A")
+        .unwrap()
+        .unwrap()
+        .id;
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, org.0));
+    assert_eq!(manager.get("/dashboard").await.status().as_u16(), 403);
+    let res = session.get("/dashboard").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let year = outcomes::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive())
+        .to_string();
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("value=\"{year}\"")));
+    let bad = session.get("/dashboard?period=someday").await;
+    assert_eq!(bad.status().as_u16(), 422);
+    assert!(bad.text().await.unwrap().contains("govuk-error-summary"));
+}
+
+#[tokio::test]
+async fn the_programme_page_links_to_its_report_for_report_readers_only() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let link = format!("href=\"/programmes/{programme}/report\"");
+    let page = format!("/programmes/{programme}");
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, org));
+    assert!(manager
+        .get(&page)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&link));
+    let caseworker = app.session_for(&app.create_user(Role::Caseworker, org));
+    assert!(!caseworker
+        .get(&page)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&link));
+}
