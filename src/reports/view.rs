@@ -153,6 +153,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// One table row: each column's cell is read at `{prefix}{column}`. An interval's
+    /// ends (`…_ci/0`, `…_ci/1`) are named `…_ci_low` and `…_ci_high` as metrics.
+    fn row(&self, label: String, prefix: &str, group: &str, columns: &[Column]) -> Row {
+        Row {
+            label,
+            cells: columns
+                .iter()
+                .map(|(m, _, k)| {
+                    let metric = m.replace("_ci/0", "_ci_low").replace("_ci/1", "_ci_high");
+                    self.cell(&format!("{prefix}{m}"), &metric, group, *k)
+                })
+                .collect(),
+        }
+    }
+
     fn cell(&self, pointer: &str, metric: &str, group: &str, kind: Kind) -> Cell {
         let symbol = self.hidden(pointer);
         let raw = self.exact.pointer(pointer).cloned().unwrap_or(Value::Null);
@@ -467,6 +482,16 @@ fn caveats(r: &Reader) -> Vec<String> {
     out
 }
 
+/// A table column: the figure's JSON key, its heading and how it is shown.
+type Column = (&'static str, &'static str, Kind);
+
+/// A table's header row: the row labels' heading, then each column's.
+fn head(first: &str, columns: &[Column]) -> Vec<String> {
+    std::iter::once(first.to_string())
+        .chain(columns.iter().map(|c| c.1.to_string()))
+        .collect()
+}
+
 fn section(id: &str, title: &str) -> Section {
     Section {
         id: id.to_string(),
@@ -656,7 +681,7 @@ fn trend_section(r: &Reader) -> Section {
          of the session for sessions and attendance)."
             .to_string(),
     );
-    let columns: [(&str, &str, Kind); 8] = [
+    let columns: [Column; 8] = [
         ("referrals_received", "Referred", Kind::Count),
         ("referrals_accepted", "Accepted", Kind::Count),
         ("engaged", "Engaged", Kind::Count),
@@ -666,26 +691,21 @@ fn trend_section(r: &Reader) -> Section {
         ("sessions_delivered", "Sessions", Kind::Count),
         ("attendance_rate", "Attendance rate", Kind::Rate),
     ];
-    let mut head = vec!["Quarter".to_string()];
-    head.extend(columns.iter().map(|c| c.1.to_string()));
     let rows = r
         .report
         .body
         .trend
         .iter()
         .enumerate()
-        .map(|(i, q)| Row {
-            label: q.quarter.clone(),
-            cells: columns
-                .iter()
-                .map(|(m, _, k)| r.cell(&format!("/trend/{i}/engagement/{m}"), m, &q.quarter, *k))
-                .collect(),
+        .map(|(i, q)| {
+            let prefix = format!("/trend/{i}/engagement/");
+            r.row(q.quarter.clone(), &prefix, &q.quarter, &columns)
         })
         .collect();
     let table = Table {
         id: "quarterly_trend".to_string(),
         caption: "Engagement by quarter".to_string(),
-        head,
+        head: head("Quarter", &columns),
         rows,
     };
     s.charts.push(chart(
@@ -719,7 +739,7 @@ fn reoffending_section(r: &Reader) -> Section {
             .map(long_date)
             .unwrap_or_else(|| "no date (no police data has been imported)".to_string()),
     ));
-    let columns: [(&str, &str, Kind); 14] = [
+    let columns: [Column; 14] = [
         ("cohort", "Cohort", Kind::Count),
         ("unmatched", "Not matched to police records", Kind::Count),
         ("awaiting_follow_up", "Awaiting follow-up", Kind::Count),
@@ -747,32 +767,17 @@ fn reoffending_section(r: &Reader) -> Section {
             Kind::Measure,
         ),
     ];
-    let mut head = vec!["Group".to_string()];
-    head.extend(columns.iter().map(|c| c.1.to_string()));
     let rows = GROUP_LABELS
         .iter()
-        .map(|(group, label)| Row {
-            label: label.to_string(),
-            cells: columns
-                .iter()
-                .map(|(m, _, k)| {
-                    let metric = m.replace("reoffending_rate_ci/0", "reoffending_rate_ci_low");
-                    let metric =
-                        metric.replace("reoffending_rate_ci/1", "reoffending_rate_ci_high");
-                    r.cell(
-                        &format!("/reoffending/groups/{group}/{m}"),
-                        &metric,
-                        group,
-                        *k,
-                    )
-                })
-                .collect(),
+        .map(|(group, label)| {
+            let prefix = format!("/reoffending/groups/{group}/");
+            r.row(label.to_string(), &prefix, group, &columns)
         })
         .collect();
     let table = Table {
         id: "reoffending_groups".to_string(),
         caption: "Proven reoffending by group".to_string(),
-        head,
+        head: head("Group", &columns),
         rows,
     };
     let desc = format!(
@@ -921,7 +926,7 @@ fn outcomes_section(r: &Reader) -> Section {
          measure's better direction."
             .to_string(),
     );
-    let columns: [(&str, &str, Kind); 11] = [
+    let columns: [Column; 11] = [
         ("pairs", "Pairs", Kind::Count),
         ("mean_baseline", "Mean at baseline", Kind::Decimal),
         ("mean_exit", "Mean at exit", Kind::Decimal),
@@ -934,27 +939,23 @@ fn outcomes_section(r: &Reader) -> Section {
         ("p_value", "p-value (paired t)", Kind::PValue),
         ("wilcoxon_p_value", "p-value (Wilcoxon)", Kind::PValue),
     ];
-    let mut head = vec!["Measure".to_string()];
-    head.extend(columns.iter().map(|c| c.1.to_string()));
     let rows = body
         .outcomes
         .iter()
         .enumerate()
-        .map(|(i, m)| Row {
-            label: m.measure.clone(),
-            cells: columns
-                .iter()
-                .map(|(n, _, k)| {
-                    let metric = n.replace("_ci/0", "_ci_low").replace("_ci/1", "_ci_high");
-                    r.cell(&format!("/outcomes/{i}/{n}"), &metric, &m.measure, *k)
-                })
-                .collect(),
+        .map(|(i, m)| {
+            r.row(
+                m.measure.clone(),
+                &format!("/outcomes/{i}/"),
+                &m.measure,
+                &columns,
+            )
         })
         .collect();
     s.tables.push(Table {
         id: "outcome_measures".to_string(),
         caption: "Paired changes in outcome measures".to_string(),
-        head,
+        head: head("Measure", &columns),
         rows,
     });
     if body.outcomes.iter().any(|m| m.pairs < CAUTION_BELOW) {
@@ -979,7 +980,7 @@ fn surveys_section(r: &Reader) -> Section {
          better.",
         format_value(Kind::Measure, body.provenance.parameters.positive_threshold)
     ));
-    let columns: [(&str, &str, Kind); 8] = [
+    let columns: [Column; 8] = [
         ("respondents_baseline", "Respondents before", Kind::Count),
         ("respondents_exit", "Respondents after", Kind::Count),
         ("mean_baseline", "Mean before", Kind::Decimal),
@@ -989,24 +990,19 @@ fn surveys_section(r: &Reader) -> Section {
         ("change_pp", "Change in positive share", Kind::Points),
         ("relative_change", "Relative change", Kind::Rate),
     ];
-    let mut head = vec!["Measure".to_string()];
-    head.extend(columns.iter().map(|c| c.1.to_string()));
     let rows = body
         .group_surveys
         .iter()
         .enumerate()
-        .map(|(i, m)| Row {
-            label: m.measure.clone(),
-            cells: columns
-                .iter()
-                .map(|(n, _, k)| r.cell(&format!("/group_surveys/{i}/{n}"), n, &m.measure, *k))
-                .collect(),
+        .map(|(i, m)| {
+            let prefix = format!("/group_surveys/{i}/");
+            r.row(m.measure.clone(), &prefix, &m.measure, &columns)
         })
         .collect();
     s.tables.push(Table {
         id: "group_surveys".to_string(),
         caption: "Group survey changes".to_string(),
-        head,
+        head: head("Measure", &columns),
         rows,
     });
     s
@@ -1020,7 +1016,7 @@ fn breakdowns_section(r: &Reader) -> Section {
          people referred, at the date of referral."
             .to_string(),
     );
-    let columns: [(&str, &str, Kind); 6] = [
+    let columns: [Column; 6] = [
         ("referrals", "Referrals", Kind::Count),
         ("engaged", "Engaged", Kind::Count),
         ("completed", "Completed", Kind::Count),
@@ -1036,26 +1032,17 @@ fn breakdowns_section(r: &Reader) -> Section {
         &body.breakdowns.source,
     ];
     for ((dimension, title), rows) in DIMENSIONS.iter().zip(lists) {
-        let mut head = vec![title.to_string()];
-        head.extend(columns.iter().map(|c| c.1.to_string()));
         s.tables.push(Table {
             id: format!("breakdown_{dimension}"),
             caption: format!("By {}", title.to_lowercase()),
-            head,
+            head: head(title, &columns),
             rows: rows
                 .iter()
                 .enumerate()
                 .map(|(i, row)| {
                     let group = format!("{dimension}:{}", row.category);
-                    Row {
-                        label: category_label(&row.category),
-                        cells: columns
-                            .iter()
-                            .map(|(m, _, k)| {
-                                r.cell(&format!("/breakdowns/{dimension}/{i}/{m}"), m, &group, *k)
-                            })
-                            .collect(),
-                    }
+                    let prefix = format!("/breakdowns/{dimension}/{i}/");
+                    r.row(category_label(&row.category), &prefix, &group, &columns)
                 })
                 .collect(),
         });
@@ -1101,7 +1088,7 @@ fn money_section(r: &Reader) -> Section {
             .push("No targets are recorded for this period.".to_string());
         return s;
     }
-    let columns: [(&str, &str, Kind); 6] = [
+    let columns: [Column; 6] = [
         ("target", "Target", Kind::Measure),
         ("achieved", "Achieved", Kind::Measure),
         ("percent_of_target", "% of target", Kind::Rate),
@@ -1113,14 +1100,12 @@ fn money_section(r: &Reader) -> Section {
         ("percent_of_pro_rata", "% of expected", Kind::Rate),
         ("rag", "Status", Kind::Text),
     ];
-    let mut head = vec!["Target".to_string()];
-    head.extend(columns.iter().map(|c| c.1.to_string()));
     s.tables.push(Table {
         id: "targets".to_string(),
         caption: "Targets: green is at least 90% of the pro-rata expectation, amber at least \
                   70%, red below"
             .to_string(),
-        head,
+        head: head("Target", &columns),
         rows: body
             .money
             .targets
@@ -1128,19 +1113,15 @@ fn money_section(r: &Reader) -> Section {
             .enumerate()
             .map(|(i, t)| {
                 let group = format!("{} {}", t.metric, t.financial_year);
-                Row {
-                    label: format!("{} ({})", category_label(&t.metric), t.financial_year),
-                    cells: columns
-                        .iter()
-                        .map(|(m, _, k)| {
-                            let mut c = r.cell(&format!("/money/targets/{i}/{m}"), m, &group, *k);
-                            if *m == "rag" && c.symbol.is_none() {
-                                c.text = rag_text(&c.text);
-                            }
-                            c
-                        })
-                        .collect(),
+                let label = format!("{} ({})", category_label(&t.metric), t.financial_year);
+                let mut row = r.row(label, &format!("/money/targets/{i}/"), &group, &columns);
+                // The status in words: colour is never the only signal.
+                for (c, (m, _, _)) in row.cells.iter_mut().zip(&columns) {
+                    if *m == "rag" && c.symbol.is_none() {
+                        c.text = rag_text(&c.text);
+                    }
                 }
+                row
             })
             .collect(),
     });

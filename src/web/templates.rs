@@ -17,28 +17,34 @@ struct TemplateFiles;
 
 static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
 
-fn build() -> Handlebars<'static> {
+fn build() -> Result<Handlebars<'static>, handlebars::TemplateError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
-    // Templates are checked at start-up (see `check`), so a failure here is a build bug.
-    if let Err(e) = hb.register_embed_templates_with_extension::<TemplateFiles>(".hbs") {
-        tracing::error!(error = %e, "a template does not compile");
-    }
-    hb
+    hb.register_embed_templates_with_extension::<TemplateFiles>(".hbs")?;
+    Ok(hb)
 }
 
-/// The registry; templates are compiled on first use.
+/// The registry, compiled once. `check` runs at start-up, so a template that does not
+/// compile stops the service there; should it not have run, the first use logs the error
+/// and every render then fails as a missing template (a 500), never silently.
 pub fn registry() -> &'static Handlebars<'static> {
-    REGISTRY.get_or_init(build)
+    REGISTRY.get_or_init(|| {
+        build().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a template does not compile");
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            hb
+        })
+    })
 }
 
-/// Compiles every template, reporting the first that fails (called at start-up).
+/// Compiles every template once, reporting the first that fails (called at start-up).
 pub fn check() -> anyhow::Result<()> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_embed_templates_with_extension::<TemplateFiles>(".hbs")
-        .map_err(|e| anyhow::anyhow!("a template does not compile: {e}"))?;
-    let _ = registry();
+    if REGISTRY.get().is_none() {
+        let hb = build().map_err(|e| anyhow::anyhow!("a template does not compile: {e}"))?;
+        // Another thread may have filled it meanwhile; either registry is the same.
+        let _ = REGISTRY.set(hb);
+    }
     Ok(())
 }
 
