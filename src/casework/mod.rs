@@ -10,6 +10,7 @@
 pub mod outcomes;
 pub mod participants;
 pub mod referrals;
+pub mod returns;
 pub mod sessions;
 pub mod setup;
 
@@ -43,6 +44,9 @@ pub enum CaseError {
     /// caller either uses an existing record or confirms (`allow_duplicate`).
     #[error("a participant with this police identifier is already registered")]
     PossibleDuplicate(Vec<crate::store::participants::Participant>),
+    /// The change touches a record dated in a quarter whose return is approved (409).
+    #[error("{}", .0.message)]
+    Locked(FieldError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -101,6 +105,23 @@ pub fn audit_change(
             .fields(fields),
     )?;
     Ok(())
+}
+
+/// Refuses a change to `programme`'s records that touches any of `dates` (field, date)
+/// in a quarter whose return is approved. Call it inside the write transaction.
+pub fn check_unlocked(
+    conn: &mut DbConn,
+    programme: crate::domain::ids::ProgrammeId,
+    dates: &[(&str, NaiveDate)],
+) -> Result<(), CaseError> {
+    let locks = crate::store::quarterly_returns::locks(conn, &[programme])?;
+    match locks.first_locked(programme, dates.iter().copied()) {
+        Some((field, date, quarter)) => Err(CaseError::Locked(FieldError::new(
+            field,
+            crate::domain::returns::locked_message(date, quarter),
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The first letter upper-cased, for messages that come from the domain in lower case.

@@ -9,7 +9,7 @@ use crate::store::group_surveys::{self, NewSurvey};
 use crate::store::outcomes::{self, OutcomeFields};
 use crate::store::{measures, referrals, sessions, write_transaction, StoreError};
 
-use super::{audit_change, invalid, CaseError, Ctx};
+use super::{audit_change, check_unlocked, invalid, CaseError, Ctx};
 
 fn measure(conn: &mut DbConn, input: &mut Input) -> Result<Option<measures::Measure>, CaseError> {
     match input.id("measure_id", "Select the outcome measure") {
@@ -75,6 +75,12 @@ pub fn record(
     write_transaction(conn, |conn| {
         let (id, changed) = outcomes::upsert(conn, &fields)?;
         if changed {
+            // Recording the same value again changes nothing and is not refused.
+            check_unlocked(
+                conn,
+                referral.fields.programme_id,
+                &[("recorded_on", recorded_on)],
+            )?;
             audit_change(
                 conn,
                 ctx,
@@ -170,6 +176,7 @@ pub fn record_survey(
         counts,
     };
     write_transaction(conn, |conn| {
+        check_unlocked(conn, survey.programme_id, &[("recorded_on", recorded_on)])?;
         let id = group_surveys::insert(conn, session.organisation_id, &survey)?;
         audit_change(
             conn,

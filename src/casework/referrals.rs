@@ -11,7 +11,50 @@ use crate::store::programmes::Programme;
 use crate::store::referrals::{self, Referral, ReferralFields};
 use crate::store::{participants, programmes, write_transaction, StoreError};
 
-use super::{audit_change, duplicate_on, invalid, sentence, CaseError, Ctx};
+use super::{audit_change, check_unlocked, duplicate_on, invalid, sentence, CaseError, Ctx};
+
+/// The dates a change to a referral touches, for the quarterly-return lock (see
+/// docs/casework.md): a new referral touches its `referred_on` (and any decision or
+/// closure date it arrives with); a change to its own fields (reference, participant,
+/// source, reason, hours, referral date) touches the old and new `referred_on`; a new or
+/// changed decision touches the old and new `decided_on`; a closure the old and new
+/// `closed_on`. Unchanged parts touch nothing.
+pub fn touched_dates(
+    old: Option<&ReferralFields>,
+    new: &ReferralFields,
+) -> Vec<(&'static str, chrono::NaiveDate)> {
+    let mut dates = Vec::new();
+    let Some(old) = old else {
+        dates.push(("referred_on", new.referred_on));
+        dates.extend(new.decided_on.map(|d| ("decided_on", d)));
+        dates.extend(new.closed_on.map(|d| ("closed_on", d)));
+        return dates;
+    };
+    let own = |f: &ReferralFields| {
+        (
+            f.reference.clone(),
+            f.participant_id,
+            f.programme_id,
+            f.referred_on,
+            f.source,
+            f.reason.clone(),
+            f.required_hours.map(f64::to_bits),
+        )
+    };
+    if own(old) != own(new) {
+        dates.push(("referred_on", new.referred_on));
+        dates.push(("referred_on", old.referred_on));
+    }
+    if (old.decision, old.decided_on) != (new.decision, new.decided_on) {
+        dates.extend(new.decided_on.map(|d| ("decided_on", d)));
+        dates.extend(old.decided_on.map(|d| ("decided_on", d)));
+    }
+    if (old.closure, old.closed_on) != (new.closure, new.closed_on) {
+        dates.extend(new.closed_on.map(|d| ("closed_on", d)));
+        dates.extend(old.closed_on.map(|d| ("closed_on", d)));
+    }
+    dates
+}
 
 /// Checks `required_hours` against the programme: 5 to 20 (and given) for Immediate
 /// Justice, 0 to 1000 otherwise.
@@ -104,6 +147,7 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<Referral
         required_hours: hours,
     };
     write_transaction(conn, |conn| {
+        check_unlocked(conn, programme.id, &touched_dates(None, &fields))?;
         let id =
             referrals::insert(conn, programme.organisation_id, &fields).map_err(duplicate_on(
                 "reference",
@@ -189,6 +233,11 @@ fn change(
     fields.closure = next.closure;
     fields.closed_on = next.closed_on;
     write_transaction(conn, |conn| {
+        check_unlocked(
+            conn,
+            fields.programme_id,
+            &touched_dates(Some(&referral.fields), &fields),
+        )?;
         referrals::update(conn, id, &fields)?;
         audit_change(
             conn,

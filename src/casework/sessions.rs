@@ -12,7 +12,7 @@ use crate::domain::validation::Input;
 use crate::store::sessions::{self, AttendanceFields, Session, SessionFields};
 use crate::store::{programmes, referrals, write_transaction, StoreError};
 
-use super::{audit_change, duplicate_on, CaseError, Ctx};
+use super::{audit_change, check_unlocked, duplicate_on, CaseError, Ctx};
 
 /// Records a session of a programme the actor's organisation delivers.
 pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionId, CaseError> {
@@ -55,6 +55,7 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionI
         venue,
     };
     write_transaction(conn, |conn| {
+        check_unlocked(conn, programme.id, &[("date", date)])?;
         let duplicate = duplicate_on(
             "reference",
             "A session with this reference is already recorded",
@@ -238,6 +239,12 @@ pub fn record_register(
             fields.push("headcount");
         }
         if !fields.is_empty() {
+            // Nothing is refused that would change nothing; anything else is rolled back.
+            check_unlocked(
+                conn,
+                session.fields.programme_id,
+                &[("date", session.fields.date)],
+            )?;
             audit_change(
                 conn,
                 ctx,

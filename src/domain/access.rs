@@ -124,6 +124,10 @@ pub const IMPORT_HISTORY_ROLES: &[Role] = &[
     Role::Analyst,
     Role::Admin,
 ];
+/// Who may submit a programme's quarterly return: its provider's manager, and admins.
+pub const RETURN_SUBMIT_ROLES: &[Role] = &[Role::ProviderManager, Role::Admin];
+/// Who may approve a quarterly return or return it to the provider with a comment.
+pub const RETURN_DECISION_ROLES: &[Role] = &[Role::Commissioner, Role::Admin];
 /// Who may read figures across providers (a funding stream spans several).
 pub const AGGREGATE_ROLES: &[Role] = &[Role::Commissioner, Role::Analyst, Role::Admin];
 

@@ -260,6 +260,19 @@ word_enum!(
         Export => "export",
         Import => "import",
         ReportDownload => "report_download",
+        Submit => "submit",
+        Approve => "approve",
+        Return => "return",
+    }
+);
+
+word_enum!(
+    /// Where a programme's quarterly return stands (docs/casework.md, "Quarterly returns").
+    ReturnStatus, "return status" {
+        Submitted => "submitted",
+        Approved => "approved",
+        Returned => "returned",
+        Unlocked => "unlocked",
     }
 );
 

@@ -46,4 +46,5 @@ id_type!(
     SessionId,
     MeasureId,
     ImportBatchId,
+    ReturnId,
 );

@@ -10,4 +10,5 @@ pub mod ids;
 pub mod lifecycle;
 pub mod period;
 pub mod person_key;
+pub mod returns;
 pub mod validation;

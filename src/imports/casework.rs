@@ -8,16 +8,18 @@ use chrono::NaiveDate;
 
 use super::csvfile::{Columns, Row, RowError};
 use super::{organisation, write_rows, Counts, ImportContext, Kind, WITHHELD};
+use crate::casework::referrals::touched_dates;
 use crate::db::DbConn;
 use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender, ProgrammeKind};
 use crate::domain::ids::{MeasureId, ParticipantId, ProgrammeId, ReferralId, SessionId};
 use crate::domain::lifecycle::ReferralState;
 use crate::domain::person_key::{person_key, PoliceIdError};
+use crate::domain::returns::Locks;
 use crate::store::outcomes::{self as outcome_store, OutcomeFields};
 use crate::store::participants::{self, ParticipantFields};
 use crate::store::referrals::{self, ReferralFields};
 use crate::store::sessions::{self, AttendanceFields, SessionFields};
-use crate::store::{measures, programmes, StoreError};
+use crate::store::{measures, programmes, quarterly_returns, StoreError};
 
 type Applied = Result<Result<Counts, Vec<RowError>>, StoreError>;
 
@@ -49,6 +51,41 @@ fn not_in_future(row: &mut Row, column: &str, date: Option<NaiveDate>, today: Na
             format!("a date no later than today ({today})"),
         );
     }
+}
+
+/// The quarterly-return lock on the importer's programmes (docs/casework.md).
+fn locks(conn: &mut DbConn, ctx: &ImportContext) -> Result<Locks, StoreError> {
+    let ids: Vec<ProgrammeId> = programmes::of_organisation(conn, organisation(ctx)?)?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    quarterly_returns::locks(conn, &ids)
+}
+
+/// What a row that would change a record dated in an approved quarter is told.
+fn locked_expected(date: NaiveDate, quarter: crate::domain::period::Quarter) -> String {
+    format!(
+        "no change to records dated in {quarter} ({date} is in it): its quarterly return is approved, so they are locked; an admin can unlock the return"
+    )
+}
+
+/// The error of a row whose change touches a locked date, on the column of that date.
+fn locked_row(
+    locks: &Locks,
+    line: u64,
+    programme: ProgrammeId,
+    dates: &[(&'static str, NaiveDate)],
+) -> Option<RowError> {
+    locks
+        .first_locked(programme, dates.iter().copied())
+        .map(|(column, date, quarter)| {
+            row_error(
+                line,
+                column,
+                &date.to_string(),
+                locked_expected(date, quarter),
+            )
+        })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -280,6 +317,7 @@ impl Kind for Referrals {
             .into_iter()
             .map(|r| (r.fields.reference.clone(), r))
             .collect();
+        let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
         for (line, rec) in records {
@@ -327,7 +365,8 @@ impl Kind for Referrals {
                 closed_on: rec.state.closed_on,
                 required_hours: rec.required_hours,
             };
-            if let Some(old) = existing.get(&fields.reference) {
+            let old = existing.get(&fields.reference);
+            if let Some(old) = old {
                 if old.fields.participant_id != fields.participant_id {
                     errors.push(row_error(line, "participant_ref", &rec.participant_ref,
                         "the participant this referral was first recorded for (a referral cannot move to another person)"));
@@ -336,6 +375,13 @@ impl Kind for Referrals {
                 if old.fields.programme_id != fields.programme_id {
                     errors.push(row_error(line, "programme", &rec.programme,
                         "the programme this referral was first recorded for (a referral cannot move programme)"));
+                    continue;
+                }
+            }
+            if old.is_none_or(|o| o.fields != fields) {
+                let dates = touched_dates(old.map(|o| &o.fields), &fields);
+                if let Some(e) = locked_row(&locks, line, programme.id, &dates) {
+                    errors.push(e);
                     continue;
                 }
             }
@@ -412,6 +458,7 @@ impl Kind for Sessions {
             .into_iter()
             .filter_map(|s| s.fields.reference.clone().map(|r| (r, s)))
             .collect();
+        let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
         for (line, mut rec) in records {
@@ -426,10 +473,19 @@ impl Kind for Sessions {
             };
             rec.fields.programme_id = programme.id;
             let reference = rec.fields.reference.clone().unwrap_or_default();
-            if let Some(old) = existing.get(&reference) {
+            let old = existing.get(&reference);
+            if let Some(old) = old {
                 if old.fields.programme_id != programme.id {
                     errors.push(row_error(line, "programme", &rec.programme,
                         "the programme this session was first recorded for (a session cannot move programme)"));
+                    continue;
+                }
+            }
+            if old.is_none_or(|o| o.fields != rec.fields) {
+                let mut dates = vec![("date", rec.fields.date)];
+                dates.extend(old.map(|o| ("date", o.fields.date)));
+                if let Some(e) = locked_row(&locks, line, programme.id, &dates) {
+                    errors.push(e);
                     continue;
                 }
             }
@@ -529,6 +585,7 @@ impl Kind for Attendance {
                 .map(|(id, f)| ((f.session_id, f.referral_id), (id, f)))
                 .collect();
         let name = |p: &ProgrammeId| programme_names.get(p).cloned().unwrap_or_default();
+        let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
         for (line, rec) in records {
@@ -572,13 +629,31 @@ impl Kind for Attendance {
                 )));
                 continue;
             }
-            resolved.push(AttendanceFields {
+            let fields = AttendanceFields {
                 session_id,
                 referral_id,
                 programme_id: session_programme,
                 status: rec.status,
                 hours: rec.hours,
-            });
+            };
+            let changes = existing
+                .get(&(session_id, referral_id))
+                .is_none_or(|(_, old)| *old != fields);
+            if let Some(quarter) = locks
+                .locked(session_programme, session_date)
+                .filter(|_| changes)
+            {
+                errors.push(row_error(
+                    line,
+                    "session_ref",
+                    &rec.session_ref,
+                    format!(
+                        "a session outside {quarter} (this one was on {session_date}): the quarterly return of {quarter} is approved, so its sessions' attendance is locked; an admin can unlock the return"
+                    ),
+                ));
+                continue;
+            }
+            resolved.push(fields);
         }
         if !errors.is_empty() {
             return Ok(Err(errors));
@@ -650,10 +725,15 @@ impl Kind for Outcomes {
             .into_iter()
             .map(|m| (m.fields.name.clone(), m))
             .collect();
-        let referral_map: HashMap<String, (ReferralId, NaiveDate)> =
+        let referral_map: HashMap<String, (ReferralId, NaiveDate, ProgrammeId)> =
             referrals::of_organisation(conn, org)?
                 .into_iter()
-                .map(|r| (r.fields.reference, (r.id, r.fields.referred_on)))
+                .map(|r| {
+                    (
+                        r.fields.reference,
+                        (r.id, r.fields.referred_on, r.fields.programme_id),
+                    )
+                })
                 .collect();
         type Key = (
             ReferralId,
@@ -670,6 +750,7 @@ impl Kind for Outcomes {
                 )
             })
             .collect();
+        let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
         for (line, rec) in records {
@@ -691,7 +772,8 @@ impl Kind for Outcomes {
                     "the name of an outcome measure",
                 ));
             }
-            let (Some(&(referral_id, referred_on)), Some(measure)) = (referral, measure) else {
+            let (Some(&(referral_id, referred_on, programme)), Some(measure)) = (referral, measure)
+            else {
                 continue;
             };
             let (lo, hi) = (measure.fields.min, measure.fields.max);
@@ -715,6 +797,17 @@ impl Kind for Outcomes {
                     format!("a date on or after the referral date {referred_on}"),
                 ));
                 continue;
+            }
+            let changes = existing
+                .get(&(referral_id, measure.id, rec.timepoint, rec.recorded_on))
+                .is_none_or(|(_, value)| *value != rec.value);
+            if changes {
+                if let Some(e) =
+                    locked_row(&locks, line, programme, &[("recorded_on", rec.recorded_on)])
+                {
+                    errors.push(e);
+                    continue;
+                }
             }
             resolved.push(OutcomeFields {
                 referral_id,

@@ -33,6 +33,7 @@ pub mod organisations;
 pub mod outcomes;
 pub mod participants;
 pub mod programmes;
+pub mod quarterly_returns;
 pub mod referrals;
 pub mod report_rows;
 pub mod sessions;

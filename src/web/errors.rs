@@ -28,6 +28,9 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
+    /// The change touches records dated in a quarter whose return is approved.
+    #[error("{}", .0.message)]
+    Locked(FieldError),
     #[error("too many attempts; try again later")]
     TooManyRequests,
     #[error("the service is unavailable")]
@@ -49,6 +52,7 @@ impl AppError {
             AppError::Unauthorized => "Sign in required",
             AppError::Forbidden => "You do not have permission",
             AppError::Conflict(_) => "Conflict",
+            AppError::Locked(_) => "The quarter is locked",
             AppError::TooManyRequests => "Too many attempts",
             AppError::Unavailable(_) => "Sorry, the service is unavailable",
             AppError::Internal(_) => "Sorry, there is a problem with the service",
@@ -69,6 +73,7 @@ impl AppError {
     fn field_errors(&self) -> &[FieldError] {
         match self {
             AppError::Validation(errors) => errors,
+            AppError::Locked(error) => std::slice::from_ref(error),
             _ => &[],
         }
     }
@@ -114,6 +119,7 @@ impl From<crate::casework::CaseError> for AppError {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
+            CaseError::Locked(error) => AppError::Locked(error),
             CaseError::Store(e) => e.into(),
         }
     }
@@ -139,7 +145,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Locked(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -25,7 +25,7 @@ use actix_web::{web, Route};
 use super::{api, assets, health, pages};
 use crate::domain::access::{
     Access, ADMIN_ONLY, AGGREGATE_ROLES, COMMISSIONING_ROLES, IMPORT_HISTORY_ROLES,
-    OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES,
+    OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES, RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES,
 };
 
 /// What the `{id}` in a route's path names, for the access test.
@@ -50,6 +50,9 @@ pub enum Target {
     Referral,
     /// A session: participant-level (its register names referrals), its provider's own.
     Session,
+    /// A quarterly return: its programme's provider's own; commissioners, analysts and
+    /// admins see every programme's.
+    QuarterlyReturn,
 }
 
 impl Target {
@@ -63,6 +66,7 @@ impl Target {
                 | Target::Provider
                 | Target::Referral
                 | Target::Session
+                | Target::QuarterlyReturn
         )
     }
 
@@ -277,6 +281,47 @@ pub fn all() -> Vec<RouteSpec> {
             r.to(pages::casework::session)
         })
         .target(Target::Session),
+        // Quarterly returns
+        RouteSpec::new(M::GET, "/programmes/{id}/returns", SignedIn, |r| {
+            r.to(pages::returns::list)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/returns/new",
+            Roles(RETURN_SUBMIT_ROLES),
+            |r| r.to(pages::returns::new_return),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/returns/new",
+            Roles(RETURN_SUBMIT_ROLES),
+            |r| r.to(pages::returns::submit),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/returns/{id}/decision",
+            Roles(RETURN_DECISION_ROLES),
+            |r| r.to(pages::returns::decision),
+        )
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(
+            M::POST,
+            "/returns/{id}/decision",
+            Roles(RETURN_DECISION_ROLES),
+            |r| r.to(pages::returns::save_decision),
+        )
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(M::GET, "/returns/{id}/unlock", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::returns::unlock)
+        })
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(M::POST, "/returns/{id}/unlock", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::returns::save_unlock)
+        })
+        .target(Target::QuarterlyReturn),
         RouteSpec::new(
             M::POST,
             "/sessions/{id}/register",
@@ -469,6 +514,38 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::setup::add_target),
         )
         .target(Target::Programme),
+        RouteSpec::new(M::GET, "/api/v1/programmes/{id}/returns", SignedIn, |r| {
+            r.to(api::returns::list)
+        })
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/programmes/{id}/returns",
+            Roles(RETURN_SUBMIT_ROLES),
+            |r| r.to(api::returns::submit),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/returns/{id}/approve",
+            Roles(RETURN_DECISION_ROLES),
+            |r| r.to(api::returns::approve),
+        )
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/returns/{id}/return",
+            Roles(RETURN_DECISION_ROLES),
+            |r| r.to(api::returns::send_back),
+        )
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/returns/{id}/unlock",
+            Roles(ADMIN_ONLY),
+            |r| r.to(api::returns::unlock),
+        )
+        .target(Target::QuarterlyReturn),
         RouteSpec::new(
             M::POST,
             "/api/v1/providers",

@@ -77,6 +77,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         records.insert((Target::User, org), victim.id);
         let programme = app.add_programme(org, "Mentoring");
         records.insert((Target::Programme, org), programme);
+        records.insert(
+            (Target::QuarterlyReturn, org),
+            app.add_return(programme, "2025-26-Q1", victim.id),
+        );
         let (referral, session) =
             app.add_referral_and_session(org, records[&(Target::Participant, org)], programme);
         records.insert((Target::Referral, org), referral);

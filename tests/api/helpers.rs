@@ -369,6 +369,19 @@ impl TestApp {
         (referral.0, session.0)
     }
 
+    /// A submitted quarterly return of a programme, through the store; returns its id.
+    pub fn add_return(&self, programme_id: i64, quarter: &str, submitted_by: i64) -> i64 {
+        let quarter = outcomes::domain::returns::parse_quarter(quarter).unwrap();
+        outcomes::store::quarterly_returns::insert_submitted(
+            &mut self.db(),
+            outcomes::domain::ids::ProgrammeId(programme_id),
+            quarter,
+            outcomes::domain::ids::UserId(submitted_by),
+        )
+        .unwrap()
+        .0
+    }
+
     pub fn add_participant(&self, organisation_id: i64, reference: &str) -> i64 {
         use diesel::prelude::*;
         use outcomes::db::schema::participants::dsl as p;

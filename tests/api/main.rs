@@ -16,4 +16,5 @@ mod migrations;
 mod pages;
 mod report_formats;
 mod reports;
+mod returns;
 mod scoping;

@@ -6,6 +6,7 @@ pub mod files;
 pub mod openapi;
 pub mod records;
 pub mod reports;
+pub mod returns;
 pub mod setup;
 
 use actix_web::web::{self, Json};

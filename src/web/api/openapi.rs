@@ -243,6 +243,11 @@ impl Modify for BearerAuth {
         super::reports::programme,
         super::reports::provider,
         super::reports::funding_stream,
+        super::returns::list,
+        super::returns::submit,
+        super::returns::approve,
+        super::returns::send_back,
+        super::returns::unlock,
         openapi_json,
         docs,
     )

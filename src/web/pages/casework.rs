@@ -666,7 +666,17 @@ pub async fn programme(
             Vec::new()
         };
         let p = &d.programme;
+        let latest = crate::domain::returns::quarters_to_return(chrono::Utc::now().date_naive(), p.starts_on, p.ends_on).into_iter().next();
+        let latest_return = match latest {
+            Some(q) => {
+                let status = store::quarterly_returns::for_quarter(conn, id, q)?.map(|r| r.status);
+                let (text, colour) = super::returns::tag(status);
+                Some(json!({"quarter": q.to_string(), "status": text, "colour": colour}))
+            }
+            None => None,
+        };
         Ok(json!({
+            "latest_return": latest_return,
             "id": p.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
             "delivery": p.delivery.as_str(), "starts_on": date(p.starts_on), "ends_on": p.ends_on.map(date),
             "min_age": p.min_age, "max_age": p.max_age, "description": p.description,
@@ -888,21 +898,22 @@ pub async fn save_register(
                 }
                 Ok(None)
             }
-            Err(casework::CaseError::Invalid(errors)) => Ok(Some(register_context(
-                &mut conn,
-                &actor,
-                id,
-                Some(&kept),
-                &errors,
-            )?)),
+            Err(casework::CaseError::Invalid(errors)) => Ok(Some((
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                register_context(&mut conn, &actor, id, Some(&kept), &errors)?,
+            ))),
+            Err(casework::CaseError::Locked(error)) => Ok(Some((
+                actix_web::http::StatusCode::CONFLICT,
+                register_context(&mut conn, &actor, id, Some(&kept), &[error])?,
+            ))),
             Err(e) => Err(e.into()),
         }
     })
     .await?;
     match outcome {
         None => Ok(crate::web::auth::see_other(&format!("/sessions/{id}"))),
-        Some(body) => super::render_status(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Some((status, body)) => super::render_status(
+            status,
             "pages/casework/session",
             &viewer_context("Error: Session register", &nonce, &v, "", body),
         ),

@@ -1,6 +1,7 @@
 //! The shape every question page shares: a list of fields rendered by `pages/form`, a
 //! POST that runs one casework command, and then either a flash message and a redirect
-//! (POST/redirect/GET) or the same page again with a 422, the error summary linking to
+//! (POST/redirect/GET) or the same page again with a 422 (409 when the change touches a
+//! quarter whose return is approved), the error summary linking to
 //! each field and the values typed kept (never a police identifier).
 //!
 //! A page handler only says which fields it asks for (`build`, which also looks the
@@ -208,7 +209,12 @@ pub async fn submit(
                 }
                 Ok(Ok(location))
             }
-            Err(CaseError::Invalid(errors)) => Ok(Err((form, kept, errors, None))),
+            Err(CaseError::Invalid(errors)) => {
+                Ok(Err((StatusCode::UNPROCESSABLE_ENTITY, form, kept, errors, None)))
+            }
+            Err(CaseError::Locked(error)) => {
+                Ok(Err((StatusCode::CONFLICT, form, kept, vec![error], None)))
+            }
             Err(CaseError::PossibleDuplicate(existing)) => {
                 let links: Vec<Value> = existing
                     .iter()
@@ -222,7 +228,13 @@ pub async fn submit(
                     "police_id",
                     "A participant with this police identifier is already registered",
                 )];
-                Ok(Err((form, kept, errors, Some(warning))))
+                Ok(Err((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    form,
+                    kept,
+                    errors,
+                    Some(warning),
+                )))
             }
             Err(e) => Err(AppError::from(e)),
         }
@@ -230,15 +242,9 @@ pub async fn submit(
     .await?;
     match outcome {
         Ok(location) => Ok(see_other(&location)),
-        Err((form, input, errors, warning)) => {
+        Err((status, form, input, errors, warning)) => {
             let body = context(&form, &input, &errors, warning);
-            page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &nonce,
-                &viewer,
-                &form,
-                body,
-            )
+            page(status, &nonce, &viewer, &form, body)
         }
     }
 }

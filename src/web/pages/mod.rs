@@ -17,6 +17,7 @@ pub mod forms;
 pub mod home;
 pub mod login;
 pub mod reports;
+pub mod returns;
 pub mod setup;
 
 /// The context every page gets, merged with the page's own.

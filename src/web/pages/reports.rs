@@ -213,6 +213,8 @@ struct Line {
     names: [String; 2],
     figures: Vec<Option<f64>>,
     interval: Option<(f64, f64)>,
+    /// The status of the return of the period's latest quarter that has started.
+    return_status: Option<(String, Value)>,
 }
 
 /// `GET /dashboard`: every programme's key figures for a period, side by side.
@@ -266,8 +268,26 @@ fn lines(
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect();
+    // The period's latest quarter that has started: the one whose return is due or under way.
+    let today = chrono::Utc::now().date_naive();
+    let quarter = period
+        .quarters()
+        .into_iter()
+        .rev()
+        .find(|q| q.first_day() <= today);
+    let statuses = match quarter {
+        Some(q) => store::quarterly_returns::statuses_for(conn, q)?,
+        None => Default::default(),
+    };
     let mut out = Vec::new();
     for p in store::programmes::list(conn, actor.scope(), None, 10_000, 0)? {
+        let return_status = quarter.map(|q| {
+            let (text, colour) = super::returns::tag(statuses.get(&p.id).copied());
+            (
+                format!("Q{}", q.number()),
+                json!({"text": text, "colour": colour, "quarter": q.to_string()}),
+            )
+        });
         let mut request =
             ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
         request.threshold = state.disclosure_threshold;
@@ -287,6 +307,7 @@ fn lines(
             ],
             figures: COLUMNS[2..].iter().map(|c| c.2.and_then(number)).collect(),
             interval,
+            return_status,
         });
     }
     Ok(out)
@@ -345,7 +366,12 @@ fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
                 ),
                 (r, _) => rate(r),
             };
+            let return_status = l.return_status.map(|(q, mut tag)| {
+                tag["label"] = json!(q);
+                tag
+            });
             json!({"id": l.id, "provider": l.names[0], "programme": l.names[1],
+            "return": return_status,
             "cells": [
                 l.figures[0].map_or("–".to_string(), |n| format!("{n:.0}")),
                 rate(l.figures[1]), rate(l.figures[2]), rate(l.figures[3]), reoffending,

@@ -1,0 +1,229 @@
+//! Quarterly returns through the API: list a programme's returns, submit a quarter,
+//! approve, return with a comment, unlock with a reason. The commands are
+//! `casework::returns`, shared with the pages.
+
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::{created, ctx, json_input, path_id, List};
+use crate::casework;
+use crate::domain::access::Actor;
+use crate::domain::enums::ReturnStatus;
+use crate::domain::ids::{ProgrammeId, ReturnId, UserId};
+use crate::domain::validation::Input;
+use crate::store::quarterly_returns::{self, QuarterlyReturn};
+use crate::store::{self};
+use crate::web::errors::{blocking, AppError, Problem};
+use crate::web::AppState;
+
+/// A programme's return for a quarter.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReturnView {
+    pub id: ReturnId,
+    pub programme_id: ProgrammeId,
+    /// Like `2025-26-Q3`.
+    pub quarter: String,
+    pub status: ReturnStatus,
+    /// The commissioner's comment when returned (or approving), the admin's reason when
+    /// unlocked; empty while submitted.
+    pub comment: String,
+    pub submitted_by: Option<UserId>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<NaiveDateTime>,
+    /// Whether records dated in the quarter are locked (the return is approved).
+    pub locked: bool,
+}
+
+impl From<QuarterlyReturn> for ReturnView {
+    fn from(r: QuarterlyReturn) -> Self {
+        ReturnView {
+            id: r.id,
+            programme_id: r.programme_id,
+            locked: r.status == ReturnStatus::Approved,
+            quarter: r.quarter,
+            status: r.status,
+            comment: r.comment,
+            submitted_by: r.submitted_by,
+            submitted_at: r.submitted_at,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+        }
+    }
+}
+
+/// `POST /api/v1/programmes/{id}/returns`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SubmitReturn {
+    /// A quarter that has started, like `2025-26-Q3`.
+    pub quarter: String,
+}
+
+/// `POST /api/v1/returns/{id}/approve` and `/return`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReturnComment {
+    /// Required to return; optional to approve. At most 2,000 characters; no personal
+    /// details (it is kept in the audit trail).
+    pub comment: Option<String>,
+}
+
+/// `POST /api/v1/returns/{id}/unlock`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UnlockReturn {
+    /// Required. At most 2,000 characters; no personal details (it is kept in the audit
+    /// trail).
+    pub reason: String,
+}
+
+/// `GET /api/v1/programmes/{id}/returns`: the programme's returns, newest quarter first.
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/returns", tag = "returns",
+    params(("id" = i64, Path, description = "programme id")),
+    responses((status = 200, body = List<ReturnView>), (status = 404, body = Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<Json<List<ReturnView>>, AppError> {
+    let id: ProgrammeId = path_id(&id)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        store::programmes::find_visible(&mut conn, actor.scope(), id)?;
+        let items: Vec<ReturnView> = quarterly_returns::of_programme(&mut conn, id)?
+            .into_iter()
+            .map(ReturnView::from)
+            .collect();
+        Ok(Json(List {
+            count: items.len() as i64,
+            items,
+        }))
+    })
+    .await
+}
+
+/// `POST /api/v1/programmes/{id}/returns`: submits a quarter (provider managers of the
+/// programme's provider, admins). 201 for a first submission, 200 when a returned or
+/// unlocked return is submitted again.
+#[utoipa::path(post, path = "/api/v1/programmes/{id}/returns", tag = "returns",
+    params(("id" = i64, Path, description = "programme id")),
+    request_body = SubmitReturn,
+    responses((status = 201, body = ReturnView), (status = 200, body = ReturnView),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn submit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id: ProgrammeId = path_id(&id)?;
+    let r = blocking(move || {
+        let mut conn = state.conn()?;
+        // Another provider's programme is 404 whatever the body holds.
+        store::programmes::find_visible(&mut conn, actor.scope(), id)?;
+        let input = json_input(&body, |_| Ok(()))?;
+        Ok(casework::returns::submit(
+            &mut conn,
+            &ctx(&state, &actor),
+            id,
+            input,
+        )?)
+    })
+    .await?;
+    let (r, created_now) = r;
+    let location = format!("/api/v1/returns/{}", r.id);
+    Ok(if created_now {
+        created(location, ReturnView::from(r))
+    } else {
+        HttpResponse::Ok().json(ReturnView::from(r))
+    })
+}
+
+/// The body as `Input`; an empty body is an empty object.
+fn body_input(body: &[u8]) -> Result<Input, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Input::default());
+    }
+    json_input(body, |_| Ok(()))
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+    decision: &'static str,
+) -> Result<Json<ReturnView>, AppError> {
+    let id: ReturnId = path_id(&id)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        quarterly_returns::find(&mut conn, actor.scope(), id)?;
+        let mut pairs: Vec<(String, String)> = body_input(&body)?
+            .pairs()
+            .filter(|(k, _)| *k != "decision")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        pairs.push(("decision".into(), decision.into()));
+        let input = Input::from_pairs(pairs);
+        let r = casework::returns::decide(&mut conn, &ctx(&state, &actor), id, input)?;
+        Ok(Json(ReturnView::from(r)))
+    })
+    .await
+}
+
+/// `POST /api/v1/returns/{id}/approve`: approves a submitted return (commissioners,
+/// admins); records dated in its quarter are locked from now on.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/approve", tag = "returns",
+    params(("id" = i64, Path, description = "return id")),
+    request_body = ReturnComment,
+    responses((status = 200, body = ReturnView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn approve(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<Json<ReturnView>, AppError> {
+    decide(state, actor, id, body, "approved").await
+}
+
+/// `POST /api/v1/returns/{id}/return`: returns a submitted return to the provider with a
+/// comment (required).
+#[utoipa::path(post, path = "/api/v1/returns/{id}/return", tag = "returns",
+    params(("id" = i64, Path, description = "return id")),
+    request_body = ReturnComment,
+    responses((status = 200, body = ReturnView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn send_back(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<Json<ReturnView>, AppError> {
+    decide(state, actor, id, body, "returned").await
+}
+
+/// `POST /api/v1/returns/{id}/unlock`: unlocks an approved return with a reason
+/// (admins); records dated in its quarter can be changed again until it is approved
+/// again.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/unlock", tag = "returns",
+    params(("id" = i64, Path, description = "return id")),
+    request_body = UnlockReturn,
+    responses((status = 200, body = ReturnView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<Json<ReturnView>, AppError> {
+    let id: ReturnId = path_id(&id)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        quarterly_returns::find(&mut conn, actor.scope(), id)?;
+        let input = body_input(&body)?;
+        let r = casework::returns::unlock(&mut conn, &ctx(&state, &actor), id, input)?;
+        Ok(Json(ReturnView::from(r)))
+    })
+    .await
+}

@@ -1,0 +1,317 @@
+//! Quarterly return pages: a programme's quarters with their status (`/programmes/{id}/
+//! returns`), the submit question (`/programmes/{id}/returns/new`), a commissioner's
+//! decision (`/returns/{id}/decision`) and an admin's unlock (`/returns/{id}/unlock`).
+//! The commands are `casework::returns`, shared with the API.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::forms::{self, Build, Field, Form, Kind};
+use super::{render, viewer_context};
+use crate::casework;
+use crate::domain::access::{RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES};
+use crate::domain::enums::{ReturnStatus, Role};
+use crate::domain::ids::{ProgrammeId, ReturnId};
+use crate::domain::returns::quarters_to_return;
+use crate::store::{self, quarterly_returns};
+use crate::web::api::path_id;
+use crate::web::auth::Viewer;
+use crate::web::errors::{blocking, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+type Fields = web::Form<Vec<(String, String)>>;
+
+/// The GOV.UK tag colour of a status (`None`: not submitted).
+pub fn tag(status: Option<ReturnStatus>) -> (&'static str, &'static str) {
+    match status {
+        None => ("Not submitted", "govuk-tag--grey"),
+        Some(ReturnStatus::Submitted) => ("Submitted", "govuk-tag--blue"),
+        Some(ReturnStatus::Approved) => ("Approved", "govuk-tag--green"),
+        Some(ReturnStatus::Returned) => ("Returned", "govuk-tag--orange"),
+        Some(ReturnStatus::Unlocked) => ("Unlocked", "govuk-tag--yellow"),
+    }
+}
+
+/// `GET /programmes/{id}/returns`: every quarter from the programme's start to today,
+/// newest first, with its return's status and what the viewer may do.
+pub async fn list(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    let v = viewer.clone();
+    let body = blocking(move || {
+        let mut conn = state.conn()?;
+        let p = store::programmes::find_visible(&mut conn, actor.scope(), id)?;
+        let returns: HashMap<String, quarterly_returns::QuarterlyReturn> =
+            quarterly_returns::of_programme(&mut conn, id)?
+                .into_iter()
+                .map(|r| (r.quarter.clone(), r))
+                .collect();
+        let today = chrono::Utc::now().date_naive();
+        let (submit, decide, unlock) = (
+            RETURN_SUBMIT_ROLES.contains(&actor.role),
+            RETURN_DECISION_ROLES.contains(&actor.role),
+            actor.role == Role::Admin,
+        );
+        let mut quarters: Vec<_> = quarters_to_return(today, p.fields.starts_on, p.fields.ends_on)
+            .into_iter()
+            .map(|q| q.to_string())
+            .collect();
+        // Returns of quarters outside today's list (e.g. the programme's dates changed).
+        for q in returns.keys() {
+            if !quarters.contains(q) {
+                quarters.push(q.clone());
+            }
+        }
+        quarters.sort_by(|a, b| b.cmp(a));
+        let rows: Vec<Value> = quarters
+            .iter()
+            .map(|q| {
+                let r = returns.get(q);
+                let status = r.map(|r| r.status);
+                let (text, colour) = tag(status);
+                let can_submit = submit
+                    && matches!(
+                        status,
+                        None | Some(ReturnStatus::Returned) | Some(ReturnStatus::Unlocked)
+                    );
+                json!({
+                    "quarter": q, "status": text, "colour": colour,
+                    "comment": r.map(|r| r.comment.clone()).filter(|c| !c.is_empty()),
+                    "comment_label": if status == Some(ReturnStatus::Unlocked) { "Reason for unlocking" } else { "Comment" },
+                    "locked": status == Some(ReturnStatus::Approved),
+                    "submit": can_submit,
+                    "resubmit": can_submit && status.is_some(),
+                    "decide": decide && status == Some(ReturnStatus::Submitted),
+                    "unlock": unlock && status == Some(ReturnStatus::Approved),
+                    "id": r.map(|r| r.id),
+                })
+            })
+            .collect();
+        forms::shown(&mut conn, &v)?;
+        Ok(json!({"id": p.id, "name": p.fields.name, "quarters": rows}))
+    })
+    .await?;
+    let title = format!(
+        "Quarterly returns: {}",
+        body["name"].as_str().unwrap_or("programme")
+    );
+    render(
+        "pages/returns",
+        &viewer_context(&title, &nonce, &viewer, "", body),
+    )
+}
+
+fn submit_form(programme: ProgrammeId) -> Build {
+    Box::new(move |conn, actor| {
+        let p = store::programmes::find_visible(conn, actor.scope(), programme)?;
+        let today = chrono::Utc::now().date_naive();
+        let options = quarters_to_return(today, p.fields.starts_on, p.fields.ends_on)
+            .into_iter()
+            .map(|q| (q.to_string(), q.to_string()))
+            .collect();
+        Ok(Form {
+            heading: "Submit a quarterly return".into(),
+            caption: Some(p.fields.name),
+            action: format!("/programmes/{programme}/returns/new"),
+            submit: "Submit return",
+            back: Some(format!("/programmes/{programme}/returns")),
+            fields: vec![Field::new("quarter", "Quarter", Kind::Select(options))
+                .hint("Once a commissioner approves it, records dated in the quarter are locked")],
+        })
+    })
+}
+
+/// `GET /programmes/{id}/returns/new`.
+pub async fn new_return(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        query.into_inner(),
+        submit_form(id),
+    )
+    .await
+}
+
+/// `POST /programmes/{id}/returns/new`.
+pub async fn submit(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ProgrammeId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        submit_form(id),
+        Box::new(move |conn, ctx, input| {
+            let (r, _) = casework::returns::submit(conn, ctx, id, input)?;
+            Ok((
+                format!("/programmes/{id}/returns"),
+                format!("Return for {} submitted", r.quarter),
+            ))
+        }),
+    )
+    .await
+}
+
+/// The caption of a return's question pages: the programme and the quarter.
+fn caption(
+    conn: &mut crate::db::DbConn,
+    r: &quarterly_returns::QuarterlyReturn,
+) -> Result<String, crate::web::errors::AppError> {
+    let name = store::programmes::find(conn, r.programme_id)?
+        .map(|p| p.fields.name)
+        .unwrap_or_default();
+    Ok(format!("{name}, {}", r.quarter))
+}
+
+fn decision_form(id: ReturnId) -> Build {
+    Box::new(move |conn, actor| {
+        let r = quarterly_returns::find(conn, actor.scope(), id)?;
+        Ok(Form {
+            heading: format!("Decide on the {} return", r.quarter),
+            caption: Some(caption(conn, &r)?),
+            action: format!("/returns/{id}/decision"),
+            submit: "Save decision",
+            back: Some(format!("/programmes/{}/returns", r.programme_id)),
+            fields: vec![
+                Field::new(
+                    "decision",
+                    "Decision",
+                    Kind::Radios(vec![
+                        ("approved".into(), "Approve: lock the records dated in the quarter".into()),
+                        ("returned".into(), "Return to the provider".into()),
+                    ]),
+                ),
+                Field::new("comment", "Comment", Kind::Textarea).hint(
+                    "Required to return: say what the provider needs to change. Do not include personal details",
+                ),
+            ],
+        })
+    })
+}
+
+/// `GET /returns/{id}/decision`.
+pub async fn decision(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReturnId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), decision_form(id)).await
+}
+
+/// `POST /returns/{id}/decision`.
+pub async fn save_decision(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ReturnId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        decision_form(id),
+        Box::new(move |conn, ctx, input| {
+            let r = casework::returns::decide(conn, ctx, id, input)?;
+            let what = if r.status == ReturnStatus::Approved {
+                "approved: records dated in the quarter are locked"
+            } else {
+                "returned to the provider"
+            };
+            Ok((
+                format!("/programmes/{}/returns", r.programme_id),
+                format!("Return for {} {what}", r.quarter),
+            ))
+        }),
+    )
+    .await
+}
+
+fn unlock_form(id: ReturnId) -> Build {
+    Box::new(move |conn, actor| {
+        let r = quarterly_returns::find(conn, actor.scope(), id)?;
+        Ok(Form {
+            heading: format!("Unlock the {} return", r.quarter),
+            caption: Some(caption(conn, &r)?),
+            action: format!("/returns/{id}/unlock"),
+            submit: "Unlock return",
+            back: Some(format!("/programmes/{}/returns", r.programme_id)),
+            fields: vec![Field::new("reason", "Reason for unlocking", Kind::Textarea).hint(
+                "Records dated in the quarter can be changed again until the return is approved again. The reason is kept in the audit trail: do not include personal details",
+            )],
+        })
+    })
+}
+
+/// `GET /returns/{id}/unlock`.
+pub async fn unlock(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReturnId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), unlock_form(id)).await
+}
+
+/// `POST /returns/{id}/unlock`.
+pub async fn save_unlock(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ReturnId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        unlock_form(id),
+        Box::new(move |conn, ctx, input| {
+            let r = casework::returns::unlock(conn, ctx, id, input)?;
+            Ok((
+                format!("/programmes/{}/returns", r.programme_id),
+                format!("Return for {} unlocked", r.quarter),
+            ))
+        }),
+    )
+    .await
+}
