@@ -4,6 +4,7 @@
 //! Data flows one way: `web` or `cli` → `store` → `db`, and `store` → `evaluation` →
 //! `reports`. `domain` and `evaluation` do no I/O. See docs/architecture.md.
 
+pub mod backup;
 pub mod casework;
 pub mod cli;
 pub mod config;

@@ -87,6 +87,18 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Back up the SQLite database to a new FILE while the service runs (checked before
+    /// it is named; see docs/operations.md). On PostgreSQL, use pg_dump.
+    Backup {
+        /// The backup file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Restore a backup FILE to the configured SQLite path, which must not exist (stop
+    /// the service and move the old database aside first). On PostgreSQL, use pg_restore.
+    Restore {
+        /// The backup file made by `outcomes backup`.
+        file: PathBuf,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -290,6 +302,8 @@ fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Add { email, label },
         } => outcomes::cli::token_add(&cli.settings, &email, &label),
+        Command::Backup { file } => outcomes::cli::backup(&cli.settings, &file),
+        Command::Restore { file } => outcomes::cli::restore(&cli.settings, &file),
         Command::Audit {
             command: AuditCommand::Verify,
         } => outcomes::cli::audit_verify(&cli.settings),

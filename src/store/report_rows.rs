@@ -446,7 +446,11 @@ fn load_money(
     ))
 }
 
-/// Every row of a report, read in one transaction so the figures are consistent.
+/// Every row of a report, read in one transaction so the figures are consistent: one
+/// snapshot on SQLite (a read transaction), and on PostgreSQL a `REPEATABLE READ`
+/// transaction (under the default `READ COMMITTED` each query would see the writes
+/// committed since the one before, and a report read during casework could count a
+/// referral without its attendance).
 pub fn load(
     conn: &mut DbConn,
     scope: ReportScope,
@@ -454,7 +458,12 @@ pub fn load(
     follow_up_months: u32,
     waiting_months: u32,
 ) -> Result<ReportInputs, StoreError> {
+    let outermost = !super::in_transaction(conn);
     conn.transaction(|conn| {
+        if let (true, DbConn::Postgres(c)) = (outermost, &mut *conn) {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
         let ids = programmes_of(conn, scope)?;
         let referrals = load_referrals(conn, &ids, period)?;
         let sessions = load_sessions(conn, &ids, period)?;

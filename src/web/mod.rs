@@ -47,6 +47,30 @@ impl AppState {
 /// `routes::all()`, with its access rule.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     routes::configure(cfg);
+    // A query string, form or path segment that cannot be read at all is a 400 in the
+    // service's own error format (problem JSON under /api, a page elsewhere), never
+    // actix's plain-text body. The message names no value: values can be personal data.
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|_, req| unreadable(req, "A query parameter's value cannot be read")),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .error_handler(|_, req| unreadable(req, "The form cannot be read")),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|_, req| unreadable(req, "The address cannot be read")),
+    );
+}
+
+fn unreadable(req: &HttpRequest, message: &str) -> actix_web::Error {
+    let error = AppError::BadRequest(message.to_string());
+    if req.path().starts_with("/api/") {
+        error.into()
+    } else {
+        PageError(error).into()
+    }
 }
 
 /// Unknown paths: problem JSON under `/api`, a GOV.UK page elsewhere.

@@ -60,6 +60,18 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = fresh_database(&dir);
     let mut settings = test_settings(&database_url, &dir);
     change(&mut settings);
+    start(settings, database_url, dir)
+}
+
+/// Another instance of the application on the same database, with the same secrets, as
+/// several instances run behind a load balancer.
+pub async fn spawn_instance_on(database_url: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let settings = test_settings(database_url, &dir);
+    start(settings, database_url.to_string(), dir)
+}
+
+fn start(settings: Settings, database_url: String, dir: tempfile::TempDir) -> TestApp {
     let app = Application::build(&settings, "127.0.0.1:0").expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

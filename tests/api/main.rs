@@ -4,14 +4,17 @@
 mod access;
 mod audit;
 mod auth;
+mod backup;
 mod casework;
 mod casework_pages;
 mod cli;
+mod concurrency;
 mod dashboard;
 mod demo;
 mod health;
 mod helpers;
 mod imports;
+mod instances;
 mod migrations;
 mod pages;
 mod report_formats;

@@ -198,6 +198,81 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The error responses every operation can give, documented on every operation (so that
+/// the document describes every status a client can receive; the schemathesis run of
+/// `scripts/api-fuzz` checks it does): problem details are `application/problem+json`;
+/// 401 without a valid credential and 403 for a role the route does not allow, on every
+/// operation; 400 for a query string or body that cannot be read at all, where there is
+/// one; 404 where the path names a record.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                // Problem bodies have their own media type.
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        let is_problem = r.content.values().any(|c| {
+                            matches!(c, RefOr::T(c) if matches!(&c.schema,
+                                Some(RefOr::Ref(re)) if re.ref_location.ends_with("/Problem")))
+                        });
+                        if is_problem {
+                            if let Some(c) = r.content.shift_remove("application/json") {
+                                r.content.insert("application/problem+json".into(), c);
+                            }
+                        }
+                    }
+                }
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_query = params.iter().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)),
+                );
+                let has_path = path.contains('{');
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description));
+                };
+                add("401", "no valid credential: sign in or send a bearer token");
+                add("403", "the credential's role may not use this operation");
+                if has_query || op.request_body.is_some() {
+                    add(
+                        "400",
+                        "a query string or body that cannot be read (not JSON, or a number that is not a number)",
+                    );
+                }
+                if has_path {
+                    add("404", "no such record, or another organisation's");
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -206,7 +281,7 @@ impl Modify for BearerAuth {
                        Errors are RFC 9457 problem details; another organisation's record is 404.",
     ),
     security(("bearer" = [])),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     paths(
         super::me,
         super::organisations,
