@@ -57,6 +57,33 @@ pub(super) fn create(
     Ok(world)
 }
 
+/// Quarterly returns, so that the pages and the dashboard show statuses: every quarter of
+/// each programme that ended before the last complete one is approved (submitted 20 days
+/// after it ended, approved 10 days later); the last complete quarter is submitted and
+/// waits for a decision; the current quarter has none. Dates follow `as_of` only.
+fn returns(conn: &mut DbConn, world: &World) -> Result<(), StoreError> {
+    use crate::domain::enums::ReturnStatus;
+    use crate::domain::period::Quarter;
+    let current = Quarter::containing(world.as_of);
+    for (spec, id) in PROGRAMMES.iter().zip(&world.programmes) {
+        let quarters =
+            crate::domain::returns::quarters_to_return(world.as_of, world.first_day(spec), None);
+        let complete: Vec<Quarter> = quarters.into_iter().filter(|q| *q != current).collect();
+        for (i, q) in complete.iter().enumerate() {
+            let status = if i == 0 {
+                ReturnStatus::Submitted
+            } else {
+                ReturnStatus::Approved
+            };
+            let submitted = (q.last_day() + chrono::Days::new(20))
+                .and_hms_opt(12, 0, 0)
+                .unwrap_or_default();
+            store::quarterly_returns::insert_history(conn, *id, *q, status, submitted)?;
+        }
+    }
+    Ok(())
+}
+
 fn programme_fields(spec: &ProgrammeSpec) -> ProgrammeFields {
     let (y, m, d) = spec.starts_on;
     ProgrammeFields {
@@ -221,6 +248,7 @@ fn round_to(x: f64, step: f64) -> f64 {
 /// Sets the extract's row count (marking the demo finished) and moves PostgreSQL's
 /// identity sequences past the ids the demo assigned.
 pub(super) fn finish(conn: &mut DbConn, world: &World, offences: u64) -> Result<(), StoreError> {
+    returns(conn, world)?;
     let n = offences as i64;
     store::import_batches::set_counts(conn, world.offence_batch, n, n)?;
     store::sync_id_sequences(conn, super::rows::ID_TABLES)

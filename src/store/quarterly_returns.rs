@@ -160,6 +160,34 @@ pub fn insert_submitted(
     Ok(ReturnId(id))
 }
 
+/// A return written as history (the demo): submitted at `submitted_at` by nobody, and
+/// when approved, approved ten days later.
+pub fn insert_history(
+    conn: &mut DbConn,
+    programme: ProgrammeId,
+    quarter: Quarter,
+    status: ReturnStatus,
+    submitted_at: NaiveDateTime,
+) -> Result<ReturnId, StoreError> {
+    let decided_at =
+        (status != ReturnStatus::Submitted).then(|| submitted_at + chrono::Days::new(10));
+    let values = (
+        r::programme_id.eq(programme.0),
+        r::quarter.eq(quarter.to_string()),
+        r::status.eq(status.as_str()),
+        r::comment.eq(""),
+        r::submitted_at.eq(Some(submitted_at)),
+        r::decided_at.eq(decided_at),
+        r::updated_at.eq(decided_at.unwrap_or(submitted_at)),
+    );
+    let id: i64 = on_backend!(conn, |c| diesel::insert_into(r::table)
+        .values(values)
+        .returning(r::id)
+        .get_result(c))
+    .map_err(|e| StoreError::from_insert(e, &format!("a return for {quarter}")))?;
+    Ok(ReturnId(id))
+}
+
 /// Submits a returned or unlocked return again: the last decision is cleared.
 pub fn resubmit(conn: &mut DbConn, id: ReturnId, by: UserId) -> Result<(), StoreError> {
     let t = now();

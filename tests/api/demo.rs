@@ -74,6 +74,15 @@ fn the_small_demo_seeds_a_fresh_database_and_a_second_run_changes_nothing() {
     assert!(kinds.contains(&OrganisationKind::Vru));
     assert_eq!(summary.suggested_logins().len(), 17);
 
+    // Quarterly returns: older quarters approved, the last complete one (2026-27-Q2 for
+    // an as-of date in November 2026) submitted, the current one (Q3) not yet.
+    let programme = &store::programmes::all(&mut db.conn).unwrap()[0];
+    let returns = store::quarterly_returns::of_programme(&mut db.conn, programme.id).unwrap();
+    assert_eq!(returns[0].quarter, "2026-27-Q2");
+    assert_eq!(returns[0].status.as_str(), "submitted");
+    assert!(returns.len() > 2, "{returns:?}");
+    assert!(returns[1..].iter().all(|r| r.status.as_str() == "approved"));
+
     // Ordinary inserts continue after the ids the demo assigned (PostgreSQL identities).
     let remedi = store::organisations::find_by_name(&mut db.conn, "Remedi")
         .unwrap()
