@@ -213,6 +213,14 @@ pub fn decide(
     comment: &str,
     by: UserId,
 ) -> Result<(), StoreError> {
+    if let DbConn::Postgres(c) = conn {
+        // Waits for writes checking this programme's locks (see `locks`).
+        programmes::table
+            .filter(programmes::id.eq_any(r::table.find(id.0).select(r::programme_id)))
+            .select(programmes::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
     let t = now();
     diesel::update(r::table.find(id.0))
         .set((
@@ -228,8 +236,21 @@ pub fn decide(
 
 /// The approved quarters of these programmes: the lock on records dated in them. Read
 /// inside the writing transaction, so that the check and the write see the same state.
+///
+/// On PostgreSQL (read committed) the programmes' rows are first locked FOR SHARE, and
+/// [`decide`] locks its programme's row FOR UPDATE: an approval waits for writes already
+/// checking that programme's locks to commit, and a write that starts during an approval
+/// waits for it and then reads the approved quarter. SQLite has one writer at a time
+/// (BEGIN IMMEDIATE), so the check and the write cannot interleave with an approval.
 pub fn locks(conn: &mut DbConn, programmes: &[ProgrammeId]) -> Result<Locks, StoreError> {
     let ids: Vec<i64> = programmes.iter().map(|p| p.0).collect();
+    if let DbConn::Postgres(c) = conn {
+        programmes::table
+            .filter(programmes::id.eq_any(&ids))
+            .select(programmes::id)
+            .for_share()
+            .load::<i64>(c)?;
+    }
     let rows: Vec<(i64, String)> = r::table
         .filter(r::programme_id.eq_any(ids))
         .filter(r::status.eq(ReturnStatus::Approved.as_str()))
