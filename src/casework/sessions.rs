@@ -224,6 +224,10 @@ pub fn record_register(
     input.finish()?;
     let headcount = headcount.flatten().map(|h| h as i32);
     let changed = write_transaction(conn, |conn| {
+        // Register writes to one session run one after the other (on PostgreSQL; SQLite
+        // serializes every write), so two never both insert a line, and a register is
+        // never half one write and half another.
+        sessions::lock_for_register(conn, session.id)?;
         let mut changed = 0;
         for r in &records {
             if sessions::upsert_attendance(conn, r)? {

@@ -423,6 +423,22 @@ pub fn attendance_of_referral(
 
 /// Records one line of a register: inserts it, or updates the line already there.
 /// Returns whether anything changed.
+/// Locks a session's row until the transaction ends, so that register writes to one
+/// session run one after the other on PostgreSQL (under `READ COMMITTED` two could both
+/// find a line missing and both insert it, or each skip a line the other changed).
+/// SQLite needs nothing: `write_transaction` holds the database's write lock.
+pub fn lock_for_register(conn: &mut DbConn, id: SessionId) -> Result<(), StoreError> {
+    if let DbConn::Postgres(c) = conn {
+        s::table
+            .filter(s::id.eq(id.0))
+            .select(s::id)
+            .for_update()
+            .first::<i64>(c)
+            .map_err(StoreError::from_query)?;
+    }
+    Ok(())
+}
+
 pub fn upsert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<bool, StoreError> {
     let existing: Option<(i64, String, Option<f64>)> = a::table
         .filter(a::session_id.eq(f.session_id.0))

@@ -5,7 +5,7 @@
 
 use actix_web::web::{self, Json};
 use actix_web::HttpResponse;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{List, Page};
@@ -59,8 +59,10 @@ pub struct BatchView {
     pub rows_updated: i64,
     pub rows_unchanged: i64,
     pub extract_date: Option<NaiveDate>,
-    pub superseded_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
+    /// When a later extract replaced it (UTC, RFC 3339).
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// UTC, RFC 3339 (e.g. 2025-04-01T09:30:00.123456Z).
+    pub created_at: DateTime<Utc>,
 }
 
 /// Query of an import or export.
@@ -273,8 +275,8 @@ pub fn batch_view(b: store::import_batches::Batch) -> BatchView {
         rows_updated: b.rows_updated,
         rows_unchanged: b.rows_unchanged,
         extract_date: b.extract_date,
-        superseded_at: b.superseded_at,
-        created_at: b.created_at,
+        superseded_at: b.superseded_at.map(|t| t.and_utc()),
+        created_at: b.created_at.and_utc(),
     }
 }
 
@@ -324,7 +326,8 @@ pub fn csv_download(kind: ImportKind, bytes: Vec<u8>) -> HttpResponse {
 /// `GET /api/v1/exports/{kind}`: the organisation's records in the import format.
 #[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "imports",
     params(("kind" = ImportKind, Path, description = "the kind of file"), FileQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
 pub async fn export(
     state: web::Data<AppState>,
     actor: Actor,
