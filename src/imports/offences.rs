@@ -163,8 +163,7 @@ pub fn import(
             },
         )?;
         // A complete snapshot: the records of earlier extracts go (their batches stay).
-        offences::drop_index_for_reload(conn)?;
-        offences::delete_except_batch(conn, batch)?;
+        offences::begin_reload(conn, batch)?;
         // Two stages on two cores: this thread parses, validates and keys rows while the
         // caller's thread writes the previous buffer. The channel holds two buffers, so
         // memory stays bounded whatever the file's size.
@@ -174,7 +173,7 @@ pub fn import(
             let mut written: Result<(), ImportError> = Ok(());
             for buffer in rx {
                 if written.is_ok() {
-                    written = offences::insert_many(conn, batch, &buffer.rows).map_err(Into::into);
+                    written = offences::load_many(conn, batch, &buffer.rows).map_err(Into::into);
                     progress(buffer.byte);
                 }
             }
@@ -190,7 +189,7 @@ pub fn import(
                 total: parsed.error_count,
             });
         }
-        offences::rebuild_index(conn)?;
+        offences::finish_reload(conn)?;
         let rows = parsed.rows;
         import_batches::set_counts(conn, batch, rows as i64, rows as i64)?;
         import_batches::supersede_offence_batches(conn, batch)?;
