@@ -11,3 +11,6 @@ pub mod lifecycle;
 pub mod period;
 pub mod person_key;
 pub mod validation;
+
+#[cfg(test)]
+mod proptests;
