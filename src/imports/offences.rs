@@ -170,11 +170,10 @@ pub fn import(
         // memory stays bounded whatever the file's size.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Buffer>(2);
         let parsed = std::thread::scope(|scope| -> Result<Parsed, ImportError> {
-            let parser = scope.spawn(|| {
-                parse_all(&mut reader, &header, &keyer, extract_date, |buffer| {
-                    tx.send(buffer).is_ok()
-                })
-            });
+            // The sender moves into the parser, so the channel closes when parsing ends.
+            let send = move |buffer| tx.send(buffer).is_ok();
+            let parser =
+                scope.spawn(|| parse_all(&mut reader, &header, &keyer, extract_date, send));
             let mut written: Result<(), ImportError> = Ok(());
             for buffer in rx {
                 if written.is_ok() {
