@@ -12,3 +12,6 @@ pub mod period;
 pub mod person_key;
 pub mod returns;
 pub mod validation;
+
+#[cfg(test)]
+mod proptests;

@@ -54,7 +54,8 @@ impl FromStr for FinancialYear {
         let s = s.trim();
         let bad = || PeriodError::FinancialYear(s.to_string());
         let (start, end) = s.split_once('-').ok_or_else(bad)?;
-        if start.len() != 4 || end.len() != 2 {
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(start, 4) || !digits(end, 2) {
             return Err(bad());
         }
         let start: i32 = start.parse().map_err(|_| bad())?;
@@ -160,10 +161,16 @@ pub enum PeriodError {
     EndsBeforeStart { from: NaiveDate, to: NaiveDate },
 }
 
-/// Parses an ISO date strictly (`YYYY-MM-DD`, real calendar dates only).
+/// Parses an ISO date strictly (`YYYY-MM-DD`, real calendar dates only): four digits,
+/// two and two, so no sign, no padding and no fifth year digit.
 pub fn parse_date(s: &str) -> Result<NaiveDate, PeriodError> {
     let t = s.trim();
-    if t.len() != 10 {
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
         return Err(PeriodError::Date(t.to_string()));
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| PeriodError::Date(t.to_string()))
@@ -229,15 +236,19 @@ impl FromStr for Period {
         }
         match s.len() {
             7 => Ok(Period::FinancialYear(s.parse()?)),
-            10 if s[7..].to_ascii_uppercase().starts_with("-Q") => {
-                let year: FinancialYear = s[..7].parse()?;
-                let q = s[9..]
-                    .parse::<u8>()
-                    .map_err(|_| PeriodError::Quarter(s.to_string()))?;
-                Quarter::new(year, q)
-                    .map(Period::Quarter)
-                    .map_err(|_| PeriodError::Quarter(s.to_string()))
-            }
+            // `get`, not indexing: the text may have a character of several bytes there.
+            10 => match (s.get(..7), s.get(7..9), s.get(9..)) {
+                (Some(year), Some(sep), Some(q)) if sep.eq_ignore_ascii_case("-Q") => {
+                    let year: FinancialYear = year.parse()?;
+                    let q = q
+                        .parse::<u8>()
+                        .map_err(|_| PeriodError::Quarter(s.to_string()))?;
+                    Quarter::new(year, q)
+                        .map(Period::Quarter)
+                        .map_err(|_| PeriodError::Quarter(s.to_string()))
+                }
+                _ => Err(PeriodError::Unrecognised(s.to_string())),
+            },
             _ => Err(PeriodError::Unrecognised(s.to_string())),
         }
     }
@@ -345,6 +356,27 @@ mod tests {
             "2025-04-31..2025-05-01".parse::<Period>().unwrap_err(),
             PeriodError::Date("2025-04-31".into())
         );
+    }
+
+    #[test]
+    fn found_by_fuzzing_signs_and_multibyte_characters_are_errors_not_dates_or_panics() {
+        // A sign made chrono read a five-character year; a sign passed as a digit.
+        assert_eq!(
+            parse_date("-021-05-01"),
+            Err(PeriodError::Date("-021-05-01".into()))
+        );
+        assert!(parse_date("+202-04-01").is_err());
+        assert!("-021-05-01..4050-04-01".parse::<Period>().is_err());
+        assert_eq!(
+            "2005-+6".parse::<Period>(),
+            Err(PeriodError::FinancialYear("2005-+6".into()))
+        );
+        // A two-byte character across byte 7 of a ten-byte text panicked on slicing.
+        assert!(matches!(
+            "2025-2éQ1".parse::<Period>(),
+            Err(PeriodError::Unrecognised(_))
+        ));
+        assert!("2025-26-Qé".parse::<Period>().is_err());
     }
 
     #[test]

@@ -221,6 +221,34 @@ pub fn import(
     Ok(summary)
 }
 
+/// Parses and validates a file as `import` would, without a database: the number of rows
+/// that would be written, or every error found by parsing (header, cells, duplicates).
+/// References to stored records (programmes, participants, referrals) are not resolved,
+/// so a file that passes here can still be refused by `import`. Used by the fuzz targets
+/// (fuzz/) so that the parser the service runs is the one fuzzed.
+pub fn check(ctx: &ImportContext, kind: ImportKind, bytes: &[u8]) -> Result<u64, ImportError> {
+    let (rows, mut errors) = match kind {
+        ImportKind::Offences => return offences::check(ctx, bytes),
+        ImportKind::Programmes => count(parse_all::<setup::Programmes>(ctx, bytes)?),
+        ImportKind::Measures => count(parse_all::<setup::Measures>(ctx, bytes)?),
+        ImportKind::Participants => count(parse_all::<casework::Participants>(ctx, bytes)?),
+        ImportKind::Referrals => count(parse_all::<casework::Referrals>(ctx, bytes)?),
+        ImportKind::Sessions => count(parse_all::<casework::Sessions>(ctx, bytes)?),
+        ImportKind::Attendance => count(parse_all::<casework::Attendance>(ctx, bytes)?),
+        ImportKind::Outcomes => count(parse_all::<casework::Outcomes>(ctx, bytes)?),
+    };
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(ImportError::invalid(errors))
+    }
+}
+
+fn count<R>((records, errors): (Vec<(u64, R)>, Vec<RowError>)) -> (u64, Vec<RowError>) {
+    (records.len() as u64, errors)
+}
+
 /// Parses every row of the file: the rows that parse, and every error of those that don't.
 #[allow(clippy::type_complexity)]
 fn parse_all<K: Kind>(
@@ -335,7 +363,7 @@ fn organisation(ctx: &ImportContext) -> Result<OrganisationId, StoreError> {
 }
 
 /// What an error shows instead of a police identifier.
-const WITHHELD: &str = "(withheld)";
+pub const WITHHELD: &str = "(withheld)";
 
 /// Records the import in the audit trail, in the import's own transaction: counts and
 /// the file's hash, never its contents.

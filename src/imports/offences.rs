@@ -169,7 +169,10 @@ pub fn import(
         // memory stays bounded whatever the file's size.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Buffer>(2);
         let parsed = std::thread::scope(|scope| -> Result<Parsed, ImportError> {
-            let parser = scope.spawn(|| parse_all(&mut reader, &header, &keyer, extract_date, tx));
+            // The sender moves into the parser, so the channel closes when parsing ends.
+            let send = move |buffer| tx.send(buffer).is_ok();
+            let parser =
+                scope.spawn(|| parse_all(&mut reader, &header, &keyer, extract_date, send));
             let mut written: Result<(), ImportError> = Ok(());
             for buffer in rx {
                 if written.is_ok() {
@@ -203,6 +206,29 @@ pub fn import(
     Ok(summary)
 }
 
+/// Parses and validates an extract without a database (see `super::check`): the rows
+/// that would be written, or every error.
+pub fn check(ctx: &ImportContext, bytes: &[u8]) -> Result<u64, ImportError> {
+    let extract_date = ctx
+        .extract_date
+        .ok_or_else(|| ImportError::Refused("an offence extract needs its extract date".into()))?;
+    let mut reader = csvfile::reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| ImportError::invalid(vec![csvfile::unreadable(&e)]))?
+        .clone();
+    let header = Header::parse(&header, &COLUMNS).map_err(ImportError::invalid)?;
+    let keyer = Keyer::new(ctx.secret);
+    let parsed = parse_all(&mut reader, &header, &keyer, extract_date, |_| true);
+    if parsed.error_count > 0 {
+        return Err(ImportError::Invalid {
+            errors: parsed.errors,
+            total: parsed.error_count,
+        });
+    }
+    Ok(parsed.rows)
+}
+
 /// What the parsing stage found.
 struct Parsed {
     rows: u64,
@@ -223,7 +249,7 @@ fn parse_all<R: std::io::Read>(
     header: &Header,
     keyer: &Keyer,
     extract_date: chrono::NaiveDate,
-    tx: std::sync::mpsc::SyncSender<Buffer>,
+    mut send: impl FnMut(Buffer) -> bool,
 ) -> Parsed {
     let mut errors: Vec<RowError> = Vec::new();
     let mut error_count = 0usize;
@@ -261,14 +287,14 @@ fn parse_all<R: std::io::Read>(
                 let full = std::mem::replace(&mut buffer, Vec::with_capacity(BUFFER));
                 let byte = position.map(|p| p.byte()).unwrap_or(0);
                 // The writer has stopped only if it failed; its error is reported.
-                if tx.send(Buffer { rows: full, byte }).is_err() {
+                if !send(Buffer { rows: full, byte }) {
                     break;
                 }
             }
         }
     }
     if error_count == 0 && !buffer.is_empty() {
-        let _ = tx.send(Buffer {
+        send(Buffer {
             rows: buffer,
             byte: 0,
         });
