@@ -1105,7 +1105,7 @@ fn money_section(r: &Reader) -> Section {
         caption: "Targets: green is at least 90% of the pro-rata expectation, amber at least \
                   70%, red below"
             .to_string(),
-        head: head("Target", &columns),
+        head: head("Measure", &columns),
         rows: body
             .money
             .targets

@@ -62,7 +62,10 @@ pub async fn headers(
         set(h, "content-security-policy", &csp);
     }
     set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
+    // on the service's own form posts, which the CSRF check must refuse (docs/security.md).
+    // Other sites still get no referrer at all.
+    set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(

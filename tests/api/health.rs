@@ -38,7 +38,7 @@ async fn responses_carry_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("'nonce-"), "{csp}");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
 }
 
 #[tokio::test]

@@ -1,0 +1,191 @@
+// A Remedi caseworker's day: register a participant, refer and accept them, take a whole
+// session register with the keyboard only, record an outcome, and upload a spreadsheet
+// that has an error, then its correction. Every reference here is made up for the test.
+import { test, expect, visit, go, signIn, checkPage, banner, today, shown, LOGINS } from '../lib/support.js';
+
+const PROGRAMME = 'Serious Violence Mentoring';
+const PARTICIPANT = 'BROWSER-P-1';
+
+test.describe.configure({ mode: 'serial' });
+
+test('a caseworker registers a participant', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your casework');
+  await go(page, () => page.getByRole('button', { name: 'Register a participant' }).click());
+
+  // Submitting without a reference: the error summary links to the field.
+  await go(page, () => page.getByRole('button', { name: 'Register participant' }).click());
+  const summary = page.locator('.govuk-error-summary');
+  await expect(summary).toBeVisible();
+  await expect(page).toHaveTitle(/^Error: /);
+  await expect(summary.getByRole('link').first()).toHaveAttribute('href', '#reference');
+
+  await page.getByLabel('Case reference').fill(PARTICIPANT);
+  await page.getByLabel('Date of birth (optional)').fill('2011-06-15');
+  await page.getByRole('radio', { name: 'Female' }).check();
+  await page.getByLabel('Ethnicity').selectOption({ label: 'Not stated' });
+  await page.getByLabel('District (optional)').fill('Derby');
+  await go(page, () => page.getByRole('button', { name: 'Register participant' }).click());
+
+  await expect(page).toHaveURL(/\/participants\/\d+$/);
+  await expect(banner(page)).toContainText('Participant registered');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(PARTICIPANT);
+  await expect(page.locator('.govuk-summary-list')).toContainText(shown('2011-06-15'));
+});
+
+test('a caseworker records a referral and accepts it', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('link', { name: 'Find a participant' }).click());
+  await go(page, () => page.getByRole('link', { name: PARTICIPANT, exact: true }).click());
+  await go(page, () => page.getByRole('link', { name: `Record a referral for ${PARTICIPANT}` }).click());
+
+  await expect(page.getByLabel('Participant')).toHaveValue(/\d+/);
+  await page.getByLabel('Programme').selectOption({ label: PROGRAMME });
+  await page.getByLabel('Referral reference (optional)').fill('BROWSER-R-1');
+  await page.getByLabel('Date of the referral').fill(today());
+  await page.getByLabel('Referred by').selectOption({ label: 'Police' });
+  await go(page, () => page.getByRole('button', { name: 'Record referral' }).click());
+
+  await expect(banner(page)).toContainText('Referral recorded');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('BROWSER-R-1');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Pending');
+
+  await go(page, () => page.getByRole('button', { name: 'Record the decision' }).click());
+  await page.getByRole('radio', { name: 'Accepted' }).check();
+  await page.getByLabel('Date of the decision').fill(today());
+  await go(page, () => page.getByRole('button', { name: 'Save' }).click());
+
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Open');
+  await expect(page.locator('.govuk-summary-list')).toContainText(`Decided${shown(today())}`);
+});
+
+// Attended, did not attend, cancelled in turn; hours only for those who attended.
+const STATUSES = ['attended', 'did_not_attend', 'cancelled'];
+
+test('a caseworker takes a whole session register with the keyboard only', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('link', { name: `record a session of ${PROGRAMME}` }).click());
+  await page.getByLabel('Date of the session').fill(today());
+  await page.getByRole('radio', { name: 'One to one' }).check();
+  await page.getByLabel('Session reference (optional)').fill('BROWSER-S-1');
+  await go(page, () => page.getByRole('button', { name: 'Record session' }).click());
+  await expect(banner(page)).toContainText('now take the register');
+
+  // The register form, from here on by keyboard alone: Tab to move, arrow keys and Space
+  // to choose within a row's radios, typing for hours, Enter to submit.
+  const ids = await page
+    .locator('input[type=radio][name^="status_"]')
+    .evaluateAll((inputs) => [...new Set(inputs.map((i) => i.name.slice('status_'.length)))]);
+  expect(ids.length, 'the register lists the open referrals').toBeGreaterThan(1);
+  test.info().annotations.push({ type: 'register rows', description: String(ids.length) });
+  const references = await page.locator('form table tbody th').allInnerTexts();
+  expect(references).toContain('BROWSER-R-1');
+
+  const focused = () => page.evaluate(() => document.activeElement && document.activeElement.name);
+  const tabTo = async (name, most) => {
+    for (let i = 0; i < most; i += 1) {
+      await page.keyboard.press('Tab');
+      if ((await focused()) === name) return;
+    }
+    throw new Error(`${most} presses of Tab did not reach ${name} (at ${await focused()})`);
+  };
+
+  // From the top of the page (skip link, header, navigation) to the first row.
+  await tabTo(`status_${ids[0]}`, 60);
+  for (const [i, id] of ids.entries()) {
+    if (i > 0) await tabTo(`status_${id}`, 3); // the next row's referral link, then its radios
+    const status = STATUSES[i % STATUSES.length];
+    if (status === 'attended') {
+      await page.keyboard.press('Space'); // an unchecked group takes focus on its first radio
+    } else {
+      for (let k = 0; k < STATUSES.indexOf(status); k += 1) await page.keyboard.press('ArrowRight');
+    }
+    await expect(page.locator(`input[name="status_${id}"]:checked`)).toHaveValue(status);
+    await tabTo(`hours_${id}`, 1);
+    if (status === 'attended') await page.keyboard.type('1.5');
+  }
+  await tabTo('headcount', 1);
+  await page.keyboard.type('2');
+  await go(page, () => page.keyboard.press('Enter'));
+
+  await expect(banner(page)).toContainText(`Register saved: ${ids.length} named attendees, headcount 2`);
+  for (const [i, id] of ids.entries()) {
+    const status = STATUSES[i % STATUSES.length];
+    await expect(page.locator(`input[name="status_${id}"]:checked`)).toHaveValue(status);
+    await expect(page.locator(`#hours_${id}`)).toHaveValue(status === 'attended' ? /^1\.5/ : '');
+  }
+  await expect(page.locator('#headcount')).toHaveValue('2');
+
+  // The referral shows the session it was on the register of.
+  const ours = ids[references.indexOf('BROWSER-R-1')];
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-R-1', exact: true }).click());
+  await expect(page).toHaveURL(new RegExp(`/referrals/${ours}$`));
+  const row = page.locator('#attendance tbody tr', { hasText: 'BROWSER-S-1' });
+  const expected = STATUSES[references.indexOf('BROWSER-R-1') % STATUSES.length];
+  await expect(row).toContainText({ attended: 'Attended', did_not_attend: 'Did not attend', cancelled: 'Cancelled' }[expected], { ignoreCase: true });
+});
+
+test('a caseworker records an outcome measure', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('link', { name: 'Find a participant' }).click());
+  await go(page, () => page.getByRole('link', { name: PARTICIPANT, exact: true }).click());
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-R-1', exact: true }).click());
+  await go(page, () => page.getByRole('button', { name: 'Record an outcome measure' }).click());
+
+  const measure = 'Feels safe in the community (1-5)';
+  await page.getByLabel('Measure').selectOption({ label: `${measure} (1 to 5)` });
+  await page.getByRole('radio', { name: 'Baseline' }).check();
+  await page.getByLabel('Date', { exact: true }).fill(today());
+  // Out of the measure's range first: the error is shown against the field.
+  await page.getByLabel('Value').fill('9');
+  await go(page, () => page.getByRole('button', { name: 'Save' }).click());
+  await expect(page.locator('.govuk-error-summary')).toBeVisible();
+  await expect(page.locator('#value-error')).toBeVisible();
+
+  await page.getByLabel('Value').fill('3');
+  await go(page, () => page.getByRole('button', { name: 'Save' }).click());
+  await expect(banner(page)).toContainText('Outcome recorded');
+  const row = page.locator('table tbody tr', { hasText: measure });
+  await expect(row).toContainText('Baseline', { ignoreCase: true });
+  await expect(row).toContainText(shown(today()));
+  await expect(row.locator('td').last()).toHaveText(/^3(\.0+)?$/);
+});
+
+test('a caseworker uploads a spreadsheet with an error, then the corrected one', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('button', { name: 'Upload a spreadsheet' }).click());
+
+  const csv = (badDate) =>
+    Buffer.from(
+      'reference,date_of_birth,gender,ethnicity,district\n' +
+        'BROWSER-U-1,2010-02-03,male,white,Derby\n' +
+        `BROWSER-U-2,${badDate},female,not_stated,Amber Valley\n`,
+    );
+  await page.getByLabel('What the file holds').selectOption('participants');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-13-01') });
+  await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
+
+  const summary = page.locator('.govuk-error-summary');
+  await expect(summary).toBeVisible();
+  await expect(summary).toContainText('line 3');
+  await expect(summary).toContainText('date_of_birth');
+  const errorRow = page.locator('table', { hasText: 'Errors in the file' }).locator('tbody tr');
+  await expect(errorRow).toHaveCount(1);
+  await expect(errorRow.locator('td').nth(0)).toHaveText('3');
+  await expect(errorRow.locator('td').nth(1)).toHaveText('date_of_birth');
+  // Nothing was written.
+  await expect(page.locator('body')).not.toContainText('participants.csv');
+
+  await page.getByLabel('What the file holds').selectOption('participants');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-12-01') });
+  await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
+  await expect(page.locator('.govuk-error-summary')).toHaveCount(0);
+  await expect(banner(page)).toContainText('2');
+  const upload = page.locator('table tbody tr', { hasText: 'participants.csv' });
+  await expect(upload).toHaveCount(1);
+  await expect(upload.locator('td').nth(3)).toHaveText('2'); // added
+
+  await visit(page, '/participants');
+  await expect(page.getByRole('link', { name: 'BROWSER-U-2', exact: true })).toBeVisible();
+  await checkPage(page);
+});
