@@ -36,6 +36,10 @@ async fn an_unknown_page_shows_the_govuk_not_found_page() {
     let html = res.text().await.unwrap();
     assert!(html.contains("Page not found"));
     assert!(html.contains("govuk-heading-l") || html.contains("govuk-heading-xl"));
+    // Error pages are rendered without the request's CSP nonce: no inline script that the
+    // policy would refuse (the browser journeys fail on any CSP refusal).
+    assert!(!html.contains("nonce=\"\""), "{html}");
+    assert!(!html.contains("js-enabled"), "{html}");
 }
 
 #[tokio::test]

@@ -1,7 +1,12 @@
 // A commissioner reads a programme's report in internal and published mode, downloads it
 // in every format, and reads the VRU dashboard. Issue 6: the HTML report and the
 // dashboard pass axe with the demo data (checkPage runs on every page loaded).
-import { test, expect, visit, go, signIn, demoPeriod, LOGINS } from '../lib/support.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test, expect, visit, go, signIn, checkPage, demoPeriod, LOGINS } from '../lib/support.js';
 
 const PROGRAMME = 'Immediate Justice';
 
@@ -102,4 +107,22 @@ test('a commissioner reads the dashboard and sorts it', async ({ page }) => {
   // A programme's name leads to its report for the same period.
   await go(page, () => table.getByRole('link', { name: PROGRAMME, exact: true }).click());
   await expect(page).toHaveURL(new RegExp(`/report\\?period=${demoPeriod()}`));
+});
+
+// The standalone HTML document (`outcomes report --format html`, the same view as the page
+// without the service around it). scripts/browser-tests sets OUTCOMES_CLI, and the
+// DATABASE_URL and key file of the served database.
+test('the standalone HTML report passes axe in both modes', async ({ page }) => {
+  const cli = process.env.OUTCOMES_CLI;
+  expect(cli, 'OUTCOMES_CLI names the outcomes binary (scripts/browser-tests sets it)').toBeTruthy();
+  const dir = mkdtempSync(join(tmpdir(), 'outcomes-report-'));
+  for (const published of [false, true]) {
+    const file = join(dir, published ? 'published.html' : 'internal.html');
+    const args = ['report', '--programme', PROGRAMME, '--period', demoPeriod(), '--format', 'html', '--output', file];
+    execFileSync(cli, published ? [...args, '--published'] : args, { stdio: 'pipe' });
+    expect(readFileSync(file, 'utf8')).toContain(published ? 'Published' : 'Internal');
+    await page.goto(pathToFileURL(file).href);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText(PROGRAMME);
+    await checkPage(page);
+  }
 });

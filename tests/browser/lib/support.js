@@ -49,9 +49,20 @@ export const test = base.extend({
   page: async ({ page }, use, testInfo) => {
     const loaded = [];
     page.on('load', () => loaded.push(page.url()));
+    // Script errors and console errors (a Content-Security-Policy refusal is one) fail the
+    // journey too. A document answering 4xx on purpose logs "Failed to load resource";
+    // the status is asserted where that happens, so those lines are left out.
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+        errors.push(`${page.url()}: ${m.text()}`);
+      }
+    });
     page.axeChecked = new Map(); // document (performance.timeOrigin) -> URL
     await use(page);
     if (testInfo.status === testInfo.expectedStatus) {
+      expect(errors, 'no script or console errors').toEqual([]);
       const checked = [...page.axeChecked.values()];
       expect(
         checked.length,
