@@ -47,6 +47,11 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // Request bodies read whole (`web::Bytes`: the import API's CSV files) may
+                // be as large as an upload; actix's default is 256 KiB.
+                .app_data(web::PayloadConfig::new(
+                    app_web::pages::files::MAX_UPLOAD_BYTES,
+                ))
                 .wrap(from_fn(app_web::auth::authenticate))
                 .wrap(Compress::default())
                 .wrap(from_fn(app_web::security::headers))

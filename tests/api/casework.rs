@@ -486,6 +486,46 @@ async fn casework_api_upload_with_a_bad_5th_line_imports_nothing_then_the_fixed_
 }
 
 #[tokio::test]
+async fn casework_api_takes_a_file_larger_than_actix_default_body_limit_up_to_50_mib() {
+    let w = world().await;
+    // 20,000 rows, about 800 KB: over actix's default of 256 KiB for a body read whole.
+    let mut csv = String::from("police_id,offence_date,offence_group,proven_on\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("ZZ{i:07},2025-09-01,shoplifting,\n"));
+    }
+    assert!(csv.len() > 256 * 1024);
+    let url = format!(
+        "{}/api/v1/imports/offences?extract_date=2025-10-31",
+        w.app.address
+    );
+    let res = w
+        .app
+        .client
+        .post(&url)
+        .bearer_auth(&w.admin_token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["rows"], 20_000, "{body}");
+    // Over the upload limit (as on the upload page) the body is refused unread.
+    let res = w
+        .app
+        .client
+        .post(&url)
+        .bearer_auth(&w.admin_token)
+        .header("content-type", "text/csv")
+        .body(vec![b'x'; 50 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+}
+
+#[tokio::test]
 async fn casework_a_participant_with_a_known_police_id_is_a_possible_duplicate() {
     let w = world().await;
     let (status, _) = post(

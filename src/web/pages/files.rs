@@ -19,8 +19,8 @@ use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::AppState;
 
-/// The largest file the page accepts.
-const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
+/// The largest file the upload page and the import API accept.
+pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
 fn kinds(actor: &Actor) -> Vec<ImportKind> {
     ImportKind::ALL
