@@ -4,7 +4,7 @@
 
 use actix_web::web::{self, Json};
 use actix_web::HttpResponse;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{created, ctx, json_input, path_id, List};
@@ -30,9 +30,11 @@ pub struct ReturnView {
     /// unlocked; empty while submitted.
     pub comment: String,
     pub submitted_by: Option<UserId>,
-    pub submitted_at: Option<NaiveDateTime>,
+    /// UTC, RFC 3339.
+    pub submitted_at: Option<DateTime<Utc>>,
     pub decided_by: Option<UserId>,
-    pub decided_at: Option<NaiveDateTime>,
+    /// UTC, RFC 3339.
+    pub decided_at: Option<DateTime<Utc>>,
     /// Whether records dated in the quarter are locked (the return is approved).
     pub locked: bool,
 }
@@ -47,9 +49,9 @@ impl From<QuarterlyReturn> for ReturnView {
             status: r.status,
             comment: r.comment,
             submitted_by: r.submitted_by,
-            submitted_at: r.submitted_at,
+            submitted_at: r.submitted_at.map(|t| t.and_utc()),
             decided_by: r.decided_by,
-            decided_at: r.decided_at,
+            decided_at: r.decided_at.map(|t| t.and_utc()),
         }
     }
 }
