@@ -255,3 +255,49 @@ async fn the_programme_page_links_to_its_report_for_report_readers_only() {
         .unwrap()
         .contains(&link));
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_referrals_by_quarter_as_the_report_counts_them() {
+    let (app, mentoring, _boxing, session) = dashboard_app().await;
+    let opcc = outcomes::store::organisations::find_by_name(&mut app.db(), "OPCC")
+        .unwrap()
+        .unwrap()
+        .id;
+    let json = api_report(
+        &app,
+        mentoring,
+        &app.bearer(&app.create_user(Role::Analyst, opcc.0)),
+    )
+    .await;
+    let html = session
+        .get("/dashboard?period=2024-25")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let table = &html[html.find("id=\"dashboard-trend\"").expect("a trend table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for q in ["2024-25-Q1", "2024-25-Q2", "2024-25-Q3", "2024-25-Q4"] {
+        assert!(table.contains(&format!(">{q}</th>")), "{table}");
+    }
+    let row = &table[table.find(">Mentoring <").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let cells: Vec<u64> = row
+        .split("govuk-table__cell--numeric\">")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].parse().unwrap())
+        .collect();
+    let trend: Vec<u64> = json["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["engagement"]["referrals_received"].as_u64().unwrap())
+        .collect();
+    assert_eq!(cells, trend);
+    // The quarters add up to the year.
+    assert_eq!(
+        cells.iter().sum::<u64>(),
+        json["engagement"]["referrals_received"].as_u64().unwrap()
+    );
+    assert!(cells.iter().any(|&n| n > 0), "{row}");
+}

@@ -215,6 +215,9 @@ struct Line {
     interval: Option<(f64, f64)>,
     /// The status of the return of the period's latest quarter that has started.
     return_status: Option<(String, Value)>,
+    /// Referrals received in each quarter of the period: (quarter, count as the report
+    /// shows it).
+    trend: Vec<(String, String)>,
 }
 
 /// `GET /dashboard`: every programme's key figures for a period, side by side.
@@ -247,6 +250,11 @@ pub async fn dashboard(
         ),
     };
     body["head"] = json!(head(&raw, column, descending));
+    // The quarters of the period (the same for every programme), for the trend table.
+    body["quarters"] = json!(lines
+        .first()
+        .map(|l| l.trend.iter().map(|(q, _)| q.clone()).collect::<Vec<_>>())
+        .unwrap_or_default());
     body["rows"] = json!(rows(lines, column, descending));
     let title = body["title"].as_str().unwrap_or_default().to_string();
     render_status(
@@ -293,6 +301,23 @@ fn lines(
         request.threshold = state.disclosure_threshold;
         let json = report_query::build(conn, state, &request)?.to_json();
         let number = |ptr: &str| json.pointer(ptr).and_then(Value::as_f64);
+        let trend = json
+            .pointer("/trend")
+            .and_then(Value::as_array)
+            .map(|quarters| {
+                quarters
+                    .iter()
+                    .map(|q| {
+                        let count = match q.pointer("/engagement/referrals_received") {
+                            Some(Value::Number(n)) => n.to_string(),
+                            Some(Value::String(s)) => s.clone(),
+                            _ => "–".to_string(),
+                        };
+                        (q["quarter"].as_str().unwrap_or_default().to_string(), count)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let interval = json
             .pointer("/reoffending/groups/all/reoffending_rate_ci")
             .and_then(|ci| Some((ci.get(0)?.as_f64()?, ci.get(1)?.as_f64()?)));
@@ -308,6 +333,7 @@ fn lines(
             figures: COLUMNS[2..].iter().map(|c| c.2.and_then(number)).collect(),
             interval,
             return_status,
+            trend,
         });
     }
     Ok(out)
@@ -372,6 +398,7 @@ fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
             });
             json!({"id": l.id, "provider": l.names[0], "programme": l.names[1],
             "return": return_status,
+            "trend": l.trend.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
             "cells": [
                 l.figures[0].map_or("–".to_string(), |n| format!("{n:.0}")),
                 rate(l.figures[1]), rate(l.figures[2]), rate(l.figures[3]), reoffending,
