@@ -5,16 +5,82 @@
 use serde::Deserialize;
 
 use crate::db::DbConn;
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::AuditAction;
+use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::{FinancialYear, Period, PeriodError};
 use crate::evaluation::reoffending::{IndexDate, ParamError};
 use crate::evaluation::report::Report;
 use crate::reports::{self, ReportRequest};
+use crate::store;
 use crate::store::audit::{self, NewEvent};
 use crate::store::report_rows::ReportScope;
 use crate::web::errors::{AppError, FieldError};
 use crate::web::AppState;
+
+/// What a report's URL names: a programme, a provider (all its programmes) or a funding
+/// stream (every programme it funds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Programme,
+    Provider,
+    FundingStream,
+}
+
+impl ReportKind {
+    /// The path segment of the record, as in `/programmes/{id}/report`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            ReportKind::Programme => "programmes",
+            ReportKind::Provider => "providers",
+            ReportKind::FundingStream => "funding-streams",
+        }
+    }
+
+    /// What the record is called on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportKind::Programme => "Programme",
+            ReportKind::Provider => "Provider",
+            ReportKind::FundingStream => "Funding stream",
+        }
+    }
+
+    /// The audit entity of a report of record `id`, like `programme:7`.
+    pub fn entity(self, id: i64) -> String {
+        let kind = match self {
+            ReportKind::Programme => "programme",
+            ReportKind::Provider => "provider",
+            ReportKind::FundingStream => "fundingstream",
+        };
+        format!("{kind}:{id}")
+    }
+}
+
+/// The record a report names, looked up in the actor's scope (another provider's
+/// programme or provider is `NotFound`, like one that does not exist): its scope and
+/// name. The routes' access rules keep funding streams to aggregate readers.
+pub fn resolve(
+    conn: &mut DbConn,
+    scope: Scope,
+    kind: ReportKind,
+    id: i64,
+) -> Result<(ReportScope, String), AppError> {
+    Ok(match kind {
+        ReportKind::Programme => {
+            let p = store::programmes::find_visible(conn, scope, ProgrammeId(id))?;
+            (ReportScope::Programme(p.id), p.fields.name)
+        }
+        ReportKind::Provider => {
+            let o = store::organisations::find_provider_visible(conn, scope, OrganisationId(id))?;
+            (ReportScope::Provider(o.id), o.name)
+        }
+        ReportKind::FundingStream => {
+            let f = store::funding_streams::find(conn, FundingStreamId(id))?;
+            (ReportScope::FundingStream(f.id), f.name)
+        }
+    })
+}
 
 /// The query parameters of a report.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

@@ -263,6 +263,20 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(pages::reports::programme),
         )
         .target(Target::Programme),
+        RouteSpec::new(M::GET, "/reports", Roles(REPORT_ROLES), |r| {
+            r.to(pages::reports::index)
+        }),
+        RouteSpec::new(M::GET, "/providers/{id}/report", Roles(REPORT_ROLES), |r| {
+            r.to(pages::reports::provider)
+        })
+        .target(Target::Provider),
+        RouteSpec::new(
+            M::GET,
+            "/funding-streams/{id}/report",
+            Roles(AGGREGATE_ROLES),
+            |r| r.to(pages::reports::funding_stream),
+        )
+        .target(Target::FundingStream),
         RouteSpec::new(
             M::GET,
             "/programmes/{id}/sessions/new",

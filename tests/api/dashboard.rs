@@ -301,3 +301,190 @@ async fn the_dashboard_shows_referrals_by_quarter_as_the_report_counts_them() {
     );
     assert!(cells.iter().any(|&n| n > 0), "{row}");
 }
+
+#[tokio::test]
+async fn a_provider_report_page_shows_the_provider_apis_figures_and_offers_its_downloads() {
+    let app = spawn_app().await;
+    let (_, org) = load(&app);
+    let manager = app.create_user(Role::ProviderManager, org);
+    let res = app
+        .get_with_token(
+            &format!("/api/v1/reports/providers/{org}?period=2024-25"),
+            &app.bearer(&manager),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let json: Value = res.json().await.unwrap();
+    let session = app.session_for(&manager);
+    let res = session
+        .get(&format!("/providers/{org}/report?period=2024-25"))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Provider A"));
+    let received = json["engagement"]["referrals_received"].as_u64().unwrap();
+    assert!(html.contains(&format!(
+        "data-metric=\"referrals_received\">{received}</td>"
+    )));
+    for f in ["csv", "xlsx", "pdf", "json"] {
+        assert!(html.contains(&format!(
+            "href=\"/providers/{org}/report?period&#x3D;2024-25"
+        )));
+        assert!(html.contains(&format!("published&#x3D;true&amp;format&#x3D;{f}")));
+    }
+    let csv = session
+        .get(&format!(
+            "/providers/{org}/report?period=2024-25&format=csv"
+        ))
+        .await;
+    assert_eq!(csv.status().as_u16(), 200);
+    assert_eq!(
+        csv.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"provider-a-2024-25-internal.csv\""
+    );
+    // Another provider's manager cannot tell the provider from one that does not exist.
+    let b = app.provider("Provider B");
+    let other = app.session_for(&app.create_user(Role::ProviderManager, b));
+    let path = format!("/providers/{org}/report?period=2024-25");
+    assert_eq!(other.get(&path).await.status().as_u16(), 404);
+    assert_eq!(
+        other
+            .get("/providers/999999/report?period=2024-25")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_funding_stream_report_page_shows_the_streams_money_to_aggregate_readers_only() {
+    let (app, mentoring, boxing, commissioner) = dashboard_app().await;
+    let stream = outcomes::store::funding_streams::insert(
+        &mut app.db(),
+        "Serious Violence Duty grant 2024-25",
+        "Home Office",
+        "2024-25",
+        5_000_000,
+    )
+    .unwrap();
+    // £30,000 to Mentoring from this stream; Boxing is funded by another stream only.
+    outcomes::store::funding_streams::allocate(
+        &mut app.db(),
+        stream,
+        outcomes::domain::ids::ProgrammeId(mentoring),
+        3_000_000,
+    )
+    .unwrap();
+    let other = app.add_funding_stream("Another grant");
+    outcomes::store::funding_streams::allocate(
+        &mut app.db(),
+        outcomes::domain::ids::FundingStreamId(other),
+        outcomes::domain::ids::ProgrammeId(boxing),
+        1_000_000,
+    )
+    .unwrap();
+    let path = format!("/funding-streams/{}/report?period=2024-25", stream.0);
+    let res = commissioner.get(&path).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Serious Violence Duty grant 2024-25"));
+    // Mentoring's referrals of 2024-25 (the fixture: R1 to R6), none of Boxing's.
+    assert!(html.contains("data-metric=\"referrals_received\">6</td>"));
+    assert!(html.contains("£30,000"), "the stream's allocation");
+    assert!(!html.contains("£10,000"), "not the other stream's");
+    let org = outcomes::store::organisations::find_by_name(&mut app.db(), "Provider A")
+        .unwrap()
+        .unwrap()
+        .id;
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, org.0));
+    assert_eq!(manager.get(&path).await.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_reports_page_lists_what_the_viewer_may_read() {
+    let (app, mentoring, boxing, commissioner) = dashboard_app().await;
+    let stream = app.add_funding_stream("Community safety fund");
+    let year = outcomes::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive())
+        .to_string();
+    let html = commissioner.get("/reports").await.text().await.unwrap();
+    for id in [mentoring, boxing] {
+        assert!(html.contains(&format!("href=\"/programmes/{id}/report?period={year}\"")));
+    }
+    assert!(html.contains(&format!(
+        "href=\"/funding-streams/{stream}/report?period=2025-26\""
+    )));
+    let a = outcomes::store::organisations::find_by_name(&mut app.db(), "Provider A")
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    let b = outcomes::store::organisations::find_by_name(&mut app.db(), "Provider B")
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    assert!(html.contains(&format!("href=\"/providers/{b}/report?period={year}\"")));
+    let manager = app.session_for(&app.create_user(Role::ProviderManager, a));
+    let res = manager.get("/reports").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("href=\"/programmes/{mentoring}/report")));
+    assert!(html.contains(&format!("href=\"/providers/{a}/report")));
+    assert!(
+        !html.contains(&format!("/programmes/{boxing}/")),
+        "another provider's"
+    );
+    assert!(
+        !html.contains(&format!("/providers/{b}/")),
+        "another provider"
+    );
+    assert!(
+        !html.contains("/funding-streams/"),
+        "streams span providers"
+    );
+    assert!(!html.contains("Provider B"));
+    let caseworker = app.session_for(&app.create_user(Role::Caseworker, a));
+    assert_eq!(caseworker.get("/reports").await.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_report_form_keeps_the_reoffending_settings_asked_for() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let manager = app.create_user(Role::ProviderManager, org);
+    let session = app.session_for(&manager);
+    let html = session
+        .get(&format!(
+            "/programmes/{programme}/report?period=2024-25&follow_up=6&index=start"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<option value=\"6\" selected>6 months</option>"));
+    assert!(html.contains("<option value=\"12\">12 months</option>"));
+    assert!(html.contains("<option value=\"start\" selected>"));
+    // The figures are the API's for the same settings, and the downloads keep them.
+    let json: Value = app
+        .get_with_token(
+            &format!(
+                "/api/v1/reports/programmes/{programme}?period=2024-25&follow_up=6&index=start"
+            ),
+            &app.bearer(&manager),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["reoffending"]["follow_up_months"], 6);
+    assert_eq!(json["reoffending"]["index"], "start");
+    let cohort = json["reoffending"]["groups"]["all"]["cohort"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        html.contains(&format!("data-metric=\"cohort\">{cohort}</td>")),
+        "cohort {cohort}"
+    );
+    assert!(html.contains("follow_up&#x3D;6&amp;waiting&#x3D;6&amp;index&#x3D;start"));
+}

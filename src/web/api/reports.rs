@@ -9,26 +9,15 @@ use actix_web::web::{self, Json};
 use serde_json::Value;
 
 use crate::domain::access::Actor;
-use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
-use crate::store;
-use crate::store::report_rows::ReportScope;
 use crate::web::errors::{blocking, AppError};
 pub use crate::web::report_query::ReportQuery;
-use crate::web::report_query::{audit_download, build};
+use crate::web::report_query::{audit_download, build, resolve, ReportKind};
 use crate::web::AppState;
-
-/// Which kind of record a report route names.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Programme,
-    Provider,
-    FundingStream,
-}
 
 async fn report(
     state: web::Data<AppState>,
     actor: Actor,
-    kind: Kind,
+    kind: ReportKind,
     id: String,
     query: ReportQuery,
 ) -> Result<Json<Value>, AppError> {
@@ -36,29 +25,17 @@ async fn report(
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     blocking(move || {
         let mut conn = state.conn()?;
-        let scope = actor.scope();
-        let (report_scope, name) = match kind {
-            Kind::Programme => {
-                let p = store::programmes::find_visible(&mut conn, scope, ProgrammeId(id))?;
-                (ReportScope::Programme(p.id), p.fields.name)
-            }
-            Kind::Provider => {
-                let o = store::organisations::find_provider_visible(
-                    &mut conn,
-                    scope,
-                    OrganisationId(id),
-                )?;
-                (ReportScope::Provider(o.id), o.name)
-            }
-            Kind::FundingStream => {
-                let f = store::funding_streams::find(&mut conn, FundingStreamId(id))?;
-                (ReportScope::FundingStream(f.id), f.name)
-            }
-        };
+        let (report_scope, name) = resolve(&mut conn, actor.scope(), kind, id)?;
         let request = query.request(report_scope, name, state.disclosure_threshold)?;
         let report = build(&mut conn, &state, &request)?;
-        let entity = format!("{kind:?}:{id}").to_lowercase();
-        audit_download(&mut conn, &actor, entity, "json", &request, &report)?;
+        audit_download(
+            &mut conn,
+            &actor,
+            kind.entity(id),
+            "json",
+            &request,
+            &report,
+        )?;
         Ok(Json(report.to_json()))
     })
     .await
@@ -79,7 +56,7 @@ pub async fn programme(
     report(
         state,
         actor,
-        Kind::Programme,
+        ReportKind::Programme,
         id.into_inner(),
         query.into_inner(),
     )
@@ -101,7 +78,7 @@ pub async fn provider(
     report(
         state,
         actor,
-        Kind::Provider,
+        ReportKind::Provider,
         id.into_inner(),
         query.into_inner(),
     )
@@ -123,7 +100,7 @@ pub async fn funding_stream(
     report(
         state,
         actor,
-        Kind::FundingStream,
+        ReportKind::FundingStream,
         id.into_inner(),
         query.into_inner(),
     )

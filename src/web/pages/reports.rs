@@ -1,6 +1,7 @@
-//! `GET /programmes/{id}/report`: a programme's report as a page, with its downloads
-//! (`format=csv|xlsx|pdf|json`, each audited), and `GET /dashboard`: every programme's
-//! key figures for a period side by side, sortable by column.
+//! `GET /{programmes|providers|funding-streams}/{id}/report`: a report as a page, with its
+//! downloads (`format=csv|xlsx|pdf|json`, each audited); `GET /reports`: every report the
+//! viewer may read; and `GET /dashboard`: every programme's key figures for a period side
+//! by side, sortable by column.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
 use actix_web::http::StatusCode;
@@ -11,14 +12,12 @@ use serde_json::{json, Value};
 use super::{render_status, viewer_context};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
-use crate::domain::ids::ProgrammeId;
 use crate::reports::{self, html, view, Format, ReportRequest};
 use crate::store;
 use crate::store::report_rows::ReportScope;
-use crate::web::api::path_id;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
-use crate::web::report_query::{self, audit_download, query_string, ReportQuery};
+use crate::web::report_query::{self, audit_download, query_string, ReportKind, ReportQuery};
 use crate::web::security::CspNonce;
 use crate::web::AppState;
 
@@ -44,16 +43,59 @@ pub async fn programme(
     query: web::Query<ReportQuery>,
     format: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
-    let format: Format = match format.into_inner().format.as_deref() {
+    let args = (id.into_inner(), query.into_inner(), format.into_inner());
+    page(state, nonce, viewer, actor, ReportKind::Programme, args).await
+}
+
+/// `GET /providers/{id}/report`: every programme of one provider.
+pub async fn provider(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: web::Query<ReportQuery>,
+    format: web::Query<FormatQuery>,
+) -> Result<HttpResponse, PageError> {
+    let args = (id.into_inner(), query.into_inner(), format.into_inner());
+    page(state, nonce, viewer, actor, ReportKind::Provider, args).await
+}
+
+/// `GET /funding-streams/{id}/report`: every programme one funding stream pays for, with
+/// that stream's money.
+pub async fn funding_stream(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: web::Query<ReportQuery>,
+    format: web::Query<FormatQuery>,
+) -> Result<HttpResponse, PageError> {
+    let args = (id.into_inner(), query.into_inner(), format.into_inner());
+    page(state, nonce, viewer, actor, ReportKind::FundingStream, args).await
+}
+
+/// The report page of any kind of record, or one of its downloads.
+async fn page(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    kind: ReportKind,
+    (id, query, format): (String, ReportQuery, FormatQuery),
+) -> Result<HttpResponse, PageError> {
+    // An id that is not a number is a record that does not exist.
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let format: Format = match format.format.as_deref() {
         None | Some("") => Format::Html,
         Some(f) => f
             .parse()
             .map_err(|e: String| AppError::validation("format", e))?,
     };
-    let query = query.into_inner();
     let answer =
-        blocking(move || answer(&mut *state.conn()?, &state, &actor, id, query, format)).await?;
+        blocking(move || answer(&mut *state.conn()?, &state, &actor, kind, id, query, format))
+            .await?;
     match answer {
         Answer::File(name, format, bytes) => Ok(HttpResponse::Ok()
             .content_type(format.media_type())
@@ -68,23 +110,23 @@ pub async fn programme(
             render_status(
                 status,
                 "pages/report",
-                &viewer_context(&title, &nonce, &viewer, "", body),
+                &viewer_context(&title, &nonce, &viewer, "/reports", body),
             )
         }
     }
 }
 
-/// Looks the programme up in the actor's scope, then builds, audits and renders.
+/// Looks the record up in the actor's scope, then builds, audits and renders.
 fn answer(
     conn: &mut DbConn,
     state: &AppState,
     actor: &Actor,
-    id: ProgrammeId,
+    kind: ReportKind,
+    id: i64,
     mut query: ReportQuery,
     format: Format,
 ) -> Result<Answer, AppError> {
-    let p = store::programmes::find_visible(conn, actor.scope(), id)?;
-    let name = p.fields.name.clone();
+    let (scope, name) = report_query::resolve(conn, actor.scope(), kind, id)?;
     let asked = query
         .period
         .as_deref()
@@ -92,9 +134,10 @@ fn answer(
     if !asked {
         query.period = Some(report_query::current_year());
     }
-    let scope = ReportScope::Programme(p.id);
-    let mut page = json!({"id": id.0, "programme": name, "period": query.period,
-        "published": query.published.unwrap_or(false), "title": format!("{name}: report")});
+    let action = format!("/{}/{id}/report", kind.segment());
+    let mut page = json!({"action": action, "kind": kind.label(), "name": name,
+        "period": query.period, "published": query.published.unwrap_or(false),
+        "settings": settings(&query), "title": format!("{name}: report")});
     let request = match query.request(scope, name.clone(), state.disclosure_threshold) {
         Ok(r) => r,
         Err(AppError::Validation(errors)) if format == Format::Html => {
@@ -108,16 +151,96 @@ fn answer(
         return Ok(Answer::Page(StatusCode::OK, page));
     }
     let report = report_query::build(conn, state, &request)?;
-    let entity = format!("programme:{}", id.0);
-    audit_download(conn, actor, entity, format.extension(), &request, &report)?;
+    audit_download(
+        conn,
+        actor,
+        kind.entity(id),
+        format.extension(),
+        &request,
+        &report,
+    )?;
     if format != Format::Html {
         let bytes = reports::render(&report, format)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))?;
         return Ok(Answer::File(file_name(&request, format), format, bytes));
     }
     page["report"] = html::context(&view::view(&report));
-    page["downloads"] = json!(downloads(id, &request));
+    page["downloads"] = json!(downloads(&action, &request));
     Ok(Answer::Page(StatusCode::OK, page))
+}
+
+/// `GET /reports`: every report the viewer may read, with the current financial year as
+/// the period (a funding stream's own year for its report): programmes by provider,
+/// providers, and for commissioners, analysts and admins the funding streams.
+pub async fn index(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+) -> Result<HttpResponse, PageError> {
+    let year = report_query::current_year();
+    let body = blocking(move || {
+        let conn = &mut *state.conn()?;
+        let scope = actor.scope();
+        let providers: Vec<_> = store::organisations::list_scoped(conn, scope)?
+            .into_iter()
+            .filter(|o| o.kind == crate::domain::enums::OrganisationKind::Provider)
+            .collect();
+        let programmes = store::programmes::list(conn, scope, None, 10_000, 0)?;
+        let providers: Vec<Value> = providers
+            .into_iter()
+            .map(|o| {
+                let own: Vec<Value> = programmes
+                    .iter()
+                    .filter(|p| p.organisation_id == o.id)
+                    .map(|p| json!({"id": p.id, "name": p.fields.name}))
+                    .collect();
+                json!({"id": o.id, "name": o.name, "programmes": own})
+            })
+            .collect();
+        // Funding streams span providers: their reports are for aggregate readers only.
+        let aggregate = !matches!(scope, crate::domain::access::Scope::Organisation(_));
+        let streams: Vec<Value> = if aggregate {
+            store::funding_streams::all(conn)?
+                .into_iter()
+                .map(|f| json!({"id": f.id, "name": f.name, "funder": f.funder, "year": f.financial_year}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, AppError>(json!({"providers": providers, "streams": streams, "aggregate": aggregate}))
+    })
+    .await?;
+    let mut body = body;
+    body["period"] = json!(year);
+    render_status(
+        StatusCode::OK,
+        "pages/reports",
+        &viewer_context("Reports", &nonce, &viewer, "/reports", body),
+    )
+}
+
+/// The reoffending settings of the form: each choice, and whether it is the one asked
+/// for (the defaults when none is, or when what was asked is not a choice).
+fn settings(query: &ReportQuery) -> Value {
+    let follow_up = query.follow_up.unwrap_or(12);
+    let index = query.index.as_deref().unwrap_or("referral");
+    let months: Vec<Value> = [3, 6, 12, 24]
+        .iter()
+        .map(|m| json!({"value": m, "text": format!("{m} months"), "selected": *m == follow_up}))
+        .collect();
+    let indexes: Vec<Value> = [
+        ("referral", "Date of referral (default)"),
+        ("start", "Date of the first attended session"),
+        (
+            "completion",
+            "Date of completion (completed referrals only)",
+        ),
+    ]
+    .iter()
+    .map(|(v, text)| json!({"value": v, "text": text, "selected": *v == index}))
+    .collect();
+    json!({"follow_up": months, "index": indexes})
 }
 
 fn summary(errors: &[FieldError]) -> Vec<Value> {
@@ -148,15 +271,15 @@ fn file_name(request: &ReportRequest, format: Format) -> String {
     format!("{slug}.{}", format.extension())
 }
 
-/// A link per format, in internal and in published mode.
-fn downloads(id: ProgrammeId, request: &ReportRequest) -> Vec<Value> {
+/// A link per format, in internal and in published mode, under `action`.
+fn downloads(action: &str, request: &ReportRequest) -> Vec<Value> {
     [("internal", false), ("published", true)]
         .iter()
         .map(|(mode, published)| {
             let q = query_string(request, *published);
             let links: Vec<Value> = [("CSV", "csv"), ("XLSX", "xlsx"), ("PDF", "pdf"), ("JSON", "json")]
                 .iter()
-                .map(|(text, f)| json!({"text": text, "mode": mode, "href": format!("/programmes/{}/report?{q}&format={f}", id.0)}))
+                .map(|(text, f)| json!({"text": text, "mode": mode, "href": format!("{action}?{q}&format={f}")}))
                 .collect();
             json!({"heading": format!("{} mode", if *published { "Published" } else { "Internal" }), "links": links})
         })

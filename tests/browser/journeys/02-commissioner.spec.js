@@ -126,3 +126,28 @@ test('the standalone HTML report passes axe in both modes', async ({ page }) => 
     await checkPage(page);
   }
 });
+
+test('a commissioner finds a funding stream report on the reports page and changes its reoffending settings', async ({ page }) => {
+  await signIn(page, LOGINS.commissioner);
+  await go(page, () => page.locator('.govuk-service-navigation__link', { hasText: 'Reports' }).click());
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Reports');
+  // The demo's Immediate Justice grant of the report year, opened for its own year.
+  const year = demoPeriod();
+  const stream = page.getByRole('link', { name: `Immediate Justice grant ${year}` });
+  await go(page, () => stream.click());
+  await expect(page).toHaveURL(new RegExp(`/funding-streams/\\d+/report\\?period=${year}$`));
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(`Immediate Justice grant ${year}`);
+  await expect(page.locator('[data-metric="referrals_received"]').first()).toHaveText(/^[\d,]+$/);
+
+  // Six months' follow-up from the first attended session, through the form's settings.
+  await page.locator('.govuk-details__summary').click();
+  await page.getByLabel('Follow-up period').selectOption('6');
+  await page.getByLabel('Measure reoffending from').selectOption('start');
+  await go(page, () => page.getByRole('button', { name: 'Show the report' }).click());
+  await expect(page).toHaveURL(/follow_up=6/);
+  await expect(page).toHaveURL(/index=start/);
+  await expect(page.getByLabel('Follow-up period')).toHaveValue('6');
+  const href = await page.getByRole('link', { name: /^PDF/ }).first().getAttribute('href');
+  expect(href).toContain('follow_up=6');
+  expect(href).toContain('index=start');
+});
