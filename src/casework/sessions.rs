@@ -217,6 +217,7 @@ pub fn record_register(
             session_id: session.id,
             referral_id: referral.id,
             programme_id: session.fields.programme_id,
+            session_date: session.fields.date,
             status,
             hours,
         });

@@ -173,6 +173,8 @@ diesel::table! {
         hours -> Nullable<Double>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The session's date, kept equal to it by a foreign key (ON UPDATE CASCADE).
+        session_date -> Date,
     }
 }
 

@@ -590,6 +590,7 @@ impl<'a> Ctx<'a> {
                 session_id: session,
                 referral_id: referral,
                 programme_id: self.programme,
+                session_date: a.date,
                 status: a.status,
                 hours: a.hours,
             });

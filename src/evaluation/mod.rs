@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// The version of `docs/methodology.md` this code implements; reports carry it.
-pub const METHODOLOGY_VERSION: &str = "1.0.0";
+pub const METHODOLOGY_VERSION: &str = "1.1.0";
 
 /// An inclusive date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

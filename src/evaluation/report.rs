@@ -321,43 +321,95 @@ pub fn quarters(period: Period) -> Vec<(String, Period)> {
     out
 }
 
-/// SHA-256 (hex) over every input row and the cost tables: each row is serialized as one
-/// JSON line, lines are sorted within their section, and sections are hashed in a fixed
-/// order with their names, so row order does not matter.
+/// SHA-256 (hex) over every input row and the cost tables. Each section is hashed in a
+/// fixed order with its name and row count, its rows in a canonical order, each serialized
+/// as one JSON line — so the order the rows came in does not matter. The large sections
+/// are ordered by their keys (referrals by id, sessions by id, attendance by session and
+/// referral, outcome records by id, offences by person key, date, group and date proven:
+/// rows equal in every key are equal in every field); the small ones by their JSON text.
 /// Definition: `docs/methodology.md#provenance`.
 pub fn input_sha256(inputs: &ReportInputs, cost_tables: &CostTables) -> String {
-    fn lines<T: Serialize>(rows: &[T]) -> Vec<String> {
-        let mut lines: Vec<String> = rows
-            .iter()
-            .map(|r| serde_json::to_string(r).unwrap_or_default())
-            .collect();
-        lines.sort_unstable();
-        lines
-    }
+    let mut out = HashSink::default();
+    out.rows("referrals", &inputs.referrals, |r| r.referral_id);
+    out.rows("sessions", &inputs.sessions, |r| r.session_id);
+    out.rows("attendance", &inputs.attendance, |r| {
+        (r.session_id, r.referral_id)
+    });
+    out.lines("measures", json_lines(&inputs.measures));
+    out.rows("outcomes", &inputs.outcomes, |r| r.outcome_id);
+    out.lines("group_surveys", json_lines(&inputs.group_surveys));
     let offences: Vec<&OffenceRow> = inputs.offences.values().flatten().collect();
-    let sections: [(&str, Vec<String>); 12] = [
-        ("referrals", lines(&inputs.referrals)),
-        ("sessions", lines(&inputs.sessions)),
-        ("attendance", lines(&inputs.attendance)),
-        ("measures", lines(&inputs.measures)),
-        ("outcomes", lines(&inputs.outcomes)),
-        ("group_surveys", lines(&inputs.group_surveys)),
-        ("offences", lines(&offences)),
-        ("targets", lines(&inputs.targets)),
-        ("allocations", lines(&inputs.allocations)),
-        ("data_as_of", lines(&[inputs.data_as_of])),
-        ("comparison", comparison_lines(inputs.comparison.as_ref())),
-        ("cost_tables", cost_tables.canonical_lines()),
-    ];
-    let mut hasher = Sha256::new();
-    for (name, section) in sections {
-        hasher.update(format!("#{name} {}\n", section.len()));
-        for line in section {
-            hasher.update(line.as_bytes());
-            hasher.update(b"\n");
+    out.rows("offences", &offences, |o| {
+        (&o.person_key, o.offence_date, o.offence_group, o.proven_on)
+    });
+    out.lines("targets", json_lines(&inputs.targets));
+    out.lines("allocations", json_lines(&inputs.allocations));
+    out.lines("data_as_of", json_lines(&[inputs.data_as_of]));
+    out.lines("comparison", comparison_lines(inputs.comparison.as_ref()));
+    out.lines("cost_tables", cost_tables.canonical_lines());
+    out.finish()
+}
+
+/// Rows serialized as JSON lines, sorted.
+fn json_lines<T: Serialize>(rows: &[T]) -> Vec<String> {
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap_or_default())
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// Feeds the SHA-256 in large pieces: rows are written as JSON into one buffer that is
+/// hashed whenever it fills, with no string per row.
+#[derive(Default)]
+struct HashSink {
+    hasher: Sha256,
+    buffer: Vec<u8>,
+}
+
+impl HashSink {
+    const FLUSH_AT: usize = 1 << 16;
+
+    fn header(&mut self, name: &str, count: usize) {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = writeln!(self.buffer, "#{name} {count}");
+    }
+
+    fn line(&mut self) {
+        self.buffer.push(b'\n');
+        if self.buffer.len() >= Self::FLUSH_AT {
+            self.hasher.update(&self.buffer);
+            self.buffer.clear();
         }
     }
-    hex::encode(hasher.finalize())
+
+    /// A section of rows in the order of `key`.
+    fn rows<T: Serialize, K: Ord>(&mut self, name: &str, rows: &[T], key: impl Fn(&T) -> K) {
+        let mut order: Vec<&T> = rows.iter().collect();
+        order.sort_by_key(|r| key(r));
+        self.header(name, order.len());
+        for row in order {
+            // Serializing plain rows to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.buffer, row);
+            self.line();
+        }
+    }
+
+    /// A section of lines already in their canonical order.
+    fn lines(&mut self, name: &str, lines: Vec<String>) {
+        self.header(name, lines.len());
+        for l in lines {
+            self.buffer.extend_from_slice(l.as_bytes());
+            self.line();
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.hasher.update(&self.buffer);
+        hex::encode(self.hasher.finalize())
+    }
 }
 
 fn comparison_lines(comparison: Option<&ComparisonInput>) -> Vec<String> {

@@ -633,6 +633,7 @@ impl Kind for Attendance {
                 session_id,
                 referral_id,
                 programme_id: session_programme,
+                session_date,
                 status: rec.status,
                 hours: rec.hours,
             };

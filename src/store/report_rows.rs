@@ -111,14 +111,17 @@ fn load_referrals(
             participants::district,
         ))
         .load(conn)?;
+    // From the index on (referral_id, status, session_date) alone.
     let first_attended: HashMap<i64, NaiveDate> = attendance::table
-        .inner_join(sessions::table)
         .inner_join(referrals::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
         .filter(attendance::status.eq("attended"))
         .group_by(attendance::referral_id)
-        .select((attendance::referral_id, diesel::dsl::min(sessions::date)))
+        .select((
+            attendance::referral_id,
+            diesel::dsl::min(attendance::session_date),
+        ))
         .load::<(i64, Option<NaiveDate>)>(conn)?
         .into_iter()
         .filter_map(|(id, d)| d.map(|d| (id, d)))
@@ -179,39 +182,56 @@ fn load_sessions(
         .collect())
 }
 
+/// The attendance at the scope's sessions in the period, from the covering index on
+/// (programme_id, session_date, ...) alone. The participant of each line comes from the
+/// period's referrals already loaded; the few lines of referrals made before the period
+/// (courses that run across its start) are looked up by referral id.
 fn load_attendance(
     conn: &mut DbConn,
     programme_ids: &[i64],
     period: &Period,
+    referrals: &[ReferralRow],
 ) -> Result<Vec<AttendanceRow>, StoreError> {
-    let rows: Vec<(i64, i64, i64, NaiveDate, String, Option<f64>)> = attendance::table
-        .inner_join(sessions::table)
-        .inner_join(referrals::table)
-        .filter(sessions::programme_id.eq_any(programme_ids))
-        .filter(sessions::date.between(period.from, period.to))
-        .order(attendance::id)
+    let rows: Vec<(i64, i64, NaiveDate, String, Option<f64>)> = attendance::table
+        .filter(attendance::programme_id.eq_any(programme_ids))
+        .filter(attendance::session_date.between(period.from, period.to))
         .select((
             attendance::session_id,
             attendance::referral_id,
-            referrals::participant_id,
-            sessions::date,
+            attendance::session_date,
             attendance::status,
             attendance::hours,
         ))
         .load(conn)?;
+    let mut participant: HashMap<i64, i64> = referrals
+        .iter()
+        .map(|r| (r.referral_id, r.participant_id))
+        .collect();
+    let earlier: BTreeSet<i64> = rows
+        .iter()
+        .map(|r| r.1)
+        .filter(|id| !participant.contains_key(id))
+        .collect();
+    let earlier: Vec<i64> = earlier.into_iter().collect();
+    for chunk in earlier.chunks(KEY_CHUNK) {
+        let found: Vec<(i64, i64)> = referrals::table
+            .filter(referrals::id.eq_any(chunk))
+            .select((referrals::id, referrals::participant_id))
+            .load(conn)?;
+        participant.extend(found);
+    }
     rows.into_iter()
-        .map(
-            |(session_id, referral_id, participant_id, session_date, status, hours)| {
-                Ok(AttendanceRow {
-                    session_id,
-                    referral_id,
-                    participant_id,
-                    session_date,
-                    status: parse_word(&status)?,
-                    hours,
-                })
-            },
-        )
+        .map(|(session_id, referral_id, session_date, status, hours)| {
+            Ok(AttendanceRow {
+                session_id,
+                referral_id,
+                // Every line has its referral (a foreign key), so this is always found.
+                participant_id: *participant.get(&referral_id).ok_or(StoreError::NotFound)?,
+                session_date,
+                status: parse_word(&status)?,
+                hours,
+            })
+        })
         .collect()
 }
 
@@ -467,7 +487,7 @@ pub fn load(
         let ids = programmes_of(conn, scope)?;
         let referrals = load_referrals(conn, &ids, period)?;
         let sessions = load_sessions(conn, &ids, period)?;
-        let attendance = load_attendance(conn, &ids, period)?;
+        let attendance = load_attendance(conn, &ids, period, &referrals)?;
         let (measures, outcomes) = load_outcomes(conn, &ids, period)?;
         let group_surveys = load_group_surveys(conn, &ids, period)?;
         let offences = load_offences(conn, &referrals, follow_up_months, waiting_months)?;

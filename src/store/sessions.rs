@@ -142,6 +142,9 @@ pub struct AttendanceFields {
     pub session_id: SessionId,
     pub referral_id: ReferralId,
     pub programme_id: ProgrammeId,
+    /// The session's date: the database refuses any other (a foreign key to the session's
+    /// id, programme and date), and follows the session when its date changes.
+    pub session_date: NaiveDate,
     pub status: AttendanceStatus,
     pub hours: Option<f64>,
 }
@@ -151,7 +154,8 @@ pub fn attendance_of_organisation(
     conn: &mut DbConn,
     organisation: OrganisationId,
 ) -> Result<Vec<(i64, AttendanceFields)>, StoreError> {
-    let rows: Vec<(i64, i64, i64, i64, String, Option<f64>)> = a::table
+    type Line = (i64, i64, i64, i64, NaiveDate, String, Option<f64>);
+    let rows: Vec<Line> = a::table
         .inner_join(s::table)
         .filter(s::organisation_id.eq(organisation.0))
         .order((a::session_id, a::referral_id))
@@ -160,23 +164,27 @@ pub fn attendance_of_organisation(
             a::session_id,
             a::referral_id,
             a::programme_id,
+            a::session_date,
             a::status,
             a::hours,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, session, referral, programme, status, hours)| {
-            Ok((
-                id,
-                AttendanceFields {
-                    session_id: SessionId(session),
-                    referral_id: ReferralId(referral),
-                    programme_id: ProgrammeId(programme),
-                    status: parse_word(&status)?,
-                    hours,
-                },
-            ))
-        })
+        .map(
+            |(id, session, referral, programme, session_date, status, hours)| {
+                Ok((
+                    id,
+                    AttendanceFields {
+                        session_id: SessionId(session),
+                        referral_id: ReferralId(referral),
+                        programme_id: ProgrammeId(programme),
+                        session_date,
+                        status: parse_word(&status)?,
+                        hours,
+                    },
+                ))
+            },
+        )
         .collect()
 }
 
@@ -187,6 +195,7 @@ pub fn insert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<(), 
             a::session_id.eq(f.session_id.0),
             a::referral_id.eq(f.referral_id.0),
             a::programme_id.eq(f.programme_id.0),
+            a::session_date.eq(f.session_date),
             a::status.eq(f.status.as_str()),
             a::hours.eq(f.hours),
             a::created_at.eq(t),
@@ -258,7 +267,7 @@ pub fn insert_attendance_many(
     rows: &[AttendanceFields],
 ) -> Result<(), StoreError> {
     let t = now();
-    for chunk in rows.chunks(super::rows_per_insert(7)) {
+    for chunk in rows.chunks(super::rows_per_insert(8)) {
         let values: Vec<_> = chunk
             .iter()
             .map(|f| {
@@ -266,6 +275,7 @@ pub fn insert_attendance_many(
                     a::session_id.eq(f.session_id.0),
                     a::referral_id.eq(f.referral_id.0),
                     a::programme_id.eq(f.programme_id.0),
+                    a::session_date.eq(f.session_date),
                     a::status.eq(f.status.as_str()),
                     a::hours.eq(f.hours),
                     a::created_at.eq(t),

@@ -126,13 +126,125 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
     ] {
         assert!(sqlite.contains_key(table), "missing table {table}");
     }
-    // What SQLite really built matches what the file declares.
+    // What SQLite really built matches what the file declares, plus the columns later
+    // migrations add.
     let built = sqlite_shape();
     let built_names: BTreeMap<String, Vec<String>> = built
         .iter()
         .map(|(t, cols)| (t.clone(), cols.iter().map(|(c, _)| c.clone()).collect()))
         .collect();
-    assert_eq!(built_names, sqlite);
+    let mut expected = sqlite;
+    let attendance = expected.get_mut("attendance").unwrap();
+    attendance.push("session_date".to_string()); // 2026-11-30-000001_report_storage
+    attendance.sort();
+    assert_eq!(built_names, expected);
+}
+
+/// A new database migrated to the first migration only (as a service of 2026-11-22 left
+/// it).
+fn database_at_the_first_migration(url: &str) -> DbConn {
+    use diesel_migrations::MigrationHarness;
+    let mut conn = DatabaseUrl::parse(url).unwrap().connect().unwrap();
+    match &mut conn {
+        DbConn::Sqlite(c) => {
+            c.run_next_migration(db::SQLITE_MIGRATIONS).unwrap();
+        }
+        DbConn::Postgres(c) => {
+            c.run_next_migration(db::POSTGRES_MIGRATIONS).unwrap();
+        }
+    }
+    conn
+}
+
+const OLD_RECORDS: &str = "
+INSERT INTO organisations (id, name, kind, created_at) VALUES (1, 'Provider A', 'provider', '2025-01-01 00:00:00');
+INSERT INTO programmes (id, organisation_id, name, kind, delivery, starts_on, description, created_at, updated_at)
+    VALUES (1, 1, 'Mentoring', 'mentoring', 'individual', '2024-04-01', '', '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+INSERT INTO participants (id, organisation_id, reference, created_at, updated_at)
+    VALUES (1, 1, 'P1', '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+INSERT INTO referrals (id, organisation_id, reference, participant_id, programme_id, referred_on, source, decision, decided_on, created_at, updated_at)
+    VALUES (1, 1, 'R1', 1, 1, '2024-05-01', 'police', 'accepted', '2024-05-02', '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+INSERT INTO sessions (id, organisation_id, reference, programme_id, date, kind, created_at, updated_at)
+    VALUES (1, 1, 'S1', 1, '2024-05-10', 'one_to_one', '2025-01-01 00:00:00', '2025-01-01 00:00:00'),
+           (2, 1, 'S2', 1, '2024-06-10', 'one_to_one', '2025-01-01 00:00:00', '2025-01-01 00:00:00'),
+           (3, 1, 'S3', 1, '2024-07-10', 'one_to_one', '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+INSERT INTO attendance (id, session_id, referral_id, programme_id, status, hours, created_at, updated_at)
+    VALUES (1, 1, 1, 1, 'attended', 1.0, '2025-01-01 00:00:00', '2025-01-01 00:00:00'),
+           (2, 2, 1, 1, 'did_not_attend', NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+";
+
+fn session_dates(conn: &mut DbConn) -> Vec<(i64, String)> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        d: String,
+    }
+    let sql = match conn {
+        DbConn::Sqlite(_) => "SELECT id, session_date AS d FROM attendance ORDER BY id",
+        DbConn::Postgres(_) => "SELECT id, session_date::text AS d FROM attendance ORDER BY id",
+    };
+    diesel::sql_query(sql)
+        .load::<Line>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.d))
+        .collect()
+}
+
+#[test]
+fn upgrading_gives_existing_attendance_its_sessions_dates_and_keeps_them_in_step() {
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(&dir);
+    let mut conn = database_at_the_first_migration(&url);
+    match &mut conn {
+        DbConn::Sqlite(c) => c.batch_execute(OLD_RECORDS).unwrap(),
+        DbConn::Postgres(c) => c.batch_execute(OLD_RECORDS).unwrap(),
+    }
+    assert_eq!(
+        db::migrate(&mut conn).unwrap(),
+        1,
+        "the report storage migration"
+    );
+    assert_eq!(
+        session_dates(&mut conn),
+        vec![(1, "2024-05-10".to_string()), (2, "2024-06-10".to_string())]
+    );
+    // A session's new date is its attendance's.
+    diesel::sql_query("UPDATE sessions SET date = '2024-05-11' WHERE id = 1")
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(session_dates(&mut conn)[0], (1, "2024-05-11".to_string()));
+    // Attendance can have no other date than its session's.
+    let wrong = diesel::sql_query(
+        "INSERT INTO attendance (id, session_id, referral_id, programme_id, status, created_at, updated_at, session_date) \
+         VALUES (3, 3, 1, 1, 'attended', '2025-01-01 00:00:00', '2025-01-01 00:00:00', '2024-07-11')",
+    )
+    .execute(&mut conn);
+    assert!(
+        matches!(
+            wrong,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        ),
+        "{wrong:?}"
+    );
+    let wrong = diesel::sql_query("UPDATE attendance SET session_date = '2024-06-11' WHERE id = 2")
+        .execute(&mut conn);
+    assert!(
+        matches!(
+            wrong,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        ),
+        "{wrong:?}"
+    );
 }
 
 #[test]
