@@ -22,21 +22,26 @@ pub struct ReferralRow {
     pub referral_id: i64,
     pub participant_id: i64,
     pub programme_id: i64,
+    #[serde(serialize_with = "iso_date::date")]
     pub referred_on: NaiveDate,
     pub source: ReferralSource,
     pub decision: Decision,
+    #[serde(serialize_with = "iso_date::option")]
     pub decided_on: Option<NaiveDate>,
     /// `None` for referrals that were never accepted; `Some(Open)` while under way.
     pub closure: Option<Closure>,
+    #[serde(serialize_with = "iso_date::option")]
     pub closed_on: Option<NaiveDate>,
     pub required_hours: Option<f64>,
     /// Date of the earliest session this referral attended (status `attended`), at ANY
     /// date, not only in the period: the store computes
     /// `MIN(session.date) WHERE attendance.status = 'attended'` per referral. It decides
     /// "engaged", the days to first session and the `index=start` date.
+    #[serde(serialize_with = "iso_date::option")]
     pub first_attended_on: Option<NaiveDate>,
     /// HMAC person key of the participant; `None` when no police identifier is known.
     pub person_key: Option<String>,
+    #[serde(serialize_with = "iso_date::option")]
     pub date_of_birth: Option<NaiveDate>,
     pub gender: Option<Gender>,
     pub ethnicity: Option<Ethnicity>,
@@ -48,6 +53,7 @@ pub struct ReferralRow {
 pub struct SessionRow {
     pub session_id: i64,
     pub programme_id: i64,
+    #[serde(serialize_with = "iso_date::date")]
     pub date: NaiveDate,
     /// Unnamed attendees (0 if none).
     pub headcount: i64,
@@ -59,6 +65,7 @@ pub struct AttendanceRow {
     pub session_id: i64,
     pub referral_id: i64,
     pub participant_id: i64,
+    #[serde(serialize_with = "iso_date::date")]
     pub session_date: NaiveDate,
     pub status: AttendanceStatus,
     pub hours: Option<f64>,
@@ -73,6 +80,7 @@ pub struct OutcomeRow {
     pub referral_id: i64,
     pub measure_id: i64,
     pub timepoint: Timepoint,
+    #[serde(serialize_with = "iso_date::date")]
     pub recorded_on: NaiveDate,
     pub value: f64,
 }
@@ -104,9 +112,11 @@ pub struct GroupSurveyRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OffenceRow {
     pub person_key: String,
+    #[serde(serialize_with = "iso_date::date")]
     pub offence_date: NaiveDate,
     pub offence_group: OffenceGroup,
     /// Date of charge, caution, conviction or other positive outcome; `None` if unproven.
+    #[serde(serialize_with = "iso_date::option")]
     pub proven_on: Option<NaiveDate>,
 }
 
@@ -132,5 +142,69 @@ pub struct AllocationRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComparisonMemberRow {
     pub person_key: Option<String>,
+    #[serde(serialize_with = "iso_date::date")]
     pub index_date: NaiveDate,
+}
+
+/// Dates in rows serialize as `YYYY-MM-DD`, exactly as chrono writes them, but without
+/// chrono's general formatter: hashing a report's input rows (`report::input_sha256`)
+/// writes hundreds of thousands of dates.
+mod iso_date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::Serializer;
+
+    pub fn date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        let year = d.year();
+        if !(0..=9999).contains(&year) {
+            return s.collect_str(d);
+        }
+        let (y, m, day) = (year as u32, d.month(), d.day());
+        let digit = |n: u32| b'0' + n as u8;
+        let text = [
+            digit(y / 1000),
+            digit(y / 100 % 10),
+            digit(y / 10 % 10),
+            digit(y % 10),
+            b'-',
+            digit(m / 10),
+            digit(m % 10),
+            b'-',
+            digit(day / 10),
+            digit(day % 10),
+        ];
+        // Only ASCII digits and hyphens were written.
+        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+
+    pub fn option<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => date(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use chrono::Days;
+
+        #[derive(serde::Serialize)]
+        struct Fast(#[serde(serialize_with = "date")] NaiveDate);
+
+        #[test]
+        fn dates_are_written_as_chrono_writes_them() {
+            let mut d = NaiveDate::from_ymd_opt(-3, 12, 25).unwrap();
+            let end = NaiveDate::from_ymd_opt(10_002, 1, 1).unwrap();
+            let mut n = 0;
+            while d <= end {
+                assert_eq!(
+                    serde_json::to_string(&Fast(d)).unwrap(),
+                    serde_json::to_string(&d).unwrap()
+                );
+                d = d + Days::new(97);
+                n += 1;
+            }
+            assert!(n > 37_000);
+        }
+    }
 }

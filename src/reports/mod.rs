@@ -124,7 +124,13 @@ pub fn build(
         positive_threshold: request.positive_threshold,
         report_date: request.report_date.unwrap_or_else(|| now.date_naive()),
     };
-    Ok(assemble(&inputs, &params, costs, now)?)
+    let started = std::time::Instant::now();
+    let report = assemble(&inputs, &params, costs, now)?;
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "report assembled"
+    );
+    Ok(report)
 }
 
 /// The formats a report can be rendered in.

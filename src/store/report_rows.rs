@@ -88,46 +88,40 @@ fn load_referrals(
     programme_ids: &[i64],
     period: &Period,
 ) -> Result<Vec<ReferralRow>, StoreError> {
-    let rows: Vec<ReferralTuple> = referrals::table
+    // Each referral's first attended session, at any date: one seek into the index on
+    // attendance (referral_id, status, session_date), whose first entry is the minimum.
+    let first_attended = attendance::table
+        .filter(attendance::referral_id.eq(referrals::id))
+        .filter(attendance::status.eq("attended"))
+        .select(diesel::dsl::min(attendance::session_date))
+        .single_value();
+    let rows: Vec<(ReferralTuple, Option<NaiveDate>)> = referrals::table
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
-        .order(referrals::id)
         .select((
-            referrals::id,
-            referrals::participant_id,
-            referrals::programme_id,
-            referrals::referred_on,
-            referrals::source,
-            referrals::decision,
-            referrals::decided_on,
-            referrals::closure,
-            referrals::closed_on,
-            referrals::required_hours,
-            participants::person_key,
-            participants::date_of_birth,
-            participants::gender,
-            participants::ethnicity,
-            participants::district,
+            (
+                referrals::id,
+                referrals::participant_id,
+                referrals::programme_id,
+                referrals::referred_on,
+                referrals::source,
+                referrals::decision,
+                referrals::decided_on,
+                referrals::closure,
+                referrals::closed_on,
+                referrals::required_hours,
+                participants::person_key,
+                participants::date_of_birth,
+                participants::gender,
+                participants::ethnicity,
+                participants::district,
+            ),
+            first_attended,
         ))
         .load(conn)?;
-    // From the index on (referral_id, status, session_date) alone.
-    let first_attended: HashMap<i64, NaiveDate> = attendance::table
-        .inner_join(referrals::table)
-        .filter(referrals::programme_id.eq_any(programme_ids))
-        .filter(referrals::referred_on.between(period.from, period.to))
-        .filter(attendance::status.eq("attended"))
-        .group_by(attendance::referral_id)
-        .select((
-            attendance::referral_id,
-            diesel::dsl::min(attendance::session_date),
-        ))
-        .load::<(i64, Option<NaiveDate>)>(conn)?
-        .into_iter()
-        .filter_map(|(id, d)| d.map(|d| (id, d)))
-        .collect();
     rows.into_iter()
-        .map(|r| {
+        .map(|(r, first_attended_on)| {
             let decision: Decision = parse_word(&r.5)?;
             Ok(ReferralRow {
                 referral_id: r.0,
@@ -144,7 +138,7 @@ fn load_referrals(
                 },
                 closed_on: r.8,
                 required_hours: r.9,
-                first_attended_on: first_attended.get(&r.0).copied(),
+                first_attended_on,
                 person_key: r.10,
                 date_of_birth: r.11,
                 gender: Some(parse_word(&r.12)?),
@@ -152,7 +146,12 @@ fn load_referrals(
                 district: r.14,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()
+        .map(|mut rows| {
+            // In id order on every backend (the index gives them by programme and date).
+            rows.sort_unstable_by_key(|r| r.referral_id);
+            rows
+        })
 }
 
 fn load_sessions(
@@ -389,14 +388,11 @@ pub fn load_offences(
             .fold((NaiveDate::MAX, NaiveDate::MIN), |(lo, hi), (a, b)| {
                 (lo.min(*a), hi.max(*b))
             });
+        // From the index on (person_key, offence_date, offence_group, proven_on) alone;
+        // each person's offences are put in date order below.
         let rows: Vec<OffenceTuple> = offence_records::table
             .filter(offence_records::person_key.eq_any(chunk))
             .filter(offence_records::offence_date.between(lo, hi))
-            .order((
-                offence_records::person_key,
-                offence_records::offence_date,
-                offence_records::id,
-            ))
             .select((
                 offence_records::person_key,
                 offence_records::offence_date,
@@ -411,13 +407,28 @@ pub fn load_offences(
             if offence_date < from || offence_date > to {
                 continue;
             }
-            out.entry(person_key.clone()).or_default().push(OffenceRow {
-                person_key,
-                offence_date,
+            let row = OffenceRow {
                 offence_group: parse_word(&group)?,
+                offence_date,
                 proven_on,
-            });
+                person_key,
+            };
+            match out.get_mut(&row.person_key) {
+                Some(rows) => rows.push(row),
+                None => {
+                    out.insert(row.person_key.clone(), vec![row]);
+                }
+            }
         }
+    }
+    for rows in out.values_mut() {
+        rows.sort_unstable_by(|a, b| {
+            (a.offence_date, a.offence_group, a.proven_on).cmp(&(
+                b.offence_date,
+                b.offence_group,
+                b.proven_on,
+            ))
+        });
     }
     Ok(out)
 }
@@ -466,6 +477,19 @@ fn load_money(
     ))
 }
 
+/// Runs one loading step, logging how long it took (`OUTCOMES_LOG=outcomes=debug`): what
+/// a report's time goes on, without a profiler. Counts and times only, never values.
+fn timed<T>(what: &str, step: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    let out = step();
+    tracing::debug!(
+        step = what,
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "report rows loaded"
+    );
+    out
+}
+
 /// Every row of a report, read in one transaction so the figures are consistent: one
 /// snapshot on SQLite (a read transaction), and on PostgreSQL a `REPEATABLE READ`
 /// transaction (under the default `READ COMMITTED` each query would see the writes
@@ -485,12 +509,16 @@ pub fn load(
             c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
         }
         let ids = programmes_of(conn, scope)?;
-        let referrals = load_referrals(conn, &ids, period)?;
-        let sessions = load_sessions(conn, &ids, period)?;
-        let attendance = load_attendance(conn, &ids, period, &referrals)?;
-        let (measures, outcomes) = load_outcomes(conn, &ids, period)?;
-        let group_surveys = load_group_surveys(conn, &ids, period)?;
-        let offences = load_offences(conn, &referrals, follow_up_months, waiting_months)?;
+        let referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
+        let sessions = timed("sessions", || load_sessions(conn, &ids, period))?;
+        let attendance = timed("attendance", || {
+            load_attendance(conn, &ids, period, &referrals)
+        })?;
+        let (measures, outcomes) = timed("outcomes", || load_outcomes(conn, &ids, period))?;
+        let group_surveys = timed("group surveys", || load_group_surveys(conn, &ids, period))?;
+        let offences = timed("offences", || {
+            load_offences(conn, &referrals, follow_up_months, waiting_months)
+        })?;
         let (targets, allocations) = load_money(conn, scope, &ids, period)?;
         let data_as_of =
             super::import_batches::current_offence_extract(conn)?.and_then(|b| b.extract_date);
