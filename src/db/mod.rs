@@ -5,6 +5,7 @@
 //! every store function. The backend is chosen from the URL scheme alone: SQLite accepts
 //! any path, so we never "try each backend in turn" — an unknown scheme is an error.
 
+pub mod day;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@
 //! the function, so the two can be read side by side.
 
 pub mod breakdowns;
+pub mod canonical;
 pub mod cost;
 pub mod disclosure;
 pub mod engagement;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::PricedCosts;
 use super::engagement::{is_completed, is_engaged};
-use super::rows::{ComparisonMemberRow, OffenceRow, ReferralRow};
+use super::rows::{ComparisonMemberRow, OffenceRow, PersonKeyMap, ReferralRow};
 use super::stats::{
     fisher_exact_two_sided, mean, median, newcombe_hybrid, ratio, two_proportion_z, wilson,
     Interval, Z_95,
@@ -155,8 +155,8 @@ impl<S: BuildHasher> OffenceLookup for HashMap<String, Vec<OffenceRow>, S> {
 /// Groups offence rows by person key, for [`OffenceLookup`].
 pub fn offences_by_person(
     rows: impl IntoIterator<Item = OffenceRow>,
-) -> HashMap<String, Vec<OffenceRow>> {
-    let mut map: HashMap<String, Vec<OffenceRow>> = HashMap::new();
+) -> PersonKeyMap<Vec<OffenceRow>> {
+    let mut map: PersonKeyMap<Vec<OffenceRow>> = PersonKeyMap::default();
     for row in rows {
         map.entry(row.person_key.clone()).or_default().push(row);
     }
@@ -753,7 +753,7 @@ mod tests {
     }
 
     /// The worked example of docs/methodology.md#worked-example.
-    fn worked_example() -> (Vec<ReferralRow>, HashMap<String, Vec<OffenceRow>>) {
+    fn worked_example() -> (Vec<ReferralRow>, PersonKeyMap<Vec<OffenceRow>>) {
         let referrals = vec![
             // A: referred 2024-05-10, and again 2024-06-01 (counted once, at the first).
             keyed(

@@ -29,7 +29,7 @@ use super::reoffending::{
 };
 use super::rows::{
     AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
-    OutcomeRow, ReferralRow, SessionRow, TargetRow,
+    OutcomeRow, PersonKeyMap, ReferralRow, SessionRow, TargetRow,
 };
 use super::{Period, METHODOLOGY_VERSION};
 
@@ -80,7 +80,7 @@ pub struct ReportInputs {
     pub outcomes: Vec<OutcomeRow>,
     pub group_surveys: Vec<GroupSurveyRow>,
     /// The cohort's (and any comparison group's) offences, by person key.
-    pub offences: HashMap<String, Vec<OffenceRow>>,
+    pub offences: PersonKeyMap<Vec<OffenceRow>>,
     pub targets: Vec<TargetRow>,
     pub allocations: Vec<AllocationRow>,
     /// The latest `extract_date` of the offence imports; `None` before any import.
@@ -322,32 +322,49 @@ pub fn quarters(period: Period) -> Vec<(String, Period)> {
 }
 
 /// SHA-256 (hex) over every input row and the cost tables. Each section is hashed in a
-/// fixed order with its name and row count, its rows in a canonical order, each serialized
-/// as one JSON line — so the order the rows came in does not matter. The large sections
-/// are ordered by their keys (referrals by id, sessions by id, attendance by session and
-/// referral, outcome records by id, offences by person key, date, group and date proven:
-/// rows equal in every key are equal in every field); the small ones by their JSON text.
+/// fixed order with its name and row count, its rows in a canonical order, so the order
+/// the rows came in does not matter. The large sections are ordered by their keys
+/// (referrals by id, sessions by id, attendance by session and referral, outcome records
+/// by id, offences by person key, date, group and date proven: rows equal in every key
+/// are equal in every field) and written in the canonical binary encoding
+/// (`evaluation::canonical`); the small ones are JSON lines ordered by their text.
 /// Definition: `docs/methodology.md#provenance`.
 pub fn input_sha256(inputs: &ReportInputs, cost_tables: &CostTables) -> String {
     let mut out = HashSink::default();
     out.rows("referrals", &inputs.referrals, |r| r.referral_id);
     out.rows("sessions", &inputs.sessions, |r| r.session_id);
     out.rows("attendance", &inputs.attendance, |r| {
-        (r.session_id, r.referral_id)
+        (r.session_date, r.referral_id, r.session_id)
     });
     out.lines("measures", json_lines(&inputs.measures));
     out.rows("outcomes", &inputs.outcomes, |r| r.outcome_id);
     out.lines("group_surveys", json_lines(&inputs.group_surveys));
-    let offences: Vec<&OffenceRow> = inputs.offences.values().flatten().collect();
-    out.rows("offences", &offences, |o| {
-        (&o.person_key, o.offence_date, o.offence_group, o.proven_on)
-    });
+    // Offences by person key, then each person's by date, group and date proven.
+    let people = in_order(inputs.offences.iter().collect(), |(key, _)| *key);
+    let offences: Vec<&OffenceRow> = people
+        .into_iter()
+        .flat_map(|(_, rows)| {
+            in_order(rows.iter().collect(), |o| {
+                (o.offence_date, o.offence_group, o.proven_on)
+            })
+        })
+        .collect();
+    out.ordered("offences", offences);
     out.lines("targets", json_lines(&inputs.targets));
     out.lines("allocations", json_lines(&inputs.allocations));
     out.lines("data_as_of", json_lines(&[inputs.data_as_of]));
     out.lines("comparison", comparison_lines(inputs.comparison.as_ref()));
     out.lines("cost_tables", cost_tables.canonical_lines());
     out.finish()
+}
+
+/// `rows` in the order of `key` (keys are unique, or equal keys mean equal rows). Rows
+/// usually come from the store in this order already, which is checked before sorting.
+fn in_order<T, K: Ord>(mut rows: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    if !rows.is_sorted_by_key(&key) {
+        rows.sort_unstable_by_key(key);
+    }
+    rows
 }
 
 /// Rows serialized as JSON lines, sorted.
@@ -385,15 +402,22 @@ impl HashSink {
         }
     }
 
-    /// A section of rows in the order of `key`.
+    /// A section of rows in the order of `key`, each in the canonical binary encoding.
     fn rows<T: Serialize, K: Ord>(&mut self, name: &str, rows: &[T], key: impl Fn(&T) -> K) {
-        let mut order: Vec<&T> = rows.iter().collect();
-        order.sort_by_key(|r| key(r));
+        self.ordered(name, in_order(rows.iter().collect(), |r: &&T| key(r)));
+    }
+
+    /// A section of rows already in their canonical order.
+    fn ordered<T: Serialize>(&mut self, name: &str, order: Vec<&T>) {
         self.header(name, order.len());
         for row in order {
-            // Serializing plain rows to a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut self.buffer, row);
-            self.line();
+            // Input rows have no maps and no enum variants with fields, the only values
+            // the encoding refuses (its tests cover each row type).
+            let _ = super::canonical::write(&mut self.buffer, row);
+            if self.buffer.len() >= Self::FLUSH_AT {
+                self.hasher.update(&self.buffer);
+                self.buffer.clear();
+            }
         }
     }
 
@@ -1007,6 +1031,45 @@ mod tests {
         let mut c = inputs();
         c.data_as_of = Some(d("2026-04-01"));
         assert_ne!(input_sha256(&a, &tables()), input_sha256(&c, &tables()));
+    }
+
+    #[test]
+    fn every_input_row_has_a_canonical_encoding() {
+        let mut i = inputs();
+        i.sessions.push(SessionRow {
+            session_id: 1,
+            programme_id: 1,
+            date: d("2024-05-08"),
+            headcount: 3,
+        });
+        i.attendance.push(AttendanceRow {
+            session_id: 1,
+            referral_id: 1,
+            participant_id: 1,
+            session_date: d("2024-05-08"),
+            status: crate::domain::enums::AttendanceStatus::Attended,
+            hours: Some(1.5),
+        });
+        let mut out = Vec::new();
+        let offences: Vec<&OffenceRow> = i.offences.values().flatten().collect();
+        assert!(!i.referrals.is_empty() && !i.sessions.is_empty() && !i.attendance.is_empty());
+        assert!(!i.outcomes.is_empty() && !offences.is_empty());
+        for r in &i.referrals {
+            super::super::canonical::write(&mut out, r).unwrap();
+        }
+        for r in &i.sessions {
+            super::super::canonical::write(&mut out, r).unwrap();
+        }
+        for r in &i.attendance {
+            super::super::canonical::write(&mut out, r).unwrap();
+        }
+        for r in &i.outcomes {
+            super::super::canonical::write(&mut out, r).unwrap();
+        }
+        for r in offences {
+            super::super::canonical::write(&mut out, r).unwrap();
+        }
+        assert!(!out.is_empty());
     }
 
     #[test]

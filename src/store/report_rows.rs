@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::{parse_word, StoreError};
+use crate::db::day::Day;
 use crate::db::schema::{
     allocations, attendance, funding_streams, group_survey_counts, group_surveys, offence_records,
     outcome_measures, outcome_records, participants, programmes, referrals, sessions, targets,
@@ -22,8 +23,8 @@ use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::FinancialYear;
 use crate::evaluation::report::ReportInputs;
 use crate::evaluation::rows::{
-    AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, ReferralRow,
-    SessionRow, TargetRow,
+    AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, PersonKeyMap,
+    ReferralRow, SessionRow, TargetRow,
 };
 use crate::evaluation::Period;
 
@@ -65,23 +66,29 @@ fn financial_years(period: &Period) -> Vec<String> {
         .collect()
 }
 
+// Dates are read as `Day` (a fast reader of SQLite's date text); `day` and `opt_day`
+// unwrap them.
 type ReferralTuple = (
     i64,
     i64,
     i64,
-    NaiveDate,
+    Day,
     String,
     String,
-    Option<NaiveDate>,
+    Option<Day>,
     String,
-    Option<NaiveDate>,
+    Option<Day>,
     Option<f64>,
     Option<String>,
-    Option<NaiveDate>,
+    Option<Day>,
     String,
     String,
     Option<String>,
 );
+
+fn opt_day(d: Option<Day>) -> Option<NaiveDate> {
+    d.map(|d| d.0)
+}
 
 fn load_referrals(
     conn: &mut DbConn,
@@ -95,7 +102,7 @@ fn load_referrals(
         .filter(attendance::status.eq("attended"))
         .select(diesel::dsl::min(attendance::session_date))
         .single_value();
-    let rows: Vec<(ReferralTuple, Option<NaiveDate>)> = referrals::table
+    let rows: Vec<(ReferralTuple, Option<Day>)> = referrals::table
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
@@ -127,20 +134,20 @@ fn load_referrals(
                 referral_id: r.0,
                 participant_id: r.1,
                 programme_id: r.2,
-                referred_on: r.3,
+                referred_on: r.3 .0,
                 source: parse_word(&r.4)?,
                 decision,
-                decided_on: r.6,
+                decided_on: opt_day(r.6),
                 closure: if decision == Decision::Accepted {
                     Some(parse_word(&r.7)?)
                 } else {
                     None
                 },
-                closed_on: r.8,
+                closed_on: opt_day(r.8),
                 required_hours: r.9,
-                first_attended_on,
+                first_attended_on: opt_day(first_attended_on),
                 person_key: r.10,
-                date_of_birth: r.11,
+                date_of_birth: opt_day(r.11),
                 gender: Some(parse_word(&r.12)?),
                 ethnicity: Some(parse_word(&r.13)?),
                 district: r.14,
@@ -159,10 +166,9 @@ fn load_sessions(
     programme_ids: &[i64],
     period: &Period,
 ) -> Result<Vec<SessionRow>, StoreError> {
-    let rows: Vec<(i64, i64, NaiveDate, i32)> = sessions::table
+    let rows: Vec<(i64, i64, Day, i32)> = sessions::table
         .filter(sessions::programme_id.eq_any(programme_ids))
         .filter(sessions::date.between(period.from, period.to))
-        .order(sessions::id)
         .select((
             sessions::id,
             sessions::programme_id,
@@ -170,15 +176,18 @@ fn load_sessions(
             sessions::headcount,
         ))
         .load(conn)?;
-    Ok(rows
+    let mut rows: Vec<SessionRow> = rows
         .into_iter()
         .map(|(session_id, programme_id, date, headcount)| SessionRow {
             session_id,
             programme_id,
-            date,
+            date: date.0,
             headcount: i64::from(headcount),
         })
-        .collect())
+        .collect();
+    // In id order on every backend (the covering index gives them by programme and date).
+    rows.sort_unstable_by_key(|s| s.session_id);
+    Ok(rows)
 }
 
 /// The attendance at the scope's sessions in the period, from the covering index on
@@ -191,7 +200,7 @@ fn load_attendance(
     period: &Period,
     referrals: &[ReferralRow],
 ) -> Result<Vec<AttendanceRow>, StoreError> {
-    let rows: Vec<(i64, i64, NaiveDate, String, Option<f64>)> = attendance::table
+    let rows: Vec<(i64, i64, Day, String, Option<f64>)> = attendance::table
         .filter(attendance::programme_id.eq_any(programme_ids))
         .filter(attendance::session_date.between(period.from, period.to))
         .select((
@@ -226,7 +235,7 @@ fn load_attendance(
                 referral_id,
                 // Every line has its referral (a foreign key), so this is always found.
                 participant_id: *participant.get(&referral_id).ok_or(StoreError::NotFound)?,
-                session_date,
+                session_date: session_date.0,
                 status: parse_word(&status)?,
                 hours,
             })
@@ -249,11 +258,10 @@ fn load_outcomes(
             outcome_measures::higher_is_better,
         ))
         .load(conn)?;
-    let records: Vec<(i64, i64, i64, String, NaiveDate, f64)> = outcome_records::table
+    let records: Vec<(i64, i64, i64, String, Day, f64)> = outcome_records::table
         .inner_join(referrals::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
-        .order(outcome_records::id)
         .select((
             outcome_records::id,
             outcome_records::referral_id,
@@ -273,7 +281,7 @@ fn load_outcomes(
             higher_is_better,
         })
         .collect();
-    let records = records
+    let mut records: Vec<OutcomeRow> = records
         .into_iter()
         .map(
             |(outcome_id, referral_id, measure_id, timepoint, recorded_on, value)| {
@@ -282,12 +290,14 @@ fn load_outcomes(
                     referral_id,
                     measure_id,
                     timepoint: parse_word(&timepoint)?,
-                    recorded_on,
+                    recorded_on: recorded_on.0,
                     value,
                 })
             },
         )
         .collect::<Result<_, StoreError>>()?;
+    // In id order on every backend (the covering index gives them by referral).
+    records.sort_unstable_by_key(|r| r.outcome_id);
     Ok((measures, records))
 }
 
@@ -347,10 +357,11 @@ fn windows(
     referrals: &[ReferralRow],
     follow_up_months: u32,
     waiting_months: u32,
-) -> HashMap<String, (NaiveDate, NaiveDate)> {
+) -> PersonKeyMap<(NaiveDate, NaiveDate)> {
     let back = -(follow_up_months as i32);
     let forward = (follow_up_months + waiting_months) as i32;
-    let mut out: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
+    let mut out: PersonKeyMap<(NaiveDate, NaiveDate)> =
+        PersonKeyMap::with_capacity_and_hasher(referrals.len(), Default::default());
     for r in referrals {
         let Some(key) = &r.person_key else { continue };
         // Any index date (referral, first session, completion) lies between these.
@@ -368,7 +379,7 @@ fn windows(
     out
 }
 
-type OffenceTuple = (String, NaiveDate, String, Option<NaiveDate>);
+type OffenceTuple = (String, Day, String, Option<Day>);
 
 /// The offences of the cohort's people within their windows, by person key.
 pub fn load_offences(
@@ -376,11 +387,12 @@ pub fn load_offences(
     referrals: &[ReferralRow],
     follow_up_months: u32,
     waiting_months: u32,
-) -> Result<HashMap<String, Vec<OffenceRow>>, StoreError> {
+) -> Result<PersonKeyMap<Vec<OffenceRow>>, StoreError> {
     let windows = windows(referrals, follow_up_months, waiting_months);
     let keys: BTreeSet<&String> = windows.keys().collect();
     let keys: Vec<&String> = keys.into_iter().collect();
-    let mut out: HashMap<String, Vec<OffenceRow>> = HashMap::new();
+    let mut out: PersonKeyMap<Vec<OffenceRow>> =
+        PersonKeyMap::with_capacity_and_hasher(keys.len(), Default::default());
     for chunk in keys.chunks(KEY_CHUNK) {
         let (lo, hi) = chunk
             .iter()
@@ -400,7 +412,7 @@ pub fn load_offences(
                 offence_records::proven_on,
             ))
             .load(conn)?;
-        for (person_key, offence_date, group, proven_on) in rows {
+        for (person_key, Day(offence_date), group, proven_on) in rows {
             let Some(&(from, to)) = windows.get(&person_key) else {
                 continue;
             };
@@ -410,7 +422,7 @@ pub fn load_offences(
             let row = OffenceRow {
                 offence_group: parse_word(&group)?,
                 offence_date,
-                proven_on,
+                proven_on: opt_day(proven_on),
                 person_key,
             };
             match out.get_mut(&row.person_key) {

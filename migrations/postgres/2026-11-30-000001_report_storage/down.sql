@@ -1,5 +1,8 @@
 DROP INDEX offence_records_person_date_idx;
 CREATE INDEX offence_records_person_date_idx ON offence_records (person_key, offence_date);
+DROP INDEX outcome_records_referral_idx;
+DROP INDEX sessions_programme_date_idx;
+CREATE INDEX sessions_programme_date_idx ON sessions (programme_id, date);
 
 DROP INDEX attendance_programme_date_idx;
 DROP INDEX attendance_referral_idx;

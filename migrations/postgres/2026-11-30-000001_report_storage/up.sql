@@ -23,6 +23,13 @@ CREATE INDEX attendance_referral_idx ON attendance (referral_id, status, session
 CREATE INDEX attendance_programme_date_idx ON attendance (programme_id, session_date)
     INCLUDE (referral_id, session_id, status, hours);
 
+-- A programme's sessions in a period, and the outcome records of referrals, with
+-- everything a report reads.
+DROP INDEX sessions_programme_date_idx;
+CREATE INDEX sessions_programme_date_idx ON sessions (programme_id, date) INCLUDE (headcount);
+CREATE INDEX outcome_records_referral_idx ON outcome_records (referral_id)
+    INCLUDE (id, measure_id, timepoint, recorded_on, value);
+
 -- A cohort's offences, with everything a report reads.
 DROP INDEX offence_records_person_date_idx;
 CREATE INDEX offence_records_person_date_idx ON offence_records (person_key, offence_date)
