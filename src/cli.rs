@@ -347,7 +347,14 @@ pub fn report(
     let mut request = request(scope, name);
     request.threshold = u64::from(settings.disclosure_threshold);
     let costs = crate::reports::cost_tables(settings)?;
-    let report = crate::reports::build(&mut conn, &request, &costs)?;
+    // Two more connections read the report in parallel (store::report_rows::load).
+    let url = settings.database()?;
+    let (mut reader, mut lock) = (url.connect()?, url.connect()?);
+    let parallel = crate::store::report_rows::Parallel {
+        reader: &mut reader,
+        lock: Some(&mut lock),
+    };
+    let report = crate::reports::build_in_parallel(&mut conn, Some(parallel), &request, &costs)?;
     store::audit::record(
         &mut conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")

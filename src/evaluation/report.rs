@@ -212,92 +212,98 @@ pub fn assemble(
     )?;
     let costs = cost_tables.at_price_year(&params.price_year)?;
     let period = params.period;
-    let engagement = engagement(
-        period,
-        &inputs.referrals,
-        &inputs.sessions,
-        &inputs.attendance,
-    );
-    let (mut reoffending, members) = reoffending(
-        period,
-        &inputs.referrals,
-        &reoffending_params,
-        &inputs.offences,
-        Some(&costs),
-    );
-    reoffending.comparison = inputs.comparison.as_ref().map(|c| {
-        let other = match c {
-            ComparisonInput::Figures(figures) => figures.clone(),
-            ComparisonInput::Members { label, members } => {
-                comparison_cohort(label, members, &reoffending_params, &inputs.offences)
-            }
-        };
-        let all = &reoffending.groups.all;
-        compare(all.measurable, all.reoffenders, &other)
-    });
-    let trend = quarters(period)
-        .into_iter()
-        .map(|(quarter, part)| QuarterEngagement {
-            quarter,
-            period: part,
-            engagement: super::engagement::engagement(
-                part,
-                &inputs.referrals,
-                &inputs.sessions,
-                &inputs.attendance,
-            ),
-        })
-        .collect();
-    let body = ReportBody {
-        programme: params.scope_name.clone(),
-        period,
-        trend,
-        money: MoneySection {
-            money: money(&inputs.allocations, &engagement),
-            targets: targets(&inputs.targets, &engagement, params.report_date)?,
-        },
-        breakdowns: breakdowns(period, &inputs.referrals, &members),
-        outcomes: measure_outcomes(
+    // The input hash, a pass over every row, is computed beside the figures.
+    std::thread::scope(|s| {
+        let hash = s.spawn(|| input_sha256(inputs, cost_tables));
+        let engagement = engagement(
             period,
             &inputs.referrals,
-            &inputs.measures,
-            &inputs.outcomes,
-        ),
-        group_surveys: group_surveys(
-            &inputs.measures,
-            &inputs.group_surveys,
-            params.positive_threshold,
-        ),
-        engagement,
-        reoffending,
-        provenance: Provenance {
+            &inputs.sessions,
+            &inputs.attendance,
+        );
+        let (mut reoffending, members) = reoffending(
             period,
-            parameters: Parameters {
-                follow_up_months: params.follow_up_months,
-                waiting_months: params.waiting_months,
-                index: params.index,
-                threshold: params.threshold,
-                price_year: params.price_year.clone(),
-                mode: if params.published {
-                    "published"
-                } else {
-                    "internal"
-                },
-                positive_threshold: params.positive_threshold,
-                report_date: params.report_date,
+            &inputs.referrals,
+            &reoffending_params,
+            &inputs.offences,
+            Some(&costs),
+        );
+        reoffending.comparison = inputs.comparison.as_ref().map(|c| {
+            let other = match c {
+                ComparisonInput::Figures(figures) => figures.clone(),
+                ComparisonInput::Members { label, members } => {
+                    comparison_cohort(label, members, &reoffending_params, &inputs.offences)
+                }
+            };
+            let all = &reoffending.groups.all;
+            compare(all.measurable, all.reoffenders, &other)
+        });
+        let trend = quarters(period)
+            .into_iter()
+            .map(|(quarter, part)| QuarterEngagement {
+                quarter,
+                period: part,
+                engagement: super::engagement::engagement(
+                    part,
+                    &inputs.referrals,
+                    &inputs.sessions,
+                    &inputs.attendance,
+                ),
+            })
+            .collect();
+        let body = ReportBody {
+            programme: params.scope_name.clone(),
+            period,
+            trend,
+            money: MoneySection {
+                money: money(&inputs.allocations, &engagement),
+                targets: targets(&inputs.targets, &engagement, params.report_date)?,
             },
-            data_as_of: inputs.data_as_of,
-            generated_at,
-            methodology_version: METHODOLOGY_VERSION,
-            input_sha256: input_sha256(inputs, cost_tables),
-        },
-    };
-    let suppressed = if params.published {
-        disclosure_plan(&body).suppressed(params.threshold)
-    } else {
-        BTreeMap::new()
-    };
-    Ok(Report { body, suppressed })
+            breakdowns: breakdowns(period, &inputs.referrals, &members),
+            outcomes: measure_outcomes(
+                period,
+                &inputs.referrals,
+                &inputs.measures,
+                &inputs.outcomes,
+            ),
+            group_surveys: group_surveys(
+                &inputs.measures,
+                &inputs.group_surveys,
+                params.positive_threshold,
+            ),
+            engagement,
+            reoffending,
+            provenance: Provenance {
+                period,
+                parameters: Parameters {
+                    follow_up_months: params.follow_up_months,
+                    waiting_months: params.waiting_months,
+                    index: params.index,
+                    threshold: params.threshold,
+                    price_year: params.price_year.clone(),
+                    mode: if params.published {
+                        "published"
+                    } else {
+                        "internal"
+                    },
+                    positive_threshold: params.positive_threshold,
+                    report_date: params.report_date,
+                },
+                data_as_of: inputs.data_as_of,
+                generated_at,
+                methodology_version: METHODOLOGY_VERSION,
+                input_sha256: hash
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            },
+        };
+        let suppressed = if params.published {
+            disclosure_plan(&body).suppressed(params.threshold)
+        } else {
+            BTreeMap::new()
+        };
+        Ok(Report { body, suppressed })
+    })
 }
 
 /// The financial quarters (April to June, ...) that `period` overlaps, each clipped to the

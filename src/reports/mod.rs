@@ -99,10 +99,22 @@ pub fn build(
     request: &ReportRequest,
     costs: &CostTables,
 ) -> Result<Report, BuildError> {
+    build_in_parallel(conn, None, request, costs)
+}
+
+/// [`build`], reading with the extra connections of `parallel` too when given (see
+/// `store::report_rows::load`).
+pub fn build_in_parallel(
+    conn: &mut DbConn,
+    parallel: Option<report_rows::Parallel<'_>>,
+    request: &ReportRequest,
+    costs: &CostTables,
+) -> Result<Report, BuildError> {
     let period = Period::new(request.period.from(), request.period.to())
         .map_err(|e| BuildError::Settings(e.to_string()))?;
     let inputs = report_rows::load(
         conn,
+        parallel,
         request.scope,
         &period,
         request.follow_up_months,

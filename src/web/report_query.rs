@@ -14,7 +14,7 @@ use crate::evaluation::report::Report;
 use crate::reports::{self, ReportRequest};
 use crate::store;
 use crate::store::audit::{self, NewEvent};
-use crate::store::report_rows::ReportScope;
+use crate::store::report_rows::{Parallel, ReportScope};
 use crate::web::errors::{AppError, FieldError};
 use crate::web::AppState;
 
@@ -186,7 +186,18 @@ pub fn build(
     state: &AppState,
     request: &ReportRequest,
 ) -> Result<Report, AppError> {
-    reports::build(conn, request, &state.costs).map_err(|e| match e {
+    // Two more connections, if the pool has them free, to read in parallel (SQLite needs
+    // the second to start both reads on one snapshot); otherwise one, as usual.
+    let mut reader = state.pool.try_get();
+    let mut lock = match (state.backend, &reader) {
+        (crate::db::Backend::Sqlite, Some(_)) => state.pool.try_get(),
+        _ => None,
+    };
+    let parallel = reader.as_deref_mut().map(|reader| Parallel {
+        reader,
+        lock: lock.as_deref_mut(),
+    });
+    reports::build_in_parallel(conn, parallel, request, &state.costs).map_err(|e| match e {
         reports::BuildError::Report(e) => AppError::validation("report", e.to_string()),
         reports::BuildError::Store(e) => AppError::from(e),
         reports::BuildError::Settings(m) => AppError::validation("period", m),

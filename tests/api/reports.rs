@@ -408,3 +408,42 @@ fn small_counts(v: &Value, at: String, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn a_report_read_on_three_connections_is_the_report_read_on_one() {
+    use outcomes::store::report_rows::Parallel;
+    let dir = tempfile::tempdir().unwrap();
+    let url = outcomes::db::DatabaseUrl::parse(&crate::helpers::fresh_database(&dir)).unwrap();
+    let mut conn = url.connect().unwrap();
+    outcomes::db::migrate(&mut conn).unwrap();
+    let scope = load_fixture(&mut conn);
+    let serial = report_json(&mut conn, scope);
+    let (mut reader, mut lock) = (url.connect().unwrap(), url.connect().unwrap());
+    let mut request = ReportRequest::new(scope, "Mentoring".into(), "2024-25".parse().unwrap());
+    request.report_date = NaiveDate::from_ymd_opt(2025, 3, 31);
+    let parallel = Parallel {
+        reader: &mut reader,
+        lock: Some(&mut lock),
+    };
+    let report = outcomes::reports::build_in_parallel(
+        &mut conn,
+        Some(parallel),
+        &request,
+        &CostTables::embedded().unwrap(),
+    )
+    .unwrap();
+    let mut json = report.to_json();
+    json["provenance"]["generated_at"] = Value::Null;
+    assert_eq!(json, serial);
+    // The fixture's offences were read (on the second connection): the hand-computed
+    // 4 measurable members and 3 reoffenders.
+    assert_eq!(json["reoffending"]["groups"]["all"]["measurable"], 4);
+    assert_eq!(json["reoffending"]["groups"]["all"]["reoffenders"], 3);
+    // Nothing is left open: the connections write again.
+    outcomes::store::organisations::create(
+        &mut lock,
+        "Provider Z",
+        outcomes::domain::enums::OrganisationKind::Provider,
+    )
+    .unwrap();
+}
