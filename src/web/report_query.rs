@@ -37,6 +37,17 @@ impl ReportKind {
         }
     }
 
+    /// The kind whose path segment is `segment`.
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        [
+            ReportKind::Programme,
+            ReportKind::Provider,
+            ReportKind::FundingStream,
+        ]
+        .into_iter()
+        .find(|k| k.segment() == segment)
+    }
+
     /// What the record is called on pages.
     pub fn label(self) -> &'static str {
         match self {

@@ -260,21 +260,21 @@ pub fn all() -> Vec<RouteSpec> {
             M::GET,
             "/programmes/{id}/report",
             Roles(REPORT_ROLES),
-            |r| r.to(pages::reports::programme),
+            |r| r.to(pages::reports::report),
         )
         .target(Target::Programme),
         RouteSpec::new(M::GET, "/reports", Roles(REPORT_ROLES), |r| {
             r.to(pages::reports::index)
         }),
         RouteSpec::new(M::GET, "/providers/{id}/report", Roles(REPORT_ROLES), |r| {
-            r.to(pages::reports::provider)
+            r.to(pages::reports::report)
         })
         .target(Target::Provider),
         RouteSpec::new(
             M::GET,
             "/funding-streams/{id}/report",
             Roles(AGGREGATE_ROLES),
-            |r| r.to(pages::reports::funding_stream),
+            |r| r.to(pages::reports::report),
         )
         .target(Target::FundingStream),
         RouteSpec::new(

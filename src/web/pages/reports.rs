@@ -5,7 +5,7 @@
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -33,58 +33,26 @@ enum Answer {
     Page(StatusCode, Value),
 }
 
-/// `GET /programmes/{id}/report?period=...[&format=...]`.
-pub async fn programme(
+/// `GET /{programmes|providers|funding-streams}/{id}/report?period=...[&format=...]`: the
+/// report of a programme, of a provider (all its programmes) or of a funding stream (every
+/// programme it pays for, with its money), as a page or one of its downloads. The route's
+/// first segment says which.
+#[allow(clippy::too_many_arguments)]
+pub async fn report(
     state: web::Data<AppState>,
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
+    req: HttpRequest,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
     format: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let args = (id.into_inner(), query.into_inner(), format.into_inner());
-    page(state, nonce, viewer, actor, ReportKind::Programme, args).await
-}
-
-/// `GET /providers/{id}/report`: every programme of one provider.
-pub async fn provider(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-    format: web::Query<FormatQuery>,
-) -> Result<HttpResponse, PageError> {
-    let args = (id.into_inner(), query.into_inner(), format.into_inner());
-    page(state, nonce, viewer, actor, ReportKind::Provider, args).await
-}
-
-/// `GET /funding-streams/{id}/report`: every programme one funding stream pays for, with
-/// that stream's money.
-pub async fn funding_stream(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-    format: web::Query<FormatQuery>,
-) -> Result<HttpResponse, PageError> {
-    let args = (id.into_inner(), query.into_inner(), format.into_inner());
-    page(state, nonce, viewer, actor, ReportKind::FundingStream, args).await
-}
-
-/// The report page of any kind of record, or one of its downloads.
-async fn page(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
-    kind: ReportKind,
-    (id, query, format): (String, ReportQuery, FormatQuery),
-) -> Result<HttpResponse, PageError> {
+    let kind = req
+        .match_pattern()
+        .and_then(|p| ReportKind::from_segment(p.split('/').nth(1)?))
+        .ok_or(AppError::NotFound)?;
+    let (id, query, format) = (id.into_inner(), query.into_inner(), format.into_inner());
     // An id that is not a number is a record that does not exist.
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let format: Format = match format.format.as_deref() {
