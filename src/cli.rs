@@ -432,6 +432,9 @@ pub fn demo(
     let started = std::time::Instant::now();
     let mut bars = Bars(None);
     let summary = demo::seed(&mut conn, &options, &secrets.person_key, today, &mut bars)?;
+    if !summary.already_present {
+        store::after_bulk_load(&mut conn)?;
+    }
     if summary.already_present {
         println!("The demo is already in this database; nothing was changed.");
     } else {

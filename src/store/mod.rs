@@ -107,6 +107,19 @@ where
 
 /// The current time, truncated to microseconds so that SQLite (which would keep
 /// nanoseconds) and PostgreSQL store the same value.
+/// After a bulk load (the demo): PostgreSQL's `VACUUM (ANALYZE)`, so that the planner has
+/// statistics and index-only scans can skip the table (its visibility map) without waiting
+/// for autovacuum, which may be off or far behind. SQLite needs nothing: its planner works
+/// without statistics, and the plans of reports were chosen for it
+/// (docs/performance.md).
+pub fn after_bulk_load(conn: &mut DbConn) -> Result<(), StoreError> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute("VACUUM (ANALYZE)")?;
+    }
+    Ok(())
+}
+
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
