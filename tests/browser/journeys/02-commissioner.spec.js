@@ -61,13 +61,13 @@ test('a commissioner reads a programme report in both modes and downloads every 
   await go(page, () => page.getByRole('link', { name: 'View the report' }).click());
 
   // A period that is not one: the error summary links to the field.
-  await page.getByLabel('Period').fill('last year');
+  await page.getByLabel('Period', { exact: true }).fill('last year');
   await go(page, () => page.getByRole('button', { name: 'Show the report' }).click());
   await expect(page.locator('.govuk-error-summary')).toBeVisible();
   await expect(page).toHaveTitle(/^Error: /);
 
   // Internal mode.
-  await page.getByLabel('Period').fill(demoPeriod());
+  await page.getByLabel('Period', { exact: true }).fill(demoPeriod());
   await page.getByLabel(/Published mode/).uncheck();
   await go(page, () => page.getByRole('button', { name: 'Show the report' }).click());
   await expect(page).toHaveURL(new RegExp(`period=${demoPeriod()}`));
@@ -90,7 +90,7 @@ test('a commissioner reads a programme report in both modes and downloads every 
 test('a commissioner reads the dashboard and sorts it', async ({ page }) => {
   await signIn(page, LOGINS.commissioner);
   await visit(page, '/dashboard');
-  await page.getByLabel('Period').fill(demoPeriod());
+  await page.getByLabel('Period', { exact: true }).fill(demoPeriod());
   await go(page, () => page.getByRole('button', { name: 'Show the period' }).click());
   const table = page.locator('#dashboard');
   await expect(table.locator('tbody tr')).toHaveCount(8);
