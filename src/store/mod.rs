@@ -7,7 +7,7 @@
 //! sessions, attendance, outcome records, group surveys, provider imports) takes the
 //! acting user's `Scope` (`actor.scope()`), and filters with the `scoped!` macro:
 //!
-//! ```ignore
+//! ```text
 //! pub fn find(conn: &mut DbConn, scope: Scope, id: ParticipantId) -> Result<Participant, StoreError> {
 //!     scoped!(participants::table, scope.records(), participants::organisation_id)
 //!         .filter(participants::id.eq(id.0))

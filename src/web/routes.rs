@@ -8,7 +8,7 @@
 //!
 //! To add a route, add one `RouteSpec` to `all()`:
 //!
-//! ```ignore
+//! ```text
 //! RouteSpec::new(Method::GET, "/api/v1/referrals/{id}", Access::Roles(RECORD_ROLES), |r| r.to(api::referrals::get))
 //!     .target(Target::Referral),
 //! ```
