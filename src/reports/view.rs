@@ -339,7 +339,7 @@ fn summary(r: &Reader, period_text: &str) -> Vec<String> {
     let body = &r.report.body;
     let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
     let mut out = vec![format!(
-        "Between {period_text}, {} received {}: {} accepted, {} engaged (attended at least \
+        "From {period_text}, {} received {}: {} accepted, {} engaged (attended at least \
          one session) and {} completed.",
         body.programme,
         say_n(&e("referrals_received"), "referral", "referrals"),

@@ -414,6 +414,11 @@ fn the_key_figures_are_the_same_in_json_csv_html_and_xlsx() {
         );
     }
     // The summary says it in words, from the same figures.
+    assert!(
+        v.summary[0].starts_with("From 1 April 2024 to 31 March 2025, "),
+        "{}",
+        v.summary[0]
+    );
     assert!(v.summary[0].contains("received 6 referrals: 4 accepted, 2 engaged"));
     assert!(v.summary.iter().any(|s| s.contains("Of the 4 people who could be measured")
         && s.contains("3 committed a proven reoffence: a reoffending rate of 75.0% (95% confidence interval 30.1% to 95.4%)")));
