@@ -263,6 +263,9 @@ word_enum!(
         Submit => "submit",
         Approve => "approve",
         Return => "return",
+        Void => "void",
+        Restore => "restore",
+        Merge => "merge",
     }
 );
 

@@ -137,6 +137,21 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
     let attendance = expected.get_mut("attendance").unwrap();
     attendance.push("session_date".to_string()); // 2026-11-30-000001_report_storage
     attendance.sort();
+    // 2026-12-07-000001_corrections: void marks, and the participant a record merged into.
+    for table in [
+        "participants",
+        "referrals",
+        "sessions",
+        "outcome_records",
+        "group_surveys",
+    ] {
+        let cols = expected.get_mut(table).unwrap();
+        cols.extend(["voided_at", "voided_by", "voided_reason"].map(String::from));
+        if table == "participants" {
+            cols.push("merged_into".to_string());
+        }
+        cols.sort();
+    }
     assert_eq!(built_names, expected);
 }
 
@@ -205,8 +220,8 @@ fn upgrading_gives_existing_attendance_its_sessions_dates_and_keeps_them_in_step
     }
     assert_eq!(
         db::migrate(&mut conn).unwrap(),
-        1,
-        "the report storage migration"
+        2,
+        "the report storage and corrections migrations"
     );
     assert_eq!(
         session_dates(&mut conn),
