@@ -99,7 +99,7 @@ enum Command {
         /// The backup file made by `outcomes backup`.
         file: PathBuf,
     },
-    /// Check the audit trail.
+    /// Check, anchor or re-key the audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -143,8 +143,22 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; exits non-zero naming the first broken or missing event.
-    Verify,
+    /// Walk the keyed hash chain; exits non-zero naming the first broken, missing or
+    /// unkeyed event.
+    Verify {
+        /// A head printed earlier by `audit anchor` (ID:HASH): fails if that event is no
+        /// longer in the chain (events removed at the end, or the chain rewritten).
+        #[arg(long, value_parser = parse_anchor)]
+        head: Option<outcomes::store::audit::Anchor>,
+    },
+    /// Print the chain's head (ID:HASH) to record outside the database.
+    Anchor,
+    /// Re-hash a trail written by a version before keyed hashing, once (audited).
+    Rekey,
+}
+
+fn parse_anchor(s: &str) -> Result<outcomes::store::audit::Anchor, String> {
+    s.parse()
 }
 
 #[derive(clap::Args)]
@@ -305,8 +319,14 @@ fn main() -> ExitCode {
         Command::Backup { file } => outcomes::cli::backup(&cli.settings, &file),
         Command::Restore { file } => outcomes::cli::restore(&cli.settings, &file),
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => outcomes::cli::audit_verify(&cli.settings),
+            command: AuditCommand::Verify { head },
+        } => outcomes::cli::audit_verify(&cli.settings, head.as_ref()),
+        Command::Audit {
+            command: AuditCommand::Anchor,
+        } => outcomes::cli::audit_anchor(&cli.settings),
+        Command::Audit {
+            command: AuditCommand::Rekey,
+        } => outcomes::cli::audit_rekey(&cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,9 @@ pub fn test_settings(database_url: &str, dir: &tempfile::TempDir) -> Settings {
     settings.key_file = dir.path().join("outcomes.key");
     settings.session_key = Some("11".repeat(32));
     settings.hmac_key = Some("22".repeat(32));
+    // The key library code uses when none is installed: one key for the whole test
+    // process, whether a test starts an application or calls the store directly.
+    settings.audit_key = Some(hex::encode(outcomes::store::audit::UNINSTALLED_KEY));
     settings
 }
 
