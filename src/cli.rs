@@ -94,6 +94,9 @@ pub fn user_add(
     let mut conn = open(settings)?;
     let org = store::organisations::find_by_name(&mut conn, organisation)?
         .with_context(|| format!("no organisation named '{}'", organisation.trim()))?;
+    if let Err(why) = crate::domain::enums::check_role_fits(role, org.kind) {
+        anyhow::bail!("{why} ('{}')", org.name);
+    }
     let (password, generated) = match source {
         PasswordSource::Prompt => (prompt_password()?, false),
         PasswordSource::Generate => (NewPassword::generate(), true),
@@ -110,6 +113,7 @@ pub fn user_add(
         Err(StoreError::Duplicate(_)) => {
             anyhow::bail!("a user with that email address already exists")
         }
+        Err(StoreError::Refused(why)) => anyhow::bail!("{why} ('{}')", org.name),
         Err(e) => return Err(e).context("adding the user"),
     };
     println!(
@@ -192,6 +196,34 @@ pub fn audit_rekey(settings: &Settings) -> anyhow::Result<()> {
          Anchor the new head: {}:{}",
         done.rehashed, done.old_head, done.event.id, done.event.id, done.event.hash
     );
+    Ok(())
+}
+
+/// `outcomes doctor`: checks what the database holds against rules older versions did
+/// not enforce — users whose role does not fit their organisation's kind — and that the
+/// audit trail verifies. Prints each problem; exits non-zero when there is one.
+pub fn doctor(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let mut problems = 0usize;
+    for m in store::users::role_misfits(&mut conn)? {
+        problems += 1;
+        println!(
+            "user {} is a {} in '{}': {}. Deactivate them and add them again in a fitting organisation.",
+            m.user_id, m.role, m.organisation_name, m.message
+        );
+    }
+    let v = store::audit::verify(&mut conn)?;
+    match v.problem {
+        Some(problem) => {
+            problems += 1;
+            println!("the audit trail is broken: {problem}");
+        }
+        None => println!("the audit trail verifies: {} events", v.events),
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) found");
+    }
+    println!("no problems found");
     Ok(())
 }
 

@@ -99,6 +99,9 @@ enum Command {
         /// The backup file made by `outcomes backup`.
         file: PathBuf,
     },
+    /// Check the database for problems older versions allowed (users whose role does not
+    /// fit their organisation) and that the audit trail verifies.
+    Doctor,
     /// Check, anchor or re-key the audit trail.
     Audit {
         #[command(subcommand)]
@@ -247,6 +250,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
+        Command::Doctor => outcomes::cli::doctor(&cli.settings),
         Command::Import {
             kind,
             file,

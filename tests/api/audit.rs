@@ -393,6 +393,79 @@ fn concurrent_appends_keep_one_unbroken_chain() {
     assert_eq!(v.events, 60);
 }
 
+/// Issue 16 / finding L5: a role must fit the organisation's kind on every path; the CLI
+/// names the roles allowed, and `outcomes doctor` reports users made before the rule.
+#[test]
+fn a_role_that_does_not_fit_the_organisation_is_refused_and_doctor_reports_old_ones() {
+    let (dir, url) = populated();
+    let out = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            "com@remedi.org",
+            "--role",
+            "commissioner",
+            "--organisation",
+            "Remedi",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the roles allowed there are caseworker or provider_manager"),
+        "{err}"
+    );
+    let n: i64 = a::audit_events
+        .count()
+        .get_result(&mut connect(&url))
+        .unwrap();
+    assert_eq!(n, 5, "nothing was added");
+
+    // The store refuses too (the page and any other path go through it).
+    let mut conn = connect(&url);
+    let remedi = outcomes::store::organisations::find_by_name(&mut conn, "Remedi")
+        .unwrap()
+        .unwrap();
+    let email = outcomes::domain::credentials::Email::parse("a@remedi.org").unwrap();
+    let refused = outcomes::store::users::create(
+        &mut conn,
+        outcomes::store::users::NewUser {
+            email: &email,
+            display_name: "",
+            role: Role::Admin,
+            organisation_id: remedi.id,
+            password_hash: "x".into(),
+        },
+        None,
+    );
+    assert!(
+        matches!(&refused, Err(outcomes::store::StoreError::Refused(m)) if m.contains("caseworker or provider_manager")),
+        "{refused:?}"
+    );
+
+    let out = outcomes(&["doctor"], &url, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems found"));
+    // A user made before the rule: the caseworker turned commissioner in the database.
+    use outcomes::db::schema::users::dsl as u;
+    diesel::update(u::users.filter(u::email.eq("cw@remedi.org")))
+        .set(u::role.eq("commissioner"))
+        .execute(&mut conn)
+        .unwrap();
+    let out = outcomes(&["doctor"], &url, dir.path());
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("is a commissioner in 'Remedi'"), "{said}");
+    assert!(said.contains("caseworker or provider_manager"), "{said}");
+}
+
 #[tokio::test]
 async fn the_admin_page_lists_and_filters_events() {
     let app = spawn_app().await;
@@ -517,7 +590,7 @@ fn user_add_generates_a_password_when_stdin_is_not_a_terminal_and_token_add_prin
             "--email",
             "jo@remedi.org",
             "--role",
-            "admin",
+            "caseworker",
             "--organisation",
             "Remedi",
         ],
