@@ -108,7 +108,10 @@ enum Command {
         #[command(subcommand)]
         command: ExtractCommand,
     },
-    /// Check the audit trail.
+    /// Check the database for problems older versions allowed (users whose role does not
+    /// fit their organisation) and that the audit trail verifies.
+    Doctor,
+    /// Check, anchor or re-key the audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -159,8 +162,22 @@ enum ExtractCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; exits non-zero naming the first broken or missing event.
-    Verify,
+    /// Walk the keyed hash chain; exits non-zero naming the first broken, missing or
+    /// unkeyed event.
+    Verify {
+        /// A head printed earlier by `audit anchor` (ID:HASH): fails if that event is no
+        /// longer in the chain (events removed at the end, or the chain rewritten).
+        #[arg(long, value_parser = parse_anchor)]
+        head: Option<outcomes::store::audit::Anchor>,
+    },
+    /// Print the chain's head (ID:HASH) to record outside the database.
+    Anchor,
+    /// Re-hash a trail written by a version before keyed hashing, once (audited).
+    Rekey,
+}
+
+fn parse_anchor(s: &str) -> Result<outcomes::store::audit::Anchor, String> {
+    s.parse()
 }
 
 #[derive(clap::Args)]
@@ -249,6 +266,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
+        Command::Doctor => outcomes::cli::doctor(&cli.settings),
         Command::Import {
             kind,
             file,
@@ -326,8 +344,14 @@ fn main() -> ExitCode {
             command: ExtractCommand::Restore,
         } => outcomes::cli::extract_restore(&cli.settings),
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => outcomes::cli::audit_verify(&cli.settings),
+            command: AuditCommand::Verify { head },
+        } => outcomes::cli::audit_verify(&cli.settings, head.as_ref()),
+        Command::Audit {
+            command: AuditCommand::Anchor,
+        } => outcomes::cli::audit_anchor(&cli.settings),
+        Command::Audit {
+            command: AuditCommand::Rekey,
+        } => outcomes::cli::audit_rekey(&cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

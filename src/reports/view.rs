@@ -29,8 +29,11 @@ pub enum Kind {
     Measure,
     /// A p-value: three decimal places, or `<0.001`.
     PValue,
-    /// A difference in percentage points: `+12.5 pp`.
+    /// A difference of two fractions, shown in percentage points: `+12.5 pp` for 0.125.
     Points,
+    /// A figure already in percentage points (the group surveys' `change_pp`): `+12.5 pp`
+    /// for 12.5. Never multiplied by 100 again.
+    PercentagePoints,
     /// Words (names, dates, statuses).
     Text,
 }
@@ -40,6 +43,9 @@ pub enum Kind {
 pub struct Cell {
     /// The metric's name in the JSON (the CSV `metric` column).
     pub metric: String,
+    /// Where the figure is in the report's JSON (`/engagement/engaged`); empty for text
+    /// that is not read from the report (labels, parameters).
+    pub pointer: String,
     /// The row it belongs to (the CSV `group` column), empty for a single figure.
     pub group: String,
     pub kind: Kind,
@@ -183,6 +189,7 @@ impl<'a> Reader<'a> {
         };
         Cell {
             metric: metric.to_string(),
+            pointer: pointer.to_string(),
             group: group.to_string(),
             kind,
             value,
@@ -204,6 +211,7 @@ impl<'a> Reader<'a> {
 fn text_cell(metric: &str, group: &str, text: impl Into<String>) -> Cell {
     Cell {
         metric: metric.to_string(),
+        pointer: String::new(),
         group: group.to_string(),
         kind: Kind::Text,
         value: None,
@@ -235,7 +243,8 @@ pub fn format_value(kind: Kind, x: f64) -> String {
         }
         Kind::PValue if x < 0.001 => "<0.001".to_string(),
         Kind::PValue => format!("{x:.3}"),
-        Kind::Points => format!("{}{:.1} pp", if x > 0.0 { "+" } else { "" }, x * 100.0),
+        Kind::Points => format_value(Kind::PercentagePoints, x * 100.0),
+        Kind::PercentagePoints => format!("{}{x:.1} pp", if x > 0.0 { "+" } else { "" }),
         Kind::Text => x.to_string(),
     }
 }
@@ -430,16 +439,38 @@ fn summary(r: &Reader, period_text: &str) -> Vec<String> {
             say(&cell("improved", Kind::Rate)),
         ));
     }
-    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", Kind::Money);
-    if body.money.money.allocated_gbp > 0.0 {
-        out.push(format!(
-            "Allocated funding of {} gives a cost of {} per participant and {} per completion.",
-            say(&m("allocated_gbp")),
-            say(&m("cost_per_participant")),
-            say(&m("cost_per_completion")),
-        ));
-    }
+    out.extend(money_sentence(r));
     out
+}
+
+/// "Funding of £X for the period comes to £Y per named participant, …": only the costs
+/// with a denominator, each with what it divides by.
+fn money_sentence(r: &Reader) -> Option<String> {
+    let body = &r.report.body;
+    if body.money.money.allocated_gbp <= 0.0 {
+        return None;
+    }
+    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", Kind::Money);
+    let parts: Vec<String> = [
+        ("cost_per_named_participant", "per named participant"),
+        ("cost_per_attendance", "per attendance"),
+        ("cost_per_completion", "per completed referral"),
+    ]
+    .iter()
+    .map(|(n, what)| (m(n), what))
+    .filter(|(c, _)| c.value.is_some() || c.symbol.is_some())
+    .map(|(c, what)| format!("{} {what}", say(&c)))
+    .collect();
+    let costs = match parts.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    Some(format!(
+        "Funding of {} for the period comes to {costs} (each spreads the whole funding; \
+         attendances are not people).",
+        say(&m("allocated_gbp")),
+    ))
 }
 
 fn caveats(r: &Reader) -> Vec<String> {
@@ -681,32 +712,31 @@ fn trend_section(r: &Reader) -> Section {
          of the session for sessions and attendance)."
             .to_string(),
     );
-    let columns: [Column; 8] = [
+    let quarter_rows = |columns: &[Column]| -> Vec<Row> {
+        r.report
+            .body
+            .trend
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let prefix = format!("/trend/{i}/engagement/");
+                r.row(quarter_label(&q.quarter), &prefix, &q.quarter, columns)
+            })
+            .collect()
+    };
+    let columns: [Column; 6] = [
         ("referrals_received", "Referred", Kind::Count),
         ("referrals_accepted", "Accepted", Kind::Count),
         ("engaged", "Engaged", Kind::Count),
         ("completed", "Completed", Kind::Count),
         ("acceptance_rate", "Acceptance rate", Kind::Rate),
         ("completion_rate", "Completion rate", Kind::Rate),
-        ("sessions_delivered", "Sessions", Kind::Count),
-        ("attendance_rate", "Attendance rate", Kind::Rate),
     ];
-    let rows = r
-        .report
-        .body
-        .trend
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let prefix = format!("/trend/{i}/engagement/");
-            r.row(q.quarter.clone(), &prefix, &q.quarter, &columns)
-        })
-        .collect();
     let table = Table {
         id: "quarterly_trend".to_string(),
-        caption: "Engagement by quarter".to_string(),
+        caption: "Referrals by quarter".to_string(),
         head: head("Quarter", &columns),
-        rows,
+        rows: quarter_rows(&columns),
     };
     s.charts.push(chart(
         ChartKind::Line,
@@ -717,7 +747,61 @@ fn trend_section(r: &Reader) -> Section {
         vec![0, 2, 3],
     ));
     s.tables.push(table);
+    let columns: [Column; 5] = [
+        ("referrals_declined", "Declined", Kind::Count),
+        ("referrals_pending", "Pending a decision", Kind::Count),
+        ("withdrawn", "Withdrawn", Kind::Count),
+        ("disengaged", "Disengaged", Kind::Count),
+        (
+            "median_days_to_first_session",
+            "Median days to first session",
+            Kind::Measure,
+        ),
+    ];
+    s.tables.push(Table {
+        id: "quarterly_outcomes".to_string(),
+        caption: "What else became of referrals, by quarter".to_string(),
+        head: head("Quarter", &columns),
+        rows: quarter_rows(&columns),
+    });
+    let columns: [Column; 7] = [
+        ("sessions_delivered", "Sessions", Kind::Count),
+        ("attendance_rate", "Attendance rate", Kind::Rate),
+        ("participants_reached", "Named participants", Kind::Count),
+        (
+            "anonymous_headcount",
+            "Attendances without names",
+            Kind::Count,
+        ),
+        ("mean_group_headcount", "Mean headcount", Kind::Measure),
+        ("hours_delivered", "Hours delivered", Kind::Measure),
+        ("hours_required", "Hours required", Kind::Measure),
+    ];
+    s.tables.push(Table {
+        id: "quarterly_sessions".to_string(),
+        caption: "Sessions and reach by quarter".to_string(),
+        head: head("Quarter", &columns),
+        rows: quarter_rows(&columns),
+    });
     s
+}
+
+/// `2024-25-Q1` → `April to June 2024 (Q1)`.
+pub fn quarter_label(quarter: &str) -> String {
+    let Some((fy, q)) = quarter.rsplit_once("-Q") else {
+        return quarter.to_string();
+    };
+    let Some(start) = fy.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+        return quarter.to_string();
+    };
+    let (months, year) = match q {
+        "1" => ("April to June", start),
+        "2" => ("July to September", start),
+        "3" => ("October to December", start),
+        "4" => ("January to March", start + 1),
+        _ => return quarter.to_string(),
+    };
+    format!("{months} {year} (Q{q})")
 }
 
 fn reoffending_section(r: &Reader) -> Section {
@@ -727,7 +811,9 @@ fn reoffending_section(r: &Reader) -> Section {
     s.paragraphs.push(format!(
         "Proven reoffending within {} months of the {} date, proven within a further {} \
          months, for people whose police records were available by {}. Each person is \
-         counted once, at their earliest referral in the period.",
+         counted once per programme, at their earliest referral to it in the period: in a \
+         report of several programmes, a person referred to two of them is counted in each \
+         (participants reached count them once).",
         re.follow_up_months,
         match re.index.as_str() {
             "referral" => "referral",
@@ -884,6 +970,14 @@ fn before_after_section(r: &Reader) -> Section {
             .map(|((m, k), metric)| r.cell(&format!("{base}{m}"), metric, group, *k))
             .collect(),
     };
+    s.tables.push(figures_table(
+        r,
+        "before_after_people",
+        "People compared before and after",
+        base,
+        "",
+        &[("members", "People measurable before and after", Kind::Count)],
+    ));
     s.tables.push(Table {
         id: "before_after".to_string(),
         caption: "Offences and cost of crime before and after (descriptive)".to_string(),
@@ -987,7 +1081,11 @@ fn surveys_section(r: &Reader) -> Section {
         ("mean_exit", "Mean after", Kind::Decimal),
         ("positive_share_baseline", "Positive before", Kind::Rate),
         ("positive_share_exit", "Positive after", Kind::Rate),
-        ("change_pp", "Change in positive share", Kind::Points),
+        (
+            "change_pp",
+            "Change in positive share",
+            Kind::PercentagePoints,
+        ),
         ("relative_change", "Relative change", Kind::Rate),
     ];
     let rows = body
@@ -1066,20 +1164,54 @@ fn category_label(category: &str) -> String {
 fn money_section(r: &Reader) -> Section {
     let body = &r.report.body;
     let mut s = section("money", "Money and targets");
+    let m = &body.money.money;
+    let whole_years = m.allocation_share.is_none_or(|x| (x - 1.0).abs() < 1e-12);
+    s.paragraphs.push(if whole_years {
+        "Allocated funding is the funding streams' allocations for the financial year of \
+         the report."
+            .to_string()
+    } else {
+        format!(
+            "Funding is allocated by financial year. This period is part of a year, so the \
+             allocation is pro-rated by days: {} of the year's {}.",
+            format_value(Kind::Money, m.allocated_gbp),
+            format_value(Kind::Money, m.allocated_year_gbp)
+        )
+    });
     s.paragraphs.push(
-        "Cost per participant is the allocated funding divided by everyone reached, named \
-         or counted in groups; cost per completion divides it by completed referrals."
+        "Cost per named participant is the period's funding divided by the named people \
+         who attended at least one session. Cost per attendance divides it by attendances: \
+         each named person at each session, plus the headcount of each group session, so \
+         one person at ten sessions is ten attendances (attendances are not people). Cost \
+         per completion divides it by completed referrals. All three spread the same money, \
+         so they are not to be added up."
             .to_string(),
     );
     s.tables.push(figures_table(
         r,
         "money",
-        "Funding",
+        "Funding and unit costs",
         "/money/",
         "",
         &[
-            ("allocated_gbp", "Allocated funding", Kind::Money),
-            ("cost_per_participant", "Cost per participant", Kind::Money),
+            ("allocated_gbp", "Funding for the period", Kind::Money),
+            (
+                "allocated_year_gbp",
+                "Funding for the whole financial year",
+                Kind::Money,
+            ),
+            (
+                "allocation_share",
+                "Share of the year's funding in the period",
+                Kind::Rate,
+            ),
+            (
+                "cost_per_named_participant",
+                "Cost per named participant",
+                Kind::Money,
+            ),
+            ("attendances", "Attendances", Kind::Count),
+            ("cost_per_attendance", "Cost per attendance", Kind::Money),
             ("cost_per_completion", "Cost per completion", Kind::Money),
         ],
     ));
@@ -1092,19 +1224,25 @@ fn money_section(r: &Reader) -> Section {
         ("target", "Target", Kind::Measure),
         ("achieved", "Achieved", Kind::Measure),
         ("percent_of_target", "% of target", Kind::Rate),
-        (
-            "pro_rata_expected",
-            "Expected by now (pro rata)",
-            Kind::Measure,
-        ),
+        ("pro_rata_expected", "Expected (pro rata)", Kind::Measure),
         ("percent_of_pro_rata", "% of expected", Kind::Rate),
         ("rag", "Status", Kind::Text),
     ];
+    let to = body.money.targets[0].pro_rata_to;
+    s.paragraphs.push(format!(
+        "Targets are set for a financial year. Each is pro-rated to {}, {}: the share of \
+         its year from the start of the period to that date. Rates are not pro-rated. Green \
+         is at least 90% of the pro-rata expectation, amber at least 70%, red below.",
+        long_date(to),
+        if to == body.period.to {
+            "the end of the period"
+        } else {
+            "the date of the report, as the period has not ended"
+        }
+    ));
     s.tables.push(Table {
         id: "targets".to_string(),
-        caption: "Targets: green is at least 90% of the pro-rata expectation, amber at least \
-                  70%, red below"
-            .to_string(),
+        caption: format!("Targets, pro-rated to {}", long_date(to)),
         head: head("Measure", &columns),
         rows: body
             .money
@@ -1114,6 +1252,15 @@ fn money_section(r: &Reader) -> Section {
             .map(|(i, t)| {
                 let group = format!("{} {}", t.metric, t.financial_year);
                 let label = format!("{} ({})", category_label(&t.metric), t.financial_year);
+                // Target, achieved and expected in the metric's own unit.
+                let unit = target_unit(&t.metric);
+                let columns: Vec<Column> = columns
+                    .iter()
+                    .map(|&(m, h, k)| {
+                        let in_unit = matches!(m, "target" | "achieved" | "pro_rata_expected");
+                        (m, h, if in_unit { unit } else { k })
+                    })
+                    .collect();
                 let mut row = r.row(label, &format!("/money/targets/{i}/"), &group, &columns);
                 // The status in words: colour is never the only signal.
                 for (c, (m, _, _)) in row.cells.iter_mut().zip(&columns) {
@@ -1126,6 +1273,17 @@ fn money_section(r: &Reader) -> Section {
             .collect(),
     });
     s
+}
+
+/// The unit of a target's metric: rates as percentages, hours with a decimal, counts.
+fn target_unit(metric: &str) -> Kind {
+    if metric.ends_with("_rate") {
+        Kind::Rate
+    } else if metric.starts_with("hours_") {
+        Kind::Measure
+    } else {
+        Kind::Count
+    }
 }
 
 /// RAG status in words, so colour is never the only signal.
@@ -1177,8 +1335,8 @@ fn provenance_section(r: &Reader) -> Section {
         ("price_year", "Price year", p.parameters.price_year.clone()),
         (
             "report_date",
-            "Targets pro-rated to",
-            p.parameters.report_date.to_string(),
+            "Report date",
+            long_date(p.parameters.report_date),
         ),
         (
             "data_as_of",
@@ -1247,6 +1405,9 @@ mod tests {
         assert_eq!(format_value(Kind::PValue, 0.0004), "<0.001");
         assert_eq!(format_value(Kind::PValue, 0.0456), "0.046");
         assert_eq!(format_value(Kind::Points, 0.125), "+12.5 pp");
+        // Already in points (32.8 pp, not 3281.1 pp).
+        assert_eq!(format_value(Kind::PercentagePoints, 32.81), "+32.8 pp");
+        assert_eq!(format_value(Kind::PercentagePoints, -4.04), "-4.0 pp");
     }
 
     #[test]
@@ -1254,5 +1415,7 @@ mod tests {
         assert_eq!(category_label("youth_justice"), "Youth justice");
         assert_eq!(category_label("District A"), "District A");
         assert_eq!(category_label("10-13"), "10-13");
+        assert_eq!(quarter_label("2024-25-Q1"), "April to June 2024 (Q1)");
+        assert_eq!(quarter_label("2024-25-Q4"), "January to March 2025 (Q4)");
     }
 }

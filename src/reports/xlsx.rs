@@ -32,9 +32,10 @@ pub fn number_format(kind: Kind) -> &'static str {
         Kind::Money => "\"£\"#,##0.00",
         Kind::Decimal => "0.00",
         Kind::Change => "+0.00;-0.00;0.00",
-        Kind::Measure => "General",
+        Kind::Measure => "#,##0.0",
         Kind::PValue => "0.000",
         Kind::Points => "+0.0%;-0.0%;0.0%",
+        Kind::PercentagePoints => "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"",
         Kind::Text => "@",
     }
 }

@@ -63,7 +63,14 @@ async fn fixture(app: &TestApp) -> Fixture {
             app.add_participant(org, &format!("REF-{i}")),
         );
         // A user who is only ever the object of admin actions, and their token.
-        let victim = app.create_user(Role::Caseworker, org);
+        // (Its role fits the organisation's kind, as every user's must.)
+        let victim_role = [
+            Role::Caseworker,
+            Role::Caseworker,
+            Role::Commissioner,
+            Role::Analyst,
+        ][i];
+        let victim = app.create_user(victim_role, org);
         let token_id = {
             app.bearer(&victim);
             use diesel::prelude::*;

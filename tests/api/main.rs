@@ -18,6 +18,7 @@ mod imports;
 mod instances;
 mod migrations;
 mod pages;
+mod report_agreement;
 mod report_formats;
 mod reports;
 mod returns;
