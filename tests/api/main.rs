@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod dashboard;
 mod demo;
+mod extracts;
 mod health;
 mod helpers;
 mod imports;

@@ -17,7 +17,9 @@ use crate::store;
 use crate::store::report_rows::ReportScope;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
-use crate::web::report_query::{self, audit_download, query_string, ReportKind, ReportQuery};
+use crate::web::report_query::{
+    self, audit_download, audit_refusal, query_string, ReportKind, ReportQuery,
+};
 use crate::web::security::CspNonce;
 use crate::web::AppState;
 
@@ -110,7 +112,10 @@ fn answer(
     let mut page = json!({"action": action, "kind": kind.label(), "name": name,
         "period": query.period, "published": query.published.unwrap_or(false),
         "settings": settings(&query), "title": format!("{name}: report")});
-    let request = match query.request(scope, name.clone(), state.disclosure_threshold) {
+    let request = query.request(scope, name.clone(), state.disclosure_threshold);
+    let entity = kind.entity(id);
+    let request = audit_refusal(conn, actor, entity, format.extension(), &query, request);
+    let request = match request {
         Ok(r) => r,
         Err(AppError::Validation(errors)) if format == Format::Html => {
             page["errors"] = json!(summary(&errors));
@@ -122,7 +127,15 @@ fn answer(
     if !asked && format == Format::Html {
         return Ok(Answer::Page(StatusCode::OK, page));
     }
-    let report = report_query::build(conn, state, &request)?;
+    let report = report_query::build(conn, state, &request);
+    let report = audit_refusal(
+        conn,
+        actor,
+        kind.entity(id),
+        format.extension(),
+        &query,
+        report,
+    )?;
     audit_download(
         conn,
         actor,
@@ -409,14 +422,26 @@ pub async fn dashboard(
     let mut body = json!({"period": raw, "title": "Dashboard"});
     let (status, lines) = match report_query::parse_period(Some(&raw)) {
         Err(e) => {
+            let (state, actor, period, sort) =
+                (state.clone(), actor.clone(), raw.clone(), sort.clone());
+            blocking(move || audit_dashboard(&mut *state.conn()?, &actor, &period, &sort, None))
+                .await?;
             body["errors"] = json!(summary(&[e]));
             body["title"] = json!("Error: Dashboard");
             (StatusCode::UNPROCESSABLE_ENTITY, Vec::new())
         }
-        Ok(period) => (
-            StatusCode::OK,
-            blocking(move || lines(&mut *state.conn()?, &state, &actor, period)).await?,
-        ),
+        Ok(period) => {
+            let sort = sort.clone();
+            let lines = blocking(move || {
+                let mut conn = state.conn()?;
+                let lines = lines(&mut conn, &state, &actor, period)?;
+                let shown = lines.len();
+                audit_dashboard(&mut conn, &actor, &period.to_string(), &sort, Some(shown))?;
+                Ok(lines)
+            })
+            .await?;
+            (StatusCode::OK, lines)
+        }
     };
     body["head"] = json!(head(&raw, column, descending));
     // The quarters of the period (the same for every programme), for the trend table.
@@ -431,6 +456,37 @@ pub async fn dashboard(
         "pages/dashboard",
         &viewer_context(&title, &nonce, &viewer, "/dashboard", body),
     )
+}
+
+/// Records a dashboard view (its period, sort and how many programmes it showed, or that
+/// the period was refused), like a report's: the dashboard is every programme's report.
+fn audit_dashboard(
+    conn: &mut DbConn,
+    actor: &Actor,
+    period: &str,
+    sort: &str,
+    programmes: Option<usize>,
+) -> Result<(), AppError> {
+    let period: String = period
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect();
+    let sort: String = sort.chars().filter(|c| !c.is_control()).take(40).collect();
+    let shown = match programmes {
+        Some(n) => format!("programmes={n}"),
+        None => "refused=period".to_string(),
+    };
+    store::audit::record(
+        conn,
+        store::audit::NewEvent::new(
+            crate::domain::enums::AuditAction::ReportDownload,
+            "dashboard",
+        )
+        .by(Some(actor))
+        .detail(format!("format=html period={period} sort={sort} {shown}")),
+    )?;
+    Ok(())
 }
 
 /// Each visible programme's report for the period, reduced to the dashboard's figures.
