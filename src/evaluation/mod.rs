@@ -17,6 +17,7 @@ pub mod reoffending;
 pub mod report;
 pub mod rows;
 pub mod stats;
+pub mod units;
 
 use chrono::NaiveDate;
 use serde::Serialize;

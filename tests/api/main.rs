@@ -21,3 +21,4 @@ mod report_formats;
 mod reports;
 mod returns;
 mod scoping;
+mod units;

@@ -26,7 +26,7 @@ async fn report(
     blocking(move || {
         let mut conn = state.conn()?;
         let (report_scope, name) = resolve(&mut conn, actor.scope(), kind, id)?;
-        let request = query.request(report_scope, name, state.disclosure_threshold)?;
+        let request = query.request(report_scope, name, &state, &actor)?;
         let report = build(&mut conn, &state, &request)?;
         audit_download(
             &mut conn,
