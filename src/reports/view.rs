@@ -113,6 +113,39 @@ pub struct Section {
     pub warning: Option<String>,
     pub tables: Vec<Table>,
     pub charts: Vec<Chart>,
+    /// JSON pointers of figures left out because there is nothing to show (all zero or
+    /// null: measures without pairs, a reoffending section without a cohort), each said in
+    /// one of the section's sentences.
+    pub collapsed: Vec<String>,
+}
+
+/// What a programme does, which decides what its summary says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// People referred by name (mentoring, Immediate Justice...).
+    Referrals,
+    /// Groups counted by headcount, with anonymous surveys (workshops, outreach).
+    Groups,
+    /// Both.
+    Mixed,
+}
+
+/// A headline figure: what it is, and its text (a number, or a withheld marker).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyFigure {
+    pub label: String,
+    pub text: String,
+}
+
+/// The publisher named in the title block when `OUTCOMES_REPORT_PUBLISHER` is not set.
+pub const DEFAULT_PUBLISHER: &str = "Office of the Police and Crime Commissioner";
+
+/// A term and its definition (the glossary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    pub term: String,
+    pub definition: String,
 }
 
 /// The whole report as every format shows it.
@@ -123,9 +156,18 @@ pub struct ReportView {
     pub period_text: String,
     pub published: bool,
     pub mode_text: String,
+    pub delivery: Delivery,
+    /// The title block: who issues it, when, which version, how it is classified.
+    pub publisher: String,
+    pub issued: String,
+    pub version: String,
+    pub classification: String,
+    /// The few figures a reader needs first, in words.
+    pub key_figures: Vec<KeyFigure>,
     pub summary: Vec<String>,
     pub sections: Vec<Section>,
     pub caveats: Vec<String>,
+    pub glossary: Vec<Term>,
 }
 
 /// Shown for null figures (a rate with a zero denominator, a mean of nothing).
@@ -312,7 +354,8 @@ pub fn view(report: &Report) -> ReportView {
         long_date(body.period.to)
     );
     let published = body.provenance.parameters.mode == "published";
-    let sections = vec![
+    let delivery = delivery(&r);
+    let mut sections = vec![
         engagement_section(&r),
         trend_section(&r),
         reoffending_section(&r),
@@ -323,6 +366,9 @@ pub fn view(report: &Report) -> ReportView {
         money_section(&r),
         provenance_section(&r),
     ];
+    for s in &mut sections {
+        collapse(&r, s, delivery);
+    }
     ReportView {
         title: format!("{}: evaluation report", body.programme),
         programme: body.programme.clone(),
@@ -338,35 +384,380 @@ pub fn view(report: &Report) -> ReportView {
         } else {
             "Internal: exact figures, not for publication outside the partnership.".to_string()
         },
-        summary: summary(&r, &period_text),
+        delivery,
+        publisher: std::env::var("OUTCOMES_REPORT_PUBLISHER")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PUBLISHER.to_string()),
+        issued: long_date(body.provenance.generated_at.date_naive()),
+        version: format!(
+            "Methodology {}, inputs {}",
+            body.provenance.methodology_version,
+            body.provenance.input_sha256.get(..12).unwrap_or_default()
+        ),
+        classification: if published {
+            "OFFICIAL: for publication".to_string()
+        } else {
+            "OFFICIAL-SENSITIVE: internal, not for publication".to_string()
+        },
+        key_figures: key_figures(&r, delivery),
+        summary: summary(&r, &period_text, delivery),
         sections,
         caveats: caveats(&r),
+        glossary: glossary(delivery),
     }
 }
 
-fn summary(r: &Reader, period_text: &str) -> Vec<String> {
+/// The headline figures for what the programme does.
+fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
+    let body = &r.report.body;
+    let k = |label: &str, c: Cell| KeyFigure {
+        label: label.to_string(),
+        text: c.text,
+    };
+    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
+    let money = |m: &str| r.cell(&format!("/money/{m}"), m, "", Kind::Money);
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.push(k("people referred", e("referrals_received")));
+        out.push(k("referrals completed", e("completed")));
+        out.push(k(
+            "people reached by name (at a session in the period)",
+            e("participants_reached"),
+        ));
+        let all = "/reoffending/groups/all/";
+        let rate = r.cell(&format!("{all}reoffending_rate"), "", "", Kind::Rate);
+        let low = r.cell(&format!("{all}reoffending_rate_ci/0"), "", "", Kind::Rate);
+        let high = r.cell(&format!("{all}reoffending_rate_ci/1"), "", "", Kind::Rate);
+        let measurable = r.cell(&format!("{all}measurable"), "", "", Kind::Count);
+        if body.reoffending.groups.all.measurable > 0 {
+            let interval = if low.value.is_some() && high.value.is_some() {
+                format!(" (95% confidence interval {} to {})", low.text, high.text)
+            } else {
+                String::new()
+            };
+            out.push(KeyFigure {
+                label: format!(
+                    "reoffended within {} months{interval}, of {} people measurable",
+                    body.reoffending.follow_up_months,
+                    say(&measurable)
+                ),
+                text: rate.text,
+            });
+        } else {
+            out.push(KeyFigure {
+                label: "reoffending: no one can be measured yet".to_string(),
+                text: NULL_TEXT.to_string(),
+            });
+        }
+    }
+    if delivery != Delivery::Referrals {
+        out.push(k("group sessions delivered", e("sessions_delivered")));
+        out.push(k(
+            "attendances counted by headcount (not people)",
+            e("anonymous_headcount"),
+        ));
+        for (i, m) in body.group_surveys.iter().enumerate().take(2) {
+            out.push(k(
+                &format!("change in positive answers: {}", m.measure),
+                r.cell(
+                    &format!("/group_surveys/{i}/change_pp"),
+                    "",
+                    "",
+                    Kind::PercentagePoints,
+                ),
+            ));
+        }
+    }
+    if body.money.money.allocated_gbp > 0.0 {
+        out.push(k("funding for the period", money("allocated_gbp")));
+        let per = if delivery == Delivery::Groups {
+            ("cost per attendance", money("cost_per_attendance"))
+        } else {
+            (
+                "cost per named participant",
+                money("cost_per_named_participant"),
+            )
+        };
+        out.push(k(per.0, per.1));
+    }
+    out
+}
+
+/// Referrals, groups or both, from the report's exact figures (a hidden count is never 0,
+/// so this tells nothing a published report does not show).
+fn delivery(r: &Reader) -> Delivery {
+    let body = &r.report.body;
+    let referrals = body.engagement.referrals_received > 0
+        || body.reoffending.groups.all.cohort > 0
+        || body.engagement.participants_reached > 0;
+    let groups = body.engagement.anonymous_headcount > 0 || !body.group_surveys.is_empty();
+    match (referrals, groups) {
+        (true, true) => Delivery::Mixed,
+        (false, true) => Delivery::Groups,
+        _ => Delivery::Referrals,
+    }
+}
+
+/// Whether the exact figure at `pointer` is zero or null (nothing to show).
+fn is_nothing(r: &Reader, pointer: &str) -> bool {
+    match r.exact.pointer(pointer) {
+        None | Some(Value::Null) => true,
+        Some(v) => v.as_f64() == Some(0.0),
+    }
+}
+
+/// Rows whose every figure is zero or null.
+fn empty_row(r: &Reader, row: &Row) -> bool {
+    row.cells
+        .iter()
+        .all(|c| !c.pointer.is_empty() && is_nothing(r, &c.pointer))
+}
+
+/// Leaves out what there is nothing to show of, with one sentence for it: the referral
+/// figures of a programme without referrals and the group figures of one without groups,
+/// measures without pairs, breakdowns without rows, a reoffending section without a
+/// cohort, a before-and-after comparison of no one. Every figure left out is recorded in
+/// `collapsed` (and is zero or null).
+fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
+    let body = &r.report.body;
+    let group_rows = ["anonymous_headcount", "mean_group_headcount"];
+    let drop_rows = |s: &mut Section, table: &str, which: &dyn Fn(&Row) -> bool| {
+        let mut collapsed = Vec::new();
+        for t in s.tables.iter_mut().filter(|t| t.id == table) {
+            t.rows.retain(|row| {
+                let out = which(row) && empty_row(r, row);
+                if out {
+                    collapsed.extend(row.cells.iter().map(|c| c.pointer.clone()));
+                }
+                !out
+            });
+        }
+        s.collapsed.extend(collapsed);
+    };
+    match s.id.as_str() {
+        "engagement" => {
+            if delivery == Delivery::Groups {
+                drop_rows(s, "engagement_funnel", &|_| true);
+                drop_rows(s, "engagement_figures", &|row| {
+                    !row.cells.iter().any(|c| c.metric == "sessions_delivered")
+                });
+                s.paragraphs = vec![
+                    "The programme received no referrals in the period: it works with groups \
+                     whose members are counted, not named. Its sessions and attendances follow."
+                        .to_string(),
+                ];
+            } else if delivery == Delivery::Referrals {
+                drop_rows(s, "engagement_figures", &|row| {
+                    row.cells
+                        .iter()
+                        .any(|c| group_rows.contains(&c.metric.as_str()))
+                });
+            }
+        }
+        "trend" if delivery == Delivery::Groups => {
+            drop_rows(s, "quarterly_trend", &|_| true);
+            drop_rows(s, "quarterly_outcomes", &|_| true);
+        }
+        "reoffending" if body.reoffending.groups.all.cohort == 0 => {
+            s.tables.clear();
+            s.charts.clear();
+            s.warning = None;
+            s.collapsed.push("/reoffending/groups".to_string());
+            s.paragraphs = vec![if delivery == Delivery::Groups {
+                "There is no reoffending measure: the programme works with groups of people \
+                 who are not named, so there is no one to follow up in police records. Its \
+                 outcome is the change in its group surveys."
+                    .to_string()
+            } else {
+                "No one was referred in the period, so there is no one to follow up for \
+                 reoffending."
+                    .to_string()
+            }];
+        }
+        "before_after" if body.reoffending.before_after.members == 0 => {
+            s.tables.clear();
+            s.label = None;
+            s.warning = None;
+            s.collapsed.push("/reoffending/before_after".to_string());
+            s.paragraphs = vec![
+                "No one could be measured for reoffending, so there are no offences before \
+                 and after referral to compare."
+                    .to_string(),
+            ];
+        }
+        "outcomes" => {
+            let none: Vec<String> = s
+                .tables
+                .iter()
+                .flat_map(|t| t.rows.iter())
+                .filter(|row| empty_row(r, row))
+                .map(|row| row.label.clone())
+                .collect();
+            drop_rows(s, "outcome_measures", &|_| true);
+            if !none.is_empty() {
+                s.paragraphs
+                    .push(if s.tables.iter().all(|t| t.rows.is_empty()) {
+                        format!(
+                            "No one had both a baseline and an exit score in the period, for any \
+                         of the measures ({}).",
+                            none.join("; ")
+                        )
+                    } else {
+                        format!(
+                            "Left out, with no one scored at both baseline and exit: {}.",
+                            none.join("; ")
+                        )
+                    });
+            }
+        }
+        "breakdowns" if s.tables.iter().all(|t| t.rows.is_empty()) => {
+            s.paragraphs = vec![
+                "No one was referred in the period, so there is no one to break down by age, \
+                 gender, ethnicity, district or referral source."
+                    .to_string(),
+            ];
+        }
+        _ => {}
+    }
+    // Tables left without rows go, and charts of them.
+    let kept: Vec<bool> = s.tables.iter().map(|t| !t.rows.is_empty()).collect();
+    let mut index = Vec::new();
+    let mut next = 0;
+    for k in &kept {
+        index.push(next);
+        if *k {
+            next += 1;
+        }
+    }
+    s.charts
+        .retain(|c| kept.get(c.table).copied().unwrap_or(false));
+    for c in &mut s.charts {
+        c.table = index[c.table];
+    }
+    s.tables.retain(|t| !t.rows.is_empty());
+    if s.id == "outcomes" {
+        s.warning = s.warning.take().filter(|_| {
+            body.outcomes
+                .iter()
+                .any(|m| m.pairs > 0 && m.pairs < CAUTION_BELOW)
+        });
+        if s.tables.is_empty() {
+            s.paragraphs.retain(|p| !p.starts_with("Change between"));
+        }
+    }
+}
+
+/// The glossary: the terms a reader meets, for what the programme does.
+fn glossary(delivery: Delivery) -> Vec<Term> {
+    let t = |term: &str, definition: &str| Term {
+        term: term.to_string(),
+        definition: definition.to_string(),
+    };
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.extend([
+            t("Referral", "A person referred to the programme in the period, by the date of referral."),
+            t("Accepted", "A referral the provider decided to take on."),
+            t("Engaged", "A referral in the period that was accepted and attended at least one session, at any date."),
+            t("Completed", "An accepted referral closed as completed."),
+            t("Completion rate", "Completed referrals as a share of the referrals closed: completed, withdrawn or disengaged. Referrals still open are not counted."),
+            t("Participants reached", "Named people who attended at least one session dated in the period, whenever they were referred. So it is not the same as engaged, which counts the period's referrals whenever they attended."),
+            t("Measurable", "A person in the reoffending cohort matched to police records whose follow-up and waiting period had ended by the date of the police data."),
+            t("Reoffending rate", "Measurable people with a proven offence in the follow-up period, as a share of the measurable people."),
+            t("95% confidence interval", "The range of rates consistent with the figures, given how few people there are (Wilson's method)."),
+        ]);
+    }
+    if delivery != Delivery::Referrals {
+        out.extend([
+            t("Headcount", "The number of people at a group session whose names are not recorded."),
+            t("Attendances", "People at sessions counted once per session: one person at ten sessions is ten attendances. Attendances are not people."),
+            t("Positive share", "The share of survey answers at or better than the survey's positive score."),
+        ]);
+    }
+    out.push(t(
+        "pp (percentage points)",
+        "The difference between two percentages: from 40% to 50% is +10 pp.",
+    ));
+    out
+}
+
+fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     let body = &r.report.body;
     let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
-    let mut out = vec![format!(
-        "From {period_text}, {} received {}: {} accepted, {} engaged (attended at least \
-         one session) and {} completed.",
-        body.programme,
-        say_n(&e("referrals_received"), "referral", "referrals"),
-        say(&e("referrals_accepted")),
-        say(&e("engaged")),
-        say(&e("completed")),
-    )];
-    out.push(format!(
-        "{} delivered, reaching {} by name and {} in groups without names.",
-        say_n(&e("sessions_delivered"), "session was", "sessions were"),
-        say_n(&e("participants_reached"), "participant", "participants"),
-        say_n(&e("anonymous_headcount"), "attendee", "attendees"),
-    ));
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.push(format!(
+            "From {period_text}, {} received {}: {} accepted, {} engaged (accepted and \
+             attended at least one session) and {} completed.",
+            body.programme,
+            say_n(&e("referrals_received"), "referral", "referrals"),
+            say(&e("referrals_accepted")),
+            say(&e("engaged")),
+            say(&e("completed")),
+        ));
+        let rate = r.cell(
+            "/engagement/completion_rate",
+            "completion_rate",
+            "",
+            Kind::Rate,
+        );
+        if rate.value.is_some() || rate.symbol.is_some() {
+            out.push(format!(
+                "The completion rate was {}: completed referrals as a share of those closed \
+                 (completed, withdrawn or disengaged).",
+                say(&rate)
+            ));
+        }
+        out.push(format!(
+            "{} delivered, reaching {} by name (people at sessions dated in the period, \
+             whenever they were referred, so not the same count as engaged).",
+            say_n(&e("sessions_delivered"), "session was", "sessions were"),
+            say_n(&e("participants_reached"), "participant", "participants"),
+        ));
+    }
+    if delivery != Delivery::Referrals {
+        let mean = r.cell(
+            "/engagement/mean_group_headcount",
+            "mean_group_headcount",
+            "",
+            Kind::Measure,
+        );
+        let lead = if delivery == Delivery::Groups {
+            format!(
+                "From {period_text}, {} delivered {} to groups whose members are counted, \
+                 not named:",
+                body.programme,
+                say_n(&e("sessions_delivered"), "session", "sessions"),
+            )
+        } else {
+            "Group sessions were counted, not named:".to_string()
+        };
+        out.push(format!(
+            "{lead} {} by headcount{} (attendances, not people: one person at two sessions \
+             counts twice).",
+            say_n(&e("anonymous_headcount"), "attendance", "attendances"),
+            if mean.value.is_some() {
+                format!(", a mean of {} per session", mean.text)
+            } else {
+                String::new()
+            },
+        ));
+    }
     let all = "/reoffending/groups/all/";
     let g = |m: &str, k: Kind| r.cell(&format!("{all}{m}"), m, "all", k);
     let measurable = r.exact_u64(&format!("{all}measurable"));
     let follow_up = body.reoffending.follow_up_months;
-    if body.reoffending.data_as_of.is_none() {
+    if body.reoffending.groups.all.cohort == 0 {
+        // Nothing to follow up: a groups programme says why in its reoffending section.
+        if delivery != Delivery::Groups {
+            out.push(
+                "No one was referred in the period, so there is no one to follow up for \
+                 reoffending."
+                    .to_string(),
+            );
+        }
+    } else if body.reoffending.data_as_of.is_none() {
         out.push(
             "Reoffending cannot be measured yet: no police offence data has been imported."
                 .to_string(),
@@ -439,6 +830,21 @@ fn summary(r: &Reader, period_text: &str) -> Vec<String> {
             say(&cell("improved", Kind::Rate)),
         ));
     }
+    for (i, m) in body.group_surveys.iter().enumerate() {
+        let base = format!("/group_surveys/{i}/");
+        let cell = |n: &str, k: Kind| r.cell(&format!("{base}{n}"), n, &m.measure, k);
+        out.push(format!(
+            "{}: in anonymous group surveys, {} of {} answers before the sessions were \
+             positive ({} or better) and {} of {} after, a change of {}.",
+            m.measure,
+            say(&cell("positive_share_baseline", Kind::Rate)),
+            say(&cell("respondents_baseline", Kind::Count)),
+            format_value(Kind::Measure, m.positive_threshold),
+            say(&cell("positive_share_exit", Kind::Rate)),
+            say(&cell("respondents_exit", Kind::Count)),
+            say(&cell("change_pp", Kind::PercentagePoints)),
+        ));
+    }
     out.extend(money_sentence(r));
     out
 }
@@ -494,7 +900,7 @@ fn caveats(r: &Reader) -> Vec<String> {
             .before_after
             .uncosted_groups
             .iter()
-            .map(|g| g.to_string())
+            .map(|g| category_label(&g.to_string()).to_lowercase())
             .collect();
         out.push(format!(
             "These offence groups have no unit cost and are costed at zero: {}.",
@@ -532,6 +938,7 @@ fn section(id: &str, title: &str) -> Section {
         warning: None,
         tables: Vec::new(),
         charts: Vec::new(),
+        collapsed: Vec::new(),
     }
 }
 
@@ -585,7 +992,13 @@ fn chart(
             desc,
             &t.rows
                 .iter()
-                .map(|row| row.label.clone())
+                .map(|row| {
+                    // Short quarter names on the axis, so that they do not overlap.
+                    row.cells
+                        .first()
+                        .and_then(|c| quarter_short(&c.group))
+                        .unwrap_or_else(|| row.label.clone())
+                })
                 .collect::<Vec<_>>(),
             &columns
                 .iter()
@@ -784,6 +1197,20 @@ fn trend_section(r: &Reader) -> Section {
         rows: quarter_rows(&columns),
     });
     s
+}
+
+/// `2024-25-Q1` → `Apr-Jun 2024`, for a chart's axis; `None` for anything else.
+pub fn quarter_short(quarter: &str) -> Option<String> {
+    let (fy, q) = quarter.rsplit_once("-Q")?;
+    let start: i32 = fy.get(..4)?.parse().ok()?;
+    let (months, year) = match q {
+        "1" => ("Apr-Jun", start),
+        "2" => ("Jul-Sep", start),
+        "3" => ("Oct-Dec", start),
+        "4" => ("Jan-Mar", start + 1),
+        _ => return None,
+    };
+    Some(format!("{months} {year}"))
 }
 
 /// `2024-25-Q1` → `April to June 2024 (Q1)`.
@@ -1150,6 +1577,11 @@ fn breakdowns_section(r: &Reader) -> Section {
 
 /// `youth_justice` → `Youth justice`; names of districts are kept as they are.
 fn category_label(category: &str) -> String {
+    match category {
+        "oocr_hub" => return "Out-of-court resolution hub".to_string(),
+        "self" => return "Self-referral".to_string(),
+        _ => {}
+    }
     if category.contains(' ') || category.chars().any(char::is_uppercase) {
         return category.to_string();
     }
@@ -1363,9 +1795,18 @@ fn provenance_section(r: &Reader) -> Section {
         head: vec!["Item".to_string(), "Value".to_string()],
         rows: rows
             .into_iter()
-            .map(|(metric, label, value)| Row {
-                label: label.to_string(),
-                cells: vec![text_cell(metric, "", value)],
+            .map(|(metric, label, value)| {
+                let mut cell = text_cell(metric, "", value);
+                // Whole-number parameters are numbers (stored as numbers in XLSX).
+                if let Ok(n) = cell.text.parse::<u32>() {
+                    cell.kind = Kind::Count;
+                    cell.value = Some(f64::from(n));
+                    cell.numeric = true;
+                }
+                Row {
+                    label: label.to_string(),
+                    cells: vec![cell],
+                }
             })
             .collect(),
     });
@@ -1415,7 +1856,11 @@ mod tests {
         assert_eq!(category_label("youth_justice"), "Youth justice");
         assert_eq!(category_label("District A"), "District A");
         assert_eq!(category_label("10-13"), "10-13");
+        assert_eq!(category_label("oocr_hub"), "Out-of-court resolution hub");
+        assert_eq!(category_label("other_theft"), "Other theft");
         assert_eq!(quarter_label("2024-25-Q1"), "April to June 2024 (Q1)");
         assert_eq!(quarter_label("2024-25-Q4"), "January to March 2025 (Q4)");
+        assert_eq!(quarter_short("2024-25-Q4").as_deref(), Some("Jan-Mar 2025"));
+        assert_eq!(quarter_short("all"), None);
     }
 }

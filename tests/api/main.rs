@@ -20,6 +20,7 @@ mod migrations;
 mod pages;
 mod report_agreement;
 mod report_formats;
+mod report_pdf;
 mod reports;
 mod returns;
 mod scoping;

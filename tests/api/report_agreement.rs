@@ -123,7 +123,7 @@ fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -407,11 +407,21 @@ pub fn disagreements(report: &Report, v: &ReportView, r: &Rendered) -> Vec<Strin
         })
         .filter(|x| !x.4.pointer.is_empty())
         .collect();
+    let collapsed: Vec<&String> = v.sections.iter().flat_map(|s| &s.collapsed).collect();
     for leaf in &leaves {
         let covered = cells
             .iter()
             .any(|(.., c)| c.pointer == *leaf || c.pointer.starts_with(&format!("{leaf}/")));
-        if !covered {
+        let left_out = collapsed
+            .iter()
+            .any(|c| *c == leaf || leaf.starts_with(&format!("{c}/")));
+        let nothing = matches!(
+            figure(report, &json, leaf),
+            Some(Figure::Null) | Some(Figure::Number(0.0))
+        );
+        if left_out && !nothing {
+            errors.push(format!("{leaf}: left out as empty but it is not"));
+        } else if !covered && !left_out {
             errors.push(format!("{leaf}: in the JSON but in no table"));
         }
     }
@@ -510,6 +520,10 @@ fn as_of() -> NaiveDate {
 }
 
 /// The small demo's every programme, 2024-25, in one mode.
+pub fn demo_reports_of(conn: &mut outcomes::db::DbConn, published: bool) -> Vec<Report> {
+    demo_reports(conn, published)
+}
+
 fn demo_reports(conn: &mut outcomes::db::DbConn, published: bool) -> Vec<Report> {
     let programmes = store::programmes::all(conn).unwrap();
     assert_eq!(programmes.len(), 8, "the small demo has 8 programmes");
@@ -528,7 +542,7 @@ fn demo_reports(conn: &mut outcomes::db::DbConn, published: bool) -> Vec<Report>
         .collect()
 }
 
-fn seeded() -> crate::imports::Db {
+pub fn seeded() -> crate::imports::Db {
     let mut db = fresh_db();
     let options = DemoOptions {
         scale: Scale::Small,
@@ -672,14 +686,105 @@ fn the_agreement_check_fails_when_one_figure_in_one_format_is_wrong() {
     let mut missing = good.clone();
     for s in &mut missing.sections {
         for t in &mut s.tables {
-            for r in &mut t.rows {
-                r.cells.retain(|c| c.pointer != sessions);
-            }
+            t.rows
+                .retain(|r| !r.cells.iter().any(|c| c.pointer == sessions));
         }
     }
     let errors = disagreements(&report, &missing, &Rendered::of(&missing));
     assert!(
         errors.contains(&format!("{sessions}: in the JSON but in no table")),
         "{errors:?}"
+    );
+}
+
+fn demo_report(conn: &mut outcomes::db::DbConn, name: &str, published: bool) -> Report {
+    let programme = store::programmes::by_name(conn, name).unwrap();
+    let mut request = ReportRequest::new(
+        ReportScope::Programme(programme[0].id),
+        name.into(),
+        "2024-25".parse().unwrap(),
+    );
+    request.report_date = Some(as_of());
+    request.published = published;
+    build(conn, &request, &CostTables::embedded().unwrap()).unwrap()
+}
+
+/// Issue 22's acceptance: the workshop programme's summary names its sessions, attendances
+/// and survey change and says nothing about referrals; its reoffending section is one
+/// sentence saying why; measures without pairs are left out with one line naming them.
+/// The referral programme's summary says nothing of headcounts; the mixed one has both.
+#[test]
+fn each_kind_of_programme_gets_a_summary_that_fits_it() {
+    use outcomes::reports::view::Delivery;
+    let mut db = seeded();
+    for published in [false, true] {
+        let report = demo_report(&mut db.conn, "I Can, I Will", published);
+        let json = report.to_json();
+        let v = view(&report);
+        assert_eq!(v.delivery, Delivery::Groups);
+        let summary = v.summary.join(" ");
+        let sessions = json["engagement"]["sessions_delivered"].as_f64().unwrap();
+        let headcount = json["engagement"]["anonymous_headcount"].as_f64().unwrap();
+        assert!(
+            summary.contains(&format!(
+                "delivered {} sessions",
+                shown(Unit::Count, sessions)
+            )),
+            "{summary}"
+        );
+        assert!(
+            summary.contains(&format!("{} attendances", shown(Unit::Count, headcount))),
+            "{summary}"
+        );
+        for s in json["group_surveys"].as_array().unwrap() {
+            let change = shown(Unit::Points, s["change_pp"].as_f64().unwrap());
+            assert!(
+                change.starts_with("+3") || change.starts_with("+2"),
+                "{change}"
+            );
+            assert!(
+                summary.contains(&format!("a change of {change}")),
+                "{summary}"
+            );
+        }
+        assert!(!summary.to_lowercase().contains("referr"), "{summary}");
+        assert!(!summary.contains("Interpret with caution"), "{summary}");
+        let reoffending = v.sections.iter().find(|s| s.id == "reoffending").unwrap();
+        assert!(reoffending.tables.is_empty() && reoffending.charts.is_empty());
+        assert_eq!(reoffending.paragraphs.len(), 1);
+        assert!(reoffending.paragraphs[0].contains("no one to follow up"));
+        assert!(reoffending.warning.is_none());
+        let outcomes = v.sections.iter().find(|s| s.id == "outcomes").unwrap();
+        assert!(outcomes.tables.is_empty());
+        assert!(outcomes.warning.is_none());
+        assert!(
+            outcomes
+                .paragraphs
+                .iter()
+                .any(|p| p.contains("Feels safe at home (1-5)")),
+            "{:?}",
+            outcomes.paragraphs
+        );
+        let breakdowns = v.sections.iter().find(|s| s.id == "breakdowns").unwrap();
+        assert!(breakdowns.tables.is_empty());
+        assert_eq!(breakdowns.paragraphs.len(), 1);
+        // No table anywhere has a header and no rows.
+        assert!(v
+            .sections
+            .iter()
+            .all(|s| s.tables.iter().all(|t| !t.rows.is_empty())));
+    }
+    let ij = view(&demo_report(&mut db.conn, "Immediate Justice", false));
+    assert_eq!(ij.delivery, Delivery::Referrals);
+    let summary = ij.summary.join(" ");
+    assert!(summary.contains("received") && summary.contains("referrals"));
+    assert!(summary.contains("The completion rate was "), "{summary}");
+    assert!(!summary.contains("headcount"), "{summary}");
+    let bus = view(&demo_report(&mut db.conn, "Youth Bus", false));
+    assert_eq!(bus.delivery, Delivery::Mixed);
+    let summary = bus.summary.join(" ");
+    assert!(
+        summary.contains("by name") && summary.contains("by headcount"),
+        "{summary}"
     );
 }
