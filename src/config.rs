@@ -50,6 +50,17 @@ pub struct Settings {
     #[arg(long, env = "OUTCOMES_HMAC_KEY", hide_env_values = true, global = true)]
     pub hmac_key: Option<String>,
 
+    /// Key of the audit trail's hash chain (64+ hex characters); overrides the key file's
+    /// `audit_key=` line. Without either it is derived from the HMAC key. Never stored in
+    /// the database; changing it makes `audit verify` fail.
+    #[arg(
+        long,
+        env = "OUTCOMES_AUDIT_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub audit_key: Option<String>,
+
     /// Replacement cost-of-crime unit cost table (CSV); defaults to the embedded Heeks et al. 2018 table.
     #[arg(long, env = "OUTCOMES_COST_TABLE", global = true)]
     pub cost_table: Option<PathBuf>,
@@ -66,6 +77,17 @@ pub struct Settings {
         global = true
     )]
     pub disclosure_threshold: u32,
+
+    /// Police-derived figures are built from units (a programme's cohort in a financial
+    /// year); a unit with fewer measurable people than this is left out of them.
+    #[arg(
+        long,
+        env = "OUTCOMES_MINIMUM_COHORT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub minimum_cohort: u32,
 
     /// TLS is terminated (here or by a proxy in front): cookies get `Secure` and responses
     /// carry Strict-Transport-Security.
@@ -97,9 +119,11 @@ impl Settings {
             key_file: PathBuf::from("data/outcomes.key"),
             session_key: None,
             hmac_key: None,
+            audit_key: None,
             cost_table: None,
             deflator_table: None,
             disclosure_threshold: 5,
+            minimum_cohort: 10,
             tls: false,
             trusted_proxies: Vec::new(),
         }

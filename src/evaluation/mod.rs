@@ -16,7 +16,10 @@ pub mod outcomes;
 pub mod reoffending;
 pub mod report;
 pub mod rows;
+#[cfg(test)]
+mod scope_counting;
 pub mod stats;
+pub mod units;
 
 use chrono::NaiveDate;
 use serde::Serialize;

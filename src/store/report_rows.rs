@@ -57,6 +57,20 @@ pub fn programmes_of(conn: &mut DbConn, scope: ReportScope) -> Result<Vec<i64>, 
     })
 }
 
+/// The names of the programmes a scope covers, by id (for naming units left out).
+pub fn programme_names(
+    conn: &mut DbConn,
+    scope: ReportScope,
+) -> Result<std::collections::BTreeMap<i64, String>, StoreError> {
+    let ids = programmes_of(conn, scope)?;
+    Ok(programmes::table
+        .filter(programmes::id.eq_any(ids))
+        .select((programmes::id, programmes::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The financial years a period touches, e.g. ["2025-26"].
 fn financial_years(period: &Period) -> Vec<String> {
     let first = FinancialYear::containing(period.from).start_year();
@@ -492,9 +506,13 @@ fn load_money(
     if let ReportScope::FundingStream(stream) = scope {
         q = q.filter(allocations::funding_stream_id.eq(stream.0));
     }
-    let allocations: Vec<(i64, i64)> = q
+    let allocations: Vec<(i64, i64, String)> = q
         .order(allocations::id)
-        .select((allocations::funding_stream_id, allocations::amount_pence))
+        .select((
+            allocations::funding_stream_id,
+            allocations::amount_pence,
+            funding_streams::financial_year,
+        ))
         .load(conn)?;
     Ok((
         targets
@@ -507,10 +525,13 @@ fn load_money(
             .collect(),
         allocations
             .into_iter()
-            .map(|(funding_stream_id, amount_pence)| AllocationRow {
-                funding_stream_id,
-                amount_pence,
-            })
+            .map(
+                |(funding_stream_id, amount_pence, financial_year)| AllocationRow {
+                    funding_stream_id,
+                    amount_pence,
+                    financial_year,
+                },
+            )
             .collect(),
     ))
 }

@@ -97,7 +97,8 @@ pub fn resolve(
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// `2025-26`, `2025-26-Q3` or `FROM..TO`.
+    /// `2025-26`, `2025-26-Q3` or whole calendar months `FROM..TO` (from the 1st of a
+    /// month to the last day of a month).
     pub period: Option<String>,
     /// 3, 6, 12 or 24 (default 12).
     pub follow_up: Option<u32>,
@@ -116,7 +117,7 @@ pub fn parse_period(raw: Option<&str>) -> Result<Period, FieldError> {
     match raw.map(str::trim) {
         None | Some("") => Err(FieldError::new(
             "period",
-            "give a period, like 2025-26, 2025-26-Q3 or 2025-04-01..2025-09-30",
+            format!("give a period: {}", crate::domain::period::ACCEPTED),
         )),
         Some(p) => p
             .parse()
@@ -130,12 +131,13 @@ pub fn current_year() -> String {
 }
 
 impl ReportQuery {
-    /// The request for `scope`, or every parameter problem at once.
+    /// The request for `scope` as `actor` may have it, or every parameter problem at once.
     pub fn request(
         &self,
         scope: ReportScope,
         name: String,
-        threshold: u64,
+        state: &AppState,
+        actor: &Actor,
     ) -> Result<ReportRequest, AppError> {
         let mut errors = Vec::new();
         let period = parse_period(self.period.as_deref())
@@ -171,9 +173,17 @@ impl ReportQuery {
         request.index = index;
         request.published = self.published.unwrap_or(false);
         request.price_year = self.price_year.clone();
-        request.threshold = threshold;
+        request.threshold = state.disclosure_threshold;
+        audience(&mut request, state, actor);
         Ok(request)
     }
+}
+
+/// Sets the unit rules of `actor` on `request`: the minimum cohort for everyone, and the
+/// aggregate rules for commissioners and analysts (see `evaluation::units`).
+pub fn audience(request: &mut ReportRequest, state: &AppState, actor: &Actor) {
+    request.minimum_cohort = state.minimum_cohort;
+    request.aggregate = actor.scope() == Scope::Aggregate;
 }
 
 /// The query string that asks for `request` again (for links to its downloads).
@@ -215,7 +225,8 @@ pub fn build(
     })
 }
 
-/// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`.
+/// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,
+/// with every parameter of the request, so that a pattern of requests can be reviewed.
 pub fn audit_download(
     conn: &mut DbConn,
     actor: &Actor,
@@ -235,10 +246,61 @@ pub fn audit_download(
             .by(Some(actor))
             .entity_id(entity)
             .detail(format!(
-                "format={format} period={} mode={mode} sha256={}",
-                request.period, report.body.provenance.input_sha256
+                "format={format} period={} follow_up={} waiting={} index={} mode={mode} price_year={} sha256={}",
+                request.period,
+                request.follow_up_months,
+                request.waiting_months,
+                request.index.as_str(),
+                request.price_year.as_deref().unwrap_or("default"),
+                report.body.provenance.input_sha256
             )),
     )
     .map_err(AppError::from)?;
     Ok(())
+}
+
+/// A parameter as the user gave it, for the audit trail: at most 40 characters, control
+/// characters dropped.
+fn raw(value: Option<&str>) -> String {
+    value
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect()
+}
+
+/// Records a report request that was refused (its parameters as given, and what was
+/// wrong), then hands the refusal back: refused requests are part of a request pattern
+/// too. Other errors pass through unrecorded.
+pub fn audit_refusal<T>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: String,
+    format: &str,
+    query: &ReportQuery,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    let Err(AppError::Validation(errors)) = &result else {
+        return result;
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    audit::record(
+        conn,
+        NewEvent::new(AuditAction::ReportDownload, "report")
+            .by(Some(actor))
+            .entity_id(entity)
+            .detail(format!(
+                "refused={} format={format} period={} follow_up={} waiting={} index={} published={} price_year={}",
+                fields.join(","),
+                raw(query.period.as_deref()),
+                query.follow_up.map(|v| v.to_string()).unwrap_or_default(),
+                query.waiting.map(|v| v.to_string()).unwrap_or_default(),
+                raw(query.index.as_deref()),
+                query.published.unwrap_or(false),
+                raw(query.price_year.as_deref()),
+            )),
+    )
+    .map_err(AppError::from)?;
+    result
 }
