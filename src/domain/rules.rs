@@ -203,6 +203,15 @@ pub fn word<T: FromStr<Err = UnknownValue>>(v: &str) -> Result<T, RuleError> {
     })
 }
 
+/// A word, or `default` when empty.
+pub fn word_or<T: FromStr<Err = UnknownValue>>(v: &str, default: T) -> Result<T, RuleError> {
+    if v.is_empty() {
+        Ok(default)
+    } else {
+        word(v)
+    }
+}
+
 /// A whole number within `min..=max`; `Ok(None)` when empty.
 pub fn whole(v: &str, min: i64, max: i64) -> Result<Option<i64>, RuleError> {
     if v.is_empty() {

@@ -183,11 +183,8 @@ impl Input {
     where
         T: FromStr<Err = UnknownValue>,
     {
-        if self.raw(field).is_empty() {
-            Some(default)
-        } else {
-            self.word(field)
-        }
+        let r = rules::word_or(self.raw(field), default);
+        self.rule(field, field, r)
     }
 
     /// An optional whole number within `min..=max`: `Some(None)` when empty, `None` on error.

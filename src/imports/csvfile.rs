@@ -195,11 +195,8 @@ impl<'a> Row<'a> {
     where
         T: FromStr<Err = crate::domain::enums::UnknownValue>,
     {
-        if self.raw(column).is_empty() {
-            Some(default)
-        } else {
-            self.word(column)
-        }
+        let r = rules::word_or(self.raw(column), default);
+        self.rule(column, r)
     }
 
     /// An optional whole number within `min..=max`.
