@@ -25,6 +25,10 @@ fn params() -> ReportParams {
         published: false,
         positive_threshold: 4.0,
         report_date: d("2026-11-01"),
+        // Two people: the unit rule would withhold every police-derived figure; this test
+        // is about counting once or twice, so the minimum is one person.
+        minimum_cohort: 1,
+        aggregate: false,
     }
 }
 
