@@ -33,6 +33,9 @@ pub enum AppError {
     Locked(FieldError),
     #[error("too many attempts; try again later")]
     TooManyRequests,
+    /// The request body is larger than the route accepts; the message names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("unexpected error")]
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::Locked(_) => "The quarter is locked",
             AppError::TooManyRequests => "Too many attempts",
+            AppError::TooLarge(_) => "The request is too large",
             AppError::Unavailable(_) => "Sorry, the service is unavailable",
             AppError::Internal(_) => "Sorry, there is a problem with the service",
         }
@@ -148,6 +152,7 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::Locked(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod dashboard;
 mod demo;
+mod hardening;
 mod health;
 mod helpers;
 mod imports;

@@ -144,11 +144,13 @@ pub async fn submit(
     match outcome {
         Outcome::SignedIn { cookie_value } => {
             let mut res = see_other("/");
+            // Strict: a link or form on another site never carries the session, so it
+            // cannot trigger audited exports or downloads (finding L7).
             res.add_cookie(&cookie(
                 SESSION_COOKIE,
                 cookie_value,
                 state.hsts,
-                SameSite::Lax,
+                SameSite::Strict,
             ))
             .and_then(|_| res.add_cookie(&removal(PRE_SESSION_CSRF_COOKIE, state.hsts)))
             .map_err(|e| AppError::Internal(anyhow::anyhow!("setting a cookie: {e}")))?;
