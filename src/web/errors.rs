@@ -173,6 +173,9 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if matches!(self, AppError::TooManyRequests) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
         response.json(problem)
     }
 }
@@ -214,11 +217,17 @@ impl ResponseError for PageError {
             tracing::error!(error = %e, "rendering the error page failed");
             format!("<h1>{}</h1>", status.as_u16())
         });
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if matches!(self.0, AppError::TooManyRequests) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }
+
+/// `Retry-After` of a 429: the sign-in throttling window, after which the failures that
+/// caused it no longer count (finding L6).
+pub const RETRY_AFTER_SECONDS: i64 = crate::store::login_attempts::WINDOW_MINUTES * 60;
 
 /// Runs blocking database work on the thread pool, mapping both failure layers.
 pub async fn blocking<T, F>(f: F) -> Result<T, AppError>

@@ -278,7 +278,7 @@ async fn a_debug_log_of_a_casework_journey_holds_no_personal_data_or_secrets() {
         "2009-03-17",
         "Zebrafield",
         "LOGPID",
-        "4411",
+        "logpid",
         caseworker.email.as_str(),
         admin.email.as_str(),
         session.cookie.as_str(),
@@ -288,4 +288,84 @@ async fn a_debug_log_of_a_casework_journey_holds_no_personal_data_or_secrets() {
     ] {
         assert!(!text.contains(secret), "the log holds {secret}");
     }
+}
+
+/// L1: after ten wrong passwords, an admin's unlock — or password reset — lets the user
+/// sign in at once (the account's throttle was left for 15 minutes before).
+#[tokio::test]
+async fn an_unlock_or_a_reset_takes_effect_at_once() {
+    let app = spawn_app().await;
+    let org = app.provider("Remedi");
+    let opcc = app.org(
+        "OPCC",
+        outcomes::domain::enums::OrganisationKind::Commissioner,
+    );
+    let admin = app.session_for(&app.create_user(Role::Admin, opcc));
+    let user = app.create_user(Role::Caseworker, org);
+    for _ in 0..10 {
+        let (res, _) = app.try_login(&user.email, "not the password!").await;
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    let (res, _) = app.try_login(&user.email, &user.password).await;
+    assert_eq!(res.status().as_u16(), 401, "locked");
+    let res = admin
+        .post_form(&format!("/admin/users/{}/unlock", user.id), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (res, _) = app.try_login(&user.email, &user.password).await;
+    assert_eq!(
+        res.status().as_u16(),
+        303,
+        "signs in at once after the unlock"
+    );
+
+    for _ in 0..10 {
+        app.try_login(&user.email, "not the password!").await;
+    }
+    let res = admin
+        .post_form(&format!("/admin/users/{}/reset-password", user.id), &[])
+        .await;
+    let html = res.text().await.unwrap();
+    let password = html
+        .split("<code class=\"app-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let (res, _) = app.try_login(&user.email, &password).await;
+    assert_eq!(res.status().as_u16(), 303, "signs in at once after a reset");
+}
+
+/// L6: a sign-in refused with 429 says when to retry and is in the audit trail.
+#[tokio::test]
+async fn a_throttled_sign_in_carries_retry_after_and_is_audited() {
+    let app = spawn_app().await;
+    // Fifty failures from this address in the window (as the throttle counts them).
+    let client = outcomes::web::auth::client_key(
+        &hex::decode("11".repeat(32)).unwrap(),
+        Some("127.0.0.1".parse().unwrap()),
+    );
+    for _ in 0..50 {
+        app.execute(&format!(
+            "INSERT INTO login_attempts (account_key, client_addr, succeeded, attempted_at) \
+             VALUES ('x', '{client}', false, CURRENT_TIMESTAMP)"
+        ));
+    }
+    let (res, _) = app
+        .try_login("someone@example.org", "any password at all")
+        .await;
+    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(res.headers()["retry-after"], "900");
+    use diesel::prelude::*;
+    use outcomes::db::schema::audit_events::dsl as a;
+    let details: Vec<String> = a::audit_events
+        .filter(a::action.eq("sign_in_failed"))
+        .select(a::detail)
+        .load(&mut app.db())
+        .unwrap();
+    assert!(
+        details.iter().any(|d| d.starts_with("throttled account=")),
+        "{details:?}"
+    );
+    assert!(!details.iter().any(|d| d.contains("someone")));
 }

@@ -180,6 +180,13 @@ fn attempt(
     let account = account_key(&state.secrets.session_key, typed_email);
     if login_attempts::recent_failures_from(conn, client)? >= PER_CLIENT_LIMIT {
         verify_against_dummy(password);
+        // Refused without looking: still audited, naming the account and the client by
+        // their keyed hashes (finding L6).
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::SignInFailed, "session")
+                .detail(format!("throttled account={account} client={client}")),
+        )?;
         return Ok(Outcome::Throttled);
     }
     let throttled = login_attempts::recent_failures_for(conn, &account)? >= PER_ACCOUNT_LIMIT;
