@@ -286,6 +286,7 @@ pub fn import(
     file: &std::path::Path,
     organisation: Option<&str>,
     extract_date: Option<chrono::NaiveDate>,
+    confirm_shrink: bool,
 ) -> anyhow::Result<()> {
     use crate::imports::{self, ImportContext, ImportError, Source};
     let mut conn = open(settings)?;
@@ -304,6 +305,7 @@ pub fn import(
         secret: &secrets.person_key,
         today: chrono::Utc::now().date_naive(),
         extract_date,
+        confirm_shrink,
     };
     let source = Source::File(file.to_path_buf());
     let bar = indicatif::ProgressBar::new(source.len());
@@ -336,6 +338,13 @@ pub fn import(
                 "{}: imported {} rows ({} added, {} updated, {} unchanged); sha256 {}",
                 s.file_name, s.rows, s.inserted, s.updated, s.unchanged, s.sha256
             );
+            if let Some(x) = s.extract {
+                println!(
+                    "the offence extract now holds {} rows about {} people, matching {} participants; \
+                     the one it replaced can be put back with `outcomes extract restore` until the next import",
+                    x.rows, x.people, x.matched_participants
+                );
+            }
             Ok(())
         }
         Err(ImportError::Invalid { errors, total }) => {
@@ -349,6 +358,31 @@ pub fn import(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `outcomes extract restore`: puts the previous police offence extract back in place of
+/// the current one (audited); the current one can be put back the same way until the
+/// next import.
+pub fn extract_restore(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let r = crate::imports::restore(&mut conn, None)?;
+    let as_of = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    println!(
+        "restored the offence extract {} (as of {}): {} rows about {} people, matching {} participants",
+        r.restored.file_name,
+        as_of(r.restored.extract_date),
+        r.stats.rows,
+        r.stats.people,
+        r.stats.matched_participants
+    );
+    if let Some(replaced) = r.replaced {
+        println!(
+            "it replaced {} (as of {}), which can be put back the same way until the next import",
+            replaced.file_name,
+            as_of(replaced.extract_date)
+        );
+    }
+    Ok(())
 }
 
 /// Which report `outcomes report` is asked for.
@@ -431,14 +465,19 @@ pub fn report(
         &mut conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")
             .detail(format!(
-                "scope={:?} period={} mode={} sha256={}",
+                "scope={:?} format={} period={} follow_up={} waiting={} index={} mode={} price_year={} sha256={}",
                 request.scope,
+                format.extension(),
                 request.period,
+                request.follow_up_months,
+                request.waiting_months,
+                request.index.as_str(),
                 if request.published {
                     "published"
                 } else {
                     "internal"
                 },
+                request.price_year.as_deref().unwrap_or("default"),
                 report.body.provenance.input_sha256
             )),
     )?;

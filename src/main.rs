@@ -43,6 +43,10 @@ enum Command {
         /// For offence extracts: the date the police data is as of (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         extract_date: Option<NaiveDate>,
+        /// For offence extracts: replace the current extract even though the new one has
+        /// fewer than half its rows.
+        #[arg(long)]
+        confirm_shrink: bool,
     },
     /// Export an organisation's records of one kind as CSV, in the import format.
     Export {
@@ -99,6 +103,11 @@ enum Command {
         /// The backup file made by `outcomes backup`.
         file: PathBuf,
     },
+    /// Police offence extracts (imported with `outcomes import offences`).
+    Extract {
+        #[command(subcommand)]
+        command: ExtractCommand,
+    },
     /// Check the database for problems older versions allowed (users whose role does not
     /// fit their organisation) and that the audit trail verifies.
     Doctor,
@@ -142,6 +151,13 @@ enum TokenCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ExtractCommand {
+    /// Put the previous offence extract back in place of the current one (it is kept until
+    /// the next import); the current one becomes the previous, so this can be undone.
+    Restore,
 }
 
 #[derive(Subcommand)]
@@ -256,12 +272,14 @@ fn main() -> ExitCode {
             file,
             organisation,
             extract_date,
+            confirm_shrink,
         } => outcomes::cli::import(
             &cli.settings,
             kind,
             &file,
             organisation.as_deref(),
             extract_date,
+            confirm_shrink,
         ),
         Command::Export {
             kind,
@@ -322,6 +340,9 @@ fn main() -> ExitCode {
         } => outcomes::cli::token_add(&cli.settings, &email, &label),
         Command::Backup { file } => outcomes::cli::backup(&cli.settings, &file),
         Command::Restore { file } => outcomes::cli::restore(&cli.settings, &file),
+        Command::Extract {
+            command: ExtractCommand::Restore,
+        } => outcomes::cli::extract_restore(&cli.settings),
         Command::Audit {
             command: AuditCommand::Verify { head },
         } => outcomes::cli::audit_verify(&cli.settings, head.as_ref()),

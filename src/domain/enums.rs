@@ -263,6 +263,7 @@ word_enum!(
         Submit => "submit",
         Approve => "approve",
         Return => "return",
+        Restore => "restore",
         AuditRekey => "audit_rekey",
     }
 );
