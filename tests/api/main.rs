@@ -12,6 +12,7 @@ mod concurrency;
 mod dashboard;
 mod demo;
 mod extracts;
+mod hardening;
 mod health;
 mod helpers;
 mod imports;
