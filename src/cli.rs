@@ -452,6 +452,7 @@ pub fn report(
     let (scope, name) = resolve_target(&mut conn, target)?;
     let mut request = request(scope, name);
     request.threshold = u64::from(settings.disclosure_threshold);
+    request.minimum_cohort = u64::from(settings.minimum_cohort);
     let costs = crate::reports::cost_tables(settings)?;
     // Two more connections read the report in parallel (store::report_rows::load).
     let url = settings.database()?;

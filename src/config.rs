@@ -78,6 +78,17 @@ pub struct Settings {
     )]
     pub disclosure_threshold: u32,
 
+    /// Police-derived figures are built from units (a programme's cohort in a financial
+    /// year); a unit with fewer measurable people than this is left out of them.
+    #[arg(
+        long,
+        env = "OUTCOMES_MINIMUM_COHORT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub minimum_cohort: u32,
+
     /// TLS is terminated (here or by a proxy in front): cookies get `Secure` and responses
     /// carry Strict-Transport-Security.
     #[arg(long, env = "OUTCOMES_TLS", global = true)]
@@ -112,6 +123,7 @@ impl Settings {
             cost_table: None,
             deflator_table: None,
             disclosure_threshold: 5,
+            minimum_cohort: 10,
             tls: false,
             trusted_proxies: Vec::new(),
         }

@@ -43,6 +43,7 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
             costs: crate::reports::cost_tables(settings)?,
             disclosure_threshold: u64::from(settings.disclosure_threshold),
+            minimum_cohort: u64::from(settings.minimum_cohort),
         });
         let server = HttpServer::new(move || {
             App::new()

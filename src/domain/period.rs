@@ -1,8 +1,11 @@
-//! Reporting periods (DESIGN.md section 3): a financial year `2025-26`, a quarter
-//! `2025-26-Q3`, or an inclusive date range `FROM..TO`.
+//! Reporting periods (DESIGN.md section 3, narrowed by issue 21): a financial year
+//! `2025-26`, a quarter `2025-26-Q3`, or a range of whole calendar months `FROM..TO`
+//! (starting on the 1st of a month and ending on the last day of a month).
 //!
 //! Every period resolves to an inclusive pair of dates. Parsing errors say what was typed
-//! and what is expected, because commissioners type these by hand.
+//! and what is expected, because commissioners type these by hand. A range that does not
+//! cover whole months (one day, one week, half a month) is refused: reports for such
+//! periods describe so few people that they single them out (see `docs/security.md`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -147,7 +150,7 @@ pub enum Period {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
-    #[error("'{0}' is not a period; expected a financial year like 2025-26, a quarter like 2025-26-Q3, or dates like 2025-04-01..2025-09-30")]
+    #[error("'{0}' is not a period; {ACCEPTED}")]
     Unrecognised(String),
     #[error("'{0}' is not a financial year; expected the start year and the next year's last two digits, like 2025-26")]
     FinancialYear(String),
@@ -159,6 +162,17 @@ pub enum PeriodError {
     Date(String),
     #[error("the period starts on {from} but ends earlier, on {to}")]
     EndsBeforeStart { from: NaiveDate, to: NaiveDate },
+    #[error("'{from}..{to}' is not a report period: a range must cover whole calendar months, from the 1st of a month to the last day of a month; {ACCEPTED}")]
+    NotWholeMonths { from: NaiveDate, to: NaiveDate },
+}
+
+/// The forms of period a report accepts, as error messages name them.
+pub const ACCEPTED: &str = "expected a financial year like 2025-26, a quarter like 2025-26-Q3, \
+or whole calendar months like 2025-04-01..2025-09-30 (from the 1st of a month to the last day of a month)";
+
+/// Whether `date` is the last day of its month.
+fn is_month_end(date: NaiveDate) -> bool {
+    date.succ_opt().is_none_or(|next| next.day() == 1)
 }
 
 /// Parses an ISO date strictly (`YYYY-MM-DD`, real calendar dates only): four digits,
@@ -197,6 +211,13 @@ impl Period {
         self.from() <= date && date <= self.to()
     }
 
+    /// The financial years the period covers exactly, when it is one financial year or a
+    /// run of consecutive ones (`2023-04-01..2025-03-31` is 2023-24 and 2024-25); `None`
+    /// for a quarter or a range of months that is not whole financial years.
+    pub fn financial_years(&self) -> Option<Vec<FinancialYear>> {
+        whole_financial_years(self.from(), self.to())
+    }
+
     /// The quarters that overlap the period, in order (for quarterly trends).
     pub fn quarters(&self) -> Vec<Quarter> {
         let mut out = Vec::new();
@@ -232,6 +253,9 @@ impl FromStr for Period {
             if to < from {
                 return Err(PeriodError::EndsBeforeStart { from, to });
             }
+            if from.day() != 1 || !is_month_end(to) {
+                return Err(PeriodError::NotWholeMonths { from, to });
+            }
             return Ok(Period::Range { from, to });
         }
         match s.len() {
@@ -252,6 +276,21 @@ impl FromStr for Period {
             _ => Err(PeriodError::Unrecognised(s.to_string())),
         }
     }
+}
+
+/// The financial years `from..=to` covers exactly (1 April of the first to 31 March of
+/// the last), or `None`.
+pub fn whole_financial_years(from: NaiveDate, to: NaiveDate) -> Option<Vec<FinancialYear>> {
+    let first = FinancialYear::containing(from);
+    let last = FinancialYear::containing(to);
+    if from != first.first_day() || to != last.last_day() || last < first {
+        return None;
+    }
+    Some(
+        (first.start_year()..=last.start_year())
+            .map(FinancialYear::starting)
+            .collect(),
+    )
 }
 
 impl Serialize for Period {
@@ -310,16 +349,80 @@ mod tests {
     }
 
     #[test]
-    fn a_date_range_is_inclusive_and_may_cross_a_leap_day() {
-        let p: Period = "2024-02-29..2024-03-01".parse().unwrap();
+    fn a_date_range_is_inclusive_and_may_end_on_a_leap_day() {
+        let p: Period = "2024-02-01..2024-02-29".parse().unwrap();
         assert!(p.contains(d("2024-02-29")));
-        assert!(p.contains(d("2024-03-01")));
-        assert!(!p.contains(d("2024-02-28")));
+        assert!(p.contains(d("2024-02-01")));
+        assert!(!p.contains(d("2024-03-01")));
+        assert_eq!(
+            "2023-02-01..2023-02-29".parse::<Period>().unwrap_err(),
+            PeriodError::Date("2023-02-29".into())
+        );
+    }
+
+    #[test]
+    fn a_range_must_cover_whole_months() {
+        // Finding 1 of issue 21: a one-day report is one person's record.
+        for text in [
+            "2024-04-03..2024-04-03",
+            "2024-04-01..2024-04-07",
+            "2024-04-01..2024-04-15",
+            "2024-04-16..2024-05-31",
+            "2024-04-01..2024-02-28",
+            "2024-02-01..2024-02-28",
+        ] {
+            let err = text.parse::<Period>().unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PeriodError::NotWholeMonths { .. } | PeriodError::EndsBeforeStart { .. }
+                ),
+                "{text}: {err}"
+            );
+        }
+        let err = "2024-04-03..2024-04-03".parse::<Period>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'2024-04-03..2024-04-03' is not a report period: a range must cover whole calendar \
+             months, from the 1st of a month to the last day of a month; expected a financial \
+             year like 2025-26, a quarter like 2025-26-Q3, or whole calendar months like \
+             2025-04-01..2025-09-30 (from the 1st of a month to the last day of a month)"
+        );
+        for text in [
+            "2024-04-01..2024-04-30",
+            "2024-05-01..2024-07-31",
+            "2023-04-01..2025-03-31",
+            "2024-12-01..2025-01-31",
+        ] {
+            assert!(text.parse::<Period>().is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn whole_financial_years_are_one_year_or_a_run() {
+        let years = |t: &str| {
+            t.parse::<Period>()
+                .unwrap()
+                .financial_years()
+                .map(|ys| ys.iter().map(|y| y.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(years("2024-25"), Some(vec!["2024-25".to_string()]));
+        assert_eq!(
+            years("2023-04-01..2025-03-31"),
+            Some(vec!["2023-24".to_string(), "2024-25".to_string()])
+        );
+        assert_eq!(
+            years("2024-04-01..2025-03-31"),
+            Some(vec!["2024-25".to_string()])
+        );
+        assert_eq!(years("2024-25-Q1"), None);
+        assert_eq!(years("2024-04-01..2024-04-30"), None);
+        assert_eq!(years("2024-05-01..2025-04-30"), None);
     }
 
     #[test]
     fn the_29th_of_february_is_a_date_only_in_leap_years() {
-        assert!("2024-02-29..2024-12-31".parse::<Period>().is_ok());
+        assert!("2024-02-01..2024-02-29".parse::<Period>().is_ok());
         assert_eq!(
             "2025-02-29..2025-12-31".parse::<Period>().unwrap_err(),
             PeriodError::Date("2025-02-29".into())
@@ -353,7 +456,7 @@ mod tests {
             "the period starts on 2025-05-01 but ends earlier, on 2025-04-01"
         );
         assert_eq!(
-            "2025-04-31..2025-05-01".parse::<Period>().unwrap_err(),
+            "2025-04-31..2025-05-31".parse::<Period>().unwrap_err(),
             PeriodError::Date("2025-04-31".into())
         );
     }
@@ -403,7 +506,7 @@ mod tests {
             names,
             ["2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4"]
         );
-        let r: Period = "2025-06-30..2025-07-01".parse().unwrap();
+        let r: Period = "2025-06-01..2025-07-31".parse().unwrap();
         assert_eq!(r.quarters().len(), 2);
     }
 }

@@ -93,6 +93,9 @@ proptest! {
     #[test]
     fn a_date_range_is_written_as_it_parses_and_may_be_spaced(a in date(), b in date()) {
         let (from, to) = (a.min(b), a.max(b));
+        // Whole months: the 1st of the first, the last day of the second (issue 21).
+        let from = from.with_day(1).unwrap();
+        let to = to.with_day(days_in_month(to.year(), to.month())).unwrap();
         let p = Period::Range { from, to };
         prop_assert_eq!(p.to_string().parse::<Period>(), Ok(p));
         prop_assert_eq!(format!(" {from} .. {to} ").parse::<Period>(), Ok(p));
@@ -102,6 +105,15 @@ proptest! {
                 Err(PeriodError::EndsBeforeStart { from: to, to: from })
             );
         }
+    }
+
+    #[test]
+    fn a_range_not_of_whole_months_is_refused_naming_the_accepted_forms(a in date(), b in date()) {
+        let (from, to) = (a.min(b), a.max(b));
+        prop_assume!(from.day() != 1 || to.day() != days_in_month(to.year(), to.month()));
+        let err = format!("{from}..{to}").parse::<Period>().unwrap_err();
+        prop_assert_eq!(&err, &PeriodError::NotWholeMonths { from, to });
+        prop_assert!(err.to_string().contains("a financial year like 2025-26"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod rows;
 #[cfg(test)]
 mod scope_counting;
 pub mod stats;
+pub mod units;
 
 use chrono::NaiveDate;
 use serde::Serialize;

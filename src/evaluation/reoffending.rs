@@ -530,7 +530,16 @@ pub fn reoffending<'a>(
     costs: Option<&PricedCosts>,
 ) -> (Reoffending, Vec<EvaluatedMember<'a>>) {
     let members = evaluate_cohort(&cohort(period, referrals), params, offences, costs);
-    let section = Reoffending {
+    (section(&members, params, costs), members)
+}
+
+/// The reoffending section over already evaluated members (the groups, before/after).
+pub fn section(
+    members: &[EvaluatedMember<'_>],
+    params: &ReoffendingParams,
+    costs: Option<&PricedCosts>,
+) -> Reoffending {
+    Reoffending {
         follow_up_months: params.follow_up_months,
         waiting_months: params.waiting_months,
         index: params.index,
@@ -540,11 +549,10 @@ pub fn reoffending<'a>(
              key is awaiting follow-up."
                 .to_string()
         }),
-        groups: groups(&members),
-        before_after: before_after(&members, params, costs),
+        groups: groups(members),
+        before_after: before_after(members, params, costs),
         comparison: None,
-    };
-    (section, members)
+    }
 }
 
 /// The figures of the cohort compared against.

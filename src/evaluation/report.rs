@@ -24,14 +24,16 @@ use super::engagement::{engagement, Engagement};
 use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
 use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
 use super::reoffending::{
-    compare, comparison_cohort, reoffending, ComparisonCohort, IndexDate, ParamError, Reoffending,
-    ReoffendingParams,
+    cohort, compare, comparison_cohort, evaluate_cohort, ComparisonCohort, EvaluatedMember,
+    IndexDate, ParamError, Reoffending, ReoffendingParams,
 };
 use super::rows::{
     AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
     OutcomeRow, PersonKeyMap, ReferralRow, SessionRow, TargetRow,
 };
+use super::units::{self, LeftOutUnit, Screened, UnitsSection, Withheld, WITHHELD_SYMBOL};
 use super::{Period, METHODOLOGY_VERSION};
+use crate::domain::period::whole_financial_years;
 
 /// How a report is produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,12 @@ pub struct ReportParams {
     pub positive_threshold: f64,
     /// The date targets are pro-rated to (normally today).
     pub report_date: NaiveDate,
+    /// Police-derived figures are built from units (a programme's cohort in a financial
+    /// year) with at least this many measurable people (`--minimum-cohort`).
+    pub minimum_cohort: u64,
+    /// The report is for an aggregate role (commissioner, analyst): breakdown cells and
+    /// outcome-measure figures follow the unit rule with the threshold as the minimum.
+    pub aggregate: bool,
 }
 
 /// Another cohort to compare reoffending with.
@@ -86,6 +94,8 @@ pub struct ReportInputs {
     /// The latest `extract_date` of the offence imports; `None` before any import.
     pub data_as_of: Option<NaiveDate>,
     pub comparison: Option<ComparisonInput>,
+    /// Programme names by id, for naming the units left out (not a figure: not hashed).
+    pub programme_names: BTreeMap<i64, String>,
 }
 
 /// Why a report could not be produced.
@@ -113,6 +123,10 @@ pub struct Parameters {
     pub mode: &'static str,
     pub positive_threshold: f64,
     pub report_date: NaiveDate,
+    /// The minimum measurable people of a unit (`--minimum-cohort`).
+    pub minimum_cohort: u64,
+    /// `provider` (exact figures about the provider's own participants) or `aggregate`.
+    pub audience: &'static str,
 }
 
 /// What is needed to regenerate the report exactly.
@@ -157,6 +171,8 @@ pub struct ReportBody {
     pub group_surveys: Vec<GroupSurveyOutcome>,
     pub money: MoneySection,
     pub breakdowns: Breakdowns,
+    /// The units of police-derived figures: the minimum, and what was left out and why.
+    pub units: UnitsSection,
     pub provenance: Provenance,
 }
 
@@ -164,9 +180,11 @@ pub struct ReportBody {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub body: ReportBody,
-    /// JSON pointer of each hidden value → the text shown instead ("<5" or "[c]").
-    /// Empty in internal mode.
+    /// JSON pointer of each hidden value → the text shown instead ("<5" or "[c]" in
+    /// published mode, "[m]" in both modes for a figure withheld by the unit rules).
     pub suppressed: BTreeMap<String, String>,
+    /// JSON pointer of each value shown as "[m]" → why.
+    pub withheld: BTreeMap<String, Withheld>,
 }
 
 impl Report {
@@ -184,6 +202,11 @@ impl Report {
     /// The symbol shown in place of the value at `pointer`, if it is hidden.
     pub fn suppressed_at(&self, pointer: &str) -> Option<&str> {
         self.suppressed.get(pointer).map(String::as_str)
+    }
+
+    /// Why the value at `pointer` is withheld ("[m]"), if it is.
+    pub fn withheld_at(&self, pointer: &str) -> Option<Withheld> {
+        self.withheld.get(pointer).copied()
     }
 }
 
@@ -221,13 +244,30 @@ pub fn assemble(
             &inputs.sessions,
             &inputs.attendance,
         );
-        let (mut reoffending, members) = reoffending(
-            period,
-            &inputs.referrals,
-            &reoffending_params,
-            &inputs.offences,
-            Some(&costs),
-        );
+        // Police-derived figures: whole financial years only, each year's cohort evaluated
+        // on its own (a unit is one programme's cohort in one year), then screened.
+        let police_minimum = police_minimum(params);
+        let years = whole_financial_years(period.from, period.to);
+        let evaluated: Vec<EvaluatedMember<'_>> = years
+            .iter()
+            .flatten()
+            .flat_map(|y| {
+                let year = Period {
+                    from: y.first_day(),
+                    to: y.last_day(),
+                };
+                evaluate_cohort(
+                    &cohort(year, &inputs.referrals),
+                    &reoffending_params,
+                    &inputs.offences,
+                    Some(&costs),
+                )
+            })
+            .collect();
+        let screened = units::screen(period, evaluated, police_minimum);
+        let members = &screened.kept;
+        let mut reoffending =
+            super::reoffending::section(members, &reoffending_params, Some(&costs));
         reoffending.comparison = inputs.comparison.as_ref().map(|c| {
             let other = match c {
                 ComparisonInput::Figures(figures) => figures.clone(),
@@ -238,6 +278,18 @@ pub fn assemble(
             let all = &reoffending.groups.all;
             compare(all.measurable, all.reoffenders, &other)
         });
+        // A comparison group under the minimum is police data about too few people, and
+        // a comparison with a withheld cohort says nothing.
+        let nothing_kept = screened.kept.is_empty() && !screened.left_out.is_empty();
+        if years.is_none()
+            || nothing_kept
+            || reoffending
+                .comparison
+                .as_ref()
+                .is_some_and(|c| c.comparison_measurable < police_minimum)
+        {
+            reoffending.comparison = None;
+        }
         let trend = quarters(period)
             .into_iter()
             .map(|(quarter, part)| QuarterEngagement {
@@ -264,7 +316,8 @@ pub fn assemble(
                 )?,
                 targets: targets(&inputs.targets, &engagement, period, params.report_date)?,
             },
-            breakdowns: breakdowns(period, &inputs.referrals, &members),
+            breakdowns: breakdowns(period, &inputs.referrals, members),
+            units: units_section(params, &screened, years.is_some(), &inputs.programme_names),
             outcomes: measure_outcomes(
                 period,
                 &inputs.referrals,
@@ -293,6 +346,12 @@ pub fn assemble(
                     },
                     positive_threshold: params.positive_threshold,
                     report_date: params.report_date,
+                    minimum_cohort: params.minimum_cohort,
+                    audience: if params.aggregate {
+                        "aggregate"
+                    } else {
+                        "provider"
+                    },
                 },
                 data_as_of: inputs.data_as_of,
                 generated_at,
@@ -302,13 +361,266 @@ pub fn assemble(
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             },
         };
-        let suppressed = if params.published {
+        let mut withheld = BTreeMap::new();
+        withhold_police(
+            &mut withheld,
+            &body,
+            &screened,
+            years.is_some(),
+            police_minimum,
+        );
+        if params.aggregate {
+            withhold_aggregate(&mut withheld, &body, inputs, params, years.is_some());
+        }
+        let mut suppressed = if params.published {
             disclosure_plan(&body).suppressed(params.threshold)
         } else {
             BTreeMap::new()
         };
-        Ok(Report { body, suppressed })
+        for pointer in withheld.keys() {
+            suppressed.insert(pointer.clone(), WITHHELD_SYMBOL.to_string());
+        }
+        Ok(Report {
+            body,
+            suppressed,
+            withheld,
+        })
     })
+}
+
+/// The minimum measurable people of a unit: `--minimum-cohort`, and for the aggregate
+/// roles at least the disclosure threshold.
+fn police_minimum(params: &ReportParams) -> u64 {
+    if params.aggregate {
+        params.minimum_cohort.max(params.threshold)
+    } else {
+        params.minimum_cohort
+    }
+}
+
+/// The figures of a reoffending group, as JSON names them.
+const GROUP_FIELDS: [&str; 13] = [
+    "cohort",
+    "measurable",
+    "unmatched",
+    "awaiting_follow_up",
+    "without_index_date",
+    "reoffenders",
+    "reoffending_rate",
+    "reoffending_rate_ci",
+    "reoffences",
+    "frequency",
+    "reoffences_per_reoffender",
+    "mean_days_to_first_reoffence",
+    "median_days_to_first_reoffence",
+];
+
+/// The police-derived figures of before and after.
+const BEFORE_AFTER_FIELDS: [&str; 8] = [
+    "members",
+    "offences_before",
+    "offences_after",
+    "offences_change",
+    "cost_before_gbp",
+    "cost_after_gbp",
+    "cost_change",
+    "uncosted_groups",
+];
+
+/// The police-derived columns of a breakdown row.
+const BREAKDOWN_POLICE: [&str; 3] = ["measurable", "reoffenders", "reoffending_rate"];
+
+/// The engagement columns of a breakdown row.
+const BREAKDOWN_ENGAGEMENT: [&str; 3] = ["referrals", "engaged", "completed"];
+
+/// The figures of an outcome measure.
+const OUTCOME_FIELDS: [&str; 10] = [
+    "pairs",
+    "mean_baseline",
+    "mean_exit",
+    "mean_change",
+    "mean_change_ci",
+    "improved",
+    "unchanged",
+    "worsened",
+    "p_value",
+    "wilcoxon_p_value",
+];
+
+/// The shares of an outcome measure.
+const OUTCOME_SHARES: [&str; 3] = ["improved", "unchanged", "worsened"];
+
+fn dimension_rows(b: &Breakdowns) -> [(&'static str, &Vec<super::breakdowns::BreakdownRow>); 5] {
+    [
+        ("age_band", &b.age_band),
+        ("gender", &b.gender),
+        ("ethnicity", &b.ethnicity),
+        ("district", &b.district),
+        ("source", &b.source),
+    ]
+}
+
+/// Marks the police-derived figures the unit rules withhold.
+fn withhold_police(
+    out: &mut BTreeMap<String, Withheld>,
+    body: &ReportBody,
+    screened: &Screened<'_>,
+    whole_years: bool,
+    minimum: u64,
+) {
+    let mut mark = |pointer: String, why: Withheld| {
+        out.insert(pointer, why);
+    };
+    // Nothing at all: not whole years, or every unit with measurable people left out.
+    let everything = if !whole_years {
+        Some(Withheld::WholeYearsOnly)
+    } else if !screened.left_out.is_empty() && screened.kept.is_empty() {
+        Some(Withheld::Below(minimum))
+    } else {
+        None
+    };
+    let groups: Vec<&str> = match everything {
+        Some(_) => vec!["all", "engaged", "completed"],
+        None => screened.hidden_groups.clone(),
+    };
+    let why = everything.unwrap_or(Withheld::Below(minimum));
+    for g in groups {
+        for f in GROUP_FIELDS {
+            mark(format!("/reoffending/groups/{g}/{f}"), why);
+        }
+    }
+    if everything.is_some() {
+        for f in BEFORE_AFTER_FIELDS {
+            mark(format!("/reoffending/before_after/{f}"), why);
+        }
+    }
+    for (dimension, rows) in dimension_rows(&body.breakdowns) {
+        for (i, row) in rows.iter().enumerate() {
+            let hidden = everything.is_some()
+                || screened
+                    .hidden_rows
+                    .contains(&(dimension, row.category.clone()));
+            if hidden {
+                for f in BREAKDOWN_POLICE {
+                    mark(format!("/breakdowns/{dimension}/{i}/{f}"), why);
+                }
+            }
+        }
+    }
+}
+
+/// Marks the breakdown cells and outcome-measure figures an aggregate role may not see.
+fn withhold_aggregate(
+    out: &mut BTreeMap<String, Withheld>,
+    body: &ReportBody,
+    inputs: &ReportInputs,
+    params: &ReportParams,
+    whole_years: bool,
+) {
+    let t = params.threshold;
+    let (cells, (whole, shares)) = if whole_years {
+        (
+            units::aggregate_breakdown_cells(params.period, &inputs.referrals, t),
+            units::aggregate_outcomes(
+                params.period,
+                &inputs.referrals,
+                &inputs.measures,
+                &inputs.outcomes,
+                t,
+            ),
+        )
+    } else {
+        Default::default()
+    };
+    let why = if whole_years {
+        Withheld::Below(t)
+    } else {
+        Withheld::WholeYearsOnly
+    };
+    for (dimension, rows) in dimension_rows(&body.breakdowns) {
+        for (i, row) in rows.iter().enumerate() {
+            for column in BREAKDOWN_ENGAGEMENT {
+                if !whole_years || cells.contains(&(dimension, row.category.clone(), column)) {
+                    out.insert(format!("/breakdowns/{dimension}/{i}/{column}"), why);
+                }
+            }
+        }
+    }
+    for (i, m) in body.outcomes.iter().enumerate() {
+        let fields: &[&str] = if !whole_years || whole.contains(&m.measure_id) {
+            &OUTCOME_FIELDS
+        } else if shares.contains(&m.measure_id) {
+            &OUTCOME_SHARES
+        } else {
+            &[]
+        };
+        for f in fields {
+            out.insert(format!("/outcomes/{i}/{f}"), why);
+        }
+    }
+}
+
+/// The units section: the minimum, the units left out and notes on what is withheld.
+fn units_section(
+    params: &ReportParams,
+    screened: &Screened<'_>,
+    whole_years: bool,
+    names: &BTreeMap<i64, String>,
+) -> UnitsSection {
+    let minimum = police_minimum(params);
+    let mut notes = Vec::new();
+    if !whole_years {
+        notes.push(
+            "Reoffending and every other figure from police records are reported for whole financial years only (a year like 2024-25, or a run of years like 2023-04-01..2025-03-31)."
+                .to_string(),
+        );
+        if params.aggregate {
+            notes.push(
+                "Breakdowns and outcome measures are shown to commissioners and analysts for whole financial years only."
+                    .to_string(),
+            );
+        }
+    }
+    let left_out: Vec<LeftOutUnit> = screened
+        .left_out
+        .iter()
+        .map(|(programme_id, year)| LeftOutUnit {
+            programme_id: *programme_id,
+            programme: names
+                .get(programme_id)
+                .cloned()
+                .unwrap_or_else(|| format!("Programme {programme_id}")),
+            financial_year: year.to_string(),
+            reason: format!("fewer than {minimum} people could be measured for reoffending"),
+        })
+        .collect();
+    if !left_out.is_empty() {
+        let list: Vec<String> = left_out
+            .iter()
+            .map(|u| format!("{} {}", u.programme, u.financial_year))
+            .collect();
+        notes.push(format!(
+            "Left out of every figure from police records, because fewer than {minimum} people in them could be measured: {}.",
+            list.join("; ")
+        ));
+    }
+    for g in &screened.hidden_groups {
+        notes.push(format!(
+            "The {g} group's reoffending is not reported: in a programme's year it, or the rest of that year's cohort, has fewer than {minimum} measurable people."
+        ));
+    }
+    if !screened.hidden_rows.is_empty() {
+        notes.push(format!(
+            "Breakdown rows marked \"fewer than {minimum} people: not reported\" have their reoffending withheld: in a programme's year the row, or the rest of it, has fewer than {minimum} measurable people, or the row would give such a row away."
+        ));
+    }
+    UnitsSection {
+        minimum_cohort: minimum,
+        aggregate_minimum: params.aggregate.then_some(params.threshold),
+        whole_financial_years: whole_years,
+        notes,
+        left_out,
+    }
 }
 
 /// The financial quarters (April to June, ...) that `period` overlaps, each clipped to the
@@ -819,6 +1131,9 @@ mod tests {
             published,
             positive_threshold: 4.0,
             report_date: d("2025-03-31"),
+            // These tests are of the figures; the unit rules have tests of their own.
+            minimum_cohort: 1,
+            aggregate: false,
         }
     }
 
@@ -1129,6 +1444,231 @@ mod tests {
             assemble(&inputs(), &p, &tables(), at()),
             Err(ReportError::Threshold)
         );
+    }
+
+    /// Issue 21's differencing case: programme 1 has 12 measurable people referred in
+    /// 2023-24 and 3 in 2024-25; programme 2 has 12 in 2024-25. Each 2024-25 person of
+    /// programme 1 has offences before and after referral, priced differently, so any
+    /// figure that took them in would differ from the figures without them.
+    fn differencing_inputs() -> ReportInputs {
+        let mut referrals = Vec::new();
+        let mut offences = Vec::new();
+        let mut add = |id: i64, programme: i64, on: &str, offend: bool| {
+            let mut r = accepted(referral(id, id, on), Closure::Completed);
+            r.programme_id = programme;
+            r.person_key = Some(format!("k{id}"));
+            r.first_attended_on = Some(d(on));
+            r.district = Some(if id % 2 == 0 { "Bolsover" } else { "Erewash" }.into());
+            referrals.push(r);
+            if offend {
+                let at = d(on);
+                for (date, proven) in [
+                    (at - chrono::Days::new(30), at - chrono::Days::new(10)),
+                    (at + chrono::Days::new(40), at + chrono::Days::new(60)),
+                ] {
+                    offences.push(OffenceRow {
+                        person_key: format!("k{id}"),
+                        offence_date: date,
+                        offence_group: OffenceGroup::Robbery,
+                        proven_on: Some(proven),
+                    });
+                }
+            }
+        };
+        for i in 1..=12 {
+            add(i, 1, "2023-05-01", i <= 4);
+        }
+        for i in 13..=15 {
+            add(i, 1, "2024-05-01", true);
+        }
+        for i in 16..=27 {
+            add(i, 2, "2024-06-01", i <= 20);
+        }
+        ReportInputs {
+            referrals,
+            offences: offences_by_person(offences),
+            data_as_of: Some(d("2026-10-31")),
+            programme_names: BTreeMap::from([(1, "Mentoring".into()), (2, "Diversion".into())]),
+            ..ReportInputs::default()
+        }
+    }
+
+    fn unit_params(from: &str, to: &str, aggregate: bool) -> ReportParams {
+        let mut p = params(false);
+        p.period = Period::new(d(from), d(to)).unwrap();
+        p.minimum_cohort = 10;
+        p.aggregate = aggregate;
+        p
+    }
+
+    /// The police-derived figures of a report's JSON.
+    fn police(j: &Value) -> Value {
+        serde_json::json!({
+            "groups": j["reoffending"]["groups"],
+            "before_after": {
+                "members": j["reoffending"]["before_after"]["members"],
+                "offences_before": j["reoffending"]["before_after"]["offences_before"],
+                "offences_after": j["reoffending"]["before_after"]["offences_after"],
+                "cost_before_gbp": j["reoffending"]["before_after"]["cost_before_gbp"],
+                "cost_after_gbp": j["reoffending"]["before_after"]["cost_after_gbp"],
+            },
+            "breakdowns": j["breakdowns"]["district"].as_array().unwrap().iter()
+                .map(|r| serde_json::json!([r["category"], r["measurable"], r["reoffenders"]]))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    fn json_of(inputs: &ReportInputs, p: &ReportParams) -> Value {
+        assemble(inputs, p, &tables(), at()).unwrap().to_json()
+    }
+
+    #[test]
+    fn differencing_a_run_of_years_reveals_nothing_of_a_year_under_the_minimum() {
+        let only = |programme: i64| {
+            let mut i = differencing_inputs();
+            i.referrals.retain(|r| r.programme_id == programme);
+            i
+        };
+        for aggregate in [false, true] {
+            let one = only(1);
+            let year_before = json_of(&one, &unit_params("2023-04-01", "2024-03-31", aggregate));
+            let small_year = json_of(&one, &unit_params("2024-04-01", "2025-03-31", aggregate));
+            let run = json_of(&one, &unit_params("2023-04-01", "2025-03-31", aggregate));
+            // 2023-24 alone: 12 measurable, 4 reoffenders (hand count).
+            assert_eq!(
+                year_before["reoffending"]["groups"]["all"]["measurable"],
+                12
+            );
+            assert_eq!(
+                year_before["reoffending"]["groups"]["all"]["reoffenders"],
+                4
+            );
+            // 2024-25 alone has 3: every police-derived figure is withheld, and the
+            // report names the unit and why.
+            let all = &small_year["reoffending"]["groups"]["all"];
+            for f in GROUP_FIELDS {
+                assert_eq!(all[f], "[m]", "{f}");
+            }
+            for f in BEFORE_AFTER_FIELDS {
+                assert_eq!(small_year["reoffending"]["before_after"][f], "[m]", "{f}");
+            }
+            let left = &small_year["units"]["left_out"];
+            assert_eq!(left[0]["programme"], "Mentoring");
+            assert_eq!(left[0]["financial_year"], "2024-25");
+            assert_eq!(
+                left[0]["reason"],
+                "fewer than 10 people could be measured for reoffending"
+            );
+            // The run of both years shows exactly the 2023-24 figures: its difference from
+            // 2023-24 is zero in every police-derived figure, and it lists 2024-25.
+            assert_eq!(police(&run), police(&year_before), "aggregate={aggregate}");
+            assert_eq!(run["units"]["left_out"], small_year["units"]["left_out"]);
+            // Quarters and months of 2024-25 withhold every police-derived figure.
+            for (from, to) in [
+                ("2024-04-01", "2024-06-30"),
+                ("2024-05-01", "2024-05-31"),
+                ("2024-04-01", "2024-09-30"),
+            ] {
+                let j = json_of(&one, &unit_params(from, to, aggregate));
+                for f in GROUP_FIELDS {
+                    assert_eq!(j["reoffending"]["groups"]["all"][f], "[m]", "{from} {f}");
+                }
+                assert_eq!(j["reoffending"]["before_after"]["offences_before"], "[m]");
+                for row in j["breakdowns"]["district"].as_array().unwrap() {
+                    assert_eq!(row["measurable"], "[m]");
+                }
+            }
+            // A provider's 2024-25 (both programmes) shows exactly programme 2's figures.
+            let both = json_of(
+                &differencing_inputs(),
+                &unit_params("2024-04-01", "2025-03-31", aggregate),
+            );
+            let two = json_of(
+                &only(2),
+                &unit_params("2024-04-01", "2025-03-31", aggregate),
+            );
+            assert_eq!(police(&both), police(&two));
+            assert_eq!(two["reoffending"]["groups"]["all"]["measurable"], 12);
+            assert_eq!(two["reoffending"]["groups"]["all"]["reoffenders"], 5);
+            // And the provider's run of both years is the sum of the two kept units:
+            // 12 + 12 measurable, 4 + 5 reoffenders.
+            let run_all = json_of(
+                &differencing_inputs(),
+                &unit_params("2023-04-01", "2025-03-31", aggregate),
+            );
+            let g = &run_all["reoffending"]["groups"]["all"];
+            assert_eq!(
+                (g["measurable"].as_u64(), g["reoffenders"].as_u64()),
+                (Some(24), Some(9))
+            );
+        }
+    }
+
+    #[test]
+    fn a_unit_at_the_minimum_keeps_its_exact_figures_and_small_subgroups_are_withheld() {
+        // Programme 2's 2024-25: 12 measurable, all engaged and completed, so the
+        // subgroups equal the unit (rest 0) and are shown.
+        let mut i = differencing_inputs();
+        i.referrals.retain(|r| r.programme_id == 2);
+        let j = json_of(&i, &unit_params("2024-04-01", "2025-03-31", false));
+        assert_eq!(j["reoffending"]["groups"]["engaged"]["measurable"], 12);
+        assert_eq!(j["reoffending"]["groups"]["completed"]["reoffenders"], 5);
+        // With minimum 1 (the figures as before issue 21) the groups and before/after are
+        // the same numbers; only the two district rows of 6 (each under 10) are withheld.
+        let mut p = unit_params("2024-04-01", "2025-03-31", false);
+        p.minimum_cohort = 1;
+        let (before, now) = (police(&json_of(&i, &p)), police(&j));
+        assert_eq!(before["groups"], now["groups"]);
+        assert_eq!(before["before_after"], now["before_after"]);
+        assert_eq!(
+            before["breakdowns"],
+            serde_json::json!([["Bolsover", 6, 3], ["Erewash", 6, 2]])
+        );
+        assert_eq!(
+            now["breakdowns"],
+            serde_json::json!([["Bolsover", "[m]", "[m]"], ["Erewash", "[m]", "[m]"]])
+        );
+        // Two of the twelve never engaged: engaged 10 but the rest 2, so the engaged
+        // group is withheld; 6 Bolsover and 6 Erewash rows are each under 10 with a
+        // rest under 10, so both district rows are withheld.
+        for r in i.referrals.iter_mut().take(2) {
+            r.first_attended_on = None;
+            r.closure = Some(Closure::Withdrawn);
+        }
+        let j = json_of(&i, &unit_params("2024-04-01", "2025-03-31", false));
+        assert_eq!(j["reoffending"]["groups"]["all"]["measurable"], 12);
+        assert_eq!(j["reoffending"]["groups"]["engaged"]["measurable"], "[m]");
+        assert_eq!(
+            j["reoffending"]["groups"]["engaged"]["reoffending_rate"],
+            "[m]"
+        );
+        assert_eq!(
+            j["reoffending"]["groups"]["completed"]["reoffenders"],
+            "[m]"
+        );
+        for row in j["breakdowns"]["district"].as_array().unwrap() {
+            assert_eq!(row["measurable"], "[m]");
+            assert_eq!(row["reoffending_rate"], "[m]");
+            // A provider sees its own referral counts exactly.
+            assert_eq!(row["referrals"], 6);
+        }
+        let report = assemble(
+            &i,
+            &unit_params("2024-04-01", "2025-03-31", false),
+            &tables(),
+            at(),
+        )
+        .unwrap();
+        assert_eq!(
+            report.withheld_at("/reoffending/groups/engaged/measurable"),
+            Some(Withheld::Below(10))
+        );
+        // The aggregate roles do not see breakdown cells under the threshold (5): 6 and
+        // 6 referrals are shown, the completed column (4 Bolsover... ) follows the rule.
+        let j = json_of(&i, &unit_params("2024-04-01", "2025-03-31", true));
+        for row in j["breakdowns"]["district"].as_array().unwrap() {
+            assert_eq!(row["referrals"], 6);
+        }
     }
 
     /// Every leaf of the published JSON is either the exact internal value or a

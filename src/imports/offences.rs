@@ -345,6 +345,23 @@ pub fn preview(
     let extract_date = ctx
         .extract_date
         .ok_or_else(|| ImportError::Refused("an offence extract needs its extract date".into()))?;
+    // The date rules `import` applies, so that a confirmation is never shown for an
+    // extract that would then be refused.
+    if extract_date > ctx.today {
+        return Err(ImportError::Refused(format!(
+            "the extract date {extract_date} is in the future (today is {})",
+            ctx.today
+        )));
+    }
+    let current = import_batches::current_offence_extract(conn)?;
+    if let Some(current_date) = current
+        .and_then(|c| c.extract_date)
+        .filter(|d| extract_date < *d)
+    {
+        return Err(ImportError::Refused(format!(
+            "an extract as of {current_date} is already loaded; this one is older ({extract_date}) and would replace newer data"
+        )));
+    }
     let mut reader = csvfile::reader(bytes);
     let header = reader
         .headers()

@@ -1,7 +1,9 @@
 //! Tidy CSV of a report: `section,metric,group,value,suppressed`, one row per figure of
 //! the report's tables (the same cells as every other format). `value` is the exact
 //! number as in the JSON (rates are fractions), empty for null; in published mode a
-//! hidden figure has its symbol ("<5", "[c]") in `value` and `true` in `suppressed`.
+//! hidden figure has its symbol ("<5", "[c]") in `value` and `true` in `suppressed`; a
+//! figure withheld by the unit rules (`"[m]"` in JSON) has its words, like "fewer than 10
+//! people: not reported", in `value` and `true` in `suppressed`.
 //! Text that comes from data (measure names, districts) is neutralised against formula
 //! injection with [`crate::exports::neutralise`]; numbers are written as numbers.
 
@@ -28,6 +30,10 @@ pub fn render(view: &ReportView) -> Result<Vec<u8>, csv::Error> {
 
 fn value(cell: &Cell) -> String {
     match (&cell.symbol, cell.value) {
+        // Withheld by the unit rules: the words, as every other format shows them.
+        (Some(symbol), _) if symbol == crate::evaluation::units::WITHHELD_SYMBOL => {
+            neutralise(&cell.text)
+        }
         (Some(symbol), _) => symbol.clone(),
         (None, Some(x)) => number(x),
         (None, None) if cell.kind == super::view::Kind::Text => neutralise(&cell.text),

@@ -41,6 +41,10 @@ pub struct ReportRequest {
     pub positive_threshold: f64,
     /// The date targets are pro-rated to; defaults to today.
     pub report_date: Option<NaiveDate>,
+    /// `--minimum-cohort`: the fewest measurable people of a unit (programme and year).
+    pub minimum_cohort: u64,
+    /// For a commissioner or analyst (see `evaluation::units`).
+    pub aggregate: bool,
 }
 
 impl ReportRequest {
@@ -57,6 +61,8 @@ impl ReportRequest {
             threshold: 5,
             positive_threshold: 4.0,
             report_date: None,
+            minimum_cohort: crate::evaluation::units::DEFAULT_MINIMUM_COHORT,
+            aggregate: false,
         }
     }
 }
@@ -112,7 +118,7 @@ pub fn build_in_parallel(
 ) -> Result<Report, BuildError> {
     let period = Period::new(request.period.from(), request.period.to())
         .map_err(|e| BuildError::Settings(e.to_string()))?;
-    let inputs = report_rows::load(
+    let mut inputs = report_rows::load(
         conn,
         parallel,
         request.scope,
@@ -120,6 +126,7 @@ pub fn build_in_parallel(
         request.follow_up_months,
         request.waiting_months,
     )?;
+    inputs.programme_names = report_rows::programme_names(conn, request.scope)?;
     let now = Utc::now();
     let params = ReportParams {
         scope_name: request.scope_name.clone(),
@@ -135,6 +142,8 @@ pub fn build_in_parallel(
         published: request.published,
         positive_threshold: request.positive_threshold,
         report_date: request.report_date.unwrap_or_else(|| now.date_naive()),
+        minimum_cohort: request.minimum_cohort,
+        aggregate: request.aggregate,
     };
     let started = std::time::Instant::now();
     let report = assemble(&inputs, &params, costs, now)?;

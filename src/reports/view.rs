@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::charts;
 use crate::evaluation::report::Report;
+use crate::evaluation::units::{Withheld, WITHHELD_SYMBOL};
 
 /// How a figure is formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -216,10 +217,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Why the value at `pointer` (or one containing it) is withheld as "[m]".
+    fn withheld(&self, pointer: &str) -> Option<Withheld> {
+        let mut p = pointer;
+        loop {
+            if let Some(w) = self.report.withheld_at(p) {
+                return Some(w);
+            }
+            match p.rfind('/') {
+                Some(0) | None => return None,
+                Some(i) => p = &p[..i],
+            }
+        }
+    }
+
     fn cell(&self, pointer: &str, metric: &str, group: &str, kind: Kind) -> Cell {
         let symbol = self.hidden(pointer);
         let raw = self.exact.pointer(pointer).cloned().unwrap_or(Value::Null);
         let (value, text) = match (&symbol, kind, &raw) {
+            // Pages and files say why, in words: "fewer than 10 people: not reported".
+            (Some(s), _, _) if s == WITHHELD_SYMBOL => (
+                None,
+                self.withheld(pointer)
+                    .map_or_else(|| s.clone(), Withheld::text),
+            ),
             (Some(s), _, _) => (None, s.clone()),
             (None, Kind::Text, Value::String(s)) => (None, s.clone()),
             (None, Kind::Text, Value::Null) => (None, NULL_TEXT.to_string()),
@@ -315,6 +336,7 @@ pub fn long_date(d: chrono::NaiveDate) -> String {
 /// How a count reads in a sentence: the number, or words for a hidden one.
 fn say(c: &Cell) -> String {
     match c.symbol.as_deref() {
+        Some(WITHHELD_SYMBOL) => format!("not reported ({})", c.text),
         Some(s) if s.starts_with('<') => format!("fewer than {}", &s[1..]),
         Some(s) => format!("{s} (withheld)"),
         None => c.text.clone(),
@@ -559,6 +581,33 @@ fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
             drop_rows(s, "quarterly_trend", &|_| true);
             drop_rows(s, "quarterly_outcomes", &|_| true);
         }
+        // Withheld by the unit rules (issue 21): the notes say why, and which programme
+        // years were left out.
+        "reoffending"
+            if r.report
+                .withheld_at("/reoffending/groups/all/measurable")
+                .is_some() =>
+        {
+            s.tables.retain(|t| t.id == "units_left_out");
+            s.charts.clear();
+            s.collapsed.push("/reoffending/groups".to_string());
+            s.paragraphs = body.units.notes.clone();
+        }
+        "before_after"
+            if r.report
+                .withheld_at("/reoffending/before_after/members")
+                .is_some() =>
+        {
+            s.tables.clear();
+            s.label = None;
+            s.warning = None;
+            s.collapsed.push("/reoffending/before_after".to_string());
+            s.paragraphs = vec![
+                "Offences before and after referral come from police records: they are not \
+                 reported for this period (see Reoffending)."
+                    .to_string(),
+            ];
+        }
         "reoffending" if body.reoffending.groups.all.cohort == 0 => {
             s.tables.clear();
             s.charts.clear();
@@ -748,7 +797,17 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     let g = |m: &str, k: Kind| r.cell(&format!("{all}{m}"), m, "all", k);
     let measurable = r.exact_u64(&format!("{all}measurable"));
     let follow_up = body.reoffending.follow_up_months;
-    if body.reoffending.groups.all.cohort == 0 {
+    if let Some(w) = r.report.withheld_at(&format!("{all}measurable")) {
+        out.push(match w {
+            Withheld::WholeYearsOnly => "Reoffending is reported for whole financial years \
+                                         only, so it is not reported for this period."
+                .to_string(),
+            Withheld::Below(n) => format!(
+                "Reoffending is not reported: in each programme's year fewer than {n} people \
+                 could be measured."
+            ),
+        });
+    } else if body.reoffending.groups.all.cohort == 0 {
         // Nothing to follow up: a groups programme says why in its reoffending section.
         if delivery != Delivery::Groups {
             out.push(
@@ -1238,9 +1297,9 @@ fn reoffending_section(r: &Reader) -> Section {
     s.paragraphs.push(format!(
         "Proven reoffending within {} months of the {} date, proven within a further {} \
          months, for people whose police records were available by {}. Each person is \
-         counted once per programme, at their earliest referral to it in the period: in a \
-         report of several programmes, a person referred to two of them is counted in each \
-         (participants reached count them once).",
+         counted once per programme, at their earliest referral to it in the period (in a \
+         run of financial years, in each year): in a report of several programmes, a person \
+         referred to two of them is counted in each (participants reached count them once).",
         re.follow_up_months,
         match re.index.as_str() {
             "referral" => "referral",
@@ -1310,7 +1369,34 @@ fn reoffending_section(r: &Reader) -> Section {
         vec![6, 7, 8],
     ));
     s.tables.push(table);
-    if r.exact_u64("/reoffending/groups/all/measurable") < CAUTION_BELOW {
+    let units = &body.units;
+    s.paragraphs.extend(units.notes.iter().cloned());
+    if !units.left_out.is_empty() {
+        s.tables.push(Table {
+            id: "units_left_out".to_string(),
+            caption: "Programme years left out of the figures from police records".to_string(),
+            head: vec!["Programme and year".to_string(), "Why".to_string()],
+            rows: units
+                .left_out
+                .iter()
+                .map(|u| {
+                    let label = format!("{} {}", u.programme, u.financial_year);
+                    Row {
+                        cells: vec![text_cell("left_out", &label, u.reason.clone())],
+                        label,
+                    }
+                })
+                .collect(),
+        });
+    }
+    if let Some(w) = r.report.withheld_at("/reoffending/groups/all/measurable") {
+        s.warning = Some(match w {
+            Withheld::WholeYearsOnly => {
+                "Reoffending is reported for whole financial years only.".to_string()
+            }
+            Withheld::Below(n) => format!("Fewer than {n} people could be measured: not reported."),
+        });
+    } else if r.exact_u64("/reoffending/groups/all/measurable") < CAUTION_BELOW {
         s.warning = Some(format!(
             "Interpret with caution: fewer than {CAUTION_BELOW} people could be measured."
         ));
@@ -1762,6 +1848,11 @@ fn provenance_section(r: &Reader) -> Section {
             "threshold",
             "Disclosure threshold",
             p.parameters.threshold.to_string(),
+        ),
+        (
+            "minimum_cohort",
+            "Minimum measurable people per programme year",
+            r.report.body.units.minimum_cohort.to_string(),
         ),
         ("mode", "Mode", p.parameters.mode.to_string()),
         ("price_year", "Price year", p.parameters.price_year.clone()),

@@ -57,6 +57,20 @@ pub fn programmes_of(conn: &mut DbConn, scope: ReportScope) -> Result<Vec<i64>, 
     })
 }
 
+/// The names of the programmes a scope covers, by id (for naming units left out).
+pub fn programme_names(
+    conn: &mut DbConn,
+    scope: ReportScope,
+) -> Result<std::collections::BTreeMap<i64, String>, StoreError> {
+    let ids = programmes_of(conn, scope)?;
+    Ok(programmes::table
+        .filter(programmes::id.eq_any(ids))
+        .select((programmes::id, programmes::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The financial years a period touches, e.g. ["2025-26"].
 fn financial_years(period: &Period) -> Vec<String> {
     let first = FinancialYear::containing(period.from).start_year();

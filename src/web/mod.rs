@@ -32,6 +32,8 @@ pub struct AppState {
     pub costs: crate::evaluation::cost::CostTables,
     /// Published reports show counts 1 to threshold − 1 as "<threshold".
     pub disclosure_threshold: u64,
+    /// `--minimum-cohort`: police-derived figures come from units at least this large.
+    pub minimum_cohort: u64,
 }
 
 impl AppState {

@@ -97,7 +97,8 @@ pub fn resolve(
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// `2025-26`, `2025-26-Q3` or `FROM..TO`.
+    /// `2025-26`, `2025-26-Q3` or whole calendar months `FROM..TO` (from the 1st of a
+    /// month to the last day of a month).
     pub period: Option<String>,
     /// 3, 6, 12 or 24 (default 12).
     pub follow_up: Option<u32>,
@@ -116,7 +117,7 @@ pub fn parse_period(raw: Option<&str>) -> Result<Period, FieldError> {
     match raw.map(str::trim) {
         None | Some("") => Err(FieldError::new(
             "period",
-            "give a period, like 2025-26, 2025-26-Q3 or 2025-04-01..2025-09-30",
+            format!("give a period: {}", crate::domain::period::ACCEPTED),
         )),
         Some(p) => p
             .parse()
@@ -130,12 +131,13 @@ pub fn current_year() -> String {
 }
 
 impl ReportQuery {
-    /// The request for `scope`, or every parameter problem at once.
+    /// The request for `scope` as `actor` may have it, or every parameter problem at once.
     pub fn request(
         &self,
         scope: ReportScope,
         name: String,
-        threshold: u64,
+        state: &AppState,
+        actor: &Actor,
     ) -> Result<ReportRequest, AppError> {
         let mut errors = Vec::new();
         let period = parse_period(self.period.as_deref())
@@ -171,9 +173,17 @@ impl ReportQuery {
         request.index = index;
         request.published = self.published.unwrap_or(false);
         request.price_year = self.price_year.clone();
-        request.threshold = threshold;
+        request.threshold = state.disclosure_threshold;
+        audience(&mut request, state, actor);
         Ok(request)
     }
+}
+
+/// Sets the unit rules of `actor` on `request`: the minimum cohort for everyone, and the
+/// aggregate rules for commissioners and analysts (see `evaluation::units`).
+pub fn audience(request: &mut ReportRequest, state: &AppState, actor: &Actor) {
+    request.minimum_cohort = state.minimum_cohort;
+    request.aggregate = actor.scope() == Scope::Aggregate;
 }
 
 /// The query string that asks for `request` again (for links to its downloads).

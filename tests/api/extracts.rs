@@ -347,6 +347,11 @@ async fn the_upload_page_confirms_before_an_extract_replaces_the_current_one() {
         page.contains("holds 12 rows about 6 people, matching 3 participants"),
         "{page}"
     );
+    // An older extract is refused at once, not shown for confirmation.
+    let older = [("kind", "offences"), ("extract_date", "2026-09-30")];
+    let (status, page) = upload_page(&s, &w.app, &older, "old.csv", &extract(11, 6)).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("this one is older (2026-09-30)"), "{page}");
     // A second is shown against the current one first.
     let (status, page) = upload_page(&s, &w.app, &as_of, "small.csv", &extract(2, 2)).await;
     assert_eq!(status, 200, "{page}");

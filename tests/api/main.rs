@@ -24,3 +24,4 @@ mod report_pdf;
 mod reports;
 mod returns;
 mod scoping;
+mod units;

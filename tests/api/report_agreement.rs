@@ -8,6 +8,7 @@
 //! every programme of the small demo in internal and published mode, and over the
 //! hand-computed fixture; and it is itself tested by corrupting one figure in each format.
 
+use outcomes::evaluation::units::WITHHELD_SYMBOL;
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
 
@@ -43,7 +44,13 @@ enum Unit {
 }
 
 /// JSON names that are parameters or identifiers, not figures of a table, and why.
-const NOT_FIGURES: [(&str, &str); 9] = [
+const NOT_FIGURES: [(&str, &str); 12] = [
+    ("minimum_cohort", "a parameter (provenance, as text)"),
+    (
+        "aggregate_minimum",
+        "a parameter, said in the reoffending section's notes",
+    ),
+    ("programme_id", "an identifier (units left out are named)"),
     (
         "cost_per_participant",
         "DESIGN.md 4.4's people-plus-attendances figure, kept for the API; reports show it split",
@@ -212,6 +219,21 @@ fn figure(report: &Report, json: &Value, pointer: &str) -> Option<Figure> {
         match p.rfind('/') {
             Some(0) | None => return None,
             Some(i) => p.truncate(i),
+        }
+    }
+}
+
+/// The words shown for a figure withheld by the unit rules at `pointer` (or a value
+/// containing it).
+fn withheld_words(report: &Report, pointer: &str) -> String {
+    let mut p = pointer;
+    loop {
+        if let Some(w) = report.withheld_at(p) {
+            return w.text();
+        }
+        match p.rfind('/') {
+            Some(0) | None => return WITHHELD_SYMBOL.to_string(),
+            Some(i) => p = &p[..i],
         }
     }
 }
@@ -415,10 +437,12 @@ pub fn disagreements(report: &Report, v: &ReportView, r: &Rendered) -> Vec<Strin
         let left_out = collapsed
             .iter()
             .any(|c| *c == leaf || leaf.starts_with(&format!("{c}/")));
-        let nothing = matches!(
-            figure(report, &json, leaf),
-            Some(Figure::Null) | Some(Figure::Number(0.0))
-        );
+        // Empty, or withheld by the unit rules (the section says why instead).
+        let nothing = match figure(report, &json, leaf) {
+            Some(Figure::Null) | Some(Figure::Number(0.0)) => true,
+            Some(Figure::Withheld(s)) => s == WITHHELD_SYMBOL,
+            _ => false,
+        };
         if left_out && !nothing {
             errors.push(format!("{leaf}: left out as empty but it is not"));
         } else if !covered && !left_out {
@@ -445,6 +469,8 @@ pub fn disagreements(report: &Report, v: &ReportView, r: &Rendered) -> Vec<Strin
         let u = unit(&json, p);
         let text = match &fig {
             Figure::Number(x) => shown(u, *x),
+            // Withheld by the unit rules (issue 21): every format says why in words.
+            Figure::Withheld(s) if s == WITHHELD_SYMBOL => withheld_words(report, p),
             Figure::Withheld(s) => s.clone(),
             Figure::Null => "–".to_string(),
         };
@@ -466,7 +492,7 @@ pub fn disagreements(report: &Report, v: &ReportView, r: &Rendered) -> Vec<Strin
                     Figure::Number(x) => {
                         suppressed == "false" && value.parse::<f64>().is_ok_and(|y| close(y, *x))
                     }
-                    Figure::Withheld(s) => value == s && suppressed == "true",
+                    Figure::Withheld(_) => value == &text && suppressed == "true",
                     Figure::Null => value.is_empty() && suppressed == "false",
                 };
                 if !ok {
@@ -501,9 +527,15 @@ pub fn disagreements(report: &Report, v: &ReportView, r: &Rendered) -> Vec<Strin
             let region = pdf_region(&pdf_lines, &captions, &table.caption);
             let lines = pdf_row_lines(&region, label);
             if !lines.iter().any(|l| {
-                l.split("  ")
-                    .map(str::trim)
-                    .any(|part| part == text || part.ends_with(&format!(" {text}")))
+                l.split("  ").map(str::trim).any(|part| {
+                    part == text
+                            || part.ends_with(&format!(" {text}"))
+                            // The words of a withheld figure wrap in a narrow column:
+                            // their first line is on the row's line.
+                            || (matches!(fig, Figure::Withheld(ref s) if s == WITHHELD_SYMBOL)
+                                && part.len() >= 10
+                                && text.starts_with(part))
+                })
             }) {
                 errors.push(format!(
                     "PDF {p}: '{text}' not on a line of '{label}' in '{}': {lines:?}",

@@ -27,7 +27,7 @@ async fn report(
         let mut conn = state.conn()?;
         let (report_scope, name) = resolve(&mut conn, actor.scope(), kind, id)?;
         let entity = kind.entity(id);
-        let request = query.request(report_scope, name, state.disclosure_threshold);
+        let request = query.request(report_scope, name, &state, &actor);
         let request = audit_refusal(&mut conn, &actor, entity.clone(), "json", &query, request)?;
         let report = build(&mut conn, &state, &request);
         let report = audit_refusal(&mut conn, &actor, entity, "json", &query, report)?;

@@ -112,7 +112,7 @@ fn answer(
     let mut page = json!({"action": action, "kind": kind.label(), "name": name,
         "period": query.period, "published": query.published.unwrap_or(false),
         "settings": settings(&query), "title": format!("{name}: report")});
-    let request = query.request(scope, name.clone(), state.disclosure_threshold);
+    let request = query.request(scope, name.clone(), state, actor);
     let entity = kind.entity(id);
     let request = audit_refusal(conn, actor, entity, format.extension(), &query, request);
     let request = match request {
@@ -402,6 +402,8 @@ struct Line {
     interval: Option<(f64, f64)>,
     /// The status of the return of the period's latest quarter that has started.
     return_status: Option<(String, Value)>,
+    /// Why the reoffending rate is withheld by the unit rules, in words, if it is.
+    reoffending_withheld: Option<String>,
     /// Referrals received in each quarter of the period: (quarter, count as the report
     /// shows it).
     trend: Vec<(String, String)>,
@@ -529,7 +531,12 @@ fn lines(
         let mut request =
             ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
         request.threshold = state.disclosure_threshold;
-        let json = report_query::build(conn, state, &request)?.to_json();
+        report_query::audience(&mut request, state, actor);
+        let report = report_query::build(conn, state, &request)?;
+        let reoffending_withheld = report
+            .withheld_at("/reoffending/groups/all/reoffending_rate")
+            .map(|w| w.text());
+        let json = report.to_json();
         let number = |ptr: &str| json.pointer(ptr).and_then(Value::as_f64);
         let trend = json
             .pointer("/trend")
@@ -563,6 +570,7 @@ fn lines(
             figures: COLUMNS[2..].iter().map(|c| c.2.and_then(number)).collect(),
             interval,
             return_status,
+            reoffending_withheld,
             trend,
         });
     }
@@ -620,7 +628,7 @@ fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
                     lo * 100.0,
                     hi * 100.0
                 ),
-                (r, _) => rate(r),
+                (r, _) => l.reoffending_withheld.clone().unwrap_or_else(|| rate(r)),
             };
             let return_status = l.return_status.map(|(q, mut tag)| {
                 tag["label"] = json!(q);
