@@ -879,6 +879,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     for (path, specs) in by_path {
         let mut resource = web::resource(path);
+        if path.starts_with("/api/v1/imports/") {
+            // Only the import uploads take large bodies: the extractor reads them in the
+            // handler, after the middleware checked the credential and the role.
+            resource = resource.app_data(web::PayloadConfig::new(
+                super::pages::files::MAX_UPLOAD_BYTES,
+            ));
+        }
         for spec in specs {
             resource = resource.route((spec.handler)(web::method(spec.method.clone())));
         }

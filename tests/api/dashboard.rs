@@ -496,3 +496,57 @@ async fn the_report_form_keeps_the_reoffending_settings_asked_for() {
     );
     assert!(html.contains("follow_up&#x3D;6&amp;waiting&#x3D;6&amp;index&#x3D;start"));
 }
+
+/// Issue 22: the downloads are at the top of the report, before its summary, each with
+/// its size (and the PDF's pages), and the HTML document is one of them.
+#[tokio::test]
+async fn the_downloads_come_first_with_their_sizes_and_the_html_is_one_of_them() {
+    let app = spawn_app().await;
+    let (programme, org) = load(&app);
+    let session = app.session_for(&app.create_user(Role::ProviderManager, org));
+    let html = session
+        .get(&format!("/programmes/{programme}/report?period=2024-25"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let downloads = html.find("id=\"downloads\"").expect("a downloads block");
+    assert!(downloads < html.find("id=\"summary\"").unwrap());
+    for format in ["pdf", "xlsx", "csv", "document", "json"] {
+        // Handlebars writes `=` in an attribute as `&#x3D;`.
+        assert!(
+            html.contains(&format!("format&#x3D;{format}\" download>")),
+            "{format}"
+        );
+    }
+    // "PDF, 41 KB, 4 pages" and the other files' sizes, for the mode shown.
+    let about: Vec<&str> = html
+        .split("app-attachment__about\">")
+        .skip(1)
+        .map(|s| &s[..s.find('<').unwrap()])
+        .collect();
+    assert_eq!(about.len(), 5, "{about:?}");
+    assert!(
+        about[0].starts_with("PDF, ") && about[0].contains(" KB, ") && about[0].ends_with(" pages")
+    );
+    assert!(about.iter().any(|a| a.starts_with("HTML, ")));
+    // Every table scrolls in its own focusable container.
+    assert_eq!(
+        html.matches("<table class=\"govuk-table\" id=\"table-")
+            .count(),
+        html.matches("class=\"app-table-container\" tabindex=\"0\"")
+            .count()
+    );
+    let res = session
+        .get(&format!(
+            "/programmes/{programme}/report?period=2024-25&format=document"
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"mentoring-2024-25-internal.html\""
+    );
+    let doc = res.text().await.unwrap();
+    assert!(doc.starts_with("<!DOCTYPE html>") && doc.contains("Glossary"));
+}

@@ -13,6 +13,7 @@ mod corrections;
 mod dashboard;
 mod demo;
 mod extracts;
+mod hardening;
 mod health;
 mod helpers;
 mod imports;

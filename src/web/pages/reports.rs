@@ -329,9 +329,14 @@ fn downloads(
                         return None;
                     }
                     let about = file.filter(|_| shown).map(|(_, size, pages)| {
-                        let mut about = format!("{}, {}", format.extension().to_uppercase(), size_text(*size));
+                        let mut about = format!(
+                            "{}, {}",
+                            format.extension().to_uppercase(),
+                            size_text(*size)
+                        );
                         if let Some(p) = pages {
-                            about.push_str(&format!(", {p} page{}", if *p == 1 { "" } else { "s" }));
+                            about
+                                .push_str(&format!(", {p} page{}", if *p == 1 { "" } else { "s" }));
                         }
                         about
                     });
@@ -339,8 +344,8 @@ fn downloads(
                         "href": format!("{action}?{q}&format={f}")}))
                 })
                 .collect();
-            json!({"heading": format!("{} mode{}", if *published { "Published" } else { "Internal" },
-                if shown { " (this report)" } else { "" }), "links": links})
+            json!({"heading": format!("{} mode", if *published { "Published" } else { "Internal" }),
+                "links": links})
         })
         .collect()
 }
