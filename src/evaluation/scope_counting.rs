@@ -25,6 +25,9 @@ fn params() -> ReportParams {
         published: false,
         positive_threshold: 4.0,
         report_date: d("2026-11-01"),
+        // Units of one person are not withheld here: the counting is what is tested.
+        minimum_cohort: 1,
+        aggregate: false,
     }
 }
 
