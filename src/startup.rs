@@ -48,11 +48,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                // Request bodies read whole (`web::Bytes`: the import API's CSV files) may
-                // be as large as an upload; actix's default is 256 KiB.
-                .app_data(web::PayloadConfig::new(
-                    app_web::pages::files::MAX_UPLOAD_BYTES,
-                ))
+                // Request bodies read whole (`web::Bytes`: JSON API bodies) up to 1 MiB,
+                // refused by Content-Length before reading; the import routes raise it to
+                // the upload limit for themselves (`routes::configure`).
+                .app_data(web::PayloadConfig::new(app_web::auth::MAX_JSON_BYTES))
                 .wrap(from_fn(app_web::auth::authenticate))
                 .wrap(Compress::default())
                 .wrap(from_fn(app_web::security::headers))

@@ -7,6 +7,7 @@
 //! first: another organisation's record is `NotFound` (404), never a validation message
 //! that would confirm it exists. Audit events name the fields changed, never values.
 
+pub mod corrections;
 pub mod outcomes;
 pub mod participants;
 pub mod referrals;
@@ -30,6 +31,8 @@ pub struct Ctx<'a> {
     /// Dates after today are refused (decisions, closures, sessions, outcomes).
     pub today: NaiveDate,
     pub secret: &'a PersonKeySecret,
+    /// Where the change was asked for ("page", "api"), kept in the audit trail.
+    pub via: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +106,33 @@ pub fn audit_change(
             .by(Some(ctx.actor))
             .entity_id(id)
             .fields(fields),
+    )?;
+    Ok(())
+}
+
+/// Appends the audit event of a correction (change, void, restore, merge), whose detail
+/// is a JSON object: the reason, where it was made (`via`), and what changed (see
+/// `corrections::Diff`). Personal fields are named as changed, never with values.
+pub fn audit_correction(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    action: AuditAction,
+    entity: &'static str,
+    id: impl ToString,
+    fields: &[&'static str],
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    let mut detail = detail;
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("via".into(), ctx.via.into());
+    }
+    audit::record(
+        conn,
+        NewEvent::new(action, entity)
+            .by(Some(ctx.actor))
+            .entity_id(id)
+            .fields(fields)
+            .detail(detail.to_string()),
     )?;
     Ok(())
 }

@@ -4,11 +4,13 @@
 use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, Timepoint};
 use crate::domain::ids::{MeasureId, ReferralId, SessionId};
+use crate::domain::rules;
 use crate::domain::validation::Input;
 use crate::store::group_surveys::{self, NewSurvey};
-use crate::store::outcomes::{self, OutcomeFields};
+use crate::store::outcomes::{self, OutcomeFields, OutcomeRecord};
 use crate::store::{measures, referrals, sessions, write_transaction, StoreError};
 
+use super::corrections::Diff;
 use super::{audit_change, check_unlocked, invalid, CaseError, Ctx};
 
 fn measure(conn: &mut DbConn, input: &mut Input) -> Result<Option<measures::Measure>, CaseError> {
@@ -25,6 +27,175 @@ fn measure(conn: &mut DbConn, input: &mut Input) -> Result<Option<measures::Meas
     }
 }
 
+type Values = (Option<Timepoint>, Option<chrono::NaiveDate>, Option<f64>);
+
+/// The timepoint, date and value of an outcome record (recorded and corrected alike).
+fn values(
+    input: &mut Input,
+    ctx: &Ctx,
+    referral: &referrals::Referral,
+    measure: Option<&measures::Measure>,
+) -> Values {
+    let timepoint = input.word::<Timepoint>("timepoint");
+    let recorded_on = input.date("recorded_on", "the date of the record", Some(ctx.today));
+    if let Some(d) = recorded_on {
+        let r = rules::not_before_referral(d, referral.fields.referred_on);
+        input.rule("recorded_on", "the date of the record", r);
+    }
+    let value = input.number("value", "the value");
+    if let (Some(m), Some(v)) = (measure, value) {
+        let r = rules::in_measure_range(v, m.fields.min, m.fields.max, &m.fields.name);
+        input.rule("value", "the value", r);
+    }
+    (timepoint, recorded_on, value)
+}
+
+/// Corrects an outcome record's timepoint, date or value, with a `reason`.
+pub fn change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: i64,
+    patch: Input,
+) -> Result<OutcomeRecord, CaseError> {
+    let scope = ctx.actor.scope();
+    let old = outcomes::find(conn, scope, id)?;
+    let referral = referrals::find(conn, scope, old.referral_id)?;
+    let measure = measures::find(conn, old.measure_id)?;
+    let mut input = patch.over(vec![
+        ("timepoint".into(), old.timepoint.as_str().into()),
+        ("recorded_on".into(), old.recorded_on.to_string()),
+        ("value".into(), old.value.to_string()),
+    ]);
+    let reason = super::corrections::reason(&mut input);
+    let (timepoint, recorded_on, value) = values(&mut input, ctx, &referral, Some(&measure));
+    input.finish()?;
+    let (Some(reason), Some(timepoint), Some(recorded_on), Some(value)) =
+        (reason, timepoint, recorded_on, value)
+    else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let new = OutcomeFields {
+        referral_id: old.referral_id,
+        measure_id: old.measure_id,
+        timepoint,
+        recorded_on,
+        value,
+    };
+    let mut diff = Diff::default();
+    diff.field("timepoint", &old.timepoint, &new.timepoint);
+    diff.field("recorded_on", &old.recorded_on, &new.recorded_on);
+    diff.field("value", &old.value, &new.value);
+    write_transaction(conn, |conn| {
+        if diff.is_empty() {
+            return Ok::<_, CaseError>(());
+        }
+        check_unlocked(
+            conn,
+            referral.fields.programme_id,
+            &[
+                ("recorded_on", old.recorded_on),
+                ("recorded_on", new.recorded_on),
+            ],
+        )?;
+        outcomes::update(conn, id, &new).map_err(|e| match e {
+            StoreError::Duplicate(_) => invalid(
+                "recorded_on",
+                "This referral already has a value of this measure at this timepoint and date",
+            ),
+            other => other.into(),
+        })?;
+        diff.audit(
+            conn,
+            ctx,
+            AuditAction::Update,
+            "outcome_record",
+            id,
+            &reason,
+        )?;
+        Ok(())
+    })?;
+    Ok(outcomes::find(conn, scope, id)?)
+}
+
+/// The counts of a survey form or body (`count_<scale value>` = respondents), each scale
+/// value within the measure's range; an error when none is above 0.
+fn counts(input: &mut Input, measure: Option<&measures::Measure>) -> Vec<(i32, i32)> {
+    let mut counts = Vec::new();
+    let pairs: Vec<(String, String)> = input
+        .pairs()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("count_")
+                .map(|s| (s.to_string(), v.to_string()))
+        })
+        .collect();
+    for (scale, n) in pairs {
+        let field = format!("count_{scale}");
+        if n.is_empty() {
+            continue;
+        }
+        let Ok(scale_value) = scale.parse::<i32>() else {
+            input.error(&field, "Name a whole scale value, like count_3");
+            continue;
+        };
+        if let Some(m) = measure {
+            let v = f64::from(scale_value);
+            let r = rules::in_measure_range(v, m.fields.min, m.fields.max, &m.fields.name);
+            if input.rule(&field, "the scale value", r).is_none() {
+                continue;
+            }
+        }
+        match n.parse::<i32>() {
+            Ok(n) if (0..=100_000).contains(&n) => counts.push((scale_value, n)),
+            _ => input.error(
+                &field,
+                format!("Enter how many respondents gave {scale_value}, as a whole number"),
+            ),
+        }
+    }
+    if input.errors.is_empty() && counts.iter().all(|(_, n)| *n == 0) {
+        input.error(
+            "counts",
+            "Enter how many respondents gave at least one scale value",
+        );
+    }
+    counts.sort();
+    counts
+}
+
+/// Corrects a group survey's counts (all of them: a scale value not given has none),
+/// with a `reason`.
+pub fn change_survey(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: i64,
+    mut input: Input,
+) -> Result<group_surveys::Survey, CaseError> {
+    let scope = ctx.actor.scope();
+    let old = group_surveys::find(conn, scope, id)?;
+    let measure = measures::find(conn, old.measure_id)?;
+    let reason = super::corrections::reason(&mut input);
+    let counts = counts(&mut input, Some(&measure));
+    input.finish()?;
+    let reason = reason.ok_or(CaseError::Invalid(Vec::new()))?;
+    let before: Vec<(i32, i32)> = old
+        .counts
+        .iter()
+        .map(|c| (c.value, c.respondents))
+        .collect();
+    let mut diff = Diff::default();
+    diff.field("counts", &before, &counts);
+    write_transaction(conn, |conn| {
+        if diff.is_empty() {
+            return Ok::<_, CaseError>(());
+        }
+        check_unlocked(conn, old.programme_id, &[("recorded_on", old.recorded_on)])?;
+        group_surveys::replace_counts(conn, id, &counts)?;
+        diff.audit(conn, ctx, AuditAction::Update, "group_survey", id, &reason)?;
+        Ok(())
+    })?;
+    Ok(group_surveys::find(conn, scope, id)?)
+}
+
 /// Records a referral's value on a measure (`measure_id`, `timepoint`, `recorded_on`,
 /// `value` within the measure's range). The same referral, measure, timepoint and date
 /// again updates the value. Returns the record's id.
@@ -36,29 +207,7 @@ pub fn record(
 ) -> Result<i64, CaseError> {
     let referral = referrals::find(conn, ctx.actor.scope(), referral)?;
     let measure = measure(conn, &mut input)?;
-    let timepoint = input.word::<Timepoint>("timepoint");
-    let recorded_on = input.date("recorded_on", "the date of the record", Some(ctx.today));
-    if let Some(d) = recorded_on.filter(|d| *d < referral.fields.referred_on) {
-        input.error(
-            "recorded_on",
-            format!(
-                "The date {d} is before the referral date {}",
-                referral.fields.referred_on
-            ),
-        );
-    }
-    let value = input.number("value", "the value");
-    if let (Some(m), Some(v)) = (&measure, value) {
-        if v < m.fields.min || v > m.fields.max {
-            input.error(
-                "value",
-                format!(
-                    "Enter a value from {} to {} (the range of '{}')",
-                    m.fields.min, m.fields.max, m.fields.name
-                ),
-            );
-        }
-    }
+    let (timepoint, recorded_on, value) = values(&mut input, ctx, &referral, measure.as_ref());
     input.finish()?;
     let (Some(measure), Some(timepoint), Some(recorded_on), Some(value)) =
         (measure, timepoint, recorded_on, value)
@@ -118,55 +267,11 @@ pub fn record_survey(
     let recorded_on = input
         .opt_date("recorded_on", "the date of the survey", Some(ctx.today))
         .unwrap_or(session.fields.date);
-    let mut counts = Vec::new();
-    let pairs: Vec<(String, String)> = input
-        .pairs()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("count_")
-                .map(|s| (s.to_string(), v.to_string()))
-        })
-        .collect();
-    for (scale, n) in pairs {
-        let field = format!("count_{scale}");
-        if n.is_empty() {
-            continue;
-        }
-        let Ok(scale_value) = scale.parse::<i32>() else {
-            input.error(&field, "Name a whole scale value, like count_3");
-            continue;
-        };
-        if let Some(m) = &measure {
-            let v = f64::from(scale_value);
-            if v < m.fields.min || v > m.fields.max {
-                input.error(
-                    &field,
-                    format!(
-                        "{scale_value} is outside the range of '{}' ({} to {})",
-                        m.fields.name, m.fields.min, m.fields.max
-                    ),
-                );
-                continue;
-            }
-        }
-        match n.parse::<i32>() {
-            Ok(n) if (0..=100_000).contains(&n) => counts.push((scale_value, n)),
-            _ => input.error(
-                &field,
-                format!("Enter how many respondents gave {scale_value}, as a whole number"),
-            ),
-        }
-    }
-    if input.errors.is_empty() && counts.iter().all(|(_, n)| *n == 0) {
-        input.error(
-            "counts",
-            "Enter how many respondents gave at least one scale value",
-        );
-    }
+    let counts = counts(&mut input, measure.as_ref());
     input.finish()?;
     let (Some(measure), Some(timepoint)) = (measure, timepoint) else {
         return Err(invalid("measure_id", "Select the outcome measure"));
     };
-    counts.sort();
     let survey = NewSurvey {
         programme_id: session.fields.programme_id,
         session_id: Some(session.id),

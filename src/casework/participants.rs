@@ -3,13 +3,14 @@
 
 use crate::db::DbConn;
 use crate::domain::access::Scope;
-use crate::domain::enums::{AuditAction, OrganisationKind};
+use crate::domain::enums::{AuditAction, Ethnicity, Gender, OrganisationKind};
 use crate::domain::ids::{OrganisationId, ParticipantId};
 use crate::domain::person_key::{person_key, PoliceIdError};
 use crate::domain::validation::Input;
-use crate::store::participants::{self, ParticipantFields};
+use crate::store::participants::{self, Participant, ParticipantFields};
 use crate::store::{organisations, write_transaction};
 
+use super::corrections::Diff;
 use super::{audit_change, duplicate_on, CaseError, Ctx};
 
 /// The provider a new record belongs to: the actor's own organisation, or for admins
@@ -38,16 +39,9 @@ pub fn owner(
     }
 }
 
-/// Registers a participant. A police identifier already keyed for another participant
-/// of the organisation is a `PossibleDuplicate`, unless `allow_duplicate` is set.
-pub fn register(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    mut input: Input,
-) -> Result<ParticipantId, CaseError> {
-    let organisation = owner(conn, ctx, &mut input)?;
-    let reference = input.text("reference", 64, "Enter the participant's case reference");
-    let key = match input.raw("police_id") {
+/// The person key of `police_id` (keyed at once; `None` when empty or bad).
+fn police_key(input: &mut Input, ctx: &Ctx) -> Option<String> {
+    match input.raw("police_id") {
         "" => None,
         raw => match person_key(ctx.secret, raw) {
             Ok(k) => Some(k.into_string()),
@@ -67,11 +61,94 @@ pub fn register(
                 None
             }
         },
-    };
+    }
+}
+
+type Details = (
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    Option<Gender>,
+    Option<Ethnicity>,
+    Option<String>,
+);
+
+/// The fields a participant is registered and corrected with (all but the reference).
+fn details(input: &mut Input, ctx: &Ctx) -> Details {
+    let key = police_key(input, ctx);
     let date_of_birth = input.opt_date("date_of_birth", "the date of birth", Some(ctx.today));
-    let gender = input.word_or("gender", crate::domain::enums::Gender::NotKnown);
-    let ethnicity = input.word_or("ethnicity", crate::domain::enums::Ethnicity::NotStated);
+    let gender = input.word_or("gender", Gender::NotKnown);
+    let ethnicity = input.word_or("ethnicity", Ethnicity::NotStated);
     let district = input.opt_text("district", 100);
+    (key, date_of_birth, gender, ethnicity, district)
+}
+
+/// The text of a participant's fields, for a pre-filled form or a merge patch.
+pub fn as_pairs(p: &ParticipantFields) -> Vec<(String, String)> {
+    vec![
+        (
+            "date_of_birth".into(),
+            p.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        ("gender".into(), p.gender.as_str().into()),
+        ("ethnicity".into(), p.ethnicity.as_str().into()),
+        ("district".into(), p.district.clone().unwrap_or_default()),
+    ]
+}
+
+/// Corrects a participant's date of birth, gender, ethnicity, district or police
+/// identifier (re-keyed; an empty one keeps the key held), with a `reason`.
+pub fn change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: ParticipantId,
+    patch: Input,
+) -> Result<Participant, CaseError> {
+    let old = participants::find(conn, ctx.actor.scope(), id)?;
+    let mut input = patch.over(as_pairs(&old.fields));
+    let reason = super::corrections::reason(&mut input);
+    let (key, date_of_birth, gender, ethnicity, district) = details(&mut input, ctx);
+    input.finish()?;
+    let (Some(reason), Some(gender), Some(ethnicity)) = (reason, gender, ethnicity) else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let new = ParticipantFields {
+        reference: old.fields.reference.clone(),
+        person_key: key.or(old.fields.person_key.clone()),
+        date_of_birth,
+        gender,
+        ethnicity,
+        district,
+    };
+    let mut diff = Diff::default();
+    diff.personal("person_key", &old.fields.person_key, &new.person_key);
+    diff.personal(
+        "date_of_birth",
+        &old.fields.date_of_birth,
+        &new.date_of_birth,
+    );
+    diff.personal("gender", &old.fields.gender, &new.gender);
+    diff.personal("ethnicity", &old.fields.ethnicity, &new.ethnicity);
+    diff.personal("district", &old.fields.district, &new.district);
+    write_transaction(conn, |conn| {
+        if !diff.is_empty() {
+            participants::update(conn, id, &new)?;
+            diff.audit(conn, ctx, AuditAction::Update, "participant", id, &reason)?;
+        }
+        Ok::<_, CaseError>(())
+    })?;
+    Ok(Participant { fields: new, ..old })
+}
+
+/// Registers a participant. A police identifier already keyed for another participant
+/// of the organisation is a `PossibleDuplicate`, unless `allow_duplicate` is set.
+pub fn register(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    mut input: Input,
+) -> Result<ParticipantId, CaseError> {
+    let organisation = owner(conn, ctx, &mut input)?;
+    let reference = input.text("reference", 64, "Enter the participant's case reference");
+    let (key, date_of_birth, gender, ethnicity, district) = details(&mut input, ctx);
     input.finish()?;
     let (Some(organisation), Some(reference), Some(gender), Some(ethnicity)) =
         (organisation, reference, gender, ethnicity)

@@ -6,11 +6,13 @@ use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, Closure, Decision, ProgrammeKind, ReferralSource};
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId};
 use crate::domain::lifecycle::{Change, LifecycleError, ReferralState};
+use crate::domain::rules;
 use crate::domain::validation::Input;
 use crate::store::programmes::Programme;
 use crate::store::referrals::{self, Referral, ReferralFields};
-use crate::store::{participants, programmes, write_transaction, StoreError};
+use crate::store::{outcomes, participants, programmes, sessions, write_transaction, StoreError};
 
+use super::corrections::Diff;
 use super::{audit_change, check_unlocked, duplicate_on, invalid, sentence, CaseError, Ctx};
 
 /// The dates a change to a referral touches, for the quarterly-return lock (see
@@ -56,31 +58,199 @@ pub fn touched_dates(
     dates
 }
 
-/// Checks `required_hours` against the programme: 5 to 20 (and given) for Immediate
-/// Justice, 0 to 1000 otherwise.
+/// Checks `required_hours` against the programme (`rules::required_hours`).
 fn required_hours(input: &mut Input, programme: Option<&Programme>) -> Option<Option<f64>> {
-    let ij = programme.is_some_and(|p| p.fields.kind == ProgrammeKind::ImmediateJustice);
-    if ij {
-        let hours = input.opt_number("required_hours", 5.0, 20.0);
-        if input.has_error("required_hours") {
-            input.errors.retain(|e| e.field != "required_hours");
-            input.error(
-                "required_hours",
-                "Enter the reparation hours required, from 5 to 20 for Immediate Justice",
-            );
-            return None;
+    let typed = rules::number_in(input.raw("required_hours"), 0.0, 1000.0);
+    let r = match programme.map(|p| p.fields.kind) {
+        Some(kind) => typed
+            .map_err(|e| match kind {
+                ProgrammeKind::ImmediateJustice => rules::RuleError::ImmediateJusticeHours,
+                _ => e,
+            })
+            .and_then(|h| rules::required_hours(kind, h, true)),
+        None => typed,
+    };
+    input.rule("required_hours", "the reparation hours required", r)
+}
+
+type Details = (
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    Option<ReferralSource>,
+    Option<String>,
+    Option<Option<f64>>,
+);
+
+/// The fields a referral is recorded and corrected with: reference, referral date,
+/// source, reason and required hours.
+fn details(
+    input: &mut Input,
+    programme: Option<&Programme>,
+    ctx: &Ctx,
+    reason_field: &str,
+) -> Details {
+    let reference = input.opt_text("reference", 64);
+    let referred_on = input.date("referred_on", "the date of the referral", Some(ctx.today));
+    let source = input.word::<ReferralSource>("source");
+    let reason = input.opt_text(reason_field, 500);
+    let hours = required_hours(input, programme);
+    (reference, referred_on, source, reason, hours)
+}
+
+/// The text of a referral's fields, for a pre-filled form or a merge patch. The
+/// referral's own `reason` is `referral_reason` here: `reason` is the correction's.
+pub fn as_pairs(f: &ReferralFields) -> Vec<(String, String)> {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    vec![
+        ("reference".into(), f.reference.clone()),
+        ("programme_id".into(), f.programme_id.0.to_string()),
+        ("referred_on".into(), f.referred_on.to_string()),
+        ("source".into(), f.source.as_str().into()),
+        ("referral_reason".into(), f.reason.clone()),
+        (
+            "required_hours".into(),
+            f.required_hours.map(|h| h.to_string()).unwrap_or_default(),
+        ),
+        ("decision".into(), f.decision.as_str().into()),
+        ("decided_on".into(), date(f.decided_on)),
+        ("closure".into(), f.closure.as_str().into()),
+        ("closed_on".into(), date(f.closed_on)),
+    ]
+}
+
+/// Corrects a referral, with a `reason`: its date, source, reason (`referral_reason`),
+/// required hours, reference, programme (only while nothing is recorded against it), and
+/// its decision and closure — undone (`decision` pending, `closure` open: reopened) or
+/// changed. The corrected lifecycle must be a valid state as a whole
+/// (`ReferralState::validate`), not a valid next step.
+pub fn change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: ReferralId,
+    patch: Input,
+) -> Result<Referral, CaseError> {
+    let scope = ctx.actor.scope();
+    let old = referrals::find(conn, scope, id)?;
+    let mut input = patch.over(as_pairs(&old.fields));
+    let correction = super::corrections::reason(&mut input);
+    let programme = match input.id("programme_id", "Select the programme") {
+        Some(p) if p == old.fields.programme_id.0 => Some(programmes::find_visible(
+            conn,
+            scope,
+            old.fields.programme_id,
+        )?),
+        Some(p) => {
+            let recorded = !sessions::attendance_of_referral(conn, id)?.is_empty()
+                || outcomes::count(
+                    conn,
+                    scope,
+                    &outcomes::OutcomeFilter {
+                        referral: Some(id),
+                        ..Default::default()
+                    },
+                )? > 0;
+            match programmes::find_visible(conn, scope, ProgrammeId(p)) {
+                _ if recorded => {
+                    input.error(
+                        "programme_id",
+                        "The programme can only be changed while nothing is recorded against the referral (no attendance or outcomes)",
+                    );
+                    None
+                }
+                Ok(p) if p.organisation_id == old.organisation_id => Some(p),
+                Ok(_) | Err(StoreError::NotFound) => {
+                    input.error(
+                        "programme_id",
+                        "Select one of your organisation's programmes",
+                    );
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        if hours == Some(None) {
-            input.error(
-                "required_hours",
-                "Enter the reparation hours required, from 5 to 20 for Immediate Justice",
-            );
-            return None;
-        }
-        hours
-    } else {
-        input.opt_number("required_hours", 0.0, 1000.0)
+        None => None,
+    };
+    // The referral's own reason is `referral_reason` on a correction.
+    let (reference, referred_on, source, reason, hours) =
+        details(&mut input, programme.as_ref(), ctx, "referral_reason");
+    let decision = input.word::<Decision>("decision");
+    let decided_on = input.opt_date("decided_on", "the date of the decision", None);
+    let closure = input.word::<Closure>("closure");
+    let closed_on = input.opt_date("closed_on", "the date the referral was closed", None);
+    input.finish()?;
+    let (Some(correction), Some(programme), Some(referred_on), Some(source), Some(hours)) =
+        (correction, programme, referred_on, source, hours)
+    else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let (Some(decision), Some(closure)) = (decision, closure) else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let state = ReferralState {
+        referred_on,
+        decision,
+        decided_on,
+        closure,
+        closed_on,
     }
+    .validate(ctx.today)
+    .map_err(|e| {
+        let field = match e.field() {
+            "decision" => "decision",
+            "closure" => "closure",
+            _ if closed_on.is_some() => "closed_on",
+            _ => "decided_on",
+        };
+        invalid(field, sentence(&e.to_string()))
+    })?;
+    let new = ReferralFields {
+        reference: reference.unwrap_or_else(|| old.fields.reference.clone()),
+        participant_id: old.fields.participant_id,
+        programme_id: programme.id,
+        referred_on: state.referred_on,
+        source,
+        reason: reason.unwrap_or_default(),
+        decision: state.decision,
+        decided_on: state.decided_on,
+        closure: state.closure,
+        closed_on: state.closed_on,
+        required_hours: hours,
+    };
+    let o = &old.fields;
+    let mut diff = Diff::default();
+    diff.field("reference", &o.reference, &new.reference);
+    diff.field("programme_id", &o.programme_id, &new.programme_id);
+    diff.field("referred_on", &o.referred_on, &new.referred_on);
+    diff.field("source", &o.source, &new.source);
+    diff.personal("reason", &o.reason, &new.reason);
+    diff.field("required_hours", &o.required_hours, &new.required_hours);
+    diff.field("decision", &o.decision, &new.decision);
+    diff.field("decided_on", &o.decided_on, &new.decided_on);
+    diff.field("closure", &o.closure, &new.closure);
+    diff.field("closed_on", &o.closed_on, &new.closed_on);
+    write_transaction(conn, |conn| {
+        if diff.is_empty() {
+            return Ok::<_, CaseError>(());
+        }
+        let dates = touched_dates(Some(o), &new);
+        if new.programme_id != o.programme_id {
+            check_unlocked(conn, o.programme_id, &dates)?;
+        }
+        check_unlocked(conn, new.programme_id, &dates)?;
+        referrals::update(conn, id, &new)?;
+        if new.reference != o.reference {
+            referrals::set_reference(conn, id, &new.reference).map_err(duplicate_on(
+                "reference",
+                "A referral with this reference is already recorded",
+            ))?;
+        }
+        if new.programme_id != o.programme_id {
+            referrals::set_programme(conn, id, new.programme_id)?;
+        }
+        diff.audit(conn, ctx, AuditAction::Update, "referral", id, &correction)?;
+        Ok(())
+    })?;
+    Ok(Referral { fields: new, ..old })
 }
 
 /// Records a new referral (pending, open). Without a reference it is given `R-<id>`.
@@ -120,11 +290,8 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<Referral
         },
         None => None,
     };
-    let reference = input.opt_text("reference", 64);
-    let referred_on = input.date("referred_on", "the date of the referral", Some(ctx.today));
-    let source = input.word::<ReferralSource>("source");
-    let reason = input.opt_text("reason", 500);
-    let hours = required_hours(&mut input, programme.as_ref());
+    let (reference, referred_on, source, reason, hours) =
+        details(&mut input, programme.as_ref(), ctx, "reason");
     input.finish()?;
     let (Some(participant), Some(programme), Some(referred_on), Some(source), Some(hours)) =
         (participant, programme, referred_on, source, hours)
@@ -193,17 +360,39 @@ fn lifecycle_error(e: LifecycleError, word_field: &str, date_field: &str) -> Cas
         "date" => date_field,
         _ => word_field,
     };
-    invalid(field, sentence(&e.to_string()))
+    let hint = match e {
+        LifecycleError::AlreadyDecided(_) | LifecycleError::AlreadyClosed(_) => {
+            ". To correct it, give the reason for the correction"
+        }
+        _ => "",
+    };
+    invalid(field, format!("{}{hint}", sentence(&e.to_string())))
 }
 
 /// Applies a decision or closure, the two shapes differing only in their fields.
-fn change(
+fn next_step(
     conn: &mut DbConn,
     ctx: &Ctx,
     id: ReferralId,
     mut input: Input,
     closing: bool,
 ) -> Result<Referral, CaseError> {
+    if !input.raw("reason").is_empty() {
+        // With a reason, a decision or closure is a correction of the whole lifecycle:
+        // changing a decision, or a closure (to "open": reopening).
+        let keep: &[&str] = if closing {
+            &["closure", "closed_on", "reason"]
+        } else {
+            &["decision", "decided_on", "reason"]
+        };
+        let only = Input::from_pairs(
+            input
+                .pairs()
+                .filter(|(k, _)| keep.contains(k))
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        return change(conn, ctx, id, only);
+    }
     let referral = referrals::find(conn, ctx.actor.scope(), id)?;
     let (word_field, date_field, label) = if closing {
         ("closure", "closed_on", "the date the referral was closed")
@@ -259,7 +448,7 @@ pub fn decide(
     id: ReferralId,
     input: Input,
 ) -> Result<Referral, CaseError> {
-    change(conn, ctx, id, input, false)
+    next_step(conn, ctx, id, input, false)
 }
 
 /// Closes an accepted referral (`closure` completed | withdrawn | disengaged, `closed_on`).
@@ -269,5 +458,5 @@ pub fn close(
     id: ReferralId,
     input: Input,
 ) -> Result<Referral, CaseError> {
-    change(conn, ctx, id, input, true)
+    next_step(conn, ctx, id, input, true)
 }

@@ -8,11 +8,123 @@ use std::collections::BTreeMap;
 use crate::db::DbConn;
 use crate::domain::enums::{AttendanceStatus, AuditAction, SessionKind};
 use crate::domain::ids::{ProgrammeId, ReferralId, SessionId};
+use crate::domain::rules::{self, Dated};
 use crate::domain::validation::Input;
 use crate::store::sessions::{self, AttendanceFields, Session, SessionFields};
 use crate::store::{programmes, referrals, write_transaction, StoreError};
 
+use super::corrections::Diff;
 use super::{audit_change, check_unlocked, duplicate_on, CaseError, Ctx};
+
+type Details = (
+    Option<chrono::NaiveDate>,
+    Option<SessionKind>,
+    Option<Option<i64>>,
+    Option<Option<i64>>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The fields a session is recorded and corrected with.
+fn details(input: &mut Input, ctx: &Ctx) -> Details {
+    let date = input.date("date", "the date of the session", Some(ctx.today));
+    let kind = input.word::<SessionKind>("kind");
+    let duration = input.opt_int("duration_minutes", 0, 1440);
+    let headcount = input.opt_int("headcount", 0, 100_000);
+    let district = input.opt_text("district", 100);
+    let venue = input.opt_text("venue", 200);
+    (date, kind, duration, headcount, district, venue)
+}
+
+/// The text of a session's fields, for a pre-filled form or a merge patch.
+pub fn as_pairs(f: &SessionFields) -> Vec<(String, String)> {
+    vec![
+        ("date".into(), f.date.to_string()),
+        ("kind".into(), f.kind.as_str().into()),
+        (
+            "duration_minutes".into(),
+            f.duration_minutes
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
+        ("headcount".into(), f.headcount.to_string()),
+        ("district".into(), f.district.clone().unwrap_or_default()),
+        ("venue".into(), f.venue.clone().unwrap_or_default()),
+    ]
+}
+
+/// Corrects a session's date, kind, duration, headcount, district or venue, with a
+/// `reason`. A new date must still be on or after the referral date of everyone on its
+/// register. Refused when the old or the new date is in an approved quarter.
+pub fn change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: SessionId,
+    patch: Input,
+) -> Result<Session, CaseError> {
+    let scope = ctx.actor.scope();
+    let old = sessions::find(conn, scope, id)?;
+    let mut input = patch.over(as_pairs(&old.fields));
+    let reason = super::corrections::reason(&mut input);
+    let (date, kind, duration, headcount, district, venue) = details(&mut input, ctx);
+    if let Some(d) = date {
+        for line in sessions::register_of(conn, id)? {
+            let r = referrals::find(conn, scope, line.referral_id)?;
+            if d < r.fields.referred_on {
+                input.error(
+                    "date",
+                    format!(
+                        "Referral {} on this session's register was made on {}, after {d}",
+                        r.fields.reference, r.fields.referred_on
+                    ),
+                );
+                break;
+            }
+        }
+    }
+    input.finish()?;
+    let (Some(reason), Some(date), Some(kind), Some(duration), Some(headcount)) =
+        (reason, date, kind, duration, headcount)
+    else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    let new = SessionFields {
+        reference: old.fields.reference.clone(),
+        programme_id: old.fields.programme_id,
+        date,
+        kind,
+        duration_minutes: duration.map(|d| d as i32),
+        headcount: headcount.unwrap_or(0) as i32,
+        district,
+        venue,
+    };
+    let o = &old.fields;
+    let mut diff = Diff::default();
+    diff.field("date", &o.date, &new.date);
+    diff.field("kind", &o.kind, &new.kind);
+    diff.field(
+        "duration_minutes",
+        &o.duration_minutes,
+        &new.duration_minutes,
+    );
+    diff.field("headcount", &o.headcount, &new.headcount);
+    diff.field("district", &o.district, &new.district);
+    diff.field("venue", &o.venue, &new.venue);
+    write_transaction(conn, |conn| {
+        if diff.is_empty() {
+            return Ok::<_, CaseError>(());
+        }
+        check_unlocked(
+            conn,
+            o.programme_id,
+            &[("date", o.date), ("date", new.date)],
+        )?;
+        sessions::update(conn, id, &new)?;
+        diff.audit(conn, ctx, AuditAction::Update, "session", id, &reason)?;
+        Ok(())
+    })?;
+    Ok(Session { fields: new, ..old })
+}
 
 /// Records a session of a programme the actor's organisation delivers.
 pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionId, CaseError> {
@@ -31,12 +143,7 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionI
         None => None,
     };
     let reference = input.opt_text("reference", 64);
-    let date = input.date("date", "the date of the session", Some(ctx.today));
-    let kind = input.word::<SessionKind>("kind");
-    let duration = input.opt_int("duration_minutes", 0, 1440);
-    let headcount = input.opt_int("headcount", 0, 100_000);
-    let district = input.opt_text("district", 100);
-    let venue = input.opt_text("venue", 200);
+    let (date, kind, duration, headcount, district, venue) = details(&mut input, ctx);
     input.finish()?;
     let (Some(programme), Some(date), Some(kind), Some(duration), Some(headcount)) =
         (programme, date, kind, duration, headcount)
@@ -90,13 +197,19 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<SessionI
 pub struct RegisterSummary {
     /// Lines given (named referrals).
     pub lines: usize,
-    /// Lines added or changed.
+    /// Lines added, changed or removed.
     pub changed: usize,
+    /// Referrals on the register after the save, and of them those who attended.
+    pub on_register: usize,
+    pub attended: usize,
     pub headcount: i32,
 }
 
+/// The status that removes a referral's mark from a register.
+pub const NOT_RECORDED: &str = "not_recorded";
+
 /// Records a whole register: `status_<referral id>` (attended | did_not_attend |
-/// cancelled; empty skips the referral), `hours_<referral id>` (0 to 24, attended only)
+/// cancelled; `not_recorded` removes the mark; empty leaves the referral as it is), `hours_<referral id>` (0 to 24, attended only)
 /// and `headcount` (unnamed attendees; empty keeps the session's). All or nothing.
 pub fn record_register(
     conn: &mut DbConn,
@@ -130,6 +243,7 @@ pub fn record_register(
     }
     let headcount = input.opt_int("headcount", 0, 100_000);
     let mut records = Vec::new();
+    let mut removals = Vec::new();
     for (referral_id, (status, hours)) in lines {
         let (status_field, hours_field) = (
             format!("status_{referral_id}"),
@@ -157,29 +271,43 @@ pub fn record_register(
             Err(e) => return Err(e.into()),
         };
         let name = &referral.fields.reference;
-        if referral.fields.programme_id != session.fields.programme_id {
-            let theirs = programmes::find(conn, referral.fields.programme_id)?
-                .map(|p| p.fields.name)
-                .unwrap_or_default();
-            let ours = programmes::find(conn, session.fields.programme_id)?
-                .map(|p| p.fields.name)
-                .unwrap_or_default();
-            input.error(
-                &status_field,
-                format!(
-                    "Referral {name} is to the programme '{theirs}', not this session's programme '{ours}'"
-                ),
-            );
+        let (theirs, ours) = if referral.fields.programme_id != session.fields.programme_id {
+            let name_of = |conn: &mut DbConn, p| -> Result<String, StoreError> {
+                Ok(programmes::find(conn, p)?
+                    .map(|p| p.fields.name)
+                    .unwrap_or_default())
+            };
+            (
+                name_of(conn, referral.fields.programme_id)?,
+                name_of(conn, session.fields.programme_id)?,
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        let belongs = rules::attendance_belongs(
+            Dated {
+                programme: session.fields.programme_id.0,
+                programme_name: &ours,
+                date: session.fields.date,
+            },
+            Dated {
+                programme: referral.fields.programme_id.0,
+                programme_name: &theirs,
+                date: referral.fields.referred_on,
+            },
+            name,
+        );
+        if input.rule(&status_field, "", belongs).is_none() {
             continue;
         }
-        if session.fields.date < referral.fields.referred_on {
-            input.error(
-                &status_field,
-                format!(
-                    "Referral {name} was made on {}, after this session ({})",
-                    referral.fields.referred_on, session.fields.date
-                ),
-            );
+        if status == NOT_RECORDED {
+            if !hours.is_empty() {
+                input.error(
+                    &hours_field,
+                    format!("Leave the hours of referral {name} empty when its mark is removed"),
+                );
+            }
+            removals.push(referral.id);
             continue;
         }
         let status = match status.parse::<AttendanceStatus>() {
@@ -187,30 +315,23 @@ pub fn record_register(
             Err(e) => {
                 input.error(
                     &status_field,
-                    format!("'{status}' is not a valid attendance for referral {name}; choose one of: {}", e.expected),
+                    format!("'{status}' is not a valid attendance for referral {name}; choose one of: {}, {NOT_RECORDED}", e.expected),
                 );
                 continue;
             }
         };
-        let hours = if hours.is_empty() {
-            None
-        } else {
-            match hours.parse::<f64>() {
-                Ok(h) if (0.0..=24.0).contains(&h) => Some(h),
-                _ => {
-                    input.error(
-                        &hours_field,
-                        format!("Enter hours for referral {name} from 0 to 24"),
-                    );
-                    continue;
-                }
-            }
+        let hours = match input.rule(&hours_field, "", rules::attendance_hours(&hours, name)) {
+            Some(h) => h,
+            None => continue,
         };
-        if status != AttendanceStatus::Attended && hours.is_some_and(|h| h > 0.0) {
-            input.error(
+        if input
+            .rule(
                 &hours_field,
-                format!("Hours can only be credited to referral {name} when they attended"),
-            );
+                "",
+                rules::attendance_mark(status, hours, name),
+            )
+            .is_none()
+        {
             continue;
         }
         records.push(AttendanceFields {
@@ -232,6 +353,11 @@ pub fn record_register(
         let mut changed = 0;
         for r in &records {
             if sessions::upsert_attendance(conn, r)? {
+                changed += 1;
+            }
+        }
+        for referral in &removals {
+            if sessions::remove_attendance(conn, session.id, *referral)? {
                 changed += 1;
             }
         }
@@ -261,9 +387,15 @@ pub fn record_register(
         }
         Ok::<_, CaseError>(changed)
     })?;
+    let register = sessions::register_of(conn, session.id)?;
     let summary = RegisterSummary {
         lines: records.len(),
         changed,
+        on_register: register.len(),
+        attended: register
+            .iter()
+            .filter(|l| l.status == AttendanceStatus::Attended)
+            .count(),
         headcount: headcount.unwrap_or(session.fields.headcount),
     };
     let session = sessions::find(conn, scope, id)?;

@@ -109,6 +109,7 @@ impl DatabaseUrl {
                 let path_str = path
                     .to_str()
                     .context("the SQLite path is not valid UTF-8")?;
+                make_private(path)?;
                 let mut conn = SqliteConnection::establish(path_str)
                     .with_context(|| format!("opening the SQLite database {}", path.display()))?;
                 // WAL lets readers work beside the one writer; the busy timeout makes a
@@ -139,7 +140,16 @@ impl DatabaseUrl {
     pub fn prepare(&self) -> anyhow::Result<()> {
         if let DatabaseUrl::Sqlite(path) = self {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
+                // A folder made here is private (0700); an existing one is left as it is.
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::DirBuilderExt;
+                    builder.mode(0o700);
+                }
+                builder
+                    .create(dir)
                     .with_context(|| format!("creating the database folder {}", dir.display()))?;
             }
         }
@@ -153,6 +163,50 @@ impl DatabaseUrl {
             DatabaseUrl::Postgres(_) => None,
         }
     }
+}
+
+/// The SQLite file is readable by its owner only (finding L8): created 0600 when missing
+/// (SQLite gives its -wal and -shm files the database file's mode), and tightened to 0600
+/// when an existing file, or its -wal or -shm, is readable by others.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("creating the SQLite database {}", path.display())
+                    })
+                }
+            }
+        }
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            names.push(name.into());
+        }
+        for name in names {
+            if let Ok(meta) = std::fs::metadata(&name) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600))
+                        .with_context(|| format!("making {} private", name.display()))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Never prints a PostgreSQL password.

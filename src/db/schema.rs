@@ -123,6 +123,8 @@ diesel::table! {
         district -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        merged_into -> Nullable<BigInt>,
     }
 }
 
@@ -143,6 +145,7 @@ diesel::table! {
         required_hours -> Nullable<Double>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -160,6 +163,7 @@ diesel::table! {
         venue -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -198,6 +202,7 @@ diesel::table! {
         recorded_on -> Date,
         value -> Double,
         created_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -212,6 +217,7 @@ diesel::table! {
         recorded_on -> Date,
         respondents -> Integer,
         created_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -301,6 +307,65 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// The void mark of `participants` (who, when, why), apart from its record columns.
+    #[sql_name = "participants"]
+    participant_voids (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        voided_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The void mark of `referrals` (who, when, why), apart from its record columns.
+    #[sql_name = "referrals"]
+    referral_voids (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        voided_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The void mark of `sessions` (who, when, why), apart from its record columns.
+    #[sql_name = "sessions"]
+    session_voids (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        voided_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The void mark of `outcome_records` (who, when, why), apart from its record columns.
+    #[sql_name = "outcome_records"]
+    outcome_record_voids (id) {
+        id -> BigInt,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        voided_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The void mark of `group_surveys` (who, when, why), apart from its record columns.
+    #[sql_name = "group_surveys"]
+    group_survey_voids (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        voided_reason -> Nullable<Text>,
     }
 }
 

@@ -265,6 +265,8 @@ word_enum!(
         Return => "return",
         Restore => "restore",
         AuditRekey => "audit_rekey",
+        Void => "void",
+        Merge => "merge",
     }
 );
 

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod period;
 pub mod person_key;
 pub mod returns;
+pub mod rules;
 pub mod validation;
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::enums::UnknownValue;
-use super::period::parse_date;
+use super::rules::{self, RuleError};
 
 /// One field's problem, as shown beside the field and in the error summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -75,6 +75,33 @@ impl Input {
         Ok(Input::from_pairs(pairs))
     }
 
+    /// A JSON merge patch (RFC 7396): as `from_json`, except that `null` is kept as an
+    /// empty value, which clears the field when the patch is laid `over` the record.
+    pub fn from_merge_patch(value: &serde_json::Value) -> Result<Self, String> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| "the body must be a JSON object (a merge patch)".to_string())?;
+        let nulls: Vec<(String, String)> = object
+            .iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| (k.clone(), String::new()))
+            .collect();
+        let mut input = Input::from_json(value)?;
+        input.values.extend(nulls);
+        Ok(input)
+    }
+
+    /// These fields laid over a record's `current` ones: a field given here replaces the
+    /// current value (empty clears it); a field not given keeps it.
+    pub fn over(self, current: Vec<(String, String)>) -> Input {
+        let mut values: BTreeMap<String, String> = current.into_iter().collect();
+        values.extend(self.values);
+        Input {
+            values,
+            errors: self.errors,
+        }
+    }
+
     /// The trimmed value, or "" when absent.
     pub fn raw(&self, field: &str) -> &str {
         self.values.get(field).map(String::as_str).unwrap_or("")
@@ -93,6 +120,17 @@ impl Input {
         self.errors.iter().any(|e| e.field == field)
     }
 
+    /// Records a rule's error on `field` in the caseworker's wording.
+    pub fn rule<T>(&mut self, field: &str, label: &str, r: Result<T, RuleError>) -> Option<T> {
+        match r {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error(field, e.sentence(label));
+                None
+            }
+        }
+    }
+
     /// Required text of at most `max` characters; `missing` is the message when empty.
     pub fn text(&mut self, field: &str, max: usize, missing: &str) -> Option<String> {
         if self.raw(field).is_empty() {
@@ -104,12 +142,8 @@ impl Input {
 
     /// Optional text of at most `max` characters (`None` when empty or too long).
     pub fn opt_text(&mut self, field: &str, max: usize) -> Option<String> {
-        let v = self.raw(field).to_string();
-        if v.chars().count() > max {
-            self.error(field, format!("Must be {max} characters or fewer"));
-            return None;
-        }
-        (!v.is_empty()).then_some(v)
+        let r = rules::text(self.raw(field), max);
+        self.rule(field, field, r).flatten()
     }
 
     /// A required date as YYYY-MM-DD, no later than `latest` when given.
@@ -119,11 +153,9 @@ impl Input {
         label: &str,
         latest: Option<NaiveDate>,
     ) -> Option<NaiveDate> {
-        if self.raw(field).is_empty() {
-            self.error(field, format!("Enter {label}"));
-            return None;
-        }
-        self.opt_date(field, label, latest)
+        let r = rules::date(self.raw(field), latest)
+            .and_then(|d| d.ok_or(RuleError::Missing { date: true }));
+        self.rule(field, label, r)
     }
 
     /// An optional date as YYYY-MM-DD, no later than `latest` when given.
@@ -133,32 +165,8 @@ impl Input {
         label: &str,
         latest: Option<NaiveDate>,
     ) -> Option<NaiveDate> {
-        let v = self.raw(field);
-        if v.is_empty() {
-            return None;
-        }
-        match parse_date(v) {
-            Ok(d) => match latest {
-                Some(today) if d > today => {
-                    self.error(
-                        field,
-                        format!(
-                            "{} must be today or in the past (today is {today})",
-                            capitalise(label)
-                        ),
-                    );
-                    None
-                }
-                _ => Some(d),
-            },
-            Err(_) => {
-                self.error(
-                    field,
-                    format!("{} must be a real date, like 2025-04-01", capitalise(label)),
-                );
-                None
-            }
-        }
+        let r = rules::date(self.raw(field), latest);
+        self.rule(field, label, r).flatten()
     }
 
     /// A required word of a closed vocabulary.
@@ -166,24 +174,8 @@ impl Input {
     where
         T: FromStr<Err = UnknownValue>,
     {
-        let v = self.raw(field).to_string();
-        match v.parse::<T>() {
-            Ok(t) => Some(t),
-            Err(e) if v.is_empty() => {
-                self.error(field, format!("Select the {}", e.what));
-                None
-            }
-            Err(e) => {
-                self.error(
-                    field,
-                    format!(
-                        "'{v}' is not a valid {}; choose one of: {}",
-                        e.what, e.expected
-                    ),
-                );
-                None
-            }
-        }
+        let r = rules::word(self.raw(field));
+        self.rule(field, field, r)
     }
 
     /// An optional word; empty gives `default`.
@@ -200,51 +192,20 @@ impl Input {
 
     /// An optional whole number within `min..=max`: `Some(None)` when empty, `None` on error.
     pub fn opt_int(&mut self, field: &str, min: i64, max: i64) -> Option<Option<i64>> {
-        let v = self.raw(field).to_string();
-        if v.is_empty() {
-            return Some(None);
-        }
-        match v.parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Some(Some(n)),
-            _ => {
-                self.error(field, format!("Enter a whole number from {min} to {max}"));
-                None
-            }
-        }
+        let r = rules::whole(self.raw(field), min, max);
+        self.rule(field, field, r)
     }
 
     /// An optional number within `min..=max`: `Some(None)` when empty, `None` on error.
     pub fn opt_number(&mut self, field: &str, min: f64, max: f64) -> Option<Option<f64>> {
-        let v = self.raw(field).to_string();
-        if v.is_empty() {
-            return Some(None);
-        }
-        match v.parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= min && n <= max => Some(Some(n)),
-            _ => {
-                self.error(field, format!("Enter a number from {min} to {max}"));
-                None
-            }
-        }
+        let r = rules::number_in(self.raw(field), min, max);
+        self.rule(field, field, r)
     }
 
     /// A required number (any finite value).
     pub fn number(&mut self, field: &str, label: &str) -> Option<f64> {
-        let v = self.raw(field).to_string();
-        match v.parse::<f64>() {
-            Ok(n) if n.is_finite() => Some(n),
-            _ if v.is_empty() => {
-                self.error(field, format!("Enter {label}"));
-                None
-            }
-            _ => {
-                self.error(
-                    field,
-                    format!("{} must be a number, like 3 or 2.5", capitalise(label)),
-                );
-                None
-            }
-        }
+        let r = rules::number(self.raw(field));
+        self.rule(field, label, r)
     }
 
     /// A required id of a record (a positive whole number).
@@ -273,14 +234,6 @@ impl Input {
         } else {
             Err(std::mem::take(&mut self.errors))
         }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -25,7 +25,8 @@ fn params() -> ReportParams {
         published: false,
         positive_threshold: 4.0,
         report_date: d("2026-11-01"),
-        // Units of one person are not withheld here: the counting is what is tested.
+        // Hand-computed figures of three people: the unit rules (issue 21) are tested in
+        // report.rs and units.rs.
         minimum_cohort: 1,
         aggregate: false,
     }

@@ -10,11 +10,12 @@ use super::csvfile::{Columns, Row, RowError};
 use super::{organisation, write_rows, Counts, ImportContext, Kind, WITHHELD};
 use crate::casework::referrals::touched_dates;
 use crate::db::DbConn;
-use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender, ProgrammeKind};
+use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender};
 use crate::domain::ids::{MeasureId, ParticipantId, ProgrammeId, ReferralId, SessionId};
 use crate::domain::lifecycle::ReferralState;
 use crate::domain::person_key::{person_key, PoliceIdError};
 use crate::domain::returns::Locks;
+use crate::domain::rules::{self, Dated, RuleError};
 use crate::store::outcomes::{self as outcome_store, OutcomeFields};
 use crate::store::participants::{self, ParticipantFields};
 use crate::store::referrals::{self, ReferralFields};
@@ -41,16 +42,6 @@ fn programmes_by_name(
         .into_iter()
         .map(|p| (p.fields.name.clone(), p))
         .collect())
-}
-
-fn not_in_future(row: &mut Row, column: &str, date: Option<NaiveDate>, today: NaiveDate) {
-    if let Some(d) = date.filter(|d| *d > today) {
-        row.error(
-            column,
-            &d.to_string(),
-            format!("a date no later than today ({today})"),
-        );
-    }
 }
 
 /// The quarterly-return lock on the importer's programmes (docs/casework.md).
@@ -143,8 +134,7 @@ impl Kind for Participants {
                 );
             }
         }
-        let date_of_birth = row.opt_date("date_of_birth");
-        not_in_future(row, "date_of_birth", date_of_birth, ctx.today);
+        let date_of_birth = row.opt_date_until("date_of_birth", Some(ctx.today));
         let gender = row.word_or("gender", Gender::NotKnown);
         let ethnicity = row.word_or("ethnicity", Ethnicity::NotStated);
         let district = row.opt_text("district", 100);
@@ -234,8 +224,7 @@ impl Kind for Referrals {
         let reference = row.text("referral_ref", 64);
         let participant_ref = row.text("participant_ref", 64);
         let programme = row.text("programme", 200);
-        let referred_on = row.date("referred_on");
-        not_in_future(row, "referred_on", referred_on, ctx.today);
+        let referred_on = row.date_until("referred_on", Some(ctx.today));
         let source = row.word("source");
         let reason = row.opt_text("reason", 500);
         let decision = row.word_or("decision", Decision::Pending);
@@ -339,18 +328,14 @@ impl Kind for Referrals {
             let Some(&participant) = participant else {
                 continue;
             };
-            if let Some(h) = rec.required_hours {
-                if programme.fields.kind == ProgrammeKind::ImmediateJustice
-                    && !(5.0..=20.0).contains(&h)
-                {
-                    errors.push(row_error(
-                        line,
-                        "required_hours",
-                        &h.to_string(),
-                        "between 5 and 20 hours for Immediate Justice",
-                    ));
-                    continue;
-                }
+            if let Err(e) = rules::required_hours(programme.fields.kind, rec.required_hours, false)
+            {
+                let shown = rec
+                    .required_hours
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                errors.push(row_error(line, "required_hours", &shown, e.expected()));
+                continue;
             }
             let fields = ReferralFields {
                 reference: rec.reference,
@@ -422,8 +407,7 @@ impl Kind for Sessions {
     fn parse(row: &mut Row, ctx: &ImportContext) -> Option<SessionRecord> {
         let reference = row.text("session_ref", 64);
         let programme = row.text("programme", 200);
-        let date = row.date("date");
-        not_in_future(row, "date", date, ctx.today);
+        let date = row.date_until("date", Some(ctx.today));
         let kind = row.word("kind");
         let duration = row.opt_int("duration_minutes", 0, 1440);
         let headcount = row.opt_int("headcount", 0, 100_000);
@@ -511,7 +495,8 @@ impl Kind for Sessions {
 pub struct AttendanceRecord {
     session_ref: String,
     referral_ref: String,
-    status: AttendanceStatus,
+    /// `None`: the mark is removed.
+    status: Option<AttendanceStatus>,
     hours: Option<f64>,
 }
 
@@ -528,16 +513,24 @@ impl Kind for Attendance {
     fn parse(row: &mut Row, _ctx: &ImportContext) -> Option<AttendanceRecord> {
         let session_ref = row.text("session_ref", 64);
         let referral_ref = row.text("referral_ref", 64);
-        let status = row.word("status");
-        let hours = row.opt_number("hours", 0.0, 24.0);
-        if let (Some(s), Some(Some(h))) = (status, hours) {
-            if s != AttendanceStatus::Attended && h > 0.0 {
-                row.error(
-                    "hours",
-                    &h.to_string(),
-                    "empty or 0 unless the status is attended",
-                );
+        // An empty status removes the mark (the line is "not recorded").
+        let status = match row.raw("status") {
+            "" => Some(None),
+            _ => row.word::<AttendanceStatus>("status").map(Some),
+        };
+        let r = rules::attendance_hours(row.raw("hours"), "");
+        let hours = row.rule("hours", r);
+        if let (Some(Some(s)), Some(h)) = (status, hours) {
+            if let Err(e) = rules::attendance_mark(s, h, "") {
+                row.error("hours", row.raw("hours"), e.expected());
             }
+        }
+        if status == Some(None) && hours.is_some_and(|h| h.is_some()) {
+            row.error(
+                "hours",
+                row.raw("hours"),
+                "empty when the status is empty (the mark is removed)",
+            );
         }
         if !row.errors.is_empty() {
             return None;
@@ -588,6 +581,7 @@ impl Kind for Attendance {
         let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
+        let (mut removed, mut unmarked) = (Vec::new(), 0);
         for (line, rec) in records {
             let session = session_map.get(&rec.session_ref);
             let referral = referral_map.get(&rec.referral_ref);
@@ -610,36 +604,42 @@ impl Kind for Attendance {
             else {
                 continue;
             };
-            if session_programme != referral_programme {
-                errors.push(row_error(
-                    line,
-                    "referral_ref",
-                    &rec.referral_ref,
-                    format!(
-                        "a referral to the session's programme '{}' (this referral is to '{}')",
-                        name(&session_programme),
-                        name(&referral_programme)
-                    ),
-                ));
+            let (session_name, referral_name) =
+                (name(&session_programme), name(&referral_programme));
+            if let Err(e) = rules::attendance_belongs(
+                Dated {
+                    programme: session_programme.0,
+                    programme_name: &session_name,
+                    date: session_date,
+                },
+                Dated {
+                    programme: referral_programme.0,
+                    programme_name: &referral_name,
+                    date: referred_on,
+                },
+                &rec.referral_ref,
+            ) {
+                let (column, value) = match e {
+                    RuleError::OtherProgramme { .. } => ("referral_ref", &rec.referral_ref),
+                    _ => ("session_ref", &rec.session_ref),
+                };
+                errors.push(row_error(line, column, value, e.expected()));
                 continue;
             }
-            if session_date < referred_on {
-                errors.push(row_error(line, "session_ref", &rec.session_ref, format!(
-                    "a session on or after the referral date {referred_on} (the session was on {session_date})"
-                )));
-                continue;
-            }
-            let fields = AttendanceFields {
+            let old = existing.get(&(session_id, referral_id));
+            let fields = rec.status.map(|status| AttendanceFields {
                 session_id,
                 referral_id,
                 programme_id: session_programme,
                 session_date,
-                status: rec.status,
+                status,
                 hours: rec.hours,
+            });
+            let changes = match (&fields, old) {
+                (Some(f), Some((_, o))) => o != f,
+                (None, None) => false,
+                _ => true,
             };
-            let changes = existing
-                .get(&(session_id, referral_id))
-                .is_none_or(|(_, old)| *old != fields);
             if let Some(quarter) = locks
                 .locked(session_programme, session_date)
                 .filter(|_| changes)
@@ -654,20 +654,29 @@ impl Kind for Attendance {
                 ));
                 continue;
             }
-            resolved.push(fields);
+            match (fields, old) {
+                (Some(f), _) => resolved.push(f),
+                (None, Some((id, _))) => removed.push(*id),
+                (None, None) => unmarked += 1,
+            }
         }
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        write_rows(
+        let mut counts = write_rows(
             conn,
             resolved,
             |f| existing.get(&(f.session_id, f.referral_id)),
             |(_, old), f| old == f,
             |conn, (id, _), f| sessions::update_attendance(conn, *id, f),
             sessions::insert_attendance,
-        )
-        .map(Ok)
+        )?;
+        for id in &removed {
+            sessions::delete_attendance(conn, *id)?;
+        }
+        counts.updated += removed.len() as u64;
+        counts.unchanged += unmarked;
+        Ok(Ok(counts))
     }
 }
 
@@ -701,8 +710,7 @@ impl Kind for Outcomes {
         let referral_ref = row.text("referral_ref", 64);
         let measure = row.text("measure", 200);
         let timepoint = row.word("timepoint");
-        let recorded_on = row.date("recorded_on");
-        not_in_future(row, "recorded_on", recorded_on, ctx.today);
+        let recorded_on = row.date_until("recorded_on", Some(ctx.today));
         let value = row.number("value");
         if !row.errors.is_empty() {
             return None;
@@ -777,26 +785,19 @@ impl Kind for Outcomes {
             else {
                 continue;
             };
-            let (lo, hi) = (measure.fields.min, measure.fields.max);
-            if rec.value < lo || rec.value > hi {
+            let m = &measure.fields;
+            if let Err(e) = rules::in_measure_range(rec.value, m.min, m.max, &m.name) {
                 errors.push(row_error(
                     line,
                     "value",
                     &rec.value.to_string(),
-                    format!(
-                        "a value from {lo} to {hi} (the range of '{}')",
-                        measure.fields.name
-                    ),
+                    e.expected(),
                 ));
                 continue;
             }
-            if rec.recorded_on < referred_on {
-                errors.push(row_error(
-                    line,
-                    "recorded_on",
-                    &rec.recorded_on.to_string(),
-                    format!("a date on or after the referral date {referred_on}"),
-                ));
+            if let Err(e) = rules::not_before_referral(rec.recorded_on, referred_on) {
+                let shown = rec.recorded_on.to_string();
+                errors.push(row_error(line, "recorded_on", &shown, e.expected()));
                 continue;
             }
             let changes = existing

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::period::parse_date;
+use crate::domain::rules::{self, RuleError};
 
 /// One problem in an import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,55 +127,58 @@ impl<'a> Row<'a> {
         });
     }
 
+    /// Records a rule's error on `column` in the import wording, showing the cell.
+    pub fn rule<T>(&mut self, column: &str, r: Result<T, RuleError>) -> Option<T> {
+        match r {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let v = self.raw(column);
+                let shown = match e {
+                    RuleError::TooLong { .. } => {
+                        format!("{}…", v.chars().take(20).collect::<String>())
+                    }
+                    _ => v.to_string(),
+                };
+                self.error(column, &shown, e.expected());
+                None
+            }
+        }
+    }
+
     /// A required text cell of at most `max` characters.
     pub fn text(&mut self, column: &str, max: usize) -> Option<String> {
-        let v = self.raw(column);
-        if v.is_empty() {
-            self.error(column, v, "a value is required");
-            None
-        } else {
-            self.opt_text(column, max)
-        }
+        let r = rules::text(self.raw(column), max)
+            .and_then(|t| t.ok_or(RuleError::Missing { date: false }));
+        self.rule(column, r)
     }
 
     /// An optional text cell of at most `max` characters.
     pub fn opt_text(&mut self, column: &str, max: usize) -> Option<String> {
-        let v = self.raw(column);
-        if v.chars().count() > max {
-            let shown: String = v.chars().take(20).collect();
-            self.error(
-                column,
-                &format!("{shown}…"),
-                format!("at most {max} characters"),
-            );
-            return None;
-        }
-        (!v.is_empty()).then(|| v.to_string())
+        let r = rules::text(self.raw(column), max);
+        self.rule(column, r).flatten()
     }
 
     /// A required ISO date.
     pub fn date(&mut self, column: &str) -> Option<NaiveDate> {
-        let v = self.raw(column);
-        if v.is_empty() {
-            self.error(column, v, "a date is required, as YYYY-MM-DD");
-            return None;
-        }
-        self.opt_date(column)
+        self.date_until(column, None)
     }
 
     /// An optional ISO date.
     pub fn opt_date(&mut self, column: &str) -> Option<NaiveDate> {
-        let v = self.raw(column);
-        if v.is_empty() {
-            return None;
-        }
-        match parse_date(v) {
-            Ok(d) => Some(d),
-            Err(_) => {
-                self.error(column, v, "a real date as YYYY-MM-DD, e.g. 2025-04-01");
-                None
-            }
-        }
+        self.opt_date_until(column, None)
+    }
+
+    /// A required ISO date, no later than `latest` when given.
+    pub fn date_until(&mut self, column: &str, latest: Option<NaiveDate>) -> Option<NaiveDate> {
+        let r = rules::date(self.raw(column), latest)
+            .and_then(|d| d.ok_or(RuleError::Missing { date: true }));
+        self.rule(column, r)
+    }
+
+    /// An optional ISO date, no later than `latest` when given.
+    pub fn opt_date_until(&mut self, column: &str, latest: Option<NaiveDate>) -> Option<NaiveDate> {
+        let r = rules::date(self.raw(column), latest);
+        self.rule(column, r).flatten()
     }
 
     /// A required word of a closed vocabulary.
@@ -183,14 +186,8 @@ impl<'a> Row<'a> {
     where
         T: FromStr<Err = crate::domain::enums::UnknownValue>,
     {
-        let v = self.raw(column);
-        match v.parse::<T>() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.error(column, v, format!("one of: {}", e.expected));
-                None
-            }
-        }
+        let r = rules::word(self.raw(column));
+        self.rule(column, r)
     }
 
     /// An optional word; empty gives `default`.
@@ -207,44 +204,20 @@ impl<'a> Row<'a> {
 
     /// An optional whole number within `min..=max`.
     pub fn opt_int(&mut self, column: &str, min: i64, max: i64) -> Option<Option<i64>> {
-        let v = self.raw(column);
-        if v.is_empty() {
-            return Some(None);
-        }
-        match v.parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Some(Some(n)),
-            _ => {
-                self.error(column, v, format!("a whole number from {min} to {max}"));
-                None
-            }
-        }
+        let r = rules::whole(self.raw(column), min, max);
+        self.rule(column, r)
     }
 
     /// An optional number within `min..=max`.
     pub fn opt_number(&mut self, column: &str, min: f64, max: f64) -> Option<Option<f64>> {
-        let v = self.raw(column);
-        if v.is_empty() {
-            return Some(None);
-        }
-        match v.parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= min && n <= max => Some(Some(n)),
-            _ => {
-                self.error(column, v, format!("a number from {min} to {max}"));
-                None
-            }
-        }
+        let r = rules::number_in(self.raw(column), min, max);
+        self.rule(column, r)
     }
 
     /// A required number (any finite value).
     pub fn number(&mut self, column: &str) -> Option<f64> {
-        let v = self.raw(column);
-        match v.parse::<f64>() {
-            Ok(n) if n.is_finite() => Some(n),
-            _ => {
-                self.error(column, v, "a number, e.g. 3 or 2.5");
-                None
-            }
-        }
+        let r = rules::number(self.raw(column)).map_err(|_| RuleError::NotANumber);
+        self.rule(column, r)
     }
 
     /// A required true/false cell (also yes/no, 1/0).

@@ -615,3 +615,18 @@ pub fn entities(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
         .order(audit_events::entity)
         .load(conn)?)
 }
+
+/// Every event about one record (entity and id), oldest first: the record's history
+/// (docs/casework.md, "History"). Read only; the chain is not touched.
+pub fn of_record(
+    conn: &mut DbConn,
+    entity: &str,
+    entity_id: &str,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::entity.eq(entity))
+        .filter(audit_events::entity_id.eq(entity_id))
+        .order(audit_events::id.asc())
+        .select(COLUMNS)
+        .load(conn)?)
+}

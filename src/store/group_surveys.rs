@@ -102,7 +102,8 @@ pub fn list(
             g::table.inner_join(m::table),
             scope.records(),
             g::organisation_id
-        );
+        )
+        .filter(g::voided_at.is_null());
         if let Some(s) = session {
             q = q.filter(g::session_id.eq(s.0));
         }
@@ -234,4 +235,47 @@ pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
         .select(diesel::dsl::max(g::id))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))
+}
+
+/// One survey, if the scope may see it and it is not voided.
+pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Survey, StoreError> {
+    let organisation: Option<i64> = g::table
+        .find(id)
+        .filter(g::voided_at.is_null())
+        .select(g::organisation_id)
+        .first(conn)
+        .optional()?;
+    let visible = match (organisation, scope.records()) {
+        (Some(o), crate::domain::access::Rows::Of(x)) => o == x.0,
+        (Some(_), crate::domain::access::Rows::All) => true,
+        _ => false,
+    };
+    if !visible {
+        return Err(StoreError::NotFound);
+    }
+    let session: Option<i64> = g::table.find(id).select(g::session_id).first(conn)?;
+    let (_, items) = list(conn, scope, session.map(SessionId), 100_000, 0)?;
+    items
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Replaces a survey's counts (and its respondents, their sum).
+pub fn replace_counts(conn: &mut DbConn, id: i64, counts: &[(i32, i32)]) -> Result<(), StoreError> {
+    diesel::delete(c::table.filter(c::group_survey_id.eq(id))).execute(conn)?;
+    for (value, n) in counts {
+        diesel::insert_into(c::table)
+            .values((
+                c::group_survey_id.eq(id),
+                c::scale_value.eq(*value),
+                c::respondents.eq(*n),
+            ))
+            .execute(conn)?;
+    }
+    let respondents: i32 = counts.iter().map(|(_, n)| n).sum();
+    diesel::update(g::table.find(id))
+        .set(g::respondents.eq(respondents))
+        .execute(conn)?;
+    Ok(())
 }

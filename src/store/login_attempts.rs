@@ -55,3 +55,14 @@ pub fn purge_old(conn: &mut DbConn) -> Result<usize, StoreError> {
     )
     .execute(conn)?)
 }
+
+/// Forgets an account's failed attempts: an admin's unlock or password reset takes
+/// effect at once (finding L1).
+pub fn clear_failures_for(conn: &mut DbConn, account_key: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        login_attempts::table
+            .filter(login_attempts::account_key.eq(account_key))
+            .filter(login_attempts::succeeded.eq(false)),
+    )
+    .execute(conn)?)
+}

@@ -40,6 +40,7 @@ pub mod sessions;
 pub mod targets;
 pub mod tokens;
 pub mod users;
+pub mod voids;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};

@@ -29,6 +29,8 @@ pub fn of_organisation(
     let rows: Vec<(i64, i64, i64, String, NaiveDate, f64)> = o::table
         .inner_join(r::table)
         .filter(r::organisation_id.eq(organisation.0))
+        .filter(o::voided_at.is_null())
+        .filter(r::voided_at.is_null())
         .order((o::referral_id, o::measure_id, o::recorded_on, o::id))
         .select((
             o::id,
@@ -135,7 +137,9 @@ macro_rules! filtered {
             o::table.inner_join(r::table).inner_join(m::table),
             $scope.records(),
             r::organisation_id
-        );
+        )
+        .filter(o::voided_at.is_null())
+        .filter(r::voided_at.is_null());
         if let Some(x) = f.referral {
             q = q.filter(o::referral_id.eq(x.0));
         }
@@ -227,4 +231,51 @@ pub fn upsert(conn: &mut DbConn, f: &OutcomeFields) -> Result<(i64, bool), Store
             Ok((id, true))
         }
     }
+}
+
+/// One outcome record, if the scope may see it (and it and its referral are not voided).
+pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<OutcomeRecord, StoreError> {
+    let filter = OutcomeFilter::default();
+    let x: ListRow = filtered!(scope, &filter)
+        .filter(o::id.eq(id))
+        .select((
+            o::id,
+            o::referral_id,
+            r::reference,
+            o::measure_id,
+            m::name,
+            o::timepoint,
+            o::recorded_on,
+            o::value,
+        ))
+        .first(conn)
+        .map_err(StoreError::from_query)?;
+    Ok(OutcomeRecord {
+        id: x.0,
+        referral_id: ReferralId(x.1),
+        referral_reference: x.2,
+        measure_id: MeasureId(x.3),
+        measure: x.4,
+        timepoint: parse_word(&x.5)?,
+        recorded_on: x.6,
+        value: x.7,
+    })
+}
+
+/// Corrects an outcome record's timepoint, date and value.
+pub fn update(conn: &mut DbConn, id: i64, f: &OutcomeFields) -> Result<(), StoreError> {
+    diesel::update(o::table.find(id))
+        .set((
+            o::timepoint.eq(f.timepoint.as_str()),
+            o::recorded_on.eq(f.recorded_on),
+            o::value.eq(f.value),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            StoreError::from_insert(
+                e,
+                "an outcome record for this referral, measure, timepoint and date",
+            )
+        })?;
+    Ok(())
 }

@@ -84,6 +84,7 @@ pub fn of_organisation(
 ) -> Result<Vec<Participant>, StoreError> {
     p::table
         .filter(p::organisation_id.eq(organisation.0))
+        .filter(p::voided_at.is_null())
         .order(p::reference)
         .select(columns!())
         .load::<Row>(conn)?
@@ -139,6 +140,7 @@ pub fn update(
 pub fn find(conn: &mut DbConn, scope: Scope, id: ParticipantId) -> Result<Participant, StoreError> {
     let row = scoped!(p::table, scope.records(), p::organisation_id)
         .filter(p::id.eq(id.0))
+        .filter(p::voided_at.is_null())
         .select(columns!())
         .first::<Row>(conn)
         .map_err(StoreError::from_query)?;
@@ -153,7 +155,8 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Participant>, StoreError> {
-    let mut q = scoped!(p::table, scope.records(), p::organisation_id);
+    let mut q =
+        scoped!(p::table, scope.records(), p::organisation_id).filter(p::voided_at.is_null());
     if let Some(r) = reference {
         q = q.filter(p::reference.eq(r.trim().to_string()));
     }
@@ -168,7 +171,8 @@ pub fn list(
 }
 
 pub fn count(conn: &mut DbConn, scope: Scope, reference: Option<&str>) -> Result<i64, StoreError> {
-    let mut q = scoped!(p::table, scope.records(), p::organisation_id);
+    let mut q =
+        scoped!(p::table, scope.records(), p::organisation_id).filter(p::voided_at.is_null());
     if let Some(r) = reference {
         q = q.filter(p::reference.eq(r.trim().to_string()));
     }

@@ -97,6 +97,7 @@ pub fn of_organisation(
 ) -> Result<Vec<Referral>, StoreError> {
     r::table
         .filter(r::organisation_id.eq(organisation.0))
+        .filter(r::voided_at.is_null())
         .order(r::reference)
         .select(columns!())
         .load::<Row>(conn)?
@@ -216,7 +217,8 @@ pub struct ReferralFilter {
 macro_rules! filtered {
     ($scope:expr, $filter:expr) => {{
         let f: &ReferralFilter = $filter;
-        let mut q = scoped!(r::table, $scope.records(), r::organisation_id);
+        let mut q =
+            scoped!(r::table, $scope.records(), r::organisation_id).filter(r::voided_at.is_null());
         if let Some(p) = f.programme {
             q = q.filter(r::programme_id.eq(p.0));
         }
@@ -271,6 +273,7 @@ pub fn count(conn: &mut DbConn, scope: Scope, filter: &ReferralFilter) -> Result
 pub fn find(conn: &mut DbConn, scope: Scope, id: ReferralId) -> Result<Referral, StoreError> {
     let row = scoped!(r::table, scope.records(), r::organisation_id)
         .filter(r::id.eq(id.0))
+        .filter(r::voided_at.is_null())
         .select(columns!())
         .first::<Row>(conn)
         .map_err(StoreError::from_query)?;
@@ -283,5 +286,18 @@ pub fn set_reference(conn: &mut DbConn, id: ReferralId, reference: &str) -> Resu
         .set(r::reference.eq(reference))
         .execute(conn)
         .map_err(|e| StoreError::from_insert(e, &format!("a referral '{reference}'")))?;
+    Ok(())
+}
+
+/// Moves a referral to another programme of its provider (only while nothing is recorded
+/// against it: attendance refers to the referral's programme).
+pub fn set_programme(
+    conn: &mut DbConn,
+    id: ReferralId,
+    programme: ProgrammeId,
+) -> Result<(), StoreError> {
+    diesel::update(r::table.find(id.0))
+        .set(r::programme_id.eq(programme.0))
+        .execute(conn)?;
     Ok(())
 }

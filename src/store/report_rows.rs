@@ -120,6 +120,8 @@ fn load_referrals(
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
+        .filter(referrals::voided_at.is_null())
+        .filter(participants::voided_at.is_null())
         .select((
             (
                 referrals::id,
@@ -183,6 +185,7 @@ fn load_sessions(
     let rows: Vec<(i64, i64, Day, i32)> = sessions::table
         .filter(sessions::programme_id.eq_any(programme_ids))
         .filter(sessions::date.between(period.from, period.to))
+        .filter(sessions::voided_at.is_null())
         .select((
             sessions::id,
             sessions::programme_id,
@@ -225,6 +228,26 @@ fn load_attendance(
             attendance::hours,
         ))
         .load(conn)?;
+    // Lines of voided sessions and referrals are left out. Voided records are few, so
+    // they are looked up once rather than joined into the covering-index scan.
+    let voided_sessions: BTreeSet<i64> = sessions::table
+        .filter(sessions::programme_id.eq_any(programme_ids))
+        .filter(sessions::voided_at.is_not_null())
+        .select(sessions::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let voided_referrals: BTreeSet<i64> = referrals::table
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::voided_at.is_not_null())
+        .select(referrals::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| !voided_sessions.contains(&r.0) && !voided_referrals.contains(&r.1))
+        .collect();
     let mut participant: HashMap<i64, i64> = referrals
         .iter()
         .map(|r| (r.referral_id, r.participant_id))
@@ -276,6 +299,8 @@ fn load_outcomes(
         .inner_join(referrals::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
+        .filter(referrals::voided_at.is_null())
+        .filter(outcome_records::voided_at.is_null())
         .select((
             outcome_records::id,
             outcome_records::referral_id,
@@ -323,6 +348,7 @@ fn load_group_surveys(
     let surveys: Vec<(i64, i64, String, i32)> = group_surveys::table
         .filter(group_surveys::programme_id.eq_any(programme_ids))
         .filter(group_surveys::recorded_on.between(period.from, period.to))
+        .filter(group_surveys::voided_at.is_null())
         .order(group_surveys::id)
         .select((
             group_surveys::id,

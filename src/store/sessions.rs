@@ -85,6 +85,7 @@ pub fn of_organisation(
 ) -> Result<Vec<Session>, StoreError> {
     s::table
         .filter(s::organisation_id.eq(organisation.0))
+        .filter(s::voided_at.is_null())
         .order((s::date, s::id))
         .select(columns!())
         .load::<Row>(conn)?
@@ -157,7 +158,10 @@ pub fn attendance_of_organisation(
     type Line = (i64, i64, i64, i64, NaiveDate, String, Option<f64>);
     let rows: Vec<Line> = a::table
         .inner_join(s::table)
+        .inner_join(r::table)
         .filter(s::organisation_id.eq(organisation.0))
+        .filter(s::voided_at.is_null())
+        .filter(r::voided_at.is_null())
         .order((a::session_id, a::referral_id))
         .select((
             a::id,
@@ -218,6 +222,12 @@ pub fn update_attendance(
             a::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Removes a register mark (the line becomes "not recorded").
+pub fn delete_attendance(conn: &mut DbConn, id: i64) -> Result<(), StoreError> {
+    diesel::delete(a::table.find(id)).execute(conn)?;
     Ok(())
 }
 
@@ -301,7 +311,8 @@ pub struct SessionFilter {
 macro_rules! filtered {
     ($scope:expr, $filter:expr) => {{
         let f: &SessionFilter = $filter;
-        let mut q = scoped!(s::table, $scope.records(), s::organisation_id);
+        let mut q =
+            scoped!(s::table, $scope.records(), s::organisation_id).filter(s::voided_at.is_null());
         if let Some(p) = f.programme {
             q = q.filter(s::programme_id.eq(p.0));
         }
@@ -342,6 +353,7 @@ pub fn count(conn: &mut DbConn, scope: Scope, filter: &SessionFilter) -> Result<
 pub fn find(conn: &mut DbConn, scope: Scope, id: SessionId) -> Result<Session, StoreError> {
     let row = scoped!(s::table, scope.records(), s::organisation_id)
         .filter(s::id.eq(id.0))
+        .filter(s::voided_at.is_null())
         .select(columns!())
         .first::<Row>(conn)
         .map_err(StoreError::from_query)?;
@@ -379,6 +391,7 @@ pub fn register_of(conn: &mut DbConn, session: SessionId) -> Result<Vec<Register
     let rows: Vec<(i64, String, String, Option<f64>)> = a::table
         .inner_join(r::table)
         .filter(a::session_id.eq(session.0))
+        .filter(r::voided_at.is_null())
         .order(r::reference)
         .select((a::referral_id, r::reference, a::status, a::hours))
         .load(conn)?;
@@ -414,6 +427,7 @@ pub fn attendance_of_referral(
     let rows: Vec<AttendanceRow> = a::table
         .inner_join(s::table)
         .filter(a::referral_id.eq(referral.0))
+        .filter(s::voided_at.is_null())
         .order((s::date, s::id))
         .select((s::id, s::reference, s::date, s::kind, a::status, a::hours))
         .load(conn)?;
@@ -467,4 +481,19 @@ pub fn upsert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<bool
             Ok(true)
         }
     }
+}
+
+/// Removes a referral's mark from a session's register. Returns whether there was one.
+pub fn remove_attendance(
+    conn: &mut DbConn,
+    session: SessionId,
+    referral: crate::domain::ids::ReferralId,
+) -> Result<bool, StoreError> {
+    let n = diesel::delete(
+        a::table
+            .filter(a::session_id.eq(session.0))
+            .filter(a::referral_id.eq(referral.0)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
 }

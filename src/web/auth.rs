@@ -33,8 +33,14 @@ pub const SESSION_COOKIE: &str = "outcomes_session";
 pub const PRE_SESSION_CSRF_COOKIE: &str = "outcomes_csrf";
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Form bodies larger than this are refused before the CSRF check reads them.
-const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Form bodies (sign-in and every page form) larger than this are refused: by
+/// `Content-Length` before any of the body is read, and by counting while reading a
+/// body sent without one (finding M1).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// JSON API bodies larger than this are refused (the app-wide `PayloadConfig`); only the
+/// import routes accept up to `pages::files::MAX_UPLOAD_BYTES`, and only after the
+/// credential and role were checked here.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// How the request authenticated.
 #[derive(Debug, Clone)]
@@ -144,21 +150,31 @@ pub async fn authenticate(
     }
 
     if is_unsafe(req.method()) && !matches!(credential, Some(Credential::Token { .. })) {
-        let expected = match &credential {
-            Some(Credential::Session(s)) => Some(s.csrf_token.clone()),
-            _ => req
-                .cookie(PRE_SESSION_CSRF_COOKIE)
-                .map(|c| c.value().to_string()),
-        };
-        let ok = match expected {
-            Some(expected) if !expected.is_empty() && same_origin(&req) => {
-                match submitted_csrf_token(&mut req).await {
-                    Ok(Some(given)) => constant_time_eq(&given, &expected),
-                    Ok(None) => false,
-                    Err(e) => return Ok(refuse(req, api, e)),
-                }
+        let pre_session = req
+            .cookie(PRE_SESSION_CSRF_COOKIE)
+            .map(|c| c.value().to_string());
+        // The sign-in form carries the pre-session token even when the browser still
+        // holds a live session cookie (it arrived from another site, where the
+        // SameSite=Strict cookie was not sent, and was shown the sign-in form).
+        let expected: Vec<String> = match &credential {
+            Some(Credential::Session(s)) if pattern == "/login" => {
+                [Some(s.csrf_token.clone()), pre_session]
+                    .into_iter()
+                    .flatten()
+                    .collect()
             }
-            _ => false,
+            Some(Credential::Session(s)) => vec![s.csrf_token.clone()],
+            _ => pre_session.into_iter().collect(),
+        };
+        let expected: Vec<String> = expected.into_iter().filter(|e| !e.is_empty()).collect();
+        let ok = if !expected.is_empty() && same_origin(&req, &state.trusted_proxies) {
+            match submitted_csrf_token(&mut req).await {
+                Ok(Some(given)) => expected.iter().any(|e| constant_time_eq(&given, e)),
+                Ok(None) => false,
+                Err(e) => return Ok(refuse(req, api, e)),
+            }
+        } else {
+            false
         };
         if !ok {
             tracing::warn!(route = %pattern, "refused an unsafe request without a valid CSRF token");
@@ -166,21 +182,47 @@ pub async fn authenticate(
         }
     }
 
+    let signed_in = credential.is_some();
     if let Some(c) = credential {
         req.extensions_mut().insert(c);
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    // Nothing a signed-in user sees, and nothing the API answers, is kept by a browser or
+    // a shared cache (finding L3).
+    if signed_in || api {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
 }
 
 /// A browser sends `Origin` on cross-site posts: when it is there it must be this host.
-fn same_origin(req: &ServiceRequest) -> bool {
+/// The host is the `Host` header; `X-Forwarded-Host` and `Forwarded` are believed only
+/// from a trusted proxy (finding I1).
+fn same_origin(req: &ServiceRequest, trusted_proxies: &[IpAddr]) -> bool {
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return true;
     };
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let host = req.connection_info().host().to_string();
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted_proxies.contains(&peer.ip()));
+    let host = if from_proxy {
+        req.connection_info().host().to_string()
+    } else {
+        match req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
+            Some(h) => h.to_string(),
+            None => return false,
+        }
+    };
     origin
         .split_once("://")
         .map(|(_, rest)| rest.trim_end_matches('/') == host)
@@ -201,13 +243,7 @@ async fn submitted_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let body = req
-            .extract::<web::Bytes>()
-            .await
-            .map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
-        if body.len() > MAX_FORM_BYTES {
-            return Err(AppError::BadRequest("the form is too large".into()));
-        }
+        let body = read_bounded(req, MAX_FORM_BYTES).await?;
         let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .ok()
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
@@ -224,6 +260,31 @@ async fn submitted_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         );
     }
     Ok(None)
+}
+
+/// Reads a request body of at most `limit` bytes: refused by `Content-Length` before
+/// reading, and as soon as the count passes the limit while reading (a chunked body).
+async fn read_bounded(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
+    use futures_util::StreamExt;
+    let too_large = || AppError::TooLarge(format!("the form is larger than {} KiB", limit / 1024));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// The signed-in actor; handlers behind `SignedIn` or `Roles` rules take it.
@@ -291,7 +352,7 @@ pub fn cookie(
 
 /// A cookie that deletes `name`.
 pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
-    let mut c = cookie(name, String::new(), secure, SameSite::Lax);
+    let mut c = cookie(name, String::new(), secure, SameSite::Strict);
     c.make_removal();
     c
 }

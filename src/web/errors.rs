@@ -33,6 +33,9 @@ pub enum AppError {
     Locked(FieldError),
     #[error("too many attempts; try again later")]
     TooManyRequests,
+    /// The request body is larger than the route accepts; the message names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("unexpected error")]
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::Locked(_) => "The quarter is locked",
             AppError::TooManyRequests => "Too many attempts",
+            AppError::TooLarge(_) => "The request is too large",
             AppError::Unavailable(_) => "Sorry, the service is unavailable",
             AppError::Internal(_) => "Sorry, there is a problem with the service",
         }
@@ -148,6 +152,7 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::Locked(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -167,6 +172,9 @@ impl ResponseError for AppError {
         response.content_type("application/problem+json");
         if matches!(self, AppError::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, AppError::TooManyRequests) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
         }
         response.json(problem)
     }
@@ -209,11 +217,17 @@ impl ResponseError for PageError {
             tracing::error!(error = %e, "rendering the error page failed");
             format!("<h1>{}</h1>", status.as_u16())
         });
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if matches!(self.0, AppError::TooManyRequests) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }
+
+/// `Retry-After` of a 429: the sign-in throttling window, after which the failures that
+/// caused it no longer count (finding L6).
+pub const RETRY_AFTER_SECONDS: i64 = crate::store::login_attempts::WINDOW_MINUTES * 60;
 
 /// Runs blocking database work on the thread pool, mapping both failure layers.
 pub async fn blocking<T, F>(f: F) -> Result<T, AppError>

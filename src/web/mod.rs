@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .app_data(
         web::FormConfig::default()
+            .limit(auth::MAX_FORM_BYTES)
             .error_handler(|_, req| unreadable(req, "The form cannot be read")),
     )
     .app_data(

@@ -53,6 +53,10 @@ pub enum Target {
     /// A quarterly return: its programme's provider's own; commissioners, analysts and
     /// admins see every programme's.
     QuarterlyReturn,
+    /// An outcome record: participant-level, its referral's provider's own.
+    OutcomeRecord,
+    /// A group survey: of a session, its provider's own.
+    GroupSurvey,
 }
 
 impl Target {
@@ -67,6 +71,8 @@ impl Target {
                 | Target::Referral
                 | Target::Session
                 | Target::QuarterlyReturn
+                | Target::OutcomeRecord
+                | Target::GroupSurvey
         )
     }
 
@@ -75,7 +81,11 @@ impl Target {
     pub fn is_participant_level(self) -> bool {
         matches!(
             self,
-            Target::Participant | Target::Referral | Target::Session
+            Target::Participant
+                | Target::Referral
+                | Target::Session
+                | Target::OutcomeRecord
+                | Target::GroupSurvey
         )
     }
 }
@@ -514,6 +524,147 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::POST, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
             r.to(api::records::record_survey)
         }),
+        // Corrections (docs/casework.md, "Correcting the record")
+        RouteSpec::new(
+            M::PATCH,
+            "/api/v1/participants/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::patch_participant),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/participants/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::void_participant),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/participants/{id}/restore",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::restore_participant),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/participants/{id}/history",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::participant_history),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::PATCH,
+            "/api/v1/referrals/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::patch_referral),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/referrals/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::void_referral),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/referrals/{id}/restore",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::restore_referral),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/referrals/{id}/history",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::referral_history),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::PATCH,
+            "/api/v1/sessions/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::patch_session),
+        )
+        .target(Target::Session),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/sessions/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::void_session),
+        )
+        .target(Target::Session),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/sessions/{id}/restore",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::restore_session),
+        )
+        .target(Target::Session),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/sessions/{id}/history",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::session_history),
+        )
+        .target(Target::Session),
+        RouteSpec::new(
+            M::PATCH,
+            "/api/v1/outcomes/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::patch_outcome),
+        )
+        .target(Target::OutcomeRecord),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/outcomes/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::void_outcome),
+        )
+        .target(Target::OutcomeRecord),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/outcomes/{id}/restore",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::restore_outcome),
+        )
+        .target(Target::OutcomeRecord),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/outcomes/{id}/history",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::outcome_history),
+        )
+        .target(Target::OutcomeRecord),
+        RouteSpec::new(
+            M::PATCH,
+            "/api/v1/group-surveys/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::patch_survey),
+        )
+        .target(Target::GroupSurvey),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/group-surveys/{id}",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::void_survey),
+        )
+        .target(Target::GroupSurvey),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/group-surveys/{id}/restore",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::restore_survey),
+        )
+        .target(Target::GroupSurvey),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/group-surveys/{id}/history",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::corrections::survey_history),
+        )
+        .target(Target::GroupSurvey),
         RouteSpec::new(M::GET, "/api/v1/programmes", SignedIn, |r| {
             r.to(api::setup::programmes)
         }),
@@ -728,6 +879,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     for (path, specs) in by_path {
         let mut resource = web::resource(path);
+        if path.starts_with("/api/v1/imports/") {
+            // Only the import uploads take large bodies: the extractor reads them in the
+            // handler, after the middleware checked the credential and the role.
+            resource = resource.app_data(web::PayloadConfig::new(
+                super::pages::files::MAX_UPLOAD_BYTES,
+            ));
+        }
         for spec in specs {
             resource = resource.route((spec.handler)(web::method(spec.method.clone())));
         }

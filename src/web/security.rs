@@ -45,8 +45,17 @@ pub async fn headers(
         .map(|s| s.hsts)
         .unwrap_or(false);
     req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let api = req.path() == "/api" || req.path().starts_with("/api/");
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
+    // Every API answer, refusals included, is never stored (finding L3); signed-in pages
+    // get the same from `auth::authenticate`.
+    if api {
+        h.insert(
+            actix_web::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
          font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \

@@ -92,6 +92,22 @@ async fn fixture(app: &TestApp) -> Fixture {
             app.add_referral_and_session(org, records[&(Target::Participant, org)], programme);
         records.insert((Target::Referral, org), referral);
         records.insert((Target::Session, org), session);
+        // An outcome record of the referral and a group survey of the session.
+        let (measure, outcome, survey) = (100 + i as i64, 200 + i as i64, 300 + i as i64);
+        app.execute(&format!(
+            "INSERT INTO outcome_measures (id, name, min_value, max_value, higher_is_better, created_at) \
+             VALUES ({measure}, 'Measure {i}', 1, 5, TRUE, '2025-01-01 00:00:00')"
+        ));
+        app.execute(&format!(
+            "INSERT INTO outcome_records (id, referral_id, measure_id, timepoint, recorded_on, value, created_at) \
+             VALUES ({outcome}, {referral}, {measure}, 'baseline', '2025-05-03', 3, '2025-01-01 00:00:00')"
+        ));
+        app.execute(&format!(
+            "INSERT INTO group_surveys (id, organisation_id, programme_id, session_id, measure_id, timepoint, recorded_on, respondents, created_at) \
+             VALUES ({survey}, {org}, {programme}, {session}, {measure}, 'baseline', '2025-06-01', 0, '2025-01-01 00:00:00')"
+        ));
+        records.insert((Target::OutcomeRecord, org), outcome);
+        records.insert((Target::GroupSurvey, org), survey);
         // A provider whose figures to ask for: the organisation itself when it is one.
         let provider = if org == opcc {
             a

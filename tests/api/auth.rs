@@ -57,7 +57,7 @@ async fn signing_in_sets_a_rotated_httponly_samesite_session_cookie_and_shows_th
         .find(|c| c.starts_with(SESSION_COOKIE))
         .expect("a session cookie");
     assert!(session.contains("HttpOnly"), "{session}");
-    assert!(session.contains("SameSite=Lax"), "{session}");
+    assert!(session.contains("SameSite=Strict"), "{session}");
     assert!(!session.contains("Secure"), "no TLS configured: {session}");
 
     let first = app.login(&user).await;

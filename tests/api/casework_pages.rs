@@ -258,7 +258,7 @@ async fn casework_a_register_of_30_and_a_headcount_is_recorded_in_one_page_submi
             .unwrap(),
     );
     assert!(
-        page.contains("Register saved: 30 named attendees, headcount 14"),
+        page.contains("Register saved: 30 on the register (10 attended), 14 unnamed attendees"),
         "{page}"
     );
     for (i, id) in referrals.iter().enumerate() {

@@ -598,17 +598,18 @@ impl std::io::Write for CapturedLogs {
     }
 }
 
-/// Installs a global debug-level subscriber writing to a buffer (once per test binary).
+/// Installs the service's own subscriber (`telemetry::init_with`: its filter and its
+/// redaction) at debug level, writing to a buffer (once per test binary).
 pub fn capture_logs() -> CapturedLogs {
     static LOGS: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = CapturedLogs::default();
         let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-            .with_writer(move || writer.clone())
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
+        let _ = outcomes::telemetry::init_with(
+            "debug",
+            outcomes::telemetry::LogFormat::Text,
+            move || writer.clone(),
+        );
         logs
     })
     .clone()

@@ -140,6 +140,21 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
     let batches = expected.get_mut("import_batches").unwrap();
     batches.push("restorable".to_string()); // 2026-12-06-000001_restorable_extract
     batches.sort();
+    // 2026-12-07-000001_corrections: void marks, and the participant a record merged into.
+    for table in [
+        "participants",
+        "referrals",
+        "sessions",
+        "outcome_records",
+        "group_surveys",
+    ] {
+        let cols = expected.get_mut(table).unwrap();
+        cols.extend(["voided_at", "voided_by", "voided_reason"].map(String::from));
+        if table == "participants" {
+            cols.push("merged_into".to_string());
+        }
+        cols.sort();
+    }
     assert_eq!(built_names, expected);
 }
 

@@ -2,6 +2,7 @@
 //! browser session; errors are RFC 9457 problem details (`AppError`). Records of another
 //! organisation answer 404, exactly like records that do not exist.
 
+pub mod corrections;
 pub mod files;
 pub mod openapi;
 pub mod records;
@@ -150,6 +151,15 @@ pub fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a
         actor,
         today: chrono::Utc::now().date_naive(),
         secret: &state.secrets.person_key,
+        via: "api",
+    }
+}
+
+/// The casework context of a page's request (as `ctx`, marked as made on a page).
+pub fn page_ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a> {
+    crate::casework::Ctx {
+        via: "page",
+        ..ctx(state, actor)
     }
 }
 

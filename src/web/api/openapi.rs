@@ -52,6 +52,82 @@ pub struct NewReferral {
     pub required_hours: Option<f64>,
 }
 
+/// `PATCH /api/v1/participants/{id}`: a JSON merge patch; absent fields are kept, `null`
+/// clears an optional one.
+#[derive(Deserialize, ToSchema)]
+pub struct ParticipantPatch {
+    /// Why the record is corrected (required; kept in the audit trail: no personal details).
+    pub reason: String,
+    /// A new police identifier, keyed at once; never stored, logged or echoed.
+    pub police_id: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<Gender>,
+    pub ethnicity: Option<Ethnicity>,
+    pub district: Option<String>,
+}
+
+/// `PATCH /api/v1/referrals/{id}`: a JSON merge patch. The corrected decision and closure
+/// must be a valid state as a whole: `"closure": "open", "closed_on": null` reopens;
+/// `"decision": "pending"` (with the closure open) undoes a decision.
+#[derive(Deserialize, ToSchema)]
+pub struct ReferralPatch {
+    /// Why the record is corrected (required).
+    pub reason: String,
+    pub reference: Option<String>,
+    /// Only while no attendance or outcome is recorded against the referral.
+    pub programme_id: Option<i64>,
+    pub referred_on: Option<NaiveDate>,
+    pub source: Option<ReferralSource>,
+    /// The referral's own reason (`reason` is the correction's).
+    pub referral_reason: Option<String>,
+    pub required_hours: Option<f64>,
+    pub decision: Option<Decision>,
+    pub decided_on: Option<NaiveDate>,
+    /// open (reopen), completed, withdrawn or disengaged.
+    pub closure: Option<Closure>,
+    pub closed_on: Option<NaiveDate>,
+}
+
+/// `PATCH /api/v1/sessions/{id}`: a JSON merge patch.
+#[derive(Deserialize, ToSchema)]
+pub struct SessionPatch {
+    pub reason: String,
+    pub date: Option<NaiveDate>,
+    pub kind: Option<SessionKind>,
+    pub duration_minutes: Option<i64>,
+    pub headcount: Option<i64>,
+    pub district: Option<String>,
+    pub venue: Option<String>,
+}
+
+/// `PATCH /api/v1/outcomes/{id}`: a JSON merge patch.
+#[derive(Deserialize, ToSchema)]
+pub struct OutcomePatch {
+    pub reason: String,
+    pub timepoint: Option<Timepoint>,
+    pub recorded_on: Option<NaiveDate>,
+    pub value: Option<f64>,
+}
+
+/// `PATCH /api/v1/group-surveys/{id}`: the survey's counts, all of them.
+#[derive(Deserialize, ToSchema)]
+pub struct SurveyPatch {
+    pub reason: String,
+    /// Respondents by scale value, e.g. `{"3": 10, "4": 12}`.
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+}
+
+/// `DELETE /api/v1/{kind}/{id}` and `POST /api/v1/{kind}/{id}/restore`.
+#[derive(Deserialize, ToSchema)]
+pub struct VoidBody {
+    /// Why (required; kept in the audit trail: no personal details).
+    pub reason: String,
+    /// Voiding a participant with referrals, or a session with group surveys: void
+    /// those too (without it the answer is a 422 naming them).
+    pub confirm: Option<bool>,
+}
+
 /// `POST /api/v1/referrals/{id}/decision`.
 #[derive(Deserialize, ToSchema)]
 pub struct Decide {
@@ -301,6 +377,26 @@ impl Modify for ProblemResponses {
         super::records::record_outcome,
         super::records::surveys,
         super::records::record_survey,
+        super::corrections::patch_participant,
+        super::corrections::patch_referral,
+        super::corrections::patch_session,
+        super::corrections::patch_outcome,
+        super::corrections::patch_survey,
+        super::corrections::void_participant,
+        super::corrections::restore_participant,
+        super::corrections::participant_history,
+        super::corrections::void_referral,
+        super::corrections::restore_referral,
+        super::corrections::referral_history,
+        super::corrections::void_session,
+        super::corrections::restore_session,
+        super::corrections::session_history,
+        super::corrections::void_outcome,
+        super::corrections::restore_outcome,
+        super::corrections::outcome_history,
+        super::corrections::void_survey,
+        super::corrections::restore_survey,
+        super::corrections::survey_history,
         super::setup::programmes,
         super::setup::create_programme,
         super::setup::programme,

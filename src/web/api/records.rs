@@ -715,7 +715,7 @@ pub async fn surveys(
 }
 
 /// Turns `counts: {"1": 3, "2": 5}` (or `[{value, respondents}]`) into `count_<value>`.
-fn flatten_counts(object: &mut Map<String, Value>) -> Result<(), AppError> {
+pub fn flatten_counts(object: &mut Map<String, Value>) -> Result<(), AppError> {
     match object.remove("counts") {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {

@@ -272,7 +272,25 @@ pub async fn unlock(
     actor: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    change_user(state, viewer, actor, &id, "User unlocked", users::unlock).await
+    let st = state.clone();
+    let uid = user_id(&id)?;
+    let res = change_user(state, viewer, actor, &id, "User unlocked", users::unlock).await?;
+    clear_throttle(&st, uid).await?;
+    Ok(res)
+}
+
+/// Forgets the user's failed sign-ins, so that an unlock or reset works at once.
+async fn clear_throttle(state: &web::Data<AppState>, id: UserId) -> Result<(), PageError> {
+    let state = state.clone();
+    blocking(move || {
+        let mut conn = state.conn()?;
+        let user = users::find(&mut conn, id)?;
+        let key = crate::web::auth::account_key(&state.secrets.session_key, &user.email);
+        crate::store::login_attempts::clear_failures_for(&mut conn, &key)?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// `POST /admin/users/{id}/reset-password`: a new generated password, shown once; ends
@@ -285,6 +303,7 @@ pub async fn reset_password(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = user_id(&id)?;
+    let st = state.clone();
     let (user, password) = blocking(move || {
         let mut conn = state.conn()?;
         let password = NewPassword::generate();
@@ -292,6 +311,7 @@ pub async fn reset_password(
         Ok((users::find(&mut conn, id)?, password))
     })
     .await?;
+    clear_throttle(&st, id).await?;
     render(
         "pages/admin/password",
         &viewer_context(

@@ -813,10 +813,14 @@ fn register_context(
                 ),
             };
             let error = errors.iter().find(|e| e.field == format!("status_{rid}") || e.field == format!("hours_{rid}")).map(|e| e.message.clone());
-            let choices: Vec<Value> = AttendanceStatus::ALL
+            let mut choices: Vec<Value> = AttendanceStatus::ALL
                 .iter()
                 .map(|a| json!({"value": a.as_str(), "text": a.as_str().replace('_', " "), "checked": a.as_str() == status}))
                 .collect();
+            // "Not recorded" removes a mark (an untouched row is left as it is).
+            let not_recorded = casework::sessions::NOT_RECORDED;
+            choices.push(json!({"value": not_recorded, "text": "not recorded (remove the mark)",
+                "checked": status == not_recorded}));
             json!({"id": rid, "reference": reference, "choices": choices, "hours": hours, "error": error})
         })
         .collect();
@@ -881,7 +885,7 @@ pub async fn save_register(
         let kept = input.clone();
         match casework::sessions::record_register(
             &mut conn,
-            &crate::web::api::ctx(&state, &actor),
+            &crate::web::api::page_ctx(&state, &actor),
             id,
             input,
         ) {
@@ -891,8 +895,15 @@ pub async fn save_register(
                         &mut conn,
                         sid,
                         &format!(
-                            "Register saved: {} named attendees, headcount {}",
-                            summary.lines, summary.headcount
+                            "Register saved: {} on the register ({} attended), {} unnamed {}",
+                            summary.on_register,
+                            summary.attended,
+                            summary.headcount,
+                            if summary.headcount == 1 {
+                                "attendee"
+                            } else {
+                                "attendees"
+                            }
                         ),
                     )?;
                 }

@@ -144,11 +144,13 @@ pub async fn submit(
     match outcome {
         Outcome::SignedIn { cookie_value } => {
             let mut res = see_other("/");
+            // Strict: a link or form on another site never carries the session, so it
+            // cannot trigger audited exports or downloads (finding L7).
             res.add_cookie(&cookie(
                 SESSION_COOKIE,
                 cookie_value,
                 state.hsts,
-                SameSite::Lax,
+                SameSite::Strict,
             ))
             .and_then(|_| res.add_cookie(&removal(PRE_SESSION_CSRF_COOKIE, state.hsts)))
             .map_err(|e| AppError::Internal(anyhow::anyhow!("setting a cookie: {e}")))?;
@@ -178,6 +180,13 @@ fn attempt(
     let account = account_key(&state.secrets.session_key, typed_email);
     if login_attempts::recent_failures_from(conn, client)? >= PER_CLIENT_LIMIT {
         verify_against_dummy(password);
+        // Refused without looking: still audited, naming the account and the client by
+        // their keyed hashes (finding L6).
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::SignInFailed, "session")
+                .detail(format!("throttled account={account} client={client}")),
+        )?;
         return Ok(Outcome::Throttled);
     }
     let throttled = login_attempts::recent_failures_for(conn, &account)? >= PER_ACCOUNT_LIMIT;

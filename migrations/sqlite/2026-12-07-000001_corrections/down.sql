@@ -1,0 +1,16 @@
+ALTER TABLE participants DROP COLUMN voided_reason;
+ALTER TABLE participants DROP COLUMN voided_by;
+ALTER TABLE participants DROP COLUMN voided_at;
+ALTER TABLE referrals DROP COLUMN voided_reason;
+ALTER TABLE referrals DROP COLUMN voided_by;
+ALTER TABLE referrals DROP COLUMN voided_at;
+ALTER TABLE sessions DROP COLUMN voided_reason;
+ALTER TABLE sessions DROP COLUMN voided_by;
+ALTER TABLE sessions DROP COLUMN voided_at;
+ALTER TABLE outcome_records DROP COLUMN voided_reason;
+ALTER TABLE outcome_records DROP COLUMN voided_by;
+ALTER TABLE outcome_records DROP COLUMN voided_at;
+ALTER TABLE group_surveys DROP COLUMN voided_reason;
+ALTER TABLE group_surveys DROP COLUMN voided_by;
+ALTER TABLE group_surveys DROP COLUMN voided_at;
+ALTER TABLE participants DROP COLUMN merged_into;
