@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod dashboard;
 mod demo;
+mod disclosure_audit;
 mod health;
 mod helpers;
 mod imports;

@@ -531,9 +531,9 @@ fn published_reports_show_no_count_below_five_in_any_format() {
                     &row.label,
                 );
                 for (i, c) in row.cells.iter().enumerate() {
-                    // Sessions are events, not people: the engine does not suppress them.
-                    if c.kind == Kind::Count && c.metric != "sessions_delivered" {
-                        // A count of people is shown only as 0 or at least 5.
+                    // Every count, sessions_delivered included (methodology.md: suppressed
+                    // like people), is shown only as 0 or at least 5.
+                    if c.kind == Kind::Count {
                         if let Some(x) = c.value {
                             assert!(x == 0.0 || x >= 5.0, "{} {} shows {x}", table.id, row.label);
                             assert!(xlsx_row[i].as_f64().unwrap() == x);
@@ -556,11 +556,7 @@ fn published_reports_show_no_count_below_five_in_any_format() {
     // No CSV row of a count holds 1 to 4.
     for ((section, metric, group), (value, _)) in &csv {
         let count = v.figures().any(|(s, c)| {
-            s.id == *section
-                && c.metric == *metric
-                && c.group == *group
-                && c.kind == Kind::Count
-                && c.metric != "sessions_delivered"
+            s.id == *section && c.metric == *metric && c.group == *group && c.kind == Kind::Count
         });
         if count {
             assert!(
@@ -574,9 +570,7 @@ fn published_reports_show_no_count_below_five_in_any_format() {
         .summary
         .join(" ")
         .replace("Feels safe (1-5)", "")
-        .replace(&v.period_text, "")
-        // Sessions are events, not people (not suppressed).
-        .replace("3 sessions were delivered", "");
+        .replace(&v.period_text, "");
     assert_eq!(small_numbers(&summary), Vec::<String>::new(), "{summary}");
     assert!(summary.contains("fewer than 5 engaged"));
     assert!(html.contains("fewer than 5 engaged"));
