@@ -15,6 +15,7 @@ use crate::store::{self, StoreError};
 /// Opens the database named by the settings and applies pending migrations.
 pub fn open(settings: &Settings) -> anyhow::Result<db::DbConn> {
     let url = settings.database()?;
+    crate::secrets::Secrets::load_and_install(settings)?;
     url.prepare()?;
     let mut conn = url.connect()?;
     db::migrate(&mut conn)?;
@@ -93,6 +94,9 @@ pub fn user_add(
     let mut conn = open(settings)?;
     let org = store::organisations::find_by_name(&mut conn, organisation)?
         .with_context(|| format!("no organisation named '{}'", organisation.trim()))?;
+    if let Err(why) = crate::domain::enums::check_role_fits(role, org.kind) {
+        anyhow::bail!("{why} ('{}')", org.name);
+    }
     let (password, generated) = match source {
         PasswordSource::Prompt => (prompt_password()?, false),
         PasswordSource::Generate => (NewPassword::generate(), true),
@@ -109,6 +113,7 @@ pub fn user_add(
         Err(StoreError::Duplicate(_)) => {
             anyhow::bail!("a user with that email address already exists")
         }
+        Err(StoreError::Refused(why)) => anyhow::bail!("{why} ('{}')", org.name),
         Err(e) => return Err(e).context("adding the user"),
     };
     println!(
@@ -138,10 +143,17 @@ pub fn token_add(settings: &Settings, email: &str, label: &str) -> anyhow::Resul
     Ok(())
 }
 
-/// Walks the audit chain; an error names the first broken or missing event.
-pub fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
+/// Walks the audit chain under the audit key; an error names the first broken, missing
+/// or unkeyed event. With `head` (from `audit anchor`), that event must still be there.
+pub fn audit_verify(
+    settings: &Settings,
+    head: Option<&store::audit::Anchor>,
+) -> anyhow::Result<()> {
     let mut conn = open(settings)?;
-    let v = store::audit::verify(&mut conn)?;
+    let v = match head {
+        Some(h) => store::audit::verify_head(&mut conn, h)?,
+        None => store::audit::verify(&mut conn)?,
+    };
     match v.problem {
         None => {
             println!(
@@ -157,10 +169,69 @@ pub fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
+/// `outcomes audit anchor`: prints the chain's head (`ID:HASH`) to record outside the
+/// database, e.g. in a ticket or a signed e-mail; `audit verify --head` checks it later.
+pub fn audit_anchor(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let v = store::audit::verify(&mut conn)?;
+    if let Some(problem) = v.problem {
+        anyhow::bail!("the audit trail is broken, so its head is not worth anchoring: {problem}");
+    }
+    match store::audit::anchor(&mut conn)? {
+        Some(anchor) => {
+            println!("{anchor}");
+            Ok(())
+        }
+        None => anyhow::bail!("the audit trail is empty: there is no head to anchor yet"),
+    }
+}
+
+/// `outcomes audit rekey`: re-hashes a trail written before keyed hashing, once, as one
+/// audited step (see `store::audit::rekey`).
+pub fn audit_rekey(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let done = store::audit::rekey(&mut conn, None)?;
+    println!(
+        "re-hashed {} audit events under the audit key; the old head was {}; recorded as event {}. \
+         Anchor the new head: {}:{}",
+        done.rehashed, done.old_head, done.event.id, done.event.id, done.event.hash
+    );
+    Ok(())
+}
+
+/// `outcomes doctor`: checks what the database holds against rules older versions did
+/// not enforce — users whose role does not fit their organisation's kind — and that the
+/// audit trail verifies. Prints each problem; exits non-zero when there is one.
+pub fn doctor(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let mut problems = 0usize;
+    for m in store::users::role_misfits(&mut conn)? {
+        problems += 1;
+        println!(
+            "user {} is a {} in '{}': {}. Deactivate them and add them again in a fitting organisation.",
+            m.user_id, m.role, m.organisation_name, m.message
+        );
+    }
+    let v = store::audit::verify(&mut conn)?;
+    match v.problem {
+        Some(problem) => {
+            problems += 1;
+            println!("the audit trail is broken: {problem}");
+        }
+        None => println!("the audit trail verifies: {} events", v.events),
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) found");
+    }
+    println!("no problems found");
+    Ok(())
+}
+
 /// `outcomes backup FILE`: an online, checked copy of the SQLite database (see
 /// `backup`); on PostgreSQL, says how to use `pg_dump`.
 pub fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
     let url = settings.database()?;
+    crate::secrets::Secrets::load_and_install(settings)?;
     let started = std::time::Instant::now();
     let checked = crate::backup::backup_sqlite(&url, file)?;
     println!(
@@ -178,6 +249,7 @@ pub fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()>
 /// path, which must not exist; on PostgreSQL, says how to use `pg_restore`.
 pub fn restore(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
     let url = settings.database()?;
+    crate::secrets::Secrets::load_and_install(settings)?;
     let checked = crate::backup::restore_sqlite(&url, file)?;
     println!(
         "restored {} to {url:?}: integrity ok, schema {}, the audit trail verifies: {} events, head hash {}",
@@ -214,6 +286,7 @@ pub fn import(
     file: &std::path::Path,
     organisation: Option<&str>,
     extract_date: Option<chrono::NaiveDate>,
+    confirm_shrink: bool,
 ) -> anyhow::Result<()> {
     use crate::imports::{self, ImportContext, ImportError, Source};
     let mut conn = open(settings)?;
@@ -232,6 +305,7 @@ pub fn import(
         secret: &secrets.person_key,
         today: chrono::Utc::now().date_naive(),
         extract_date,
+        confirm_shrink,
     };
     let source = Source::File(file.to_path_buf());
     let bar = indicatif::ProgressBar::new(source.len());
@@ -264,6 +338,13 @@ pub fn import(
                 "{}: imported {} rows ({} added, {} updated, {} unchanged); sha256 {}",
                 s.file_name, s.rows, s.inserted, s.updated, s.unchanged, s.sha256
             );
+            if let Some(x) = s.extract {
+                println!(
+                    "the offence extract now holds {} rows about {} people, matching {} participants; \
+                     the one it replaced can be put back with `outcomes extract restore` until the next import",
+                    x.rows, x.people, x.matched_participants
+                );
+            }
             Ok(())
         }
         Err(ImportError::Invalid { errors, total }) => {
@@ -277,6 +358,31 @@ pub fn import(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `outcomes extract restore`: puts the previous police offence extract back in place of
+/// the current one (audited); the current one can be put back the same way until the
+/// next import.
+pub fn extract_restore(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let r = crate::imports::restore(&mut conn, None)?;
+    let as_of = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    println!(
+        "restored the offence extract {} (as of {}): {} rows about {} people, matching {} participants",
+        r.restored.file_name,
+        as_of(r.restored.extract_date),
+        r.stats.rows,
+        r.stats.people,
+        r.stats.matched_participants
+    );
+    if let Some(replaced) = r.replaced {
+        println!(
+            "it replaced {} (as of {}), which can be put back the same way until the next import",
+            replaced.file_name,
+            as_of(replaced.extract_date)
+        );
+    }
+    Ok(())
 }
 
 /// Which report `outcomes report` is asked for.
@@ -359,14 +465,19 @@ pub fn report(
         &mut conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")
             .detail(format!(
-                "scope={:?} period={} mode={} sha256={}",
+                "scope={:?} format={} period={} follow_up={} waiting={} index={} mode={} price_year={} sha256={}",
                 request.scope,
+                format.extension(),
                 request.period,
+                request.follow_up_months,
+                request.waiting_months,
+                request.index.as_str(),
                 if request.published {
                     "published"
                 } else {
                     "internal"
                 },
+                request.price_year.as_deref().unwrap_or("default"),
                 report.body.provenance.input_sha256
             )),
     )?;

@@ -50,6 +50,17 @@ pub struct Settings {
     #[arg(long, env = "OUTCOMES_HMAC_KEY", hide_env_values = true, global = true)]
     pub hmac_key: Option<String>,
 
+    /// Key of the audit trail's hash chain (64+ hex characters); overrides the key file's
+    /// `audit_key=` line. Without either it is derived from the HMAC key. Never stored in
+    /// the database; changing it makes `audit verify` fail.
+    #[arg(
+        long,
+        env = "OUTCOMES_AUDIT_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub audit_key: Option<String>,
+
     /// Replacement cost-of-crime unit cost table (CSV); defaults to the embedded Heeks et al. 2018 table.
     #[arg(long, env = "OUTCOMES_COST_TABLE", global = true)]
     pub cost_table: Option<PathBuf>,
@@ -98,6 +109,7 @@ impl Settings {
             key_file: PathBuf::from("data/outcomes.key"),
             session_key: None,
             hmac_key: None,
+            audit_key: None,
             cost_table: None,
             deflator_table: None,
             disclosure_threshold: 5,

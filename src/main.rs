@@ -43,6 +43,10 @@ enum Command {
         /// For offence extracts: the date the police data is as of (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         extract_date: Option<NaiveDate>,
+        /// For offence extracts: replace the current extract even though the new one has
+        /// fewer than half its rows.
+        #[arg(long)]
+        confirm_shrink: bool,
     },
     /// Export an organisation's records of one kind as CSV, in the import format.
     Export {
@@ -99,7 +103,15 @@ enum Command {
         /// The backup file made by `outcomes backup`.
         file: PathBuf,
     },
-    /// Check the audit trail.
+    /// Police offence extracts (imported with `outcomes import offences`).
+    Extract {
+        #[command(subcommand)]
+        command: ExtractCommand,
+    },
+    /// Check the database for problems older versions allowed (users whose role does not
+    /// fit their organisation) and that the audit trail verifies.
+    Doctor,
+    /// Check, anchor or re-key the audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -142,9 +154,30 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum ExtractCommand {
+    /// Put the previous offence extract back in place of the current one (it is kept until
+    /// the next import); the current one becomes the previous, so this can be undone.
+    Restore,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; exits non-zero naming the first broken or missing event.
-    Verify,
+    /// Walk the keyed hash chain; exits non-zero naming the first broken, missing or
+    /// unkeyed event.
+    Verify {
+        /// A head printed earlier by `audit anchor` (ID:HASH): fails if that event is no
+        /// longer in the chain (events removed at the end, or the chain rewritten).
+        #[arg(long, value_parser = parse_anchor)]
+        head: Option<outcomes::store::audit::Anchor>,
+    },
+    /// Print the chain's head (ID:HASH) to record outside the database.
+    Anchor,
+    /// Re-hash a trail written by a version before keyed hashing, once (audited).
+    Rekey,
+}
+
+fn parse_anchor(s: &str) -> Result<outcomes::store::audit::Anchor, String> {
+    s.parse()
 }
 
 #[derive(clap::Args)]
@@ -233,17 +266,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
+        Command::Doctor => outcomes::cli::doctor(&cli.settings),
         Command::Import {
             kind,
             file,
             organisation,
             extract_date,
+            confirm_shrink,
         } => outcomes::cli::import(
             &cli.settings,
             kind,
             &file,
             organisation.as_deref(),
             extract_date,
+            confirm_shrink,
         ),
         Command::Export {
             kind,
@@ -304,9 +340,18 @@ fn main() -> ExitCode {
         } => outcomes::cli::token_add(&cli.settings, &email, &label),
         Command::Backup { file } => outcomes::cli::backup(&cli.settings, &file),
         Command::Restore { file } => outcomes::cli::restore(&cli.settings, &file),
+        Command::Extract {
+            command: ExtractCommand::Restore,
+        } => outcomes::cli::extract_restore(&cli.settings),
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => outcomes::cli::audit_verify(&cli.settings),
+            command: AuditCommand::Verify { head },
+        } => outcomes::cli::audit_verify(&cli.settings, head.as_ref()),
+        Command::Audit {
+            command: AuditCommand::Anchor,
+        } => outcomes::cli::audit_anchor(&cli.settings),
+        Command::Audit {
+            command: AuditCommand::Rekey,
+        } => outcomes::cli::audit_rekey(&cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,9 @@ use crate::domain::person_key::PersonKeySecret;
 pub struct Secrets {
     pub session_key: Vec<u8>,
     pub person_key: PersonKeySecret,
+    /// The audit chain's HMAC key, derived from the HMAC key (never stored in the
+    /// database; see `store::audit`).
+    pub audit_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -42,21 +45,47 @@ fn random_hex() -> String {
 
 impl Secrets {
     pub fn load(settings: &Settings) -> anyhow::Result<Self> {
-        let (session, hmac) = match (&settings.session_key, &settings.hmac_key) {
-            (Some(s), Some(h)) => (s.clone(), h.clone()),
+        let (session, hmac, file_audit) = match (&settings.session_key, &settings.hmac_key) {
+            (Some(s), Some(h)) => (s.clone(), h.clone(), None),
             (s, h) => {
-                let (fs, fh) = read_or_create_key_file(&settings.key_file)?;
-                (s.clone().unwrap_or(fs), h.clone().unwrap_or(fh))
+                let file = read_or_create_key_file(&settings.key_file)?;
+                (
+                    s.clone().unwrap_or(file.session),
+                    h.clone().unwrap_or(file.hmac),
+                    file.audit,
+                )
             }
+        };
+        let hmac = decode_key("the HMAC key", &hmac)?;
+        let audit_key = match settings.audit_key.as_ref().or(file_audit.as_ref()) {
+            Some(hex_text) => decode_key("the audit key", hex_text)?,
+            None => crate::store::audit::derive_key(&hmac),
         };
         Ok(Secrets {
             session_key: decode_key("the session key", &session)?,
-            person_key: PersonKeySecret::new(decode_key("the HMAC key", &hmac)?),
+            audit_key,
+            person_key: PersonKeySecret::new(hmac),
         })
+    }
+
+    /// Loads the secrets and installs the audit key for this process: what every path
+    /// that writes or checks the audit trail calls first.
+    pub fn load_and_install(settings: &Settings) -> anyhow::Result<Self> {
+        let secrets = Self::load(settings)?;
+        crate::store::audit::install_key(&secrets.audit_key)?;
+        Ok(secrets)
     }
 }
 
-fn read_or_create_key_file(path: &Path) -> anyhow::Result<(String, String)> {
+/// The lines of a key file: `session_key=`, `hmac_key=` and the optional `audit_key=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeyFile {
+    session: String,
+    hmac: String,
+    audit: Option<String>,
+}
+
+fn read_or_create_key_file(path: &Path) -> anyhow::Result<KeyFile> {
     if !path.exists() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -100,15 +129,22 @@ fn read_or_create_key_file(path: &Path) -> anyhow::Result<(String, String)> {
         .with_context(|| format!("reading the key file {}", path.display()))?;
     let mut session = None;
     let mut hmac = None;
+    let mut audit = None;
     for line in text.lines().map(str::trim) {
         if let Some(v) = line.strip_prefix("session_key=") {
             session = Some(v.to_string());
         } else if let Some(v) = line.strip_prefix("hmac_key=") {
             hmac = Some(v.to_string());
+        } else if let Some(v) = line.strip_prefix("audit_key=") {
+            audit = Some(v.to_string());
         }
     }
     match (session, hmac) {
-        (Some(s), Some(h)) => Ok((s, h)),
+        (Some(session), Some(hmac)) => Ok(KeyFile {
+            session,
+            hmac,
+            audit,
+        }),
         _ => bail!(
             "the key file {} must hold session_key= and hmac_key= lines",
             path.display()
@@ -127,7 +163,7 @@ mod tests {
         let first = read_or_create_key_file(&path).unwrap();
         let second = read_or_create_key_file(&path).unwrap();
         assert_eq!(first, second);
-        assert_eq!(first.0.len(), 128);
+        assert_eq!(first.session.len(), 128);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

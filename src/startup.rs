@@ -22,6 +22,7 @@ impl Application {
     /// and builds the server; `run_until_stopped` serves.
     pub fn build(settings: &Settings, bind: &str) -> anyhow::Result<Self> {
         let url = settings.database()?;
+        let secrets = Secrets::load_and_install(settings)?;
         let pool = db::pool(&url, None)?;
         {
             let mut conn = pool.get().context("connecting to the database")?;
@@ -31,7 +32,6 @@ impl Application {
             }
         }
         app_web::templates::check()?;
-        let secrets = Secrets::load(settings)?;
         let listener =
             TcpListener::bind(bind).with_context(|| format!("binding the address {bind}"))?;
         let port = listener.local_addr()?.port();

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         secret: &secret,
         today: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
         extract_date: NaiveDate::from_ymd_opt(2026, 6, 1),
+        confirm_shrink: false,
     };
     let lines = file.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64 + 1;
     let first = check(&ctx, kind, file);

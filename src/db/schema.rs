@@ -239,6 +239,7 @@ diesel::table! {
         superseded_at -> Nullable<Timestamp>,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        restorable -> Bool,
     }
 }
 

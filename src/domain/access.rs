@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::enums::{OrganisationKind, Role};
+use super::enums::{ImportKind, OrganisationKind, Role};
 use super::ids::{OrganisationId, UserId};
 
 /// The signed-in user a request acts for.
@@ -117,13 +117,31 @@ pub const REPORT_ROLES: &[Role] = &[
 pub const COMMISSIONING_ROLES: &[Role] = &[Role::Commissioner, Role::Admin];
 /// Who may import police offence extracts.
 pub const OFFENCE_IMPORT_ROLES: &[Role] = &[Role::Analyst, Role::Admin];
-/// Who may see the import history: provider staff (their own), analysts (extracts), admins.
+/// Who may see the upload page and the import history: provider staff (their own),
+/// commissioners (set-up files), analysts (extracts), admins.
 pub const IMPORT_HISTORY_ROLES: &[Role] = &[
     Role::Caseworker,
     Role::ProviderManager,
+    Role::Commissioner,
     Role::Analyst,
     Role::Admin,
 ];
+
+/// Who may import each kind of file, on every path (CLI aside, which is the operator's):
+/// the same roles as the kind's write route. Programmes and outcome measures are
+/// commissioning set-up (measures are shared by every provider); offence extracts are
+/// police data; the rest are a provider's own casework records.
+pub fn import_roles(kind: ImportKind) -> &'static [Role] {
+    match kind {
+        ImportKind::Programmes | ImportKind::Measures => COMMISSIONING_ROLES,
+        ImportKind::Offences => OFFENCE_IMPORT_ROLES,
+        ImportKind::Participants
+        | ImportKind::Referrals
+        | ImportKind::Sessions
+        | ImportKind::Attendance
+        | ImportKind::Outcomes => RECORD_ROLES,
+    }
+}
 /// Who may submit a programme's quarterly return: its provider's manager, and admins.
 pub const RETURN_SUBMIT_ROLES: &[Role] = &[Role::ProviderManager, Role::Admin];
 /// Who may approve a quarterly return or return it to the provider with a comment.

@@ -263,6 +263,8 @@ word_enum!(
         Submit => "submit",
         Approve => "approve",
         Return => "return",
+        Restore => "restore",
+        AuditRekey => "audit_rekey",
     }
 );
 
@@ -288,6 +290,32 @@ word_enum!(
     }
 );
 
+impl OrganisationKind {
+    /// The roles a user of an organisation of this kind may have: a provider's staff are
+    /// caseworkers or provider managers; the commissioner's are commissioners or admins;
+    /// the VRU's are analysts (docs/security.md, "Roles and organisations").
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            OrganisationKind::Provider => &[Role::Caseworker, Role::ProviderManager],
+            OrganisationKind::Commissioner => &[Role::Commissioner, Role::Admin],
+            OrganisationKind::Vru => &[Role::Analyst],
+        }
+    }
+}
+
+/// Whether `role` may belong to an organisation of `kind`; the error names the roles
+/// allowed there.
+pub fn check_role_fits(role: Role, kind: OrganisationKind) -> Result<(), String> {
+    if kind.roles().contains(&role) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = kind.roles().iter().map(|r| r.as_str()).collect();
+    Err(format!(
+        "a {role} cannot belong to a {kind} organisation: the roles allowed there are {}",
+        allowed.join(" or ")
+    ))
+}
+
 impl Role {
     /// How the role is named on pages.
     pub fn label(self) -> &'static str {
@@ -304,6 +332,30 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_fit_their_organisation_kind_and_the_refusal_names_the_allowed_ones() {
+        use OrganisationKind::*;
+        assert!(check_role_fits(Role::Caseworker, Provider).is_ok());
+        assert!(check_role_fits(Role::ProviderManager, Provider).is_ok());
+        assert!(check_role_fits(Role::Commissioner, Commissioner).is_ok());
+        assert!(check_role_fits(Role::Admin, Commissioner).is_ok());
+        assert!(check_role_fits(Role::Analyst, Vru).is_ok());
+        let e = check_role_fits(Role::Commissioner, Provider).unwrap_err();
+        assert!(e.contains("caseworker or provider_manager"), "{e}");
+        assert!(check_role_fits(Role::Admin, Provider).is_err());
+        assert!(check_role_fits(Role::Caseworker, Commissioner).is_err());
+        assert!(check_role_fits(Role::Analyst, Commissioner).is_err());
+        assert!(check_role_fits(Role::Commissioner, Vru).is_err());
+        // Every role fits exactly one kind.
+        for role in Role::ALL {
+            let kinds = OrganisationKind::ALL
+                .iter()
+                .filter(|k| k.roles().contains(role))
+                .count();
+            assert_eq!(kinds, 1, "{role}");
+        }
+    }
 
     #[test]
     fn every_word_round_trips() {

@@ -133,6 +133,12 @@ fn median_days_to_first_session(in_period: &[&ReferralRow]) -> Option<f64> {
     median(&mut days)
 }
 
+/// Attended marks of named participants at sessions in the period (attendances, not
+/// people: one person at three sessions is three).
+pub(crate) fn named_attendances(period: Period, attendance: &[AttendanceRow]) -> u64 {
+    AttendanceTally::of(period, attendance).attended
+}
+
 /// Attendance in the period, by status.
 struct AttendanceTally {
     attended: u64,

@@ -16,6 +16,8 @@ pub mod outcomes;
 pub mod reoffending;
 pub mod report;
 pub mod rows;
+#[cfg(test)]
+mod scope_counting;
 pub mod stats;
 
 use chrono::NaiveDate;

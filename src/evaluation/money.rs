@@ -11,29 +11,76 @@ use serde::Serialize;
 use super::engagement::Engagement;
 use super::rows::{AllocationRow, TargetRow};
 use super::stats::ratio;
+use super::Period;
 
 /// Funding and unit costs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Money {
+    /// The funding of the report's period: each allocation belongs to a financial year and
+    /// counts in proportion to the days of that year inside the period (all of it for a
+    /// whole year, about a quarter of it for a quarter).
     pub allocated_gbp: f64,
-    /// Allocated funding / (participants_reached + anonymous_headcount).
+    /// The whole financial years' allocations the period lies in.
+    pub allocated_year_gbp: f64,
+    /// allocated_gbp / allocated_year_gbp: the share of the years' funding that is the
+    /// period's (1 for a whole financial year); `None` without funding.
+    pub allocation_share: Option<f64>,
+    /// Allocated funding / (participants_reached + anonymous_headcount) (DESIGN.md 4.4):
+    /// people and attendances added together, kept for the API and the dashboard; reports
+    /// show the two figures below instead.
     pub cost_per_participant: Option<f64>,
+    /// Allocated funding / participants_reached: per named person who attended.
+    pub cost_per_named_participant: Option<f64>,
+    /// Attended marks of named participants plus the headcounts of group sessions, in
+    /// the period: attendances, not people.
+    pub attendances: u64,
+    /// Allocated funding / attendances.
+    pub cost_per_attendance: Option<f64>,
     /// Allocated funding / completed.
     pub cost_per_completion: Option<f64>,
 }
 
+/// The share of financial year `fy` that lies inside `from..=to`, by days.
+pub fn share_of_year(fy: &str, from: NaiveDate, to: NaiveDate) -> Result<f64, BadFinancialYear> {
+    let (start, end) = financial_year_bounds(fy)?;
+    let days = (end - start).num_days() + 1;
+    let (a, b) = (from.max(start), to.min(end));
+    let inside = if b < a { 0 } else { (b - a).num_days() + 1 };
+    Ok(inside as f64 / days as f64)
+}
+
 /// Definition: `docs/methodology.md#money-and-targets`.
-pub fn money(allocations: &[AllocationRow], engagement: &Engagement) -> Money {
+pub fn money(
+    allocations: &[AllocationRow],
+    engagement: &Engagement,
+    named_attendances: u64,
+    period: Period,
+) -> Result<Money, BadFinancialYear> {
     let pence: i64 = allocations.iter().map(|a| a.amount_pence).sum();
-    let pounds = pence as f64 / 100.0;
-    Money {
+    let year = pence as f64 / 100.0;
+    let mut pounds = 0.0;
+    for a in allocations {
+        pounds += a.amount_pence as f64 / 100.0
+            * share_of_year(&a.financial_year, period.from, period.to)?;
+    }
+    // Whole years keep their exact pence.
+    if (pounds - year).abs() < 0.005 {
+        pounds = year;
+    }
+    let attendances = named_attendances + engagement.anonymous_headcount;
+    Ok(Money {
         allocated_gbp: pounds,
+        allocated_year_gbp: year,
+        allocation_share: ratio(pounds, year),
         cost_per_participant: ratio(
             pounds,
             (engagement.participants_reached + engagement.anonymous_headcount) as f64,
         ),
+        cost_per_named_participant: ratio(pounds, engagement.participants_reached as f64),
+        attendances,
+        cost_per_attendance: ratio(pounds, attendances as f64),
         cost_per_completion: ratio(pounds, engagement.completed as f64),
-    }
+    })
 }
 
 /// Red, amber or green against the pro-rata expectation.
@@ -67,10 +114,14 @@ pub struct TargetStatus {
     pub achieved: Option<f64>,
     /// achieved / target.
     pub percent_of_target: Option<f64>,
-    /// Share of the financial year elapsed at the report date (0 to 1).
+    /// The date the target is pro-rated to: the end of the report's period when it has
+    /// ended by the report date, the report date otherwise.
+    pub pro_rata_to: NaiveDate,
+    /// Share of the financial year inside the report's period up to `pro_rata_to` (0 to 1):
+    /// 1 for a whole year that has ended, about 0.25 for a quarter that has ended.
     pub year_elapsed: f64,
-    /// What should have been achieved by the report date: target × year_elapsed for
-    /// counts; the target itself for rates, which do not accumulate.
+    /// What should have been achieved in the period by `pro_rata_to`: target ×
+    /// year_elapsed for counts; the target itself for rates, which do not accumulate.
     pub pro_rata_expected: f64,
     pub percent_of_pro_rata: Option<f64>,
     pub rag: Option<Rag>,
@@ -108,16 +159,18 @@ fn achieved(engagement: &Engagement, metric: &str) -> Option<f64> {
     serde_json::to_value(engagement).ok()?.get(metric)?.as_f64()
 }
 
-/// Every target's status at `report_date`.
-/// Definition: `docs/methodology.md#money-and-targets`.
+/// Every target's status in `period`, pro-rated to the period's end or, while it runs,
+/// to `report_date`. Definition: `docs/methodology.md#money-and-targets`.
 pub fn targets(
     rows: &[TargetRow],
     engagement: &Engagement,
+    period: Period,
     report_date: NaiveDate,
 ) -> Result<Vec<TargetStatus>, BadFinancialYear> {
+    let to = period.to.min(report_date);
     rows.iter()
         .map(|t| {
-            let elapsed = year_elapsed(&t.financial_year, report_date)?;
+            let elapsed = share_of_year(&t.financial_year, period.from, to)?;
             let is_rate = t.metric.ends_with("_rate");
             let expected = if is_rate { t.value } else { t.value * elapsed };
             let got = achieved(engagement, &t.metric);
@@ -127,6 +180,7 @@ pub fn targets(
                 target: t.value,
                 achieved: got,
                 percent_of_target: got.and_then(|a| ratio(a, t.value)),
+                pro_rata_to: to,
                 year_elapsed: elapsed,
                 pro_rata_expected: expected,
                 percent_of_pro_rata: got.and_then(|a| ratio(a, expected)),
@@ -141,7 +195,6 @@ mod tests {
     use super::*;
     use crate::evaluation::engagement::engagement;
     use crate::evaluation::engagement::tests::d;
-    use crate::evaluation::Period;
 
     fn figures(completed: u64, reached: u64, headcount: u64) -> Engagement {
         let mut e = engagement(
@@ -156,30 +209,100 @@ mod tests {
         e
     }
 
+    fn allocation(stream: i64, pence: i64, fy: &str) -> AllocationRow {
+        AllocationRow {
+            funding_stream_id: stream,
+            amount_pence: pence,
+            financial_year: fy.into(),
+        }
+    }
+
+    fn year_2025() -> Period {
+        Period::new(d("2025-04-01"), d("2026-03-31")).unwrap()
+    }
+
     #[test]
-    fn costs_per_participant_and_completion_divide_the_allocated_funding() {
+    fn costs_per_named_participant_attendance_and_completion_divide_the_funding() {
         let allocations = [
-            AllocationRow {
-                funding_stream_id: 1,
-                amount_pence: 5_000_000,
-            },
-            AllocationRow {
-                funding_stream_id: 2,
-                amount_pence: 2_500_050,
-            },
+            allocation(1, 5_000_000, "2025-26"),
+            allocation(2, 2_500_050, "2025-26"),
         ];
-        let m = money(&allocations, &figures(40, 150, 350));
-        // £50,000.00 + £25,000.50 = £75,000.50
+        let m = money(&allocations, &figures(40, 150, 350), 600, year_2025()).unwrap();
+        // £50,000.00 + £25,000.50 = £75,000.50, all of it in a whole year.
         assert_eq!(m.allocated_gbp, 75_000.5);
-        // 75,000.50 / (150 + 350) = 150.001
+        assert_eq!(m.allocated_year_gbp, 75_000.5);
+        assert_eq!(m.allocation_share, Some(1.0));
+        // DESIGN.md 4.4's combined figure: 75,000.50 / (150 + 350) = 150.001
         assert!((m.cost_per_participant.unwrap() - 150.001).abs() < 1e-9);
+        // 75,000.50 / 150 named people = 500.00333...
+        assert!((m.cost_per_named_participant.unwrap() - 500.003_333_333).abs() < 1e-6);
+        // 600 named attendances + 350 headcount = 950; 75,000.50 / 950 = 78.947894...
+        assert_eq!(m.attendances, 950);
+        assert!((m.cost_per_attendance.unwrap() - 78.947_894_737).abs() < 1e-6);
         // 75,000.50 / 40 = 1,875.0125
         assert!((m.cost_per_completion.unwrap() - 1_875.012_5).abs() < 1e-9);
-        let none = money(&allocations, &figures(0, 0, 0));
+        let none = money(&allocations, &figures(0, 0, 0), 0, year_2025()).unwrap();
         assert_eq!(
-            (none.cost_per_participant, none.cost_per_completion),
-            (None, None)
+            (
+                none.cost_per_participant,
+                none.cost_per_named_participant,
+                none.cost_per_attendance,
+                none.cost_per_completion
+            ),
+            (None, None, None, None)
         );
+    }
+
+    #[test]
+    fn a_quarter_has_its_days_share_of_the_years_allocation() {
+        // 2025-26 Q1: 1 April to 30 June 2025, 91 of the year's 365 days.
+        let q1 = Period::new(d("2025-04-01"), d("2025-06-30")).unwrap();
+        let allocations = [allocation(1, 3_650_000, "2025-26")];
+        let m = money(&allocations, &figures(5, 20, 0), 40, q1).unwrap();
+        // £36,500 × 91 / 365 = £9,100.00
+        assert!((m.allocated_gbp - 9_100.0).abs() < 1e-9);
+        assert_eq!(m.allocated_year_gbp, 36_500.0);
+        assert!((m.allocation_share.unwrap() - 91.0 / 365.0).abs() < 1e-12);
+        // £9,100 / 20 named people = £455; / 40 attendances = £227.50; / 5 = £1,820.
+        assert!((m.cost_per_named_participant.unwrap() - 455.0).abs() < 1e-9);
+        assert!((m.cost_per_attendance.unwrap() - 227.5).abs() < 1e-9);
+        assert!((m.cost_per_completion.unwrap() - 1_820.0).abs() < 1e-9);
+        // A period across two years takes its days of each: 1 Jan to 30 Jun 2025 is 90
+        // of 2024-25's 365 days and 91 of 2025-26's 365.
+        let across = Period::new(d("2025-01-01"), d("2025-06-30")).unwrap();
+        let two = [
+            allocation(1, 3_650_000, "2024-25"),
+            allocation(2, 7_300_000, "2025-26"),
+        ];
+        let m = money(&two, &figures(0, 0, 0), 0, across).unwrap();
+        // 36,500 × 90/365 + 73,000 × 91/365 = 9,000 + 18,200 = 27,200
+        assert!((m.allocated_gbp - 27_200.0).abs() < 1e-9);
+        assert_eq!(m.allocated_year_gbp, 109_500.0);
+    }
+
+    #[test]
+    fn targets_are_pro_rated_to_the_periods_end_once_it_has_ended() {
+        let rows = [TargetRow {
+            metric: "completed".into(),
+            value: 60.0,
+            financial_year: "2025-26".into(),
+        }];
+        let e = figures(15, 0, 0);
+        // The whole year, reported long after it ended: all of the target is expected.
+        let out = targets(&rows, &e, year_2025(), d("2026-12-06")).unwrap();
+        assert_eq!(out[0].pro_rata_to, d("2026-03-31"));
+        assert_eq!(out[0].year_elapsed, 1.0);
+        assert_eq!(out[0].pro_rata_expected, 60.0);
+        // Q1, ended: 91/365 of it. 60 × 91/365 = 14.9589; 15 / 14.9589 = 1.0027 → green.
+        let q1 = Period::new(d("2025-04-01"), d("2025-06-30")).unwrap();
+        let out = targets(&rows, &e, q1, d("2025-12-01")).unwrap();
+        assert_eq!(out[0].pro_rata_to, d("2025-06-30"));
+        assert!((out[0].pro_rata_expected - 14.958_904_11).abs() < 1e-6);
+        assert_eq!(out[0].rag, Some(Rag::Green));
+        // Q1 while it runs, on 15 May 2025: 45 days. 60 × 45/365 = 7.397.
+        let out = targets(&rows, &e, q1, d("2025-05-15")).unwrap();
+        assert_eq!(out[0].pro_rata_to, d("2025-05-15"));
+        assert!((out[0].pro_rata_expected - 7.397_260_27).abs() < 1e-6);
     }
 
     #[test]
@@ -214,7 +337,7 @@ mod tests {
         let mut e = figures(27, 90, 300);
         e.completion_rate = Some(0.75);
         // 2025-04-01 .. 2025-09-30 is 183 of the year's 365 days.
-        let out = targets(&rows, &e, d("2025-09-30")).unwrap();
+        let out = targets(&rows, &e, year_2025(), d("2025-09-30")).unwrap();
         let elapsed = 183.0 / 365.0;
         assert_eq!(out[0].year_elapsed, elapsed);
         // completed: expected 60 × 183/365 = 30.0822; 27 / 30.0822 = 0.8975 → amber.

@@ -271,8 +271,13 @@ pub fn assemble(
             period,
             trend,
             money: MoneySection {
-                money: money(&inputs.allocations, &engagement),
-                targets: targets(&inputs.targets, &engagement, params.report_date)?,
+                money: money(
+                    &inputs.allocations,
+                    &engagement,
+                    super::engagement::named_attendances(period, &inputs.attendance),
+                    period,
+                )?,
+                targets: targets(&inputs.targets, &engagement, period, params.report_date)?,
             },
             breakdowns: breakdowns(period, &inputs.referrals, &members),
             outcomes: measure_outcomes(
@@ -882,6 +887,15 @@ fn plan_money(plan: &mut DisclosurePlan, m: &MoneySection) {
     );
     plan.derive(
         "/money/",
+        &[
+            "cost_per_named_participant",
+            "attendances",
+            "cost_per_attendance",
+        ],
+        &["/engagement/participants_reached".to_string()],
+    );
+    plan.derive(
+        "/money/",
         &["cost_per_completion"],
         &["/engagement/completed".to_string()],
     );
@@ -989,6 +1003,7 @@ mod tests {
             allocations: vec![AllocationRow {
                 funding_stream_id: 1,
                 amount_pence: 4_000_000,
+                financial_year: "2024-25".into(),
             }],
             data_as_of: Some(d("2026-03-31")),
             ..ReportInputs::default()

@@ -167,6 +167,8 @@ pub struct TargetRow {
 pub struct AllocationRow {
     pub funding_stream_id: i64,
     pub amount_pence: i64,
+    /// The funding stream's financial year, e.g. `2025-26`.
+    pub financial_year: String,
 }
 
 /// A member of an imported comparison group (e.g. matched by a police analyst).

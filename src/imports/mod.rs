@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 pub use csvfile::RowError;
 use csvfile::{Columns, Header, Row};
+pub use offences::{preview, restore, thousands, Preview, Restored};
 
 use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, ImportKind};
@@ -45,6 +46,9 @@ pub struct ImportContext<'a> {
     pub today: NaiveDate,
     /// "Data as of" for police offence extracts.
     pub extract_date: Option<NaiveDate>,
+    /// Police offence extracts: replace the current extract even when the new one has
+    /// fewer than half its rows (refused otherwise; see `offences`).
+    pub confirm_shrink: bool,
 }
 
 /// Where the file's bytes come from.
@@ -89,6 +93,8 @@ pub struct ImportSummary {
     pub unchanged: u64,
     /// The batch written, or `None` when nothing changed.
     pub batch_id: Option<ImportBatchId>,
+    /// Offence extracts: what the current extract holds after the import.
+    pub extract: Option<crate::store::offences::ExtractStats>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +213,7 @@ pub fn import(
         updated: 0,
         unchanged: 0,
         batch_id: None,
+        extract: None,
     };
     match kind {
         ImportKind::Programmes => run::<setup::Programmes>(conn, ctx, &bytes, &mut summary)?,
@@ -373,10 +380,19 @@ pub(crate) fn audit_import(
     summary: &ImportSummary,
     batch: ImportBatchId,
 ) -> Result<(), StoreError> {
+    let extract = summary
+        .extract
+        .map(|x| {
+            format!(
+                " people={} matched_participants={}",
+                x.people, x.matched_participants
+            )
+        })
+        .unwrap_or_default();
     let mut event = NewEvent::new(AuditAction::Import, "import_batch")
         .entity_id(batch)
         .detail(format!(
-            "kind={} rows={} added={} updated={} unchanged={} sha256={}",
+            "kind={} rows={} added={} updated={} unchanged={}{extract} sha256={}",
             summary.kind,
             summary.rows,
             summary.inserted,

@@ -6,6 +6,10 @@
 //! replaces the offence records of earlier extracts (their batches stay in the history),
 //! so overlapping extracts never double-count. Re-importing the current extract changes
 //! nothing; an extract older than the current one is refused.
+//!
+//! So that an extract cannot be lost by mistake (issue 21): a new extract with fewer than
+//! half the current one's rows is refused unless the shrink is confirmed, and the extract
+//! it replaces is kept until the next import, so that [`restore`] can put it back.
 
 use std::io::Read;
 
@@ -14,11 +18,16 @@ use sha2::{Digest, Sha256};
 use super::csvfile::{self, Columns, Header, Row, RowError};
 use super::{ImportContext, ImportError, ImportSummary, Source, MAX_LISTED_ERRORS, WITHHELD};
 use crate::db::DbConn;
+use crate::domain::enums::AuditAction;
 use crate::domain::enums::{ImportKind, OffenceGroup};
+use crate::domain::ids::UserId;
 use crate::domain::person_key::Keyer;
-use crate::store::import_batches::{self, NewBatch};
-use crate::store::offences::{self, NewOffence};
+use crate::store::audit::NewEvent;
+use crate::store::import_batches::{self, Batch, NewBatch};
+use crate::store::offences::{self, ExtractStats, NewOffence};
 use crate::store::write_transaction;
+use chrono::NaiveDate;
+use serde::Serialize;
 
 const COLUMNS: Columns = Columns {
     required: &["police_id", "offence_date", "offence_group"],
@@ -124,11 +133,14 @@ pub fn import(
         updated: 0,
         unchanged: 0,
         batch_id: None,
+        extract: None,
     };
-    if let Some(current) = import_batches::current_offence_extract(conn)? {
+    let current = import_batches::current_offence_extract(conn)?;
+    if let Some(current) = &current {
         if current.sha256 == sha256 {
             summary.rows = current.rows_total as u64;
             summary.unchanged = summary.rows;
+            summary.extract = Some(offences::current_stats(conn)?);
             return Ok(summary);
         }
         if let Some(current_date) = current.extract_date.filter(|d| extract_date < *d) {
@@ -162,8 +174,9 @@ pub fn import(
                 created_by: ctx.user,
             },
         )?;
-        // A complete snapshot: the records of earlier extracts go (their batches stay).
-        offences::begin_reload(conn, batch)?;
+        // A complete snapshot: the current records become the previous extract's, and
+        // those of the one before go (their batches stay).
+        offences::begin_reload(conn)?;
         // Two stages on two cores: this thread parses, validates and keys rows while the
         // caller's thread writes the previous buffer. The channel holds two buffers, so
         // memory stays bounded whatever the file's size.
@@ -192,18 +205,172 @@ pub fn import(
                 total: parsed.error_count,
             });
         }
-        offences::finish_reload(conn)?;
         let rows = parsed.rows;
+        if let Some(current) = &current {
+            refuse_shrink(current, rows, extract_date, ctx.confirm_shrink)?;
+        }
+        offences::finish_reload(conn)?;
         import_batches::set_counts(conn, batch, rows as i64, rows as i64)?;
-        import_batches::supersede_offence_batches(conn, batch)?;
+        import_batches::supersede_offence_batches(conn, batch, current.as_ref().map(|c| c.id))?;
         progress(source.len());
         summary.rows = rows;
         summary.inserted = rows;
+        summary.extract = Some(offences::current_stats(conn)?);
         summary.batch_id = Some(batch);
         super::audit_import(conn, ctx, &summary, batch)?;
         Ok(())
     })?;
     Ok(summary)
+}
+
+/// Refuses an extract of fewer than half the current one's rows, unless confirmed: a
+/// truncated file would otherwise silently replace the police data.
+fn refuse_shrink(
+    current: &Batch,
+    rows: u64,
+    extract_date: NaiveDate,
+    confirmed: bool,
+) -> Result<(), ImportError> {
+    let current_rows = current.rows_total.max(0) as u64;
+    if confirmed || rows.saturating_mul(2) >= current_rows {
+        return Ok(());
+    }
+    let as_of = current
+        .extract_date
+        .map(|d| format!(" (as of {d})"))
+        .unwrap_or_default();
+    Err(ImportError::Refused(format!(
+        "this extract (as of {extract_date}) has {} rows, fewer than half the {} rows of the \
+         current extract{as_of}, which it would replace; nothing was imported. If the new \
+         extract is complete, import it again confirming the shrink (--confirm-shrink on the \
+         command line, confirm_shrink=true on the API, the confirmation box on the upload page)",
+        thousands(rows),
+        thousands(current_rows)
+    )))
+}
+
+/// 8364 → "8,364".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What `restore` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restored {
+    /// The extract put back.
+    pub restored: Batch,
+    /// The extract it replaced (restorable in its turn until the next import).
+    pub replaced: Option<Batch>,
+    /// What the current extract holds now.
+    pub stats: ExtractStats,
+}
+
+/// Puts the previous offence extract back (`outcomes extract restore`, the upload page's
+/// button): the current one becomes the previous, restorable in its turn until the next
+/// import. Audited, in the same transaction.
+pub fn restore(conn: &mut DbConn, user: Option<UserId>) -> Result<Restored, ImportError> {
+    write_transaction(conn, |conn| -> Result<Restored, ImportError> {
+        let restored = import_batches::restorable_offence_extract(conn)?.ok_or_else(|| {
+            ImportError::Refused(
+                "there is no previous offence extract to restore: one is kept only from an \
+                 import that replaced it until the next import"
+                    .into(),
+            )
+        })?;
+        let replaced = import_batches::current_offence_extract(conn)?;
+        offences::restore_previous(conn)?;
+        import_batches::swap_current_offence_extract(
+            conn,
+            restored.id,
+            replaced.as_ref().map(|r| r.id),
+        )?;
+        let stats = offences::current_stats(conn)?;
+        let mut event = NewEvent::new(AuditAction::Restore, "import_batch")
+            .entity_id(restored.id)
+            .detail(format!(
+                "kind=offences restored={} extract_date={} replaced={} rows={} people={} matched_participants={}",
+                restored.id,
+                restored.extract_date.map(|d| d.to_string()).unwrap_or_default(),
+                replaced.as_ref().map(|r| r.id.to_string()).unwrap_or_default(),
+                stats.rows,
+                stats.people,
+                stats.matched_participants
+            ));
+        event.user_id = user;
+        crate::store::audit::record(conn, event)?;
+        let restored = Batch {
+            superseded_at: None,
+            restorable: false,
+            ..restored
+        };
+        let replaced = replaced.map(|r| Batch {
+            superseded_at: Some(crate::store::now()),
+            restorable: true,
+            ..r
+        });
+        Ok(Restored {
+            restored,
+            replaced,
+            stats,
+        })
+    })
+}
+
+/// What a new extract holds before it is imported, for the upload page's confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub rows: u64,
+    pub people: u64,
+    /// Participants whose keys the extract matches.
+    pub matched_participants: u64,
+    pub extract_date: NaiveDate,
+    pub sha256: String,
+}
+
+/// Parses and validates an extract as `import` would (every error, identifiers withheld)
+/// and counts what it holds, without writing anything.
+pub fn preview(
+    conn: &mut DbConn,
+    ctx: &ImportContext,
+    bytes: &[u8],
+) -> Result<Preview, ImportError> {
+    let extract_date = ctx
+        .extract_date
+        .ok_or_else(|| ImportError::Refused("an offence extract needs its extract date".into()))?;
+    let mut reader = csvfile::reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| ImportError::invalid(vec![csvfile::unreadable(&e)]))?
+        .clone();
+    let header = Header::parse(&header, &COLUMNS).map_err(ImportError::invalid)?;
+    let keyer = Keyer::new(ctx.secret);
+    let mut keys = std::collections::HashSet::new();
+    let parsed = parse_all(&mut reader, &header, &keyer, extract_date, |buffer| {
+        keys.extend(buffer.rows.into_iter().map(|r| r.person_key));
+        true
+    });
+    if parsed.error_count > 0 {
+        return Err(ImportError::Invalid {
+            errors: parsed.errors,
+            total: parsed.error_count,
+        });
+    }
+    let matched = offences::participants_matching(conn, &keys)?;
+    Ok(Preview {
+        rows: parsed.rows,
+        people: keys.len() as u64,
+        matched_participants: matched as u64,
+        extract_date,
+        sha256: hex::encode(Sha256::digest(bytes)),
+    })
 }
 
 /// Parses and validates an extract without a database (see `super::check`): the rows

@@ -29,8 +29,11 @@ pub enum Kind {
     Measure,
     /// A p-value: three decimal places, or `<0.001`.
     PValue,
-    /// A difference in percentage points: `+12.5 pp`.
+    /// A difference of two fractions, shown in percentage points: `+12.5 pp` for 0.125.
     Points,
+    /// A figure already in percentage points (the group surveys' `change_pp`): `+12.5 pp`
+    /// for 12.5. Never multiplied by 100 again.
+    PercentagePoints,
     /// Words (names, dates, statuses).
     Text,
 }
@@ -40,6 +43,9 @@ pub enum Kind {
 pub struct Cell {
     /// The metric's name in the JSON (the CSV `metric` column).
     pub metric: String,
+    /// Where the figure is in the report's JSON (`/engagement/engaged`); empty for text
+    /// that is not read from the report (labels, parameters).
+    pub pointer: String,
     /// The row it belongs to (the CSV `group` column), empty for a single figure.
     pub group: String,
     pub kind: Kind,
@@ -107,6 +113,39 @@ pub struct Section {
     pub warning: Option<String>,
     pub tables: Vec<Table>,
     pub charts: Vec<Chart>,
+    /// JSON pointers of figures left out because there is nothing to show (all zero or
+    /// null: measures without pairs, a reoffending section without a cohort), each said in
+    /// one of the section's sentences.
+    pub collapsed: Vec<String>,
+}
+
+/// What a programme does, which decides what its summary says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// People referred by name (mentoring, Immediate Justice...).
+    Referrals,
+    /// Groups counted by headcount, with anonymous surveys (workshops, outreach).
+    Groups,
+    /// Both.
+    Mixed,
+}
+
+/// A headline figure: what it is, and its text (a number, or a withheld marker).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyFigure {
+    pub label: String,
+    pub text: String,
+}
+
+/// The publisher named in the title block when `OUTCOMES_REPORT_PUBLISHER` is not set.
+pub const DEFAULT_PUBLISHER: &str = "Office of the Police and Crime Commissioner";
+
+/// A term and its definition (the glossary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    pub term: String,
+    pub definition: String,
 }
 
 /// The whole report as every format shows it.
@@ -117,9 +156,18 @@ pub struct ReportView {
     pub period_text: String,
     pub published: bool,
     pub mode_text: String,
+    pub delivery: Delivery,
+    /// The title block: who issues it, when, which version, how it is classified.
+    pub publisher: String,
+    pub issued: String,
+    pub version: String,
+    pub classification: String,
+    /// The few figures a reader needs first, in words.
+    pub key_figures: Vec<KeyFigure>,
     pub summary: Vec<String>,
     pub sections: Vec<Section>,
     pub caveats: Vec<String>,
+    pub glossary: Vec<Term>,
 }
 
 /// Shown for null figures (a rate with a zero denominator, a mean of nothing).
@@ -183,6 +231,7 @@ impl<'a> Reader<'a> {
         };
         Cell {
             metric: metric.to_string(),
+            pointer: pointer.to_string(),
             group: group.to_string(),
             kind,
             value,
@@ -204,6 +253,7 @@ impl<'a> Reader<'a> {
 fn text_cell(metric: &str, group: &str, text: impl Into<String>) -> Cell {
     Cell {
         metric: metric.to_string(),
+        pointer: String::new(),
         group: group.to_string(),
         kind: Kind::Text,
         value: None,
@@ -235,7 +285,8 @@ pub fn format_value(kind: Kind, x: f64) -> String {
         }
         Kind::PValue if x < 0.001 => "<0.001".to_string(),
         Kind::PValue => format!("{x:.3}"),
-        Kind::Points => format!("{}{:.1} pp", if x > 0.0 { "+" } else { "" }, x * 100.0),
+        Kind::Points => format_value(Kind::PercentagePoints, x * 100.0),
+        Kind::PercentagePoints => format!("{}{x:.1} pp", if x > 0.0 { "+" } else { "" }),
         Kind::Text => x.to_string(),
     }
 }
@@ -303,7 +354,8 @@ pub fn view(report: &Report) -> ReportView {
         long_date(body.period.to)
     );
     let published = body.provenance.parameters.mode == "published";
-    let sections = vec![
+    let delivery = delivery(&r);
+    let mut sections = vec![
         engagement_section(&r),
         trend_section(&r),
         reoffending_section(&r),
@@ -314,6 +366,9 @@ pub fn view(report: &Report) -> ReportView {
         money_section(&r),
         provenance_section(&r),
     ];
+    for s in &mut sections {
+        collapse(&r, s, delivery);
+    }
     ReportView {
         title: format!("{}: evaluation report", body.programme),
         programme: body.programme.clone(),
@@ -329,35 +384,380 @@ pub fn view(report: &Report) -> ReportView {
         } else {
             "Internal: exact figures, not for publication outside the partnership.".to_string()
         },
-        summary: summary(&r, &period_text),
+        delivery,
+        publisher: std::env::var("OUTCOMES_REPORT_PUBLISHER")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PUBLISHER.to_string()),
+        issued: long_date(body.provenance.generated_at.date_naive()),
+        version: format!(
+            "Methodology {}, inputs {}",
+            body.provenance.methodology_version,
+            body.provenance.input_sha256.get(..12).unwrap_or_default()
+        ),
+        classification: if published {
+            "OFFICIAL: for publication".to_string()
+        } else {
+            "OFFICIAL-SENSITIVE: internal, not for publication".to_string()
+        },
+        key_figures: key_figures(&r, delivery),
+        summary: summary(&r, &period_text, delivery),
         sections,
         caveats: caveats(&r),
+        glossary: glossary(delivery),
     }
 }
 
-fn summary(r: &Reader, period_text: &str) -> Vec<String> {
+/// The headline figures for what the programme does.
+fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
+    let body = &r.report.body;
+    let k = |label: &str, c: Cell| KeyFigure {
+        label: label.to_string(),
+        text: c.text,
+    };
+    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
+    let money = |m: &str| r.cell(&format!("/money/{m}"), m, "", Kind::Money);
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.push(k("people referred", e("referrals_received")));
+        out.push(k("referrals completed", e("completed")));
+        out.push(k(
+            "people reached by name (at a session in the period)",
+            e("participants_reached"),
+        ));
+        let all = "/reoffending/groups/all/";
+        let rate = r.cell(&format!("{all}reoffending_rate"), "", "", Kind::Rate);
+        let low = r.cell(&format!("{all}reoffending_rate_ci/0"), "", "", Kind::Rate);
+        let high = r.cell(&format!("{all}reoffending_rate_ci/1"), "", "", Kind::Rate);
+        let measurable = r.cell(&format!("{all}measurable"), "", "", Kind::Count);
+        if body.reoffending.groups.all.measurable > 0 {
+            let interval = if low.value.is_some() && high.value.is_some() {
+                format!(" (95% confidence interval {} to {})", low.text, high.text)
+            } else {
+                String::new()
+            };
+            out.push(KeyFigure {
+                label: format!(
+                    "reoffended within {} months{interval}, of {} people measurable",
+                    body.reoffending.follow_up_months,
+                    say(&measurable)
+                ),
+                text: rate.text,
+            });
+        } else {
+            out.push(KeyFigure {
+                label: "reoffending: no one can be measured yet".to_string(),
+                text: NULL_TEXT.to_string(),
+            });
+        }
+    }
+    if delivery != Delivery::Referrals {
+        out.push(k("group sessions delivered", e("sessions_delivered")));
+        out.push(k(
+            "attendances counted by headcount (not people)",
+            e("anonymous_headcount"),
+        ));
+        for (i, m) in body.group_surveys.iter().enumerate().take(2) {
+            out.push(k(
+                &format!("change in positive answers: {}", m.measure),
+                r.cell(
+                    &format!("/group_surveys/{i}/change_pp"),
+                    "",
+                    "",
+                    Kind::PercentagePoints,
+                ),
+            ));
+        }
+    }
+    if body.money.money.allocated_gbp > 0.0 {
+        out.push(k("funding for the period", money("allocated_gbp")));
+        let per = if delivery == Delivery::Groups {
+            ("cost per attendance", money("cost_per_attendance"))
+        } else {
+            (
+                "cost per named participant",
+                money("cost_per_named_participant"),
+            )
+        };
+        out.push(k(per.0, per.1));
+    }
+    out
+}
+
+/// Referrals, groups or both, from the report's exact figures (a hidden count is never 0,
+/// so this tells nothing a published report does not show).
+fn delivery(r: &Reader) -> Delivery {
+    let body = &r.report.body;
+    let referrals = body.engagement.referrals_received > 0
+        || body.reoffending.groups.all.cohort > 0
+        || body.engagement.participants_reached > 0;
+    let groups = body.engagement.anonymous_headcount > 0 || !body.group_surveys.is_empty();
+    match (referrals, groups) {
+        (true, true) => Delivery::Mixed,
+        (false, true) => Delivery::Groups,
+        _ => Delivery::Referrals,
+    }
+}
+
+/// Whether the exact figure at `pointer` is zero or null (nothing to show).
+fn is_nothing(r: &Reader, pointer: &str) -> bool {
+    match r.exact.pointer(pointer) {
+        None | Some(Value::Null) => true,
+        Some(v) => v.as_f64() == Some(0.0),
+    }
+}
+
+/// Rows whose every figure is zero or null.
+fn empty_row(r: &Reader, row: &Row) -> bool {
+    row.cells
+        .iter()
+        .all(|c| !c.pointer.is_empty() && is_nothing(r, &c.pointer))
+}
+
+/// Leaves out what there is nothing to show of, with one sentence for it: the referral
+/// figures of a programme without referrals and the group figures of one without groups,
+/// measures without pairs, breakdowns without rows, a reoffending section without a
+/// cohort, a before-and-after comparison of no one. Every figure left out is recorded in
+/// `collapsed` (and is zero or null).
+fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
+    let body = &r.report.body;
+    let group_rows = ["anonymous_headcount", "mean_group_headcount"];
+    let drop_rows = |s: &mut Section, table: &str, which: &dyn Fn(&Row) -> bool| {
+        let mut collapsed = Vec::new();
+        for t in s.tables.iter_mut().filter(|t| t.id == table) {
+            t.rows.retain(|row| {
+                let out = which(row) && empty_row(r, row);
+                if out {
+                    collapsed.extend(row.cells.iter().map(|c| c.pointer.clone()));
+                }
+                !out
+            });
+        }
+        s.collapsed.extend(collapsed);
+    };
+    match s.id.as_str() {
+        "engagement" => {
+            if delivery == Delivery::Groups {
+                drop_rows(s, "engagement_funnel", &|_| true);
+                drop_rows(s, "engagement_figures", &|row| {
+                    !row.cells.iter().any(|c| c.metric == "sessions_delivered")
+                });
+                s.paragraphs = vec![
+                    "The programme received no referrals in the period: it works with groups \
+                     whose members are counted, not named. Its sessions and attendances follow."
+                        .to_string(),
+                ];
+            } else if delivery == Delivery::Referrals {
+                drop_rows(s, "engagement_figures", &|row| {
+                    row.cells
+                        .iter()
+                        .any(|c| group_rows.contains(&c.metric.as_str()))
+                });
+            }
+        }
+        "trend" if delivery == Delivery::Groups => {
+            drop_rows(s, "quarterly_trend", &|_| true);
+            drop_rows(s, "quarterly_outcomes", &|_| true);
+        }
+        "reoffending" if body.reoffending.groups.all.cohort == 0 => {
+            s.tables.clear();
+            s.charts.clear();
+            s.warning = None;
+            s.collapsed.push("/reoffending/groups".to_string());
+            s.paragraphs = vec![if delivery == Delivery::Groups {
+                "There is no reoffending measure: the programme works with groups of people \
+                 who are not named, so there is no one to follow up in police records. Its \
+                 outcome is the change in its group surveys."
+                    .to_string()
+            } else {
+                "No one was referred in the period, so there is no one to follow up for \
+                 reoffending."
+                    .to_string()
+            }];
+        }
+        "before_after" if body.reoffending.before_after.members == 0 => {
+            s.tables.clear();
+            s.label = None;
+            s.warning = None;
+            s.collapsed.push("/reoffending/before_after".to_string());
+            s.paragraphs = vec![
+                "No one could be measured for reoffending, so there are no offences before \
+                 and after referral to compare."
+                    .to_string(),
+            ];
+        }
+        "outcomes" => {
+            let none: Vec<String> = s
+                .tables
+                .iter()
+                .flat_map(|t| t.rows.iter())
+                .filter(|row| empty_row(r, row))
+                .map(|row| row.label.clone())
+                .collect();
+            drop_rows(s, "outcome_measures", &|_| true);
+            if !none.is_empty() {
+                s.paragraphs
+                    .push(if s.tables.iter().all(|t| t.rows.is_empty()) {
+                        format!(
+                            "No one had both a baseline and an exit score in the period, for any \
+                         of the measures ({}).",
+                            none.join("; ")
+                        )
+                    } else {
+                        format!(
+                            "Left out, with no one scored at both baseline and exit: {}.",
+                            none.join("; ")
+                        )
+                    });
+            }
+        }
+        "breakdowns" if s.tables.iter().all(|t| t.rows.is_empty()) => {
+            s.paragraphs = vec![
+                "No one was referred in the period, so there is no one to break down by age, \
+                 gender, ethnicity, district or referral source."
+                    .to_string(),
+            ];
+        }
+        _ => {}
+    }
+    // Tables left without rows go, and charts of them.
+    let kept: Vec<bool> = s.tables.iter().map(|t| !t.rows.is_empty()).collect();
+    let mut index = Vec::new();
+    let mut next = 0;
+    for k in &kept {
+        index.push(next);
+        if *k {
+            next += 1;
+        }
+    }
+    s.charts
+        .retain(|c| kept.get(c.table).copied().unwrap_or(false));
+    for c in &mut s.charts {
+        c.table = index[c.table];
+    }
+    s.tables.retain(|t| !t.rows.is_empty());
+    if s.id == "outcomes" {
+        s.warning = s.warning.take().filter(|_| {
+            body.outcomes
+                .iter()
+                .any(|m| m.pairs > 0 && m.pairs < CAUTION_BELOW)
+        });
+        if s.tables.is_empty() {
+            s.paragraphs.retain(|p| !p.starts_with("Change between"));
+        }
+    }
+}
+
+/// The glossary: the terms a reader meets, for what the programme does.
+fn glossary(delivery: Delivery) -> Vec<Term> {
+    let t = |term: &str, definition: &str| Term {
+        term: term.to_string(),
+        definition: definition.to_string(),
+    };
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.extend([
+            t("Referral", "A person referred to the programme in the period, by the date of referral."),
+            t("Accepted", "A referral the provider decided to take on."),
+            t("Engaged", "A referral in the period that was accepted and attended at least one session, at any date."),
+            t("Completed", "An accepted referral closed as completed."),
+            t("Completion rate", "Completed referrals as a share of the referrals closed: completed, withdrawn or disengaged. Referrals still open are not counted."),
+            t("Participants reached", "Named people who attended at least one session dated in the period, whenever they were referred. So it is not the same as engaged, which counts the period's referrals whenever they attended."),
+            t("Measurable", "A person in the reoffending cohort matched to police records whose follow-up and waiting period had ended by the date of the police data."),
+            t("Reoffending rate", "Measurable people with a proven offence in the follow-up period, as a share of the measurable people."),
+            t("95% confidence interval", "The range of rates consistent with the figures, given how few people there are (Wilson's method)."),
+        ]);
+    }
+    if delivery != Delivery::Referrals {
+        out.extend([
+            t("Headcount", "The number of people at a group session whose names are not recorded."),
+            t("Attendances", "People at sessions counted once per session: one person at ten sessions is ten attendances. Attendances are not people."),
+            t("Positive share", "The share of survey answers at or better than the survey's positive score."),
+        ]);
+    }
+    out.push(t(
+        "pp (percentage points)",
+        "The difference between two percentages: from 40% to 50% is +10 pp.",
+    ));
+    out
+}
+
+fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     let body = &r.report.body;
     let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
-    let mut out = vec![format!(
-        "From {period_text}, {} received {}: {} accepted, {} engaged (attended at least \
-         one session) and {} completed.",
-        body.programme,
-        say_n(&e("referrals_received"), "referral", "referrals"),
-        say(&e("referrals_accepted")),
-        say(&e("engaged")),
-        say(&e("completed")),
-    )];
-    out.push(format!(
-        "{} delivered, reaching {} by name and {} in groups without names.",
-        say_n(&e("sessions_delivered"), "session was", "sessions were"),
-        say_n(&e("participants_reached"), "participant", "participants"),
-        say_n(&e("anonymous_headcount"), "attendee", "attendees"),
-    ));
+    let mut out = Vec::new();
+    if delivery != Delivery::Groups {
+        out.push(format!(
+            "From {period_text}, {} received {}: {} accepted, {} engaged (accepted and \
+             attended at least one session) and {} completed.",
+            body.programme,
+            say_n(&e("referrals_received"), "referral", "referrals"),
+            say(&e("referrals_accepted")),
+            say(&e("engaged")),
+            say(&e("completed")),
+        ));
+        let rate = r.cell(
+            "/engagement/completion_rate",
+            "completion_rate",
+            "",
+            Kind::Rate,
+        );
+        if rate.value.is_some() || rate.symbol.is_some() {
+            out.push(format!(
+                "The completion rate was {}: completed referrals as a share of those closed \
+                 (completed, withdrawn or disengaged).",
+                say(&rate)
+            ));
+        }
+        out.push(format!(
+            "{} delivered, reaching {} by name (people at sessions dated in the period, \
+             whenever they were referred, so not the same count as engaged).",
+            say_n(&e("sessions_delivered"), "session was", "sessions were"),
+            say_n(&e("participants_reached"), "participant", "participants"),
+        ));
+    }
+    if delivery != Delivery::Referrals {
+        let mean = r.cell(
+            "/engagement/mean_group_headcount",
+            "mean_group_headcount",
+            "",
+            Kind::Measure,
+        );
+        let lead = if delivery == Delivery::Groups {
+            format!(
+                "From {period_text}, {} delivered {} to groups whose members are counted, \
+                 not named:",
+                body.programme,
+                say_n(&e("sessions_delivered"), "session", "sessions"),
+            )
+        } else {
+            "Group sessions were counted, not named:".to_string()
+        };
+        out.push(format!(
+            "{lead} {} by headcount{} (attendances, not people: one person at two sessions \
+             counts twice).",
+            say_n(&e("anonymous_headcount"), "attendance", "attendances"),
+            if mean.value.is_some() {
+                format!(", a mean of {} per session", mean.text)
+            } else {
+                String::new()
+            },
+        ));
+    }
     let all = "/reoffending/groups/all/";
     let g = |m: &str, k: Kind| r.cell(&format!("{all}{m}"), m, "all", k);
     let measurable = r.exact_u64(&format!("{all}measurable"));
     let follow_up = body.reoffending.follow_up_months;
-    if body.reoffending.data_as_of.is_none() {
+    if body.reoffending.groups.all.cohort == 0 {
+        // Nothing to follow up: a groups programme says why in its reoffending section.
+        if delivery != Delivery::Groups {
+            out.push(
+                "No one was referred in the period, so there is no one to follow up for \
+                 reoffending."
+                    .to_string(),
+            );
+        }
+    } else if body.reoffending.data_as_of.is_none() {
         out.push(
             "Reoffending cannot be measured yet: no police offence data has been imported."
                 .to_string(),
@@ -430,16 +830,53 @@ fn summary(r: &Reader, period_text: &str) -> Vec<String> {
             say(&cell("improved", Kind::Rate)),
         ));
     }
-    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", Kind::Money);
-    if body.money.money.allocated_gbp > 0.0 {
+    for (i, m) in body.group_surveys.iter().enumerate() {
+        let base = format!("/group_surveys/{i}/");
+        let cell = |n: &str, k: Kind| r.cell(&format!("{base}{n}"), n, &m.measure, k);
         out.push(format!(
-            "Allocated funding of {} gives a cost of {} per participant and {} per completion.",
-            say(&m("allocated_gbp")),
-            say(&m("cost_per_participant")),
-            say(&m("cost_per_completion")),
+            "{}: in anonymous group surveys, {} of {} answers before the sessions were \
+             positive ({} or better) and {} of {} after, a change of {}.",
+            m.measure,
+            say(&cell("positive_share_baseline", Kind::Rate)),
+            say(&cell("respondents_baseline", Kind::Count)),
+            format_value(Kind::Measure, m.positive_threshold),
+            say(&cell("positive_share_exit", Kind::Rate)),
+            say(&cell("respondents_exit", Kind::Count)),
+            say(&cell("change_pp", Kind::PercentagePoints)),
         ));
     }
+    out.extend(money_sentence(r));
     out
+}
+
+/// "Funding of £X for the period comes to £Y per named participant, …": only the costs
+/// with a denominator, each with what it divides by.
+fn money_sentence(r: &Reader) -> Option<String> {
+    let body = &r.report.body;
+    if body.money.money.allocated_gbp <= 0.0 {
+        return None;
+    }
+    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", Kind::Money);
+    let parts: Vec<String> = [
+        ("cost_per_named_participant", "per named participant"),
+        ("cost_per_attendance", "per attendance"),
+        ("cost_per_completion", "per completed referral"),
+    ]
+    .iter()
+    .map(|(n, what)| (m(n), what))
+    .filter(|(c, _)| c.value.is_some() || c.symbol.is_some())
+    .map(|(c, what)| format!("{} {what}", say(&c)))
+    .collect();
+    let costs = match parts.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    Some(format!(
+        "Funding of {} for the period comes to {costs} (each spreads the whole funding; \
+         attendances are not people).",
+        say(&m("allocated_gbp")),
+    ))
 }
 
 fn caveats(r: &Reader) -> Vec<String> {
@@ -463,7 +900,7 @@ fn caveats(r: &Reader) -> Vec<String> {
             .before_after
             .uncosted_groups
             .iter()
-            .map(|g| g.to_string())
+            .map(|g| category_label(&g.to_string()).to_lowercase())
             .collect();
         out.push(format!(
             "These offence groups have no unit cost and are costed at zero: {}.",
@@ -501,6 +938,7 @@ fn section(id: &str, title: &str) -> Section {
         warning: None,
         tables: Vec::new(),
         charts: Vec::new(),
+        collapsed: Vec::new(),
     }
 }
 
@@ -554,7 +992,13 @@ fn chart(
             desc,
             &t.rows
                 .iter()
-                .map(|row| row.label.clone())
+                .map(|row| {
+                    // Short quarter names on the axis, so that they do not overlap.
+                    row.cells
+                        .first()
+                        .and_then(|c| quarter_short(&c.group))
+                        .unwrap_or_else(|| row.label.clone())
+                })
                 .collect::<Vec<_>>(),
             &columns
                 .iter()
@@ -681,32 +1125,31 @@ fn trend_section(r: &Reader) -> Section {
          of the session for sessions and attendance)."
             .to_string(),
     );
-    let columns: [Column; 8] = [
+    let quarter_rows = |columns: &[Column]| -> Vec<Row> {
+        r.report
+            .body
+            .trend
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let prefix = format!("/trend/{i}/engagement/");
+                r.row(quarter_label(&q.quarter), &prefix, &q.quarter, columns)
+            })
+            .collect()
+    };
+    let columns: [Column; 6] = [
         ("referrals_received", "Referred", Kind::Count),
         ("referrals_accepted", "Accepted", Kind::Count),
         ("engaged", "Engaged", Kind::Count),
         ("completed", "Completed", Kind::Count),
         ("acceptance_rate", "Acceptance rate", Kind::Rate),
         ("completion_rate", "Completion rate", Kind::Rate),
-        ("sessions_delivered", "Sessions", Kind::Count),
-        ("attendance_rate", "Attendance rate", Kind::Rate),
     ];
-    let rows = r
-        .report
-        .body
-        .trend
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let prefix = format!("/trend/{i}/engagement/");
-            r.row(q.quarter.clone(), &prefix, &q.quarter, &columns)
-        })
-        .collect();
     let table = Table {
         id: "quarterly_trend".to_string(),
-        caption: "Engagement by quarter".to_string(),
+        caption: "Referrals by quarter".to_string(),
         head: head("Quarter", &columns),
-        rows,
+        rows: quarter_rows(&columns),
     };
     s.charts.push(chart(
         ChartKind::Line,
@@ -717,7 +1160,75 @@ fn trend_section(r: &Reader) -> Section {
         vec![0, 2, 3],
     ));
     s.tables.push(table);
+    let columns: [Column; 5] = [
+        ("referrals_declined", "Declined", Kind::Count),
+        ("referrals_pending", "Pending a decision", Kind::Count),
+        ("withdrawn", "Withdrawn", Kind::Count),
+        ("disengaged", "Disengaged", Kind::Count),
+        (
+            "median_days_to_first_session",
+            "Median days to first session",
+            Kind::Measure,
+        ),
+    ];
+    s.tables.push(Table {
+        id: "quarterly_outcomes".to_string(),
+        caption: "What else became of referrals, by quarter".to_string(),
+        head: head("Quarter", &columns),
+        rows: quarter_rows(&columns),
+    });
+    let columns: [Column; 7] = [
+        ("sessions_delivered", "Sessions", Kind::Count),
+        ("attendance_rate", "Attendance rate", Kind::Rate),
+        ("participants_reached", "Named participants", Kind::Count),
+        (
+            "anonymous_headcount",
+            "Attendances without names",
+            Kind::Count,
+        ),
+        ("mean_group_headcount", "Mean headcount", Kind::Measure),
+        ("hours_delivered", "Hours delivered", Kind::Measure),
+        ("hours_required", "Hours required", Kind::Measure),
+    ];
+    s.tables.push(Table {
+        id: "quarterly_sessions".to_string(),
+        caption: "Sessions and reach by quarter".to_string(),
+        head: head("Quarter", &columns),
+        rows: quarter_rows(&columns),
+    });
     s
+}
+
+/// `2024-25-Q1` → `Apr-Jun 2024`, for a chart's axis; `None` for anything else.
+pub fn quarter_short(quarter: &str) -> Option<String> {
+    let (fy, q) = quarter.rsplit_once("-Q")?;
+    let start: i32 = fy.get(..4)?.parse().ok()?;
+    let (months, year) = match q {
+        "1" => ("Apr-Jun", start),
+        "2" => ("Jul-Sep", start),
+        "3" => ("Oct-Dec", start),
+        "4" => ("Jan-Mar", start + 1),
+        _ => return None,
+    };
+    Some(format!("{months} {year}"))
+}
+
+/// `2024-25-Q1` → `April to June 2024 (Q1)`.
+pub fn quarter_label(quarter: &str) -> String {
+    let Some((fy, q)) = quarter.rsplit_once("-Q") else {
+        return quarter.to_string();
+    };
+    let Some(start) = fy.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+        return quarter.to_string();
+    };
+    let (months, year) = match q {
+        "1" => ("April to June", start),
+        "2" => ("July to September", start),
+        "3" => ("October to December", start),
+        "4" => ("January to March", start + 1),
+        _ => return quarter.to_string(),
+    };
+    format!("{months} {year} (Q{q})")
 }
 
 fn reoffending_section(r: &Reader) -> Section {
@@ -727,7 +1238,9 @@ fn reoffending_section(r: &Reader) -> Section {
     s.paragraphs.push(format!(
         "Proven reoffending within {} months of the {} date, proven within a further {} \
          months, for people whose police records were available by {}. Each person is \
-         counted once, at their earliest referral in the period.",
+         counted once per programme, at their earliest referral to it in the period: in a \
+         report of several programmes, a person referred to two of them is counted in each \
+         (participants reached count them once).",
         re.follow_up_months,
         match re.index.as_str() {
             "referral" => "referral",
@@ -884,6 +1397,14 @@ fn before_after_section(r: &Reader) -> Section {
             .map(|((m, k), metric)| r.cell(&format!("{base}{m}"), metric, group, *k))
             .collect(),
     };
+    s.tables.push(figures_table(
+        r,
+        "before_after_people",
+        "People compared before and after",
+        base,
+        "",
+        &[("members", "People measurable before and after", Kind::Count)],
+    ));
     s.tables.push(Table {
         id: "before_after".to_string(),
         caption: "Offences and cost of crime before and after (descriptive)".to_string(),
@@ -987,7 +1508,11 @@ fn surveys_section(r: &Reader) -> Section {
         ("mean_exit", "Mean after", Kind::Decimal),
         ("positive_share_baseline", "Positive before", Kind::Rate),
         ("positive_share_exit", "Positive after", Kind::Rate),
-        ("change_pp", "Change in positive share", Kind::Points),
+        (
+            "change_pp",
+            "Change in positive share",
+            Kind::PercentagePoints,
+        ),
         ("relative_change", "Relative change", Kind::Rate),
     ];
     let rows = body
@@ -1052,6 +1577,11 @@ fn breakdowns_section(r: &Reader) -> Section {
 
 /// `youth_justice` → `Youth justice`; names of districts are kept as they are.
 fn category_label(category: &str) -> String {
+    match category {
+        "oocr_hub" => return "Out-of-court resolution hub".to_string(),
+        "self" => return "Self-referral".to_string(),
+        _ => {}
+    }
     if category.contains(' ') || category.chars().any(char::is_uppercase) {
         return category.to_string();
     }
@@ -1066,20 +1596,54 @@ fn category_label(category: &str) -> String {
 fn money_section(r: &Reader) -> Section {
     let body = &r.report.body;
     let mut s = section("money", "Money and targets");
+    let m = &body.money.money;
+    let whole_years = m.allocation_share.is_none_or(|x| (x - 1.0).abs() < 1e-12);
+    s.paragraphs.push(if whole_years {
+        "Allocated funding is the funding streams' allocations for the financial year of \
+         the report."
+            .to_string()
+    } else {
+        format!(
+            "Funding is allocated by financial year. This period is part of a year, so the \
+             allocation is pro-rated by days: {} of the year's {}.",
+            format_value(Kind::Money, m.allocated_gbp),
+            format_value(Kind::Money, m.allocated_year_gbp)
+        )
+    });
     s.paragraphs.push(
-        "Cost per participant is the allocated funding divided by everyone reached, named \
-         or counted in groups; cost per completion divides it by completed referrals."
+        "Cost per named participant is the period's funding divided by the named people \
+         who attended at least one session. Cost per attendance divides it by attendances: \
+         each named person at each session, plus the headcount of each group session, so \
+         one person at ten sessions is ten attendances (attendances are not people). Cost \
+         per completion divides it by completed referrals. All three spread the same money, \
+         so they are not to be added up."
             .to_string(),
     );
     s.tables.push(figures_table(
         r,
         "money",
-        "Funding",
+        "Funding and unit costs",
         "/money/",
         "",
         &[
-            ("allocated_gbp", "Allocated funding", Kind::Money),
-            ("cost_per_participant", "Cost per participant", Kind::Money),
+            ("allocated_gbp", "Funding for the period", Kind::Money),
+            (
+                "allocated_year_gbp",
+                "Funding for the whole financial year",
+                Kind::Money,
+            ),
+            (
+                "allocation_share",
+                "Share of the year's funding in the period",
+                Kind::Rate,
+            ),
+            (
+                "cost_per_named_participant",
+                "Cost per named participant",
+                Kind::Money,
+            ),
+            ("attendances", "Attendances", Kind::Count),
+            ("cost_per_attendance", "Cost per attendance", Kind::Money),
             ("cost_per_completion", "Cost per completion", Kind::Money),
         ],
     ));
@@ -1092,19 +1656,25 @@ fn money_section(r: &Reader) -> Section {
         ("target", "Target", Kind::Measure),
         ("achieved", "Achieved", Kind::Measure),
         ("percent_of_target", "% of target", Kind::Rate),
-        (
-            "pro_rata_expected",
-            "Expected by now (pro rata)",
-            Kind::Measure,
-        ),
+        ("pro_rata_expected", "Expected (pro rata)", Kind::Measure),
         ("percent_of_pro_rata", "% of expected", Kind::Rate),
         ("rag", "Status", Kind::Text),
     ];
+    let to = body.money.targets[0].pro_rata_to;
+    s.paragraphs.push(format!(
+        "Targets are set for a financial year. Each is pro-rated to {}, {}: the share of \
+         its year from the start of the period to that date. Rates are not pro-rated. Green \
+         is at least 90% of the pro-rata expectation, amber at least 70%, red below.",
+        long_date(to),
+        if to == body.period.to {
+            "the end of the period"
+        } else {
+            "the date of the report, as the period has not ended"
+        }
+    ));
     s.tables.push(Table {
         id: "targets".to_string(),
-        caption: "Targets: green is at least 90% of the pro-rata expectation, amber at least \
-                  70%, red below"
-            .to_string(),
+        caption: format!("Targets, pro-rated to {}", long_date(to)),
         head: head("Measure", &columns),
         rows: body
             .money
@@ -1114,6 +1684,15 @@ fn money_section(r: &Reader) -> Section {
             .map(|(i, t)| {
                 let group = format!("{} {}", t.metric, t.financial_year);
                 let label = format!("{} ({})", category_label(&t.metric), t.financial_year);
+                // Target, achieved and expected in the metric's own unit.
+                let unit = target_unit(&t.metric);
+                let columns: Vec<Column> = columns
+                    .iter()
+                    .map(|&(m, h, k)| {
+                        let in_unit = matches!(m, "target" | "achieved" | "pro_rata_expected");
+                        (m, h, if in_unit { unit } else { k })
+                    })
+                    .collect();
                 let mut row = r.row(label, &format!("/money/targets/{i}/"), &group, &columns);
                 // The status in words: colour is never the only signal.
                 for (c, (m, _, _)) in row.cells.iter_mut().zip(&columns) {
@@ -1126,6 +1705,17 @@ fn money_section(r: &Reader) -> Section {
             .collect(),
     });
     s
+}
+
+/// The unit of a target's metric: rates as percentages, hours with a decimal, counts.
+fn target_unit(metric: &str) -> Kind {
+    if metric.ends_with("_rate") {
+        Kind::Rate
+    } else if metric.starts_with("hours_") {
+        Kind::Measure
+    } else {
+        Kind::Count
+    }
 }
 
 /// RAG status in words, so colour is never the only signal.
@@ -1177,8 +1767,8 @@ fn provenance_section(r: &Reader) -> Section {
         ("price_year", "Price year", p.parameters.price_year.clone()),
         (
             "report_date",
-            "Targets pro-rated to",
-            p.parameters.report_date.to_string(),
+            "Report date",
+            long_date(p.parameters.report_date),
         ),
         (
             "data_as_of",
@@ -1205,9 +1795,18 @@ fn provenance_section(r: &Reader) -> Section {
         head: vec!["Item".to_string(), "Value".to_string()],
         rows: rows
             .into_iter()
-            .map(|(metric, label, value)| Row {
-                label: label.to_string(),
-                cells: vec![text_cell(metric, "", value)],
+            .map(|(metric, label, value)| {
+                let mut cell = text_cell(metric, "", value);
+                // Whole-number parameters are numbers (stored as numbers in XLSX).
+                if let Ok(n) = cell.text.parse::<u32>() {
+                    cell.kind = Kind::Count;
+                    cell.value = Some(f64::from(n));
+                    cell.numeric = true;
+                }
+                Row {
+                    label: label.to_string(),
+                    cells: vec![cell],
+                }
             })
             .collect(),
     });
@@ -1247,6 +1846,9 @@ mod tests {
         assert_eq!(format_value(Kind::PValue, 0.0004), "<0.001");
         assert_eq!(format_value(Kind::PValue, 0.0456), "0.046");
         assert_eq!(format_value(Kind::Points, 0.125), "+12.5 pp");
+        // Already in points (32.8 pp, not 3281.1 pp).
+        assert_eq!(format_value(Kind::PercentagePoints, 32.81), "+32.8 pp");
+        assert_eq!(format_value(Kind::PercentagePoints, -4.04), "-4.0 pp");
     }
 
     #[test]
@@ -1254,5 +1856,11 @@ mod tests {
         assert_eq!(category_label("youth_justice"), "Youth justice");
         assert_eq!(category_label("District A"), "District A");
         assert_eq!(category_label("10-13"), "10-13");
+        assert_eq!(category_label("oocr_hub"), "Out-of-court resolution hub");
+        assert_eq!(category_label("other_theft"), "Other theft");
+        assert_eq!(quarter_label("2024-25-Q1"), "April to June 2024 (Q1)");
+        assert_eq!(quarter_label("2024-25-Q4"), "January to March 2025 (Q4)");
+        assert_eq!(quarter_short("2024-25-Q4").as_deref(), Some("Jan-Mar 2025"));
+        assert_eq!(quarter_short("all"), None);
     }
 }

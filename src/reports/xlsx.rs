@@ -32,9 +32,10 @@ pub fn number_format(kind: Kind) -> &'static str {
         Kind::Money => "\"£\"#,##0.00",
         Kind::Decimal => "0.00",
         Kind::Change => "+0.00;-0.00;0.00",
-        Kind::Measure => "General",
+        Kind::Measure => "#,##0.0",
         Kind::PValue => "0.000",
         Kind::Points => "+0.0%;-0.0%;0.0%",
+        Kind::PercentagePoints => "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"",
         Kind::Text => "@",
     }
 }
@@ -64,6 +65,12 @@ pub fn render(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
             ws.write_string_with_format(row, 0, c, &wrap)?;
         }
         row += 2;
+        ws.write_string_with_format(row, 0, "Glossary", &bold)?;
+        for g in &view.glossary {
+            row += 1;
+            ws.write_string_with_format(row, 0, format!("{}: {}", g.term, g.definition), &wrap)?;
+        }
+        row += 2;
         ws.write_string_with_format(row, 0, "Contents", &bold)?;
         for s in &view.sections {
             row += 1;
@@ -87,6 +94,8 @@ fn section_sheet(
     let name = sheet_name(section);
     ws.set_name(&name)?;
     ws.set_column_width(0, 40)?;
+    // The row labels stay in view while the figures scroll sideways.
+    ws.set_freeze_panes(0, 1)?;
     ws.write_string_with_format(0, 0, &section.title, heading)?;
     let mut row = 1;
     if let Some(label) = &section.label {
@@ -129,7 +138,7 @@ fn section_sheet(
         let last_col = (table.head.len() - 1) as u16;
         let xl = Table::new()
             .set_name(format!("t_{}", table.id))
-            .set_style(TableStyle::Light1)
+            .set_style(TableStyle::Medium2)
             .set_columns(&columns);
         ws.add_table(first, 0, last_row, last_col, &xl)?;
         for col in 1..=last_col {
@@ -173,6 +182,27 @@ fn section_sheet(
             c.y_axis().set_reverse();
         }
         ws.insert_chart(first, last_col + 2, &c)?;
+        let withheld: Vec<&str> = table
+            .rows
+            .iter()
+            .flat_map(|r| drawn.iter().filter_map(|c| r.cells[*c].symbol.as_deref()))
+            .collect();
+        if !withheld.is_empty() {
+            // The chart has no bar or point for a withheld figure: say so beside it.
+            let mut symbols: Vec<&str> = withheld.clone();
+            symbols.sort_unstable();
+            symbols.dedup();
+            ws.write_string_with_format(
+                first.saturating_sub(1),
+                last_col + 2,
+                format!(
+                    "{}: withheld figures ({}) are not drawn; the table gives every value.",
+                    chart.title,
+                    symbols.join(", ")
+                ),
+                wrap,
+            )?;
+        }
     }
     Ok(())
 }

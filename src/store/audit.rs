@@ -1,11 +1,19 @@
 //! The audit trail: an append-only, hash-chained list of events.
 //!
-//! Every event carries the SHA-256 of the previous one (`prev_hash`; 64 zeros for the
-//! first) and its own `hash` = SHA-256 over a canonical serialization of its fields and
-//! `prev_hash` (see `canonical`). Ids are consecutive from 1, assigned under the append
-//! lock, so a removed event shows as a gap, an edited one as a hash that no longer
-//! matches, and a re-hashed one as a broken link to its successor. `verify` walks the
-//! chain and names the first problem.
+//! Every event carries the hash of the previous one (`prev_hash`; 64 zeros for the
+//! first) and its own `hash` = HMAC-SHA256, under the **audit key**, over a canonical
+//! serialization of its fields and `prev_hash` (see `canonical`). The audit key is
+//! derived from the service's HMAC key (key file or `OUTCOMES_HMAC_KEY`) and is never
+//! stored in the database, so someone who can write to the database but does not hold
+//! the key cannot recompute a valid chain after an edit. Ids are consecutive from 1,
+//! assigned under the append lock, so a removed event shows as a gap, an edited one as a
+//! hash that no longer matches. `verify` walks the chain and names the first problem;
+//! `verify_head` also checks that an anchored head (recorded outside the database by
+//! `outcomes audit anchor`) is still in the chain, so a removed tail is caught.
+//!
+//! The key is process-wide: `install_key` is called once at start-up (the server and
+//! every command that opens the database). Chains written by versions before the key
+//! (plain SHA-256) are re-hashed once by `rekey` (`outcomes audit rekey`), an audited step.
 //!
 //! **How to record**: call `record(conn, event)` inside the same `store::write_transaction`
 //! as the change it describes, so that both commit or neither does. Appends are serialized:
@@ -16,8 +24,10 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 
 use super::{in_transaction, now, write_transaction, StoreError};
 use crate::db::schema::audit_events;
@@ -150,7 +160,82 @@ pub fn canonical(e: &AuditEvent) -> String {
     .to_string()
 }
 
+/// The process-wide audit key (see the module docs).
+static AUDIT_KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Used only when no key was installed: library use and unit tests. Start-up paths
+/// always install the real key; events written under this one fail `verify` there.
+/// The test suite's applications use it too (`OUTCOMES_AUDIT_KEY` set to its hex), so
+/// one test process has one key whatever runs first.
+pub const UNINSTALLED_KEY: &[u8] = b"outcomes audit chain: no key installed";
+
+/// Installs the audit key for this process. The first key wins; installing a different
+/// one later is an error (one process serves one database with one key) — except after
+/// library code in the same process already used the audit trail without installing a
+/// key (tests that call the store directly, then start an application): the process keeps
+/// the key it started with, so its chains stay consistent, and a warning is logged. The
+/// binary's every path installs the key before touching the trail.
+pub fn install_key(key: &[u8]) -> Result<(), KeyInUse> {
+    let installed = AUDIT_KEY.get_or_init(|| key.to_vec());
+    if installed.as_slice() == key {
+        return Ok(());
+    }
+    if installed.as_slice() == UNINSTALLED_KEY {
+        tracing::warn!(
+            "the audit trail was used before its key was installed; keeping the library key"
+        );
+        return Ok(());
+    }
+    Err(KeyInUse)
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("a different audit key is already in use in this process")]
+pub struct KeyInUse;
+
+/// Why `rekey` refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RekeyError {
+    #[error("the audit trail is broken, so it cannot be re-keyed: {0}")]
+    Broken(ChainProblem),
+    #[error("the audit trail is already keyed: nothing to re-hash")]
+    AlreadyKeyed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for RekeyError {
+    fn from(e: diesel::result::Error) -> Self {
+        RekeyError::Store(StoreError::Database(e))
+    }
+}
+
+fn installed_key() -> &'static [u8] {
+    AUDIT_KEY.get_or_init(|| UNINSTALLED_KEY.to_vec())
+}
+
+/// The audit key derived from the service's HMAC key: HMAC-SHA256(hmac key, label), so
+/// the person-key secret itself is never used for two purposes.
+pub fn derive_key(hmac_key: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(hmac_key).expect("HMAC takes any key length");
+    mac.update(b"outcomes audit chain v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The event's hash under the installed audit key.
 pub fn compute_hash(e: &AuditEvent) -> String {
+    compute_hash_with(e, installed_key())
+}
+
+/// The event's hash under `key`: HMAC-SHA256 of `canonical(e)`, hex.
+pub fn compute_hash_with(e: &AuditEvent, key: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(canonical(e).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The unkeyed hash earlier versions stored: SHA-256 of `canonical(e)`.
+pub fn plain_hash(e: &AuditEvent) -> String {
     hex::encode(Sha256::digest(canonical(e).as_bytes()))
 }
 
@@ -218,6 +303,12 @@ pub enum ChainProblem {
     /// The event's `prev_hash` is not the hash of the event before it: that one was
     /// replaced (edited and re-hashed), or this one was.
     BrokenLink(i64),
+    /// The event carries a plain SHA-256 hash, not one under the audit key: it was
+    /// rewritten by someone without the key, or the trail predates keyed hashing.
+    Unkeyed(i64),
+    /// The anchored head recorded outside the database is not in the chain: events at
+    /// the end were removed, or the chain was rewritten.
+    HeadNotFound(String),
 }
 
 impl std::fmt::Display for ChainProblem {
@@ -233,6 +324,17 @@ impl std::fmt::Display for ChainProblem {
                 "audit event {id} does not chain to the event before it: event {} or {id} was replaced",
                 id - 1
             ),
+            ChainProblem::Unkeyed(id) => write!(
+                f,
+                "audit event {id} is not hashed under the audit key: it was rewritten without \
+                 the key, the key is not the one the trail was written with, or the trail \
+                 predates keyed hashing (then run `outcomes audit rekey` once)"
+            ),
+            ChainProblem::HeadNotFound(head) => write!(
+                f,
+                "the anchored head {head} is not in the chain: events at the end were removed \
+                 or the chain was rewritten"
+            ),
         }
     }
 }
@@ -246,9 +348,76 @@ pub struct Verification {
     pub problem: Option<ChainProblem>,
 }
 
-/// Walks the whole chain in id order, a page at a time.
+/// Walks the whole chain in id order, a page at a time, under the installed key.
 pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
+    walk(conn, installed_key(), None)
+}
+
+/// `verify` under an explicit key.
+pub fn verify_with(conn: &mut DbConn, key: &[u8]) -> Result<Verification, StoreError> {
+    walk(conn, key, None)
+}
+
+/// An anchored head: `ID:HASH` as `outcomes audit anchor` prints it, or just the hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub id: Option<i64>,
+    pub hash: String,
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (id, hash) = match s.split_once(':') {
+            Some((id, hash)) => (
+                Some(id.parse::<i64>().map_err(|_| {
+                    format!("'{s}' is not an anchored head: expected ID:HASH, e.g. 42:3f2a…")
+                })?),
+                hash,
+            ),
+            None => (None, s),
+        };
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "'{s}' is not an anchored head: the hash must be 64 hexadecimal characters"
+            ));
+        }
+        Ok(Anchor {
+            id,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.id {
+            Some(id) => write!(f, "{id}:{}", self.hash),
+            None => f.write_str(&self.hash),
+        }
+    }
+}
+
+/// `verify`, and the anchored `head` must be one of the chain's events (so nothing was
+/// removed at the end since it was recorded).
+pub fn verify_head(conn: &mut DbConn, head: &Anchor) -> Result<Verification, StoreError> {
+    walk(conn, installed_key(), Some(head))
+}
+
+/// The current head, to record outside the database: the last event's id and hash.
+pub fn anchor(conn: &mut DbConn) -> Result<Option<Anchor>, StoreError> {
+    let last: Option<(i64, String)> = audit_events::table
+        .order(audit_events::id.desc())
+        .select((audit_events::id, audit_events::hash))
+        .first(conn)
+        .optional()?;
+    Ok(last.map(|(id, hash)| Anchor { id: Some(id), hash }))
+}
+
+fn walk(conn: &mut DbConn, key: &[u8], head: Option<&Anchor>) -> Result<Verification, StoreError> {
     const PAGE: i64 = 1000;
+    let mut head_seen = head.is_none();
     let mut expected_id = 1;
     let mut prev = GENESIS_HASH.to_string();
     let mut checked = 0u64;
@@ -267,8 +436,12 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
                 Some(ChainProblem::Missing(expected_id))
             } else if e.prev_hash != prev {
                 Some(ChainProblem::BrokenLink(e.id))
-            } else if compute_hash(&e) != e.hash {
-                Some(ChainProblem::Altered(e.id))
+            } else if compute_hash_with(&e, key) != e.hash {
+                if plain_hash(&e) == e.hash {
+                    Some(ChainProblem::Unkeyed(e.id))
+                } else {
+                    Some(ChainProblem::Altered(e.id))
+                }
             } else {
                 None
             };
@@ -279,15 +452,105 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
                     problem,
                 });
             }
+            if let Some(h) = head {
+                if e.hash == h.hash && h.id.is_none_or(|id| id == e.id) {
+                    head_seen = true;
+                }
+            }
             checked += 1;
             expected_id = e.id + 1;
             prev = e.hash;
         }
     }
+    let problem = match head {
+        Some(h) if !head_seen => Some(ChainProblem::HeadNotFound(h.to_string())),
+        _ => None,
+    };
     Ok(Verification {
         events: checked,
         head: prev,
-        problem: None,
+        problem,
+    })
+}
+
+/// What `rekey` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rekeyed {
+    /// Events re-hashed (those that carried plain hashes, and every one after them).
+    pub rehashed: u64,
+    /// The head of the chain before, as it was.
+    pub old_head: String,
+    /// The `audit_rekey` event that records the step.
+    pub event: AuditEvent,
+}
+
+/// Re-hashes a chain written before keyed hashing under the installed key, in one
+/// transaction, and records the step as an `audit_rekey` event. The chain must be intact
+/// as it stands: every event's hash is its plain SHA-256 (older versions) or its keyed
+/// hash (events appended since the upgrade), and every link holds. Refuses a chain that
+/// is already keyed throughout, and a broken one (nothing is changed then).
+pub fn rekey(conn: &mut DbConn, actor: Option<&Actor>) -> Result<Rekeyed, RekeyError> {
+    write_transaction(conn, |conn| {
+        if let DbConn::Postgres(c) = conn {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"))
+                .execute(c)?;
+        }
+        let key = installed_key();
+        let events: Vec<AuditEvent> = audit_events::table
+            .order(audit_events::id.asc())
+            .select(COLUMNS)
+            .load(conn)?;
+        let mut prev_old = GENESIS_HASH.to_string();
+        let mut any_plain = false;
+        for (i, e) in events.iter().enumerate() {
+            let expected = i as i64 + 1;
+            let problem = if e.id != expected {
+                Some(ChainProblem::Missing(expected))
+            } else if e.prev_hash != prev_old {
+                Some(ChainProblem::BrokenLink(e.id))
+            } else if plain_hash(e) == e.hash {
+                any_plain = true;
+                None
+            } else if compute_hash_with(e, key) == e.hash {
+                None
+            } else {
+                Some(ChainProblem::Altered(e.id))
+            };
+            if let Some(p) = problem {
+                return Err(RekeyError::Broken(p));
+            }
+            prev_old = e.hash.clone();
+        }
+        if !any_plain {
+            return Err(RekeyError::AlreadyKeyed);
+        }
+        let mut prev = GENESIS_HASH.to_string();
+        let mut rehashed = 0u64;
+        for mut e in events {
+            e.prev_hash = prev;
+            let hash = compute_hash_with(&e, key);
+            if hash != e.hash {
+                diesel::update(audit_events::table.filter(audit_events::id.eq(e.id)))
+                    .set((
+                        audit_events::prev_hash.eq(&e.prev_hash),
+                        audit_events::hash.eq(&hash),
+                    ))
+                    .execute(conn)?;
+                rehashed += 1;
+            }
+            prev = hash;
+        }
+        let event = append(
+            conn,
+            NewEvent::new(AuditAction::AuditRekey, "audit_event")
+                .by(actor)
+                .detail(format!("rehashed={rehashed} old_head={prev_old}")),
+        )?;
+        Ok(Rekeyed {
+            rehashed,
+            old_head: prev_old,
+            event,
+        })
     })
 }
 

@@ -41,6 +41,9 @@ pub struct Batch {
     pub extract_date: Option<NaiveDate>,
     pub superseded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// An offence extract replaced by the current one whose records are kept, so that
+    /// `outcomes extract restore` can put it back (until the next import).
+    pub restorable: bool,
 }
 
 pub fn insert(conn: &mut DbConn, n: &NewBatch) -> Result<ImportBatchId, StoreError> {
@@ -90,6 +93,7 @@ type Row = (
     Option<NaiveDate>,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    bool,
 );
 
 fn from_row(x: Row) -> Result<Batch, StoreError> {
@@ -106,6 +110,7 @@ fn from_row(x: Row) -> Result<Batch, StoreError> {
         extract_date: x.9,
         superseded_at: x.10,
         created_at: x.11,
+        restorable: x.12,
     })
 }
 
@@ -124,6 +129,7 @@ macro_rules! columns {
             b::extract_date,
             b::superseded_at,
             b::created_at,
+            b::restorable,
         )
     };
 }
@@ -161,10 +167,12 @@ pub fn current_offence_extract(conn: &mut DbConn) -> Result<Option<Batch>, Store
         .transpose()
 }
 
-/// Marks every other offence batch as superseded by a newer extract.
+/// Marks every other offence batch as superseded by a newer extract, and `previous` (the
+/// extract it replaces, whose records are kept) as the only restorable one.
 pub fn supersede_offence_batches(
     conn: &mut DbConn,
     except: ImportBatchId,
+    previous: Option<ImportBatchId>,
 ) -> Result<(), StoreError> {
     diesel::update(
         b::table
@@ -174,6 +182,47 @@ pub fn supersede_offence_batches(
     )
     .set(b::superseded_at.eq(now()))
     .execute(conn)?;
+    diesel::update(b::table.filter(b::restorable.eq(true)))
+        .set(b::restorable.eq(false))
+        .execute(conn)?;
+    if let Some(p) = previous {
+        diesel::update(b::table.find(p.0))
+            .set(b::restorable.eq(true))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The offence extract that can be restored, if any (see `supersede_offence_batches`).
+pub fn restorable_offence_extract(conn: &mut DbConn) -> Result<Option<Batch>, StoreError> {
+    b::table
+        .filter(b::kind.eq(ImportKind::Offences.as_str()))
+        .filter(b::restorable.eq(true))
+        .select(columns!())
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+/// After a restore: `restored` is current again, and `replaced` (the extract that was
+/// current) is superseded and restorable in its turn.
+pub fn swap_current_offence_extract(
+    conn: &mut DbConn,
+    restored: ImportBatchId,
+    replaced: Option<ImportBatchId>,
+) -> Result<(), StoreError> {
+    diesel::update(b::table.find(restored.0))
+        .set((
+            b::superseded_at.eq(None::<NaiveDateTime>),
+            b::restorable.eq(false),
+        ))
+        .execute(conn)?;
+    if let Some(r) = replaced {
+        diesel::update(b::table.find(r.0))
+            .set((b::superseded_at.eq(now()), b::restorable.eq(true)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -190,7 +239,12 @@ pub fn list_scoped(
         match scope.records() {
             Rows::Of(o) => q.filter(b::organisation_id.eq(o.0)),
             Rows::All => q,
-            Rows::None => q.filter(b::organisation_id.is_null()),
+            // Offence extracts and measures, and the programmes commissioners set up.
+            Rows::None => q.filter(
+                b::organisation_id
+                    .is_null()
+                    .or(b::kind.eq(ImportKind::Programmes.as_str())),
+            ),
         }
     };
     let count = query().count().get_result(conn)?;

@@ -159,6 +159,10 @@ pub enum StoreError {
     NotFound,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// A rule the change breaks, in words for the user (e.g. a role that does not fit
+    /// the organisation's kind).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StoreError {

@@ -466,9 +466,13 @@ fn load_money(
     if let ReportScope::FundingStream(stream) = scope {
         q = q.filter(allocations::funding_stream_id.eq(stream.0));
     }
-    let allocations: Vec<(i64, i64)> = q
+    let allocations: Vec<(i64, i64, String)> = q
         .order(allocations::id)
-        .select((allocations::funding_stream_id, allocations::amount_pence))
+        .select((
+            allocations::funding_stream_id,
+            allocations::amount_pence,
+            funding_streams::financial_year,
+        ))
         .load(conn)?;
     Ok((
         targets
@@ -481,10 +485,13 @@ fn load_money(
             .collect(),
         allocations
             .into_iter()
-            .map(|(funding_stream_id, amount_pence)| AllocationRow {
-                funding_stream_id,
-                amount_pence,
-            })
+            .map(
+                |(funding_stream_id, amount_pence, financial_year)| AllocationRow {
+                    funding_stream_id,
+                    amount_pence,
+                    financial_year,
+                },
+            )
             .collect(),
     ))
 }

@@ -111,9 +111,18 @@ pub struct NewUser<'a> {
     pub password_hash: String,
 }
 
-/// Adds a user; an email already in use is `Duplicate`.
+/// Adds a user; an email already in use is `Duplicate`, a role that does not fit the
+/// organisation's kind is `Refused` naming the roles allowed there, and an organisation
+/// that does not exist is `NotFound`.
 pub fn create(conn: &mut DbConn, new: NewUser<'_>, by: Option<&Actor>) -> Result<User, StoreError> {
     write_transaction(conn, |conn| {
+        let kind: String = organisations::table
+            .filter(organisations::id.eq(new.organisation_id.0))
+            .select(organisations::kind)
+            .first(conn)
+            .map_err(StoreError::from_query)?;
+        let kind: OrganisationKind = kind.parse().map_err(bad_value)?;
+        crate::domain::enums::check_role_fits(new.role, kind).map_err(StoreError::Refused)?;
         let t = now();
         let display_name = match new.display_name.trim() {
             "" => new.email.as_str().split('@').next().unwrap_or_default(),
@@ -365,6 +374,46 @@ pub fn clear_failures(conn: &mut DbConn, id: UserId) -> Result<(), StoreError> {
     .set(users::failed_logins.eq(0))
     .execute(conn)?;
     Ok(())
+}
+
+/// A user whose role does not fit their organisation's kind (made before the rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleMisfit {
+    pub user_id: UserId,
+    pub role: Role,
+    pub organisation_name: String,
+    pub kind: OrganisationKind,
+    /// Why, naming the roles allowed there.
+    pub message: String,
+}
+
+/// Every user whose role does not fit their organisation's kind, for `outcomes doctor`.
+pub fn role_misfits(conn: &mut DbConn) -> Result<Vec<RoleMisfit>, StoreError> {
+    let rows: Vec<(i64, String, String, String)> = users::table
+        .inner_join(organisations::table)
+        .order(users::id)
+        .select((
+            users::id,
+            users::role,
+            organisations::name,
+            organisations::kind,
+        ))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (id, role, org, kind) in rows {
+        let role: Role = role.parse().map_err(bad_value)?;
+        let kind: OrganisationKind = kind.parse().map_err(bad_value)?;
+        if let Err(message) = crate::domain::enums::check_role_fits(role, kind) {
+            out.push(RoleMisfit {
+                user_id: UserId(id),
+                role,
+                organisation_name: org,
+                kind,
+                message,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Whether any user exists (for first-run hints).

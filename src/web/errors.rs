@@ -94,6 +94,7 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Duplicate(what) => AppError::Conflict(format!("{what} already exists")),
             StoreError::Database(e) => AppError::Internal(anyhow::Error::new(e)),
+            StoreError::Refused(message) => AppError::BadRequest(message),
         }
     }
 }

@@ -215,7 +215,8 @@ pub fn build(
     })
 }
 
-/// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`.
+/// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,
+/// with every parameter of the request, so that a pattern of requests can be reviewed.
 pub fn audit_download(
     conn: &mut DbConn,
     actor: &Actor,
@@ -235,10 +236,61 @@ pub fn audit_download(
             .by(Some(actor))
             .entity_id(entity)
             .detail(format!(
-                "format={format} period={} mode={mode} sha256={}",
-                request.period, report.body.provenance.input_sha256
+                "format={format} period={} follow_up={} waiting={} index={} mode={mode} price_year={} sha256={}",
+                request.period,
+                request.follow_up_months,
+                request.waiting_months,
+                request.index.as_str(),
+                request.price_year.as_deref().unwrap_or("default"),
+                report.body.provenance.input_sha256
             )),
     )
     .map_err(AppError::from)?;
     Ok(())
+}
+
+/// A parameter as the user gave it, for the audit trail: at most 40 characters, control
+/// characters dropped.
+fn raw(value: Option<&str>) -> String {
+    value
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect()
+}
+
+/// Records a report request that was refused (its parameters as given, and what was
+/// wrong), then hands the refusal back: refused requests are part of a request pattern
+/// too. Other errors pass through unrecorded.
+pub fn audit_refusal<T>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: String,
+    format: &str,
+    query: &ReportQuery,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    let Err(AppError::Validation(errors)) = &result else {
+        return result;
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    audit::record(
+        conn,
+        NewEvent::new(AuditAction::ReportDownload, "report")
+            .by(Some(actor))
+            .entity_id(entity)
+            .detail(format!(
+                "refused={} format={format} period={} follow_up={} waiting={} index={} published={} price_year={}",
+                fields.join(","),
+                raw(query.period.as_deref()),
+                query.follow_up.map(|v| v.to_string()).unwrap_or_default(),
+                query.waiting.map(|v| v.to_string()).unwrap_or_default(),
+                raw(query.index.as_deref()),
+                query.published.unwrap_or(false),
+                raw(query.price_year.as_deref()),
+            )),
+    )
+    .map_err(AppError::from)?;
+    result
 }

@@ -357,6 +357,12 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::POST, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
             r.to(pages::files::upload)
         }),
+        RouteSpec::new(
+            M::POST,
+            "/uploads/offences/restore",
+            Roles(OFFENCE_IMPORT_ROLES),
+            |r| r.to(pages::files::restore),
+        ),
         RouteSpec::new(M::GET, "/exports/{kind}", Roles(RECORD_ROLES), |r| {
             r.to(pages::files::export)
         }),
@@ -600,6 +606,25 @@ pub fn all() -> Vec<RouteSpec> {
             "/api/v1/imports/offences",
             Roles(OFFENCE_IMPORT_ROLES),
             |r| r.to(api::files::import_offences),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/offences/restore",
+            Roles(OFFENCE_IMPORT_ROLES),
+            |r| r.to(api::files::restore_offences),
+        ),
+        // Commissioning set-up files: the roles of their write routes (`import_roles`).
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/programmes",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::files::import_programmes),
+        ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/measures",
+            Roles(COMMISSIONING_ROLES),
+            |r| r.to(api::files::import_measures),
         ),
         RouteSpec::new(
             M::POST,

@@ -63,7 +63,14 @@ async fn fixture(app: &TestApp) -> Fixture {
             app.add_participant(org, &format!("REF-{i}")),
         );
         // A user who is only ever the object of admin actions, and their token.
-        let victim = app.create_user(Role::Caseworker, org);
+        // (Its role fits the organisation's kind, as every user's must.)
+        let victim_role = [
+            Role::Caseworker,
+            Role::Caseworker,
+            Role::Commissioner,
+            Role::Analyst,
+        ][i];
+        let victim = app.create_user(victim_role, org);
         let token_id = {
             app.bearer(&victim);
             use diesel::prelude::*;
@@ -358,4 +365,79 @@ async fn a_route_registered_outside_the_registry_is_refused_for_everyone() {
     )
     .await;
     assert_eq!(res.status().as_u16(), 403);
+}
+
+/// Every import kind × every role, on the API and the upload page: each kind is open to
+/// exactly the roles of `import_roles` (the roles of its write route: set-up files to
+/// commissioners and admins, offence extracts to analysts and admins, casework files to
+/// provider staff and admins), and the page offers each role exactly its kinds.
+#[tokio::test]
+async fn every_import_kind_answers_each_role_as_its_import_rule_says() {
+    use outcomes::domain::access::import_roles;
+    use outcomes::domain::enums::ImportKind;
+    let app = spawn_app().await;
+    let a = app.provider("Provider A");
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let vru = app.org("VRU", OrganisationKind::Vru);
+    let mut failures = Vec::new();
+    for role in Role::ALL {
+        let user = app.create_user(*role, organisation_for(*role, a, opcc, vru));
+        let token = app.bearer(&user);
+        let session = app.login(&user).await;
+        let page = session.get("/uploads").await.text().await.unwrap();
+        for kind in ImportKind::ALL {
+            let allowed = import_roles(*kind).contains(role);
+            // A file with a header only: nothing to write either way.
+            let res = app
+                .client
+                .post(format!(
+                    "{}/api/v1/imports/{kind}?extract_date=2026-10-31&organisation_id={a}",
+                    app.address
+                ))
+                .bearer_auth(&token)
+                .header("content-type", "text/csv")
+                .body("x\n")
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            if (status == 403) == allowed || status == 404 || status >= 500 {
+                failures.push(format!("API {role:?} {kind}: {status}"));
+            }
+            let offered = page.contains(&format!("<option value=\"{kind}\""));
+            if offered != allowed {
+                failures.push(format!("page {role:?} {kind}: offered {offered}"));
+            }
+            if !allowed {
+                let form = reqwest::multipart::Form::new()
+                    .text("kind", kind.to_string())
+                    .text("extract_date", "2026-10-31")
+                    .text("organisation_id", a.to_string())
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(b"x\n".to_vec()).file_name("f.csv"),
+                    );
+                let res = session
+                    .client
+                    .post(format!(
+                        "{}/uploads?csrf_token={}",
+                        app.address, session.csrf
+                    ))
+                    .multipart(form)
+                    .send()
+                    .await
+                    .unwrap();
+                let body = res.text().await.unwrap();
+                if !body.contains("Select what the file holds") {
+                    failures.push(format!("page upload {role:?} {kind}: not refused"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(
+        app.column("id", "import_batches").len(),
+        0,
+        "nothing was imported"
+    );
 }

@@ -24,6 +24,209 @@ fn verify(url: &str, dir: &std::path::Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// The audit key the binary derives from the key file in `dir` (made on first use).
+fn key_of(dir: &std::path::Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(dir.join("outcomes.key")).unwrap();
+    let hmac = text
+        .lines()
+        .find_map(|l| l.strip_prefix("hmac_key="))
+        .expect("the key file holds hmac_key=");
+    audit::derive_key(&hex::decode(hmac.trim()).unwrap())
+}
+
+/// Rewrites every event from `from` on with plain SHA-256 hashes chained from the event
+/// before: what someone with the database but not the key can do.
+fn rehash_plain_from(conn: &mut DbConn, from: i64) {
+    let rows: Vec<audit::AuditEvent> = a::audit_events.order(a::id).load(conn).unwrap();
+    let mut prev = audit::GENESIS_HASH.to_string();
+    for mut row in rows {
+        if row.id >= from {
+            row.prev_hash = prev.clone();
+            row.hash = audit::plain_hash(&row);
+            diesel::update(a::audit_events.filter(a::id.eq(row.id)))
+                .set((a::prev_hash.eq(&row.prev_hash), a::hash.eq(&row.hash)))
+                .execute(conn)
+                .unwrap();
+        }
+        prev = row.hash;
+    }
+}
+
+/// A copy of the database at `url` (made in `dir`) in a new folder with a copy of its key
+/// file: a new SQLite file, or on PostgreSQL a new schema with the same rows.
+fn copy_database(url: &str, dir: &std::path::Path) -> (tempfile::TempDir, String) {
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("outcomes.key"), copy.path().join("outcomes.key")).unwrap();
+    if crate::helpers::postgres_url().is_none() {
+        std::fs::copy(dir.join("outcomes.db"), copy.path().join("outcomes.db")).unwrap();
+        let copy_url = format!("sqlite://{}", copy.path().join("outcomes.db").display());
+        return (copy, copy_url);
+    }
+    let copy_url = fresh_database(&copy);
+    let mut target = connect(&copy_url);
+    outcomes::db::migrate(&mut target).unwrap();
+    let rows: Vec<audit::AuditEvent> = a::audit_events
+        .order(a::id)
+        .load(&mut connect(url))
+        .unwrap();
+    for r in rows {
+        diesel::insert_into(a::audit_events)
+            .values((
+                a::id.eq(r.id),
+                a::occurred_at.eq(r.occurred_at),
+                a::user_id.eq(r.user_id),
+                a::organisation_id.eq(r.organisation_id),
+                a::action.eq(r.action),
+                a::entity.eq(r.entity),
+                a::entity_id.eq(r.entity_id),
+                a::changed_fields.eq(r.changed_fields),
+                a::detail.eq(r.detail),
+                a::prev_hash.eq(r.prev_hash),
+                a::hash.eq(r.hash),
+            ))
+            .execute(&mut target)
+            .unwrap();
+    }
+    (copy, copy_url)
+}
+
+/// Issue 16 / finding M4: with a copy of the database, one event edited and every later
+/// hash recomputed with plain SHA-256 no longer verifies; nor does the untouched database
+/// under another key file; the untouched database under its own key does.
+#[test]
+fn a_rewritten_chain_fails_without_the_key_and_another_key_fails_too() {
+    let (dir, url) = populated();
+    let (copy_dir, copy_url) = copy_database(&url, dir.path());
+    let (ok, text) = verify(&copy_url, copy_dir.path());
+    assert!(ok, "the copy verifies before it is touched: {text}");
+
+    let mut conn = connect(&copy_url);
+    diesel::update(a::audit_events.filter(a::id.eq(3)))
+        .set(a::detail.eq("role=admin organisation_id=1"))
+        .execute(&mut conn)
+        .unwrap();
+    rehash_plain_from(&mut conn, 3);
+    let (ok, text) = verify(&copy_url, copy_dir.path());
+    assert!(!ok, "a re-hashed chain must fail: {text}");
+    assert!(text.contains("audit event 3"), "{text}");
+    assert!(text.contains("not hashed under the audit key"), "{text}");
+
+    // The untouched database with a different key file.
+    let other = tempfile::tempdir().unwrap();
+    let (ok, text) = verify(&url, other.path());
+    assert!(!ok, "another key must fail: {text}");
+    assert!(text.contains("audit event 1"), "{text}");
+
+    // The right key, untouched.
+    let (ok, text) = verify(&url, dir.path());
+    assert!(ok, "{text}");
+    assert!(text.contains("verifies: 5 events"), "{text}");
+}
+
+#[test]
+fn an_anchored_head_catches_a_removed_tail() {
+    let (dir, url) = populated();
+    let out = outcomes(&["audit", "anchor"], &url, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(head.starts_with("5:"), "{head}");
+    let with_head = |dir: &std::path::Path| {
+        let out = outcomes(&["audit", "verify", "--head", &head], &url, dir);
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    assert!(with_head(dir.path()).0, "{}", with_head(dir.path()).1);
+    // Later events do not disturb the anchor.
+    outcomes(
+        &["org", "add", "--name", "VRU", "--kind", "vru"],
+        &url,
+        dir.path(),
+    );
+    assert!(with_head(dir.path()).0);
+    // Remove the last two events: plain verify cannot tell, the anchor can.
+    diesel::delete(a::audit_events.filter(a::id.ge(5)))
+        .execute(&mut connect(&url))
+        .unwrap();
+    assert!(
+        verify(&url, dir.path()).0,
+        "a removed tail is invisible without an anchor"
+    );
+    let (ok, text) = with_head(dir.path());
+    assert!(!ok);
+    assert!(text.contains("is not in the chain"), "{text}");
+    // A malformed anchor is refused with the expected form.
+    let out = outcomes(&["audit", "verify", "--head", "5:xyz"], &url, dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hexadecimal"));
+}
+
+#[test]
+fn a_chain_from_before_keyed_hashing_is_rekeyed_once_in_an_audited_step() {
+    let (dir, url) = populated();
+    // What an older version wrote: plain SHA-256 throughout.
+    rehash_plain_from(&mut connect(&url), 1);
+    let (ok, text) = verify(&url, dir.path());
+    assert!(!ok, "{text}");
+    assert!(text.contains("audit rekey"), "{text}");
+
+    // A broken legacy chain is refused and left alone.
+    let (broken_dir, broken_url) = copy_database(&url, dir.path());
+    diesel::update(a::audit_events.filter(a::id.eq(2)))
+        .set(a::detail.eq("edited"))
+        .execute(&mut connect(&broken_url))
+        .unwrap();
+    let before: Vec<String> = a::audit_events
+        .order(a::id)
+        .select(a::hash)
+        .load(&mut connect(&broken_url))
+        .unwrap();
+    let out = outcomes(&["audit", "rekey"], &broken_url, broken_dir.path());
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audit event 2 has been altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: Vec<String> = a::audit_events
+        .order(a::id)
+        .select(a::hash)
+        .load(&mut connect(&broken_url))
+        .unwrap();
+    assert_eq!(before, after, "nothing changed");
+
+    let out = outcomes(&["audit", "rekey"], &url, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-hashed 5 audit events"));
+    let (ok, text) = verify(&url, dir.path());
+    assert!(ok, "{text}");
+    assert!(text.contains("verifies: 6 events"), "{text}");
+    let last: (String, String) = a::audit_events
+        .order(a::id.desc())
+        .select((a::action, a::detail))
+        .first(&mut connect(&url))
+        .unwrap();
+    assert_eq!(last.0, "audit_rekey");
+    assert!(last.1.contains("rehashed=5"), "{}", last.1);
+    // Once only.
+    let out = outcomes(&["audit", "rekey"], &url, dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already keyed"));
+}
+
 /// A database with a few real events, made by the real binary.
 fn populated() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -92,12 +295,14 @@ fn an_untouched_database_verifies_and_an_edited_event_is_named() {
     assert!(!ok, "an edited event fails: {text}");
     assert!(text.contains("audit event 3 has been altered"), "{text}");
 
-    // Edited and re-hashed, to hide the edit: the next event's link gives it away.
+    // Edited and re-hashed (even with the key), to hide the edit: the next event's link
+    // gives it away.
+    let key = key_of(dir.path());
     let mut row: audit::AuditEvent = a::audit_events
         .filter(a::id.eq(3))
         .first(&mut conn)
         .unwrap();
-    row.hash = audit::compute_hash(&row);
+    row.hash = audit::compute_hash_with(&row, &key);
     diesel::update(a::audit_events.filter(a::id.eq(3)))
         .set(a::hash.eq(&row.hash))
         .execute(&mut conn)
@@ -109,7 +314,7 @@ fn an_untouched_database_verifies_and_an_edited_event_is_named() {
 
     // Put it back exactly: verifies again.
     row.detail = original;
-    row.hash = audit::compute_hash(&row);
+    row.hash = audit::compute_hash_with(&row, &key);
     diesel::update(a::audit_events.filter(a::id.eq(3)))
         .set((a::detail.eq(&row.detail), a::hash.eq(&row.hash)))
         .execute(&mut conn)
@@ -186,6 +391,79 @@ fn concurrent_appends_keep_one_unbroken_chain() {
     let v = audit::verify(&mut connect(&url)).unwrap();
     assert_eq!(v.problem, None);
     assert_eq!(v.events, 60);
+}
+
+/// Issue 16 / finding L5: a role must fit the organisation's kind on every path; the CLI
+/// names the roles allowed, and `outcomes doctor` reports users made before the rule.
+#[test]
+fn a_role_that_does_not_fit_the_organisation_is_refused_and_doctor_reports_old_ones() {
+    let (dir, url) = populated();
+    let out = outcomes(
+        &[
+            "user",
+            "add",
+            "--email",
+            "com@remedi.org",
+            "--role",
+            "commissioner",
+            "--organisation",
+            "Remedi",
+        ],
+        &url,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the roles allowed there are caseworker or provider_manager"),
+        "{err}"
+    );
+    let n: i64 = a::audit_events
+        .count()
+        .get_result(&mut connect(&url))
+        .unwrap();
+    assert_eq!(n, 5, "nothing was added");
+
+    // The store refuses too (the page and any other path go through it).
+    let mut conn = connect(&url);
+    let remedi = outcomes::store::organisations::find_by_name(&mut conn, "Remedi")
+        .unwrap()
+        .unwrap();
+    let email = outcomes::domain::credentials::Email::parse("a@remedi.org").unwrap();
+    let refused = outcomes::store::users::create(
+        &mut conn,
+        outcomes::store::users::NewUser {
+            email: &email,
+            display_name: "",
+            role: Role::Admin,
+            organisation_id: remedi.id,
+            password_hash: "x".into(),
+        },
+        None,
+    );
+    assert!(
+        matches!(&refused, Err(outcomes::store::StoreError::Refused(m)) if m.contains("caseworker or provider_manager")),
+        "{refused:?}"
+    );
+
+    let out = outcomes(&["doctor"], &url, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems found"));
+    // A user made before the rule: the caseworker turned commissioner in the database.
+    use outcomes::db::schema::users::dsl as u;
+    diesel::update(u::users.filter(u::email.eq("cw@remedi.org")))
+        .set(u::role.eq("commissioner"))
+        .execute(&mut conn)
+        .unwrap();
+    let out = outcomes(&["doctor"], &url, dir.path());
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("is a commissioner in 'Remedi'"), "{said}");
+    assert!(said.contains("caseworker or provider_manager"), "{said}");
 }
 
 #[tokio::test]
@@ -312,7 +590,7 @@ fn user_add_generates_a_password_when_stdin_is_not_a_terminal_and_token_add_prin
             "--email",
             "jo@remedi.org",
             "--role",
-            "admin",
+            "caseworker",
             "--organisation",
             "Remedi",
         ],

@@ -286,7 +286,7 @@ async fn cross_site_form_posts_without_the_token_are_refused_with_403() {
     // No token at all: what a forged form on another site sends.
     let fields = [
         ("email", "new@example.org"),
-        ("role", "admin"),
+        ("role", "caseworker"),
         ("organisation_id", &org.to_string()),
     ];
     let res = admin.post_form_without_token("/admin/users", &fields).await;
@@ -344,6 +344,26 @@ async fn an_admin_adds_a_user_whose_shown_password_signs_in() {
     let html = bad.text().await.unwrap();
     assert!(html.contains("govuk-error-summary"));
     assert!(html.contains("Select a role"));
+    // Issue 16 / finding L5: a commissioner in a provider is refused on the page, naming
+    // the roles allowed there, and nobody is added.
+    let misfit = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("email", "com@example.org"),
+                ("role", "commissioner"),
+                ("organisation_id", &org_s),
+            ],
+        )
+        .await;
+    assert_eq!(misfit.status().as_u16(), 422);
+    let html = misfit.text().await.unwrap();
+    assert!(
+        html.contains("the roles allowed there are caseworker or provider_manager"),
+        "{html}"
+    );
+    let (res, _) = app.try_login("com@example.org", "anything at all").await;
+    assert_ne!(res.status().as_u16(), 303);
     let res = admin
         .post_form(
             "/admin/users",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::casework::world;
-use crate::cli::outcomes;
+use crate::cli::outcomes_as_app as outcomes;
 use crate::helpers::postgres_url;
 
 const WRITERS: usize = 6;

@@ -17,6 +17,27 @@ pub(crate) fn outcomes(
         .expect("the binary runs")
 }
 
+/// `outcomes` on a database an in-process test application writes: with the audit key
+/// the test applications use (`helpers::test_settings`).
+pub(crate) fn outcomes_as_app(
+    args: &[&str],
+    database_url: &str,
+    dir: &std::path::Path,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_outcomes"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("OUTCOMES_KEY_FILE", dir.join("outcomes.key"))
+        .env(
+            "OUTCOMES_AUDIT_KEY",
+            hex::encode(outcomes::store::audit::UNINSTALLED_KEY),
+        )
+        .env("OUTCOMES_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
 #[test]
 fn an_unknown_database_scheme_fails_at_once_with_one_line_naming_the_accepted_forms() {
     let dir = tempfile::tempdir().unwrap();

@@ -47,6 +47,9 @@ pub fn test_settings(database_url: &str, dir: &tempfile::TempDir) -> Settings {
     settings.key_file = dir.path().join("outcomes.key");
     settings.session_key = Some("11".repeat(32));
     settings.hmac_key = Some("22".repeat(32));
+    // The key library code uses when none is installed: one key for the whole test
+    // process, whether a test starts an application or calls the store directly.
+    settings.audit_key = Some(hex::encode(outcomes::store::audit::UNINSTALLED_KEY));
     settings
 }
 
@@ -258,7 +261,30 @@ impl TestApp {
     }
 
     /// A new active user with a random email and a 16-character password.
+    /// A user with `role` in the organisation — or, when the role does not fit that
+    /// organisation's kind (users must: `OrganisationKind::roles`), in a test organisation
+    /// of a kind it fits ("Test commissioner" or "Test VRU"), so that tests written before
+    /// the rule, which only need an admin or an analyst, keep working.
     pub fn create_user(&self, role: Role, organisation_id: i64) -> TestUser {
+        let kind = {
+            use diesel::prelude::*;
+            use outcomes::db::schema::organisations::dsl as o;
+            let kind: String = o::organisations
+                .filter(o::id.eq(organisation_id))
+                .select(o::kind)
+                .first(&mut self.db())
+                .unwrap();
+            kind.parse::<OrganisationKind>().unwrap()
+        };
+        let organisation_id = if kind.roles().contains(&role) {
+            organisation_id
+        } else if OrganisationKind::Commissioner.roles().contains(&role) {
+            self.org("Test commissioner", OrganisationKind::Commissioner)
+        } else if OrganisationKind::Vru.roles().contains(&role) {
+            self.org("Test VRU", OrganisationKind::Vru)
+        } else {
+            panic!("a {role} must be made in a provider")
+        };
         let n: u32 = rand::thread_rng().gen();
         let email = format!("{}-{n:08x}@example.org", role.as_str());
         let password = format!("pw-{n:08x}-long");

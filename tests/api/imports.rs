@@ -49,6 +49,7 @@ pub fn run(
         secret: &secret,
         today: today(),
         extract_date: NaiveDate::from_ymd_opt(2026, 10, 31),
+        confirm_shrink: false,
     };
     import(
         conn,
@@ -543,4 +544,143 @@ fn a_bad_row_after_many_written_buffers_still_leaves_the_previous_extract_whole(
         .unwrap();
         assert_eq!(n.n, 1);
     }
+}
+
+/// An offence extract of `rows` rows (person `ZZ{i % people}`), as of 2026-10-31.
+fn extract(rows: usize, people: usize) -> String {
+    use std::fmt::Write;
+    let mut csv = String::from("police_id,offence_date,offence_group,proven_on\n");
+    for i in 0..rows {
+        writeln!(
+            csv,
+            "ZZ{:04},2025-{:02}-01,shoplifting,",
+            i % people,
+            i % 12 + 1
+        )
+        .unwrap();
+    }
+    csv
+}
+
+fn import_extract(
+    conn: &mut DbConn,
+    csv: &str,
+    confirm_shrink: bool,
+) -> Result<ImportSummary, ImportError> {
+    let secret = secret();
+    let ctx = ImportContext {
+        organisation: None,
+        user: None,
+        secret: &secret,
+        today: today(),
+        extract_date: NaiveDate::from_ymd_opt(2026, 10, 31),
+        confirm_shrink,
+    };
+    import(
+        conn,
+        &ctx,
+        ImportKind::Offences,
+        "extract.csv",
+        &Source::Bytes(csv.as_bytes().to_vec()),
+        &mut |_| {},
+    )
+}
+
+fn statuses(conn: &mut DbConn) -> Vec<(i64, bool, bool)> {
+    store::import_batches::list(conn, Some(ImportKind::Offences), None)
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.rows_total, b.superseded_at.is_none(), b.restorable))
+        .collect()
+}
+
+#[test]
+fn an_extract_of_fewer_than_half_the_current_rows_is_refused_with_both_counts_unless_confirmed() {
+    let mut db = fresh_db();
+    let org = provider(&mut db.conn, "Provider A");
+    casework(&mut db.conn, org);
+    // 10 rows about 5 people; P1 (ZZ 0001) and P3 (zz0003) are participants.
+    let s = import_extract(&mut db.conn, &extract(10, 5), false).unwrap();
+    let x = s
+        .extract
+        .expect("an extract import says what the extract holds");
+    assert_eq!((x.rows, x.people, x.matched_participants), (10, 5, 2));
+    // 4 rows is fewer than half of 10: refused, both counts named, nothing changed.
+    let err = import_extract(&mut db.conn, &extract(4, 4), false).unwrap_err();
+    let ImportError::Refused(message) = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("has 4 rows"), "{message}");
+    assert!(
+        message.contains("the 10 rows of the current extract"),
+        "{message}"
+    );
+    assert!(message.contains("--confirm-shrink"), "{message}");
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 10);
+    assert_eq!(statuses(&mut db.conn), [(10, true, false)]);
+    // Exactly half is not a shrink that needs confirming.
+    let half = import_extract(&mut db.conn, &extract(5, 5), false).unwrap();
+    assert_eq!(half.rows, 5);
+    // Confirmed, a smaller one applies.
+    let s = import_extract(&mut db.conn, &extract(2, 2), true).unwrap();
+    let x = s.extract.unwrap();
+    assert_eq!((x.rows, x.people, x.matched_participants), (2, 2, 1));
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 2);
+}
+
+#[test]
+fn the_previous_extract_is_restorable_until_the_next_import_and_a_restore_can_be_undone() {
+    let mut db = fresh_db();
+    // Nothing to restore yet.
+    assert!(matches!(
+        outcomes::imports::restore(&mut db.conn, None),
+        Err(ImportError::Refused(_))
+    ));
+    import_extract(&mut db.conn, &extract(10, 5), false).unwrap();
+    assert!(matches!(
+        outcomes::imports::restore(&mut db.conn, None),
+        Err(ImportError::Refused(_))
+    ));
+    import_extract(&mut db.conn, &extract(3, 3), true).unwrap();
+    // Newest first: the 3-row extract is current, the 10-row one restorable.
+    assert_eq!(
+        statuses(&mut db.conn),
+        [(3, true, false), (10, false, true)]
+    );
+    let r = outcomes::imports::restore(&mut db.conn, None).unwrap();
+    assert_eq!(r.restored.rows_total, 10);
+    assert_eq!((r.stats.rows, r.stats.people), (10, 5));
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 10);
+    assert_eq!(
+        statuses(&mut db.conn),
+        [(3, false, true), (10, true, false)]
+    );
+    // Undone by restoring again; then a new import keeps only the one it replaces.
+    outcomes::imports::restore(&mut db.conn, None).unwrap();
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 3);
+    import_extract(&mut db.conn, &extract(6, 6), false).unwrap();
+    assert_eq!(
+        statuses(&mut db.conn),
+        [(6, true, false), (3, false, true), (10, false, false)]
+    );
+    outcomes::imports::restore(&mut db.conn, None).unwrap();
+    assert_eq!(store::offences::count(&mut db.conn).unwrap(), 3);
+    // Restores are audited and the chain verifies; the person-key index is in place.
+    let filter = store::audit::Filter {
+        action: Some(outcomes::domain::enums::AuditAction::Restore),
+        ..Default::default()
+    };
+    let (events, total) = store::audit::list(&mut db.conn, &filter, 1, 50).unwrap();
+    assert_eq!(total, 3);
+    assert!(
+        events[2].detail.contains("rows=10 people=5"),
+        "{}",
+        events[2].detail
+    );
+    assert_eq!(store::audit::verify(&mut db.conn).unwrap().problem, None);
+    let again = import_extract(&mut db.conn, &extract(3, 3), false).unwrap();
+    assert_eq!(
+        again.batch_id, None,
+        "the restored extract is current again"
+    );
 }

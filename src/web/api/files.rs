@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{List, Page};
-use crate::domain::access::{Actor, Scope};
-use crate::domain::enums::{AuditAction, ImportKind, Role};
+use crate::domain::access::{import_roles, Actor, Scope, RECORD_ROLES};
+use crate::domain::enums::{AuditAction, ImportKind};
 use crate::domain::ids::{ImportBatchId, OrganisationId};
 use crate::imports::{self, ImportContext, ImportError, ImportSummary, Source};
 use crate::store::audit::{self, NewEvent};
@@ -30,6 +30,10 @@ pub struct ImportResult {
     pub unchanged: u64,
     /// The batch written; `null` when nothing changed.
     pub batch_id: Option<ImportBatchId>,
+    /// Offence extracts: the people (distinct identifiers) the current extract is about.
+    pub people: Option<i64>,
+    /// Offence extracts: how many participants' keys the current extract matches.
+    pub matched_participants: Option<i64>,
 }
 
 impl From<ImportSummary> for ImportResult {
@@ -43,6 +47,8 @@ impl From<ImportSummary> for ImportResult {
             updated: s.updated,
             unchanged: s.unchanged,
             batch_id: s.batch_id,
+            people: s.extract.map(|x| x.people),
+            matched_participants: s.extract.map(|x| x.matched_participants),
         }
     }
 }
@@ -61,6 +67,9 @@ pub struct BatchView {
     pub extract_date: Option<NaiveDate>,
     /// When a later extract replaced it (UTC, RFC 3339).
     pub superseded_at: Option<DateTime<Utc>>,
+    /// Offence extracts: `current`, `previous` (replaced, kept and restorable until the next
+    /// import) or `superseded`; `null` for other kinds.
+    pub status: Option<String>,
     /// UTC, RFC 3339 (e.g. 2025-04-01T09:30:00.123456Z).
     pub created_at: DateTime<Utc>,
 }
@@ -73,8 +82,11 @@ pub struct FileQuery {
     pub file_name: Option<String>,
     /// "Data as of" of a police offence extract (YYYY-MM-DD); required for `offences`.
     pub extract_date: Option<String>,
-    /// Admins only: the provider whose records these are.
+    /// Admins, and commissioners for `programmes`: the provider whose records these are.
     pub organisation_id: Option<i64>,
+    /// Offence extracts: `true` to replace the current extract with one of fewer than
+    /// half its rows (refused otherwise, with both row counts).
+    pub confirm_shrink: Option<bool>,
 }
 
 /// The organisation an import or export is for: the actor's own, or for admins the one
@@ -119,8 +131,19 @@ pub fn row_errors(e: ImportError) -> AppError {
     }
 }
 
+/// What an import is asked to do besides its file: shared by the API and the upload page.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// "Data as of" of an offence extract (YYYY-MM-DD).
+    pub extract_date: Option<String>,
+    /// Admins (any kind) and commissioners (programmes): the provider the records are for.
+    pub organisation: Option<i64>,
+    /// Offence extracts: replace the current extract even with fewer than half its rows.
+    pub confirm_shrink: bool,
+}
+
 /// Imports one file for the actor (all or nothing); shared by the API and the upload page.
-#[allow(clippy::too_many_arguments)]
+/// Each kind is open only to its roles (`import_roles`), whatever the path.
 pub fn run_import(
     conn: &mut crate::db::DbConn,
     state: &AppState,
@@ -128,14 +151,18 @@ pub fn run_import(
     kind: ImportKind,
     file_name: &str,
     bytes: Vec<u8>,
-    extract_date: Option<&str>,
-    organisation: Option<i64>,
+    options: &ImportOptions,
 ) -> Result<ImportSummary, AppError> {
-    let offences = kind == ImportKind::Offences;
-    if offences && !matches!(actor.role, Role::Analyst | Role::Admin) {
+    if !import_roles(kind).contains(&actor.role) {
         return Err(AppError::Forbidden);
     }
-    let extract_date = match extract_date.map(str::trim).filter(|d| !d.is_empty()) {
+    let offences = kind == ImportKind::Offences;
+    let extract_date = match options
+        .extract_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         Some(d) => Some(crate::domain::period::parse_date(d).map_err(|_| {
             AppError::validation(
                 "extract_date",
@@ -150,10 +177,28 @@ pub fn run_import(
         }
         None => None,
     };
-    let organisation = if offences {
-        None
-    } else {
-        Some(organisation_for(actor, organisation)?)
+    let organisation = match kind {
+        // Police data and the shared outcome measures belong to no organisation.
+        ImportKind::Offences | ImportKind::Measures => None,
+        // Commissioning set-up: the provider that delivers the programmes is named.
+        ImportKind::Programmes => {
+            let id = options.organisation.ok_or_else(|| {
+                AppError::validation(
+                    "organisation_id",
+                    "Select the provider that delivers the programmes",
+                )
+            })?;
+            let provider =
+                store::organisations::find_provider_visible(conn, Scope::All, OrganisationId(id))
+                    .map_err(|_| {
+                    AppError::validation(
+                        "organisation_id",
+                        "Select the provider that delivers the programmes",
+                    )
+                })?;
+            Some(provider.id)
+        }
+        _ => Some(organisation_for(actor, options.organisation)?),
     };
     let ctx = ImportContext {
         organisation,
@@ -161,6 +206,7 @@ pub fn run_import(
         secret: &state.secrets.person_key,
         today: chrono::Utc::now().date_naive(),
         extract_date,
+        confirm_shrink: options.confirm_shrink,
     };
     imports::import(
         conn,
@@ -192,11 +238,50 @@ pub async fn import(
     body: web::Bytes,
 ) -> Result<Json<ImportResult>, AppError> {
     let kind = kind(&path)?;
-    if kind == ImportKind::Offences {
-        // Offence extracts have their own route and rule.
+    if import_roles(kind) != RECORD_ROLES {
+        // Offence extracts and set-up files have their own routes and rules.
         return Err(AppError::NotFound);
     }
     import_body(state, actor, kind, query.into_inner(), body).await
+}
+
+/// `POST /api/v1/imports/programmes?organisation_id=N`: programmes of the provider `N`
+/// (commissioning set-up: commissioners and admins).
+#[utoipa::path(post, path = "/api/v1/imports/programmes", tag = "imports",
+    params(FileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_programmes(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<FileQuery>,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    import_body(
+        state,
+        actor,
+        ImportKind::Programmes,
+        query.into_inner(),
+        body,
+    )
+    .await
+}
+
+/// `POST /api/v1/imports/measures`: the outcome measures every provider shares
+/// (commissioning set-up: commissioners and admins).
+#[utoipa::path(post, path = "/api/v1/imports/measures", tag = "imports",
+    params(FileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_measures(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<FileQuery>,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    import_body(state, actor, ImportKind::Measures, query.into_inner(), body).await
 }
 
 /// `POST /api/v1/imports/offences?extract_date=YYYY-MM-DD`: a police offence extract
@@ -228,6 +313,11 @@ async fn import_body(
         .unwrap_or_else(|| "upload.csv".into());
     blocking(move || {
         let mut conn = state.conn()?;
+        let options = ImportOptions {
+            extract_date: query.extract_date.clone(),
+            organisation: query.organisation_id,
+            confirm_shrink: query.confirm_shrink.unwrap_or(false),
+        };
         let summary = run_import(
             &mut conn,
             &state,
@@ -235,8 +325,7 @@ async fn import_body(
             kind,
             &file_name,
             body.to_vec(),
-            query.extract_date.as_deref(),
-            query.organisation_id,
+            &options,
         )?;
         Ok(Json(summary.into()))
     })
@@ -264,7 +353,54 @@ pub async fn batches(
     .await
 }
 
+/// Where an offence extract stands: current, previous (restorable) or superseded.
+pub fn extract_status(b: &store::import_batches::Batch) -> Option<&'static str> {
+    (b.kind == ImportKind::Offences).then_some(if b.superseded_at.is_none() {
+        "current"
+    } else if b.restorable {
+        "previous"
+    } else {
+        "superseded"
+    })
+}
+
+/// What a restore did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RestoreResult {
+    /// The extract put back.
+    pub restored: BatchView,
+    /// The extract it replaced, now the previous one (restorable until the next import).
+    pub replaced: Option<BatchView>,
+    pub rows: i64,
+    pub people: i64,
+    pub matched_participants: i64,
+}
+
+/// `POST /api/v1/imports/offences/restore`: puts the previous offence extract back in
+/// place of the current one, which becomes the previous (analysts and admins; audited).
+/// 422 when there is none to restore.
+#[utoipa::path(post, path = "/api/v1/imports/offences/restore", tag = "imports",
+    responses((status = 200, body = RestoreResult), (status = 422, body = Problem)))]
+pub async fn restore_offences(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<Json<RestoreResult>, AppError> {
+    blocking(move || {
+        let mut conn = state.conn()?;
+        let r = imports::restore(&mut conn, Some(actor.user_id)).map_err(row_errors)?;
+        Ok(Json(RestoreResult {
+            restored: batch_view(r.restored),
+            replaced: r.replaced.map(batch_view),
+            rows: r.stats.rows,
+            people: r.stats.people,
+            matched_participants: r.stats.matched_participants,
+        }))
+    })
+    .await
+}
+
 pub fn batch_view(b: store::import_batches::Batch) -> BatchView {
+    let status = extract_status(&b).map(str::to_string);
     BatchView {
         id: b.id,
         organisation_id: b.organisation_id,
@@ -276,6 +412,7 @@ pub fn batch_view(b: store::import_batches::Batch) -> BatchView {
         rows_unchanged: b.rows_unchanged,
         extract_date: b.extract_date,
         superseded_at: b.superseded_at.map(|t| t.and_utc()),
+        status,
         created_at: b.created_at.and_utc(),
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::domain::access::Actor;
 use crate::web::errors::{blocking, AppError};
 pub use crate::web::report_query::ReportQuery;
-use crate::web::report_query::{audit_download, build, resolve, ReportKind};
+use crate::web::report_query::{audit_download, audit_refusal, build, resolve, ReportKind};
 use crate::web::AppState;
 
 async fn report(
@@ -26,8 +26,11 @@ async fn report(
     blocking(move || {
         let mut conn = state.conn()?;
         let (report_scope, name) = resolve(&mut conn, actor.scope(), kind, id)?;
-        let request = query.request(report_scope, name, state.disclosure_threshold)?;
-        let report = build(&mut conn, &state, &request)?;
+        let entity = kind.entity(id);
+        let request = query.request(report_scope, name, state.disclosure_threshold);
+        let request = audit_refusal(&mut conn, &actor, entity.clone(), "json", &query, request)?;
+        let report = build(&mut conn, &state, &request);
+        let report = audit_refusal(&mut conn, &actor, entity, "json", &query, report)?;
         audit_download(
             &mut conn,
             &actor,

@@ -170,6 +170,7 @@ pub async fn add_user(
                             "email",
                             "A user with this email address already exists",
                         )],
+                        Err(StoreError::Refused(why)) => vec![form_error("role", &why)],
                         Err(e) => return Err(e.into()),
                     }
                 }

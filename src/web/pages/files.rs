@@ -6,13 +6,17 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use super::{forms, render_status, viewer_context};
-use crate::domain::access::Actor;
+use crate::domain::access::{import_roles, Actor};
 use crate::domain::enums::{ImportKind, Role};
 use crate::domain::validation::FieldError;
+use crate::imports::thousands;
 use crate::store;
-use crate::web::api::files::{batch_view, csv_download, export_csv, run_import};
+use crate::web::api::files::{
+    batch_view, csv_download, export_csv, row_errors, run_import, ImportOptions,
+};
 use crate::web::api::path_id;
 use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
@@ -22,11 +26,13 @@ use crate::web::AppState;
 /// The largest file the upload page and the import API accept.
 pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
+/// The kinds the actor may upload (`import_roles`): provider staff their casework
+/// records, commissioners the set-up files, analysts the offence extracts, admins all.
 fn kinds(actor: &Actor) -> Vec<ImportKind> {
     ImportKind::ALL
         .iter()
         .copied()
-        .filter(|k| *k != ImportKind::Offences || matches!(actor.role, Role::Analyst | Role::Admin))
+        .filter(|k| import_roles(*k).contains(&actor.role))
         .collect()
 }
 
@@ -41,15 +47,43 @@ fn context(
         .into_iter()
         .map(batch_view)
         .map(|b| {
+            let status = match b.status.as_deref() {
+                Some("current") => "Current extract",
+                Some("previous") => "Replaced (can be restored)",
+                Some(_) => "Superseded",
+                None => "",
+            };
             json!({"kind": b.kind.as_str(), "file_name": b.file_name, "added": b.rows_inserted,
-            "updated": b.rows_updated, "unchanged": b.rows_unchanged,
+            "updated": b.rows_updated, "unchanged": b.rows_unchanged, "status": status,
+            "as_of": b.extract_date.map(|d| d.to_string()),
             "when": b.created_at.format("%-d %B %Y %H:%M").to_string()})
         })
         .collect();
-    let kinds: Vec<Value> = kinds(actor)
-        .into_iter()
+    let allowed = kinds(actor);
+    let offences = allowed.contains(&ImportKind::Offences);
+    let kinds: Vec<Value> = allowed
+        .iter()
         .map(|k| json!({"value": k.as_str(), "text": k.as_str(), "selected": k.as_str() == chosen}))
         .collect();
+    // Commissioners name the provider whose programmes a file holds; admins the provider
+    // of any provider-owned kind.
+    let providers: Vec<Value> = if matches!(actor.role, Role::Commissioner | Role::Admin) {
+        store::organisations::list(conn)?
+            .into_iter()
+            .filter(|o| o.kind == crate::domain::enums::OrganisationKind::Provider)
+            .map(|o| json!({"value": o.id.0, "text": o.name}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let restorable = if offences {
+        store::import_batches::restorable_offence_extract(conn)?.map(|b| {
+            json!({"file_name": b.file_name, "as_of": b.extract_date.map(|d| d.to_string()),
+                "rows": b.rows_total})
+        })
+    } else {
+        None
+    };
     let exports: Vec<Value> = ImportKind::ALL
         .iter()
         .filter(|k| **k != ImportKind::Offences)
@@ -64,6 +98,7 @@ fn context(
         "errors": summary,
         "row_errors": errors.iter().filter(|e| e.line.is_some()).map(|e| json!({"line": e.line, "column": e.field, "message": e.message})).collect::<Vec<_>>(),
         "may_export": actor.scope() != crate::domain::access::Scope::Aggregate,
+        "offences": offences, "providers": providers, "restorable": restorable,
     }))
 }
 
@@ -142,7 +177,7 @@ pub async fn upload(
         let (fields, file_name, bytes) = match read {
             Ok(x) => x,
             Err(AppError::Validation(errors)) => {
-                return Ok(Err(context(&mut conn, &actor, "", &errors)?))
+                return Ok(Err(Shown::Form(context(&mut conn, &actor, "", &errors)?)))
             }
             Err(e) => return Err(e),
         };
@@ -157,66 +192,216 @@ pub async fn upload(
         let kind = match chosen.parse::<ImportKind>() {
             Ok(k) if kinds(&actor).contains(&k) => k,
             _ => {
-                return Ok(Err(context(
+                return Ok(Err(Shown::Form(context(
                     &mut conn,
                     &actor,
                     &chosen,
                     &[FieldError::new("kind", "Select what the file holds")],
-                )?))
+                )?)))
             }
         };
         if bytes.is_empty() {
-            return Ok(Err(context(
+            return Ok(Err(Shown::Form(context(
                 &mut conn,
                 &actor,
                 &chosen,
                 &[FieldError::new("file", "Select a CSV file")],
-            )?));
+            )?)));
         }
-        let extract_date = get("extract_date");
-        let organisation = get("organisation_id").parse().ok();
-        match run_import(
-            &mut conn,
-            &state,
-            &actor,
-            kind,
-            &file_name,
-            bytes,
-            Some(&extract_date),
-            organisation,
-        ) {
+        let options = ImportOptions {
+            extract_date: Some(get("extract_date")),
+            organisation: get("organisation_id").parse().ok(),
+            confirm_shrink: get("confirm_shrink") == "yes",
+        };
+        // Before an offence extract replaces the current one, the page shows both and
+        // asks for confirmation: the same file again, with the hash of the one shown (the
+        // file is not kept meanwhile: it holds clear police identifiers).
+        let confirmed = get("confirm_sha256");
+        let confirmed = !confirmed.is_empty() && confirmed == hex::encode(Sha256::digest(&bytes));
+        if kind == ImportKind::Offences && !confirmed {
+            if let Some(current) = store::import_batches::current_offence_extract(&mut conn)? {
+                match confirmation(
+                    &mut conn, &state, &actor, current, &file_name, &bytes, &options,
+                ) {
+                    Ok(Some(page)) => return Ok(Err(Shown::Confirm(page))),
+                    // The current extract again: imported as usual, which changes nothing.
+                    Ok(None) => {}
+                    Err(AppError::Validation(errors)) => {
+                        return Ok(Err(Shown::Form(context(
+                            &mut conn, &actor, &chosen, &errors,
+                        )?)))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let imported = run_import(&mut conn, &state, &actor, kind, &file_name, bytes, &options);
+        match imported {
             Ok(s) => {
-                let message = if s.batch_id.is_some() {
-                    format!(
-                        "{} imported: {} added, {} updated, {} unchanged",
-                        file_name, s.inserted, s.updated, s.unchanged
-                    )
-                } else {
-                    format!(
-                        "{file_name} changed nothing: all {} rows are already recorded",
-                        s.unchanged
-                    )
-                };
+                flash(&mut conn, session, &file_name, &s)?;
+                Ok(Ok(()))
+            }
+            Err(AppError::Validation(errors)) => Ok(Err(Shown::Form(context(
+                &mut conn, &actor, &chosen, &errors,
+            )?))),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    respond(outcome, &nonce, &viewer)
+}
+
+/// What an upload shows when it does not go straight back to the upload page.
+enum Shown {
+    /// The upload page again, with errors (422).
+    Form(Value),
+    /// The confirmation before an offence extract replaces the current one.
+    Confirm(Value),
+}
+
+fn respond(
+    outcome: Result<(), Shown>,
+    nonce: &CspNonce,
+    viewer: &Viewer,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(()) => Ok(see_other("/uploads")),
+        Err(Shown::Form(body)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "pages/uploads",
+            &viewer_context("Error: Upload a spreadsheet", nonce, viewer, "", body),
+        ),
+        Err(Shown::Confirm(body)) => render_status(
+            StatusCode::OK,
+            "pages/extract_confirm",
+            &viewer_context(
+                "Replace the police offence extract?",
+                nonce,
+                viewer,
+                "",
+                body,
+            ),
+        ),
+    }
+}
+
+/// The flash message of an import: what it did, and for an offence extract what the
+/// extract now holds.
+fn flash(
+    conn: &mut crate::db::DbConn,
+    session: Option<i64>,
+    file_name: &str,
+    s: &crate::imports::ImportSummary,
+) -> Result<(), AppError> {
+    let mut message = if s.batch_id.is_some() {
+        format!(
+            "{} imported: {} added, {} updated, {} unchanged",
+            file_name, s.inserted, s.updated, s.unchanged
+        )
+    } else {
+        format!(
+            "{file_name} changed nothing: all {} rows are already recorded",
+            s.unchanged
+        )
+    };
+    if let Some(x) = s.extract {
+        message.push_str(&format!(
+            ". The offence extract holds {} rows about {} people, matching {} participants",
+            thousands(x.rows as u64),
+            thousands(x.people as u64),
+            thousands(x.matched_participants as u64)
+        ));
+    }
+    if let Some(id) = session {
+        store::login_sessions::set_flash(conn, id, &message)?;
+    }
+    Ok(())
+}
+
+/// Checks the new extract and shows it against the current one, with a form to upload it
+/// again to confirm; `None` when the file is the current extract again (nothing to
+/// replace: imported as usual, which changes nothing).
+#[allow(clippy::too_many_arguments)]
+fn confirmation(
+    conn: &mut crate::db::DbConn,
+    state: &AppState,
+    actor: &Actor,
+    current: store::import_batches::Batch,
+    file_name: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<Option<Value>, AppError> {
+    let extract_date = options.extract_date.clone().unwrap_or_default();
+    let date = crate::domain::period::parse_date(extract_date.trim()).map_err(|_| {
+        AppError::validation(
+            "extract_date",
+            "Enter the date the extract is as of, like 2026-10-31",
+        )
+    })?;
+    let ctx = crate::imports::ImportContext {
+        organisation: None,
+        user: Some(actor.user_id),
+        secret: &state.secrets.person_key,
+        today: chrono::Utc::now().date_naive(),
+        extract_date: Some(date),
+        confirm_shrink: false,
+    };
+    let new = crate::imports::preview(conn, &ctx, bytes).map_err(row_errors)?;
+    if new.sha256 == current.sha256 {
+        return Ok(None);
+    }
+    let now = store::offences::current_stats(conn)?;
+    let shrinks = new.rows.saturating_mul(2) < now.rows.max(0) as u64;
+    let page = json!({
+        "sha256": new.sha256,
+        "extract_date": extract_date,
+        "file_name": file_name,
+        "current": {"file_name": current.file_name,
+            "as_of": current.extract_date.map(|d| d.to_string()),
+            "rows": thousands(now.rows as u64), "people": thousands(now.people as u64),
+            "matched": thousands(now.matched_participants as u64)},
+        "new": {"as_of": new.extract_date.to_string(), "rows": thousands(new.rows),
+            "people": thousands(new.people), "matched": thousands(new.matched_participants)},
+        "shrinks": shrinks,
+    });
+    Ok(Some(page))
+}
+
+/// `POST /uploads/offences/restore`: puts the previous offence extract back (audited).
+pub async fn restore(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+) -> Result<HttpResponse, PageError> {
+    let session = viewer.session_id;
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        match crate::imports::restore(&mut conn, Some(actor.user_id)) {
+            Ok(r) => {
+                let message = format!(
+                    "Restored the offence extract {} (as of {}): {} rows about {} people, matching {} participants",
+                    r.restored.file_name,
+                    r.restored.extract_date.map(|d| d.to_string()).unwrap_or_default(),
+                    thousands(r.stats.rows as u64),
+                    thousands(r.stats.people as u64),
+                    thousands(r.stats.matched_participants as u64)
+                );
                 if let Some(id) = session {
                     store::login_sessions::set_flash(&mut conn, id, &message)?;
                 }
                 Ok(Ok(()))
             }
-            Err(AppError::Validation(errors)) => {
-                Ok(Err(context(&mut conn, &actor, &chosen, &errors)?))
-            }
-            Err(e) => Err(e),
+            Err(e) => match row_errors(e) {
+                AppError::Validation(errors) => {
+                    Ok(Err(Shown::Form(context(&mut conn, &actor, "", &errors)?)))
+                }
+                e => Err(e),
+            },
         }
     })
     .await?;
-    match outcome {
-        Ok(()) => Ok(see_other("/uploads")),
-        Err(body) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "pages/uploads",
-            &viewer_context("Error: Upload a spreadsheet", &nonce, &viewer, "", body),
-        ),
-    }
+    respond(outcome, &nonce, &viewer)
 }
 
 /// `GET /exports/{kind}`: the organisation's records of one kind as CSV.

@@ -88,6 +88,7 @@ pub fn viewer_context(
                 ("/reports", "Reports"),
                 ("/programmes", "Programmes"),
                 ("/setup", "Set-up"),
+                ("/uploads", "Uploads"),
             ],
             Role::Analyst => &[
                 ("/dashboard", "Dashboard"),

@@ -17,7 +17,9 @@ use crate::store;
 use crate::store::report_rows::ReportScope;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
-use crate::web::report_query::{self, audit_download, query_string, ReportKind, ReportQuery};
+use crate::web::report_query::{
+    self, audit_download, audit_refusal, query_string, ReportKind, ReportQuery,
+};
 use crate::web::security::CspNonce;
 use crate::web::AppState;
 
@@ -55,15 +57,19 @@ pub async fn report(
     let (id, query, format) = (id.into_inner(), query.into_inner(), format.into_inner());
     // An id that is not a number is a record that does not exist.
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    // `document` is the standalone HTML file; `html` (or none) the page.
+    let document = format.format.as_deref() == Some("document");
     let format: Format = match format.format.as_deref() {
-        None | Some("") => Format::Html,
+        None | Some("") | Some("document") => Format::Html,
         Some(f) => f
             .parse()
             .map_err(|e: String| AppError::validation("format", e))?,
     };
-    let answer =
-        blocking(move || answer(&mut *state.conn()?, &state, &actor, kind, id, query, format))
-            .await?;
+    let answer = blocking(move || {
+        let conn = &mut *state.conn()?;
+        answer(conn, &state, &actor, kind, id, query, (format, document))
+    })
+    .await?;
     match answer {
         Answer::File(name, format, bytes) => Ok(HttpResponse::Ok()
             .content_type(format.media_type())
@@ -92,7 +98,7 @@ fn answer(
     kind: ReportKind,
     id: i64,
     mut query: ReportQuery,
-    format: Format,
+    (format, document): (Format, bool),
 ) -> Result<Answer, AppError> {
     let (scope, name) = report_query::resolve(conn, actor.scope(), kind, id)?;
     let asked = query
@@ -106,7 +112,10 @@ fn answer(
     let mut page = json!({"action": action, "kind": kind.label(), "name": name,
         "period": query.period, "published": query.published.unwrap_or(false),
         "settings": settings(&query), "title": format!("{name}: report")});
-    let request = match query.request(scope, name.clone(), state.disclosure_threshold) {
+    let request = query.request(scope, name.clone(), state.disclosure_threshold);
+    let entity = kind.entity(id);
+    let request = audit_refusal(conn, actor, entity, format.extension(), &query, request);
+    let request = match request {
         Ok(r) => r,
         Err(AppError::Validation(errors)) if format == Format::Html => {
             page["errors"] = json!(summary(&errors));
@@ -118,7 +127,15 @@ fn answer(
     if !asked && format == Format::Html {
         return Ok(Answer::Page(StatusCode::OK, page));
     }
-    let report = report_query::build(conn, state, &request)?;
+    let report = report_query::build(conn, state, &request);
+    let report = audit_refusal(
+        conn,
+        actor,
+        kind.entity(id),
+        format.extension(),
+        &query,
+        report,
+    )?;
     audit_download(
         conn,
         actor,
@@ -127,13 +144,34 @@ fn answer(
         &request,
         &report,
     )?;
-    if format != Format::Html {
-        let bytes = reports::render(&report, format)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))?;
-        return Ok(Answer::File(file_name(&request, format), format, bytes));
+    let rendered = |format| {
+        reports::render(&report, format)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))
+    };
+    if format != Format::Html || document {
+        return Ok(Answer::File(
+            file_name(&request, format),
+            format,
+            rendered(format)?,
+        ));
+    }
+    // The files of the mode shown, with their sizes (and the PDF's pages).
+    let mut files = Vec::new();
+    for f in DOWNLOADS {
+        let bytes = match rendered(f.1) {
+            Ok(b) => b,
+            // A build without the `pdf` feature offers no PDF.
+            Err(_) if f.1 == Format::Pdf => continue,
+            Err(e) => return Err(e),
+        };
+        files.push((
+            f.1,
+            bytes.len(),
+            (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
+        ));
     }
     page["report"] = html::context(&view::view(&report));
-    page["downloads"] = json!(downloads(&action, &request));
+    page["report"]["downloads"] = json!(downloads(&action, &request, &files));
     Ok(Answer::Page(StatusCode::OK, page))
 }
 
@@ -239,17 +277,70 @@ fn file_name(request: &ReportRequest, format: Format) -> String {
     format!("{slug}.{}", format.extension())
 }
 
-/// A link per format, in internal and in published mode, under `action`.
-fn downloads(action: &str, request: &ReportRequest) -> Vec<Value> {
-    [("internal", false), ("published", true)]
+/// The downloads: label, format, and the `format` parameter.
+const DOWNLOADS: [(&str, Format, &str); 5] = [
+    ("PDF", Format::Pdf, "pdf"),
+    ("XLSX spreadsheet", Format::Xlsx, "xlsx"),
+    ("CSV", Format::Csv, "csv"),
+    ("HTML", Format::Html, "document"),
+    ("JSON", Format::Json, "json"),
+];
+
+/// The pages of a PDF: its page objects (`/Type /Page`, not `/Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type /Page")
+        .filter(|(i, m)| !text[i + m.len()..].starts_with('s'))
+        .count()
+}
+
+/// "171 KB", "1.2 MB", "512 bytes".
+fn size_text(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// A link per format, in the mode shown (with each file's size, and the PDF's pages) and
+/// in the other mode, under `action`.
+fn downloads(
+    action: &str,
+    request: &ReportRequest,
+    files: &[(Format, usize, Option<usize>)],
+) -> Vec<Value> {
+    let mut modes = [("internal", false), ("published", true)];
+    if request.published {
+        modes.reverse();
+    }
+    modes
         .iter()
         .map(|(mode, published)| {
             let q = query_string(request, *published);
-            let links: Vec<Value> = [("CSV", "csv"), ("XLSX", "xlsx"), ("PDF", "pdf"), ("JSON", "json")]
+            let shown = *published == request.published;
+            let links: Vec<Value> = DOWNLOADS
                 .iter()
-                .map(|(text, f)| json!({"text": text, "mode": mode, "href": format!("{action}?{q}&format={f}")}))
+                .filter_map(|(text, format, f)| {
+                    let file = files.iter().find(|x| x.0 == *format);
+                    if shown && file.is_none() {
+                        return None;
+                    }
+                    let about = file.filter(|_| shown).map(|(_, size, pages)| {
+                        let mut about = format!("{}, {}", format.extension().to_uppercase(), size_text(*size));
+                        if let Some(p) = pages {
+                            about.push_str(&format!(", {p} page{}", if *p == 1 { "" } else { "s" }));
+                        }
+                        about
+                    });
+                    Some(json!({"text": text, "mode": mode, "about": about,
+                        "href": format!("{action}?{q}&format={f}")}))
+                })
                 .collect();
-            json!({"heading": format!("{} mode", if *published { "Published" } else { "Internal" }), "links": links})
+            json!({"heading": format!("{} mode{}", if *published { "Published" } else { "Internal" },
+                if shown { " (this report)" } else { "" }), "links": links})
         })
         .collect()
 }
@@ -331,14 +422,26 @@ pub async fn dashboard(
     let mut body = json!({"period": raw, "title": "Dashboard"});
     let (status, lines) = match report_query::parse_period(Some(&raw)) {
         Err(e) => {
+            let (state, actor, period, sort) =
+                (state.clone(), actor.clone(), raw.clone(), sort.clone());
+            blocking(move || audit_dashboard(&mut *state.conn()?, &actor, &period, &sort, None))
+                .await?;
             body["errors"] = json!(summary(&[e]));
             body["title"] = json!("Error: Dashboard");
             (StatusCode::UNPROCESSABLE_ENTITY, Vec::new())
         }
-        Ok(period) => (
-            StatusCode::OK,
-            blocking(move || lines(&mut *state.conn()?, &state, &actor, period)).await?,
-        ),
+        Ok(period) => {
+            let sort = sort.clone();
+            let lines = blocking(move || {
+                let mut conn = state.conn()?;
+                let lines = lines(&mut conn, &state, &actor, period)?;
+                let shown = lines.len();
+                audit_dashboard(&mut conn, &actor, &period.to_string(), &sort, Some(shown))?;
+                Ok(lines)
+            })
+            .await?;
+            (StatusCode::OK, lines)
+        }
     };
     body["head"] = json!(head(&raw, column, descending));
     // The quarters of the period (the same for every programme), for the trend table.
@@ -353,6 +456,37 @@ pub async fn dashboard(
         "pages/dashboard",
         &viewer_context(&title, &nonce, &viewer, "/dashboard", body),
     )
+}
+
+/// Records a dashboard view (its period, sort and how many programmes it showed, or that
+/// the period was refused), like a report's: the dashboard is every programme's report.
+fn audit_dashboard(
+    conn: &mut DbConn,
+    actor: &Actor,
+    period: &str,
+    sort: &str,
+    programmes: Option<usize>,
+) -> Result<(), AppError> {
+    let period: String = period
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect();
+    let sort: String = sort.chars().filter(|c| !c.is_control()).take(40).collect();
+    let shown = match programmes {
+        Some(n) => format!("programmes={n}"),
+        None => "refused=period".to_string(),
+    };
+    store::audit::record(
+        conn,
+        store::audit::NewEvent::new(
+            crate::domain::enums::AuditAction::ReportDownload,
+            "dashboard",
+        )
+        .by(Some(actor))
+        .detail(format!("format=html period={period} sort={sort} {shown}")),
+    )?;
+    Ok(())
 }
 
 /// Each visible programme's report for the period, reduced to the dashboard's figures.

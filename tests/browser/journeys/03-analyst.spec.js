@@ -37,10 +37,25 @@ test('an analyst uploads a police offence extract', async ({ page }) => {
   await page.getByLabel(/Data as of/).fill(today());
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
 
+  // The demo's extract is current: the page shows both and asks to confirm (issue 21).
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Replace the police offence extract?');
+  await expect(page.locator('body')).toContainText("every programme's reoffending figures will change");
+  await expect(page.locator('table')).toContainText('120');
+  await page.getByLabel(/The same file/).setInputFiles({ name: 'offences.csv', mimeType: 'text/csv', buffer: extract(120) });
+  // 120 rows is fewer than half the demo's: the shrink is confirmed explicitly.
+  await page.getByLabel(/replace the current one although it has fewer than half/).check();
+  await go(page, () => page.getByRole('button', { name: 'Replace the current extract' }).click());
+
   await expect(page.locator('.govuk-error-summary')).toHaveCount(0);
   await expect(banner(page)).toContainText('120');
   const upload = page.locator('table tbody tr', { hasText: 'offences.csv' });
   await expect(upload).toHaveCount(1);
-  await expect(upload.locator('td').nth(3)).toHaveText('120'); // added
+  await expect(upload.locator('td').nth(3)).toContainText('Current extract');
+  await expect(upload.locator('td').nth(4)).toHaveText('120'); // added
   await expect(page.locator('body')).not.toContainText('TEST-PERSON');
+
+  // The demo's extract can be put back.
+  await go(page, () => page.getByRole('button', { name: 'Restore the previous extract' }).click());
+  await expect(banner(page)).toContainText('Restored the offence extract');
+  await expect(upload.locator('td').nth(3)).toContainText('Replaced (can be restored)');
 });

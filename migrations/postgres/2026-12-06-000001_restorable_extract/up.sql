@@ -1,0 +1,4 @@
+-- The previous offence extract stays restorable until the next import (issue 21): its
+-- records are kept in offence_records_previous (made by the import that replaces it, by
+-- renaming the old table), and its batch is marked here.
+ALTER TABLE import_batches ADD COLUMN restorable BOOLEAN NOT NULL DEFAULT FALSE;
