@@ -448,7 +448,10 @@ fn published_reports_show_no_count_below_five_in_any_format() {
     // The fixture's small counts are hidden, with their symbols.
     let json = report.to_json();
     assert_eq!(json["engagement"]["engaged"], "<5");
-    assert_eq!(json["reoffending"]["groups"]["all"]["reoffenders"], "<5");
+    // 3 reoffenders of 4 measured: hidden ("<5", or "[c]" when the suppressor widens a
+    // "<5" whose neighbours are all small too; methodology.md#disclosure-control).
+    let reoffenders = &json["reoffending"]["groups"]["all"]["reoffenders"];
+    assert!(reoffenders == "<5" || reoffenders == "[c]", "{reoffenders}");
     let csv_bytes = render(&report, Format::Csv).unwrap();
     let csv = csv_rows(&csv_bytes);
     let html = String::from_utf8(render(&report, Format::Html).unwrap()).unwrap();
