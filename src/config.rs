@@ -69,11 +69,12 @@ pub struct Settings {
     #[arg(long, env = "OUTCOMES_DEFLATOR_TABLE", global = true)]
     pub deflator_table: Option<PathBuf>,
 
-    /// Published reports show counts from 1 to THRESHOLD-1 as "<THRESHOLD".
+    /// Published reports show counts from 1 to THRESHOLD-1 as "<THRESHOLD" (at least 3).
     #[arg(
         long,
         env = "OUTCOMES_DISCLOSURE_THRESHOLD",
         default_value_t = 5,
+        value_parser = parse_threshold,
         global = true
     )]
     pub disclosure_threshold: u32,
@@ -140,4 +141,18 @@ pub struct ServeSettings {
     /// database holding anything else is left alone).
     #[arg(long, env = "OUTCOMES_DEMO")]
     pub demo: bool,
+}
+
+/// `--disclosure-threshold` / `OUTCOMES_DISCLOSURE_THRESHOLD`: a whole number of at least
+/// 3 (below it a published "<2" would be a count of exactly 1).
+pub fn parse_threshold(text: &str) -> Result<u32, String> {
+    let minimum = crate::evaluation::disclosure::MINIMUM_THRESHOLD;
+    match text.trim().parse::<u32>() {
+        Ok(n) if u64::from(n) >= minimum => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least {minimum} (published reports hide counts \
+             from 1 to the threshold minus 1; below {minimum} a hidden count could be worked \
+             out), got {text:?}"
+        )),
+    }
 }

@@ -19,7 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::breakdowns::{breakdowns, Breakdowns};
 use super::cost::{CostError, CostTables};
-use super::disclosure::{DisclosureModel, SECONDARY_SYMBOL};
+use super::disclosure::{
+    Derived, DisclosureModel, System, Visibility, HEADLINE, MAIN, MINIMUM_THRESHOLD,
+    SECONDARY_SYMBOL,
+};
 use super::engagement::{engagement, Engagement};
 use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
 use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
@@ -107,7 +110,7 @@ pub enum ReportError {
     Cost(#[from] CostError),
     #[error(transparent)]
     FinancialYear(#[from] BadFinancialYear),
-    #[error("the disclosure threshold must be at least 1")]
+    #[error("the disclosure threshold must be at least 3")]
     Threshold,
 }
 
@@ -208,6 +211,18 @@ impl Report {
     pub fn withheld_at(&self, pointer: &str) -> Option<Withheld> {
         self.withheld.get(pointer).copied()
     }
+
+    /// The published system of this report for an independent check
+    /// (`scripts/disclosure_audit.py`): every count with its exact value and what the
+    /// reader sees, every sum between them, and every derived figure with the counts it
+    /// is computed from. In internal mode everything is shown.
+    pub fn disclosure_system(&self) -> System {
+        let plan = disclosure_plan(&self.body);
+        let parameters = &self.body.provenance.parameters;
+        let mut system = plan.system(&self.suppressed, parameters.threshold);
+        system.published = parameters.mode == "published";
+        system
+    }
 }
 
 impl Serialize for Report {
@@ -224,7 +239,7 @@ pub fn assemble(
     cost_tables: &CostTables,
     generated_at: DateTime<Utc>,
 ) -> Result<Report, ReportError> {
-    if params.threshold == 0 {
+    if params.threshold < MINIMUM_THRESHOLD {
         return Err(ReportError::Threshold);
     }
     let reoffending_params = ReoffendingParams::new(
@@ -784,6 +799,8 @@ struct DisclosurePlan {
     /// Pointer of a derived figure → the pointers it is computed from (counts, or derived
     /// figures listed earlier).
     derived: Vec<(String, Vec<String>)>,
+    /// Variable number → its name in the exported system (its first pointer).
+    names: Vec<String>,
     by_pointer: HashMap<String, usize>,
 }
 
@@ -794,7 +811,56 @@ impl DisclosurePlan {
             self.by_pointer.insert(p.clone(), var);
         }
         self.pointers.push(pointers.to_vec());
+        self.names
+            .push(pointers.first().cloned().unwrap_or_default());
         var
+    }
+
+    /// A count shown nowhere that `total` − `shown part` implies, declared with its sum.
+    fn implied(&mut self, name: String, total: &str, part: &str) {
+        let (Some(t), Some(p)) = (self.var(total), self.var(part)) else {
+            return;
+        };
+        let values = self.model.values();
+        let value = values[t].saturating_sub(values[p]);
+        let var = self.model.implied(value);
+        self.pointers.push(Vec::new());
+        self.names.push(name);
+        self.model.sum(t, vec![p, var]);
+    }
+
+    fn weigh(&mut self, pointer: &str, weight: u64) {
+        if let Some(var) = self.var(pointer) {
+            self.model.weigh(var, weight);
+        }
+    }
+
+    /// The system as published: what the reader sees of each count is read from
+    /// `hidden` (pointer → symbol).
+    fn system(&self, hidden: &BTreeMap<String, String>, threshold: u64) -> System {
+        let vis: Vec<Visibility> = (0..self.pointers.len())
+            .map(|var| {
+                if self.model.is_implied(var) {
+                    return Visibility::Implied;
+                }
+                match self.pointers[var].first().and_then(|p| hidden.get(p)) {
+                    None => Visibility::Shown,
+                    Some(s) if s == SECONDARY_SYMBOL => Visibility::Secondary,
+                    Some(_) => Visibility::Primary,
+                }
+            })
+            .collect();
+        let mut system = self.model.system(&vis, threshold, &self.names);
+        system.derived = self
+            .derived
+            .iter()
+            .map(|(pointer, from)| Derived {
+                name: pointer.clone(),
+                from: from.iter().filter_map(|f| self.var(f)).collect(),
+                shown: !hidden.contains_key(pointer),
+            })
+            .collect();
+        system
     }
 
     fn var(&self, pointer: &str) -> Option<usize> {
@@ -847,8 +913,32 @@ fn disclosure_plan(body: &ReportBody) -> DisclosurePlan {
     plan_outcomes(&mut plan, &body.outcomes, &body.group_surveys);
     plan_breakdowns(&mut plan, &body.breakdowns);
     plan_money(&mut plan, &body.money);
+    // The headline figures are hidden only when nothing else protects a small count:
+    // the reoffending rate's numerator and denominator above all, then the period's
+    // engagement counts (quarters and breakdown rows go first).
+    for name in ["measurable", "reoffenders"] {
+        plan.weigh(&format!("/reoffending/groups/all/{name}"), HEADLINE);
+    }
+    for name in ENGAGEMENT_COUNTS {
+        plan.weigh(&format!("/engagement/{name}"), MAIN);
+    }
     plan
 }
+
+/// The counts of an engagement section.
+const ENGAGEMENT_COUNTS: [&str; 11] = [
+    "sessions_delivered",
+    "referrals_received",
+    "referrals_accepted",
+    "referrals_declined",
+    "referrals_pending",
+    "engaged",
+    "completed",
+    "withdrawn",
+    "disengaged",
+    "participants_reached",
+    "anonymous_headcount",
+];
 
 fn plan_engagement(plan: &mut DisclosurePlan, base: &str, e: &Engagement) {
     // Sessions are events, not people, but a report that says "3 sessions" beside
@@ -899,6 +989,7 @@ fn plan_trend(plan: &mut DisclosurePlan, trend: &[QuarterEngagement]) {
         plan_engagement(plan, &format!("/trend/{i}/engagement/"), &q.engagement);
     }
     let additive = [
+        "sessions_delivered",
         "referrals_received",
         "referrals_accepted",
         "referrals_declined",
@@ -945,6 +1036,12 @@ fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
         plan.sum(
             &p("cohort"),
             &[p("measurable"), p("unmatched"), p("awaiting_follow_up")],
+        );
+        // A shown rate with a shown denominator tells the people who did not reoffend.
+        plan.implied(
+            p("(measurable - reoffenders)"),
+            &p("measurable"),
+            &p("reoffenders"),
         );
         let rate = [p("reoffenders"), p("measurable")];
         plan.derive(&base, &["reoffending_rate", "reoffending_rate_ci"], &rate);
@@ -1001,14 +1098,25 @@ fn plan_outcomes(
         let base = format!("/outcomes/{i}/");
         let pairs = ptr(&base, "pairs");
         plan.count(std::slice::from_ref(&pairs), m.pairs);
+        // A share beside the number of pairs tells how many people it is: each share is
+        // the count it comes from, shown or hidden like one, and the three add up to
+        // the pairs.
+        let mut shares = Vec::new();
+        for (name, share) in [
+            ("improved", m.improved),
+            ("unchanged", m.unchanged),
+            ("worsened", m.worsened),
+        ] {
+            let people = (share.unwrap_or(0.0) * m.pairs as f64).round() as u64;
+            plan.count(&[ptr(&base, name)], people);
+            shares.push(ptr(&base, name));
+        }
+        plan.sum(&pairs, &shares);
         let stats = [
             "mean_baseline",
             "mean_exit",
             "mean_change",
             "mean_change_ci",
-            "improved",
-            "unchanged",
-            "worsened",
             "p_value",
             "wilcoxon_p_value",
         ];
@@ -1060,6 +1168,11 @@ fn plan_breakdowns(plan: &mut DisclosurePlan, b: &Breakdowns) {
             plan.count(&[p("completed")], row.completed);
             plan.count(&[p("measurable")], row.measurable);
             plan.count(&[p("reoffenders")], row.reoffenders);
+            plan.implied(
+                p("(measurable - reoffenders)"),
+                &p("measurable"),
+                &p("reoffenders"),
+            );
             plan.derive(
                 &base,
                 &["reoffending_rate"],
@@ -1307,10 +1420,26 @@ mod tests {
     fn every_published_equation_keeps_its_hidden_values_hidden() {
         let report = assemble(&inputs(), &params(true), &tables(), at()).unwrap();
         let plan = disclosure_plan(&report.body);
+        // Every declared sum holds (none was silently dropped), and they are all there:
+        // engagement 1; trend 4 quarters + 10 additive counts; reoffending 3 groups ×
+        // (cohort + not reoffended); breakdowns 5 dimensions × 5 columns + one "not
+        // reoffended" per row; outcomes 1 per measure (improved + unchanged + worsened).
+        assert_eq!(plan.model.dropped(), 0);
+        let b = &report.body.breakdowns;
+        let rows = [&b.age_band, &b.gender, &b.ethnicity, &b.district, &b.source]
+            .iter()
+            .map(|d| d.len())
+            .sum::<usize>();
+        let expected = 1 + 4 + 10 + 3 * 2 + 25 + rows + report.body.outcomes.len();
+        assert_eq!(plan.model.equations().len(), expected);
+        // Every hidden count is protected against all the equations together (the
+        // independent check is the SciPy auditor: tests/api/disclosure_audit.rs).
         let vis = plan.model.suppress(5);
-        assert!(crate::evaluation::disclosure::recoverable(&plan.model, &vis, 5).is_empty());
-        // Breakdown rows add up to engagement figures, so they were declared as sums.
-        assert!(plan.model.equations().len() >= 5 * 5);
+        for (var, v) in vis.iter().enumerate() {
+            if v.is_suppressed() && *v != Visibility::Implied {
+                assert!(plan.model.protected(var, &vis, 5), "{}", plan.names[var]);
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod concurrency;
 mod corrections;
 mod dashboard;
 mod demo;
+mod disclosure_audit;
 mod extracts;
 mod hardening;
 mod health;
