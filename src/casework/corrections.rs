@@ -239,6 +239,8 @@ pub fn restore(
 /// One entry of a record's history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
+    /// RFC 3339 UTC.
+    #[serde(serialize_with = "voids::rfc3339_utc")]
     pub at: NaiveDateTime,
     /// create, update, void, restore, merge, import …
     pub action: String,

@@ -51,9 +51,16 @@ impl RecordKind {
     }
 }
 
+/// Stored timestamps are UTC without a zone; the API writes them as RFC 3339 UTC.
+pub fn rfc3339_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    t.and_utc().serialize(s)
+}
+
 /// A void mark.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VoidMark {
+    /// RFC 3339 UTC, as every timestamp of the API.
+    #[serde(serialize_with = "rfc3339_utc")]
     pub voided_at: NaiveDateTime,
     pub voided_by: Option<i64>,
     pub reason: String,
