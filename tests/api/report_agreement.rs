@@ -551,7 +551,8 @@ fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
 }
 
-/// The small demo's every programme, 2024-25, in one mode.
+/// The small demo's every programme, 2024-25, in one mode (for the PDF checks).
+#[cfg(feature = "pdf")]
 pub fn demo_reports_of(conn: &mut outcomes::db::DbConn, published: bool) -> Vec<Report> {
     demo_reports(conn, published)
 }
