@@ -210,6 +210,10 @@ fn demo_report(
     );
     request.report_date = Some(as_of());
     request.published = published;
+    // These tests audit published-mode suppression. The unit rule ("[m]", tests/api/units.rs)
+    // withholds further cells that `disclosure_system` does not yet export as hidden, so
+    // the minimum cohort is one person here (docs/testing.md).
+    request.minimum_cohort = 1;
     build(conn, &request, &CostTables::embedded().unwrap()).unwrap()
 }
 
