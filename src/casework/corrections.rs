@@ -305,7 +305,12 @@ pub fn history(
                 .filter(|f| !f.is_empty())
                 .map(str::to_string)
                 .collect(),
-            changes: detail.get("changes").cloned().unwrap_or(Value::Null),
+            // An object always (empty for events without values), as the OpenAPI document says.
+            changes: detail
+                .get("changes")
+                .filter(|c| c.is_object())
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new())),
             reason: detail
                 .get("reason")
                 .and_then(Value::as_str)
