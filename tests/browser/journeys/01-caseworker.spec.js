@@ -183,7 +183,7 @@ test('a caseworker uploads a spreadsheet with an error, then the corrected one',
   await expect(banner(page)).toContainText('2');
   const upload = page.locator('table tbody tr', { hasText: 'participants.csv' });
   await expect(upload).toHaveCount(1);
-  await expect(upload.locator('td').nth(3)).toHaveText('2'); // added
+  await expect(upload.locator('td').nth(4)).toHaveText('2'); // added (after the Extract column)
 
   await visit(page, '/participants');
   await expect(page.getByRole('link', { name: 'BROWSER-U-2', exact: true })).toBeVisible();
