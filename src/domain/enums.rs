@@ -260,6 +260,7 @@ word_enum!(
         Export => "export",
         Import => "import",
         ReportDownload => "report_download",
+        ReportView => "report_view",
         Submit => "submit",
         Approve => "approve",
         Return => "return",

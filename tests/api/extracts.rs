@@ -430,7 +430,7 @@ async fn every_report_request_is_audited_with_its_parameters() {
             .into_iter()
             .zip(entities)
             .zip(details)
-            .filter(|((a, _), _)| a == "report_download")
+            .filter(|((a, _), _)| a == "report_download" || a == "report_view")
             .map(|((_, e), d)| format!("{e} {d}"))
             .collect::<Vec<_>>()
     };

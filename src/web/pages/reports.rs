@@ -487,7 +487,7 @@ fn audit_dashboard(
     store::audit::record(
         conn,
         store::audit::NewEvent::new(
-            crate::domain::enums::AuditAction::ReportDownload,
+            crate::domain::enums::AuditAction::ReportView,
             "dashboard",
         )
         .by(Some(actor))

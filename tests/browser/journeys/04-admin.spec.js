@@ -28,6 +28,11 @@ test('an admin finds the journeys in the audit trail', async ({ page }) => {
     }
   }
 
+  // A report shown as a page is a view, not a download.
+  await expect(events.filter({ hasText: 'format=html ' })).toHaveCount(0);
+  events = await filter(page, { Action: 'report_view', Entity: 'report' });
+  await expect(events.filter({ hasText: 'format=html ' }).first(), 'a report page view').toBeVisible();
+
   events = await filter(page, { Action: 'import', Entity: '' });
   await expect(events.filter({ hasText: 'kind=offences rows=120 added=120' })).toHaveCount(1);
   await expect(events.filter({ hasText: 'kind=participants rows=2 added=2' })).toHaveCount(1);
