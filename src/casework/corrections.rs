@@ -131,6 +131,16 @@ fn describe(d: &[(RecordKind, i64, String)]) -> Vec<String> {
         .collect()
 }
 
+/// What voiding a record would also void (as the refusal without `confirm` names them):
+/// a participant's referrals, a session's group surveys; empty for the other kinds.
+pub fn voided_with(
+    conn: &mut DbConn,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(describe(&dependants(conn, kind, id, None)?))
+}
+
 /// Voids a record with a `reason`. A participant with referrals, or a session with group
 /// surveys, is voided only with `confirm` set, and then those are voided too; without it
 /// the answer names them (field `confirm`). Refused in an approved quarter.

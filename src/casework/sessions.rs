@@ -210,7 +210,9 @@ pub const NOT_RECORDED: &str = "not_recorded";
 
 /// Records a whole register: `status_<referral id>` (attended | did_not_attend |
 /// cancelled; `not_recorded` removes the mark; empty leaves the referral as it is), `hours_<referral id>` (0 to 24, attended only)
-/// and `headcount` (unnamed attendees; empty keeps the session's). All or nothing.
+/// and `headcount` (unnamed attendees; empty keeps the session's). All or nothing. With a
+/// `reason` the save is a correction: the history shows the reason and each mark's old and
+/// new value.
 pub fn record_register(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -242,6 +244,9 @@ pub fn record_register(
         input.error(&name, "Name a referral by its number, like status_12");
     }
     let headcount = input.opt_int("headcount", 0, 100_000);
+    // A reason (optional) makes the save a correction: its history entry carries the
+    // reason and each mark's old and new value.
+    let correction = input.opt_text("reason", 500);
     let mut records = Vec::new();
     let mut removals = Vec::new();
     for (referral_id, (status, hours)) in lines {
@@ -350,6 +355,10 @@ pub fn record_register(
         // serializes every write), so two never both insert a line, and a register is
         // never half one write and half another.
         sessions::lock_for_register(conn, session.id)?;
+        let before = match correction {
+            Some(_) => sessions::register_of(conn, session.id)?,
+            None => Vec::new(),
+        };
         let mut changed = 0;
         for r in &records {
             if sessions::upsert_attendance(conn, r)? {
@@ -376,14 +385,30 @@ pub fn record_register(
                 session.fields.programme_id,
                 &[("date", session.fields.date)],
             )?;
-            audit_change(
-                conn,
-                ctx,
-                AuditAction::Update,
-                "session",
-                session.id,
-                &fields,
-            )?;
+            match &correction {
+                Some(reason) => {
+                    let after = sessions::register_of(conn, session.id)?;
+                    let changes =
+                        register_changes(&before, &after, session.fields.headcount, headcount);
+                    super::audit_correction(
+                        conn,
+                        ctx,
+                        AuditAction::Update,
+                        "session",
+                        session.id,
+                        &fields,
+                        serde_json::json!({"reason": reason, "changes": changes}),
+                    )?;
+                }
+                None => audit_change(
+                    conn,
+                    ctx,
+                    AuditAction::Update,
+                    "session",
+                    session.id,
+                    &fields,
+                )?,
+            }
         }
         Ok::<_, CaseError>(changed)
     })?;
@@ -400,4 +425,50 @@ pub fn record_register(
     };
     let session = sessions::find(conn, scope, id)?;
     Ok((session, summary))
+}
+
+/// A register line as the history shows it: "attended, 1.5 hours", "did not attend".
+fn mark_text(line: &sessions::RegisterLine) -> String {
+    let status = line.status.as_str().replace('_', " ");
+    match line.hours {
+        Some(h) if h == 1.0 => format!("{status}, 1 hour"),
+        Some(h) => format!("{status}, {h} hours"),
+        None => status,
+    }
+}
+
+/// What a register save changed, for a correction's history entry: each referral's mark
+/// (`attendance <reference>`, old → new, `null` when there was or is none) and the
+/// headcount. Marks and references are not personal details.
+fn register_changes(
+    before: &[sessions::RegisterLine],
+    after: &[sessions::RegisterLine],
+    old_headcount: i32,
+    headcount: Option<i32>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut changes = serde_json::Map::new();
+    let find = |lines: &[sessions::RegisterLine], id: ReferralId| {
+        lines.iter().find(|l| l.referral_id == id).map(mark_text)
+    };
+    let mut ids: Vec<(ReferralId, String)> = before
+        .iter()
+        .chain(after)
+        .map(|l| (l.referral_id, l.referral_reference.clone()))
+        .collect();
+    ids.sort_by(|a, b| a.1.cmp(&b.1));
+    ids.dedup();
+    for (id, reference) in ids {
+        let (old, new) = (find(before, id), find(after, id));
+        if old != new {
+            changes.insert(
+                format!("attendance {reference}"),
+                json!({"old": old, "new": new}),
+            );
+        }
+    }
+    if let Some(h) = headcount.filter(|h| *h != old_headcount) {
+        changes.insert("headcount".into(), json!({"old": old_headcount, "new": h}));
+    }
+    changes
 }

@@ -151,6 +151,61 @@ pub fn find(
     }))
 }
 
+/// A record's reference (voided or not; the caller has checked its scope with `find`):
+/// participants, referrals and sessions have one; outcome records and surveys do not.
+pub fn reference_of(
+    conn: &mut DbConn,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Option<String>, StoreError> {
+    use crate::db::schema::{participants as p, sessions as s};
+    Ok(match kind {
+        RecordKind::Participant => p::table
+            .find(id)
+            .select(p::reference)
+            .first::<String>(conn)
+            .optional()?,
+        RecordKind::Referral => r::table
+            .find(id)
+            .select(r::reference)
+            .first::<String>(conn)
+            .optional()?,
+        RecordKind::Session => s::table
+            .find(id)
+            .select(s::reference)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten(),
+        RecordKind::OutcomeRecord | RecordKind::GroupSurvey => None,
+    })
+}
+
+/// The record an outcome record (its referral) or a group survey (its session) is shown
+/// on, voided or not; `None` for the other kinds and for a survey without a session.
+pub fn shown_on(
+    conn: &mut DbConn,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Option<(RecordKind, i64)>, StoreError> {
+    use crate::db::schema::{group_surveys as g, outcome_records as o};
+    Ok(match kind {
+        RecordKind::OutcomeRecord => o::table
+            .find(id)
+            .select(o::referral_id)
+            .first::<i64>(conn)
+            .optional()?
+            .map(|r| (RecordKind::Referral, r)),
+        RecordKind::GroupSurvey => g::table
+            .find(id)
+            .select(g::session_id)
+            .first::<Option<i64>>(conn)
+            .optional()?
+            .flatten()
+            .map(|s| (RecordKind::Session, s)),
+        _ => None,
+    })
+}
+
 /// Sets (`Some((by, reason))`) or clears (`None`) the void mark of a record. Returns the
 /// moment written (so that records voided together can be restored together).
 pub fn set(

@@ -137,7 +137,7 @@ impl RouteSpec {
 pub fn all() -> Vec<RouteSpec> {
     use Access::{Public, Roles, SignedIn};
     use Method as M;
-    vec![
+    let mut routes = vec![
         // Infrastructure
         RouteSpec::new(M::GET, "/health", Public, |r| r.to(health::health)),
         RouteSpec::new(M::GET, "/assets/{path:.*}", Public, |r| r.to(assets::asset)),
@@ -822,7 +822,115 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::reports::funding_stream),
         )
         .target(Target::FundingStream),
-    ]
+    ];
+    routes.extend(correction_pages());
+    routes
+}
+
+/// The pages that correct the record (`pages::corrections`): for each kind of casework
+/// record a change page, void, restore and history; and a referral's reopen and
+/// change-decision pages. Record roles only; the record is looked up in the actor's scope.
+fn correction_pages() -> Vec<RouteSpec> {
+    use pages::corrections as c;
+    use Access::Roles;
+    use Method as M;
+    macro_rules! kind {
+        ($k:expr, $target:expr, $change:literal, $void:literal, $restore:literal, $history:literal) => {
+            [
+                RouteSpec::new(M::GET, $change, Roles(RECORD_ROLES), |r| {
+                    r.to(c::change_page::<{ $k }>)
+                }),
+                RouteSpec::new(M::POST, $change, Roles(RECORD_ROLES), |r| {
+                    r.to(c::save_change::<{ $k }>)
+                }),
+                RouteSpec::new(M::GET, $void, Roles(RECORD_ROLES), |r| {
+                    r.to(c::void_page::<{ $k }>)
+                }),
+                RouteSpec::new(M::POST, $void, Roles(RECORD_ROLES), |r| {
+                    r.to(c::save_void::<{ $k }>)
+                }),
+                RouteSpec::new(M::GET, $restore, Roles(RECORD_ROLES), |r| {
+                    r.to(c::restore_page::<{ $k }>)
+                }),
+                RouteSpec::new(M::POST, $restore, Roles(RECORD_ROLES), |r| {
+                    r.to(c::save_restore::<{ $k }>)
+                }),
+                RouteSpec::new(M::GET, $history, Roles(RECORD_ROLES), |r| {
+                    r.to(c::history::<{ $k }>)
+                }),
+            ]
+            .map(|spec| spec.target($target))
+        };
+    }
+    let mut routes = Vec::new();
+    routes.extend(kind!(
+        c::PARTICIPANT,
+        Target::Participant,
+        "/participants/{id}/change",
+        "/participants/{id}/void",
+        "/participants/{id}/restore",
+        "/participants/{id}/history"
+    ));
+    routes.extend(kind!(
+        c::REFERRAL,
+        Target::Referral,
+        "/referrals/{id}/change",
+        "/referrals/{id}/void",
+        "/referrals/{id}/restore",
+        "/referrals/{id}/history"
+    ));
+    routes.extend(kind!(
+        c::SESSION,
+        Target::Session,
+        "/sessions/{id}/change",
+        "/sessions/{id}/void",
+        "/sessions/{id}/restore",
+        "/sessions/{id}/history"
+    ));
+    routes.extend(kind!(
+        c::OUTCOME,
+        Target::OutcomeRecord,
+        "/outcomes/{id}/change",
+        "/outcomes/{id}/void",
+        "/outcomes/{id}/restore",
+        "/outcomes/{id}/history"
+    ));
+    routes.extend(kind!(
+        c::SURVEY,
+        Target::GroupSurvey,
+        "/group-surveys/{id}/change",
+        "/group-surveys/{id}/void",
+        "/group-surveys/{id}/restore",
+        "/group-surveys/{id}/history"
+    ));
+    routes.extend([
+        RouteSpec::new(M::GET, "/referrals/{id}/reopen", Roles(RECORD_ROLES), |r| {
+            r.to(c::reopen)
+        })
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/reopen",
+            Roles(RECORD_ROLES),
+            |r| r.to(c::save_reopen),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::GET,
+            "/referrals/{id}/change-decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(c::change_decision),
+        )
+        .target(Target::Referral),
+        RouteSpec::new(
+            M::POST,
+            "/referrals/{id}/change-decision",
+            Roles(RECORD_ROLES),
+            |r| r.to(c::save_decision_change),
+        )
+        .target(Target::Referral),
+    ]);
+    routes
 }
 
 /// The registry indexed by path pattern, then method, built once.

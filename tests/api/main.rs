@@ -9,6 +9,7 @@ mod casework;
 mod casework_pages;
 mod cli;
 mod concurrency;
+mod correction_pages;
 mod corrections;
 mod dashboard;
 mod demo;

@@ -176,6 +176,9 @@ pub struct Register {
     pub attendance: Vec<RegisterLineIn>,
     /// Unnamed attendees; absent keeps the session's.
     pub headcount: Option<i32>,
+    /// Optional (at most 500 characters): makes the save a correction, whose history
+    /// entry carries this reason and each mark's old and new value.
+    pub reason: Option<String>,
 }
 
 /// `POST /api/v1/outcomes`.

@@ -16,6 +16,7 @@ use crate::domain::enums::{
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
 use crate::store::referrals::ReferralFilter;
 use crate::store::sessions::SessionFilter;
+use crate::store::voids::RecordKind;
 use crate::store::{self};
 use crate::web::api::path_id;
 use crate::web::api::records::{referral_detail, session_detail};
@@ -179,6 +180,7 @@ pub async fn participant(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ParticipantId = path_id(&id)?;
+    let st = state.clone();
     show_page(
         state,
         nonce,
@@ -199,6 +201,7 @@ pub async fn participant(
                 "ethnicity": p.fields.ethnicity.as_str().replace('_', " "),
                 "district": p.fields.district, "has_person_key": p.fields.person_key.is_some(),
                 "referrals": referrals,
+                "corrections": super::corrections::section(conn, &st, &actor, RecordKind::Participant, id.0)?,
             }))
         },
     )
@@ -420,6 +423,7 @@ pub async fn referral(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ReferralId = path_id(&id)?;
+    let st = state.clone();
     show_page(state, nonce, viewer, "pages/casework/referral", |b| format!("Referral {}", b["referral"]["reference"].as_str().unwrap_or("")), move |conn| {
         let d = referral_detail(conn, &actor, id)?;
         let r = &d.referral;
@@ -442,8 +446,11 @@ pub async fn referral(
                 "session_id": a.session_id, "reference": a.session_reference, "date": date(a.date),
                 "status": a.status.as_str().replace('_', " "), "hours": a.hours,
             })).collect::<Vec<_>>(),
+            // The programme can be changed while nothing is recorded against it.
+            "programme_changeable": d.attendance.is_empty() && d.outcomes.is_empty(),
+            "corrections": super::corrections::section(conn, &st, &actor, RecordKind::Referral, id.0)?,
             "outcomes": d.outcomes.iter().map(|o| json!({
-                "measure": o.measure, "timepoint": o.timepoint.as_str().replace('_', " "),
+                "id": o.id, "measure": o.measure, "timepoint": o.timepoint.as_str().replace('_', " "),
                 "recorded_on": date(o.recorded_on), "value": o.value,
             })).collect::<Vec<_>>(),
         }))
@@ -780,6 +787,7 @@ fn register_context(
     id: SessionId,
     submitted: Option<&crate::domain::validation::Input>,
     errors: &[crate::domain::validation::FieldError],
+    corrections: Value,
 ) -> Result<Value, AppError> {
     let d = session_detail(conn, actor, id)?;
     let s = &d.session;
@@ -829,15 +837,19 @@ fn register_context(
         .unwrap_or_else(|| s.headcount.to_string());
     let summary: Vec<Value> = errors.iter().map(|e| {
         let rid = e.field.trim_start_matches("status_").trim_start_matches("hours_");
-        json!({"href": if e.field == "headcount" { "#headcount".to_string() } else { format!("#status_{rid}") }, "text": e.message})
+        json!({"href": if e.field == "headcount" || e.field == "reason" { format!("#{}", e.field) } else { format!("#status_{rid}") }, "text": e.message})
     }).collect();
     Ok(json!({
         "session": {"id": s.id, "reference": s.reference, "date": date(s.date), "kind": s.kind.as_str().replace('_', " "),
-                    "venue": s.venue, "district": s.district, "duration_minutes": s.duration_minutes},
+                    "venue": s.venue, "district": s.district, "duration_minutes": s.duration_minutes,
+                    "headcount": s.headcount},
         "programme": {"id": programme.id, "name": programme.fields.name},
         "rows": rows, "headcount": headcount,
         "headcount_error": errors.iter().find(|e| e.field == "headcount").map(|e| e.message.clone()),
+        "reason": submitted.map(|i| i.raw("reason").to_string()).unwrap_or_default(),
+        "reason_error": errors.iter().find(|e| e.field == "reason").map(|e| e.message.clone()),
         "errors": summary,
+        "corrections": corrections,
     }))
 }
 
@@ -850,6 +862,7 @@ pub async fn session(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: SessionId = path_id(&id)?;
+    let st = state.clone();
     show_page(
         state,
         nonce,
@@ -861,7 +874,11 @@ pub async fn session(
                 b["session"]["reference"].as_str().unwrap_or("")
             )
         },
-        move |conn| register_context(conn, &actor, id, None, &[]),
+        move |conn| {
+            let corrections =
+                super::corrections::section(conn, &st, &actor, RecordKind::Session, id.0)?;
+            register_context(conn, &actor, id, None, &[], corrections)
+        },
     )
     .await
 }
@@ -909,14 +926,32 @@ pub async fn save_register(
                 }
                 Ok(None)
             }
-            Err(casework::CaseError::Invalid(errors)) => Ok(Some((
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                register_context(&mut conn, &actor, id, Some(&kept), &errors)?,
-            ))),
-            Err(casework::CaseError::Locked(error)) => Ok(Some((
-                actix_web::http::StatusCode::CONFLICT,
-                register_context(&mut conn, &actor, id, Some(&kept), &[error])?,
-            ))),
+            Err(casework::CaseError::Invalid(errors)) => {
+                let corrections = super::corrections::section(
+                    &mut conn,
+                    &state,
+                    &actor,
+                    RecordKind::Session,
+                    id.0,
+                )?;
+                Ok(Some((
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    register_context(&mut conn, &actor, id, Some(&kept), &errors, corrections)?,
+                )))
+            }
+            Err(casework::CaseError::Locked(error)) => {
+                let corrections = super::corrections::section(
+                    &mut conn,
+                    &state,
+                    &actor,
+                    RecordKind::Session,
+                    id.0,
+                )?;
+                Ok(Some((
+                    actix_web::http::StatusCode::CONFLICT,
+                    register_context(&mut conn, &actor, id, Some(&kept), &[error], corrections)?,
+                )))
+            }
             Err(e) => Err(e.into()),
         }
     })

@@ -32,6 +32,8 @@ pub enum Kind {
     Textarea,
     Select(Vec<(String, String)>),
     Radios(Vec<(String, String)>),
+    /// One checkbox (value `yes`) with this label; the field's label is the legend.
+    Checkbox(String),
     Hidden,
 }
 
@@ -112,6 +114,7 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Va
                 Kind::Hidden => ("hidden", None),
                 Kind::Select(o) => ("select", Some(o)),
                 Kind::Radios(o) => ("radios", Some(o)),
+                Kind::Checkbox(_) => ("checkbox", None),
             };
             let options: Vec<Value> = options
                 .into_iter()
@@ -122,6 +125,9 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Va
                 "name": f.name, "label": f.label, "hint": f.hint, "value": value,
                 "error": error, "options": options,
             });
+            if let Kind::Checkbox(text) = &f.kind {
+                field["box_label"] = json!(text);
+            }
             field[kind] = json!(true);
             field
         })

@@ -12,6 +12,7 @@ use crate::domain::enums::Role;
 pub mod admin;
 pub mod audit;
 pub mod casework;
+pub mod corrections;
 pub mod files;
 pub mod forms;
 pub mod home;

@@ -1,6 +1,9 @@
 // A Remedi caseworker's day: register a participant, refer and accept them, take a whole
-// session register with the keyboard only, record an outcome, and upload a spreadsheet
-// that has an error, then its correction. Every reference here is made up for the test.
+// session register with the keyboard only, record an outcome, upload a spreadsheet that
+// has an error, then its correction; and correct the record on the pages (a date of birth,
+// a referral date, a session date, a register mark; a withdrawn referral reopened and
+// closed as completed), each in the History with its reason. Every reference here is
+// made up for the test.
 import { test, expect, visit, go, signIn, checkPage, banner, today, shown, LOGINS } from '../lib/support.js';
 
 const PROGRAMME = 'Serious Violence Mentoring';
@@ -148,7 +151,7 @@ test('a caseworker records an outcome measure', async ({ page }) => {
   const row = page.locator('table tbody tr', { hasText: measure });
   await expect(row).toContainText('Baseline', { ignoreCase: true });
   await expect(row).toContainText(shown(today()));
-  await expect(row.locator('td').last()).toHaveText(/^3(\.0+)?$/);
+  await expect(row.locator('td').nth(3)).toHaveText(/^3(\.0+)?$/); // the last cell holds its links
 });
 
 test('a caseworker uploads a spreadsheet with an error, then the corrected one', async ({ page }) => {
@@ -188,4 +191,94 @@ test('a caseworker uploads a spreadsheet with an error, then the corrected one',
   await visit(page, '/participants');
   await expect(page.getByRole('link', { name: 'BROWSER-U-2', exact: true })).toBeVisible();
   await checkPage(page);
+});
+
+/** Yesterday as YYYY-MM-DD (in the last complete quarter at worst, which the demo leaves
+ * submitted, not approved: so not locked). */
+function yesterday() {
+  return new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The History row holding `reason`. */
+function historyRow(page, reason) {
+  return page.locator('#history-table tbody tr', { hasText: reason });
+}
+
+async function saveChange(page, reason) {
+  await page.getByLabel('Why are you making this change?').fill(reason);
+  await go(page, () => page.getByRole('button', { name: 'Save the change' }).click());
+}
+
+test('a caseworker corrects the record on the pages and sees each change in the history', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('link', { name: 'Find a participant' }).click());
+  await go(page, () => page.getByRole('link', { name: PARTICIPANT, exact: true }).click());
+
+  // A date of birth: a change without a reason is refused, naming the field.
+  await go(page, () => page.getByRole('link', { name: 'Change date of birth' }).click());
+  await expect(page.getByLabel('Date of birth')).toHaveValue('2011-06-15');
+  await page.getByLabel('Date of birth').fill('2011-07-15');
+  await go(page, () => page.getByRole('button', { name: 'Save the change' }).click());
+  await expect(page).toHaveTitle(/^Error: /);
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter the reason for the correction');
+  await expect(page.getByLabel('Date of birth')).toHaveValue('2011-07-15');
+  await saveChange(page, 'Typed the wrong month');
+  await expect(banner(page)).toContainText('Date of birth changed');
+  await expect(page.locator('.govuk-summary-list')).toContainText(shown('2011-07-15'));
+  await expect(historyRow(page, 'Typed the wrong month')).toContainText('Date of birth: changed');
+
+  // A referral date.
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-R-1', exact: true }).click());
+  const referral = new URL(page.url()).pathname.split('/').pop();
+  await go(page, () => page.getByRole('link', { name: 'Change date of the referral' }).click());
+  await expect(page.getByLabel('Date of the referral')).toHaveValue(today());
+  await page.getByLabel('Date of the referral').fill(yesterday());
+  await saveChange(page, 'Date from the police form');
+  await expect(banner(page)).toContainText('Date of the referral changed');
+  await expect(historyRow(page, 'Date from the police form')).toContainText(`Referred on: ${today()} → ${yesterday()}`);
+
+  // A session date, then a register mark.
+  await visit(page, '/');
+  await go(page, () => page.getByRole('link', { name: `record a session of ${PROGRAMME}` }).click());
+  await page.getByLabel('Date of the session').fill(today());
+  await page.getByRole('radio', { name: 'One to one' }).check();
+  await page.getByLabel('Session reference (optional)').fill('BROWSER-S-2');
+  await go(page, () => page.getByRole('button', { name: 'Record session' }).click());
+  await go(page, () => page.getByRole('link', { name: 'Change date of the session' }).click());
+  await page.getByLabel('Date of the session').fill(yesterday());
+  await saveChange(page, 'Wrong day');
+  await expect(banner(page)).toContainText('Date of the session changed');
+  await expect(historyRow(page, 'Wrong day')).toContainText(`Date: ${today()} → ${yesterday()}`);
+
+  await page.locator(`input[name="status_${referral}"][value="attended"]`).check();
+  await page.locator(`#hours_${referral}`).fill('1');
+  await go(page, () => page.getByRole('button', { name: 'Save the register' }).click());
+  await expect(banner(page)).toContainText('Register saved: 1 on the register (1 attended)');
+  await page.locator(`input[name="status_${referral}"][value="did_not_attend"]`).check();
+  await page.locator(`#hours_${referral}`).fill('');
+  await page.getByLabel('Reason for correcting marks already recorded (optional)').fill('Marked the wrong person');
+  await go(page, () => page.getByRole('button', { name: 'Save the register' }).click());
+  await expect(banner(page)).toContainText('Register saved: 1 on the register (0 attended)');
+  await expect(historyRow(page, 'Marked the wrong person')).toContainText('Attendance BROWSER-R-1: attended, 1 hour → did not attend');
+
+  // A referral closed as withdrawn by mistake: reopened, then closed as completed.
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-R-1', exact: true }).click());
+  const heading = page.getByRole('heading', { level: 1 });
+  await go(page, () => page.getByRole('button', { name: 'Close the referral' }).click());
+  await page.getByRole('radio', { name: 'Withdrawn' }).check();
+  await page.getByLabel('Date the referral was closed').fill(today());
+  await go(page, () => page.getByRole('button', { name: 'Save' }).click());
+  await expect(heading).toContainText('Withdrawn');
+  await go(page, () => page.getByRole('link', { name: 'Reopen the referral' }).click());
+  await page.getByLabel('Why are you reopening it?').fill('Closed the wrong referral');
+  await go(page, () => page.getByRole('button', { name: 'Reopen the referral' }).click());
+  await expect(banner(page)).toContainText('Referral reopened');
+  await expect(heading).toContainText('Open');
+  await go(page, () => page.getByRole('button', { name: 'Close the referral' }).click());
+  await page.getByRole('radio', { name: 'Completed' }).check();
+  await page.getByLabel('Date the referral was closed').fill(today());
+  await go(page, () => page.getByRole('button', { name: 'Save' }).click());
+  await expect(heading).toContainText('Completed');
+  await expect(historyRow(page, 'Closed the wrong referral')).toContainText('Closure: withdrawn → open');
+  await expect(historyRow(page, 'Date from the police form')).toBeVisible();
 });

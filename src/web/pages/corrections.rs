@@ -1,0 +1,997 @@
+//! Correcting the record on the pages (docs/casework.md, "Correcting the record"): a
+//! pre-filled question page for each field a caseworker records, with the reason for the
+//! change; undoing a referral's closure or changing its decision; voiding and restoring a
+//! record; and each record's history.
+//!
+//! Every page runs the same casework command as the API (`participants::change`,
+//! `referrals::change`, `sessions::change`, `outcomes::change`, `outcomes::change_survey`,
+//! `corrections::{void, restore, history}`), so each rule is checked once and its message
+//! reads the same in the error summary as in problem JSON. The handlers are generic over
+//! the kind of record (`K`, one of the constants below): one handler serves
+//! `/participants/{id}/void`, `/sessions/{id}/void` and the rest.
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::forms::{self, Field, Form, Kind};
+use super::{render, viewer_context};
+use crate::casework::{self, corrections, sentence, CaseError, Ctx};
+use crate::db::DbConn;
+use crate::domain::access::Actor;
+use crate::domain::enums::{
+    Closure, Decision, Ethnicity, Gender, ReferralSource, SessionKind, Timepoint,
+};
+use crate::domain::ids::{ParticipantId, ReferralId, SessionId};
+use crate::domain::validation::Input;
+use crate::store::voids::{self, RecordKind, VoidMark};
+use crate::store::{self, StoreError};
+use crate::web::api::path_id;
+use crate::web::auth::{see_other, Viewer};
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+type Query = web::Query<Vec<(String, String)>>;
+type Fields = web::Form<Vec<(String, String)>>;
+
+/// The kinds of record, as the handlers' const parameter.
+pub const PARTICIPANT: u8 = 0;
+pub const REFERRAL: u8 = 1;
+pub const SESSION: u8 = 2;
+pub const OUTCOME: u8 = 3;
+pub const SURVEY: u8 = 4;
+
+fn kind_of(k: u8) -> RecordKind {
+    match k {
+        PARTICIPANT => RecordKind::Participant,
+        REFERRAL => RecordKind::Referral,
+        SESSION => RecordKind::Session,
+        OUTCOME => RecordKind::OutcomeRecord,
+        _ => RecordKind::GroupSurvey,
+    }
+}
+
+/// Where a kind's pages are.
+fn base(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Participant => "/participants",
+        RecordKind::Referral => "/referrals",
+        RecordKind::Session => "/sessions",
+        RecordKind::OutcomeRecord => "/outcomes",
+        RecordKind::GroupSurvey => "/group-surveys",
+    }
+}
+
+/// A kind in words.
+fn noun(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Participant => "participant",
+        RecordKind::Referral => "referral",
+        RecordKind::Session => "session",
+        RecordKind::OutcomeRecord => "outcome record",
+        RecordKind::GroupSurvey => "group survey",
+    }
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn moment(t: chrono::NaiveDateTime) -> String {
+    format!("{} at {} UTC", date(t.date()), t.format("%H:%M"))
+}
+
+/// The record in words: "participant P-1", "outcome record 12".
+fn named(conn: &mut DbConn, kind: RecordKind, id: i64) -> Result<String, StoreError> {
+    let reference = voids::reference_of(conn, kind, id)?;
+    Ok(format!(
+        "{} {}",
+        noun(kind),
+        reference.unwrap_or_else(|| id.to_string())
+    ))
+}
+
+/// The record in words, for captions: "Participant P-1", "Outcome record 12".
+fn title(conn: &mut DbConn, kind: RecordKind, id: i64) -> Result<String, StoreError> {
+    Ok(sentence(&named(conn, kind, id)?))
+}
+
+/// The page a record is shown on: its own, its referral's (an outcome record) or its
+/// session's (a group survey; the survey's history when it has no session).
+fn record_page(conn: &mut DbConn, kind: RecordKind, id: i64) -> Result<String, StoreError> {
+    Ok(match voids::shown_on(conn, kind, id)? {
+        Some((k, i)) => format!("{}/{i}", base(k)),
+        None if kind == RecordKind::GroupSurvey || kind == RecordKind::OutcomeRecord => {
+            format!("{}/{id}/history", base(kind))
+        }
+        None => format!("{}/{id}", base(kind)),
+    })
+}
+
+/// The record's void mark, or 404 when it is not in the actor's scope.
+fn visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Option<VoidMark>, AppError> {
+    match voids::find(conn, actor.scope(), kind, id)? {
+        Some((_, mark)) => Ok(mark),
+        None => Err(AppError::NotFound),
+    }
+}
+
+fn reason_field(label: &str, hint: &str) -> Field {
+    Field::new("reason", label, Kind::Textarea).hint(format!(
+        "{hint}It is kept in the record's history: do not include names or other personal details"
+    ))
+}
+
+fn options<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<(String, String)> {
+    forms::words(&all.iter().map(|t| word(*t)).collect::<Vec<_>>())
+}
+
+// --- change ---------------------------------------------------------------------------
+
+/// The questions a caseworker may change on the pages: (kind, field, short label for the
+/// banner, what the heading asks to change). A group survey's counts are one question.
+const QUESTIONS: &[(RecordKind, &str, &str, &str)] = &[
+    (
+        RecordKind::Participant,
+        "date_of_birth",
+        "Date of birth",
+        "the date of birth",
+    ),
+    (RecordKind::Participant, "gender", "Gender", "the gender"),
+    (
+        RecordKind::Participant,
+        "ethnicity",
+        "Ethnicity",
+        "the ethnicity",
+    ),
+    (
+        RecordKind::Participant,
+        "district",
+        "District",
+        "the district",
+    ),
+    (
+        RecordKind::Participant,
+        "police_id",
+        "Police identifier",
+        "the police identifier",
+    ),
+    (
+        RecordKind::Referral,
+        "reference",
+        "Referral reference",
+        "the referral reference",
+    ),
+    (
+        RecordKind::Referral,
+        "referred_on",
+        "Date of the referral",
+        "the date of the referral",
+    ),
+    (
+        RecordKind::Referral,
+        "source",
+        "Referred by",
+        "who made the referral",
+    ),
+    (
+        RecordKind::Referral,
+        "referral_reason",
+        "Reason for the referral",
+        "the reason for the referral",
+    ),
+    (
+        RecordKind::Referral,
+        "required_hours",
+        "Reparation hours required",
+        "the reparation hours required",
+    ),
+    (
+        RecordKind::Referral,
+        "programme_id",
+        "Programme",
+        "the programme",
+    ),
+    (
+        RecordKind::Session,
+        "date",
+        "Date of the session",
+        "the date of the session",
+    ),
+    (
+        RecordKind::Session,
+        "kind",
+        "Kind of session",
+        "the kind of session",
+    ),
+    (
+        RecordKind::Session,
+        "duration_minutes",
+        "Duration",
+        "the duration",
+    ),
+    (
+        RecordKind::Session,
+        "headcount",
+        "Unnamed attendees",
+        "the unnamed attendees",
+    ),
+    (RecordKind::Session, "district", "District", "the district"),
+    (RecordKind::Session, "venue", "Venue", "the venue"),
+    (RecordKind::OutcomeRecord, "value", "Value", "the value"),
+    (RecordKind::OutcomeRecord, "recorded_on", "Date", "the date"),
+    (
+        RecordKind::OutcomeRecord,
+        "timepoint",
+        "When",
+        "when it was recorded",
+    ),
+    (RecordKind::GroupSurvey, "counts", "Counts", "the counts"),
+];
+
+/// The question `field` of a kind, or `None` for all of them.
+fn question(
+    kind: RecordKind,
+    field: &str,
+) -> Option<&'static (RecordKind, &'static str, &'static str, &'static str)> {
+    QUESTIONS.iter().find(|q| q.0 == kind && q.1 == field)
+}
+
+/// A change page: the fields asked (one question, or all the record's when `field` names
+/// none) and the record's current values to pre-fill them. Looks the record up in the
+/// actor's scope (404 for another organisation's or a voided one).
+fn change_form(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: RecordKind,
+    id: i64,
+    field: &str,
+) -> Result<(Form, Vec<(String, String)>), AppError> {
+    let scope = actor.scope();
+    let asked = question(kind, field);
+    let wanted = |name: &str| asked.is_none_or(|q| q.1 == name);
+    let mut fields = Vec::new();
+    let current: Vec<(String, String)>;
+    match kind {
+        RecordKind::Participant => {
+            let p = store::participants::find(conn, scope, ParticipantId(id))?;
+            current = casework::participants::as_pairs(&p.fields);
+            let all = [
+                Field::date("date_of_birth", "Date of birth")
+                    .hint("For example, 2011-06-15. Leave it empty if it is not known"),
+                Field::new("gender", "Gender", Kind::Radios(options(Gender::ALL, Gender::as_str))),
+                Field::new(
+                    "ethnicity",
+                    "Ethnicity",
+                    Kind::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+                ),
+                Field::new("district", "District (optional)", Kind::Text),
+                Field::new("police_id", "Police identifier", Kind::Text).hint(
+                    "Type it again, for example a PNC number. It is replaced by a key at once and never stored or shown",
+                ),
+            ];
+            fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
+        }
+        RecordKind::Referral => {
+            let r = store::referrals::find(conn, scope, ReferralId(id))?;
+            current = casework::referrals::as_pairs(&r.fields);
+            let programmes = store::programmes::list(conn, scope, None, 1000, 0)?
+                .into_iter()
+                .filter(|p| p.organisation_id == r.organisation_id)
+                .map(|p| (p.id.to_string(), p.fields.name))
+                .collect();
+            let all = [
+                Field::new("reference", "Referral reference", Kind::Text),
+                Field::date("referred_on", "Date of the referral"),
+                Field::new(
+                    "source",
+                    "Referred by",
+                    Kind::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                ),
+                Field::new("referral_reason", "Reason for the referral (optional)", Kind::Textarea)
+                    .hint("Do not include names or other personal details"),
+                Field::new("required_hours", "Reparation hours required", Kind::Number)
+                    .hint("Immediate Justice only: 5 to 20 hours"),
+                Field::new("programme_id", "Programme", Kind::Select(programmes)).hint(
+                    "The programme can only be changed while nothing is recorded against the referral",
+                ),
+            ];
+            fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
+        }
+        RecordKind::Session => {
+            let s = store::sessions::find(conn, scope, SessionId(id))?;
+            current = casework::sessions::as_pairs(&s.fields);
+            let all = [
+                Field::date("date", "Date of the session"),
+                Field::new(
+                    "kind",
+                    "Kind of session",
+                    Kind::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                ),
+                Field::new(
+                    "duration_minutes",
+                    "Duration in minutes (optional)",
+                    Kind::Number,
+                ),
+                Field::new("headcount", "Unnamed attendees", Kind::Number)
+                    .hint("People at the session who are not registered"),
+                Field::new("district", "District (optional)", Kind::Text),
+                Field::new("venue", "Venue (optional)", Kind::Text),
+            ];
+            fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
+        }
+        RecordKind::OutcomeRecord => {
+            let o = store::outcomes::find(conn, scope, id)?;
+            let m = store::measures::find(conn, o.measure_id)?;
+            current = vec![
+                ("value".into(), o.value.to_string()),
+                ("recorded_on".into(), o.recorded_on.to_string()),
+                ("timepoint".into(), o.timepoint.as_str().into()),
+            ];
+            let all = [
+                Field::new("value", "Value", Kind::Number).hint(format!(
+                    "{}: from {} to {}",
+                    m.fields.name, m.fields.min, m.fields.max
+                )),
+                Field::date("recorded_on", "Date"),
+                Field::new(
+                    "timepoint",
+                    "When",
+                    Kind::Radios(options(Timepoint::ALL, Timepoint::as_str)),
+                ),
+            ];
+            fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
+        }
+        RecordKind::GroupSurvey => {
+            let s = store::group_surveys::find(conn, scope, id)?;
+            let m = store::measures::find(conn, s.measure_id)?;
+            current = s
+                .counts
+                .iter()
+                .map(|c| (format!("count_{}", c.value), c.respondents.to_string()))
+                .collect();
+            for v in (m.fields.min.ceil() as i32)..=(m.fields.max.floor() as i32) {
+                fields.push(Field::new(
+                    format!("count_{v}"),
+                    format!("Respondents who answered {v}"),
+                    Kind::Number,
+                ));
+            }
+        }
+    }
+    let record = title(conn, kind, id)?;
+    let heading = match asked {
+        Some(q) if kind != RecordKind::GroupSurvey => format!("Change {}", q.3),
+        _ if kind == RecordKind::GroupSurvey => "Change the survey's counts".to_string(),
+        _ => format!("Change the {}'s details", noun(kind)),
+    };
+    fields.push(reason_field("Why are you making this change?", ""));
+    let query = match asked {
+        Some(q) => format!("?field={}", q.1),
+        None => String::new(),
+    };
+    Ok((
+        Form {
+            heading,
+            caption: Some(record),
+            action: format!("{}/{id}/change{query}", base(kind)),
+            submit: "Save the change",
+            back: Some(record_page(conn, kind, id)?),
+            fields,
+        },
+        current,
+    ))
+}
+
+fn field_param(query: Query) -> String {
+    query
+        .into_inner()
+        .into_iter()
+        .find(|(k, _)| k == "field")
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+/// Runs the kind's `change` command; returns the page to go back to.
+fn run_change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    kind: RecordKind,
+    id: i64,
+    input: Input,
+) -> Result<String, CaseError> {
+    match kind {
+        RecordKind::Participant => {
+            casework::participants::change(conn, ctx, ParticipantId(id), input)?;
+        }
+        RecordKind::Referral => {
+            casework::referrals::change(conn, ctx, ReferralId(id), input)?;
+        }
+        RecordKind::Session => {
+            casework::sessions::change(conn, ctx, SessionId(id), input)?;
+        }
+        RecordKind::OutcomeRecord => {
+            casework::outcomes::change(conn, ctx, id, input)?;
+        }
+        RecordKind::GroupSurvey => {
+            casework::outcomes::change_survey(conn, ctx, id, input)?;
+        }
+    }
+    Ok(record_page(conn, kind, id)?)
+}
+
+/// `GET /{kind}/{id}/change?field=`: the question page, pre-filled with the record's values.
+pub async fn change_page<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: Query,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    let field = field_param(query);
+    let (st, a) = (state.clone(), actor.clone());
+    let (form, current) =
+        blocking(move || change_form(&mut *st.conn()?, &a, kind, id, &field)).await?;
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        current,
+        Box::new(move |_, _| Ok(form)),
+    )
+    .await
+}
+
+/// `POST /{kind}/{id}/change?field=`: the change with its reason, then back to the record.
+pub async fn save_change<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: Query,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    let field = field_param(query);
+    let flash = match question(kind, &field) {
+        Some(q) => format!("{} changed", q.2),
+        None => format!("{} changed", sentence(noun(kind))),
+    };
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        Box::new(move |conn, actor| Ok(change_form(conn, actor, kind, id, &field)?.0)),
+        Box::new(move |conn, ctx, input| Ok((run_change(conn, ctx, kind, id, input)?, flash))),
+    )
+    .await
+}
+
+// --- a referral's decision and closure -------------------------------------------------
+
+fn reopen_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<Form, AppError> {
+    let r = store::referrals::find(conn, actor.scope(), id)?;
+    let closed = match (r.fields.closure, r.fields.closed_on) {
+        (Closure::Open, _) => String::new(),
+        (c, Some(on)) => format!(
+            "It was closed as {} on {}. ",
+            c.as_str().replace('_', " "),
+            date(on)
+        ),
+        (c, None) => format!("It was closed as {}. ", c.as_str().replace('_', " ")),
+    };
+    Ok(Form {
+        heading: "Reopen the referral".into(),
+        caption: Some(format!("Referral {}", r.fields.reference)),
+        action: format!("/referrals/{id}/reopen"),
+        submit: "Reopen the referral",
+        back: Some(format!("/referrals/{id}")),
+        fields: vec![reason_field("Why are you reopening it?", &closed)],
+    })
+}
+
+/// `GET /referrals/{id}/reopen`: undo a closure (then close it again as it really ended).
+pub async fn reopen(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    let (st, a) = (state.clone(), actor.clone());
+    let open = blocking(move || {
+        Ok(store::referrals::find(&mut *st.conn()?, a.scope(), id)?
+            .fields
+            .closure
+            == Closure::Open)
+    })
+    .await?;
+    if open {
+        return Ok(see_other(&format!("/referrals/{id}")));
+    }
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        Vec::new(),
+        Box::new(move |conn, actor| reopen_form(conn, actor, id)),
+    )
+    .await
+}
+
+/// `POST /referrals/{id}/reopen`: `referrals::change` with the closure open.
+pub async fn save_reopen(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    let mut fields: Vec<(String, String)> = form
+        .into_inner()
+        .into_iter()
+        .filter(|(k, _)| k == "reason")
+        .collect();
+    fields.push(("closure".into(), Closure::Open.as_str().into()));
+    fields.push(("closed_on".into(), String::new()));
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        fields,
+        Box::new(move |conn, actor| reopen_form(conn, actor, id)),
+        Box::new(move |conn, ctx, input| {
+            casework::referrals::change(conn, ctx, id, input)?;
+            Ok((format!("/referrals/{id}"), "Referral reopened".into()))
+        }),
+    )
+    .await
+}
+
+fn decision_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<Form, AppError> {
+    let r = store::referrals::find(conn, actor.scope(), id)?;
+    let mut choices = options(&Decision::ALL[1..], Decision::as_str);
+    choices.push((
+        Decision::Pending.as_str().into(),
+        "Pending (undo the decision)".into(),
+    ));
+    Ok(Form {
+        heading: "Change the decision".into(),
+        caption: Some(format!("Referral {}", r.fields.reference)),
+        action: format!("/referrals/{id}/change-decision"),
+        submit: "Save the change",
+        back: Some(format!("/referrals/{id}")),
+        fields: vec![
+            Field::new("decision", "Decision", Kind::Radios(choices)),
+            Field::date("decided_on", "Date of the decision")
+                .hint("For example, 2025-04-27. Leave it empty when you undo the decision"),
+            reason_field("Why are you changing it?", ""),
+        ],
+    })
+}
+
+fn decision_pairs(r: &store::referrals::Referral) -> Vec<(String, String)> {
+    vec![
+        ("decision".into(), r.fields.decision.as_str().into()),
+        (
+            "decided_on".into(),
+            r.fields
+                .decided_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+/// `GET /referrals/{id}/change-decision`: change or undo a decision, pre-filled.
+pub async fn change_decision(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    let (st, a) = (state.clone(), actor.clone());
+    let current = blocking(move || {
+        Ok(decision_pairs(&store::referrals::find(
+            &mut *st.conn()?,
+            a.scope(),
+            id,
+        )?))
+    })
+    .await?;
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        current,
+        Box::new(move |conn, actor| decision_form(conn, actor, id)),
+    )
+    .await
+}
+
+/// `POST /referrals/{id}/change-decision`: `referrals::change` of the decision and its date.
+pub async fn save_decision_change(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ReferralId = path_id(&id)?;
+    let fields: Vec<(String, String)> = form
+        .into_inner()
+        .into_iter()
+        .filter(|(k, _)| ["decision", "decided_on", "reason"].contains(&k.as_str()))
+        .collect();
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        fields,
+        Box::new(move |conn, actor| decision_form(conn, actor, id)),
+        Box::new(move |conn, ctx, input| {
+            casework::referrals::change(conn, ctx, id, input)?;
+            Ok((format!("/referrals/{id}"), "Decision changed".into()))
+        }),
+    )
+    .await
+}
+
+// --- void and restore -------------------------------------------------------------------
+
+fn void_form(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Form, AppError> {
+    if visible(conn, actor, kind, id)?.is_some() {
+        // Already voided: it answers 404 everywhere but its history and restore.
+        return Err(AppError::NotFound);
+    }
+    let record = title(conn, kind, id)?;
+    let mut fields = vec![reason_field(
+        "Why are you voiding it?",
+        "A voided record is kept but left out of every list, export and figure; it can be restored from its history. ",
+    )];
+    let also = corrections::voided_with(conn, kind, id)?;
+    if !also.is_empty() {
+        fields.push(
+            Field::new(
+                "confirm",
+                "Records voided with it",
+                Kind::Checkbox(format!("Void the {} records listed too", also.len())),
+            )
+            .hint(format!(
+                "Voiding this {} also voids: {}. Restoring it restores them.",
+                noun(kind),
+                also.join(", ")
+            )),
+        );
+    }
+    Ok(Form {
+        heading: format!("Void this {}", noun(kind)),
+        caption: Some(record),
+        action: format!("{}/{id}/void", base(kind)),
+        submit: "Void the record",
+        back: Some(record_page(conn, kind, id)?),
+        fields,
+    })
+}
+
+/// `GET /{kind}/{id}/void`: the reason, and what else voiding it voids.
+pub async fn void_page<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        Vec::new(),
+        Box::new(move |conn, actor| void_form(conn, actor, kind, id)),
+    )
+    .await
+}
+
+/// `POST /{kind}/{id}/void`: `corrections::void`, then the record's history.
+pub async fn save_void<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        Box::new(move |conn, actor| void_form(conn, actor, kind, id)),
+        Box::new(move |conn, ctx, input| {
+            let summary = corrections::void(conn, ctx, kind, id, input)?;
+            let with = match summary.also.len() {
+                0 => String::new(),
+                1 => " with 1 other record".into(),
+                n => format!(" with {n} other records"),
+            };
+            Ok((
+                format!("{}/{id}/history", base(kind)),
+                format!("{} voided{with}", sentence(noun(kind))),
+            ))
+        }),
+    )
+    .await
+}
+
+fn restore_form(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Form, AppError> {
+    let mark = visible(conn, actor, kind, id)?;
+    let record = title(conn, kind, id)?;
+    let voided = match mark {
+        Some(m) => format!("It was voided on {}: {}. ", moment(m.voided_at), m.reason),
+        None => String::new(),
+    };
+    Ok(Form {
+        heading: format!("Restore this {}", noun(kind)),
+        caption: Some(record),
+        action: format!("{}/{id}/restore", base(kind)),
+        submit: "Restore the record",
+        back: Some(format!("{}/{id}/history", base(kind))),
+        fields: vec![reason_field(
+            "Why are you restoring it?",
+            &format!("{voided}The records voided with it are restored too. "),
+        )],
+    })
+}
+
+/// `GET /{kind}/{id}/restore`: the reason (a record that is not voided: its page).
+pub async fn restore_page<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    let (st, a) = (state.clone(), actor.clone());
+    let not_voided = blocking(move || {
+        let mut conn = st.conn()?;
+        Ok(match visible(&mut conn, &a, kind, id)? {
+            Some(_) => None,
+            None => Some(record_page(&mut conn, kind, id)?),
+        })
+    })
+    .await?;
+    if let Some(page) = not_voided {
+        return Ok(see_other(&page));
+    }
+    forms::show(
+        state,
+        nonce,
+        viewer,
+        actor,
+        Vec::new(),
+        Box::new(move |conn, actor| restore_form(conn, actor, kind, id)),
+    )
+    .await
+}
+
+/// `POST /{kind}/{id}/restore`: `corrections::restore`, then the record's page.
+pub async fn save_restore<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        Box::new(move |conn, actor| restore_form(conn, actor, kind, id)),
+        Box::new(move |conn, ctx, input| {
+            let summary = corrections::restore(conn, ctx, kind, id, input)?;
+            let with = match summary.also.len() {
+                0 => String::new(),
+                1 => " with 1 other record".into(),
+                n => format!(" with {n} other records"),
+            };
+            Ok((
+                record_page(conn, kind, id)?,
+                format!("{} restored{with}", sentence(noun(kind))),
+            ))
+        }),
+    )
+    .await
+}
+
+// --- history ----------------------------------------------------------------------------
+
+/// A value of a change as the history shows it.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => s.replace('_', " "),
+        other => other.to_string(),
+    }
+}
+
+fn field_words(f: &str) -> String {
+    sentence(&f.replace(['_', '.'], " "))
+}
+
+/// The history entries as the pages show them: when, who, what (old → new, or "changed"
+/// for personal fields), the reason and where the change was made.
+fn entries(h: &corrections::History) -> Vec<Value> {
+    h.entries
+        .iter()
+        .map(|e| {
+            let changes = e.changes.as_object().cloned().unwrap_or_default();
+            let mut what: Vec<String> = Vec::new();
+            for f in &e.fields {
+                match changes.get(f) {
+                    Some(Value::String(s)) if s == "changed" => {
+                        what.push(format!("{}: changed", field_words(f)))
+                    }
+                    Some(c) => what.push(format!(
+                        "{}: {} → {}",
+                        field_words(f),
+                        shown(&c["old"]),
+                        shown(&c["new"])
+                    )),
+                    None => what.push(field_words(f)),
+                }
+            }
+            for (k, c) in changes.iter().filter(|(k, _)| !e.fields.contains(*k)) {
+                what.push(format!(
+                    "{}: {} → {}",
+                    sentence(k),
+                    shown(&c["old"]),
+                    shown(&c["new"])
+                ));
+            }
+            let action = match e.action.as_str() {
+                "create" => "Recorded".to_string(),
+                "update" => "Changed".to_string(),
+                "void" => "Voided".to_string(),
+                "restore" => "Restored".to_string(),
+                "merge" => "Merged".to_string(),
+                "import" => "Imported".to_string(),
+                other => sentence(&other.replace('_', " ")),
+            };
+            let via = match e.via.as_str() {
+                "page" => "Page",
+                "api" => "API",
+                "import" => "Upload",
+                "" => "",
+                other => other,
+            };
+            json!({
+                "at": moment(e.at), "action": action,
+                "by": if e.by.is_empty() { "The service".to_string() } else { e.by.clone() },
+                "what": what, "reason": e.reason, "via": via,
+            })
+        })
+        .collect()
+}
+
+/// The "History" section and the void link of a record page (participant, referral,
+/// session), and for a session its group surveys: `corrections` in the page's context.
+pub fn section(
+    conn: &mut DbConn,
+    state: &AppState,
+    actor: &Actor,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Value, AppError> {
+    let h = corrections::history(conn, &crate::web::api::page_ctx(state, actor), kind, id)?;
+    let mut section = json!({
+        "history": entries(&h), "base": base(kind), "id": id, "noun": noun(kind),
+    });
+    if kind == RecordKind::Session {
+        let (_, surveys) =
+            store::group_surveys::list(conn, actor.scope(), Some(SessionId(id)), 100, 0)?;
+        section["surveys"] = surveys
+            .iter()
+            .map(|s| {
+                json!({"id": s.id, "measure": s.measure, "timepoint": s.timepoint.as_str().replace('_', " "),
+                       "recorded_on": date(s.recorded_on), "respondents": s.respondents})
+            })
+            .collect();
+    }
+    Ok(section)
+}
+
+/// `GET /{kind}/{id}/history`: the record's history, from the same function as the API's;
+/// for a voided record, who voided it, why, and the way to restore it.
+pub async fn history<const K: u8>(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let kind = kind_of(K);
+    let id: i64 = path_id(&id)?;
+    let v = viewer.clone();
+    let body = blocking(move || {
+        let mut conn = state.conn()?;
+        let h = corrections::history(
+            &mut conn,
+            &crate::web::api::page_ctx(&state, &actor),
+            kind,
+            id,
+        )?;
+        let voided = h.voided.as_ref().map(|m| {
+            let by = h
+                .entries
+                .iter()
+                .rev()
+                .find(|e| e.action == "void")
+                .map(|e| e.by.clone())
+                .unwrap_or_default();
+            json!({"at": moment(m.voided_at), "by": by, "reason": m.reason})
+        });
+        let body = json!({
+            "record": named(&mut conn, kind, id)?, "noun": noun(kind),
+            "base": base(kind), "id": id, "voided": voided,
+            "back": if h.voided.is_some() { None } else { Some(record_page(&mut conn, kind, id)?) },
+            "corrections": {"history": entries(&h)},
+        });
+        forms::shown(&mut conn, &v)?;
+        Ok(body)
+    })
+    .await?;
+    let title = format!(
+        "History of {}",
+        body["record"].as_str().unwrap_or("the record")
+    );
+    render(
+        "pages/casework/history",
+        &viewer_context(&title, &nonce, &viewer, "", body),
+    )
+}
