@@ -282,3 +282,36 @@ test('a caseworker corrects the record on the pages and sees each change in the 
   await expect(historyRow(page, 'Closed the wrong referral')).toContainText('Closure: withdrawn → open');
   await expect(historyRow(page, 'Date from the police form')).toBeVisible();
 });
+
+test('a caseworker corrects an outcome value, and voids a session then restores it from its history', async ({ page }) => {
+  await signIn(page, LOGINS.caseworker);
+  await go(page, () => page.getByRole('link', { name: 'Find a participant' }).click());
+  await go(page, () => page.getByRole('link', { name: PARTICIPANT, exact: true }).click());
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-R-1', exact: true }).click());
+
+  // The outcome recorded earlier (3): its value corrected, then its own history page.
+  await go(page, () => page.locator('a[href^="/outcomes/"][href$="/change"]').first().click());
+  await expect(page.getByLabel('Value')).toHaveValue(/^3(\.0+)?$/);
+  await page.getByLabel('Value').fill('4');
+  await saveChange(page, 'Read the scale the wrong way');
+  await expect(banner(page)).toContainText('Outcome record changed');
+  await go(page, () => page.locator('a[href^="/outcomes/"][href$="/history"]').first().click());
+  await expect(historyRow(page, 'Read the scale the wrong way')).toContainText('Value: 3');
+  await go(page, () => page.getByRole('link', { name: 'Back' }).click());
+
+  // A session recorded by mistake: voided, then restored from its history.
+  await go(page, () => page.getByRole('link', { name: 'BROWSER-S-2', exact: true }).click());
+  await go(page, () => page.getByRole('button', { name: 'Void this session' }).click());
+  await go(page, () => page.getByRole('button', { name: 'Void the record' }).click());
+  await expect(page.locator('.govuk-error-summary')).toContainText('Enter the reason for the correction');
+  await page.getByLabel('Why are you voiding it?').fill('Recorded twice');
+  await go(page, () => page.getByRole('button', { name: 'Void the record' }).click());
+  await expect(banner(page)).toContainText('Session voided');
+  await expect(page.locator('.govuk-warning-text')).toContainText('Recorded twice');
+  await go(page, () => page.getByRole('button', { name: 'Restore this session' }).click());
+  await page.getByLabel('Why are you restoring it?').fill('It was not a duplicate');
+  await go(page, () => page.getByRole('button', { name: 'Restore the record' }).click());
+  await expect(banner(page)).toContainText('Session restored');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Session BROWSER-S-2');
+  await expect(historyRow(page, 'It was not a duplicate')).toContainText('Restored');
+});
