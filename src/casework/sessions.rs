@@ -431,7 +431,7 @@ pub fn record_register(
 fn mark_text(line: &sessions::RegisterLine) -> String {
     let status = line.status.as_str().replace('_', " ");
     match line.hours {
-        Some(h) if h == 1.0 => format!("{status}, 1 hour"),
+        Some(1.0) => format!("{status}, 1 hour"),
         Some(h) => format!("{status}, {h} hours"),
         None => status,
     }
