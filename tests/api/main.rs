@@ -20,6 +20,7 @@ mod health;
 mod helpers;
 mod imports;
 mod instances;
+mod layers;
 mod migrations;
 mod pages;
 mod report_agreement;
