@@ -486,12 +486,9 @@ fn audit_dashboard(
     };
     store::audit::record(
         conn,
-        store::audit::NewEvent::new(
-            crate::domain::enums::AuditAction::ReportView,
-            "dashboard",
-        )
-        .by(Some(actor))
-        .detail(format!("format=html period={period} sort={sort} {shown}")),
+        store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportView, "dashboard")
+            .by(Some(actor))
+            .detail(format!("format=html period={period} sort={sort} {shown}")),
     )?;
     Ok(())
 }
