@@ -57,12 +57,12 @@ pub fn figures_detail(figures: &Map<String, Value>) -> String {
     format!("{FIGURES}{}", Value::Object(figures.clone()))
 }
 
-fn figures_of(detail: &str) -> Map<String, Value> {
+/// The figures an approve event kept (`None` for approvals made before they were kept).
+fn figures_of(detail: &str) -> Option<Map<String, Value>> {
     detail
         .find(FIGURES)
         .and_then(|at| serde_json::from_str::<Value>(&detail[at + FIGURES.len()..]).ok())
         .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
 }
 
 /// A figure that moved.
@@ -102,6 +102,9 @@ pub struct ReturnChanges {
     /// When it was last approved (RFC 3339 UTC); null when it never was (then there is
     /// nothing to compare and both lists are empty).
     pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the approval kept the quarter's figures (approvals made before this was
+    /// built did not: then `figures` is empty).
+    pub figures_kept: bool,
     /// The engagement figures of the quarter that differ from the approved ones.
     pub figures: Vec<FigureChange>,
     /// The records of the programme dated in the quarter changed since, oldest first.
@@ -147,6 +150,7 @@ pub fn since_approval(
         return_id: id,
         quarter: r.quarter.clone(),
         approved_at: None,
+        figures_kept: false,
         figures: Vec::new(),
         records: Vec::new(),
     };
@@ -160,7 +164,13 @@ pub fn since_approval(
     };
     changes.approved_at = Some(approval.occurred_at.and_utc());
     let approved = figures_of(&approval.detail);
-    let now = quarter_figures(conn, r.programme_id, quarter)?;
+    changes.figures_kept = approved.is_some();
+    let approved = approved.unwrap_or_default();
+    let now = if changes.figures_kept {
+        quarter_figures(conn, r.programme_id, quarter)?
+    } else {
+        Map::new()
+    };
     for (name, value) in &now {
         let then = approved.get(name).cloned().unwrap_or(Value::Null);
         if !same(&then, value) {

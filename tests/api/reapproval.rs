@@ -18,6 +18,7 @@ async fn a_return_submitted_again_after_an_unlock_shows_the_records_and_figures_
     let (s, c) = call(&w.app, "GET", &p.commissioner, &path, None).await;
     assert_eq!(s, 200, "{c}");
     assert!(c["approved_at"].is_string(), "{c}");
+    assert_eq!(c["figures_kept"], true, "{c}");
     assert_eq!(
         (&c["figures"], &c["records"]),
         (&json!([]), &json!([])),

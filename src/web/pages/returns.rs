@@ -357,6 +357,7 @@ fn changes_body(
     Ok(json!({
         "id": r.id, "quarter": r.quarter, "caption": caption(conn, r)?,
         "programme_id": r.programme_id,
+        "figures_kept": changes.figures_kept,
         "approved_at": changes.approved_at.map(|t| t.format("%-d %B %Y %H:%M UTC").to_string()),
         "figures": changes.figures.iter().map(|f| json!({
             "figure": f.figure.replace('_', " "), "approved": show(&f.approved), "now": show(&f.now),
