@@ -234,7 +234,7 @@ pub async fn unlock(
 /// last approved — the engagement figures that moved (approved → now) and the records of
 /// the programme dated in the quarter changed since, from the audit trail. For a return
 /// unlocked and submitted again, this is what the commissioner approves anew.
-#[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns",
+#[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns", operation_id = "return_changes",
     params(("id" = i64, Path, description = "return id")),
     responses((status = 200, body = casework::return_changes::ReturnChanges),
               (status = 404, body = Problem)))]
