@@ -204,7 +204,8 @@ pub fn void(
     })
 }
 
-/// Restores a voided record with a `reason`, and the records voided with it.
+/// Restores a voided record with a `reason`, and the records voided with it. Restoring
+/// a merged participant undoes the merge (`merge::unmerge`: its referrals move back).
 pub fn restore(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -212,6 +213,16 @@ pub fn restore(
     id: i64,
     mut input: Input,
 ) -> Result<VoidSummary, CaseError> {
+    if kind == RecordKind::Participant
+        && voids::find(conn, ctx.actor.scope(), kind, id)?.is_some()
+        && super::merge::is_merged(conn, crate::domain::ids::ParticipantId(id))?
+    {
+        let undone =
+            super::merge::unmerge(conn, ctx, crate::domain::ids::ParticipantId(id), input)?;
+        return Ok(VoidSummary {
+            also: undone.referrals,
+        });
+    }
     let mark = match voids::find(conn, ctx.actor.scope(), kind, id)? {
         Some((_, Some(mark))) => mark,
         Some((_, None)) => return Err(invalid("reason", "This record is not voided")),
@@ -275,6 +286,8 @@ pub struct History {
     pub kind: RecordKind,
     pub id: i64,
     pub voided: Option<VoidMark>,
+    /// For a participant merged into another (and so voided): the kept record's id.
+    pub merged_into: Option<i64>,
     pub entries: Vec<HistoryEntry>,
 }
 
@@ -332,10 +345,17 @@ pub fn history(
                 .to_string(),
         });
     }
+    let merged_into = match kind {
+        RecordKind::Participant => {
+            crate::store::participants::merged_into(conn, crate::domain::ids::ParticipantId(id))?
+        }
+        _ => None,
+    };
     Ok(History {
         kind,
         id,
         voided,
+        merged_into,
         entries,
     })
 }

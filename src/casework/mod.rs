@@ -8,9 +8,11 @@
 //! that would confirm it exists. Audit events name the fields changed, never values.
 
 pub mod corrections;
+pub mod merge;
 pub mod outcomes;
 pub mod participants;
 pub mod referrals;
+pub mod return_changes;
 pub mod returns;
 pub mod sessions;
 pub mod setup;

@@ -26,6 +26,7 @@ fn audit_step(
     r: &QuarterlyReturn,
     fields: &[&'static str],
     text: Option<&str>,
+    extra: &str,
 ) -> Result<(), CaseError> {
     let mut detail = format!("programme={} quarter={}", r.programme_id, r.quarter);
     if let Some(t) = text {
@@ -40,6 +41,7 @@ fn audit_step(
             serde_json::Value::String(t.to_string())
         ));
     }
+    detail.push_str(extra);
     audit::record(
         conn,
         NewEvent::new(action, "quarterly_return")
@@ -97,6 +99,7 @@ pub fn submit(
             &r,
             &["status", "submitted_by", "submitted_at"],
             None,
+            "",
         )?;
         Ok((r, current.is_none()))
     })
@@ -151,6 +154,17 @@ pub fn decide(
         if !comment.is_empty() {
             fields.push("comment");
         }
+        // The figures approved, so that a re-approval can show what moved since
+        // (`return_changes`).
+        let extra = if approve {
+            super::return_changes::figures_detail(&super::return_changes::quarter_figures(
+                conn,
+                r.programme_id,
+                quarter,
+            )?)
+        } else {
+            String::new()
+        };
         audit_step(
             conn,
             ctx,
@@ -158,6 +172,7 @@ pub fn decide(
             &r,
             &fields,
             (!comment.is_empty()).then_some(comment.as_str()),
+            &extra,
         )?;
         Ok(r)
     })
@@ -191,6 +206,7 @@ pub fn unlock(
             &r,
             &["status", "comment", "decided_by", "decided_at"],
             Some(&reason),
+            "",
         )?;
         Ok(r)
     })

@@ -268,6 +268,7 @@ word_enum!(
         AuditRekey => "audit_rekey",
         Void => "void",
         Merge => "merge",
+        Unmerge => "unmerge",
     }
 );
 

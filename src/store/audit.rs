@@ -630,3 +630,18 @@ pub fn of_record(
         .select(COLUMNS)
         .load(conn)?)
 }
+
+/// The events after event `after` (by id, so in the order they were written) about the
+/// entities named.
+pub fn after(
+    conn: &mut DbConn,
+    after: i64,
+    entities: &[&str],
+) -> Result<Vec<AuditEvent>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::id.gt(after))
+        .filter(audit_events::entity.eq_any(entities))
+        .order(audit_events::id.asc())
+        .select(COLUMNS)
+        .load(conn)?)
+}

@@ -181,7 +181,8 @@ pub fn count(conn: &mut DbConn, scope: Scope, reference: Option<&str>) -> Result
     Ok(q.count().get_result(conn)?)
 }
 
-/// The participants of one organisation holding this person key (possible duplicates).
+/// The participants of one organisation holding this person key (possible duplicates;
+/// voided and merged records are left out: they cannot be used).
 pub fn with_person_key(
     conn: &mut DbConn,
     organisation: OrganisationId,
@@ -190,6 +191,7 @@ pub fn with_person_key(
     p::table
         .filter(p::organisation_id.eq(organisation.0))
         .filter(p::person_key.eq(key))
+        .filter(p::voided_at.is_null())
         .order(p::reference)
         .select(columns!())
         .load::<Row>(conn)?
@@ -234,4 +236,52 @@ pub fn max_id(conn: &mut DbConn) -> Result<i64, StoreError> {
         .select(diesel::dsl::max(p::id))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))
+}
+
+/// The participant a participant was merged into (voided or not; `None` when it was not
+/// merged).
+pub fn merged_into(conn: &mut DbConn, id: ParticipantId) -> Result<Option<i64>, StoreError> {
+    Ok(p::table
+        .find(id.0)
+        .select(p::merged_into)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Marks (`Some`) or clears (`None`) the participant a participant was merged into.
+pub fn set_merged_into(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    into: Option<ParticipantId>,
+) -> Result<(), StoreError> {
+    diesel::update(p::table.find(id.0))
+        .set((
+            p::merged_into.eq(into.map(|i| i.0)),
+            p::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets or clears a participant's person key (merging gives the kept record the merged
+/// one's key; undoing the merge takes it back).
+pub fn set_person_key(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    key: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(p::table.find(id.0))
+        .set((p::person_key.eq(key), p::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A participant's person key, voided or not (the caller has checked the scope).
+pub fn person_key_of(conn: &mut DbConn, id: ParticipantId) -> Result<Option<String>, StoreError> {
+    p::table
+        .find(id.0)
+        .select(p::person_key)
+        .first::<Option<String>>(conn)
+        .map_err(StoreError::from_query)
 }

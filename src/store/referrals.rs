@@ -303,3 +303,41 @@ pub fn set_programme(
         .execute(conn)?;
     Ok(())
 }
+
+/// Every referral of a participant, voided or not, by id: (id, reference, voided). What
+/// merging the participant into another moves.
+pub fn all_of_participant(
+    conn: &mut DbConn,
+    participant: ParticipantId,
+) -> Result<Vec<(i64, String, bool)>, StoreError> {
+    let rows: Vec<(i64, String, Option<chrono::NaiveDateTime>)> = r::table
+        .filter(r::participant_id.eq(participant.0))
+        .order(r::id)
+        .select((r::id, r::reference, r::voided_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, reference, voided)| (id, reference, voided.is_some()))
+        .collect())
+}
+
+/// Moves referrals to another participant (of the same organisation: the caller checked)
+/// when two records of one person are merged, or back when the merge is undone.
+pub fn move_to_participant(
+    conn: &mut DbConn,
+    ids: &[i64],
+    participant: ParticipantId,
+) -> Result<(), StoreError> {
+    diesel::update(r::table.filter(r::id.eq_any(ids)))
+        .set((r::participant_id.eq(participant.0), r::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The participant each of these referrals is recorded against now.
+pub fn participants_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(r::table
+        .filter(r::id.eq_any(ids))
+        .select((r::id, r::participant_id))
+        .load(conn)?)
+}

@@ -204,6 +204,34 @@ pub fn all() -> Vec<RouteSpec> {
             r.to(pages::casework::participant)
         })
         .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/participants/{id}/merge",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::merge::choose),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::POST,
+            "/participants/{id}/merge",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::merge::chosen),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/participants/{id}/merge/confirm",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::merge::confirm),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::POST,
+            "/participants/{id}/merge/confirm",
+            Roles(RECORD_ROLES),
+            |r| r.to(pages::merge::confirmed),
+        )
+        .target(Target::Participant),
         RouteSpec::new(M::GET, "/referrals/new", Roles(RECORD_ROLES), |r| {
             r.to(pages::casework::new_referral)
         }),
@@ -337,6 +365,10 @@ pub fn all() -> Vec<RouteSpec> {
             Roles(RETURN_DECISION_ROLES),
             |r| r.to(pages::returns::save_decision),
         )
+        .target(Target::QuarterlyReturn),
+        RouteSpec::new(M::GET, "/returns/{id}/changes", SignedIn, |r| {
+            r.to(pages::returns::changes)
+        })
         .target(Target::QuarterlyReturn),
         RouteSpec::new(M::GET, "/returns/{id}/unlock", Roles(ADMIN_ONLY), |r| {
             r.to(pages::returns::unlock)
@@ -554,6 +586,13 @@ pub fn all() -> Vec<RouteSpec> {
         )
         .target(Target::Participant),
         RouteSpec::new(
+            M::POST,
+            "/api/v1/participants/{id}/merge",
+            Roles(RECORD_ROLES),
+            |r| r.to(api::merge::merge_participant),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
             M::PATCH,
             "/api/v1/referrals/{id}",
             Roles(RECORD_ROLES),
@@ -685,6 +724,10 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(api::setup::add_target),
         )
         .target(Target::Programme),
+        RouteSpec::new(M::GET, "/api/v1/returns/{id}/changes", SignedIn, |r| {
+            r.to(api::returns::changes)
+        })
+        .target(Target::QuarterlyReturn),
         RouteSpec::new(M::GET, "/api/v1/programmes/{id}/returns", SignedIn, |r| {
             r.to(api::returns::list)
         })

@@ -72,7 +72,11 @@ pub fn future_date() -> String {
 }
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
+    world_on(spawn_app().await).await
+}
+
+/// The world on an application started by the caller (e.g. `spawn_app_small`).
+pub async fn world_on(app: crate::helpers::TestApp) -> World {
     let provider = app.provider("Provider A");
     let opcc = app.org("OPCC", OrganisationKind::Commissioner);
     let commissioner = app.create_user(Role::Commissioner, opcc);

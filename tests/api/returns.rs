@@ -10,15 +10,15 @@ use crate::helpers::TestSession;
 use outcomes::domain::enums::{OrganisationKind, Role};
 
 /// The people of a returns test: the provider's manager, a commissioner, an admin.
-struct People {
-    manager: String,
-    commissioner: String,
-    admin: String,
-    manager_page: TestSession,
-    commissioner_page: TestSession,
+pub struct People {
+    pub manager: String,
+    pub commissioner: String,
+    pub admin: String,
+    pub manager_page: TestSession,
+    pub commissioner_page: TestSession,
 }
 
-fn people(w: &World) -> People {
+pub fn people(w: &World) -> People {
     let opcc = w.app.org("OPCC", OrganisationKind::Commissioner);
     let manager = w.app.create_user(Role::ProviderManager, w.provider);
     let commissioner = w.app.create_user(Role::Commissioner, opcc);
@@ -43,13 +43,13 @@ async fn submit(w: &World, token: &str, quarter: &str) -> (u16, Value) {
     .await
 }
 
-async fn act(w: &World, token: &str, id: i64, action: &str, body: Value) -> (u16, Value) {
+pub async fn act(w: &World, token: &str, id: i64, action: &str, body: Value) -> (u16, Value) {
     let path = format!("/api/v1/returns/{id}/{action}");
     call(&w.app, "POST", token, &path, Some(body)).await
 }
 
 /// Submits and approves 2025-26-Q1 (April to June 2025) of the Mentoring programme.
-async fn approve_q1(w: &World, p: &People) -> i64 {
+pub async fn approve_q1(w: &World, p: &People) -> i64 {
     let (status, r) = submit(w, &p.manager, "2025-26-Q1").await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["status"], "submitted");
@@ -62,7 +62,7 @@ async fn approve_q1(w: &World, p: &People) -> i64 {
 }
 
 /// The locked-quarter problem: 409, naming the field and the quarter.
-fn assert_locked(status: u16, problem: &Value, field: &str) {
+pub fn assert_locked(status: u16, problem: &Value, field: &str) {
     assert_eq!(status, 409, "{problem}");
     let m = messages(problem, field);
     assert_eq!(m.len(), 1, "{problem}");
@@ -72,7 +72,7 @@ fn assert_locked(status: u16, problem: &Value, field: &str) {
     );
 }
 
-async fn upload(w: &World, token: &str, kind: &str, csv: &str) -> (u16, Value) {
+pub async fn upload(w: &World, token: &str, kind: &str, csv: &str) -> (u16, Value) {
     let res = w
         .app
         .client

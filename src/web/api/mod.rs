@@ -4,6 +4,7 @@
 
 pub mod corrections;
 pub mod files;
+pub mod merge;
 pub mod openapi;
 pub mod records;
 pub mod reports;

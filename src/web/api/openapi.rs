@@ -128,6 +128,15 @@ pub struct VoidBody {
     pub confirm: Option<bool>,
 }
 
+/// `POST /api/v1/participants/{id}/merge`.
+#[derive(Deserialize, ToSchema)]
+pub struct MergeBody {
+    /// The id of the participant to keep (of the same organisation; the same person).
+    pub into: i64,
+    /// Why (required; kept in the audit trail: no personal details).
+    pub reason: String,
+}
+
 /// `POST /api/v1/referrals/{id}/decision`.
 #[derive(Deserialize, ToSchema)]
 pub struct Decide {
@@ -538,6 +547,7 @@ impl Modify for ProblemResponses {
         super::corrections::void_survey,
         super::corrections::restore_survey,
         super::corrections::survey_history,
+        super::merge::merge_participant,
         super::setup::programmes,
         super::setup::create_programme,
         super::setup::programme,
@@ -563,6 +573,7 @@ impl Modify for ProblemResponses {
         super::returns::approve,
         super::returns::send_back,
         super::returns::unlock,
+        super::returns::changes,
         openapi_json,
         docs,
     )

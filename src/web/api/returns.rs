@@ -229,3 +229,28 @@ pub async fn unlock(
     })
     .await
 }
+
+/// `GET /api/v1/returns/{id}/changes`: what changed in the return's quarter since it was
+/// last approved — the engagement figures that moved (approved → now) and the records of
+/// the programme dated in the quarter changed since, from the audit trail. For a return
+/// unlocked and submitted again, this is what the commissioner approves anew.
+#[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns", operation_id = "return_changes",
+    params(("id" = i64, Path, description = "return id")),
+    responses((status = 200, body = casework::return_changes::ReturnChanges),
+              (status = 404, body = Problem)))]
+pub async fn changes(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<Json<casework::return_changes::ReturnChanges>, AppError> {
+    let id: ReturnId = path_id(&id)?;
+    blocking(move || {
+        let mut conn = state.conn()?;
+        Ok(Json(casework::return_changes::since_approval(
+            &mut conn,
+            &ctx(&state, &actor),
+            id,
+        )?))
+    })
+    .await
+}

@@ -17,6 +17,7 @@ pub mod files;
 pub mod forms;
 pub mod home;
 pub mod login;
+pub mod merge;
 pub mod reports;
 pub mod returns;
 pub mod setup;

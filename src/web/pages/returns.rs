@@ -215,15 +215,38 @@ fn decision_form(id: ReturnId) -> Build {
     })
 }
 
-/// `GET /returns/{id}/decision`.
+/// `GET /returns/{id}/decision`. A return approved before (unlocked and submitted
+/// again) first shows what changed since that approval (`/returns/{id}/changes`), whose
+/// "Continue to the decision" comes back here with `?changes_seen=yes`.
 pub async fn decision(
     state: web::Data<AppState>,
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
     id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let id: ReturnId = path_id(&id)?;
+    let seen = query.iter().any(|(k, v)| k == "changes_seen" && v == "yes");
+    if !seen {
+        let s = state.clone();
+        let a = actor.clone();
+        let approved_before = blocking(move || {
+            let mut conn = s.conn()?;
+            quarterly_returns::find(&mut conn, a.scope(), id)?;
+            Ok(
+                crate::store::audit::of_record(&mut conn, "quarterly_return", &id.to_string())?
+                    .iter()
+                    .any(|e| e.action == crate::domain::enums::AuditAction::Approve.as_str()),
+            )
+        })
+        .await?;
+        if approved_before {
+            return Ok(crate::web::auth::see_other(&format!(
+                "/returns/{id}/changes"
+            )));
+        }
+    }
     forms::show(state, nonce, viewer, actor, Vec::new(), decision_form(id)).await
 }
 
@@ -314,4 +337,66 @@ pub async fn save_unlock(
         }),
     )
     .await
+}
+
+/// The context of the "what changed since approval" page.
+fn changes_body(
+    conn: &mut crate::db::DbConn,
+    changes: &casework::return_changes::ReturnChanges,
+    r: &quarterly_returns::QuarterlyReturn,
+    can_decide: bool,
+) -> Result<Value, crate::web::errors::AppError> {
+    let show = |v: &Value| match v {
+        Value::Null => "–".to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    };
+    Ok(json!({
+        "id": r.id, "quarter": r.quarter, "caption": caption(conn, r)?,
+        "programme_id": r.programme_id,
+        "figures_kept": changes.figures_kept,
+        "approved_at": changes.approved_at.map(|t| t.format("%-d %B %Y %H:%M UTC").to_string()),
+        "figures": changes.figures.iter().map(|f| json!({
+            "figure": f.figure.replace('_', " "), "approved": show(&f.approved), "now": show(&f.now),
+        })).collect::<Vec<_>>(),
+        "records": changes.records.iter().map(|c| json!({
+            "at": c.at.format("%-d %B %Y %H:%M").to_string(),
+            "record": format!("{} {}", c.kind.entity().replace('_', " "), c.id),
+            "action": c.action.replace('_', " "), "fields": c.fields.join(", ").replace('_', " "),
+            "reason": c.reason.clone().unwrap_or_default(), "by": c.by,
+        })).collect::<Vec<_>>(),
+        "can_decide": can_decide && r.status == ReturnStatus::Submitted,
+    }))
+}
+
+/// `GET /returns/{id}/changes`: what changed in the quarter since the return was last
+/// approved (figures and records), with the way on to the decision.
+pub async fn changes(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: crate::domain::access::Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ReturnId = path_id(&id)?;
+    let can_decide = RETURN_DECISION_ROLES.contains(&actor.role);
+    let body = blocking(move || {
+        let mut conn = state.conn()?;
+        let ctx = crate::web::api::page_ctx(&state, &actor);
+        let r = quarterly_returns::find(&mut conn, actor.scope(), id)?;
+        let changes = casework::return_changes::since_approval(&mut conn, &ctx, id)?;
+        changes_body(&mut conn, &changes, &r, can_decide)
+    })
+    .await?;
+    let title = format!(
+        "What changed in {} since approval",
+        body["quarter"].as_str().unwrap_or("")
+    );
+    render(
+        "pages/return_changes",
+        &viewer_context(&title, &nonce, &viewer, "", body),
+    )
 }

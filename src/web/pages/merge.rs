@@ -1,0 +1,315 @@
+//! Merging two participants on the pages (docs/casework.md, "Merging participants"):
+//! "Merge with another participant" on a participant's page asks for the case reference
+//! of the record to keep (`/participants/{id}/merge`), then a confirmation page shows
+//! both records side by side and asks for the reason (`/participants/{id}/merge/confirm
+//! ?into=`); merging runs `casework::merge::merge`, as the API does.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::forms::{self, Build, Field, Form, Kind};
+use super::{render_status, viewer_context};
+use crate::casework::merge::{self, Plan};
+use crate::casework::CaseError;
+use crate::domain::access::Actor;
+use crate::domain::ids::ParticipantId;
+use crate::domain::validation::{FieldError, Input};
+use crate::store::participants::Participant;
+use crate::store::referrals::ReferralFilter;
+use crate::store::{self, login_sessions};
+use crate::web::api::path_id;
+use crate::web::auth::{see_other, Viewer};
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::AppState;
+
+type Query = web::Query<Vec<(String, String)>>;
+type Fields = web::Form<Vec<(String, String)>>;
+
+const KEPT_REFERENCE: &str = "kept_reference";
+
+fn choose_form(id: ParticipantId) -> Build {
+    Box::new(move |conn, actor| {
+        let p = store::participants::find(conn, actor.scope(), id)?;
+        Ok(Form {
+            heading: "Merge with another participant".into(),
+            caption: Some(format!("Participant {}", p.fields.reference)),
+            action: format!("/participants/{id}/merge"),
+            submit: "Continue",
+            back: Some(format!("/participants/{id}")),
+            fields: vec![Field::new(
+                KEPT_REFERENCE,
+                "Case reference of the record to keep",
+                Kind::Text,
+            )
+            .hint(format!(
+                "When {} and another record are the same person: {}'s referrals move to the record you keep, and {} is marked as merged. You will see both records before anything changes.",
+                p.fields.reference, p.fields.reference, p.fields.reference
+            ))],
+        })
+    })
+}
+
+/// `GET /participants/{id}/merge`: which record to keep.
+pub async fn choose(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: ParticipantId = path_id(&id)?;
+    forms::show(state, nonce, viewer, actor, Vec::new(), choose_form(id)).await
+}
+
+/// Errors of the merge about the kept record, shown beside the field of this page.
+fn on_field(e: CaseError, field: &str) -> CaseError {
+    let move_field = |mut f: FieldError| {
+        if f.field == "into" {
+            f.field = field.to_string();
+        }
+        f
+    };
+    match e {
+        CaseError::Invalid(errors) => {
+            CaseError::Invalid(errors.into_iter().map(move_field).collect())
+        }
+        CaseError::Locked(f) => CaseError::Locked(move_field(f)),
+        other => other,
+    }
+}
+
+/// `POST /participants/{id}/merge`: finds the kept record by its case reference, checks
+/// the merge can be made, and goes on to the confirmation page.
+pub async fn chosen(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ParticipantId = path_id(&id)?;
+    forms::submit(
+        state,
+        nonce,
+        viewer,
+        actor,
+        form.into_inner(),
+        choose_form(id),
+        Box::new(move |conn, ctx, mut input| {
+            let reference = input.text(
+                KEPT_REFERENCE,
+                64,
+                "Enter the case reference of the record to keep",
+            );
+            input.finish()?;
+            let reference = reference.ok_or(CaseError::Invalid(Vec::new()))?;
+            let found =
+                store::participants::list(conn, ctx.actor.scope(), Some(&reference), 2, 0)?;
+            let Some(kept) = found.first() else {
+                return Err(crate::casework::invalid(
+                    KEPT_REFERENCE,
+                    format!("There is no participant with the case reference '{reference}' in your organisation"),
+                ));
+            };
+            merge::plan(conn, ctx, id, kept.id).map_err(|e| on_field(e, KEPT_REFERENCE))?;
+            // No banner: the next page is the check before merging.
+            Ok((
+                format!("/participants/{id}/merge/confirm?into={}", kept.id),
+                String::new(),
+            ))
+        }),
+    )
+    .await
+}
+
+fn record(conn: &mut crate::db::DbConn, actor: &Actor, p: &Participant) -> Result<Value, AppError> {
+    let filter = ReferralFilter {
+        participant: Some(p.id),
+        ..Default::default()
+    };
+    let referrals: Vec<Value> = store::referrals::list(conn, actor.scope(), &filter, 200, 0)?
+        .into_iter()
+        .map(|r| {
+            json!({"id": r.id, "reference": r.fields.reference,
+                   "referred_on": r.fields.referred_on.format("%-d %B %Y").to_string()})
+        })
+        .collect();
+    Ok(json!({
+        "id": p.id, "reference": p.fields.reference,
+        "date_of_birth": p.fields.date_of_birth.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_else(|| "Not given".into()),
+        "gender": p.fields.gender.as_str().replace('_', " "),
+        "ethnicity": p.fields.ethnicity.as_str().replace('_', " "),
+        "district": p.fields.district.clone().unwrap_or_else(|| "Not given".into()),
+        "police_id": if p.fields.person_key.is_some() { "Recorded (as a key)" } else { "Not given" },
+        "referrals": referrals,
+    }))
+}
+
+fn confirm_body(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    plan: &Plan,
+    reason: &str,
+    errors: &[FieldError],
+) -> Result<Value, AppError> {
+    let moving = plan.referrals.iter().filter(|r| !r.2).count();
+    Ok(json!({
+        "merged": record(conn, actor, &plan.merged)?,
+        "kept": record(conn, actor, &plan.kept)?,
+        "moving": moving,
+        "takes_key": plan.takes_key,
+        "reason": reason,
+        "action": format!("/participants/{}/merge/confirm", plan.merged.id),
+        "back": format!("/participants/{}/merge", plan.merged.id),
+        "errors": errors.iter().map(|e| json!({
+            "href": if e.field == "reason" { "#reason" } else { "#main-content" },
+            "text": e.message,
+        })).collect::<Vec<_>>(),
+        "reason_error": errors.iter().find(|e| e.field == "reason").map(|e| e.message.clone()),
+    }))
+}
+
+fn confirm_page(
+    status: StatusCode,
+    nonce: &CspNonce,
+    viewer: &Viewer,
+    body: Value,
+) -> Result<HttpResponse, PageError> {
+    let heading = format!(
+        "Merge {} into {}",
+        body["merged"]["reference"].as_str().unwrap_or(""),
+        body["kept"]["reference"].as_str().unwrap_or("")
+    );
+    let title = if status == StatusCode::OK {
+        heading.clone()
+    } else {
+        format!("Error: {heading}")
+    };
+    let mut body = body;
+    body["heading"] = json!(heading);
+    render_status(
+        status,
+        "pages/casework/merge_confirm",
+        &viewer_context(&title, nonce, viewer, "", body),
+    )
+}
+
+/// The kept record's id from the query or the form (`into`).
+fn into_of(pairs: &[(String, String)]) -> Option<ParticipantId> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "into")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .map(ParticipantId)
+}
+
+/// `GET /participants/{id}/merge/confirm?into=`: both records side by side, what will
+/// move, and the reason to give.
+pub async fn confirm(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    query: Query,
+) -> Result<HttpResponse, PageError> {
+    let id: ParticipantId = path_id(&id)?;
+    let into = into_of(&query);
+    let shown = blocking(move || {
+        let mut conn = state.conn()?;
+        // Another organisation's record is 404 first.
+        store::participants::find(&mut conn, actor.scope(), id)?;
+        let Some(into) = into else {
+            return Ok(None);
+        };
+        let ctx = crate::web::api::page_ctx(&state, &actor);
+        match merge::plan(&mut conn, &ctx, id, into) {
+            Ok(plan) => Ok(Some(confirm_body(&mut conn, &actor, &plan, "", &[])?)),
+            // The records changed since they were chosen: choose again.
+            Err(CaseError::Invalid(_) | CaseError::Locked(_)) => Ok(None),
+            Err(e) => Err(AppError::from(e)),
+        }
+    })
+    .await?;
+    match shown {
+        Some(body) => confirm_page(StatusCode::OK, &nonce, &viewer, body),
+        None => Ok(see_other(&format!("/participants/{id}/merge"))),
+    }
+}
+
+/// `POST /participants/{id}/merge/confirm`: merges, then shows the kept record.
+pub async fn confirmed(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let id: ParticipantId = path_id(&id)?;
+    let fields = form.into_inner();
+    let into = into_of(&fields);
+    let session = viewer.session_id;
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        let merged = store::participants::find(&mut conn, actor.scope(), id)?;
+        let Some(into) = into else {
+            return Ok(Err(None));
+        };
+        let input = Input::from_pairs(fields);
+        let reason = input.raw("reason").to_string();
+        let ctx = crate::web::api::page_ctx(&state, &actor);
+        match merge::merge(&mut conn, &ctx, id, input) {
+            Ok(done) => {
+                let kept = store::participants::find(&mut conn, actor.scope(), into)?;
+                let flash = format!(
+                    "{} merged into {}: {} moved",
+                    merged.fields.reference,
+                    kept.fields.reference,
+                    plural(done.referrals.len(), "referral"),
+                );
+                if let Some(s) = session {
+                    login_sessions::set_flash(&mut conn, s, &flash)?;
+                }
+                Ok(Ok(into))
+            }
+            Err(e @ (CaseError::Invalid(_) | CaseError::Locked(_))) => {
+                let status = if matches!(e, CaseError::Locked(_)) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                let errors = match e {
+                    CaseError::Invalid(errors) => errors,
+                    CaseError::Locked(f) => vec![f],
+                    _ => Vec::new(),
+                };
+                match merge::plan(&mut conn, &ctx, id, into) {
+                    Ok(plan) => Ok(Err(Some((
+                        status,
+                        confirm_body(&mut conn, &actor, &plan, &reason, &errors)?,
+                    )))),
+                    Err(_) => Ok(Err(None)),
+                }
+            }
+            Err(e) => Err(AppError::from(e)),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(into) => Ok(see_other(&format!("/participants/{into}"))),
+        Err(Some((status, body))) => confirm_page(status, &nonce, &viewer, body),
+        Err(None) => Ok(see_other(&format!("/participants/{id}/merge"))),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
