@@ -99,6 +99,8 @@ pub struct Chart {
     pub columns: Vec<usize>,
     /// The SVG document.
     pub svg: String,
+    /// "Withheld figures (<5, [c]) are not drawn.", when the chart has any.
+    pub withheld: Option<String>,
 }
 
 /// A section of the report.
@@ -1222,6 +1224,31 @@ fn chart(
                 .collect::<Vec<_>>(),
         ),
     };
+    let mut symbols: Vec<&str> = t
+        .rows
+        .iter()
+        .flat_map(|row| {
+            columns
+                .iter()
+                .filter_map(|c| row.cells[*c].symbol.as_deref())
+        })
+        .collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    let withheld = (!symbols.is_empty()).then(|| {
+        format!(
+            "Withheld figures ({}) are not drawn.",
+            symbols
+                .iter()
+                .map(|s| if *s == WITHHELD_SYMBOL {
+                    "not reported"
+                } else {
+                    s
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
     Chart {
         kind,
         title: title.to_string(),
@@ -1229,6 +1256,7 @@ fn chart(
         table: index,
         columns,
         svg,
+        withheld,
     }
 }
 
