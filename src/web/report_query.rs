@@ -98,7 +98,9 @@ pub fn resolve(
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `2025-26`, `2025-26-Q3` or whole calendar months `FROM..TO` (from the 1st of a
-    /// month to the last day of a month).
+    /// month to the last day of a month). Required (the pages alone default to the current
+    /// financial year).
+    #[param(required = true)]
     pub period: Option<String>,
     /// 3, 6, 12 or 24 (default 12).
     pub follow_up: Option<u32>,

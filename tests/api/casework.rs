@@ -697,6 +697,72 @@ async fn casework_another_provider_cannot_read_list_count_or_change_a_providers_
     assert_eq!(l["count"], 3);
 }
 
+/// What a generated client needs (issue 13): every response described, unique operation
+/// ids, a report's period required and its 200 typed, file bodies a client can send, and
+/// paging bounds that are refused rather than clamped. (scripts/api-client validates the
+/// whole document with openapi-spec-validator and runs a generated client.)
+#[tokio::test]
+async fn casework_the_openapi_document_is_one_a_client_can_be_generated_from() {
+    let w = world().await;
+    let (_, doc) = get(&w, "/api/openapi.json").await;
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let description = response["description"].as_str().unwrap_or("");
+                assert!(
+                    !description.is_empty(),
+                    "{method} {path} {status} has no description"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                assert!(op["responses"]["413"].is_object(), "{method} {path}: 413");
+                assert!(op["responses"]["409"].is_object(), "{method} {path}: 409");
+            }
+        }
+    }
+    let report = &doc["paths"]["/api/v1/reports/programmes/{id}"]["get"];
+    let period = report["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "period")
+        .unwrap();
+    assert_eq!(period["required"], true);
+    assert_eq!(
+        report["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Report"
+    );
+    let import = &doc["paths"]["/api/v1/imports/{kind}"]["post"]["requestBody"]["content"];
+    assert!(import["text/csv"].is_object());
+    assert_eq!(
+        import["application/octet-stream"]["schema"]["format"],
+        "binary"
+    );
+    let limit = doc["paths"]["/api/v1/referrals"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 1000);
+    // A limit outside them is refused, naming the field, not silently clamped.
+    for bad in ["0", "1001", "-5"] {
+        let (status, body) = get(&w, &format!("/api/v1/referrals?limit={bad}")).await;
+        assert_eq!(status, 422, "limit={bad}: {body}");
+        assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+    }
+    let (status, body) = get(&w, "/api/v1/participants?offset=-1").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "offset", "{body}");
+    let (status, _) = get(&w, "/api/v1/referrals?limit=1000").await;
+    assert_eq!(status, 200);
+}
+
 #[tokio::test]
 async fn casework_every_api_route_is_in_the_openapi_document() {
     let w = world().await;

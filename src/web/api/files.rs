@@ -341,7 +341,7 @@ pub async fn batches(
     actor: Actor,
     page: web::Query<Page>,
 ) -> Result<Json<List<BatchView>>, AppError> {
-    let (limit, offset) = page.bounds();
+    let (limit, offset) = page.bounds()?;
     blocking(move || {
         let (count, items) =
             store::import_batches::list_scoped(&mut *state.conn()?, actor.scope(), limit, offset)?;

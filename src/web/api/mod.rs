@@ -18,6 +18,7 @@ use super::AppState;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{OrganisationKind, Role};
 use crate::domain::ids::{OrganisationId, ParticipantId, UserId};
+use crate::domain::validation::FieldError;
 use crate::store;
 use crate::store::organisations::Organisation;
 use crate::store::participants::Participant;
@@ -107,9 +108,11 @@ pub async fn organisations(
 #[into_params(parameter_in = Query)]
 pub struct Page {
     /// How many items (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "default_limit")]
     pub limit: i64,
     /// How many to skip (default 0).
+    #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
 }
@@ -119,9 +122,24 @@ fn default_limit() -> i64 {
 }
 
 impl Page {
-    /// The limit and offset, clamped to what the API serves.
-    pub fn bounds(&self) -> (i64, i64) {
-        (self.limit.clamp(1, 1000), self.offset.max(0))
+    /// The limit and offset, or a 422 naming the one outside what the API serves (a limit
+    /// of 1 to 1000, an offset of 0 or more): never silently clamped.
+    pub fn bounds(&self) -> Result<(i64, i64), AppError> {
+        let mut errors = Vec::new();
+        if !(1..=1000).contains(&self.limit) {
+            errors.push(FieldError::new(
+                "limit",
+                "give a whole number from 1 to 1000",
+            ));
+        }
+        if self.offset < 0 {
+            errors.push(FieldError::new("offset", "give a whole number, 0 or more"));
+        }
+        if errors.is_empty() {
+            Ok((self.limit, self.offset))
+        } else {
+            Err(AppError::Validation(errors))
+        }
     }
 }
 
@@ -187,8 +205,10 @@ where
 pub struct ParticipantQuery {
     /// Finds the participant with exactly this case reference.
     pub reference: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "default_limit")]
     pub limit: i64,
+    #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
 }
@@ -209,7 +229,7 @@ pub async fn participants(
         limit: query.limit,
         offset: query.offset,
     }
-    .bounds();
+    .bounds()?;
     let reference = query.reference.filter(|r| !r.trim().is_empty());
     blocking(move || {
         let mut conn = state.conn()?;

@@ -253,6 +253,67 @@ pub struct NewAllocation {
     pub amount: String,
 }
 
+/// A report (`GET /api/v1/reports/...`), the JSON of DESIGN.md section 5 and
+/// docs/reports.md. Its sections are objects of figures: a figure is a number, `null`
+/// where there is nothing to compute, or a marker where it is withheld: `"[m]"` (the unit
+/// rule: fewer people than the minimum cohort, or not whole financial years) or `"[c]"`
+/// (published mode: disclosure control).
+#[derive(ToSchema)]
+#[schema(as = Report)]
+pub struct ReportDocument {
+    /// The name of the programme, provider or funding stream reported on.
+    pub programme: String,
+    pub period: ReportPeriod,
+    pub provenance: ReportProvenance,
+    /// Referrals, acceptance, attendance, completion, reach and headcounts.
+    #[schema(value_type = Object)]
+    pub engagement: serde_json::Value,
+    /// Proven reoffending of the cohort, by group, with the follow-up settings.
+    #[schema(value_type = Object)]
+    pub reoffending: serde_json::Value,
+    /// Each outcome measure's paired change.
+    #[schema(value_type = Vec<Object>)]
+    pub outcomes: Vec<serde_json::Value>,
+    /// Each group survey measure's change in positive share.
+    #[schema(value_type = Vec<Object>)]
+    pub group_surveys: Vec<serde_json::Value>,
+    /// Allocation, costs per participant, completion and attendance, and targets.
+    #[schema(value_type = Object)]
+    pub money: serde_json::Value,
+    /// Figures by age band, district, ethnicity, gender and referral source.
+    #[schema(value_type = Object)]
+    pub breakdowns: serde_json::Value,
+    /// The figures of each quarter of the period.
+    #[schema(value_type = Vec<Object>)]
+    pub trend: Vec<serde_json::Value>,
+    /// Which programme years are in the police-derived figures, and which were left out.
+    #[schema(value_type = Object)]
+    pub units: serde_json::Value,
+}
+
+/// The dates a report covers, inclusive.
+#[derive(ToSchema)]
+pub struct ReportPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// How a report was made, so that it can be reproduced.
+#[derive(ToSchema)]
+pub struct ReportProvenance {
+    /// The date of the police extract the reoffending figures use (`null` without one).
+    pub data_as_of: Option<NaiveDate>,
+    /// When the report was computed (RFC 3339).
+    pub generated_at: String,
+    /// SHA-256 of the rows the report was computed from.
+    pub input_sha256: String,
+    pub methodology_version: String,
+    /// Every setting the report was computed with (mode, follow-up, index, ...).
+    #[schema(value_type = Object)]
+    pub parameters: serde_json::Value,
+    pub period: ReportPeriod,
+}
+
 /// `POST /api/v1/measures`.
 #[derive(Deserialize, ToSchema)]
 pub struct NewMeasure {
@@ -282,9 +343,35 @@ impl Modify for BearerAuth {
 /// one; 404 where the path names a record.
 struct ProblemResponses;
 
+/// The methods an operation of this API can have.
+enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Patch,
+}
+
+/// What a status means on this API, for a response documented without its own words.
+fn meaning(status: &str) -> &'static str {
+    match status {
+        "200" => "done: the body is described by the schema",
+        "201" => "created: the new record, and its address in `Location`",
+        "204" => "done: no body",
+        "400" => "a query string or body that cannot be read",
+        "403" => "the credential's role may not use this operation",
+        "404" => "no such record, or another organisation's",
+        "409" => "the change conflicts with what is stored (an approved quarter, a reference already used)",
+        "413" => "the body is larger than the service takes",
+        "422" => "the input breaks a rule: `errors` names each field (for files, each line and column) and what is expected",
+        _ => "see the problem's detail",
+    }
+}
+
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         let problem = |description: &str| {
             RefOr::T(
@@ -301,13 +388,14 @@ impl Modify for ProblemResponses {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                (Method::Get, &mut item.get),
+                (Method::Put, &mut item.put),
+                (Method::Post, &mut item.post),
+                (Method::Delete, &mut item.delete),
+                (Method::Patch, &mut item.patch),
             ];
-            for op in operations.into_iter().flatten() {
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
                 // Problem bodies have their own media type.
                 for response in op.responses.responses.values_mut() {
                     if let RefOr::T(r) = response {
@@ -343,6 +431,47 @@ impl Modify for ProblemResponses {
                 }
                 if has_path {
                     add("404", "no such record, or another organisation's");
+                }
+                if op.request_body.is_some() {
+                    add(
+                        "413",
+                        "the body is larger than the service takes (1 MiB of JSON; imports: see docs/data-formats.md)",
+                    );
+                }
+                // A file's bytes may also be sent as `application/octet-stream` (the
+                // handlers read the body whatever its type), which generated clients can
+                // send where they cannot send `text/csv`.
+                if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                    if body.content.contains_key("text/csv") {
+                        body.content.insert(
+                            "application/octet-stream".into(),
+                            RefOr::T(
+                                ContentBuilder::new()
+                                    .schema(Some(
+                                        ObjectBuilder::new()
+                                            .schema_type(Type::String)
+                                            .format(Some(SchemaFormat::Custom("binary".into()))),
+                                    ))
+                                    .build(),
+                            ),
+                        );
+                    }
+                }
+                let writes = op.request_body.is_some() || !matches!(method, Method::Get);
+                if writes {
+                    add(
+                        "409",
+                        "the change conflicts with what is stored: a record dated in an approved (locked) quarter, a reference already used, or a step the record's state does not allow",
+                    );
+                }
+                // Every response says what it is (OpenAPI requires a description): the
+                // ones the handlers give without one say what their status means here.
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response {
+                        if r.description.is_empty() {
+                            r.description = meaning(status).to_string();
+                        }
+                    }
                 }
             }
         }

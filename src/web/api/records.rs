@@ -292,8 +292,10 @@ pub struct ReferralQuery {
     pub to: Option<String>,
     /// pending, declined, open (accepted, not closed), completed, withdrawn, disengaged.
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "super::default_limit")]
     pub limit: i64,
+    #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
 }
@@ -311,8 +313,10 @@ pub struct DatedQuery {
     pub from: Option<String>,
     /// On or before (YYYY-MM-DD).
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "super::default_limit")]
     pub limit: i64,
+    #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
 }
@@ -367,7 +371,7 @@ pub async fn referrals(
         limit: q.limit,
         offset: q.offset,
     }
-    .bounds();
+    .bounds()?;
     blocking(move || {
         let mut conn = state.conn()?;
         let scope = actor.scope();
@@ -491,7 +495,7 @@ pub async fn sessions(
         limit: q.limit,
         offset: q.offset,
     }
-    .bounds();
+    .bounds()?;
     blocking(move || {
         let mut conn = state.conn()?;
         let scope = actor.scope();
@@ -628,7 +632,7 @@ pub async fn outcomes(
         limit: q.limit,
         offset: q.offset,
     }
-    .bounds();
+    .bounds()?;
     blocking(move || {
         let mut conn = state.conn()?;
         let scope = actor.scope();
@@ -697,7 +701,7 @@ pub async fn surveys(
         limit: q.limit,
         offset: q.offset,
     }
-    .bounds();
+    .bounds()?;
     blocking(move || {
         let (count, items) = group_surveys::list(
             &mut *state.conn()?,

@@ -46,8 +46,10 @@ async fn report(
 
 /// `GET /api/v1/reports/programmes/{id}`.
 #[utoipa::path(get, path = "/api/v1/reports/programmes/{id}", tag = "reports",
+    operation_id = "programme_report",
     params(("id" = i64, Path, description = "programme id"), ReportQuery),
-    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+    responses((status = 200, description = "the report (DESIGN.md section 5)",
+               body = crate::web::api::openapi::ReportDocument),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn programme(
@@ -68,8 +70,10 @@ pub async fn programme(
 
 /// `GET /api/v1/reports/providers/{id}`.
 #[utoipa::path(get, path = "/api/v1/reports/providers/{id}", tag = "reports",
+    operation_id = "provider_report",
     params(("id" = i64, Path, description = "provider organisation id"), ReportQuery),
-    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+    responses((status = 200, description = "the report (DESIGN.md section 5)",
+               body = crate::web::api::openapi::ReportDocument),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn provider(
@@ -90,8 +94,10 @@ pub async fn provider(
 
 /// `GET /api/v1/reports/funding-streams/{id}`.
 #[utoipa::path(get, path = "/api/v1/reports/funding-streams/{id}", tag = "reports",
+    operation_id = "funding_stream_report",
     params(("id" = i64, Path, description = "funding stream id"), ReportQuery),
-    responses((status = 200, description = "the report JSON of DESIGN.md section 5"),
+    responses((status = 200, description = "the report (DESIGN.md section 5)",
+               body = crate::web::api::openapi::ReportDocument),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn funding_stream(

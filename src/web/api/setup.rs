@@ -99,8 +99,10 @@ pub struct MeasureView {
 pub struct ProgrammeQuery {
     /// Programmes of one provider.
     pub organisation_id: Option<i64>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "super::default_limit")]
     pub limit: i64,
+    #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
 }
@@ -148,7 +150,7 @@ pub async fn programmes(
         limit: q.limit,
         offset: q.offset,
     }
-    .bounds();
+    .bounds()?;
     let org = q.organisation_id.map(OrganisationId);
     blocking(move || {
         let mut conn = state.conn()?;

@@ -114,7 +114,14 @@ fn answer(
         "settings": settings(&query), "title": format!("{name}: report")});
     let request = query.request(scope, name.clone(), state, actor);
     let entity = kind.entity(id);
-    let request = audit_refusal(conn, actor, entity, format.extension(), &query, request);
+    // In the audit trail: `html` is the page (a `report_view`), `document` the standalone
+    // HTML file (a `report_download`, like the other files).
+    let audited = if document {
+        "document"
+    } else {
+        format.extension()
+    };
+    let request = audit_refusal(conn, actor, entity, audited, &query, request);
     let request = match request {
         Ok(r) => r,
         Err(AppError::Validation(errors)) if format == Format::Html => {
@@ -128,22 +135,8 @@ fn answer(
         return Ok(Answer::Page(StatusCode::OK, page));
     }
     let report = report_query::build(conn, state, &request);
-    let report = audit_refusal(
-        conn,
-        actor,
-        kind.entity(id),
-        format.extension(),
-        &query,
-        report,
-    )?;
-    audit_download(
-        conn,
-        actor,
-        kind.entity(id),
-        format.extension(),
-        &request,
-        &report,
-    )?;
+    let report = audit_refusal(conn, actor, kind.entity(id), audited, &query, report)?;
+    audit_download(conn, actor, kind.entity(id), audited, &request, &report)?;
     let rendered = |format| {
         reports::render(&report, format)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))
