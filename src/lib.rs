@@ -19,4 +19,5 @@ pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod templates;
 pub mod web;

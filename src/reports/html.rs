@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::view::ReportView;
-use crate::web::templates;
+use crate::templates;
 
 /// The template context of a view: the view itself, each chart with a `data_uri`.
 pub fn context(view: &ReportView) -> Value {

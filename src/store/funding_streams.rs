@@ -18,15 +18,23 @@ pub struct FundingStream {
     pub amount_pence: i64,
 }
 
-type Row = (i64, String, String, String, i64);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    name: String,
+    funder: String,
+    financial_year: String,
+    amount_pence: i64,
+}
 
 fn from_row(r: Row) -> FundingStream {
     FundingStream {
-        id: FundingStreamId(r.0),
-        name: r.1,
-        funder: r.2,
-        financial_year: r.3,
-        amount_pence: r.4,
+        id: FundingStreamId(r.id),
+        name: r.name,
+        funder: r.funder,
+        financial_year: r.financial_year,
+        amount_pence: r.amount_pence,
     }
 }
 

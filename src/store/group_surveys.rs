@@ -77,17 +77,19 @@ pub fn insert(
     Ok(id)
 }
 
-type Row = (
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    i64,
-    String,
-    String,
-    NaiveDate,
-    i32,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: i64,
+    programme_id: i64,
+    session_id: Option<i64>,
+    measure_id: i64,
+    measure: String,
+    timepoint: String,
+    recorded_on: NaiveDate,
+    respondents: i32,
+}
 
 /// A page of the scope's surveys, newest first, optionally of one session.
 pub fn list(
@@ -129,20 +131,20 @@ pub fn list(
     let mut items = Vec::with_capacity(rows.len());
     for x in rows {
         let counts: Vec<(i32, i32)> = c::table
-            .filter(c::group_survey_id.eq(x.0))
+            .filter(c::group_survey_id.eq(x.id))
             .order(c::scale_value)
             .select((c::scale_value, c::respondents))
             .load(conn)?;
         items.push(Survey {
-            id: x.0,
-            organisation_id: OrganisationId(x.1),
-            programme_id: ProgrammeId(x.2),
-            session_id: x.3.map(SessionId),
-            measure_id: MeasureId(x.4),
-            measure: x.5,
-            timepoint: parse_word(&x.6)?,
-            recorded_on: x.7,
-            respondents: x.8,
+            id: x.id,
+            organisation_id: OrganisationId(x.organisation_id),
+            programme_id: ProgrammeId(x.programme_id),
+            session_id: x.session_id.map(SessionId),
+            measure_id: MeasureId(x.measure_id),
+            measure: x.measure,
+            timepoint: parse_word(&x.timepoint)?,
+            recorded_on: x.recorded_on,
+            respondents: x.respondents,
             counts: counts
                 .into_iter()
                 .map(|(value, respondents)| ScaleCount { value, respondents })

@@ -80,37 +80,39 @@ pub fn set_counts(
     Ok(())
 }
 
-type Row = (
-    i64,
-    Option<i64>,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<NaiveDate>,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-    bool,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: Option<i64>,
+    kind: String,
+    file_name: String,
+    sha256: String,
+    rows_total: i64,
+    rows_inserted: i64,
+    rows_updated: i64,
+    rows_unchanged: i64,
+    extract_date: Option<NaiveDate>,
+    superseded_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    restorable: bool,
+}
 
 fn from_row(x: Row) -> Result<Batch, StoreError> {
     Ok(Batch {
-        id: ImportBatchId(x.0),
-        organisation_id: x.1.map(OrganisationId),
-        kind: parse_word(&x.2)?,
-        file_name: x.3,
-        sha256: x.4,
-        rows_total: x.5,
-        rows_inserted: x.6,
-        rows_updated: x.7,
-        rows_unchanged: x.8,
-        extract_date: x.9,
-        superseded_at: x.10,
-        created_at: x.11,
-        restorable: x.12,
+        id: ImportBatchId(x.id),
+        organisation_id: x.organisation_id.map(OrganisationId),
+        kind: parse_word(&x.kind)?,
+        file_name: x.file_name,
+        sha256: x.sha256,
+        rows_total: x.rows_total,
+        rows_inserted: x.rows_inserted,
+        rows_updated: x.rows_updated,
+        rows_unchanged: x.rows_unchanged,
+        extract_date: x.extract_date,
+        superseded_at: x.superseded_at,
+        created_at: x.created_at,
+        restorable: x.restorable,
     })
 }
 

@@ -24,16 +24,24 @@ pub struct Measure {
     pub fields: MeasureFields,
 }
 
-type Row = (i64, String, f64, f64, bool);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    name: String,
+    min: f64,
+    max: f64,
+    higher_is_better: bool,
+}
 
 fn from_row(r: Row) -> Measure {
     Measure {
-        id: MeasureId(r.0),
+        id: MeasureId(r.id),
         fields: MeasureFields {
-            name: r.1,
-            min: r.2,
-            max: r.3,
-            higher_is_better: r.4,
+            name: r.name,
+            min: r.min,
+            max: r.max,
+            higher_is_better: r.higher_is_better,
         },
     }
 }

@@ -20,9 +20,15 @@ pub struct Organisation {
     pub kind: OrganisationKind,
 }
 
-type Row = (i64, String, String);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    name: String,
+    kind: String,
+}
 
-fn from_row((id, name, kind): Row) -> Result<Organisation, StoreError> {
+fn from_row(Row { id, name, kind }: Row) -> Result<Organisation, StoreError> {
     let kind = kind
         .parse()
         .map_err(|e: crate::domain::enums::UnknownValue| {

@@ -156,7 +156,32 @@ macro_rules! filtered {
     }};
 }
 
-type ListRow = (i64, i64, String, i64, String, String, NaiveDate, f64);
+/// An outcome record with its referral's reference and its measure's name, as the query
+/// reads it (in the order of its columns).
+#[derive(Queryable)]
+struct ListRow {
+    id: i64,
+    referral_id: i64,
+    referral_reference: String,
+    measure_id: i64,
+    measure: String,
+    timepoint: String,
+    recorded_on: NaiveDate,
+    value: f64,
+}
+
+fn from_row(x: ListRow) -> Result<OutcomeRecord, StoreError> {
+    Ok(OutcomeRecord {
+        id: x.id,
+        referral_id: ReferralId(x.referral_id),
+        referral_reference: x.referral_reference,
+        measure_id: MeasureId(x.measure_id),
+        measure: x.measure,
+        timepoint: parse_word(&x.timepoint)?,
+        recorded_on: x.recorded_on,
+        value: x.value,
+    })
+}
 
 /// A page of the scope's outcome records, by date.
 pub fn list(
@@ -181,20 +206,7 @@ pub fn list(
             o::value,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|x| {
-            Ok(OutcomeRecord {
-                id: x.0,
-                referral_id: ReferralId(x.1),
-                referral_reference: x.2,
-                measure_id: MeasureId(x.3),
-                measure: x.4,
-                timepoint: parse_word(&x.5)?,
-                recorded_on: x.6,
-                value: x.7,
-            })
-        })
-        .collect()
+    rows.into_iter().map(from_row).collect()
 }
 
 pub fn count(conn: &mut DbConn, scope: Scope, filter: &OutcomeFilter) -> Result<i64, StoreError> {
@@ -250,16 +262,7 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<OutcomeRecord, S
         ))
         .first(conn)
         .map_err(StoreError::from_query)?;
-    Ok(OutcomeRecord {
-        id: x.0,
-        referral_id: ReferralId(x.1),
-        referral_reference: x.2,
-        measure_id: MeasureId(x.3),
-        measure: x.4,
-        timepoint: parse_word(&x.5)?,
-        recorded_on: x.6,
-        value: x.7,
-    })
+    from_row(x)
 }
 
 /// Corrects an outcome record's timepoint, date and value.

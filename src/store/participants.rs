@@ -36,16 +36,18 @@ pub struct Participant {
     pub fields: ParticipantFields,
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    Option<String>,
-    Option<NaiveDate>,
-    String,
-    String,
-    Option<String>,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: i64,
+    reference: String,
+    person_key: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    gender: String,
+    ethnicity: String,
+    district: Option<String>,
+}
 
 macro_rules! columns {
     () => {
@@ -64,15 +66,15 @@ macro_rules! columns {
 
 fn from_row(r: Row) -> Result<Participant, StoreError> {
     Ok(Participant {
-        id: ParticipantId(r.0),
-        organisation_id: OrganisationId(r.1),
+        id: ParticipantId(r.id),
+        organisation_id: OrganisationId(r.organisation_id),
         fields: ParticipantFields {
-            reference: r.2,
-            person_key: r.3,
-            date_of_birth: r.4,
-            gender: parse_word(&r.5)?,
-            ethnicity: parse_word(&r.6)?,
-            district: r.7,
+            reference: r.reference,
+            person_key: r.person_key,
+            date_of_birth: r.date_of_birth,
+            gender: parse_word(&r.gender)?,
+            ethnicity: parse_word(&r.ethnicity)?,
+            district: r.district,
         },
     })
 }

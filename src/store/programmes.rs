@@ -33,18 +33,20 @@ pub struct Programme {
     pub fields: ProgrammeFields,
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<i32>,
-    Option<i32>,
-    NaiveDate,
-    Option<NaiveDate>,
-    String,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: i64,
+    name: String,
+    kind: String,
+    delivery: String,
+    min_age: Option<i32>,
+    max_age: Option<i32>,
+    starts_on: NaiveDate,
+    ends_on: Option<NaiveDate>,
+    description: String,
+}
 
 macro_rules! columns {
     () => {
@@ -65,17 +67,17 @@ macro_rules! columns {
 
 fn from_row(r: Row) -> Result<Programme, StoreError> {
     Ok(Programme {
-        id: ProgrammeId(r.0),
-        organisation_id: OrganisationId(r.1),
+        id: ProgrammeId(r.id),
+        organisation_id: OrganisationId(r.organisation_id),
         fields: ProgrammeFields {
-            name: r.2,
-            kind: parse_word(&r.3)?,
-            delivery: parse_word(&r.4)?,
-            min_age: r.5,
-            max_age: r.6,
-            starts_on: r.7,
-            ends_on: r.8,
-            description: r.9,
+            name: r.name,
+            kind: parse_word(&r.kind)?,
+            delivery: parse_word(&r.delivery)?,
+            min_age: r.min_age,
+            max_age: r.max_age,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            description: r.description,
         },
     })
 }

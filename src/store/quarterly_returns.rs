@@ -39,19 +39,21 @@ pub struct QuarterlyReturn {
     pub updated_at: NaiveDateTime,
 }
 
-type Row = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<NaiveDateTime>,
-    Option<i64>,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    programme_id: i64,
+    organisation_id: i64,
+    quarter: String,
+    status: String,
+    comment: String,
+    submitted_by: Option<i64>,
+    submitted_at: Option<NaiveDateTime>,
+    decided_by: Option<i64>,
+    decided_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
 
 macro_rules! columns {
     () => {
@@ -73,17 +75,17 @@ macro_rules! columns {
 
 fn from_row(row: Row) -> Result<QuarterlyReturn, StoreError> {
     Ok(QuarterlyReturn {
-        id: ReturnId(row.0),
-        programme_id: ProgrammeId(row.1),
-        organisation_id: OrganisationId(row.2),
-        quarter: row.3,
-        status: parse_word(&row.4)?,
-        comment: row.5,
-        submitted_by: row.6.map(UserId),
-        submitted_at: row.7,
-        decided_by: row.8.map(UserId),
-        decided_at: row.9,
-        updated_at: row.10,
+        id: ReturnId(row.id),
+        programme_id: ProgrammeId(row.programme_id),
+        organisation_id: OrganisationId(row.organisation_id),
+        quarter: row.quarter,
+        status: parse_word(&row.status)?,
+        comment: row.comment,
+        submitted_by: row.submitted_by.map(UserId),
+        submitted_at: row.submitted_at,
+        decided_by: row.decided_by.map(UserId),
+        decided_at: row.decided_at,
+        updated_at: row.updated_at,
     })
 }
 

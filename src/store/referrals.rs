@@ -35,21 +35,23 @@ pub struct Referral {
     pub fields: ReferralFields,
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    i64,
-    i64,
-    NaiveDate,
-    String,
-    String,
-    String,
-    Option<NaiveDate>,
-    String,
-    Option<NaiveDate>,
-    Option<f64>,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: i64,
+    reference: String,
+    participant_id: i64,
+    programme_id: i64,
+    referred_on: NaiveDate,
+    source: String,
+    reason: String,
+    decision: String,
+    decided_on: Option<NaiveDate>,
+    closure: String,
+    closed_on: Option<NaiveDate>,
+    required_hours: Option<f64>,
+}
 
 macro_rules! columns {
     () => {
@@ -73,20 +75,20 @@ macro_rules! columns {
 
 fn from_row(x: Row) -> Result<Referral, StoreError> {
     Ok(Referral {
-        id: ReferralId(x.0),
-        organisation_id: OrganisationId(x.1),
+        id: ReferralId(x.id),
+        organisation_id: OrganisationId(x.organisation_id),
         fields: ReferralFields {
-            reference: x.2,
-            participant_id: ParticipantId(x.3),
-            programme_id: ProgrammeId(x.4),
-            referred_on: x.5,
-            source: parse_word(&x.6)?,
-            reason: x.7,
-            decision: parse_word(&x.8)?,
-            decided_on: x.9,
-            closure: parse_word(&x.10)?,
-            closed_on: x.11,
-            required_hours: x.12,
+            reference: x.reference,
+            participant_id: ParticipantId(x.participant_id),
+            programme_id: ProgrammeId(x.programme_id),
+            referred_on: x.referred_on,
+            source: parse_word(&x.source)?,
+            reason: x.reason,
+            decision: parse_word(&x.decision)?,
+            decided_on: x.decided_on,
+            closure: parse_word(&x.closure)?,
+            closed_on: x.closed_on,
+            required_hours: x.required_hours,
         },
     })
 }

@@ -96,23 +96,25 @@ fn financial_years(period: &Period) -> Vec<String> {
 
 // Dates are read as `Day` (a fast reader of SQLite's date text); `day` and `opt_day`
 // unwrap them.
-type ReferralTuple = (
-    i64,
-    i64,
-    i64,
-    Day,
-    String,
-    String,
-    Option<Day>,
-    String,
-    Option<Day>,
-    Option<f64>,
-    Option<String>,
-    Option<Day>,
-    String,
-    String,
-    Option<String>,
-);
+/// A referral with its participant, as the query reads it (in the order of its columns).
+#[derive(Queryable)]
+struct ReferralRecord {
+    id: i64,
+    participant_id: i64,
+    programme_id: i64,
+    referred_on: Day,
+    source: String,
+    decision: String,
+    decided_on: Option<Day>,
+    closure: String,
+    closed_on: Option<Day>,
+    required_hours: Option<f64>,
+    person_key: Option<String>,
+    date_of_birth: Option<Day>,
+    gender: String,
+    ethnicity: String,
+    district: Option<String>,
+}
 
 fn opt_day(d: Option<Day>) -> Option<NaiveDate> {
     d.map(|d| d.0)
@@ -130,7 +132,7 @@ fn load_referrals(
         .filter(attendance::status.eq("attended"))
         .select(diesel::dsl::min(attendance::session_date))
         .single_value();
-    let rows: Vec<(ReferralTuple, Option<Day>)> = referrals::table
+    let rows: Vec<(ReferralRecord, Option<Day>)> = referrals::table
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
@@ -159,28 +161,28 @@ fn load_referrals(
         .load(conn)?;
     rows.into_iter()
         .map(|(r, first_attended_on)| {
-            let decision: Decision = parse_word(&r.5)?;
+            let decision: Decision = parse_word(&r.decision)?;
             Ok(ReferralRow {
-                referral_id: r.0,
-                participant_id: r.1,
-                programme_id: r.2,
-                referred_on: r.3 .0,
-                source: parse_word(&r.4)?,
+                referral_id: r.id,
+                participant_id: r.participant_id,
+                programme_id: r.programme_id,
+                referred_on: r.referred_on.0,
+                source: parse_word(&r.source)?,
                 decision,
-                decided_on: opt_day(r.6),
+                decided_on: opt_day(r.decided_on),
                 closure: if decision == Decision::Accepted {
-                    Some(parse_word(&r.7)?)
+                    Some(parse_word(&r.closure)?)
                 } else {
                     None
                 },
-                closed_on: opt_day(r.8),
-                required_hours: r.9,
+                closed_on: opt_day(r.closed_on),
+                required_hours: r.required_hours,
                 first_attended_on: opt_day(first_attended_on),
-                person_key: r.10,
-                date_of_birth: opt_day(r.11),
-                gender: Some(parse_word(&r.12)?),
-                ethnicity: Some(parse_word(&r.13)?),
-                district: r.14,
+                person_key: r.person_key,
+                date_of_birth: opt_day(r.date_of_birth),
+                gender: Some(parse_word(&r.gender)?),
+                ethnicity: Some(parse_word(&r.ethnicity)?),
+                district: r.district,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()
@@ -264,7 +266,9 @@ fn load_attendance(
         .collect();
     let rows: Vec<_> = rows
         .into_iter()
-        .filter(|r| !voided_sessions.contains(&r.0) && !voided_referrals.contains(&r.1))
+        .filter(|(session, referral, ..)| {
+            !voided_sessions.contains(session) && !voided_referrals.contains(referral)
+        })
         .collect();
     let mut participant: HashMap<i64, i64> = referrals
         .iter()
@@ -272,7 +276,7 @@ fn load_attendance(
         .collect();
     let earlier: BTreeSet<i64> = rows
         .iter()
-        .map(|r| r.1)
+        .map(|&(_, referral, ..)| referral)
         .filter(|id| !participant.contains_key(id))
         .collect();
     let earlier: Vec<i64> = earlier.into_iter().collect();
@@ -430,9 +434,9 @@ fn windows(
             .unwrap_or(r.referred_on);
         let from = add_months(r.referred_on, back);
         let to = add_months(latest_index, forward);
-        let entry = out.entry(key.clone()).or_insert((from, to));
-        entry.0 = entry.0.min(from);
-        entry.1 = entry.1.max(to);
+        let (earliest, latest) = out.entry(key.clone()).or_insert((from, to));
+        *earliest = (*earliest).min(from);
+        *latest = (*latest).max(to);
     }
     out
 }

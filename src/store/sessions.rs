@@ -32,18 +32,20 @@ pub struct Session {
     pub fields: SessionFields,
 }
 
-type Row = (
-    i64,
-    i64,
-    Option<String>,
-    i64,
-    NaiveDate,
-    String,
-    Option<i32>,
-    i32,
-    Option<String>,
-    Option<String>,
-);
+/// A row as the query reads it, field by field in the order of its columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    organisation_id: i64,
+    reference: Option<String>,
+    programme_id: i64,
+    date: NaiveDate,
+    kind: String,
+    duration_minutes: Option<i32>,
+    headcount: i32,
+    district: Option<String>,
+    venue: Option<String>,
+}
 
 macro_rules! columns {
     () => {
@@ -64,17 +66,17 @@ macro_rules! columns {
 
 fn from_row(x: Row) -> Result<Session, StoreError> {
     Ok(Session {
-        id: SessionId(x.0),
-        organisation_id: OrganisationId(x.1),
+        id: SessionId(x.id),
+        organisation_id: OrganisationId(x.organisation_id),
         fields: SessionFields {
-            reference: x.2,
-            programme_id: ProgrammeId(x.3),
-            date: x.4,
-            kind: parse_word(&x.5)?,
-            duration_minutes: x.6,
-            headcount: x.7,
-            district: x.8,
-            venue: x.9,
+            reference: x.reference,
+            programme_id: ProgrammeId(x.programme_id),
+            date: x.date,
+            kind: parse_word(&x.kind)?,
+            duration_minutes: x.duration_minutes,
+            headcount: x.headcount,
+            district: x.district,
+            venue: x.venue,
         },
     })
 }

@@ -66,13 +66,20 @@ pub struct VoidMark {
     pub reason: String,
 }
 
-type Mark = (Option<NaiveDateTime>, Option<i64>, Option<String>);
+/// A record's void columns as the query reads them (`voided_at`, `voided_by`,
+/// `voided_reason`).
+#[derive(Queryable)]
+struct Mark {
+    voided_at: Option<NaiveDateTime>,
+    voided_by: Option<i64>,
+    voided_reason: Option<String>,
+}
 
 fn mark(m: Mark) -> Option<VoidMark> {
-    m.0.map(|at| VoidMark {
+    m.voided_at.map(|at| VoidMark {
         voided_at: at,
-        voided_by: m.1,
-        reason: m.2.unwrap_or_default(),
+        voided_by: m.voided_by,
+        reason: m.voided_reason.unwrap_or_default(),
     })
 }
 

@@ -10,7 +10,9 @@ pub mod pages;
 pub mod report_query;
 pub mod routes;
 pub mod security;
-pub mod templates;
+/// The templates live at the crate root (the reports render with them too); `web::templates`
+/// names the same module for the pages.
+pub use crate::templates;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 

@@ -748,6 +748,7 @@ async fn casework_the_openapi_document_is_one_a_client_can_be_generated_from() {
         .find(|p| p["name"] == "limit")
         .unwrap()
         .clone();
+    assert!(doc["paths"]["/api/v1/programmes"]["get"]["responses"]["422"].is_object());
     assert_eq!(limit["schema"]["minimum"], 1);
     assert_eq!(limit["schema"]["maximum"], 1000);
     // A limit outside them is refused, naming the field, not silently clamped.

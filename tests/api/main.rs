@@ -19,6 +19,7 @@ mod health;
 mod helpers;
 mod imports;
 mod instances;
+mod layers;
 mod migrations;
 mod pages;
 mod report_agreement;

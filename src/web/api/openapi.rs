@@ -418,6 +418,9 @@ impl Modify for ProblemResponses {
                     |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)),
                 );
                 let has_path = path.contains('{');
+                let has_paging = params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name == "limit"));
                 let mut add = |status: &str, description: &str| {
                     op.responses
                         .responses
@@ -434,6 +437,12 @@ impl Modify for ProblemResponses {
                 }
                 if has_path {
                     add("404", "no such record, or another organisation's");
+                }
+                if has_paging {
+                    add(
+                        "422",
+                        "a `limit` outside 1 to 1000 or a negative `offset`: `errors` names it",
+                    );
                 }
                 if op.request_body.is_some() {
                     add(
