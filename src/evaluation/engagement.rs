@@ -32,6 +32,9 @@ pub struct Engagement {
     pub participants_reached: u64,
     pub anonymous_headcount: u64,
     pub mean_group_headcount: Option<f64>,
+    /// The different schools or venues of the period's group sessions (those with a
+    /// headcount), where recorded; `None` when no group session records one.
+    pub group_venues: Option<u64>,
     pub hours_delivered: f64,
     pub hours_required: f64,
 }
@@ -84,6 +87,18 @@ pub fn engagement(
         .iter()
         .filter(|s| s.headcount > 0)
         .count();
+    let venues: std::collections::BTreeSet<String> = sessions_in_period
+        .iter()
+        .filter(|s| s.headcount > 0)
+        .filter_map(|s| s.venue.as_deref())
+        .map(|v| {
+            v.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+        .filter(|v| !v.is_empty())
+        .collect();
     let attended = AttendanceTally::of(period, attendance);
 
     Engagement {
@@ -112,6 +127,7 @@ pub fn engagement(
         participants_reached: attended.participants,
         anonymous_headcount,
         mean_group_headcount: ratio(anonymous_headcount as f64, sessions_with_headcount as f64),
+        group_venues: (!venues.is_empty()).then_some(venues.len() as u64),
         hours_delivered: attended.hours,
         // A fold from +0.0: an empty f64 `sum()` is −0.0, which would print as "-0.0".
         hours_required: accepted
@@ -218,6 +234,7 @@ pub(crate) mod tests {
             programme_id: 1,
             date: d(date),
             headcount,
+            venue: None,
         }
     }
 
@@ -313,5 +330,31 @@ pub(crate) mod tests {
         assert_eq!(e.attendance_rate, None);
         assert_eq!(e.mean_group_headcount, None);
         assert_eq!(e.median_days_to_first_session, None);
+        assert_eq!(e.group_venues, None);
+    }
+
+    #[test]
+    fn group_venues_are_the_different_places_of_sessions_with_a_headcount() {
+        let at = |id: i64, date: &str, headcount: i64, venue: Option<&str>| SessionRow {
+            venue: venue.map(str::to_string),
+            ..session(id, date, headcount)
+        };
+        let sessions = [
+            at(1, "2025-04-20", 25, Some("School 001")),
+            // The same place written differently is one venue.
+            at(2, "2025-05-20", 20, Some("  school  001 ")),
+            at(3, "2025-06-20", 30, Some("School 002")),
+            // Not recorded: not counted (and does not make the count unknown).
+            at(4, "2025-07-20", 18, None),
+            // A one-to-one session (no headcount) is not a group's venue.
+            at(5, "2025-08-20", 0, Some("Office")),
+            // After the period.
+            at(6, "2026-04-20", 22, Some("School 003")),
+        ];
+        let e = engagement(year(), &[], &sessions, &[]);
+        assert_eq!(e.group_venues, Some(2));
+        // Group sessions without a recorded venue: unknown, not zero.
+        let e = engagement(year(), &[], &[at(1, "2025-04-20", 25, None)], &[]);
+        assert_eq!(e.group_venues, None);
     }
 }

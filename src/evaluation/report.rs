@@ -165,6 +165,10 @@ pub struct QuarterEngagement {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportBody {
     pub programme: String,
+    /// The provider that delivers the programme (a programme's report only: two
+    /// providers may run programmes of the same name). Set by `reports::build`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     pub period: Period,
     pub engagement: Engagement,
     /// The engagement figures of each quarter the period overlaps.
@@ -320,6 +324,7 @@ pub fn assemble(
             .collect();
         let body = ReportBody {
             programme: params.scope_name.clone(),
+            provider: None,
             period,
             trend,
             money: MoneySection {
@@ -959,6 +964,12 @@ fn plan_engagement(plan: &mut DisclosurePlan, base: &str, e: &Engagement) {
     for (name, value) in counts {
         plan.count(&[ptr(base, name)], value);
     }
+    // Schools or venues are places, not people; like sessions they follow the threshold
+    // ("2 schools" beside hidden attendances invites guessing). They add up to nothing:
+    // a venue of two quarters is one venue of the year.
+    if let Some(venues) = e.group_venues {
+        plan.count(&[ptr(base, "group_venues")], venues);
+    }
     let p = |n: &str| ptr(base, n);
     plan.sum(
         &p("referrals_received"),
@@ -1506,6 +1517,7 @@ mod tests {
             programme_id: 1,
             date: d("2024-05-08"),
             headcount: 3,
+            venue: Some("School 001".into()),
         });
         i.attendance.push(AttendanceRow {
             session_id: 1,

@@ -60,6 +60,8 @@ pub struct SessionRow {
     pub date: NaiveDate,
     /// Unnamed attendees (0 if none).
     pub headcount: i64,
+    /// Where it was held (a school or other venue), if recorded.
+    pub venue: Option<String>,
 }
 
 /// One named attendance. Pass the attendance at sessions of the scope dated in the period.

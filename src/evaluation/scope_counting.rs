@@ -62,6 +62,7 @@ fn inputs(other_provider: bool) -> ReportInputs {
             programme_id: programme,
             date: d(on) + chrono::Duration::days(7),
             headcount: 0,
+            venue: None,
         });
         attendance.push(AttendanceRow {
             session_id: id,

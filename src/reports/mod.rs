@@ -146,7 +146,8 @@ pub fn build_in_parallel(
         aggregate: request.aggregate,
     };
     let started = std::time::Instant::now();
-    let report = assemble(&inputs, &params, costs, now)?;
+    let mut report = assemble(&inputs, &params, costs, now)?;
+    report.body.provider = report_rows::provider_of(conn, request.scope)?;
     tracing::debug!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "report assembled"

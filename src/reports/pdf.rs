@@ -104,5 +104,63 @@ pub fn render(view: &ReportView) -> Result<Vec<u8>, String> {
     let document: PagedDocument = typst::compile(&world)
         .output
         .map_err(|errors| describe(&errors))?;
-    typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default()).map_err(|e| describe(&e))
+    // PDF/UA-1 (tagged, titled, in en-GB, every image with its alternative text): typst
+    // checks the document against it and refuses what does not conform. Should a report
+    // ever fail that check, it is still written as a tagged PDF (typst's default) rather
+    // than not at all; the tests require every demo report to conform.
+    let ua = typst_pdf::PdfOptions {
+        standards: typst_pdf::PdfStandards::new(&[typst_pdf::PdfStandard::Ua_1])
+            .map_err(|e| format!("{e:?}"))?,
+        ..typst_pdf::PdfOptions::default()
+    };
+    typst_pdf::pdf(&document, &ua)
+        .or_else(|errors| {
+            tracing::warn!(reason = %describe(&errors), "report PDF written without PDF/UA-1");
+            typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default()).map_err(|e| describe(&e))
+        })
+        .map(without_suspects)
+}
+
+/// The catalog's `/MarkInfo` as typst writes it, and the same without `/Suspects false`.
+const MARK_INFO: &[u8] = b"/MarkInfo<</Marked true/Suspects false>>";
+const MARK_INFO_PLAIN: &[u8] = b"/MarkInfo<</Marked true>>               ";
+
+/// Drops `/Suspects false` from the catalog's mark information. It is valid PDF and the
+/// default value, but poppler up to at least 22.12 reports "Syntax Error: Suspects object
+/// is wrong type (boolean)" for it (`pdfinfo`, issue 22). Spaces take its place, so every
+/// byte offset of the cross-reference table stays right; without the exact text, the PDF
+/// is left as it is.
+fn without_suspects(mut pdf: Vec<u8>) -> Vec<u8> {
+    let found: Vec<usize> = pdf
+        .windows(MARK_INFO.len())
+        .enumerate()
+        .filter(|(_, w)| *w == MARK_INFO)
+        .map(|(i, _)| i)
+        .collect();
+    if let [at] = found[..] {
+        pdf[at..at + MARK_INFO.len()].copy_from_slice(MARK_INFO_PLAIN);
+    }
+    pdf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mark_information_loses_only_suspects_and_keeps_its_length() {
+        assert_eq!(MARK_INFO.len(), MARK_INFO_PLAIN.len());
+        let pdf = b"1 0 obj<</Type/Catalog/MarkInfo<</Marked true/Suspects false>>/Lang(en-GB)>>"
+            .to_vec();
+        let out = without_suspects(pdf.clone());
+        assert_eq!(out.len(), pdf.len());
+        assert_eq!(
+            out,
+            b"1 0 obj<</Type/Catalog/MarkInfo<</Marked true>>               /Lang(en-GB)>>"
+                .to_vec()
+        );
+        // Twice (not the catalog as typst writes it): left alone.
+        let twice = [&pdf[..], &pdf[..]].concat();
+        assert_eq!(without_suspects(twice.clone()), twice);
+    }
 }

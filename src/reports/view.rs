@@ -99,6 +99,8 @@ pub struct Chart {
     pub columns: Vec<usize>,
     /// The SVG document.
     pub svg: String,
+    /// "Withheld figures (<5, [c]) are not drawn.", when the chart has any.
+    pub withheld: Option<String>,
 }
 
 /// A section of the report.
@@ -154,6 +156,10 @@ pub struct Term {
 pub struct ReportView {
     pub title: String,
     pub programme: String,
+    /// The provider that runs the programme (a programme's report only).
+    pub provider: Option<String>,
+    /// The title with the provider and period, for the PDF's and HTML's document title.
+    pub document_title: String,
     pub period_text: String,
     pub published: bool,
     pub mode_text: String,
@@ -301,8 +307,17 @@ pub fn format_value(kind: Kind, x: f64) -> String {
         Kind::Decimal => format!("{x:.2}"),
         Kind::Change => format!("{}{x:.2}", if x > 0.0 { "+" } else { "" }),
         Kind::Measure => {
+            // One decimal, none when it is 0, and thousands separators: `1,661`, `15.5`.
             let s = format!("{x:.1}");
-            s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+            let s = s.strip_suffix(".0").map(str::to_string).unwrap_or(s);
+            let (sign, s) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
+            let (whole, fraction) = s.split_once('.').map_or((s, ""), |(w, f)| (w, f));
+            let whole = thousands(whole.parse::<i64>().unwrap_or(0));
+            if fraction.is_empty() {
+                format!("{sign}{whole}")
+            } else {
+                format!("{sign}{whole}.{fraction}")
+            }
         }
         Kind::PValue if x < 0.001 => "<0.001".to_string(),
         Kind::PValue => format!("{x:.3}"),
@@ -391,9 +406,15 @@ pub fn view(report: &Report) -> ReportView {
     for s in &mut sections {
         collapse(&r, s, delivery);
     }
+    let title = format!("{}: evaluation report", body.programme);
     ReportView {
-        title: format!("{}: evaluation report", body.programme),
+        document_title: match &body.provider {
+            Some(p) => format!("{} ({p}): evaluation report, {period_text}", body.programme),
+            None => format!("{title}, {period_text}"),
+        },
+        title,
         programme: body.programme.clone(),
+        provider: body.provider.clone(),
         period_text: period_text.clone(),
         published,
         mode_text: if published {
@@ -425,7 +446,7 @@ pub fn view(report: &Report) -> ReportView {
         key_figures: key_figures(&r, delivery),
         summary: summary(&r, &period_text, delivery),
         sections,
-        caveats: caveats(&r),
+        caveats: caveats(&r, delivery),
         glossary: glossary(delivery),
     }
 }
@@ -452,7 +473,13 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
         let low = r.cell(&format!("{all}reoffending_rate_ci/0"), "", "", Kind::Rate);
         let high = r.cell(&format!("{all}reoffending_rate_ci/1"), "", "", Kind::Rate);
         let measurable = r.cell(&format!("{all}measurable"), "", "", Kind::Count);
-        if body.reoffending.groups.all.measurable > 0 {
+        if let Some(w) = r.report.withheld_at(&format!("{all}measurable")) {
+            // Withheld by the unit rules: say so, not "no one can be measured".
+            out.push(KeyFigure {
+                label: format!("reoffending: {}", w.text()),
+                text: "Not reported".to_string(),
+            });
+        } else if body.reoffending.groups.all.measurable > 0 {
             let interval = if low.value.is_some() && high.value.is_some() {
                 format!(" (95% confidence interval {} to {})", low.text, high.text)
             } else {
@@ -479,6 +506,12 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
             "attendances counted by headcount (not people)",
             e("anonymous_headcount"),
         ));
+        if body.engagement.group_venues.is_some() {
+            out.push(k(
+                "schools or venues of group sessions (where recorded)",
+                e("group_venues"),
+            ));
+        }
         for (i, m) in body.group_surveys.iter().enumerate().take(2) {
             out.push(k(
                 &format!("change in positive answers: {}", m.measure),
@@ -493,15 +526,20 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
     }
     if body.money.money.allocated_gbp > 0.0 {
         out.push(k("funding for the period", money("allocated_gbp")));
-        let per = if delivery == Delivery::Groups {
-            ("cost per attendance", money("cost_per_attendance"))
-        } else {
-            (
-                "cost per named participant",
+        // Split honestly: per named person, and per attendance where groups are counted
+        // (a mixed programme has both; attendances are not people).
+        if delivery != Delivery::Groups {
+            out.push(k(
+                "cost per named participant (funding ÷ named people who attended)",
                 money("cost_per_named_participant"),
-            )
-        };
-        out.push(k(per.0, per.1));
+            ));
+        }
+        if delivery != Delivery::Referrals {
+            out.push(k(
+                "cost per attendance (funding ÷ attendances; attendances are not people)",
+                money("cost_per_attendance"),
+            ));
+        }
     }
     out
 }
@@ -533,7 +571,7 @@ fn is_nothing(r: &Reader, pointer: &str) -> bool {
 fn empty_row(r: &Reader, row: &Row) -> bool {
     row.cells
         .iter()
-        .all(|c| !c.pointer.is_empty() && is_nothing(r, &c.pointer))
+        .all(|c| !c.pointer.is_empty() && c.symbol.is_none() && is_nothing(r, &c.pointer))
 }
 
 /// Leaves out what there is nothing to show of, with one sentence for it: the referral
@@ -543,7 +581,17 @@ fn empty_row(r: &Reader, row: &Row) -> bool {
 /// `collapsed` (and is zero or null).
 fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
     let body = &r.report.body;
-    let group_rows = ["anonymous_headcount", "mean_group_headcount"];
+    let group_rows = [
+        "anonymous_headcount",
+        "mean_group_headcount",
+        "group_venues",
+    ];
+    let named_columns = [
+        "attendance_rate",
+        "participants_reached",
+        "hours_delivered",
+        "hours_required",
+    ];
     let drop_rows = |s: &mut Section, table: &str, which: &dyn Fn(&Row) -> bool| {
         let mut collapsed = Vec::new();
         for t in s.tables.iter_mut().filter(|t| t.id == table) {
@@ -576,10 +624,31 @@ fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
                         .any(|c| group_rows.contains(&c.metric.as_str()))
                 });
             }
+            // Venues are only "where recorded", hours only where a programme records them:
+            // no row of nothing.
+            drop_rows(s, "engagement_figures", &|row| {
+                row.cells.iter().any(|c| {
+                    matches!(
+                        c.metric.as_str(),
+                        "group_venues" | "hours_delivered" | "hours_required"
+                    )
+                })
+            });
         }
-        "trend" if delivery == Delivery::Groups => {
-            drop_rows(s, "quarterly_trend", &|_| true);
-            drop_rows(s, "quarterly_outcomes", &|_| true);
+        "trend" => {
+            if delivery == Delivery::Groups {
+                drop_rows(s, "quarterly_trend", &|_| true);
+                drop_rows(s, "quarterly_outcomes", &|_| true);
+            }
+            // Columns of the other kind of delivery, with nothing in any quarter.
+            let other: &[&str] = match delivery {
+                Delivery::Referrals => &group_rows,
+                Delivery::Groups => &named_columns,
+                Delivery::Mixed => &["group_venues"],
+            };
+            drop_columns(r, s, "quarterly_sessions", other);
+            // Hours are recorded by some programmes only.
+            drop_columns(r, s, "quarterly_sessions", &named_columns[2..]);
         }
         // Withheld by the unit rules (issue 21): the notes say why, and which programme
         // years were left out.
@@ -629,11 +698,15 @@ fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
             s.label = None;
             s.warning = None;
             s.collapsed.push("/reoffending/before_after".to_string());
-            s.paragraphs = vec![
+            s.paragraphs = vec![if delivery == Delivery::Groups {
+                "There are no offences before and after to compare: the programme's \
+                 participants are not named, so none can be found in police records."
+                    .to_string()
+            } else {
                 "No one could be measured for reoffending, so there are no offences before \
                  and after referral to compare."
-                    .to_string(),
-            ];
+                    .to_string()
+            }];
         }
         "outcomes" => {
             let none: Vec<String> = s
@@ -658,6 +731,26 @@ fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
                             none.join("; ")
                         )
                     });
+            }
+        }
+        "money" => {
+            // Costs with no denominator (no named participants, no completions): left
+            // out, and their definitions with them.
+            let costs = ["cost_per_named_participant", "cost_per_completion"];
+            drop_rows(s, "money", &|row| {
+                row.cells.iter().any(|c| costs.contains(&c.metric.as_str()))
+            });
+            if delivery == Delivery::Groups {
+                for p in &mut s.paragraphs {
+                    if p.starts_with("Cost per named participant") {
+                        *p = "Cost per attendance is the period's funding divided by \
+                              attendances: the headcount of each group session, so one \
+                              person at ten sessions is ten attendances (attendances are not \
+                              people). There is no cost per named participant or per \
+                              completion: no one is named or referred."
+                            .to_string();
+                    }
+                }
             }
         }
         "breakdowns" if s.tables.iter().all(|t| t.rows.is_empty()) => {
@@ -693,6 +786,33 @@ fn collapse(r: &Reader, s: &mut Section, delivery: Delivery) {
         });
         if s.tables.is_empty() {
             s.paragraphs.retain(|p| !p.starts_with("Change between"));
+        }
+    }
+}
+
+/// Leaves out the columns of `table` named in `metrics` whose every figure is zero or
+/// null (recorded in `collapsed`).
+fn drop_columns(r: &Reader, s: &mut Section, table: &str, metrics: &[&str]) {
+    for t in s.tables.iter_mut().filter(|t| t.id == table) {
+        let Some(first) = t.rows.first() else {
+            continue;
+        };
+        let out: Vec<usize> = (0..first.cells.len())
+            .filter(|&j| {
+                metrics.contains(&first.cells[j].metric.as_str())
+                    && t.rows.iter().all(|row| {
+                        row.cells.get(j).is_some_and(|c| {
+                            !c.pointer.is_empty() && c.symbol.is_none() && is_nothing(r, &c.pointer)
+                        })
+                    })
+            })
+            .collect();
+        for &j in out.iter().rev() {
+            t.head.remove(j + 1);
+            for row in &mut t.rows {
+                let c = row.cells.remove(j);
+                s.collapsed.push(c.pointer);
+            }
         }
     }
 }
@@ -772,15 +892,24 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
             "",
             Kind::Measure,
         );
+        let venues = e("group_venues");
+        let at = if venues.value.is_some() || venues.symbol.is_some() {
+            format!(
+                " at {}",
+                say_n(&venues, "school or venue", "different schools or venues")
+            )
+        } else {
+            String::new()
+        };
         let lead = if delivery == Delivery::Groups {
             format!(
-                "From {period_text}, {} delivered {} to groups whose members are counted, \
-                 not named:",
+                "From {period_text}, {} delivered {}{at} to groups whose members are \
+                 counted, not named:",
                 body.programme,
                 say_n(&e("sessions_delivered"), "session", "sessions"),
             )
         } else {
-            "Group sessions were counted, not named:".to_string()
+            format!("Group sessions{at} were counted, not named:")
         };
         out.push(format!(
             "{lead} {} by headcount{} (attendances, not people: one person at two sessions \
@@ -938,18 +1067,31 @@ fn money_sentence(r: &Reader) -> Option<String> {
     ))
 }
 
-fn caveats(r: &Reader) -> Vec<String> {
+fn caveats(r: &Reader, delivery: Delivery) -> Vec<String> {
     let body = &r.report.body;
-    let mut out = vec![
-        "Reoffending follows the Ministry of Justice proven reoffending measure: a proven \
-         offence committed in the follow-up period and proven by the end of the waiting \
-         period. Offences not recorded by the police force are not counted."
-            .to_string(),
-        body.reoffending.before_after.caveat.to_string(),
-        "Differences between programmes, groups or periods are not evidence that a \
-         programme caused them: the people referred differ."
-            .to_string(),
-    ];
+    // A programme of groups only has no reoffending figures to qualify.
+    let mut out = if delivery == Delivery::Groups {
+        vec![
+            "Group surveys are anonymous and answered by whoever was there: the people \
+             answering before and after the sessions are not necessarily the same people, \
+             so a change is not a measure of any one person's change."
+                .to_string(),
+            "Differences between programmes, groups or periods are not evidence that a \
+             programme caused them: the people reached differ."
+                .to_string(),
+        ]
+    } else {
+        vec![
+            "Reoffending follows the Ministry of Justice proven reoffending measure: a proven \
+             offence committed in the follow-up period and proven by the end of the waiting \
+             period. Offences not recorded by the police force are not counted."
+                .to_string(),
+            body.reoffending.before_after.caveat.to_string(),
+            "Differences between programmes, groups or periods are not evidence that a \
+             programme caused them: the people referred differ."
+                .to_string(),
+        ]
+    };
     if let Some(note) = &body.reoffending.note {
         out.push(note.clone());
     }
@@ -1082,6 +1224,31 @@ fn chart(
                 .collect::<Vec<_>>(),
         ),
     };
+    let mut symbols: Vec<&str> = t
+        .rows
+        .iter()
+        .flat_map(|row| {
+            columns
+                .iter()
+                .filter_map(|c| row.cells[*c].symbol.as_deref())
+        })
+        .collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    let withheld = (!symbols.is_empty()).then(|| {
+        format!(
+            "Withheld figures ({}) are not drawn.",
+            symbols
+                .iter()
+                .map(|s| if *s == WITHHELD_SYMBOL {
+                    "not reported"
+                } else {
+                    s
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
     Chart {
         kind,
         title: title.to_string(),
@@ -1089,6 +1256,7 @@ fn chart(
         table: index,
         columns,
         svg,
+        withheld,
     }
 }
 
@@ -1162,13 +1330,18 @@ fn engagement_section(r: &Reader) -> Section {
             ),
             (
                 "anonymous_headcount",
-                "Attendees without names (headcount)",
+                "Attendances counted by headcount (not people)",
                 Kind::Count,
             ),
             (
                 "mean_group_headcount",
                 "Mean headcount per group session",
                 Kind::Measure,
+            ),
+            (
+                "group_venues",
+                "Schools or venues of group sessions (where recorded)",
+                Kind::Count,
             ),
             ("hours_delivered", "Hours delivered", Kind::Measure),
             ("hours_required", "Hours required", Kind::Measure),
@@ -1236,7 +1409,7 @@ fn trend_section(r: &Reader) -> Section {
         head: head("Quarter", &columns),
         rows: quarter_rows(&columns),
     });
-    let columns: [Column; 7] = [
+    let columns: [Column; 8] = [
         ("sessions_delivered", "Sessions", Kind::Count),
         ("attendance_rate", "Attendance rate", Kind::Rate),
         ("participants_reached", "Named participants", Kind::Count),
@@ -1246,6 +1419,7 @@ fn trend_section(r: &Reader) -> Section {
             Kind::Count,
         ),
         ("mean_group_headcount", "Mean headcount", Kind::Measure),
+        ("group_venues", "Schools or venues", Kind::Count),
         ("hours_delivered", "Hours delivered", Kind::Measure),
         ("hours_required", "Hours required", Kind::Measure),
     ];
@@ -1769,7 +1943,7 @@ fn money_section(r: &Reader) -> Section {
             .enumerate()
             .map(|(i, t)| {
                 let group = format!("{} {}", t.metric, t.financial_year);
-                let label = format!("{} ({})", category_label(&t.metric), t.financial_year);
+                let label = format!("{} ({})", target_label(&t.metric), t.financial_year);
                 // Target, achieved and expected in the metric's own unit.
                 let unit = target_unit(&t.metric);
                 let columns: Vec<Column> = columns
@@ -1791,6 +1965,20 @@ fn money_section(r: &Reader) -> Section {
             .collect(),
     });
     s
+}
+
+/// A target's metric in the words of the engagement table.
+fn target_label(metric: &str) -> String {
+    match metric {
+        "anonymous_headcount" => "Attendances by headcount".to_string(),
+        "participants_reached" => "Participants reached (named)".to_string(),
+        "sessions_delivered" => "Sessions delivered".to_string(),
+        "referrals_received" => "Referrals received".to_string(),
+        "referrals_accepted" => "Referrals accepted".to_string(),
+        "engaged" => "Referrals engaged".to_string(),
+        "completed" => "Referrals completed".to_string(),
+        _ => category_label(metric),
+    }
 }
 
 /// The unit of a target's metric: rates as percentages, hours with a decimal, counts.

@@ -51,9 +51,32 @@ pub fn render(view: &ReportView) -> Result<Vec<u8>, XlsxError> {
         ws.set_name("Summary")?;
         ws.set_column_width(0, 110)?;
         ws.write_string_with_format(0, 0, &view.title, &heading)?;
-        ws.write_string(1, 0, &view.period_text)?;
-        ws.write_string(2, 0, &view.mode_text)?;
-        let mut row = 4;
+        // The title block, as on the first page of the PDF.
+        let mut block = vec![("Publisher", view.publisher.as_str())];
+        if let Some(p) = &view.provider {
+            block.push(("Provider", p.as_str()));
+        }
+        block.extend([
+            ("Period", view.period_text.as_str()),
+            ("Date of issue", view.issued.as_str()),
+            ("Version", view.version.as_str()),
+            ("Classification", view.classification.as_str()),
+        ]);
+        let mut row = 1;
+        for (key, value) in block {
+            ws.write_string_with_format(row, 0, format!("{key}: {value}"), &wrap)?;
+            row += 1;
+        }
+        ws.write_string_with_format(row, 0, &view.mode_text, &wrap)?;
+        row += 2;
+        ws.write_string_with_format(row, 0, "Key figures", &bold)?;
+        for k in &view.key_figures {
+            row += 1;
+            ws.write_string_with_format(row, 0, format!("{}: {}", k.text, k.label), &wrap)?;
+        }
+        row += 2;
+        ws.write_string_with_format(row, 0, "Summary", &bold)?;
+        row += 1;
         for s in &view.summary {
             ws.write_string_with_format(row, 0, s, &wrap)?;
             row += 1;

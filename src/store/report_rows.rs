@@ -14,7 +14,8 @@ use super::{parse_word, StoreError};
 use crate::db::day::Day;
 use crate::db::schema::{
     allocations, attendance, funding_streams, group_survey_counts, group_surveys, offence_records,
-    outcome_measures, outcome_records, participants, programmes, referrals, sessions, targets,
+    organisations, outcome_measures, outcome_records, participants, programmes, referrals,
+    sessions, targets,
 };
 use crate::db::DbConn;
 use crate::domain::calendar::add_months;
@@ -69,6 +70,19 @@ pub fn programme_names(
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect())
+}
+
+/// The name of the provider that runs a programme (`None` for other scopes).
+pub fn provider_of(conn: &mut DbConn, scope: ReportScope) -> Result<Option<String>, StoreError> {
+    let ReportScope::Programme(id) = scope else {
+        return Ok(None);
+    };
+    Ok(programmes::table
+        .inner_join(organisations::table)
+        .filter(programmes::id.eq(id.0))
+        .select(organisations::name)
+        .first::<String>(conn)
+        .optional()?)
 }
 
 /// The financial years a period touches, e.g. ["2025-26"].
@@ -184,7 +198,7 @@ fn load_sessions(
     programme_ids: &[i64],
     period: &Period,
 ) -> Result<Vec<SessionRow>, StoreError> {
-    let rows: Vec<(i64, i64, Day, i32)> = sessions::table
+    let rows: Vec<(i64, i64, Day, i32, Option<String>)> = sessions::table
         .filter(sessions::programme_id.eq_any(programme_ids))
         .filter(sessions::date.between(period.from, period.to))
         .filter(sessions::voided_at.is_null())
@@ -193,16 +207,20 @@ fn load_sessions(
             sessions::programme_id,
             sessions::date,
             sessions::headcount,
+            sessions::venue,
         ))
         .load(conn)?;
     let mut rows: Vec<SessionRow> = rows
         .into_iter()
-        .map(|(session_id, programme_id, date, headcount)| SessionRow {
-            session_id,
-            programme_id,
-            date: date.0,
-            headcount: i64::from(headcount),
-        })
+        .map(
+            |(session_id, programme_id, date, headcount, venue)| SessionRow {
+                session_id,
+                programme_id,
+                date: date.0,
+                headcount: i64::from(headcount),
+                venue,
+            },
+        )
         .collect();
     // In id order on every backend (the covering index gives them by programme and date).
     rows.sort_unstable_by_key(|s| s.session_id);

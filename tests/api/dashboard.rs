@@ -550,3 +550,53 @@ async fn the_downloads_come_first_with_their_sizes_and_the_html_is_one_of_them()
     let doc = res.text().await.unwrap();
     assert!(doc.starts_with("<!DOCTYPE html>") && doc.contains("Glossary"));
 }
+
+/// Hand-computed: £4,600 for 2024-25 over the fixture's 2 named participants (£2,300.00)
+/// and its 23 attendances, 3 named and 20 by headcount (£200.00). The combined figure of
+/// DESIGN.md 4.4, £4,600 / 22 = £209.09, adds people to attendances and is not shown.
+#[tokio::test]
+async fn the_dashboard_splits_cost_per_named_participant_and_per_attendance() {
+    let (app, mentoring, _boxing, session) = dashboard_app().await;
+    {
+        let mut conn = app.db();
+        let stream = outcomes::store::funding_streams::insert(
+            &mut conn,
+            "Test grant",
+            "Home Office",
+            "2024-25",
+            460_000,
+        )
+        .unwrap();
+        outcomes::store::funding_streams::allocate(
+            &mut conn,
+            stream,
+            outcomes::domain::ids::ProgrammeId(mentoring),
+            460_000,
+        )
+        .unwrap();
+    }
+    let html = session
+        .get("/dashboard?period=2024-25")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(">Cost per named participant</a>"), "{html}");
+    assert!(html.contains(">Cost per attendance</a>"));
+    assert!(!html.contains(">Cost per participant<"));
+    let row = &html[html.find(">Mentoring</a>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains(">£2,300.00</td>"), "{row}");
+    assert!(row.contains(">£200.00</td>"), "{row}");
+    assert!(!row.contains("209.09"), "{row}");
+    // Each with its definition beside the table.
+    assert!(html.contains("attendances are not people"));
+    // Sorting by the new column works like every other.
+    let html = session
+        .get("/dashboard?period=2024-25&sort=-cost_attendance")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(order(&html, [">Mentoring</a>", ">Boxing</a>"]));
+}

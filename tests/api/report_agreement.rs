@@ -167,9 +167,20 @@ fn shown(unit: Unit, x: f64) -> String {
         }
         Unit::Decimal => format!("{x:.2}"),
         Unit::Change => signed(x, 2),
+        // Days and hours: one decimal (none when it is 0) with thousands separators.
         Unit::OneDecimal => {
-            let s = format!("{x:.1}");
-            s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+            let tenths = format!("{x:.1}");
+            let (sign, tenths) = match tenths.strip_prefix('-') {
+                Some(t) => ("-", t),
+                None => ("", tenths.as_str()),
+            };
+            let (whole, tenth) = tenths.split_once('.').unwrap();
+            let whole = thousands(whole.parse::<i64>().unwrap());
+            if tenth == "0" {
+                format!("{sign}{whole}")
+            } else {
+                format!("{sign}{whole}.{tenth}")
+            }
         }
         Unit::PValue if x < 0.001 => "<0.001".to_string(),
         Unit::PValue => format!("{x:.3}"),
@@ -807,7 +818,89 @@ fn each_kind_of_programme_gets_a_summary_that_fits_it() {
             .iter()
             .all(|s| s.tables.iter().all(|t| !t.rows.is_empty())));
     }
-    let ij = view(&demo_report(&mut db.conn, "Immediate Justice", false));
+    // Reach: the schools of its group sessions, counted from the sessions table here.
+    {
+        use diesel::prelude::*;
+        use outcomes::db::schema::sessions;
+        let id = store::programmes::by_name(&mut db.conn, "I Can, I Will").unwrap()[0].id;
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let venues: Vec<Option<String>> = sessions::table
+            .filter(sessions::programme_id.eq(id.0))
+            .filter(sessions::headcount.gt(0))
+            .filter(sessions::voided_at.is_null())
+            .filter(sessions::date.between(day("2024-04-01"), day("2025-03-31")))
+            .select(sessions::venue)
+            .load(&mut db.conn)
+            .unwrap();
+        let schools: std::collections::BTreeSet<String> = venues
+            .into_iter()
+            .flatten()
+            .map(|v| v.to_lowercase())
+            .collect();
+        assert!(schools.len() > 5, "{schools:?}");
+        let report = demo_report(&mut db.conn, "I Can, I Will", false);
+        assert_eq!(
+            report.to_json()["engagement"]["group_venues"],
+            schools.len() as u64
+        );
+        let v = view(&report);
+        let summary = v.summary.join(" ");
+        assert!(
+            summary.contains(&format!("at {} different schools or venues", schools.len())),
+            "{summary}"
+        );
+        assert!(v
+            .key_figures
+            .iter()
+            .any(|k| k.text == schools.len().to_string() && k.label.contains("schools")));
+        // Cost per attendance, never per "participant", for a programme of headcounts.
+        assert!(
+            v.key_figures
+                .iter()
+                .all(|k| !k.label.contains("participant")),
+            "{:?}",
+            v.key_figures
+        );
+    }
+    let ij_report = demo_report(&mut db.conn, "Immediate Justice", false);
+    // The title block names the provider: two providers may run an "Immediate Justice".
+    let ij_programme = &store::programmes::by_name(&mut db.conn, "Immediate Justice").unwrap()[0];
+    let provider = store::organisations::list(&mut db.conn)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == ij_programme.organisation_id)
+        .unwrap()
+        .name;
+    assert_eq!(ij_report.body.provider.as_deref(), Some(provider.as_str()));
+    assert_eq!(ij_report.to_json()["provider"], provider.as_str());
+    let ij = view(&ij_report);
+    assert!(
+        ij.document_title.contains(&provider),
+        "{}",
+        ij.document_title
+    );
+    let page = outcomes::reports::html::render_document(&ij).unwrap();
+    assert!(
+        page.contains(&format!(
+            "Provider</dt><dd class=\"govuk-summary-list__value\">{provider}</dd>"
+        )),
+        "{page}"
+    );
+    // A referral programme's quarterly reach has no always-empty headcount columns.
+    let trend = ij.sections.iter().find(|s| s.id == "trend").unwrap();
+    let reach = trend
+        .tables
+        .iter()
+        .find(|t| t.id == "quarterly_sessions")
+        .unwrap();
+    assert!(
+        !reach.head.iter().any(|h| h.contains("without names")
+            || h.contains("headcount")
+            || h.contains("venues")),
+        "{:?}",
+        reach.head
+    );
+    assert!(reach.head.iter().any(|h| h == "Named participants"));
     assert_eq!(ij.delivery, Delivery::Referrals);
     let summary = ij.summary.join(" ");
     assert!(summary.contains("received") && summary.contains("referrals"));

@@ -527,6 +527,19 @@ fn published_reports_show_no_count_below_five_in_any_format() {
         "only 'Referred' (6) is drawn, if shown"
     );
     assert!(funnel.contains(">&lt;5</text>"));
+    // And the caption says so, on the page as in the PDF (issue 22).
+    let note = section_of(&v, "engagement").charts[0]
+        .withheld
+        .clone()
+        .expect("the funnel says what it does not draw");
+    assert!(note.starts_with("Withheld figures (<5") && note.ends_with("are not drawn."));
+    assert!(html.contains(&html_escape(&note)), "{note}");
+    // Internal charts have nothing withheld.
+    assert!(view(&fixture(false))
+        .sections
+        .iter()
+        .flat_map(|s| &s.charts)
+        .all(|c| c.withheld.is_none()));
 }
 
 #[test]

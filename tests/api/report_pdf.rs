@@ -57,6 +57,41 @@ fn words(pdf: &std::path::Path) -> Vec<Word> {
     out
 }
 
+/// `pdfinfo` of a PDF (with `-meta`: its XMP metadata).
+fn pdfinfo(pdf: &std::path::Path, meta: bool) -> String {
+    let mut c = Command::new("pdfinfo");
+    if meta {
+        c.arg("-meta");
+    }
+    let out = c.arg(pdf).output().expect("pdfinfo runs");
+    assert!(out.status.success());
+    // No warning either ("Suspects object is wrong type", issue 22).
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "pdfinfo warns");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The PDF/UA-oriented check: tagged, titled, in British English, declaring PDF/UA-1
+/// (which typst only writes when the document passed its PDF/UA-1 checks).
+fn accessible(pdf: &std::path::Path, title: &str, name: &str) {
+    let info = pdfinfo(pdf, false);
+    let field = |key: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(field("Title:"), title, "{name}: {info}");
+    assert_eq!(field("Tagged:"), "yes", "{name}: {info}");
+    assert!(title.contains(name.split(" (").next().unwrap()), "{title}");
+    let meta = pdfinfo(pdf, true);
+    assert!(
+        meta.contains("<pdfuaid:part>1</pdfuaid:part>") || meta.contains("pdfuaid:part=\"1\""),
+        "{name}: no PDF/UA-1 in {meta}"
+    );
+    assert!(meta.contains("en-GB"), "{name}: no language in {meta}");
+}
+
 #[test]
 fn every_demo_pdf_renders_without_warnings_no_text_under_8pt_and_no_overlap() {
     let mut db = seeded();
@@ -69,10 +104,12 @@ fn every_demo_pdf_renders_without_warnings_no_text_under_8pt_and_no_overlap() {
                 report.body.programme,
                 if published { "published" } else { "internal" }
             );
-            let bytes = outcomes::reports::pdf::render(&view(&report)).unwrap();
+            let v = view(&report);
+            let bytes = outcomes::reports::pdf::render(&v).unwrap();
             let path = dir.path().join(format!("r{pdfs}.pdf"));
             std::fs::write(&path, &bytes).unwrap();
             pdfs += 1;
+            accessible(&path, &v.document_title, &name);
             // poppler renders it without a word on standard error.
             let out = Command::new("pdftoppm")
                 .args(["-r", "30", "-png"])

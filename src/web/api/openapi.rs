@@ -275,6 +275,9 @@ pub struct NewAllocation {
 pub struct ReportDocument {
     /// The name of the programme, provider or funding stream reported on.
     pub programme: String,
+    /// The provider that runs the programme: a programme's report only (two providers may
+    /// run programmes of the same name); absent from provider and funding-stream reports.
+    pub provider: Option<String>,
     pub period: ReportPeriod,
     pub provenance: ReportProvenance,
     /// Referrals, acceptance, attendance, completion, reach and headcounts.

@@ -345,7 +345,7 @@ fn downloads(
 
 /// The dashboard's columns: sort key, heading, and where a programme's figure is in the
 /// report JSON (`None` for the two text columns).
-const COLUMNS: [(&str, &str, Option<&str>); 8] = [
+const COLUMNS: [(&str, &str, Option<&str>); 9] = [
     ("provider", "Provider", None),
     ("programme", "Programme", None),
     (
@@ -373,10 +373,16 @@ const COLUMNS: [(&str, &str, Option<&str>); 8] = [
         "Reoffending rate (95% interval)",
         Some("/reoffending/groups/all/reoffending_rate"),
     ),
+    // Split, as in the reports: people and attendances are not added together.
     (
         "cost",
-        "Cost per participant",
-        Some("/money/cost_per_participant"),
+        "Cost per named participant",
+        Some("/money/cost_per_named_participant"),
+    ),
+    (
+        "cost_attendance",
+        "Cost per attendance",
+        Some("/money/cost_per_attendance"),
     ),
 ];
 
@@ -611,6 +617,11 @@ fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
         .map(|l| {
             let rate =
                 |v: Option<f64>| v.map_or("–".to_string(), |r| format!("{:.1}%", r * 100.0));
+            let money = |v: Option<f64>| {
+                v.map_or("–".to_string(), |c| {
+                    crate::reports::view::format_value(crate::reports::view::Kind::Money, c)
+                })
+            };
             let reoffending = match (l.figures[4], l.interval) {
                 (Some(r), Some((lo, hi))) => format!(
                     "{} ({:.1}% to {:.1}%)",
@@ -630,7 +641,7 @@ fn rows(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Value> {
             "cells": [
                 l.figures[0].map_or("–".to_string(), |n| format!("{n:.0}")),
                 rate(l.figures[1]), rate(l.figures[2]), rate(l.figures[3]), reoffending,
-                l.figures[5].map_or("–".to_string(), |c| format!("£{c:.2}")),
+                money(l.figures[5]), money(l.figures[6]),
             ]})
         })
         .collect()
