@@ -55,6 +55,30 @@ impl Diff {
         self.fields.is_empty()
     }
 
+    /// Appends the audit event of a change an import made (`via: import`), attributed to
+    /// the importer, so that a record's history shows what an upload changed. Nothing is
+    /// written when nothing changed.
+    pub fn audit_import(
+        &self,
+        conn: &mut DbConn,
+        user: Option<crate::domain::ids::UserId>,
+        organisation: Option<crate::domain::ids::OrganisationId>,
+        entity: &'static str,
+        id: impl ToString,
+    ) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut event = audit::NewEvent::new(AuditAction::Update, entity)
+            .entity_id(id)
+            .fields(&self.fields)
+            .detail(json!({"via": "import", "changes": self.changes}).to_string());
+        event.user_id = user;
+        event.organisation_id = organisation;
+        audit::record(conn, event)?;
+        Ok(())
+    }
+
     /// Appends the audit event of the correction.
     pub fn audit(
         &self,

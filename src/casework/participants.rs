@@ -119,16 +119,7 @@ pub fn change(
         ethnicity,
         district,
     };
-    let mut diff = Diff::default();
-    diff.personal("person_key", &old.fields.person_key, &new.person_key);
-    diff.personal(
-        "date_of_birth",
-        &old.fields.date_of_birth,
-        &new.date_of_birth,
-    );
-    diff.personal("gender", &old.fields.gender, &new.gender);
-    diff.personal("ethnicity", &old.fields.ethnicity, &new.ethnicity);
-    diff.personal("district", &old.fields.district, &new.district);
+    let diff = diff(&old.fields, &new);
     write_transaction(conn, |conn| {
         if !diff.is_empty() {
             participants::update(conn, id, &new)?;
@@ -137,6 +128,18 @@ pub fn change(
         Ok::<_, CaseError>(())
     })?;
     Ok(Participant { fields: new, ..old })
+}
+
+/// What a change of a participant changes: every field is personal, so only named.
+/// Corrections and imports (`imports::casework`) both describe changes with it.
+pub fn diff(old: &ParticipantFields, new: &ParticipantFields) -> Diff {
+    let mut diff = Diff::default();
+    diff.personal("person_key", &old.person_key, &new.person_key);
+    diff.personal("date_of_birth", &old.date_of_birth, &new.date_of_birth);
+    diff.personal("gender", &old.gender, &new.gender);
+    diff.personal("ethnicity", &old.ethnicity, &new.ethnicity);
+    diff.personal("district", &old.district, &new.district);
+    diff
 }
 
 /// Registers a participant. A police identifier already keyed for another participant

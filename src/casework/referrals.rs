@@ -118,6 +118,24 @@ pub fn as_pairs(f: &ReferralFields) -> Vec<(String, String)> {
     ]
 }
 
+/// What a change of a referral changes (its reason is personal: only named). Corrections
+/// and imports (`imports::casework`) both describe changes with it.
+pub fn diff(o: &ReferralFields, new: &ReferralFields) -> Diff {
+    let mut diff = Diff::default();
+    diff.field("reference", &o.reference, &new.reference);
+    diff.field("participant_id", &o.participant_id, &new.participant_id);
+    diff.field("programme_id", &o.programme_id, &new.programme_id);
+    diff.field("referred_on", &o.referred_on, &new.referred_on);
+    diff.field("source", &o.source, &new.source);
+    diff.personal("reason", &o.reason, &new.reason);
+    diff.field("required_hours", &o.required_hours, &new.required_hours);
+    diff.field("decision", &o.decision, &new.decision);
+    diff.field("decided_on", &o.decided_on, &new.decided_on);
+    diff.field("closure", &o.closure, &new.closure);
+    diff.field("closed_on", &o.closed_on, &new.closed_on);
+    diff
+}
+
 /// Corrects a referral, with a `reason`: its date, source, reason (`referral_reason`),
 /// required hours, reference, programme (only while nothing is recorded against it), and
 /// its decision and closure — undone (`decision` pending, `closure` open: reopened) or
@@ -217,17 +235,7 @@ pub fn change(
         required_hours: hours,
     };
     let o = &old.fields;
-    let mut diff = Diff::default();
-    diff.field("reference", &o.reference, &new.reference);
-    diff.field("programme_id", &o.programme_id, &new.programme_id);
-    diff.field("referred_on", &o.referred_on, &new.referred_on);
-    diff.field("source", &o.source, &new.source);
-    diff.personal("reason", &o.reason, &new.reason);
-    diff.field("required_hours", &o.required_hours, &new.required_hours);
-    diff.field("decision", &o.decision, &new.decision);
-    diff.field("decided_on", &o.decided_on, &new.decided_on);
-    diff.field("closure", &o.closure, &new.closure);
-    diff.field("closed_on", &o.closed_on, &new.closed_on);
+    let diff = diff(o, &new);
     write_transaction(conn, |conn| {
         if diff.is_empty() {
             return Ok::<_, CaseError>(());

@@ -53,6 +53,23 @@ pub fn as_pairs(f: &SessionFields) -> Vec<(String, String)> {
     ]
 }
 
+/// What a change of a session changes. Corrections and imports (`imports::casework`)
+/// both describe changes with it.
+pub fn diff(o: &SessionFields, new: &SessionFields) -> Diff {
+    let mut diff = Diff::default();
+    diff.field("date", &o.date, &new.date);
+    diff.field("kind", &o.kind, &new.kind);
+    diff.field(
+        "duration_minutes",
+        &o.duration_minutes,
+        &new.duration_minutes,
+    );
+    diff.field("headcount", &o.headcount, &new.headcount);
+    diff.field("district", &o.district, &new.district);
+    diff.field("venue", &o.venue, &new.venue);
+    diff
+}
+
 /// Corrects a session's date, kind, duration, headcount, district or venue, with a
 /// `reason`. A new date must still be on or after the referral date of everyone on its
 /// register. Refused when the old or the new date is in an approved quarter.
@@ -99,17 +116,7 @@ pub fn change(
         venue,
     };
     let o = &old.fields;
-    let mut diff = Diff::default();
-    diff.field("date", &o.date, &new.date);
-    diff.field("kind", &o.kind, &new.kind);
-    diff.field(
-        "duration_minutes",
-        &o.duration_minutes,
-        &new.duration_minutes,
-    );
-    diff.field("headcount", &o.headcount, &new.headcount);
-    diff.field("district", &o.district, &new.district);
-    diff.field("venue", &o.venue, &new.venue);
+    let diff = diff(o, &new);
     write_transaction(conn, |conn| {
         if diff.is_empty() {
             return Ok::<_, CaseError>(());
@@ -425,6 +432,30 @@ pub fn record_register(
     };
     let session = sessions::find(conn, scope, id)?;
     Ok((session, summary))
+}
+
+/// Appends the audit event of a register an import changed (`via: import`), with each
+/// mark old → new, as a register correction on the page records it.
+pub fn audit_imported_register(
+    conn: &mut DbConn,
+    user: Option<crate::domain::ids::UserId>,
+    organisation: Option<crate::domain::ids::OrganisationId>,
+    session: SessionId,
+    before: &[sessions::RegisterLine],
+    after: &[sessions::RegisterLine],
+) -> Result<(), crate::store::StoreError> {
+    let changes = register_changes(before, after, 0, None);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut event = crate::store::audit::NewEvent::new(AuditAction::Update, "session")
+        .entity_id(session)
+        .fields(&["attendance.status", "attendance.hours"])
+        .detail(serde_json::json!({"via": "import", "changes": changes}).to_string());
+    event.user_id = user;
+    event.organisation_id = organisation;
+    crate::store::audit::record(conn, event)?;
+    Ok(())
 }
 
 /// A register line as the history shows it: "attended, 1.5 hours", "did not attend".

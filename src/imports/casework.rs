@@ -177,7 +177,16 @@ impl Kind for Participants {
             rows,
             |rec| existing.get(&rec.reference),
             |old, rec| old.fields == *rec,
-            |conn, old, rec| participants::update(conn, old.id, rec),
+            |conn, old, rec| {
+                participants::update(conn, old.id, rec)?;
+                crate::casework::participants::diff(&old.fields, rec).audit_import(
+                    conn,
+                    ctx.user,
+                    ctx.organisation,
+                    "participant",
+                    old.id,
+                )
+            },
             |conn, rec| participants::insert(conn, org, rec).map(|_| ()),
         )
         .map(Ok)
@@ -380,7 +389,16 @@ impl Kind for Referrals {
             resolved,
             |f| existing.get(&f.reference),
             |old, f| old.fields == *f,
-            |conn, old, f| referrals::update(conn, old.id, f),
+            |conn, old, f| {
+                referrals::update(conn, old.id, f)?;
+                crate::casework::referrals::diff(&old.fields, f).audit_import(
+                    conn,
+                    ctx.user,
+                    ctx.organisation,
+                    "referral",
+                    old.id,
+                )
+            },
             |conn, f| referrals::insert(conn, org, f).map(|_| ()),
         )
         .map(Ok)
@@ -483,7 +501,16 @@ impl Kind for Sessions {
             resolved,
             |f| f.reference.as_ref().and_then(|r| existing.get(r)),
             |old, f| old.fields == *f,
-            |conn, old, f| sessions::update(conn, old.id, f),
+            |conn, old, f| {
+                sessions::update(conn, old.id, f)?;
+                crate::casework::sessions::diff(&old.fields, f).audit_import(
+                    conn,
+                    ctx.user,
+                    ctx.organisation,
+                    "session",
+                    old.id,
+                )
+            },
             |conn, f| sessions::insert(conn, org, f).map(|_| ()),
         )
         .map(Ok)
@@ -582,6 +609,7 @@ impl Kind for Attendance {
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
         let (mut removed, mut unmarked) = (Vec::new(), 0);
+        let mut corrected = std::collections::BTreeSet::new();
         for (line, rec) in records {
             let session = session_map.get(&rec.session_ref);
             let referral = referral_map.get(&rec.referral_ref);
@@ -654,6 +682,9 @@ impl Kind for Attendance {
                 ));
                 continue;
             }
+            if changes && old.is_some() {
+                corrected.insert(session_id);
+            }
             match (fields, old) {
                 (Some(f), _) => resolved.push(f),
                 (None, Some((id, _))) => removed.push(*id),
@@ -662,6 +693,12 @@ impl Kind for Attendance {
         }
         if !errors.is_empty() {
             return Ok(Err(errors));
+        }
+        // Registers whose marks the file changes or removes (not only adds to): their
+        // history shows what the upload did, as a register correction on the page does.
+        let mut before = Vec::with_capacity(corrected.len());
+        for session in &corrected {
+            before.push((*session, sessions::register_of(conn, *session)?));
         }
         let mut counts = write_rows(
             conn,
@@ -673,6 +710,17 @@ impl Kind for Attendance {
         )?;
         for id in &removed {
             sessions::delete_attendance(conn, *id)?;
+        }
+        for (session, before) in before {
+            let after = sessions::register_of(conn, session)?;
+            crate::casework::sessions::audit_imported_register(
+                conn,
+                ctx.user,
+                ctx.organisation,
+                session,
+                &before,
+                &after,
+            )?;
         }
         counts.updated += removed.len() as u64;
         counts.unchanged += unmarked;
@@ -827,7 +875,12 @@ impl Kind for Outcomes {
             resolved,
             |f| existing.get(&(f.referral_id, f.measure_id, f.timepoint, f.recorded_on)),
             |(_, value), f| *value == f.value,
-            |conn, (id, _), f| outcome_store::update_value(conn, *id, f.value),
+            |conn, (id, value), f| {
+                outcome_store::update_value(conn, *id, f.value)?;
+                let mut diff = crate::casework::corrections::Diff::default();
+                diff.field("value", value, &f.value);
+                diff.audit_import(conn, ctx.user, ctx.organisation, "outcome_record", *id)
+            },
             outcome_store::insert,
         )
         .map(Ok)

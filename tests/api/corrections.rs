@@ -373,3 +373,98 @@ async fn voiding_a_participant_with_referrals_names_them_and_needs_confirmation(
     let (status, _) = get(&w, &format!("/api/v1/referrals/{referral}")).await;
     assert_eq!(status, 200, "restored with the participant");
 }
+
+/// A record changed by an upload shows the change in its history, attributed to the
+/// importer with `via: import` (and a file that changes nothing adds nothing).
+#[tokio::test]
+async fn a_change_made_by_an_import_is_in_the_records_history() {
+    let w = world().await;
+    let participants = "reference,date_of_birth,gender\nIMP-1,2008-01-02,female\n";
+    let referrals = |date: &str| {
+        format!(
+            "referral_ref,participant_ref,programme,referred_on,source\nIMP-R1,IMP-1,Mentoring,{date},school\n"
+        )
+    };
+    let (status, body) = crate::returns::upload(&w, &w.token, "participants", participants).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        crate::returns::upload(&w, &w.token, "referrals", &referrals("2025-05-01")).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = get(&w, "/api/v1/participants?reference=IMP-1").await;
+    let participant = list["items"][0]["id"].as_i64().unwrap();
+    let (_, list) = get(
+        &w,
+        &format!("/api/v1/referrals?participant_id={participant}"),
+    )
+    .await;
+    let referral = list["items"][0]["id"].as_i64().unwrap();
+    let before = history(&w, &format!("/api/v1/referrals/{referral}"))
+        .await
+        .len();
+
+    // The same files again change nothing, and add nothing to the history.
+    crate::returns::upload(&w, &w.token, "referrals", &referrals("2025-05-01")).await;
+    let after = history(&w, &format!("/api/v1/referrals/{referral}")).await;
+    assert_eq!(after.len(), before, "{after:?}");
+
+    // A corrected date of birth and referral date, by upload.
+    let fixed = "reference,date_of_birth,gender\nIMP-1,2008-02-01,female\n";
+    let (status, body) = crate::returns::upload(&w, &w.token, "participants", fixed).await;
+    assert_eq!((status, body["updated"].as_i64()), (200, Some(1)), "{body}");
+    let (status, body) =
+        crate::returns::upload(&w, &w.token, "referrals", &referrals("2025-06-03")).await;
+    assert_eq!((status, body["updated"].as_i64()), (200, Some(1)), "{body}");
+
+    let p = last(&w, &format!("/api/v1/participants/{participant}")).await;
+    assert_eq!(p["action"], "update", "{p}");
+    assert_eq!(p["via"], "import", "{p}");
+    assert_eq!(p["fields"], json!(["date_of_birth"]), "{p}");
+    // A personal field is named, never shown.
+    assert_eq!(p["changes"]["date_of_birth"], "changed", "{p}");
+    assert!(!p.to_string().contains("2008-02-01"), "{p}");
+    assert!(p["user_id"].is_i64(), "the importer: {p}");
+
+    // A register corrected by upload: one mark changed, then removed (an empty status).
+    let sessions = "session_ref,programme,date,kind\nIMP-S1,Mentoring,2025-06-10,one_to_one\n";
+    let (status, body) = crate::returns::upload(&w, &w.token, "sessions", sessions).await;
+    assert_eq!(status, 200, "{body}");
+    let mark = |status: &str, hours: &str| {
+        format!("session_ref,referral_ref,status,hours\nIMP-S1,IMP-R1,{status},{hours}\n")
+    };
+    let (status, body) =
+        crate::returns::upload(&w, &w.token, "attendance", &mark("attended", "1")).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = get(&w, "/api/v1/sessions?from=2025-06-10&to=2025-06-10").await;
+    let session = list["items"][0]["id"].as_i64().unwrap();
+    let first = history(&w, &format!("/api/v1/sessions/{session}"))
+        .await
+        .len();
+    let (status, body) =
+        crate::returns::upload(&w, &w.token, "attendance", &mark("did_not_attend", "")).await;
+    assert_eq!((status, body["updated"].as_i64()), (200, Some(1)), "{body}");
+    let s = last(&w, &format!("/api/v1/sessions/{session}")).await;
+    assert_eq!(s["via"], "import", "{s}");
+    assert_eq!(
+        s["changes"]["attendance IMP-R1"],
+        json!({"old": "attended, 1 hour", "new": "did not attend"}),
+        "{s}"
+    );
+    crate::returns::upload(&w, &w.token, "attendance", &mark("", "")).await;
+    let s = last(&w, &format!("/api/v1/sessions/{session}")).await;
+    assert_eq!(
+        s["changes"]["attendance IMP-R1"],
+        json!({"old": "did not attend", "new": null}),
+        "{s}"
+    );
+    let entries = history(&w, &format!("/api/v1/sessions/{session}")).await;
+    assert_eq!(entries.len(), first + 2, "{entries:?}");
+
+    let r = last(&w, &format!("/api/v1/referrals/{referral}")).await;
+    assert_eq!(r["via"], "import", "{r}");
+    assert_eq!(r["fields"], json!(["referred_on"]), "{r}");
+    assert_eq!(
+        r["changes"]["referred_on"],
+        json!({"old": "2025-05-01", "new": "2025-06-03"}),
+        "{r}"
+    );
+}
