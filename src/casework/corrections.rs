@@ -69,14 +69,15 @@ impl Diff {
         if self.is_empty() {
             return Ok(());
         }
-        let mut event = audit::NewEvent::new(AuditAction::Update, entity)
-            .entity_id(id)
-            .fields(&self.fields)
-            .detail(json!({"via": "import", "changes": self.changes}).to_string());
-        event.user_id = user;
-        event.organisation_id = organisation;
-        audit::record(conn, event)?;
-        Ok(())
+        super::audit_import(
+            conn,
+            user,
+            organisation,
+            entity,
+            id,
+            &self.fields,
+            &self.changes,
+        )
     }
 
     /// Appends the audit event of the correction.

@@ -139,6 +139,28 @@ pub fn audit_correction(
     Ok(())
 }
 
+/// Appends the audit event of a change an import made to one record: an `update`
+/// attributed to the importer, `via: import`, with the fields and their changes (the same
+/// detail shape as `audit_correction`, without a reason).
+pub fn audit_import(
+    conn: &mut DbConn,
+    user: Option<crate::domain::ids::UserId>,
+    organisation: Option<crate::domain::ids::OrganisationId>,
+    entity: &'static str,
+    id: impl ToString,
+    fields: &[&'static str],
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), StoreError> {
+    let mut event = NewEvent::new(AuditAction::Update, entity)
+        .entity_id(id)
+        .fields(fields)
+        .detail(serde_json::json!({"via": "import", "changes": changes}).to_string());
+    event.user_id = user;
+    event.organisation_id = organisation;
+    audit::record(conn, event)?;
+    Ok(())
+}
+
 /// Refuses a change to `programme`'s records that touches any of `dates` (field, date)
 /// in a quarter whose return is approved. Call it inside the write transaction.
 pub fn check_unlocked(

@@ -448,14 +448,15 @@ pub fn audit_imported_register(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut event = crate::store::audit::NewEvent::new(AuditAction::Update, "session")
-        .entity_id(session)
-        .fields(&["attendance.status", "attendance.hours"])
-        .detail(serde_json::json!({"via": "import", "changes": changes}).to_string());
-    event.user_id = user;
-    event.organisation_id = organisation;
-    crate::store::audit::record(conn, event)?;
-    Ok(())
+    super::audit_import(
+        conn,
+        user,
+        organisation,
+        "session",
+        session,
+        &["attendance.status", "attendance.hours"],
+        &changes,
+    )
 }
 
 /// A register line as the history shows it: "attended, 1.5 hours", "did not attend".
