@@ -134,7 +134,7 @@ fn answer(
     if !asked && format == Format::Html {
         return Ok(Answer::Page(StatusCode::OK, page));
     }
-    let report = report_query::build(conn, state, &request);
+    let report = report_query::build(conn, state, actor, &request);
     let report = audit_refusal(conn, actor, kind.entity(id), audited, &query, report)?;
     audit_download(conn, actor, kind.entity(id), audited, &request, &report)?;
     let rendered = |format| {
@@ -528,7 +528,7 @@ fn lines(
             ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
         request.threshold = state.disclosure_threshold;
         report_query::audience(&mut request, state, actor);
-        let report = report_query::build(conn, state, &request)?;
+        let report = report_query::build(conn, state, actor, &request)?;
         let reoffending_withheld = report
             .withheld_at("/reoffending/groups/all/reoffending_rate")
             .map(|w| w.text());
