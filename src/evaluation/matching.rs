@@ -310,14 +310,14 @@ pub fn matched_comparison(
     let difference = p_t.zip(p_c).map(|(a, b)| a - b);
     let se = p_t.map(|p| (p * (1.0 - p) / nt + comparison_variance).sqrt());
     let (difference_ci, z) = match (difference, se) {
-        (Some(d), Some(se)) if se > 0.0 => (
-            Some([d - Z_MATCHED * se, d + Z_MATCHED * se]),
-            Some(d / se),
-        ),
+        (Some(d), Some(se)) if se > 0.0 => {
+            (Some([d - Z_MATCHED * se, d + Z_MATCHED * se]), Some(d / se))
+        }
         (Some(d), Some(_)) => (Some([d, d]), None),
         _ => (None, None),
     };
-    let p_value = z.map(|z| 2.0 * 0.5 * statrs::function::erf::erfc(z.abs() / std::f64::consts::SQRT_2));
+    let p_value =
+        z.map(|z| 2.0 * 0.5 * statrs::function::erf::erfc(z.abs() / std::f64::consts::SQRT_2));
     // Σw = n_t, Σw² = Σ c·(t/c)² = Σ t²/c.
     let sum_w2: f64 = matched()
         .map(|s| (s.treated as f64).powi(2) / s.pool as f64)
@@ -426,10 +426,7 @@ fn balance(
                 treated_share,
                 pool_share,
                 comparison_share,
-                standardised_difference_before: standardised_difference(
-                    treated_share,
-                    pool_share,
-                ),
+                standardised_difference_before: standardised_difference(treated_share, pool_share),
                 standardised_difference_after: comparison_share
                     .and_then(|c| standardised_difference(treated_share, c)),
             });
@@ -500,12 +497,15 @@ mod tests {
         assert_eq!((c.comparison_measurable, c.comparison_reoffenders), (6, 2));
         assert!((c.comparison_rate.unwrap() - 2.5 / 6.0).abs() < 1e-15);
         assert!((c.difference.unwrap() - 1.0 / 12.0).abs() < 1e-15);
-        let var = 0.25 / 6.0 + (4.0f64 / 6.0).powi(2) * 0.25 / 2.0
+        let var = 0.25 / 6.0
+            + (4.0f64 / 6.0).powi(2) * 0.25 / 2.0
             + (2.0f64 / 6.0).powi(2) * 0.1875 / 4.0;
         let ci = c.difference_ci.unwrap();
         assert!((ci[0] - (1.0 / 12.0 - 1.959964 * var.sqrt())).abs() < 1e-15);
         assert!((c.z.unwrap() - (1.0 / 12.0) / var.sqrt()).abs() < 1e-12);
-        // scipy.stats.norm.sf(0.08333333/0.31841621...)*2 computed from z below.
+        // var = 0.10243055555555554, z = 0.26037782196164777;
+        // 2 * scipy.stats.norm.sf(0.26037782196164777) = 0.7945723486232792
+        assert!((c.p_value.unwrap() - 0.7945723486232792).abs() < 1e-12);
         let m = c.matching.as_ref().unwrap();
         assert_eq!((m.treated_unmatched, m.pool_size, m.pool_used), (1, 6, 6));
         assert!((m.effective_comparison_size.unwrap() - 4.0).abs() < 1e-12);

@@ -679,7 +679,11 @@ pub fn compare(
         .then(|| fisher_exact_two_sided(k1, n1 - k1.min(n1), k2, n2 - k2.min(n2)));
     let p_value = z_test.map(|(_, p)| p);
     let difference = rate1.zip(rate2).map(|(a, b)| a - b);
-    let verdict = verdict(n1 >= MIN_COMPARISON_MEASURABLE && n2 >= MIN_COMPARISON_MEASURABLE, k1, p_value);
+    let verdict = verdict(
+        n1 >= MIN_COMPARISON_MEASURABLE && n2 >= MIN_COMPARISON_MEASURABLE,
+        k1,
+        p_value,
+    );
     Comparison {
         method: other.method,
         comparison_label: other.label.clone(),
@@ -707,7 +711,11 @@ pub fn compare(
 /// effective comparison size of 60); significant only if p <= 0.05 and the treatment
 /// cohort has at least 30 reoffenders (JDL's n·p >= 10, with n·p the number of treatment
 /// reoffenders, then always holds).
-pub fn verdict(big_enough: bool, treatment_reoffenders: u64, p_value: Option<f64>) -> ComparisonVerdict {
+pub fn verdict(
+    big_enough: bool,
+    treatment_reoffenders: u64,
+    p_value: Option<f64>,
+) -> ComparisonVerdict {
     if !big_enough {
         return ComparisonVerdict::TooSmall;
     }

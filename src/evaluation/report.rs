@@ -24,15 +24,15 @@ use super::disclosure::{
     SECONDARY_SYMBOL,
 };
 use super::engagement::{engagement, Engagement};
-use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
-use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
 use super::matching::{
     matched_comparison, pool_subject, treated_subject, PoolPerson, Subject, Variable,
 };
+use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
+use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
 use super::reoffending::{
-    cohort, compare, comparison_cohort, evaluate_cohort, index_date, Comparison,
-    ComparisonCohort, ComparisonMethod, EvaluatedMember, IndexDate, MemberStatus, ParamError,
-    Reoffending, ReoffendingParams,
+    cohort, compare, comparison_cohort, evaluate_cohort, index_date, Comparison, ComparisonCohort,
+    ComparisonMethod, EvaluatedMember, IndexDate, MemberStatus, ParamError, Reoffending,
+    ReoffendingParams,
 };
 use super::rows::{
     AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
@@ -1133,8 +1133,7 @@ fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
         if name == "all" {
             measurable.push("/reoffending/before_after/members".to_string());
             // A matched comparison's treated are the matched ones: counted below.
-            if r
-                .comparison
+            if r.comparison
                 .as_ref()
                 .is_some_and(|c| c.method != ComparisonMethod::Matched)
             {

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::csvfile::{Columns, Row, RowError};
 use super::{
-    audit_import, parse_all, write_batch, Counts, ImportContext, ImportError, ImportSummary,
-    Kind, Source, WITHHELD,
+    audit_import, parse_all, write_batch, Counts, ImportContext, ImportError, ImportSummary, Kind,
+    Source, WITHHELD,
 };
 use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, ImportKind};
@@ -27,7 +27,7 @@ pub struct Members;
 
 impl Kind for Members {
     type Record = (String, NaiveDate);
-    // Duplicates are found after keying (so that `ab-1` and `AB1` are one person), and
+    // Duplicates are found after keying (so that `ab 1` and `AB1` are one person), and
     // reported without the identifier.
     const KEY: &'static [&'static str] = &[];
     const COLUMNS: Columns = Columns {

@@ -17,16 +17,16 @@ use chrono::{NaiveDate, Utc};
 
 use crate::config::Settings;
 use crate::db::DbConn;
+use crate::domain::ids::ProgrammeId;
 use crate::domain::period::{FinancialYear, Period as DomainPeriod};
 use crate::evaluation::cost::CostTables;
 use crate::evaluation::reoffending::IndexDate;
-use crate::domain::ids::ProgrammeId;
 use crate::evaluation::reoffending::{ComparisonCohort, ComparisonMethod};
 use crate::evaluation::report::{
     assemble, ComparisonInput, MatchedPool, Report, ReportError, ReportInputs, ReportParams,
 };
-use crate::store;
 use crate::evaluation::Period;
+use crate::store;
 use crate::store::report_rows::{self, ReportScope};
 use crate::store::StoreError;
 
@@ -249,7 +249,10 @@ fn comparison_input(
         CompareWith::Group(id) => {
             let group = store::comparison_groups::find(conn, id)?;
             let members = store::comparison_groups::members(conn, id)?;
-            let keys: Vec<String> = members.iter().filter_map(|m| m.person_key.clone()).collect();
+            let keys: Vec<String> = members
+                .iter()
+                .filter_map(|m| m.person_key.clone())
+                .collect();
             // Every offence of the group's people (the engine keeps each window's own);
             // a cohort member in the group too gets the whole list in place of theirs.
             for (key, rows) in report_rows::offences_of(conn, &keys)? {

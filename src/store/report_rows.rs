@@ -20,9 +20,9 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::domain::calendar::add_months;
 use crate::domain::enums::Decision;
+use crate::domain::enums::Gender;
 use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::FinancialYear;
-use crate::domain::enums::Gender;
 use crate::evaluation::matching::{PoolPerson, Variable};
 use crate::evaluation::report::{MatchedPool, ReportInputs};
 use crate::evaluation::rows::{

@@ -229,7 +229,8 @@ pub fn build(
     actor: &Actor,
     request: &ReportRequest,
 ) -> Result<Report, AppError> {
-    let no_such = || AppError::validation("compare", "there is no such programme or comparison group");
+    let no_such =
+        || AppError::validation("compare", "there is no such programme or comparison group");
     match request.comparison {
         Some(CompareWith::Programme(id)) => {
             store::programmes::find_visible(conn, actor.scope(), id).map_err(|_| no_such())?;

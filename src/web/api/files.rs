@@ -325,7 +325,14 @@ pub async fn import_comparison_group(
     query: web::Query<FileQuery>,
     body: web::Bytes,
 ) -> Result<Json<ImportResult>, AppError> {
-    import_body(state, actor, ImportKind::Comparison, query.into_inner(), body).await
+    import_body(
+        state,
+        actor,
+        ImportKind::Comparison,
+        query.into_inner(),
+        body,
+    )
+    .await
 }
 
 /// `GET /api/v1/comparison-groups`: the imported comparison groups (names and sizes), to
