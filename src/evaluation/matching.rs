@@ -298,7 +298,8 @@ pub fn matched_comparison(
     let p_c = ratio(
         matched()
             .map(|s| s.treated as f64 * s.pool_reoffenders as f64 / s.pool as f64)
-            .sum(),
+            .sum::<f64>()
+            + 0.0,
         nt,
     );
     let comparison_variance: f64 = matched()
@@ -306,7 +307,8 @@ pub fn matched_comparison(
             let r = s.pool_reoffenders as f64 / s.pool as f64;
             (s.treated as f64 / nt).powi(2) * r * (1.0 - r) / s.pool as f64
         })
-        .sum();
+        .sum::<f64>()
+        + 0.0;
     let difference = p_t.zip(p_c).map(|(a, b)| a - b);
     let se = p_t.map(|p| (p * (1.0 - p) / nt + comparison_variance).sqrt());
     let (difference_ci, z) = match (difference, se) {
@@ -412,12 +414,14 @@ fn balance(
             let treated_share = share(treated);
             let pool_share = share(pool);
             // The weighted pool of matched strata: each stratum weighs t_s in all.
+            // `+ 0.0`: an empty float sum is −0.0, which would print as "-0".
             let comparison_share = ratio(
                 strata
                     .iter()
                     .filter(|(k, s)| s.treated > 0 && s.pool > 0 && k[position] == category)
                     .map(|(_, s)| s.treated as f64)
-                    .sum(),
+                    .sum::<f64>()
+                    + 0.0,
                 n_t as f64,
             );
             rows.push(BalanceRow {
