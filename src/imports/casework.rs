@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::csvfile::{Columns, Row, RowError};
-use super::{organisation, write_rows, Counts, ImportContext, Kind, WITHHELD};
+use super::{organisation, write_rows, Applied, ImportContext, Kind, WITHHELD};
 use crate::casework::referrals::touched_dates;
 use crate::db::DbConn;
 use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender};
@@ -22,7 +22,7 @@ use crate::store::referrals::{self, ReferralFields};
 use crate::store::sessions::{self, AttendanceFields, SessionFields};
 use crate::store::{measures, programmes, quarterly_returns, StoreError};
 
-type Applied = Result<Result<Counts, Vec<RowError>>, StoreError>;
+type ApplyResult = Result<Applied, StoreError>;
 
 fn row_error(line: u64, column: &str, value: &str, expected: impl Into<String>) -> RowError {
     RowError {
@@ -155,7 +155,7 @@ impl Kind for Participants {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, ParticipantFields)>,
-    ) -> Applied {
+    ) -> ApplyResult {
         let org = organisation(ctx)?;
         let existing: HashMap<String, participants::Participant> =
             participants::of_organisation(conn, org)?
@@ -189,7 +189,7 @@ impl Kind for Participants {
             },
             |conn, rec| participants::insert(conn, org, rec).map(|_| ()),
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }
 
@@ -304,7 +304,7 @@ impl Kind for Referrals {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, ReferralRecord)>,
-    ) -> Applied {
+    ) -> ApplyResult {
         let org = organisation(ctx)?;
         let programmes = programmes_by_name(conn, ctx)?;
         let people: HashMap<String, ParticipantId> = participants::of_organisation(conn, org)?
@@ -382,7 +382,7 @@ impl Kind for Referrals {
             resolved.push(fields);
         }
         if !errors.is_empty() {
-            return Ok(Err(errors));
+            return Ok(Applied::Unresolved(errors));
         }
         write_rows(
             conn,
@@ -401,7 +401,7 @@ impl Kind for Referrals {
             },
             |conn, f| referrals::insert(conn, org, f).map(|_| ()),
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }
 
@@ -453,7 +453,7 @@ impl Kind for Sessions {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, SessionRecord)>,
-    ) -> Applied {
+    ) -> ApplyResult {
         let org = organisation(ctx)?;
         let programmes = programmes_by_name(conn, ctx)?;
         let existing: HashMap<String, sessions::Session> = sessions::of_organisation(conn, org)?
@@ -494,7 +494,7 @@ impl Kind for Sessions {
             resolved.push(rec.fields);
         }
         if !errors.is_empty() {
-            return Ok(Err(errors));
+            return Ok(Applied::Unresolved(errors));
         }
         write_rows(
             conn,
@@ -513,7 +513,7 @@ impl Kind for Sessions {
             },
             |conn, f| sessions::insert(conn, org, f).map(|_| ()),
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }
 
@@ -574,7 +574,7 @@ impl Kind for Attendance {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, AttendanceRecord)>,
-    ) -> Applied {
+    ) -> ApplyResult {
         let org = organisation(ctx)?;
         let programme_names: HashMap<ProgrammeId, String> = programmes::of_organisation(conn, org)?
             .into_iter()
@@ -692,7 +692,7 @@ impl Kind for Attendance {
             }
         }
         if !errors.is_empty() {
-            return Ok(Err(errors));
+            return Ok(Applied::Unresolved(errors));
         }
         // Registers whose marks the file changes or removes (not only adds to): their
         // history shows what the upload did, as a register correction on the page does.
@@ -724,7 +724,7 @@ impl Kind for Attendance {
         }
         counts.updated += removed.len() as u64;
         counts.unchanged += unmarked;
-        Ok(Ok(counts))
+        Ok(counts.into())
     }
 }
 
@@ -776,7 +776,7 @@ impl Kind for Outcomes {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, OutcomeRecord)>,
-    ) -> Applied {
+    ) -> ApplyResult {
         let org = organisation(ctx)?;
         let measure_map: HashMap<String, measures::Measure> = measures::all(conn)?
             .into_iter()
@@ -868,7 +868,7 @@ impl Kind for Outcomes {
             });
         }
         if !errors.is_empty() {
-            return Ok(Err(errors));
+            return Ok(Applied::Unresolved(errors));
         }
         write_rows(
             conn,
@@ -883,6 +883,6 @@ impl Kind for Outcomes {
             },
             outcome_store::insert,
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }

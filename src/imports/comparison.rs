@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::csvfile::{Columns, Row, RowError};
 use super::{
-    audit_import, parse_all, write_batch, Counts, ImportContext, ImportError, ImportSummary, Kind,
+    audit_import, parse_all, write_batch, Applied, ImportContext, ImportError, ImportSummary, Kind,
     Source, WITHHELD,
 };
 use crate::db::DbConn;
@@ -61,7 +61,7 @@ impl Kind for Members {
         _conn: &mut DbConn,
         _ctx: &ImportContext,
         _records: Vec<(u64, Self::Record)>,
-    ) -> Result<Result<Counts, Vec<RowError>>, StoreError> {
+    ) -> Result<Applied, StoreError> {
         unreachable!("comparison groups are written by `import` below, under their name")
     }
 }

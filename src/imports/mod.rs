@@ -175,13 +175,29 @@ trait Kind {
     /// error is reported on the last of them.
     const KEY: &'static [&'static str];
     fn parse(row: &mut Row, ctx: &ImportContext) -> Option<Self::Record>;
-    /// Resolves references and writes, inside the import's transaction. Returns the
-    /// errors of rows that cannot be resolved (the transaction is then rolled back).
+    /// Resolves references and writes, inside the import's transaction: what was
+    /// written, or the errors of rows that cannot be resolved (the transaction is then
+    /// rolled back).
     fn apply(
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, Self::Record)>,
-    ) -> Result<Result<Counts, Vec<RowError>>, StoreError>;
+    ) -> Result<Applied, StoreError>;
+}
+
+/// What [`Kind::apply`] did with a file's parsed rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Every row resolved and was written (or found unchanged).
+    Written(Counts),
+    /// Some rows name what does not exist or may not change: nothing may be kept.
+    Unresolved(Vec<RowError>),
+}
+
+impl From<Counts> for Applied {
+    fn from(counts: Counts) -> Self {
+        Applied::Written(counts)
+    }
 }
 
 /// Imports one file of `kind`. `progress` is called with the bytes read so far.
@@ -332,15 +348,17 @@ fn run<K: Kind>(
     // References are resolved even when some rows failed to parse, so that the user sees
     // every error at once; the transaction is then rolled back.
     write_transaction(conn, |conn| -> Result<(), ImportError> {
-        let applied = K::apply(conn, ctx, records)?;
-        if let Err(mut unresolved) = applied.clone() {
-            errors.append(&mut unresolved);
-        }
+        let counts = match K::apply(conn, ctx, records)? {
+            Applied::Written(counts) => counts,
+            Applied::Unresolved(mut unresolved) => {
+                errors.append(&mut unresolved);
+                Counts::default()
+            }
+        };
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.line);
             return Err(ImportError::invalid(std::mem::take(&mut errors)));
         }
-        let counts = applied.map_err(ImportError::invalid)?;
         summary.inserted = counts.inserted;
         summary.updated = counts.updated;
         summary.unchanged = counts.unchanged;

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::csvfile::{Columns, Row, RowError};
-use super::{organisation, write_rows, Counts, ImportContext, Kind};
+use super::csvfile::{Columns, Row};
+use super::{organisation, write_rows, Applied, ImportContext, Kind};
 use crate::db::DbConn;
 use crate::store::measures::{self, MeasureFields};
 use crate::store::programmes::{self, ProgrammeFields};
@@ -65,7 +65,7 @@ impl Kind for Programmes {
         conn: &mut DbConn,
         ctx: &ImportContext,
         records: Vec<(u64, ProgrammeFields)>,
-    ) -> Result<Result<Counts, Vec<RowError>>, StoreError> {
+    ) -> Result<Applied, StoreError> {
         let org = organisation(ctx)?;
         let existing: HashMap<String, programmes::Programme> =
             programmes::of_organisation(conn, org)?
@@ -80,7 +80,7 @@ impl Kind for Programmes {
             |conn, old, rec| programmes::update(conn, old.id, rec),
             |conn, rec| programmes::insert(conn, org, rec).map(|_| ()),
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }
 
@@ -117,7 +117,7 @@ impl Kind for Measures {
         conn: &mut DbConn,
         _ctx: &ImportContext,
         records: Vec<(u64, MeasureFields)>,
-    ) -> Result<Result<Counts, Vec<RowError>>, StoreError> {
+    ) -> Result<Applied, StoreError> {
         let existing: HashMap<String, measures::Measure> = measures::all(conn)?
             .into_iter()
             .map(|m| (m.fields.name.clone(), m))
@@ -130,6 +130,6 @@ impl Kind for Measures {
             |conn, old, rec| measures::update(conn, old.id, rec),
             |conn, rec| measures::insert(conn, rec).map(|_| ()),
         )
-        .map(Ok)
+        .map(Applied::Written)
     }
 }
