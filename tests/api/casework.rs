@@ -881,3 +881,13 @@ async fn casework_no_clear_police_identifier_is_stored_or_logged() {
         assert!(!captured.contains(clear), "{clear} is in the logs");
     }
 }
+
+/// The API contract as a snapshot (as crates.io keeps theirs): any change to a path, a
+/// parameter, a schema or a response shows in review as a change to
+/// `tests/api/snapshots/api__casework__openapi_document.snap`. After a deliberate change:
+/// `INSTA_UPDATE=always cargo test --test api openapi_document`, then review the diff.
+#[test]
+fn openapi_document() {
+    let doc = serde_json::to_value(outcomes::web::api::openapi::document()).unwrap();
+    insta::assert_json_snapshot!("openapi_document", doc);
+}
