@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::csvfile::{Columns, Row, RowError};
-use super::{organisation, write_rows, Applied, ImportContext, Kind, WITHHELD};
+use super::{organisation, write_rows, Applied, ImportContext, ImportFile, WITHHELD};
 use crate::casework::referrals::touched_dates;
 use crate::db::DbConn;
 use crate::domain::enums::{AttendanceStatus, Closure, Decision, Ethnicity, Gender};
@@ -83,7 +83,7 @@ fn locked_row(
 
 pub struct Participants;
 
-impl Kind for Participants {
+impl ImportFile for Participants {
     type Record = ParticipantFields;
     const KEY: &'static [&'static str] = &["reference"];
     const COLUMNS: Columns = Columns {
@@ -208,7 +208,7 @@ pub struct ReferralRecord {
 
 pub struct Referrals;
 
-impl Kind for Referrals {
+impl ImportFile for Referrals {
     type Record = ReferralRecord;
     const KEY: &'static [&'static str] = &["referral_ref"];
     const COLUMNS: Columns = Columns {
@@ -414,7 +414,7 @@ pub struct SessionRecord {
 
 pub struct Sessions;
 
-impl Kind for Sessions {
+impl ImportFile for Sessions {
     type Record = SessionRecord;
     const KEY: &'static [&'static str] = &["session_ref"];
     const COLUMNS: Columns = Columns {
@@ -529,7 +529,7 @@ pub struct AttendanceRecord {
 
 pub struct Attendance;
 
-impl Kind for Attendance {
+impl ImportFile for Attendance {
     type Record = AttendanceRecord;
     const KEY: &'static [&'static str] = &["session_ref", "referral_ref"];
     const COLUMNS: Columns = Columns {
@@ -740,7 +740,7 @@ pub struct OutcomeRecord {
 
 pub struct Outcomes;
 
-impl Kind for Outcomes {
+impl ImportFile for Outcomes {
     type Record = OutcomeRecord;
     const KEY: &'static [&'static str] = &["referral_ref", "measure", "timepoint", "recorded_on"];
     const COLUMNS: Columns = Columns {

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::csvfile::{Columns, Row, RowError};
 use super::{
-    audit_import, parse_all, write_batch, Applied, ImportContext, ImportError, ImportSummary, Kind,
-    Source, WITHHELD,
+    audit_import, parse_all, write_batch, Applied, ImportContext, ImportError, ImportFile,
+    ImportSummary, Source, WITHHELD,
 };
 use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, ImportKind};
@@ -25,7 +25,7 @@ pub const MAX_NAME: usize = 100;
 /// The rows of a comparison group file.
 pub struct Members;
 
-impl Kind for Members {
+impl ImportFile for Members {
     type Record = (String, NaiveDate);
     // Duplicates are found after keying (so that `ab 1` and `AB1` are one person), and
     // reported without the identifier.

@@ -168,7 +168,7 @@ fn write_rows<'a, R, O: 'a>(
 }
 
 /// A kind of file: its columns, how a row parses, and how parsed rows are written.
-trait Kind {
+trait ImportFile {
     type Record;
     const COLUMNS: Columns;
     /// The columns whose values together must be unique within a file; the duplicate
@@ -185,7 +185,7 @@ trait Kind {
     ) -> Result<Applied, StoreError>;
 }
 
-/// What [`Kind::apply`] did with a file's parsed rows.
+/// What [`ImportFile::apply`] did with a file's parsed rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// Every row resolved and was written (or found unchanged).
@@ -285,7 +285,7 @@ fn count<R>((records, errors): (Vec<(u64, R)>, Vec<RowError>)) -> (u64, Vec<RowE
 
 /// Parses every row of the file: the rows that parse, and every error of those that don't.
 #[allow(clippy::type_complexity)]
-fn parse_all<K: Kind>(
+fn parse_all<K: ImportFile>(
     ctx: &ImportContext,
     bytes: &[u8],
 ) -> Result<(Vec<(u64, K::Record)>, Vec<RowError>), ImportError> {
@@ -337,7 +337,7 @@ fn parse_all<K: Kind>(
 
 /// The shared driver: parse all, then resolve and write in one transaction, with the
 /// batch record in the same transaction when anything changed.
-fn run<K: Kind>(
+fn run<K: ImportFile>(
     conn: &mut DbConn,
     ctx: &ImportContext,
     bytes: &[u8],

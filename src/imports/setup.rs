@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::csvfile::{Columns, Row};
-use super::{organisation, write_rows, Applied, ImportContext, Kind};
+use super::{organisation, write_rows, Applied, ImportContext, ImportFile};
 use crate::db::DbConn;
 use crate::store::measures::{self, MeasureFields};
 use crate::store::programmes::{self, ProgrammeFields};
@@ -11,7 +11,7 @@ use crate::store::StoreError;
 
 pub struct Programmes;
 
-impl Kind for Programmes {
+impl ImportFile for Programmes {
     type Record = ProgrammeFields;
     const KEY: &'static [&'static str] = &["name"];
     const COLUMNS: Columns = Columns {
@@ -86,7 +86,7 @@ impl Kind for Programmes {
 
 pub struct Measures;
 
-impl Kind for Measures {
+impl ImportFile for Measures {
     type Record = MeasureFields;
     const KEY: &'static [&'static str] = &["name"];
     const COLUMNS: Columns = Columns {
