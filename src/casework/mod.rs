@@ -8,6 +8,7 @@
 //! that would confirm it exists. Audit events name the fields changed, never values.
 
 pub mod corrections;
+pub mod details;
 pub mod merge;
 pub mod outcomes;
 pub mod participants;

@@ -215,67 +215,46 @@ impl From<group_surveys::Survey> for SurveyView {
     }
 }
 
-// --- shared loading -------------------------------------------------------------------
+// --- views of what casework::details loads -------------------------------------------
 
-/// A referral with its attendance and outcomes (the referral page shows the same).
-pub fn referral_detail(
-    conn: &mut crate::db::DbConn,
-    actor: &Actor,
-    id: ReferralId,
-) -> Result<ReferralDetail, AppError> {
-    let referral = store::referrals::find(conn, actor.scope(), id)?;
-    let attendance: Vec<ReferralAttendance> = store::sessions::attendance_of_referral(conn, id)?
-        .into_iter()
-        .map(|a| ReferralAttendance {
-            session_id: a.session_id,
-            session_reference: a.session_reference,
-            date: a.date,
-            kind: a.kind,
-            status: a.status,
-            hours: a.hours,
-        })
-        .collect();
-    let hours_delivered = attendance
-        .iter()
-        .filter(|a| a.status == AttendanceStatus::Attended)
-        .filter_map(|a| a.hours)
-        .sum();
-    let filter = OutcomeFilter {
-        referral: Some(id),
-        ..OutcomeFilter::default()
-    };
-    let outcomes = store::outcomes::list(conn, actor.scope(), &filter, 1000, 0)?
-        .into_iter()
-        .map(OutcomeView::from)
-        .collect();
-    Ok(ReferralDetail {
-        referral: referral.into(),
-        hours_delivered,
-        attendance,
-        outcomes,
-    })
+impl From<casework::details::ReferralDetail> for ReferralDetail {
+    fn from(d: casework::details::ReferralDetail) -> Self {
+        ReferralDetail {
+            referral: d.referral.into(),
+            hours_delivered: d.hours_delivered,
+            attendance: d
+                .attendance
+                .into_iter()
+                .map(|a| ReferralAttendance {
+                    session_id: a.session_id,
+                    session_reference: a.session_reference,
+                    date: a.date,
+                    kind: a.kind,
+                    status: a.status,
+                    hours: a.hours,
+                })
+                .collect(),
+            outcomes: d.outcomes.into_iter().map(OutcomeView::from).collect(),
+        }
+    }
 }
 
-/// A session with its register.
-pub fn session_detail(
-    conn: &mut crate::db::DbConn,
-    actor: &Actor,
-    id: SessionId,
-) -> Result<SessionDetail, AppError> {
-    let session = store::sessions::find(conn, actor.scope(), id)?;
-    let register = store::sessions::register_of(conn, id)?
-        .into_iter()
-        .map(|l| RegisterLine {
-            referral_id: l.referral_id,
-            referral_reference: l.referral_reference,
-            status: l.status,
-            hours: l.hours,
-        })
-        .collect();
-    Ok(SessionDetail {
-        session: session.into(),
-        register,
-    })
+impl From<casework::details::SessionDetail> for SessionDetail {
+    fn from(d: casework::details::SessionDetail) -> Self {
+        SessionDetail {
+            session: d.session.into(),
+            register: d
+                .register
+                .into_iter()
+                .map(|l| RegisterLine {
+                    referral_id: l.referral_id,
+                    referral_reference: l.referral_reference,
+                    status: l.status,
+                    hours: l.hours,
+                })
+                .collect(),
+        }
+    }
 }
 
 // --- filters --------------------------------------------------------------------------
@@ -415,7 +394,11 @@ pub async fn referral(
     id: web::Path<String>,
 ) -> Result<Json<ReferralDetail>, AppError> {
     let id: ReferralId = path_id(&id)?;
-    blocking(move || Ok(Json(referral_detail(&mut *state.conn()?, &actor, id)?))).await
+    blocking(move || {
+        let d = casework::details::referral(&mut *state.conn()?, &actor, id)?;
+        Ok(Json(ReferralDetail::from(d)))
+    })
+    .await
 }
 
 /// Decision or closure: the same shape with different fields.
@@ -539,7 +522,11 @@ pub async fn session(
     id: web::Path<String>,
 ) -> Result<Json<SessionDetail>, AppError> {
     let id: SessionId = path_id(&id)?;
-    blocking(move || Ok(Json(session_detail(&mut *state.conn()?, &actor, id)?))).await
+    blocking(move || {
+        let d = casework::details::session(&mut *state.conn()?, &actor, id)?;
+        Ok(Json(SessionDetail::from(d)))
+    })
+    .await
 }
 
 /// Turns `attendance: [{referral_id, status, hours}]` into the register's
@@ -605,7 +592,9 @@ pub async fn put_attendance(
         store::sessions::find(&mut conn, actor.scope(), id)?;
         let input = json_input(&body, flatten_register)?;
         casework::sessions::record_register(&mut conn, &ctx(&state, &actor), id, input)?;
-        Ok(Json(session_detail(&mut conn, &actor, id)?))
+        Ok(Json(SessionDetail::from(casework::details::session(
+            &mut conn, &actor, id,
+        )?)))
     })
     .await
 }

@@ -107,34 +107,40 @@ pub struct ProgrammeQuery {
     pub offset: i64,
 }
 
+/// The programme `id` as `actor` may see it, as the API shows it.
 pub fn programme_detail(
     conn: &mut crate::db::DbConn,
     actor: &Actor,
     id: ProgrammeId,
 ) -> Result<ProgrammeDetail, AppError> {
-    let p = store::programmes::find_visible(conn, actor.scope(), id)?;
-    let targets = store::targets::of_programme(conn, id)?
-        .into_iter()
-        .map(|t| TargetView {
-            id: t.id,
-            financial_year: t.financial_year,
-            metric: t.metric,
-            value: t.value,
-        })
-        .collect();
-    let allocations = store::funding_streams::allocations_of_programme(conn, id)?
-        .into_iter()
-        .map(|a| AllocationView {
-            funding_stream_id: a.funding_stream_id,
-            funding_stream: a.funding_stream,
-            amount_pence: a.amount_pence,
-        })
-        .collect();
-    Ok(ProgrammeDetail {
-        programme: p.into(),
-        targets,
-        allocations,
-    })
+    Ok(crate::casework::details::programme(conn, actor, id)?.into())
+}
+
+impl From<crate::casework::details::ProgrammeDetail> for ProgrammeDetail {
+    fn from(d: crate::casework::details::ProgrammeDetail) -> Self {
+        ProgrammeDetail {
+            programme: d.programme.into(),
+            targets: d
+                .targets
+                .into_iter()
+                .map(|t| TargetView {
+                    id: t.id,
+                    financial_year: t.financial_year,
+                    metric: t.metric,
+                    value: t.value,
+                })
+                .collect(),
+            allocations: d
+                .allocations
+                .into_iter()
+                .map(|a| AllocationView {
+                    funding_stream_id: a.funding_stream_id,
+                    funding_stream: a.funding_stream,
+                    amount_pence: a.amount_pence,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// `GET /api/v1/programmes`: a provider's staff see their own; the others every one.

@@ -19,7 +19,6 @@ use crate::store::sessions::SessionFilter;
 use crate::store::voids::RecordKind;
 use crate::store::{self};
 use crate::web::api::path_id;
-use crate::web::api::records::{referral_detail, session_detail};
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
@@ -425,13 +424,13 @@ pub async fn referral(
     let id: ReferralId = path_id(&id)?;
     let st = state.clone();
     show_page(state, nonce, viewer, "pages/casework/referral", |b| format!("Referral {}", b["referral"]["reference"].as_str().unwrap_or("")), move |conn| {
-        let d = referral_detail(conn, &actor, id)?;
-        let r = &d.referral;
+        let d = casework::details::referral(conn, &actor, id)?;
+        let r = &d.referral.fields;
         let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
         let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
         Ok(json!({
             "referral": {
-                "id": r.id, "reference": r.reference, "referred_on": date(r.referred_on),
+                "id": d.referral.id, "reference": r.reference, "referred_on": date(r.referred_on),
                 "source": r.source.as_str().replace('_', " "), "reason": r.reason,
                 "status": status_label(r.decision, r.closure),
                 "decided_on": r.decided_on.map(date), "closed_on": r.closed_on.map(date),
@@ -659,7 +658,7 @@ pub async fn programme(
 ) -> Result<HttpResponse, PageError> {
     let id: ProgrammeId = path_id(&id)?;
     show_page(state, nonce, viewer, "pages/casework/programme", |b| b["name"].as_str().unwrap_or("Programme").to_string(), move |conn| {
-        let d = crate::web::api::setup::programme_detail(conn, &actor, id)?;
+        let d = casework::details::programme(conn, &actor, id)?;
         let records = actor.scope() != Scope::Aggregate;
         let open = ReferralFilter { programme: Some(id), status: Some(ReferralStatus::Open), ..Default::default() };
         let referrals = if records { referral_rows(conn, &actor, &open)? } else { Vec::new() };
@@ -672,7 +671,7 @@ pub async fn programme(
         } else {
             Vec::new()
         };
-        let p = &d.programme;
+        let p = &d.programme.fields;
         let latest = crate::domain::returns::quarters_to_return(chrono::Utc::now().date_naive(), p.starts_on, p.ends_on).into_iter().next();
         let latest_return = match latest {
             Some(q) => {
@@ -684,7 +683,7 @@ pub async fn programme(
         };
         Ok(json!({
             "latest_return": latest_return,
-            "id": p.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
+            "id": d.programme.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
             "delivery": p.delivery.as_str(), "starts_on": date(p.starts_on), "ends_on": p.ends_on.map(date),
             "min_age": p.min_age, "max_age": p.max_age, "description": p.description,
             "targets": d.targets.iter().map(|t| json!({"year": t.financial_year, "metric": t.metric.replace('_', " "), "value": t.value})).collect::<Vec<_>>(),
@@ -789,8 +788,8 @@ fn register_context(
     errors: &[crate::domain::validation::FieldError],
     corrections: Value,
 ) -> Result<Value, AppError> {
-    let d = session_detail(conn, actor, id)?;
-    let s = &d.session;
+    let d = casework::details::session(conn, actor, id)?;
+    let s = &d.session.fields;
     let programme = store::programmes::find_visible(conn, actor.scope(), s.programme_id)?;
     let filter = ReferralFilter {
         programme: Some(s.programme_id),
@@ -840,7 +839,7 @@ fn register_context(
         json!({"href": if e.field == "headcount" || e.field == "reason" { format!("#{}", e.field) } else { format!("#status_{rid}") }, "text": e.message})
     }).collect();
     Ok(json!({
-        "session": {"id": s.id, "reference": s.reference, "date": date(s.date), "kind": s.kind.as_str().replace('_', " "),
+        "session": {"id": d.session.id, "reference": s.reference, "date": date(s.date), "kind": s.kind.as_str().replace('_', " "),
                     "venue": s.venue, "district": s.district, "duration_minutes": s.duration_minutes,
                     "headcount": s.headcount},
         "programme": {"id": programme.id, "name": programme.fields.name},
