@@ -287,8 +287,12 @@ pub fn import(
     organisation: Option<&str>,
     extract_date: Option<chrono::NaiveDate>,
     confirm_shrink: bool,
+    name: Option<&str>,
 ) -> anyhow::Result<()> {
     use crate::imports::{self, ImportContext, ImportError, Source};
+    if name.is_some() && kind != crate::domain::enums::ImportKind::Comparison {
+        anyhow::bail!("--name is for comparison groups only (outcomes import comparison-group FILE --name LABEL)");
+    }
     let mut conn = open(settings)?;
     let secrets = crate::secrets::Secrets::load(settings)?;
     let organisation = match organisation {
@@ -321,9 +325,15 @@ pub fn import(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let result = imports::import(&mut conn, &ctx, kind, &file_name, &source, &mut |bytes| {
-        bar.set_position(bytes)
-    });
+    let result = match kind {
+        crate::domain::enums::ImportKind::Comparison => {
+            let name = imports::comparison::group_name(name)?;
+            imports::comparison::import(&mut conn, &ctx, &name, &file_name, &source)
+        }
+        _ => imports::import(&mut conn, &ctx, kind, &file_name, &source, &mut |bytes| {
+            bar.set_position(bytes)
+        }),
+    };
     bar.finish_and_clear();
     match result {
         Ok(s) if s.batch_id.is_none() => {
@@ -395,6 +405,48 @@ pub enum ReportTarget<'a> {
     FundingStream(&'a str),
 }
 
+/// What `outcomes report` compares the report with (`--compare-*`).
+pub enum CompareTarget<'a> {
+    Programme {
+        name: &'a str,
+        organisation: Option<&'a str>,
+    },
+    Group(&'a str),
+    Matched,
+}
+
+/// Resolves a comparison target to what a report request names.
+pub fn resolve_compare(
+    conn: &mut db::DbConn,
+    target: &CompareTarget,
+) -> anyhow::Result<crate::reports::CompareWith> {
+    use crate::reports::CompareWith;
+    Ok(match target {
+        CompareTarget::Programme { name, organisation } => {
+            let programme = ReportTarget::Programme {
+                name,
+                organisation: *organisation,
+            };
+            match resolve_target(conn, &programme)? {
+                (crate::store::report_rows::ReportScope::Programme(id), _) => {
+                    CompareWith::Programme(id)
+                }
+                _ => unreachable!("a programme target resolves to a programme"),
+            }
+        }
+        CompareTarget::Group(name) => {
+            let group = store::comparison_groups::find_by_name(conn, name)?.with_context(|| {
+                format!(
+                    "there is no comparison group named '{name}' (import one with \
+                     `outcomes import comparison-group FILE --name LABEL`)"
+                )
+            })?;
+            CompareWith::Group(group.id)
+        }
+        CompareTarget::Matched => CompareWith::Matched,
+    })
+}
+
 /// Resolves a report target to a scope and its display name.
 pub fn resolve_target(
     conn: &mut db::DbConn,
@@ -438,6 +490,7 @@ pub fn report(
         crate::store::report_rows::ReportScope,
         String,
     ) -> crate::reports::ReportRequest,
+    compare: Option<&CompareTarget>,
     format: crate::reports::Format,
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
@@ -451,6 +504,9 @@ pub fn report(
     let mut conn = open(settings)?;
     let (scope, name) = resolve_target(&mut conn, target)?;
     let mut request = request(scope, name);
+    if let Some(compare) = compare {
+        request.comparison = Some(resolve_compare(&mut conn, compare)?);
+    }
     request.threshold = u64::from(settings.disclosure_threshold);
     request.minimum_cohort = u64::from(settings.minimum_cohort);
     let costs = crate::reports::cost_tables(settings)?;
@@ -466,7 +522,7 @@ pub fn report(
         &mut conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")
             .detail(format!(
-                "scope={:?} format={} period={} follow_up={} waiting={} index={} mode={} price_year={} sha256={}",
+                "scope={:?} format={} period={} follow_up={} waiting={} index={} mode={} price_year={} compare={} sha256={}",
                 request.scope,
                 format.extension(),
                 request.period,
@@ -479,6 +535,10 @@ pub fn report(
                     "internal"
                 },
                 request.price_year.as_deref().unwrap_or("default"),
+                request
+                    .comparison
+                    .map(|c| c.to_param())
+                    .unwrap_or_else(|| "none".into()),
                 report.body.provenance.input_sha256
             )),
     )?;

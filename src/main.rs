@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use outcomes::cli::ReportTarget;
+use outcomes::cli::{CompareTarget, ReportTarget};
 use outcomes::config::{ServeSettings, Settings};
 use outcomes::domain::enums::{ImportKind, OrganisationKind, Role, UnknownValue};
 use outcomes::domain::period::Period;
@@ -32,8 +32,9 @@ enum Command {
     Migrate,
     /// Import a CSV file (all-or-nothing; see docs/data-formats.md).
     Import {
-        /// programmes, measures, participants, referrals, sessions, attendance, outcomes or offences.
-        #[arg(value_parser = parse_word::<ImportKind>)]
+        /// programmes, measures, participants, referrals, sessions, attendance, outcomes,
+        /// offences or comparison-group.
+        #[arg(value_parser = parse_import_kind)]
         kind: ImportKind,
         /// The CSV file.
         file: PathBuf,
@@ -47,6 +48,10 @@ enum Command {
         /// fewer than half its rows.
         #[arg(long)]
         confirm_shrink: bool,
+        /// For comparison groups: the group's name, as reports call it (re-importing a name
+        /// replaces that group).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Export an organisation's records of one kind as CSV, in the import format.
     Export {
@@ -182,6 +187,7 @@ fn parse_anchor(s: &str) -> Result<outcomes::store::audit::Anchor, String> {
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("scope").required(true).args(["programme", "provider", "funding_stream"])))]
+#[command(group(clap::ArgGroup::new("compare").args(["compare_programme", "compare_group", "compare_matched"])))]
 struct ReportArgs {
     /// A programme, by name.
     #[arg(long)]
@@ -213,6 +219,19 @@ struct ReportArgs {
     /// Financial year of cost-of-crime prices (default: the year the period ends in).
     #[arg(long)]
     price_year: Option<String>,
+    /// Compare reoffending with another programme's cohort of the same period, by name.
+    #[arg(long)]
+    compare_programme: Option<String>,
+    /// With --compare-programme: the provider running it, when several use the name.
+    #[arg(long, requires = "compare_programme")]
+    compare_organisation: Option<String>,
+    /// Compare reoffending with an imported comparison group, by name.
+    #[arg(long)]
+    compare_group: Option<String>,
+    /// Compare reoffending with people in the police extract never referred, matched on
+    /// age band, gender, prior proven offences and financial year (docs/methodology.md).
+    #[arg(long)]
+    compare_matched: bool,
     /// Output format: json, csv, xlsx, pdf or html (xlsx and pdf need --output or a
     /// redirected standard output).
     #[arg(long, default_value = "json", value_parser = parse_format)]
@@ -256,6 +275,10 @@ where
     s.parse().map_err(|e: UnknownValue| e.to_string())
 }
 
+fn parse_import_kind(s: &str) -> Result<ImportKind, String> {
+    ImportKind::from_name(s).map_err(|e| e.to_string().replace("comparison", "comparison-group"))
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     outcomes::domain::period::parse_date(s).map_err(|e| e.to_string())
 }
@@ -273,6 +296,7 @@ fn main() -> ExitCode {
             organisation,
             extract_date,
             confirm_shrink,
+            name,
         } => outcomes::cli::import(
             &cli.settings,
             kind,
@@ -280,6 +304,7 @@ fn main() -> ExitCode {
             organisation.as_deref(),
             extract_date,
             confirm_shrink,
+            name.as_deref(),
         ),
         Command::Export {
             kind,
@@ -296,6 +321,15 @@ fn main() -> ExitCode {
                 (_, _, Some(name)) => ReportTarget::FundingStream(name),
                 _ => unreachable!("clap requires one scope"),
             };
+            let compare = match (&args.compare_programme, &args.compare_group) {
+                (Some(name), _) => Some(CompareTarget::Programme {
+                    name,
+                    organisation: args.compare_organisation.as_deref(),
+                }),
+                (_, Some(name)) => Some(CompareTarget::Group(name)),
+                _ if args.compare_matched => Some(CompareTarget::Matched),
+                _ => None,
+            };
             outcomes::cli::report(
                 &cli.settings,
                 &target,
@@ -308,6 +342,7 @@ fn main() -> ExitCode {
                     r.price_year = args.price_year.clone();
                     r
                 },
+                compare.as_ref(),
                 args.format,
                 args.output.as_deref(),
             )

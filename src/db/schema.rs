@@ -257,6 +257,8 @@ diesel::table! {
         offence_date -> Date,
         offence_group -> Text,
         proven_on -> Nullable<Date>,
+        birth_month -> Nullable<Date>,
+        gender -> Nullable<Text>,
     }
 }
 

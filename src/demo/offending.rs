@@ -4,7 +4,7 @@
 //! of a real extract. Identifiers are synthetic (`DEMO…` for participants, `DEMN…` for
 //! the rest), keyed with the service's HMAC secret and never stored.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
 
 use super::catalogue::{Offending, ALL_GROUPS};
@@ -12,7 +12,7 @@ use super::random::{self, DemoRng, Stream};
 use super::rows::{commit, Rows};
 use super::{DemoCounts, DemoError, Progress, World};
 use crate::db::DbConn;
-use crate::domain::enums::{Closure, Decision};
+use crate::domain::enums::{Closure, Decision, Gender};
 use crate::store::offences::NewOffence;
 
 /// Share of offences that end in a charge, caution or other positive outcome.
@@ -24,6 +24,9 @@ pub(super) struct Person<'a> {
     pub referred_on: NaiveDate,
     pub decision: Decision,
     pub closure: Closure,
+    /// As the police know them: month of birth (its 1st) and gender.
+    pub birth_month: Option<NaiveDate>,
+    pub gender: Option<Gender>,
 }
 
 pub(super) fn history(
@@ -42,6 +45,8 @@ pub(super) fn history(
                 offence_group: random::pick(rng, offending.groups),
                 // Not yet proven when the extract was taken.
                 proven_on: proven.filter(|p| *p <= as_of),
+                birth_month: person.birth_month,
+                gender: person.gender,
             });
         }
     };
@@ -116,10 +121,27 @@ pub(super) fn create_noise(
         let mut rng = random::stream(world.seed, Stream::Noise, chunk);
         let range = chunk * NOISE_CHUNK..((chunk + 1) * NOISE_CHUNK).min(people);
         let n = range.end - range.start;
+        let mut attributes = random::stream(world.seed, Stream::NoiseAttributes, chunk);
         for person in range {
             let key =
                 crate::domain::person_key::person_key(&world.secret, &format!("DEMN{person:09}"))
                     .map_err(|e| DemoError::Generator(e.to_string()))?;
+            // Ages 10 to 39 at the end of the window, as a police extract of young people
+            // and adults would hold them; a few without a recorded gender.
+            let birth_month = NaiveDate::from_ymd_opt(
+                world.as_of.year() - random::between(&mut attributes, 10, 39) as i32,
+                random::between(&mut attributes, 1, 12) as u32,
+                1,
+            );
+            let gender = random::pick(
+                &mut attributes,
+                &[
+                    (Some(Gender::Male), 0.7),
+                    (Some(Gender::Female), 0.27),
+                    (Some(Gender::NotKnown), 0.02),
+                    (None, 0.01),
+                ],
+            );
             for _ in 0..1 + random::poisson(&mut rng, 1.5) {
                 let on = random::date_between(&mut rng, from, world.as_of);
                 rows.offences.push(NewOffence {
@@ -127,6 +149,8 @@ pub(super) fn create_noise(
                     offence_date: on,
                     offence_group: random::pick(&mut rng, ALL_GROUPS),
                     proven_on: proven_after(&mut rng, on, PROVEN).filter(|p| *p <= world.as_of),
+                    birth_month,
+                    gender,
                 });
             }
         }

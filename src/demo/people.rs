@@ -8,7 +8,7 @@
 //! after the decision, only accepted referrals closed, nothing in the future); courses
 //! still running on the as-of date stay open.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
 
 use super::catalogue::{MeasureDef, Movement, Plan, ProgrammeSpec, PROGRAMMES};
@@ -224,6 +224,10 @@ impl<'a> Ctx<'a> {
                 required_hours,
             },
         });
+        let (birth_month, gender) = (
+            participant.fields.date_of_birth.and_then(|d| d.with_day(1)),
+            participant.fields.gender,
+        );
         rows.participants.push(participant);
         self.attendance(ids, referral, &course, district, rows);
         self.outcomes(rng, referral, &course, &state, rows);
@@ -233,6 +237,8 @@ impl<'a> Ctx<'a> {
                 referred_on,
                 decision: state.decision,
                 closure: state.closure,
+                birth_month,
+                gender: Some(gender),
             };
             offending::history(
                 rng,

@@ -19,6 +19,9 @@ pub enum Stream {
     Schedule = 1,
     People = 2,
     Noise = 3,
+    /// Month of birth and gender of the extract's people in no programme: a stream of its
+    /// own, so that adding them changed no other demo row.
+    NoiseAttributes = 4,
 }
 
 /// The random stream `index` of `purpose` under `seed`.

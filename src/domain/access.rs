@@ -134,7 +134,7 @@ pub const IMPORT_HISTORY_ROLES: &[Role] = &[
 pub fn import_roles(kind: ImportKind) -> &'static [Role] {
     match kind {
         ImportKind::Programmes | ImportKind::Measures => COMMISSIONING_ROLES,
-        ImportKind::Offences => OFFENCE_IMPORT_ROLES,
+        ImportKind::Offences | ImportKind::Comparison => OFFENCE_IMPORT_ROLES,
         ImportKind::Participants
         | ImportKind::Referrals
         | ImportKind::Sessions

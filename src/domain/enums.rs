@@ -243,8 +243,30 @@ word_enum!(
         Attendance => "attendance",
         Outcomes => "outcomes",
         Offences => "offences",
+        // Stored as `comparison`; the command line and the API call it `comparison-group`
+        // (see `ImportKind::from_name`).
+        Comparison => "comparison",
     }
 );
+
+impl ImportKind {
+    /// The kind as the command line and the API name it: its word, or `comparison-group`
+    /// for [`ImportKind::Comparison`].
+    pub fn from_name(name: &str) -> Result<Self, UnknownValue> {
+        match name.trim() {
+            "comparison-group" => Ok(ImportKind::Comparison),
+            other => other.parse(),
+        }
+    }
+
+    /// The name the command line and the API use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportKind::Comparison => "comparison-group",
+            other => other.as_str(),
+        }
+    }
+}
 
 word_enum!(
     /// What an audit event records.

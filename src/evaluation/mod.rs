@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod cost;
 pub mod disclosure;
 pub mod engagement;
+pub mod matching;
 pub mod money;
 pub mod outcomes;
 pub mod reoffending;

@@ -517,6 +517,9 @@ pub struct Reoffending {
     pub before_after: BeforeAfter,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// Why a comparison that was asked for is not shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison_left_out: Option<String>,
 }
 
 /// Reoffending for the referrals of the period: cohort, evaluation, groups, before/after.
@@ -552,19 +555,33 @@ pub fn section(
         groups: groups(members),
         before_after: before_after(members, params, costs),
         comparison: None,
+        comparison_left_out: None,
     }
+}
+
+/// How the comparison cohort was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonMethod {
+    /// Another programme's cohort of the same period (`compare=programme:ID`).
+    Programme,
+    /// An imported comparison group (`compare=group:ID`).
+    Group,
+    /// A comparison matched from the police extract (`compare=matched`).
+    Matched,
 }
 
 /// The figures of the cohort compared against.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComparisonCohort {
+    pub method: ComparisonMethod,
     pub label: String,
     pub measurable: u64,
     pub reoffenders: u64,
 }
 
 /// An imported comparison group (person keys with index dates) evaluated with the same
-/// windows as the treatment cohort.
+/// windows as the treatment cohort. Every row of the group is a member, as imported.
 pub fn comparison_cohort(
     label: &str,
     members: &[ComparisonMemberRow],
@@ -585,6 +602,7 @@ pub fn comparison_cohort(
     }
     let figures = tally.finish();
     ComparisonCohort {
+        method: ComparisonMethod::Group,
         label: label.to_string(),
         measurable: figures.measurable,
         reoffenders: figures.reoffenders,
@@ -595,10 +613,10 @@ pub fn comparison_cohort(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ComparisonVerdict {
-    /// A cohort has fewer than 60 measurable members: no statement.
+    /// Too few people to make any statement (see [`MIN_COMPARISON_MEASURABLE`]).
     TooSmall,
-    SignificantlyLower,
-    SignificantlyHigher,
+    /// p <= 0.05 with at least 30 treatment reoffenders: the statement gives the direction.
+    Significant,
     /// Not significant, or too few reoffenders to say.
     Inconclusive,
 }
@@ -611,22 +629,34 @@ pub const MIN_TREATMENT_REOFFENDERS: u64 = 30;
 /// The comparison of the treatment cohort (the `all` group) with another cohort.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
+    pub method: ComparisonMethod,
     pub comparison_label: String,
     pub treatment_measurable: u64,
     pub treatment_reoffenders: u64,
     pub treatment_rate: Option<f64>,
+    /// Wilson 95% interval of the treatment rate.
+    pub treatment_rate_ci: Option<Interval>,
     pub comparison_measurable: u64,
     pub comparison_reoffenders: u64,
+    /// For a matched comparison, the weighted rate.
     pub comparison_rate: Option<f64>,
+    /// Wilson 95% interval; for a matched comparison the normal interval of the weighted
+    /// rate (see `docs/methodology.md#matched-comparison`).
+    pub comparison_rate_ci: Option<Interval>,
     /// Treatment rate − comparison rate.
     pub difference: Option<f64>,
     pub difference_ci: Option<Interval>,
     pub z: Option<f64>,
-    /// Two-sided p of the pooled two-proportion z-test: the one the verdict uses.
+    /// Two-sided p of the pooled two-proportion z-test (matched: of the stratified normal
+    /// test): the one the verdict uses.
     pub p_value: Option<f64>,
+    /// Fisher's exact test; `null` for a matched comparison.
     pub fisher_p_value: Option<f64>,
     pub verdict: ComparisonVerdict,
     pub statement: String,
+    /// How the matched comparison was built; only for `method: matched`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matching: Option<super::matching::Matching>,
 }
 
 /// Compares `(measurable, reoffenders)` of the treatment cohort with another cohort.
@@ -649,66 +679,72 @@ pub fn compare(
         .then(|| fisher_exact_two_sided(k1, n1 - k1.min(n1), k2, n2 - k2.min(n2)));
     let p_value = z_test.map(|(_, p)| p);
     let difference = rate1.zip(rate2).map(|(a, b)| a - b);
-    let verdict = verdict(n1, k1, n2, p_value, difference);
+    let verdict = verdict(
+        n1 >= MIN_COMPARISON_MEASURABLE && n2 >= MIN_COMPARISON_MEASURABLE,
+        k1,
+        p_value,
+    );
     Comparison {
+        method: other.method,
         comparison_label: other.label.clone(),
         treatment_measurable: n1,
         treatment_reoffenders: k1,
         treatment_rate: rate1,
+        treatment_rate_ci: wilson(k1, n1, Z_95),
         comparison_measurable: n2,
         comparison_reoffenders: k2,
         comparison_rate: rate2,
+        comparison_rate_ci: wilson(k2, n2, Z_95),
         difference,
         difference_ci: newcombe_hybrid(k1, n1, k2, n2),
         z: z_test.map(|(z, _)| z),
         p_value,
         fisher_p_value: fisher,
         verdict,
-        statement: statement(verdict, &other.label),
+        statement: statement(verdict, difference, &other.label),
+        matching: None,
     }
 }
 
-/// Justice Data Lab rule: significant only if p <= 0.05, the treatment cohort has at
-/// least 30 reoffenders and n·p >= 10 with n = treatment measurable and p = treatment
-/// rate; no statement when either cohort has fewer than 60 measurable members.
-fn verdict(
-    n1: u64,
-    k1: u64,
-    n2: u64,
+/// Justice Data Lab rule: no statement unless both cohorts are large enough (`big_enough`:
+/// at least 60 measurable in each; for a matched comparison, 60 matched treated and an
+/// effective comparison size of 60); significant only if p <= 0.05 and the treatment
+/// cohort has at least 30 reoffenders (JDL's n·p >= 10, with n·p the number of treatment
+/// reoffenders, then always holds).
+pub fn verdict(
+    big_enough: bool,
+    treatment_reoffenders: u64,
     p_value: Option<f64>,
-    difference: Option<f64>,
 ) -> ComparisonVerdict {
-    if n1 < MIN_COMPARISON_MEASURABLE || n2 < MIN_COMPARISON_MEASURABLE {
+    if !big_enough {
         return ComparisonVerdict::TooSmall;
     }
-    // n·p with p = k1 / n1 is k1 itself; computed as written so the rule reads as JDL's.
-    let n_p = n1 as f64 * (k1 as f64 / n1 as f64);
-    let enough = k1 >= MIN_TREATMENT_REOFFENDERS && n_p >= 10.0;
-    match (p_value, difference) {
-        (Some(p), Some(diff)) if enough && p <= 0.05 && diff < 0.0 => {
-            ComparisonVerdict::SignificantlyLower
-        }
-        (Some(p), Some(diff)) if enough && p <= 0.05 && diff > 0.0 => {
-            ComparisonVerdict::SignificantlyHigher
+    match p_value {
+        Some(p) if treatment_reoffenders >= MIN_TREATMENT_REOFFENDERS && p <= 0.05 => {
+            ComparisonVerdict::Significant
         }
         _ => ComparisonVerdict::Inconclusive,
     }
 }
 
-fn statement(verdict: ComparisonVerdict, label: &str) -> String {
+/// The Justice Data Lab sentence for `verdict`; a significant difference says which way.
+pub fn statement(verdict: ComparisonVerdict, difference: Option<f64>, label: &str) -> String {
     match verdict {
         ComparisonVerdict::TooSmall => format!(
             "No comparison statement: a comparison needs at least \
              {MIN_COMPARISON_MEASURABLE} measurable people in each cohort."
         ),
-        ComparisonVerdict::SignificantlyLower => format!(
-            "The reoffending rate is lower than that of {label}, and the difference is \
-             statistically significant."
-        ),
-        ComparisonVerdict::SignificantlyHigher => format!(
-            "The reoffending rate is higher than that of {label}, and the difference is \
-             statistically significant."
-        ),
+        ComparisonVerdict::Significant => {
+            let direction = if difference.unwrap_or(0.0) < 0.0 {
+                "lower"
+            } else {
+                "higher"
+            };
+            format!(
+                "The reoffending rate is {direction} than that of {label}, and the difference \
+                 is statistically significant."
+            )
+        }
         ComparisonVerdict::Inconclusive => {
             "More people would be needed to determine the direction of the difference.".to_string()
         }
@@ -1017,6 +1053,7 @@ mod tests {
 
     fn other(measurable: u64, reoffenders: u64) -> ComparisonCohort {
         ComparisonCohort {
+            method: ComparisonMethod::Group,
             label: "the comparison group".into(),
             measurable,
             reoffenders,
@@ -1038,7 +1075,7 @@ mod tests {
                 && (ci[1] + 0.00821685120893588).abs() < 1e-12
         );
         assert_eq!(c.difference, Some(109.0 / 351.0 - 140.0 / 360.0));
-        assert_eq!(c.verdict, ComparisonVerdict::SignificantlyLower);
+        assert_eq!(c.verdict, ComparisonVerdict::Significant);
         assert!(c.statement.contains("statistically significant"));
     }
 
@@ -1071,7 +1108,7 @@ mod tests {
         );
         assert_eq!(
             compare(60, 40, &other(400, 100)).verdict,
-            ComparisonVerdict::SignificantlyHigher
+            ComparisonVerdict::Significant
         );
     }
 

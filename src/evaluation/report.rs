@@ -24,11 +24,15 @@ use super::disclosure::{
     SECONDARY_SYMBOL,
 };
 use super::engagement::{engagement, Engagement};
+use super::matching::{
+    matched_comparison, pool_subject, treated_subject, PoolPerson, Subject, Variable,
+};
 use super::money::{money, targets, BadFinancialYear, Money, TargetStatus};
 use super::outcomes::{group_surveys, measure_outcomes, GroupSurveyOutcome, MeasureOutcome};
 use super::reoffending::{
-    cohort, compare, comparison_cohort, evaluate_cohort, ComparisonCohort, EvaluatedMember,
-    IndexDate, ParamError, Reoffending, ReoffendingParams,
+    cohort, compare, comparison_cohort, evaluate_cohort, index_date, Comparison, ComparisonCohort,
+    ComparisonMethod, EvaluatedMember, IndexDate, MemberStatus, ParamError, Reoffending,
+    ReoffendingParams,
 };
 use super::rows::{
     AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
@@ -80,6 +84,22 @@ pub enum ComparisonInput {
         label: String,
         members: Vec<ComparisonMemberRow>,
     },
+    /// The people of the current offence extract never referred to any programme, for
+    /// the matched comparison; `ReportInputs::offences` then holds every offence of the
+    /// extract
+    /// (`docs/methodology.md#matched-comparison`).
+    Matched(MatchedPool),
+}
+
+/// What the matched comparison reads besides the cohort.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MatchedPool {
+    pub label: String,
+    /// Everyone in the extract with no referral, in person-key order.
+    #[serde(skip)]
+    pub pool: Vec<PoolPerson>,
+    /// Variables the extract cannot supply (no date of birth or gender in any row).
+    pub variables_left_out: Vec<Variable>,
 }
 
 /// Every row a report reads (see `rows.rs` for what the store puts in each).
@@ -389,6 +409,9 @@ pub fn assemble(
                 ComparisonInput::Members { label, members } => {
                     comparison_cohort(label, members, &reoffending_params, &inputs.offences)
                 }
+                ComparisonInput::Matched(pool) => {
+                    return matched(members, pool, &inputs.offences, period, &reoffending_params);
+                }
             };
             let all = &reoffending.groups.all;
             compare(all.measurable, all.reoffenders, &other)
@@ -396,14 +419,34 @@ pub fn assemble(
         // A comparison group under the minimum is police data about too few people, and
         // a comparison with a withheld cohort says nothing.
         let nothing_kept = screened.kept.is_empty() && !screened.left_out.is_empty();
-        if years.is_none()
-            || nothing_kept
-            || reoffending
+        if let Some(c) = &reoffending.comparison {
+            let why = if years.is_none() || nothing_kept {
+                Some("the report's own reoffending figures are withheld".to_string())
+            } else if c.comparison_measurable < police_minimum {
+                Some(format!(
+                    "the comparison cohort has fewer than {police_minimum} measurable people"
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                reoffending.comparison_left_out = Some(format!(
+                    "The comparison with {} is left out: {why}.",
+                    c.comparison_label
+                ));
+                reoffending.comparison = None;
+            }
+        }
+        // Shares of the treated by category are counts of a few people in disguise: a
+        // published report keeps the matching summary but not the balance table.
+        if params.published {
+            if let Some(m) = reoffending
                 .comparison
-                .as_ref()
-                .is_some_and(|c| c.comparison_measurable < police_minimum)
-        {
-            reoffending.comparison = None;
+                .as_mut()
+                .and_then(|c| c.matching.as_mut())
+            {
+                m.balance.clear();
+            }
         }
         let trend = quarters(period)
             .into_iter()
@@ -876,6 +919,49 @@ impl HashSink {
     }
 }
 
+/// The matched comparison of the measurable members kept in the report.
+fn matched(
+    members: &[EvaluatedMember<'_>],
+    pool: &MatchedPool,
+    offences: &PersonKeyMap<Vec<OffenceRow>>,
+    period: Period,
+    params: &ReoffendingParams,
+) -> Comparison {
+    let treated: Vec<Subject> = members
+        .iter()
+        .filter_map(|m| {
+            let MemberStatus::Measurable(outcome) = m.status else {
+                return None;
+            };
+            let r = m.member.referral;
+            Some(treated_subject(
+                r.person_key.as_deref()?,
+                index_date(r, params.index)?,
+                r.date_of_birth,
+                r.gender,
+                outcome.days_to_first_reoffence.is_some(),
+                offences,
+            ))
+        })
+        .collect();
+    let subjects: Vec<Subject> = pool
+        .pool
+        .iter()
+        .filter_map(|p| pool_subject(p, period, params, offences))
+        .collect();
+    let variables: Vec<Variable> = Variable::ALL
+        .into_iter()
+        .filter(|v| !pool.variables_left_out.contains(v))
+        .collect();
+    matched_comparison(
+        &treated,
+        &subjects,
+        &variables,
+        &pool.variables_left_out,
+        &pool.label,
+    )
+}
+
 fn comparison_lines(comparison: Option<&ComparisonInput>) -> Vec<String> {
     fn json<T: Serialize + ?Sized>(value: &T) -> String {
         serde_json::to_string(value).unwrap_or_default()
@@ -887,6 +973,20 @@ fn comparison_lines(comparison: Option<&ComparisonInput>) -> Vec<String> {
             let mut lines: Vec<String> = members.iter().map(json).collect();
             lines.sort_unstable();
             lines.insert(0, json(label));
+            lines
+        }
+        Some(ComparisonInput::Matched(pool)) => {
+            // The pool's offences are hashed with the cohort's (they are in the same map);
+            // here the pool's people and what the extract lacks.
+            let mut lines = vec![json(pool)];
+            lines.extend(pool.pool.iter().map(|p| {
+                format!(
+                    "{} {} {}",
+                    p.person_key,
+                    p.birth_month.map(|d| d.to_string()).unwrap_or_default(),
+                    p.gender.map(|g| g.as_str()).unwrap_or("")
+                )
+            }));
             lines
         }
     }
@@ -1129,7 +1229,11 @@ fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
         let mut reoffenders = vec![p("reoffenders")];
         if name == "all" {
             measurable.push("/reoffending/before_after/members".to_string());
-            if r.comparison.is_some() {
+            // A matched comparison's treated are the matched ones: counted below.
+            if r.comparison
+                .as_ref()
+                .is_some_and(|c| c.method != ComparisonMethod::Matched)
+            {
                 measurable.push("/reoffending/comparison/treatment_measurable".to_string());
                 reoffenders.push("/reoffending/comparison/treatment_reoffenders".to_string());
             }
@@ -1181,10 +1285,27 @@ fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
         let p = |n: &str| ptr(base, n);
         plan.count(&[p("comparison_measurable")], c.comparison_measurable);
         plan.count(&[p("comparison_reoffenders")], c.comparison_reoffenders);
+        if let Some(m) = &c.matching {
+            plan.count(&[p("treatment_measurable")], c.treatment_measurable);
+            plan.count(&[p("treatment_reoffenders")], c.treatment_reoffenders);
+            let matching = "/reoffending/comparison/matching/";
+            let q = |n: &str| ptr(matching, n);
+            plan.count(&[q("treated_unmatched")], m.treated_unmatched);
+            plan.count(&[q("pool_size")], m.pool_size);
+            plan.sum(
+                "/reoffending/groups/all/measurable",
+                &[p("treatment_measurable"), q("treated_unmatched")],
+            );
+            plan.derive(
+                matching,
+                &["pool_used", "effective_comparison_size", "strata_matched"],
+                &[p("comparison_measurable")],
+            );
+        }
         let treatment = [p("treatment_reoffenders"), p("treatment_measurable")];
         let other = [p("comparison_reoffenders"), p("comparison_measurable")];
-        plan.derive(base, &["treatment_rate"], &treatment);
-        plan.derive(base, &["comparison_rate"], &other);
+        plan.derive(base, &["treatment_rate", "treatment_rate_ci"], &treatment);
+        plan.derive(base, &["comparison_rate", "comparison_rate_ci"], &other);
         let all = [treatment, other].concat();
         let stats = [
             "difference",
@@ -1682,6 +1803,7 @@ mod tests {
     fn a_comparison_appears_beside_the_groups() {
         let mut i = inputs();
         i.comparison = Some(ComparisonInput::Figures(ComparisonCohort {
+            method: crate::evaluation::reoffending::ComparisonMethod::Programme,
             label: "Diversion".into(),
             measurable: 100,
             reoffenders: 40,

@@ -268,7 +268,9 @@ pub fn export(
                 ])?;
             }
         }
-        ImportKind::Offences => return Err(ExportError::NotExportable(kind)),
+        ImportKind::Offences | ImportKind::Comparison => {
+            return Err(ExportError::NotExportable(kind))
+        }
     }
     w.flush()?;
     w.into_inner()

@@ -9,6 +9,7 @@
 //! is imported in bounded memory.
 
 mod casework;
+pub mod comparison;
 mod csvfile;
 mod offences;
 mod setup;
@@ -192,7 +193,10 @@ pub fn import(
     source: &Source,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let needs_organisation = !matches!(kind, ImportKind::Measures | ImportKind::Offences);
+    let needs_organisation = !matches!(
+        kind,
+        ImportKind::Measures | ImportKind::Offences | ImportKind::Comparison
+    );
     if needs_organisation && ctx.organisation.is_none() {
         return Err(ImportError::Refused(format!(
             "an import of {kind} belongs to an organisation: name it with --organisation"
@@ -200,6 +204,11 @@ pub fn import(
     }
     if kind == ImportKind::Offences {
         return offences::import(conn, ctx, file_name, source, progress);
+    }
+    if kind == ImportKind::Comparison {
+        return Err(ImportError::Refused(
+            "a comparison group is imported under its name: outcomes import comparison-group FILE --name LABEL".into(),
+        ));
     }
     let mut bytes = Vec::new();
     source.open()?.read_to_end(&mut bytes)?;
@@ -224,6 +233,7 @@ pub fn import(
         ImportKind::Attendance => run::<casework::Attendance>(conn, ctx, &bytes, &mut summary)?,
         ImportKind::Outcomes => run::<casework::Outcomes>(conn, ctx, &bytes, &mut summary)?,
         ImportKind::Offences => unreachable!("offence extracts are streamed above"),
+        ImportKind::Comparison => unreachable!("comparison groups are refused above"),
     }
     Ok(summary)
 }
@@ -236,6 +246,7 @@ pub fn import(
 pub fn check(ctx: &ImportContext, kind: ImportKind, bytes: &[u8]) -> Result<u64, ImportError> {
     let (rows, mut errors) = match kind {
         ImportKind::Offences => return offences::check(ctx, bytes),
+        ImportKind::Comparison => count(parse_all::<comparison::Members>(ctx, bytes)?),
         ImportKind::Programmes => count(parse_all::<setup::Programmes>(ctx, bytes)?),
         ImportKind::Measures => count(parse_all::<setup::Measures>(ctx, bytes)?),
         ImportKind::Participants => count(parse_all::<casework::Participants>(ctx, bytes)?),

@@ -19,7 +19,7 @@ use super::csvfile::{self, Columns, Header, Row, RowError};
 use super::{ImportContext, ImportError, ImportSummary, Source, MAX_LISTED_ERRORS, WITHHELD};
 use crate::db::DbConn;
 use crate::domain::enums::AuditAction;
-use crate::domain::enums::{ImportKind, OffenceGroup};
+use crate::domain::enums::{Gender, ImportKind, OffenceGroup};
 use crate::domain::ids::UserId;
 use crate::domain::person_key::Keyer;
 use crate::store::audit::NewEvent;
@@ -31,8 +31,29 @@ use serde::Serialize;
 
 const COLUMNS: Columns = Columns {
     required: &["police_id", "offence_date", "offence_group"],
-    optional: &["proven_on"],
+    // For the matched comparison (docs/methodology.md#matched-comparison): only the year
+    // and month of a date of birth are kept.
+    optional: &["proven_on", "date_of_birth", "gender"],
 };
+
+/// The 1st of the month of a date of birth given as `YYYY-MM` or `YYYY-MM-DD`, or the
+/// error to show.
+fn birth_month(raw: &str) -> Result<Option<chrono::NaiveDate>, ()> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let month = match raw.len() {
+        7 => format!("{raw}-01"),
+        10 => format!("{}-01", &raw[..7]),
+        _ => return Err(()),
+    };
+    // A full date must itself be real (2008-02-30 is refused), not only its month.
+    if raw.len() == 10 {
+        raw.parse::<chrono::NaiveDate>().map_err(|_| ())?;
+    }
+    month.parse::<chrono::NaiveDate>().map(Some).map_err(|_| ())
+}
 
 /// Rows buffered before each multi-row insert.
 const BUFFER: usize = 10_000;
@@ -72,6 +93,31 @@ fn parse(row: &mut Row, keyer: &Keyer, extract_date: chrono::NaiveDate) -> Optio
     let offence_date = row.date("offence_date");
     let group: Option<OffenceGroup> = row.word("offence_group");
     let proven_on = row.opt_date("proven_on");
+    let birth = match birth_month(row.raw("date_of_birth")) {
+        Ok(Some(m)) if m > extract_date => {
+            // Shown as the month only: the day is never kept.
+            let shown = m.format("%Y-%m").to_string();
+            row.error(
+                "date_of_birth",
+                &shown,
+                format!("a month of birth no later than the extract date {extract_date}"),
+            );
+            None
+        }
+        Ok(m) => m,
+        Err(()) => {
+            row.error(
+                "date_of_birth",
+                WITHHELD,
+                "a date of birth as YYYY-MM or YYYY-MM-DD (only the year and month are kept)",
+            );
+            None
+        }
+    };
+    let gender: Option<Gender> = match row.raw("gender") {
+        "" => None,
+        _ => row.word("gender"),
+    };
     if let Some(d) = offence_date.filter(|d| *d > extract_date) {
         row.error(
             "offence_date",
@@ -102,6 +148,8 @@ fn parse(row: &mut Row, keyer: &Keyer, extract_date: chrono::NaiveDate) -> Optio
         offence_date: offence_date?,
         offence_group: group?,
         proven_on,
+        birth_month: birth,
+        gender,
     })
 }
 

@@ -17,11 +17,16 @@ use chrono::{NaiveDate, Utc};
 
 use crate::config::Settings;
 use crate::db::DbConn;
+use crate::domain::ids::ProgrammeId;
 use crate::domain::period::{FinancialYear, Period as DomainPeriod};
 use crate::evaluation::cost::CostTables;
 use crate::evaluation::reoffending::IndexDate;
-use crate::evaluation::report::{assemble, Report, ReportError, ReportParams};
+use crate::evaluation::reoffending::{ComparisonCohort, ComparisonMethod};
+use crate::evaluation::report::{
+    assemble, ComparisonInput, MatchedPool, Report, ReportError, ReportInputs, ReportParams,
+};
 use crate::evaluation::Period;
+use crate::store;
 use crate::store::report_rows::{self, ReportScope};
 use crate::store::StoreError;
 
@@ -45,6 +50,50 @@ pub struct ReportRequest {
     pub minimum_cohort: u64,
     /// For a commissioner or analyst (see `evaluation::units`).
     pub aggregate: bool,
+    /// What the reoffending of the report is compared with, if anything.
+    pub comparison: Option<CompareWith>,
+}
+
+/// What a report's reoffending is compared with: `compare=programme:ID`, `group:ID` or
+/// `matched` on the web, `--compare-programme`, `--compare-group` or `--compare-matched`
+/// on the command line. See `docs/methodology.md#comparison-with-another-cohort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareWith {
+    /// Another programme's cohort of the same period, with the same parameters.
+    Programme(ProgrammeId),
+    /// An imported comparison group, by id.
+    Group(i64),
+    /// A comparison matched from the police extract.
+    Matched,
+}
+
+impl CompareWith {
+    /// What `compare=` accepts, for messages.
+    pub const ACCEPTED: &'static str = "programme:ID, group:ID or matched";
+
+    /// The `compare=` value that asks for this comparison.
+    pub fn to_param(self) -> String {
+        match self {
+            CompareWith::Programme(id) => format!("programme:{}", id.0),
+            CompareWith::Group(id) => format!("group:{id}"),
+            CompareWith::Matched => "matched".to_string(),
+        }
+    }
+}
+
+impl std::str::FromStr for CompareWith {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let id = |v: &str| v.trim().parse::<i64>().ok().filter(|id| *id > 0);
+        let parsed = match s.split_once(':') {
+            Some(("programme", v)) => id(v).map(|id| CompareWith::Programme(ProgrammeId(id))),
+            Some(("group", v)) => id(v).map(CompareWith::Group),
+            None if s == "matched" => Some(CompareWith::Matched),
+            _ => None,
+        };
+        parsed.ok_or_else(|| format!("compare with {}, not '{s}'", Self::ACCEPTED))
+    }
 }
 
 impl ReportRequest {
@@ -63,6 +112,7 @@ impl ReportRequest {
             report_date: None,
             minimum_cohort: crate::evaluation::units::DEFAULT_MINIMUM_COHORT,
             aggregate: false,
+            comparison: None,
         }
     }
 }
@@ -127,6 +177,9 @@ pub fn build_in_parallel(
         request.waiting_months,
     )?;
     inputs.programme_names = report_rows::programme_names(conn, request.scope)?;
+    if let Some(with) = request.comparison {
+        comparison_input(conn, request, with, costs, &mut inputs)?;
+    }
     let now = Utc::now();
     let params = ReportParams {
         scope_name: request.scope_name.clone(),
@@ -156,6 +209,8 @@ pub fn build_in_parallel(
             let mut own = request.clone();
             own.scope = ReportScope::Programme(crate::domain::ids::ProgrammeId(id));
             own.scope_name = name;
+            // The lines are the programmes' own figures: no comparison.
+            own.comparison = None;
             programmes.push((id, build(conn, &own, costs)?));
         }
         programmes.sort_by_key(|(id, r)| {
@@ -174,6 +229,73 @@ pub fn build_in_parallel(
         "report assembled"
     );
     Ok(report)
+}
+
+/// Loads what the comparison `with` needs into `inputs`.
+fn comparison_input(
+    conn: &mut DbConn,
+    request: &ReportRequest,
+    with: CompareWith,
+    costs: &CostTables,
+    inputs: &mut ReportInputs,
+) -> Result<(), BuildError> {
+    inputs.comparison = Some(match with {
+        CompareWith::Programme(id) => {
+            let programme = store::programmes::find(conn, id)?.ok_or(StoreError::NotFound)?;
+            let name = programme.fields.name.clone();
+            // Two programmes of one name (the two Immediate Justice models) are told apart
+            // by their provider.
+            let label = if store::programmes::by_name(conn, &name)?.len() > 1 {
+                let provider = store::organisations::find_provider_visible(
+                    conn,
+                    crate::domain::access::Scope::All,
+                    programme.organisation_id,
+                )?
+                .name;
+                format!("{name} ({provider})")
+            } else {
+                name.clone()
+            };
+            let mut other = request.clone();
+            other.scope = ReportScope::Programme(id);
+            other.scope_name = name;
+            other.comparison = None;
+            let report = build(conn, &other, costs)?;
+            let all = &report.body.reoffending.groups.all;
+            ComparisonInput::Figures(ComparisonCohort {
+                method: ComparisonMethod::Programme,
+                label,
+                measurable: all.measurable,
+                reoffenders: all.reoffenders,
+            })
+        }
+        CompareWith::Group(id) => {
+            let group = store::comparison_groups::find(conn, id)?;
+            let members = store::comparison_groups::members(conn, id)?;
+            let keys: Vec<String> = members
+                .iter()
+                .filter_map(|m| m.person_key.clone())
+                .collect();
+            // Every offence of the group's people (the engine keeps each window's own);
+            // a cohort member in the group too gets the whole list in place of theirs.
+            for (key, rows) in report_rows::offences_of(conn, &keys)? {
+                inputs.offences.insert(key, rows);
+            }
+            ComparisonInput::Members {
+                label: group.name,
+                members,
+            }
+        }
+        CompareWith::Matched => {
+            let (pool, offences) = report_rows::matched_pool(conn)?;
+            inputs.offences = offences;
+            ComparisonInput::Matched(MatchedPool {
+                label: "similar people who did not take part".to_string(),
+                ..pool
+            })
+        }
+    });
+    Ok(())
 }
 
 /// The formats a report can be rendered in.

@@ -22,6 +22,7 @@
 //! `write_transaction` and record an audit event (`audit::record`) in the same transaction.
 
 pub mod audit;
+pub mod comparison_groups;
 pub mod funding_streams;
 pub mod group_surveys;
 pub mod import_batches;

@@ -20,9 +20,11 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::domain::calendar::add_months;
 use crate::domain::enums::Decision;
+use crate::domain::enums::Gender;
 use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::FinancialYear;
-use crate::evaluation::report::ReportInputs;
+use crate::evaluation::matching::{PoolPerson, Variable};
+use crate::evaluation::report::{MatchedPool, ReportInputs};
 use crate::evaluation::rows::{
     AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, PersonKeyMap,
     ReferralRow, SessionRow, TargetRow,
@@ -505,6 +507,156 @@ pub fn load_offences(
         });
     }
     Ok(out)
+}
+
+/// Every offence of `keys`, by person key, each person's in date order (for a comparison
+/// group: the engine keeps what falls in each member's windows).
+pub fn offences_of(
+    conn: &mut DbConn,
+    keys: &[String],
+) -> Result<PersonKeyMap<Vec<OffenceRow>>, StoreError> {
+    let mut out: PersonKeyMap<Vec<OffenceRow>> = PersonKeyMap::default();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let rows: Vec<OffenceTuple> = offence_records::table
+            .filter(offence_records::person_key.eq_any(chunk))
+            .select((
+                offence_records::person_key,
+                offence_records::offence_date,
+                offence_records::offence_group,
+                offence_records::proven_on,
+            ))
+            .load(conn)?;
+        for (person_key, Day(offence_date), group, proven_on) in rows {
+            let row = OffenceRow {
+                offence_group: parse_word(&group)?,
+                offence_date,
+                proven_on: opt_day(proven_on),
+                person_key,
+            };
+            out.entry(row.person_key.clone()).or_default().push(row);
+        }
+    }
+    sort_offences(&mut out);
+    Ok(out)
+}
+
+fn sort_offences(out: &mut PersonKeyMap<Vec<OffenceRow>>) {
+    for rows in out.values_mut() {
+        rows.sort_unstable_by(|a, b| {
+            (a.offence_date, a.offence_group, a.proven_on).cmp(&(
+                b.offence_date,
+                b.offence_group,
+                b.proven_on,
+            ))
+        });
+    }
+}
+
+/// One row of the extract as the matched comparison reads it.
+#[derive(Queryable)]
+struct ExtractRow {
+    id: i64,
+    person_key: String,
+    offence_date: Day,
+    offence_group: String,
+    proven_on: Option<Day>,
+    birth_month: Option<Day>,
+    gender: Option<String>,
+}
+
+/// What the matched comparison reads (`docs/methodology.md#matched-comparison`): the
+/// people of the current extract with no referral to any programme (referrals and
+/// participants that are voided do not count), each with the extract's month of birth
+/// and gender — per variable, from the row with the latest offence date that has a
+/// value, a tie going to the row later in the file —, and every offence of the extract.
+/// A variable no row has a value for is left out of the matching.
+pub fn matched_pool(
+    conn: &mut DbConn,
+) -> Result<(MatchedPool, PersonKeyMap<Vec<OffenceRow>>), StoreError> {
+    let rows: Vec<ExtractRow> = offence_records::table
+        .select((
+            offence_records::id,
+            offence_records::person_key,
+            offence_records::offence_date,
+            offence_records::offence_group,
+            offence_records::proven_on,
+            offence_records::birth_month,
+            offence_records::gender,
+        ))
+        .load(conn)?;
+    let referred: std::collections::HashSet<String> = referrals::table
+        .inner_join(participants::table)
+        .filter(referrals::voided_at.is_null())
+        .filter(participants::voided_at.is_null())
+        .filter(participants::person_key.is_not_null())
+        .select(participants::person_key)
+        .distinct()
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    // Per person: (offence date, row id, value) of the latest row with each variable.
+    type Latest<T> = Option<(NaiveDate, i64, T)>;
+    let mut attributes: HashMap<String, (Latest<NaiveDate>, Latest<Gender>)> = HashMap::new();
+    let (mut any_birth, mut any_gender) = (false, false);
+    let mut offences: PersonKeyMap<Vec<OffenceRow>> = PersonKeyMap::default();
+    for r in rows {
+        let date = r.offence_date.0;
+        let gender: Option<Gender> = r.gender.as_deref().map(parse_word).transpose()?;
+        any_birth |= r.birth_month.is_some();
+        any_gender |= gender.is_some();
+        if !referred.contains(&r.person_key) {
+            let (birth_slot, gender_slot) = attributes.entry(r.person_key.clone()).or_default();
+            let later = |d: NaiveDate, id: i64| (date, r.id) > (d, id);
+            if let Some(Day(m)) = r.birth_month {
+                if birth_slot.as_ref().is_none_or(|(d, id, _)| later(*d, *id)) {
+                    *birth_slot = Some((date, r.id, m));
+                }
+            }
+            if let Some(g) = gender {
+                if gender_slot.as_ref().is_none_or(|(d, id, _)| later(*d, *id)) {
+                    *gender_slot = Some((date, r.id, g));
+                }
+            }
+        }
+        let row = OffenceRow {
+            offence_group: parse_word(&r.offence_group)?,
+            offence_date: date,
+            proven_on: opt_day(r.proven_on),
+            person_key: r.person_key,
+        };
+        match offences.get_mut(&row.person_key) {
+            Some(rows) => rows.push(row),
+            None => {
+                offences.insert(row.person_key.clone(), vec![row]);
+            }
+        }
+    }
+    sort_offences(&mut offences);
+    let mut pool: Vec<PoolPerson> = attributes
+        .into_iter()
+        .map(|(person_key, (birth, gender))| PoolPerson {
+            person_key,
+            birth_month: birth.map(|b| b.2),
+            gender: gender.map(|g| g.2),
+        })
+        .collect();
+    pool.sort_unstable_by(|a, b| a.person_key.cmp(&b.person_key));
+    let mut variables_left_out = Vec::new();
+    if !any_birth {
+        variables_left_out.push(Variable::AgeBand);
+    }
+    if !any_gender {
+        variables_left_out.push(Variable::Gender);
+    }
+    Ok((
+        MatchedPool {
+            label: String::new(),
+            pool,
+            variables_left_out,
+        },
+        offences,
+    ))
 }
 
 fn load_money(

@@ -11,7 +11,7 @@ use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::{FinancialYear, Period, PeriodError};
 use crate::evaluation::reoffending::{IndexDate, ParamError};
 use crate::evaluation::report::Report;
-use crate::reports::{self, ReportRequest};
+use crate::reports::{self, CompareWith, ReportRequest};
 use crate::store;
 use crate::store::audit::{self, NewEvent};
 use crate::store::report_rows::{Parallel, ReportScope};
@@ -112,6 +112,10 @@ pub struct ReportQuery {
     pub published: Option<bool>,
     /// Financial year of cost-of-crime prices.
     pub price_year: Option<String>,
+    /// Compare reoffending with `programme:ID` (another programme you can see, same
+    /// period and parameters), `group:ID` (an imported comparison group) or `matched`
+    /// (similar people in the police extract who were never referred).
+    pub compare: Option<String>,
 }
 
 /// The period of a query, or a field error; a missing period is an error too.
@@ -166,6 +170,16 @@ impl ReportQuery {
                 format!("the waiting period must be at most 24 months, not {waiting}"),
             ));
         }
+        let comparison = match self.compare.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => match raw.parse::<CompareWith>() {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push(FieldError::new("compare", e));
+                    None
+                }
+            },
+        };
         let (Some(period), Some(index), true) = (period, index, errors.is_empty()) else {
             return Err(AppError::Validation(errors));
         };
@@ -176,6 +190,7 @@ impl ReportQuery {
         request.published = self.published.unwrap_or(false);
         request.price_year = self.price_year.clone();
         request.threshold = state.disclosure_threshold;
+        request.comparison = comparison;
         audience(&mut request, state, actor);
         Ok(request)
     }
@@ -200,15 +215,31 @@ pub fn query_string(request: &ReportRequest, published: bool) -> String {
     if let Some(y) = &request.price_year {
         q.push(("price_year", y.clone()));
     }
+    if let Some(c) = request.comparison {
+        q.push(("compare", c.to_param()));
+    }
     serde_urlencoded::to_string(q).unwrap_or_default()
 }
 
-/// Builds one report, its errors as the web answers them.
+/// Builds one report for `actor`, its errors as the web answers them. A comparison
+/// programme must be one `actor` can see (another provider's is "no such programme").
 pub fn build(
     conn: &mut DbConn,
     state: &AppState,
+    actor: &Actor,
     request: &ReportRequest,
 ) -> Result<Report, AppError> {
+    let no_such =
+        || AppError::validation("compare", "there is no such programme or comparison group");
+    match request.comparison {
+        Some(CompareWith::Programme(id)) => {
+            store::programmes::find_visible(conn, actor.scope(), id).map_err(|_| no_such())?;
+        }
+        Some(CompareWith::Group(id)) => {
+            store::comparison_groups::find(conn, id).map_err(|_| no_such())?;
+        }
+        _ => {}
+    }
     // Two more connections, if the pool has them free, to read in parallel (SQLite needs
     // the second to start both reads on one snapshot); otherwise one, as usual.
     let mut reader = state.pool.try_get();
@@ -248,12 +279,16 @@ pub fn audit_download(
             .by(Some(actor))
             .entity_id(entity)
             .detail(format!(
-                "format={format} period={} follow_up={} waiting={} index={} mode={mode} price_year={} sha256={}",
+                "format={format} period={} follow_up={} waiting={} index={} mode={mode} price_year={} compare={} sha256={}",
                 request.period,
                 request.follow_up_months,
                 request.waiting_months,
                 request.index.as_str(),
                 request.price_year.as_deref().unwrap_or("default"),
+                request
+                    .comparison
+                    .map(|c| c.to_param())
+                    .unwrap_or_else(|| "none".into()),
                 report.body.provenance.input_sha256
             )),
     )
@@ -304,7 +339,7 @@ pub fn audit_refusal<T>(
             .by(Some(actor))
             .entity_id(entity)
             .detail(format!(
-                "refused={} format={format} period={} follow_up={} waiting={} index={} published={} price_year={}",
+                "refused={} format={format} period={} follow_up={} waiting={} index={} published={} price_year={} compare={}",
                 fields.join(","),
                 raw(query.period.as_deref()),
                 query.follow_up.map(|v| v.to_string()).unwrap_or_default(),
@@ -312,6 +347,7 @@ pub fn audit_refusal<T>(
                 raw(query.index.as_deref()),
                 query.published.unwrap_or(false),
                 raw(query.price_year.as_deref()),
+                raw(query.compare.as_deref()),
             )),
     )
     .map_err(AppError::from)?;

@@ -807,6 +807,18 @@ pub fn all() -> Vec<RouteSpec> {
             Roles(OFFENCE_IMPORT_ROLES),
             |r| r.to(api::files::restore_offences),
         ),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/imports/comparison-group",
+            Roles(OFFENCE_IMPORT_ROLES),
+            |r| r.to(api::files::import_comparison_group),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/comparison-groups",
+            Roles(REPORT_ROLES),
+            |r| r.to(api::files::comparison_groups),
+        ),
         // Commissioning set-up files: the roles of their write routes (`import_roles`).
         RouteSpec::new(
             M::POST,

@@ -406,9 +406,12 @@ async fn every_import_kind_answers_each_role_as_its_import_rule_says() {
             // A file with a header only: nothing to write either way.
             let res = app
                 .client
+                // The API names a kind by `name()`: `comparison-group` for the word
+                // `comparison`.
                 .post(format!(
-                    "{}/api/v1/imports/{kind}?extract_date=2026-10-31&organisation_id={a}",
-                    app.address
+                    "{}/api/v1/imports/{}?extract_date=2026-10-31&organisation_id={a}",
+                    app.address,
+                    kind.name()
                 ))
                 .bearer_auth(&token)
                 .header("content-type", "text/csv")

@@ -8,6 +8,7 @@ mod backup;
 mod casework;
 mod casework_pages;
 mod cli;
+mod comparisons;
 mod concurrency;
 mod correction_pages;
 mod corrections;

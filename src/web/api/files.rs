@@ -87,6 +87,9 @@ pub struct FileQuery {
     /// Offence extracts: `true` to replace the current extract with one of fewer than
     /// half its rows (refused otherwise, with both row counts).
     pub confirm_shrink: Option<bool>,
+    /// Comparison groups: the group's name, as reports call it; re-importing a name
+    /// replaces that group's members. Required for `comparison-group`.
+    pub name: Option<String>,
 }
 
 /// The organisation an import or export is for: the actor's own, or for admins the one
@@ -140,6 +143,8 @@ pub struct ImportOptions {
     pub organisation: Option<i64>,
     /// Offence extracts: replace the current extract even with fewer than half its rows.
     pub confirm_shrink: bool,
+    /// Comparison groups: the group's name.
+    pub name: Option<String>,
 }
 
 /// Imports one file for the actor (all or nothing); shared by the API and the upload page.
@@ -179,7 +184,7 @@ pub fn run_import(
     };
     let organisation = match kind {
         // Police data and the shared outcome measures belong to no organisation.
-        ImportKind::Offences | ImportKind::Measures => None,
+        ImportKind::Offences | ImportKind::Measures | ImportKind::Comparison => None,
         // Commissioning set-up: the provider that delivers the programmes is named.
         ImportKind::Programmes => {
             let id = options.organisation.ok_or_else(|| {
@@ -208,6 +213,12 @@ pub fn run_import(
         extract_date,
         confirm_shrink: options.confirm_shrink,
     };
+    if kind == ImportKind::Comparison {
+        let name = imports::comparison::group_name(options.name.as_deref())
+            .map_err(|e| AppError::validation("name", e.to_string()))?;
+        return imports::comparison::import(conn, &ctx, &name, file_name, &Source::Bytes(bytes))
+            .map_err(row_errors);
+    }
     imports::import(
         conn,
         &ctx,
@@ -299,6 +310,46 @@ pub async fn import_offences(
     import_body(state, actor, ImportKind::Offences, query.into_inner(), body).await
 }
 
+/// `POST /api/v1/imports/comparison-group?name=LABEL`: a comparison group, a
+/// `police_id,index_date` CSV file (analysts and admins). Identifiers are keyed and never
+/// stored; re-importing a name replaces that group (audited). Compare a report with it
+/// with `compare=group:ID`.
+#[utoipa::path(post, path = "/api/v1/imports/comparison-group", tag = "imports",
+    params(FileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_comparison_group(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<FileQuery>,
+    body: web::Bytes,
+) -> Result<Json<ImportResult>, AppError> {
+    import_body(
+        state,
+        actor,
+        ImportKind::Comparison,
+        query.into_inner(),
+        body,
+    )
+    .await
+}
+
+/// `GET /api/v1/comparison-groups`: the imported comparison groups (names and sizes), to
+/// compare a report with (`compare=group:ID`).
+#[utoipa::path(get, path = "/api/v1/comparison-groups", tag = "reports",
+    responses((status = 200, body = Vec<store::comparison_groups::ComparisonGroup>)))]
+pub async fn comparison_groups(
+    state: web::Data<AppState>,
+    _actor: Actor,
+) -> Result<Json<Vec<store::comparison_groups::ComparisonGroup>>, AppError> {
+    blocking(move || {
+        let mut conn = state.conn()?;
+        Ok(Json(store::comparison_groups::list(&mut conn)?))
+    })
+    .await
+}
+
 async fn import_body(
     state: web::Data<AppState>,
     actor: Actor,
@@ -317,6 +368,7 @@ async fn import_body(
             extract_date: query.extract_date.clone(),
             organisation: query.organisation_id,
             confirm_shrink: query.confirm_shrink.unwrap_or(false),
+            name: query.name.clone(),
         };
         let summary = run_import(
             &mut conn,

@@ -563,6 +563,8 @@ impl Modify for ProblemResponses {
         super::setup::add_measure,
         super::files::import,
         super::files::import_offences,
+        super::files::import_comparison_group,
+        super::files::comparison_groups,
         super::files::import_programmes,
         super::files::import_measures,
         super::files::restore_offences,

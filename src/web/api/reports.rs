@@ -29,7 +29,7 @@ async fn report(
         let entity = kind.entity(id);
         let request = query.request(report_scope, name, &state, &actor);
         let request = audit_refusal(&mut conn, &actor, entity.clone(), "json", &query, request)?;
-        let report = build(&mut conn, &state, &request);
+        let report = build(&mut conn, &state, &actor, &request);
         let report = audit_refusal(&mut conn, &actor, entity, "json", &query, report)?;
         audit_download(
             &mut conn,

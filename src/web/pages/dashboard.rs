@@ -417,7 +417,7 @@ fn lines(
             ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
         request.threshold = state.disclosure_threshold;
         report_query::audience(&mut request, state, actor);
-        let report = report_query::build(conn, state, &request)?;
+        let report = report_query::build(conn, state, actor, &request)?;
         let provider_name = names.get(&p.organisation_id.0).cloned().unwrap_or_default();
         out.push(line(
             &report,

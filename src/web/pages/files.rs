@@ -63,7 +63,7 @@ fn context(
     let offences = allowed.contains(&ImportKind::Offences);
     let kinds: Vec<Value> = allowed
         .iter()
-        .map(|k| json!({"value": k.as_str(), "text": k.as_str(), "selected": k.as_str() == chosen}))
+        .map(|k| json!({"value": k.as_str(), "text": k.name().replace('-', " "), "selected": k.as_str() == chosen}))
         .collect();
     // Commissioners name the provider whose programmes a file holds; admins the provider
     // of any provider-owned kind.
@@ -86,12 +86,12 @@ fn context(
     };
     let exports: Vec<Value> = ImportKind::ALL
         .iter()
-        .filter(|k| **k != ImportKind::Offences)
+        .filter(|k| !matches!(**k, ImportKind::Offences | ImportKind::Comparison))
         .map(|k| json!({"href": format!("/exports/{k}"), "text": k.as_str()}))
         .collect();
     let summary: Vec<Value> = errors
         .iter()
-        .map(|e| json!({"href": if e.field == "kind" || e.field == "extract_date" { format!("#{}", e.field) } else { "#file".into() }, "text": e.message}))
+        .map(|e| json!({"href": if e.field == "kind" || e.field == "extract_date" || e.field == "name" { format!("#{}", e.field) } else { "#file".into() }, "text": e.message}))
         .collect();
     Ok(json!({
         "kinds": kinds, "batches": batches, "exports": exports,
@@ -99,6 +99,7 @@ fn context(
         "row_errors": errors.iter().filter(|e| e.line.is_some()).map(|e| json!({"line": e.line, "column": e.field, "message": e.message})).collect::<Vec<_>>(),
         "may_export": actor.scope() != crate::domain::access::Scope::Aggregate,
         "offences": offences, "providers": providers, "restorable": restorable,
+        "comparison": allowed.contains(&ImportKind::Comparison),
     }))
 }
 
@@ -212,6 +213,7 @@ pub async fn upload(
             extract_date: Some(get("extract_date")),
             organisation: get("organisation_id").parse().ok(),
             confirm_shrink: get("confirm_shrink") == "yes",
+            name: Some(get("name")),
         };
         // Before an offence extract replaces the current one, the page shows both and
         // asks for confirmation: the same file again, with the hash of the one shown (the

@@ -132,7 +132,7 @@ fn answer(
     if !asked && format == Format::Html {
         return Ok(Answer::Page(StatusCode::OK, page));
     }
-    let report = report_query::build(conn, state, &request);
+    let report = report_query::build(conn, state, actor, &request);
     let report = audit_refusal(conn, actor, kind.entity(id), audited, &query, report)?;
     audit_download(conn, actor, kind.entity(id), audited, &request, &report)?;
     let rendered = |format| {
