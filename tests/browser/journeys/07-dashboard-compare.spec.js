@@ -77,10 +77,9 @@ test('compare these two leads to the comparison report', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1 })).toContainText(FIRST);
 });
 
-// The comparison itself (items 1 and 4 of issue 19): runs once the report page accepts
-// `compare=programme:ID` (set OUTCOMES_COMPARE_READY=1, or remove the skip).
+// The comparison itself (items 1 and 4 of issue 19): the report page takes
+// `compare=programme:ID`.
 test('the comparison report from the dashboard shows the comparison', async ({ page }) => {
-  test.skip(!process.env.OUTCOMES_COMPARE_READY, 'the report page does not take compare= yet');
   await compareTheTwo(page);
   await expect(page.locator('#table-reoffending_comparison')).toBeVisible();
   await expect(page.getByText(SECOND).first()).toBeVisible();
