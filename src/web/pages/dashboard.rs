@@ -136,6 +136,9 @@ struct Line {
     trend: Vec<(String, String)>,
 }
 
+/// A provider to filter by: id and name.
+type Provider = (i64, String);
+
 /// The filters, as asked for (unknown values are no filter).
 struct Filters {
     provider: Option<i64>,
@@ -380,8 +383,8 @@ fn lines(
     period: Period,
     provider: Option<i64>,
     kind: Option<ProgrammeKind>,
-) -> Result<(Vec<(i64, String)>, Vec<Line>), AppError> {
-    let mut providers: Vec<(i64, String)> = store::organisations::list_scoped(conn, actor.scope())?
+) -> Result<(Vec<Provider>, Vec<Line>), AppError> {
+    let mut providers: Vec<Provider> = store::organisations::list_scoped(conn, actor.scope())?
         .into_iter()
         .map(|o| (o.id.0, o.name))
         .collect();
