@@ -392,8 +392,7 @@ pub fn view(report: &Report) -> ReportView {
     );
     let published = body.provenance.parameters.mode == "published";
     let delivery = delivery(&r);
-    let mut sections: Vec<Section> = programmes_section(&r).into_iter().collect();
-    sections.extend([
+    let mut sections = vec![
         engagement_section(&r),
         trend_section(&r),
         reoffending_section(&r),
@@ -403,10 +402,12 @@ pub fn view(report: &Report) -> ReportView {
         breakdowns_section(&r),
         money_section(&r),
         provenance_section(&r),
-    ]);
+    ];
     for s in &mut sections {
         collapse(&r, s, delivery);
     }
+    // A provider's or funding stream's programmes side by side, before the pooled figures.
+    sections.splice(0..0, programmes_section(&r));
     let title = format!("{}: evaluation report", body.programme);
     ReportView {
         document_title: match &body.provider {
