@@ -38,6 +38,7 @@ use super::rows::{
     AllocationRow, AttendanceRow, ComparisonMemberRow, GroupSurveyRow, MeasureRow, OffenceRow,
     OutcomeRow, PersonKeyMap, ReferralRow, SessionRow, TargetRow,
 };
+use super::stats::Interval;
 use super::units::{self, LeftOutUnit, Screened, UnitsSection, Withheld, WITHHELD_SYMBOL};
 use super::{Period, METHODOLOGY_VERSION};
 use crate::domain::period::whole_financial_years;
@@ -189,6 +190,12 @@ pub struct ReportBody {
     /// providers may run programmes of the same name). Set by `reports::build`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// Each programme's key figures from its own report with the same parameters, shown
+    /// before the pooled figures (a provider's or funding stream's report only). Set by
+    /// `reports::build` with [`Report::add_programme`].
+    /// See `docs/reports.md#programmes-side-by-side`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programmes: Vec<ProgrammeFigures>,
     pub period: Period,
     pub engagement: Engagement,
     /// The engagement figures of each quarter the period overlaps.
@@ -202,6 +209,48 @@ pub struct ReportBody {
     pub units: UnitsSection,
     pub provenance: Provenance,
 }
+
+/// One programme's line in a pooled report: the key figures of its own report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgrammeFigures {
+    pub programme_id: i64,
+    pub programme: String,
+    pub provider: Option<String>,
+    pub referrals_received: u64,
+    pub engaged: u64,
+    pub completed: u64,
+    pub completion_rate: Option<f64>,
+    pub measurable: u64,
+    pub reoffending_rate: Option<f64>,
+    pub reoffending_rate_ci: Option<Interval>,
+    pub sessions_delivered: u64,
+    pub anonymous_headcount: u64,
+    pub cost_per_named_participant: Option<f64>,
+}
+
+/// Each key of [`ProgrammeFigures`] that is a figure, and where it is in a programme's own
+/// report: what that report hides there is hidden in the pooled report too.
+pub const SIDE_BY_SIDE: [(&str, &str); 10] = [
+    ("referrals_received", "/engagement/referrals_received"),
+    ("engaged", "/engagement/engaged"),
+    ("completed", "/engagement/completed"),
+    ("completion_rate", "/engagement/completion_rate"),
+    ("measurable", "/reoffending/groups/all/measurable"),
+    (
+        "reoffending_rate",
+        "/reoffending/groups/all/reoffending_rate",
+    ),
+    (
+        "reoffending_rate_ci",
+        "/reoffending/groups/all/reoffending_rate_ci",
+    ),
+    ("sessions_delivered", "/engagement/sessions_delivered"),
+    ("anonymous_headcount", "/engagement/anonymous_headcount"),
+    (
+        "cost_per_named_participant",
+        "/money/cost_per_named_participant",
+    ),
+];
 
 /// A report: exact figures plus, in published mode, what to hide.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +283,53 @@ impl Report {
     /// Why the value at `pointer` is withheld ("[m]"), if it is.
     pub fn withheld_at(&self, pointer: &str) -> Option<Withheld> {
         self.withheld.get(pointer).copied()
+    }
+
+    /// Adds programme `id`'s own report (same parameters, scope that programme) as a line
+    /// of [`ReportBody::programmes`]. A figure its own report hides (the published
+    /// suppression, the unit rules) is hidden here with the same symbol and reason, so the
+    /// line discloses nothing that report does not.
+    pub fn add_programme(&mut self, id: i64, own: &Report) {
+        let i = self.body.programmes.len();
+        let b = &own.body;
+        let all = &b.reoffending.groups.all;
+        self.body.programmes.push(ProgrammeFigures {
+            programme_id: id,
+            programme: b.programme.clone(),
+            provider: b.provider.clone(),
+            referrals_received: b.engagement.referrals_received,
+            engaged: b.engagement.engaged,
+            completed: b.engagement.completed,
+            completion_rate: b.engagement.completion_rate,
+            measurable: all.measurable,
+            reoffending_rate: all.reoffending_rate,
+            reoffending_rate_ci: all.reoffending_rate_ci,
+            sessions_delivered: b.engagement.sessions_delivered,
+            anonymous_headcount: b.engagement.anonymous_headcount,
+            cost_per_named_participant: b.money.money.cost_per_named_participant,
+        });
+        // `there` is hidden at `p` when `p` is it, contains it, or is inside it.
+        let map = |p: &str, there: &str, here: &str| -> Option<String> {
+            if p == there || there.starts_with(&format!("{p}/")) {
+                Some(here.to_string())
+            } else {
+                p.strip_prefix(&format!("{there}/"))
+                    .map(|rest| format!("{here}/{rest}"))
+            }
+        };
+        for (key, there) in SIDE_BY_SIDE {
+            let here = format!("/programmes/{i}/{key}");
+            for (p, symbol) in &own.suppressed {
+                if let Some(at) = map(p, there, &here) {
+                    self.suppressed.insert(at, symbol.clone());
+                }
+            }
+            for (p, why) in &own.withheld {
+                if let Some(at) = map(p, there, &here) {
+                    self.withheld.insert(at, *why);
+                }
+            }
+        }
     }
 
     /// The published system of this report for an independent check
@@ -368,6 +464,7 @@ pub fn assemble(
         let body = ReportBody {
             programme: params.scope_name.clone(),
             provider: None,
+            programmes: Vec::new(),
             period,
             trend,
             money: MoneySection {
@@ -1459,6 +1556,38 @@ mod tests {
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 4, 2, 9, 30, 0).unwrap()
+    }
+
+    /// Issue 19: a programme's line in a pooled report has its own report's figures, and
+    /// hides what that report hides, with the same symbol.
+    #[test]
+    fn a_programme_line_has_its_own_reports_figures_and_hides_what_it_hides() {
+        let own = assemble(&inputs(), &params(false), &tables(), at()).unwrap();
+        let mut pooled = own.clone();
+        pooled.add_programme(7, &own);
+        let line = &pooled.to_json()["programmes"][0];
+        // 12 referred, 10 attended (engaged), 8 completed of 10 closed; 3 of 12 reoffended.
+        assert_eq!(line["programme_id"], 7);
+        assert_eq!(line["referrals_received"], 12);
+        assert_eq!(line["engaged"], 10);
+        assert_eq!(line["completed"], 8);
+        assert_eq!(line["measurable"], 12);
+        assert_eq!(line["reoffending_rate"], 0.25);
+        // No sessions in these inputs.
+        assert_eq!(line["sessions_delivered"], 0);
+        let published = assemble(&inputs(), &params(true), &tables(), at()).unwrap();
+        let mut pooled = published.clone();
+        pooled.add_programme(7, &published);
+        let (json, mine) = (pooled.to_json(), published.to_json());
+        for (key, there) in SIDE_BY_SIDE {
+            assert_eq!(
+                json["programmes"][0][key],
+                *mine.pointer(there).unwrap(),
+                "{key}"
+            );
+        }
+        // 3 reoffenders (1 to 4) make the rate hidden in the published report.
+        assert!(json["programmes"][0]["reoffending_rate"].is_string());
     }
 
     #[test]

@@ -201,6 +201,29 @@ pub fn build_in_parallel(
     let started = std::time::Instant::now();
     let mut report = assemble(&inputs, &params, costs, now)?;
     report.body.provider = report_rows::provider_of(conn, request.scope)?;
+    // A provider's or funding stream's report shows each programme's own report first, so
+    // that programmes funded together are compared, not blended.
+    if !matches!(request.scope, ReportScope::Programme(_)) {
+        let mut programmes = Vec::new();
+        for (id, name) in report_rows::programme_names(conn, request.scope)? {
+            let mut own = request.clone();
+            own.scope = ReportScope::Programme(crate::domain::ids::ProgrammeId(id));
+            own.scope_name = name;
+            // The lines are the programmes' own figures: no comparison.
+            own.comparison = None;
+            programmes.push((id, build(conn, &own, costs)?));
+        }
+        programmes.sort_by_key(|(id, r)| {
+            (
+                r.body.programme.to_lowercase(),
+                r.body.provider.clone(),
+                *id,
+            )
+        });
+        for (id, own) in &programmes {
+            report.add_programme(*id, own);
+        }
+    }
     tracing::debug!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "report assembled"

@@ -406,6 +406,8 @@ pub fn view(report: &Report) -> ReportView {
     for s in &mut sections {
         collapse(&r, s, delivery);
     }
+    // A provider's or funding stream's programmes side by side, before the pooled figures.
+    sections.splice(0..0, programmes_section(&r));
     let title = format!("{}: evaluation report", body.programme);
     ReportView {
         document_title: match &body.provider {
@@ -1258,6 +1260,104 @@ fn chart(
         svg,
         withheld,
     }
+}
+
+/// A provider's or funding stream's programmes side by side, each from its own report,
+/// before the pooled figures (`None` for a programme's report).
+/// See `docs/reports.md#programmes-side-by-side`.
+fn programmes_section(r: &Reader) -> Option<Section> {
+    let programmes = &r.report.body.programmes;
+    if programmes.is_empty() {
+        return None;
+    }
+    let mut s = section("programmes", "Programmes side by side");
+    s.paragraphs.push(
+        "Each programme's key figures from its own report, with the same period and \
+         settings, before the figures of all of them together: programmes that are paid for \
+         or run together are compared here, not blended. Cost per named participant is each \
+         programme's whole funding for the period divided by its named participants."
+            .to_string(),
+    );
+    s.warning = Some(
+        "Differences between programmes are not evidence of effect: the people referred \
+         to each differ."
+            .to_string(),
+    );
+    // Two tables, so that each fits a page: what each programme did, and its reoffending.
+    let engagement: [Column; 7] = [
+        ("referrals_received", "Referrals received", Kind::Count),
+        ("engaged", "Engaged", Kind::Count),
+        ("completed", "Completed", Kind::Count),
+        ("completion_rate", "Completion rate", Kind::Rate),
+        ("sessions_delivered", "Sessions delivered", Kind::Count),
+        (
+            "anonymous_headcount",
+            "Headcount (group sessions)",
+            Kind::Count,
+        ),
+        (
+            "cost_per_named_participant",
+            "Cost per named participant",
+            Kind::Money,
+        ),
+    ];
+    let reoffending: [Column; 4] = [
+        ("measurable", "Measurable", Kind::Count),
+        ("reoffending_rate", "Reoffending rate", Kind::Rate),
+        ("reoffending_rate_ci/0", "95% CI low", Kind::Rate),
+        ("reoffending_rate_ci/1", "95% CI high", Kind::Rate),
+    ];
+    // Each row (and the CSV's `group`) is the programme's name, with its provider where two
+    // programmes of the report share a name.
+    let shared = |name: &str| programmes.iter().filter(|p| p.programme == name).count() > 1;
+    let labels: Vec<String> = programmes
+        .iter()
+        .map(|p| match &p.provider {
+            Some(provider) if shared(&p.programme) => format!("{} ({provider})", p.programme),
+            _ => p.programme.clone(),
+        })
+        .collect();
+    let table = |id: &str, caption: &str, columns: &[Column]| Table {
+        id: id.to_string(),
+        caption: caption.to_string(),
+        head: head("Programme", columns),
+        rows: labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| r.row(label.clone(), &format!("/programmes/{i}/"), label, columns))
+            .collect(),
+    };
+    s.tables.push(table(
+        "programmes",
+        "Each programme's engagement, from its own report",
+        &engagement,
+    ));
+    let rates = table(
+        "programmes_reoffending",
+        "Each programme's reoffending, from its own report",
+        &reoffending,
+    );
+    let desc = format!(
+        "Reoffending rate with its 95% confidence interval for each programme: {}.",
+        rates
+            .rows
+            .iter()
+            .map(|row| format!(
+                "{} {} (measurable {})",
+                row.label, row.cells[1].text, row.cells[0].text
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s.charts.push(chart(
+        ChartKind::Interval,
+        "Reoffending rate by programme",
+        &desc,
+        (1, &rates),
+        vec![1, 2, 3],
+    ));
+    s.tables.push(rates);
+    Some(s)
 }
 
 fn engagement_section(r: &Reader) -> Section {

@@ -292,7 +292,7 @@ pub fn all() -> Vec<RouteSpec> {
         })
         .target(Target::Programme),
         RouteSpec::new(M::GET, "/dashboard", Roles(AGGREGATE_ROLES), |r| {
-            r.to(pages::reports::dashboard)
+            r.to(pages::dashboard::dashboard)
         }),
         RouteSpec::new(
             M::GET,

@@ -1,7 +1,7 @@
 //! The report page with its downloads, and the VRU dashboard: the figures the pages show
 //! are the JSON API's, access follows the registry, downloads are attachments.
 
-use outcomes::domain::enums::{OrganisationKind, Role};
+use outcomes::domain::enums::{ImportKind, OrganisationKind, Role};
 use outcomes::store::report_rows::ReportScope;
 use serde_json::Value;
 
@@ -599,4 +599,507 @@ async fn the_dashboard_splits_cost_per_named_participant_and_per_attendance() {
         .await
         .unwrap();
     assert!(order(&html, [">Mentoring</a>", ">Boxing</a>"]));
+}
+
+/// Issue 19: four programmes of two providers with reoffending rates whose order by the
+/// rate differs from their order by the 95% interval, all in 2024-25 (data as of
+/// 2026-10-31: every follow-up has ended). Wilson intervals (z = 1.959964), by hand:
+/// - Alpha (North Trust, mentoring): 0 of 10, 0.0% (0.0% to 27.8%; 0.277533)
+/// - Gamma (North Trust, workshop): 3 of 10, 30.0% (10.8% to 60.3%; 0.107791, 0.603222)
+/// - Beta (South Trust, Immediate Justice): 5 of 40, 12.5% (5.5% to 26.1%; 0.054595, 0.261121)
+/// - Delta (South Trust, Immediate Justice): 10 of 40, 25.0% (14.2% to 40.2%; 0.141871,
+///   0.401940)
+///
+/// Gamma also has two group sessions (headcounts 15 and 25: 40) and a group survey of
+/// "Feels safe (1-5)": 4 of 10 positive (4 or better) at baseline, 8 of 10 at exit, a
+/// change of +40.0 points.
+struct Comparison {
+    app: TestApp,
+    /// Programme ids: Alpha, Beta, Gamma, Delta.
+    ids: [i64; 4],
+    /// Provider ids: North Trust, South Trust.
+    providers: [i64; 2],
+}
+
+fn people(prefix: &str, n: usize) -> String {
+    let mut csv = "reference,police_id,date_of_birth,gender,ethnicity,district\n".to_string();
+    for i in 1..=n {
+        csv.push_str(&format!(
+            "{prefix}{i:02},ID{prefix}{i:02},2007-01-01,male,white,District A\n"
+        ));
+    }
+    csv
+}
+
+fn referrals(prefix: &str, programme: &str, n: usize) -> String {
+    let mut csv = "referral_ref,participant_ref,programme,referred_on,source,reason,decision,decided_on,closure,closed_on,required_hours\n".to_string();
+    for i in 1..=n {
+        csv.push_str(&format!(
+            "R{prefix}{i:02},{prefix}{i:02},{programme},2024-06-01,police,,accepted,2024-06-02,,,\n"
+        ));
+    }
+    csv
+}
+
+/// One proven reoffence three months after referral for the first `k` people.
+fn reoffences(prefix: &str, k: usize) -> String {
+    (1..=k)
+        .map(|i| format!("ID{prefix}{i:02},2024-09-01,shoplifting,2024-10-01\n"))
+        .collect()
+}
+
+async fn comparison_app() -> (Comparison, crate::helpers::TestSession) {
+    use crate::imports::run;
+    use outcomes::domain::ids::OrganisationId;
+    let app = spawn_app().await;
+    let north = app.provider("North Trust");
+    let south = app.provider("South Trust");
+    let header = "name,kind,delivery,min_age,max_age,starts_on,ends_on,description\n";
+    {
+        let mut conn = app.db();
+        let (n, s) = (Some(OrganisationId(north)), Some(OrganisationId(south)));
+        run(&mut conn, n, ImportKind::Programmes, &format!("{header}Alpha,mentoring,individual,10,25,2023-04-01,,\nGamma,workshop,mixed,10,25,2023-04-01,,\n")).unwrap();
+        run(&mut conn, s, ImportKind::Programmes, &format!("{header}Beta,immediate_justice,individual,10,25,2023-04-01,,\nDelta,immediate_justice,individual,10,25,2023-04-01,,\n")).unwrap();
+        run(
+            &mut conn,
+            None,
+            ImportKind::Measures,
+            "name,min,max,higher_is_better\nFeels safe (1-5),1,5,true\n",
+        )
+        .unwrap();
+        for (org, prefix, programme, n_people) in [
+            (n, "A", "Alpha", 10),
+            (n, "G", "Gamma", 10),
+            (s, "B", "Beta", 40),
+            (s, "D", "Delta", 40),
+        ] {
+            run(
+                &mut conn,
+                org,
+                ImportKind::Participants,
+                &people(prefix, n_people),
+            )
+            .unwrap();
+            run(
+                &mut conn,
+                org,
+                ImportKind::Referrals,
+                &referrals(prefix, programme, n_people),
+            )
+            .unwrap();
+        }
+        run(&mut conn, n, ImportKind::Sessions, "session_ref,programme,date,kind,duration_minutes,headcount,district,venue\nG1,Gamma,2024-07-01,group,60,15,District A,School\nG2,Gamma,2024-08-01,group,60,25,District A,School\n").unwrap();
+        let offences = format!(
+            "police_id,offence_date,offence_group,proven_on\n{}{}{}",
+            reoffences("G", 3),
+            reoffences("B", 5),
+            reoffences("D", 10)
+        );
+        run(&mut conn, None, ImportKind::Offences, &offences).unwrap();
+    }
+    let id = |name: &str| outcomes::store::programmes::by_name(&mut app.db(), name).unwrap()[0].id;
+    let ids = [id("Alpha"), id("Beta"), id("Gamma"), id("Delta")];
+    {
+        use outcomes::domain::enums::Timepoint;
+        use outcomes::store::group_surveys::{insert, NewSurvey};
+        let mut conn = app.db();
+        let measure = outcomes::store::measures::all(&mut conn).unwrap()[0].id;
+        for (timepoint, recorded_on, counts) in [
+            (Timepoint::Baseline, (2024, 7, 1), vec![(2, 6), (4, 4)]),
+            (Timepoint::Exit, (2024, 8, 1), vec![(2, 2), (5, 8)]),
+        ] {
+            let survey = NewSurvey {
+                programme_id: ids[2],
+                session_id: None,
+                measure_id: measure,
+                timepoint,
+                recorded_on: chrono::NaiveDate::from_ymd_opt(
+                    recorded_on.0,
+                    recorded_on.1,
+                    recorded_on.2,
+                )
+                .unwrap(),
+                counts,
+            };
+            insert(&mut conn, OrganisationId(north), &survey).unwrap();
+        }
+    }
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let session = app.session_for(&app.create_user(Role::Commissioner, opcc));
+    let ids = ids.map(|p| p.0);
+    (
+        Comparison {
+            app,
+            ids,
+            providers: [north, south],
+        },
+        session,
+    )
+}
+
+/// The dashboard's row of `programme` (from its heading to the end of the row).
+fn dashboard_row<'a>(html: &'a str, programme: &str) -> &'a str {
+    let row = &html[html.find(&format!(">{programme}</a></th>")).unwrap()..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+/// The programmes in the order of the dashboard's main table.
+fn table_order(html: &str) -> Vec<String> {
+    let table = &html[html.find("id=\"dashboard\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table
+        .split("</a></th>")
+        .filter_map(|s| s.rsplit('>').next())
+        .filter(|s| ["Alpha", "Beta", "Gamma", "Delta"].contains(s))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_n_the_caution_flag_and_the_interval_beside_each_rate() {
+    let (_c, session) = comparison_app().await;
+    let res = session.get("/dashboard?period=2024-25").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let caution = "<strong class=\"govuk-tag govuk-tag--yellow\">Fewer than 30: interpret with caution</strong>";
+    for (programme, rate, n, flagged) in [
+        ("Alpha", "0.0% (0.0% to 27.8%)", "10", true),
+        ("Gamma", "30.0% (10.8% to 60.3%)", "10", true),
+        ("Beta", "12.5% (5.5% to 26.1%)", "40", false),
+        ("Delta", "25.0% (14.2% to 40.2%)", "40", false),
+    ] {
+        let row = dashboard_row(&html, programme);
+        assert!(row.contains(&format!(">{rate}</td>")), "{programme}: {row}");
+        let n_cell = if flagged {
+            format!(">{n} {caution}</td>")
+        } else {
+            format!(">{n}</td>")
+        };
+        assert!(row.contains(&n_cell), "{programme}: {row}");
+        // Every follow-up of 2024-25 has ended by 2026-10-31 (2025-03-31 + 18 months).
+        assert!(!row.contains("Follow-up incomplete"), "{row}");
+    }
+    assert!(html.contains(
+        "Differences between programmes are not evidence of effect: the people referred to each differ."
+    ));
+    // The chart of the rates, with the same values in a table beside it.
+    assert!(html.contains("<img src=\"data:image/svg+xml;base64,"));
+    let rates = &html[html
+        .find("id=\"dashboard-rates\"")
+        .expect("the chart's table")..];
+    let rates = &rates[..rates.find("</table>").unwrap()];
+    let beta = &rates[rates.find(">Beta</th>").unwrap()..];
+    let beta = &beta[..beta.find("</tr>").unwrap()];
+    for cell in [">40</td>", ">12.5%</td>", ">5.5%</td>", ">26.1%</td>"] {
+        assert!(beta.contains(cell), "{beta}");
+    }
+}
+
+#[tokio::test]
+async fn sorting_by_reoffending_ranks_by_the_interval_not_the_rate() {
+    let (_c, session) = comparison_app().await;
+    let page = |q: &'static str| {
+        let s = &session;
+        async move {
+            s.get(&format!("/dashboard?period=2024-25{q}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    // Lowest first by the upper ends: Beta 26.1%, Alpha 27.8%, Delta 40.2%, Gamma 60.3%
+    // (by the rate it would be Alpha 0.0% first).
+    let html = page("&sort=reoffending").await;
+    assert_eq!(table_order(&html), ["Beta", "Alpha", "Delta", "Gamma"]);
+    assert!(html.contains("id=\"dashboard-sort-note\""));
+    // Highest first by the lower ends: Delta 14.2%, Gamma 10.8%, Beta 5.5%, Alpha 0.0%
+    // (by the rate, Gamma's 30.0% would come first).
+    let html = page("&sort=-reoffending").await;
+    assert_eq!(table_order(&html), ["Delta", "Gamma", "Beta", "Alpha"]);
+    // Other columns sort on their figure; the note is only for the reoffending rate.
+    let html = page("&sort=-measurable").await;
+    assert_eq!(&table_order(&html)[..2], ["Beta", "Delta"]);
+    assert!(!html.contains("id=\"dashboard-sort-note\""));
+}
+
+#[tokio::test]
+async fn workshop_programmes_show_their_reach_in_sessions_headcount_and_survey_change() {
+    let (_c, session) = comparison_app().await;
+    let html = session
+        .get("/dashboard?period=2024-25")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(">Sessions delivered</a>")
+            && html.contains(">Headcount (group sessions)</a>")
+    );
+    let gamma = dashboard_row(&html, "Gamma");
+    let cells: Vec<&str> = gamma
+        .split("govuk-table__cell--numeric\">")
+        .skip(1)
+        .map(|c| &c[..c.find("</td>").unwrap()])
+        .collect();
+    // Referrals, acceptance, completion, attendance, reoffending, n, sessions, headcount.
+    assert_eq!(cells[0], "10");
+    assert_eq!(cells[6], "2");
+    assert_eq!(cells[7], "40");
+    // 8 of 10 positive at exit, 4 of 10 at baseline: +40.0 points.
+    assert!(
+        gamma.contains("data-survey>Feels safe (1-5): +40.0 pp</td>"),
+        "{gamma}"
+    );
+    let alpha = dashboard_row(&html, "Alpha");
+    assert!(alpha.contains("data-survey>–</td>"), "{alpha}");
+}
+
+#[tokio::test]
+async fn the_dashboard_filters_by_provider_and_kind_and_keeps_the_filters_when_sorting() {
+    let (c, session) = comparison_app().await;
+    let south = c.providers[1];
+    let html = session
+        .get(&format!("/dashboard?period=2024-25&provider={south}&kind="))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(table_order(&html), ["Beta", "Delta"]);
+    assert!(html.contains(&format!(
+        "<option value=\"{south}\" selected>South Trust</option>"
+    )));
+    assert!(html.contains(&format!(
+        "sort&#x3D;reoffending&amp;provider&#x3D;{south}\""
+    )));
+    let html = session
+        .get("/dashboard?period=2024-25&kind=workshop")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(table_order(&html), ["Gamma"]);
+    assert!(html.contains("<option value=\"workshop\" selected>Workshop</option>"));
+    // The view is audited with its filters.
+    let (events, _) = outcomes::store::audit::list(
+        &mut c.app.db(),
+        &outcomes::store::audit::Filter {
+            action: Some(outcomes::domain::enums::AuditAction::ReportView),
+            ..Default::default()
+        },
+        1,
+        10,
+    )
+    .unwrap();
+    let detail = format!("format=html period=2024-25 sort=programme programmes=2 provider={south}");
+    assert!(events.iter().any(|e| e.detail == detail), "{events:?}");
+}
+
+#[tokio::test]
+async fn compare_these_two_leads_to_the_first_programmes_report_compared_with_the_second() {
+    let (c, session) = comparison_app().await;
+    let [alpha, beta, ..] = c.ids;
+    let html = session
+        .get("/dashboard?period=2024-25")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"compare\"") && html.contains(">Compare these two</button>"));
+    assert!(html.contains(&format!(
+        "<option value=\"{beta}\">Beta (South Trust)</option>"
+    )));
+    let res = session
+        .get(&format!(
+            "/dashboard?period=2024-25&first={alpha}&second={beta}"
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/programmes/{alpha}/report?period=2024-25&compare=programme:{beta}")
+    );
+    // The same programme twice, or none, is an error on the form.
+    let res = session
+        .get(&format!(
+            "/dashboard?period=2024-25&first={alpha}&second={alpha}"
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("govuk-error-summary") && html.contains("href=\"#second\""));
+    assert!(
+        html.contains("id=\"dashboard\""),
+        "the table is still shown"
+    );
+    let res = session
+        .get(&format!("/dashboard?period=2024-25&first={alpha}&second="))
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    // A programme the reader may not see does not exist for them.
+    let res = session
+        .get(&format!(
+            "/dashboard?period=2024-25&first={alpha}&second=999999"
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+}
+
+#[tokio::test]
+async fn a_year_whose_follow_up_is_incomplete_is_marked() {
+    let (_c, session) = comparison_app().await;
+    // 2025-26 ends on 2026-03-31; 18 months later is after the data as of (2026-10-31).
+    let html = session
+        .get("/dashboard?period=2025-26")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let alpha = dashboard_row(&html, "Alpha");
+    assert!(alpha.contains("Follow-up incomplete"), "{alpha}");
+}
+
+/// Item 5: a provider's report shows each programme's own key figures before the pooled
+/// ones, in every format; hidden figures are hidden as in the programme's own report.
+#[tokio::test]
+async fn a_provider_report_shows_its_programmes_side_by_side_before_the_pooled_figures() {
+    let (c, _) = comparison_app().await;
+    let north = c.providers[0];
+    let manager = c.app.create_user(Role::ProviderManager, north);
+    let token = c.app.bearer(&manager);
+    let json: Value = c
+        .app
+        .get_with_token(
+            &format!("/api/v1/reports/providers/{north}?period=2024-25"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = json["programmes"]
+        .as_array()
+        .expect("programmes side by side");
+    assert_eq!(rows.len(), 2);
+    let (alpha, gamma) = (&rows[0], &rows[1]);
+    assert_eq!(alpha["programme"], "Alpha");
+    assert_eq!(alpha["provider"], "North Trust");
+    assert_eq!(alpha["referrals_received"], 10);
+    assert_eq!(alpha["measurable"], 10);
+    assert_eq!(alpha["reoffending_rate"], 0.0);
+    assert!((alpha["reoffending_rate_ci"][1].as_f64().unwrap() - 0.277533).abs() < 1e-6);
+    assert_eq!(gamma["programme"], "Gamma");
+    assert_eq!(gamma["measurable"], 10);
+    assert!((gamma["reoffending_rate"].as_f64().unwrap() - 0.3).abs() < 1e-12);
+    assert!((gamma["reoffending_rate_ci"][0].as_f64().unwrap() - 0.107791).abs() < 1e-6);
+    assert!((gamma["reoffending_rate_ci"][1].as_f64().unwrap() - 0.603222).abs() < 1e-6);
+    assert_eq!(gamma["sessions_delivered"], 2);
+    assert_eq!(gamma["anonymous_headcount"], 40);
+    // Pooled: 3 reoffenders of 20 measurable.
+    let all = &json["reoffending"]["groups"]["all"];
+    assert_eq!(all["measurable"], 20);
+    assert!((all["reoffending_rate"].as_f64().unwrap() - 0.15).abs() < 1e-12);
+    // A programme's report has no such rows.
+    let own: Value = c
+        .app
+        .get_with_token(
+            &format!("/api/v1/reports/programmes/{}?period=2024-25", c.ids[0]),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(own.get("programmes").is_none());
+    // The page: the table comes before the pooled engagement figures.
+    let session = c.app.session_for(&manager);
+    let html = session
+        .get(&format!("/providers/{north}/report?period=2024-25"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let side = html.find("Programmes side by side").expect("the section");
+    assert!(side < html.find("id=\"table-engagement_funnel\"").unwrap());
+    assert!(
+        html.contains("data-pointer=\"/programmes/1/reoffending_rate\"")
+            || html.contains(">30.0%</td>")
+    );
+    let csv = session
+        .get(&format!(
+            "/providers/{north}/report?period=2024-25&format=csv"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("programmes,measurable,Gamma,10")),
+        "{csv}"
+    );
+    // Published: Gamma's 3 reoffenders are under the threshold (5), so its own published
+    // report hides its rate; the row hides it with the same symbol.
+    let published: Value = c
+        .app
+        .get_with_token(
+            &format!("/api/v1/reports/providers/{north}?period=2024-25&published=true"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own: Value = c
+        .app
+        .get_with_token(
+            &format!(
+                "/api/v1/reports/programmes/{}?period=2024-25&published=true",
+                c.ids[2]
+            ),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &published["programmes"][1];
+    for (key, pointer) in outcomes::evaluation::report::SIDE_BY_SIDE {
+        assert_eq!(row[key], *own.pointer(pointer).unwrap(), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_funding_stream_report_compares_the_two_models_it_funds() {
+    let (c, commissioner) = comparison_app().await;
+    let stream = c.app.add_funding_stream("Immediate Justice grant");
+    for p in [c.ids[1], c.ids[3]] {
+        outcomes::store::funding_streams::allocate(
+            &mut c.app.db(),
+            outcomes::domain::ids::FundingStreamId(stream),
+            outcomes::domain::ids::ProgrammeId(p),
+            1_000_000,
+        )
+        .unwrap();
+    }
+    let html = commissioner
+        .get(&format!("/funding-streams/{stream}/report?period=2024-25"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Programmes side by side"));
+    let side = &html[html
+        .find("id=\"table-programmes_reoffending\"")
+        .expect("the reoffending table")..];
+    let table = &side[..side.find("</table>").unwrap()];
+    for (programme, rate) in [("Beta", "12.5%"), ("Delta", "25.0%")] {
+        let row = &table[table
+            .find(&format!(">{programme}<"))
+            .unwrap_or_else(|| panic!("{programme}: {table}"))..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains(&format!(">{rate}</td>")), "{row}");
+        assert!(row.contains(">40</td>"), "{row}");
+    }
+    assert!(!table.contains(">Alpha<"));
 }

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod audit;
 pub mod casework;
 pub mod corrections;
+pub mod dashboard;
 pub mod files;
 pub mod forms;
 pub mod home;
