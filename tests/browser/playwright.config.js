@@ -17,7 +17,7 @@ export default defineConfig({
   projects: [
     { name: 'journeys', testMatch: /0[123]-.*\.spec\.js/ },
     { name: 'audit', testMatch: /04-.*\.spec\.js/, dependencies: ['journeys'] },
-    { name: 'pages', testMatch: /0[056]-.*\.spec\.js/ },
+    { name: 'pages', testMatch: /0[0567]-.*\.spec\.js/ },
   ],
   retries: 0,
   forbidOnly: true,
