@@ -1744,8 +1744,8 @@ fn comparison_section(r: &Reader) -> Option<Section> {
         ComparisonMethod::Matched => format!(
             "The reoffending rate of the people measurable in this report (all referred) \
              beside that of similar people in the police extract who were never referred to \
-             any programme, matched exactly on {} at the index date and weighted to the mix \
-             of the people who took part, {parameters}. Only the people who took part with \
+             any programme, matched exactly on {} and weighted to the mix of the people who \
+             took part, {parameters}. Only the people who took part with \
              a match are compared.",
             c.matching
                 .as_ref()
@@ -1886,6 +1886,8 @@ fn comparison_section(r: &Reader) -> Option<Section> {
     if verdict.symbol.is_none() {
         verdict.text = verdict_text(c.verdict).to_string();
     }
+    // In the column of figures: aligned with them.
+    verdict.numeric = true;
     difference.rows.push(Row {
         label: "Verdict (Justice Data Lab rules)".to_string(),
         cells: vec![verdict],
