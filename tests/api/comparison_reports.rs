@@ -351,4 +351,22 @@ async fn the_report_page_offers_a_comparison_and_keeps_it_in_the_downloads() {
         html.contains("Police matched (2 people)</option>"),
         "{html}"
     );
+    // An analyst sees every programme; two of one name are told apart by their provider.
+    let twin = app.add_programme(elsewhere, "Diversion");
+    let html = app
+        .session_for(&analyst)
+        .get(&path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(
+        "<option value=\"programme:{other}\">Diversion (Provider A)</option>"
+    )));
+    assert!(html.contains(&format!(
+        "<option value=\"programme:{twin}\">Diversion (Provider B)</option>"
+    )));
+    assert!(html.contains(&format!(
+        "<option value=\"programme:{hidden}\">Not yours</option>"
+    )));
 }
