@@ -869,7 +869,7 @@ fn glossary(delivery: Delivery, comparison: Option<ComparisonMethod>) -> Vec<Ter
         ]);
         if method == ComparisonMethod::Matched {
             out.extend([
-                t("Matched comparison", "People in the police extract who were never referred to any programme, with the same age band, gender, number of prior proven offences and financial year at their index date as people who took part, weighted so that their mix is the same."),
+                t("Matched comparison", "People in the police extract who were never referred to any programme, with the same values of the matching variables at their index date as people who took part (age band, gender, prior proven offences and financial year, where the extract records them), weighted so that their mix is the same."),
                 t("Effective comparison size", "How many unweighted people the weighted comparison is worth: (sum of weights)² ÷ sum of squared weights."),
                 t("Standardised difference", "The difference of two shares divided by their pooled standard deviation; under 0.1 in size is usually taken as well balanced."),
             ]);
