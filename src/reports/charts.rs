@@ -219,13 +219,38 @@ fn trim_number(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
-/// Rates (0 to 100%) as points with interval whiskers, one row per group.
+/// Splits `label` into lines of at most `width` characters at spaces (a longer word
+/// stays whole), so that long names (two programmes' names) fit beside a chart.
+pub fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in label.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+/// Rates (0 to 100%) as points with interval whiskers, one row per group; long labels
+/// wrap onto several lines and their row grows to fit.
 pub fn interval(title: &str, desc: &str, rows: &[RateInterval]) -> String {
-    let (label_w, plot_w, row_h, top, axis_h) = (130.0, 320.0, 34.0, 10.0, 30.0);
+    let (label_w, plot_w, top, axis_h, line_h) = (170.0, 290.0, 10.0, 30.0, 15.0);
     let width = 540;
-    let height = (top + row_h * rows.len() as f64 + axis_h) as u32;
+    let labels: Vec<Vec<String>> = rows.iter().map(|r| wrap(&r.label, 24)).collect();
+    let heights: Vec<f64> = labels
+        .iter()
+        .map(|l| (line_h * l.len() as f64 + 14.0).max(34.0))
+        .collect();
+    let bottom = top + heights.iter().sum::<f64>();
+    let height = (bottom + axis_h) as u32;
     let x = |v: f64| label_w + plot_w * v.clamp(0.0, 1.0);
-    let bottom = top + row_h * rows.len() as f64;
     let mut out = open(width, height, title, desc);
     for tick in 0..=4 {
         let v = tick as f64 / 4.0;
@@ -242,9 +267,14 @@ pub fn interval(title: &str, desc: &str, rows: &[RateInterval]) -> String {
             &format!("{}%", tick * 25),
         );
     }
-    for (i, r) in rows.iter().enumerate() {
-        let cy = top + row_h * i as f64 + row_h / 2.0;
-        text(&mut out, label_w - 8.0, cy + 4.0, "end", &r.label);
+    let mut y0 = top;
+    for ((r, lines), h) in rows.iter().zip(&labels).zip(&heights) {
+        let cy = y0 + h / 2.0;
+        y0 += h;
+        let first = cy + 4.0 - line_h * (lines.len() as f64 - 1.0) / 2.0;
+        for (k, l) in lines.iter().enumerate() {
+            text(&mut out, label_w - 8.0, first + line_h * k as f64, "end", l);
+        }
         if let (Some(lo), Some(hi)) = (r.low, r.high) {
             let _ = write!(
                 out,
@@ -347,6 +377,29 @@ mod tests {
         );
         assert!(!svg.contains("<circle"));
         assert!(svg.contains(">[c]</text>"));
+    }
+
+    #[test]
+    fn long_labels_wrap_at_spaces() {
+        assert_eq!(
+            wrap("Immediate Justice (tailored workshop only)", 24),
+            vec!["Immediate Justice", "(tailored workshop only)"]
+        );
+        assert_eq!(wrap("All referred", 24), vec!["All referred"]);
+        assert_eq!(wrap("", 24), vec![""]);
+        let svg = interval(
+            "t",
+            "d",
+            &[RateInterval {
+                label: "Immediate Justice (tailored workshop only)".into(),
+                rate: Some(0.3),
+                low: Some(0.2),
+                high: Some(0.4),
+                text: "30.0%".into(),
+            }],
+        );
+        assert!(svg.contains(">Immediate Justice</text>"));
+        assert!(svg.contains(">(tailored workshop only)</text>"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::charts;
+use crate::evaluation::matching::{Matching, Variable};
+use crate::evaluation::reoffending::{ComparisonMethod, ComparisonVerdict};
 use crate::evaluation::report::Report;
 use crate::evaluation::units::{Withheld, WITHHELD_SYMBOL};
 
@@ -290,8 +292,18 @@ fn text_cell(metric: &str, group: &str, text: impl Into<String>) -> Cell {
     }
 }
 
-/// Formats an exact value for a page.
+/// Formats an exact value for a page. A figure that rounds to zero has no sign: a share
+/// of -1e-17 left by floating-point arithmetic reads `0.0%`, and a change of +0.004 reads
+/// `0.00`, not `-0.0%` or `+0.00`.
 pub fn format_value(kind: Kind, x: f64) -> String {
+    let text = format_signed(kind, x);
+    match text.strip_prefix(['-', '+']) {
+        Some(rest) if !rest.chars().any(|c| c.is_ascii_digit() && c != '0') => rest.to_string(),
+        _ => text,
+    }
+}
+
+fn format_signed(kind: Kind, x: f64) -> String {
     match kind {
         Kind::Count => thousands(x.round() as i64),
         Kind::Rate => format!("{:.1}%", x * 100.0),
@@ -321,7 +333,7 @@ pub fn format_value(kind: Kind, x: f64) -> String {
         }
         Kind::PValue if x < 0.001 => "<0.001".to_string(),
         Kind::PValue => format!("{x:.3}"),
-        Kind::Points => format_value(Kind::PercentagePoints, x * 100.0),
+        Kind::Points => format_signed(Kind::PercentagePoints, x * 100.0),
         Kind::PercentagePoints => format!("{}{x:.1} pp", if x > 0.0 { "+" } else { "" }),
         Kind::Text => x.to_string(),
     }
@@ -396,13 +408,16 @@ pub fn view(report: &Report) -> ReportView {
         engagement_section(&r),
         trend_section(&r),
         reoffending_section(&r),
+    ];
+    sections.extend(comparison_section(&r));
+    sections.extend([
         before_after_section(&r),
         outcomes_section(&r),
         surveys_section(&r),
         breakdowns_section(&r),
         money_section(&r),
         provenance_section(&r),
-    ];
+    ]);
     for s in &mut sections {
         collapse(&r, s, delivery);
     }
@@ -449,7 +464,10 @@ pub fn view(report: &Report) -> ReportView {
         summary: summary(&r, &period_text, delivery),
         sections,
         caveats: caveats(&r, delivery),
-        glossary: glossary(delivery),
+        glossary: glossary(
+            delivery,
+            body.reoffending.comparison.as_ref().map(|c| c.method),
+        ),
     }
 }
 
@@ -820,7 +838,7 @@ fn drop_columns(r: &Reader, s: &mut Section, table: &str, metrics: &[&str]) {
 }
 
 /// The glossary: the terms a reader meets, for what the programme does.
-fn glossary(delivery: Delivery) -> Vec<Term> {
+fn glossary(delivery: Delivery, comparison: Option<ComparisonMethod>) -> Vec<Term> {
     let t = |term: &str, definition: &str| Term {
         term: term.to_string(),
         definition: definition.to_string(),
@@ -845,6 +863,19 @@ fn glossary(delivery: Delivery) -> Vec<Term> {
             t("Attendances", "People at sessions counted once per session: one person at ten sessions is ten attendances. Attendances are not people."),
             t("Positive share", "The share of survey answers at or better than the survey's positive score."),
         ]);
+    }
+    if let Some(method) = comparison {
+        out.extend([
+            t("Difference", "This programme's reoffending rate minus the comparison's, in percentage points; below zero means fewer reoffended. Its 95% confidence interval is Newcombe's for two rates, or, for a matched comparison, the normal interval of the weighted difference."),
+            t("p-value", "How often a difference at least this large would arise by chance if the two rates were really the same. The Justice Data Lab calls a difference statistically significant when it is 0.05 or less and the programme has at least 30 reoffenders."),
+        ]);
+        if method == ComparisonMethod::Matched {
+            out.extend([
+                t("Matched comparison", "People in the police extract who were never referred to any programme, with the same values of the matching variables at their index date as people who took part (age band, gender, prior proven offences and financial year, where the extract records them), weighted so that their mix is the same."),
+                t("Effective comparison size", "How many unweighted people the weighted comparison is worth: (sum of weights)² ÷ sum of squared weights."),
+                t("Standardised difference", "The difference of two shares divided by their pooled standard deviation; under 0.1 in size is usually taken as well balanced."),
+            ]);
+        }
     }
     out.push(t(
         "pp (percentage points)",
@@ -999,8 +1030,16 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     if let Some(c) = &body.reoffending.comparison {
         out.push(format!(
             "Compared with {}: {}",
-            c.comparison_label, c.statement
+            c.comparison_label,
+            r.cell(
+                "/reoffending/comparison/statement",
+                "statement",
+                "",
+                Kind::Text
+            )
+            .text
         ));
+        out.extend(for_every_100(r));
     }
     for (i, m) in body.outcomes.iter().enumerate() {
         let base = format!("/outcomes/{i}/");
@@ -1094,6 +1133,23 @@ fn caveats(r: &Reader, delivery: Delivery) -> Vec<String> {
                 .to_string(),
         ]
     };
+    if body
+        .reoffending
+        .comparison
+        .as_ref()
+        .is_some_and(|c| c.method == ComparisonMethod::Matched)
+    {
+        let variables = body
+            .reoffending
+            .comparison
+            .as_ref()
+            .and_then(|c| c.matching.as_ref())
+            .map(|m| variable_list(&m.variables))
+            .unwrap_or_default();
+        out.push(format!(
+            "The matched comparison balances only {variables}. {MATCHING_LIMITS}"
+        ));
+    }
     if let Some(note) = &body.reoffending.note {
         out.push(note.clone());
     }
@@ -1675,61 +1731,396 @@ fn reoffending_section(r: &Reader) -> Section {
             "Interpret with caution: fewer than {CAUTION_BELOW} people could be measured."
         ));
     }
-    if let Some(c) = &re.comparison {
-        s.paragraphs.push(format!(
-            "Comparison with {}: {}",
-            c.comparison_label, c.statement
-        ));
-        s.tables.push(figures_table(
-            r,
-            "reoffending_comparison",
-            "Comparison of reoffending rates",
-            "/reoffending/comparison/",
-            &c.comparison_label,
-            &[
-                (
-                    "treatment_measurable",
-                    "This programme: measurable",
-                    Kind::Count,
-                ),
-                (
-                    "treatment_reoffenders",
-                    "This programme: reoffenders",
-                    Kind::Count,
-                ),
-                (
-                    "treatment_rate",
-                    "This programme: reoffending rate",
-                    Kind::Rate,
-                ),
-                (
-                    "comparison_measurable",
-                    "Comparison: measurable",
-                    Kind::Count,
-                ),
-                (
-                    "comparison_reoffenders",
-                    "Comparison: reoffenders",
-                    Kind::Count,
-                ),
-                (
-                    "comparison_rate",
-                    "Comparison: reoffending rate",
-                    Kind::Rate,
-                ),
-                ("difference", "Difference", Kind::Points),
-                ("difference_ci/0", "Difference, 95% CI low", Kind::Points),
-                ("difference_ci/1", "Difference, 95% CI high", Kind::Points),
-                ("p_value", "p-value (two-proportion z-test)", Kind::PValue),
-                (
-                    "fisher_p_value",
-                    "p-value (Fisher's exact test)",
-                    Kind::PValue,
-                ),
-            ],
+    s
+}
+
+/// The JSON pointer of the comparison.
+const COMPARISON: &str = "/reoffending/comparison/";
+
+/// "within a year" for 12 months, "within 6 months" otherwise.
+fn within(months: u32) -> String {
+    if months == 12 {
+        "within a year".to_string()
+    } else {
+        format!("within {months} months")
+    }
+}
+
+/// A rate as a whole number of people in every 100 (28.4% → 28).
+fn per_100(rate: f64) -> String {
+    format!("{}", (rate * 100.0).round() as i64)
+}
+
+/// "For every 100 people who took part, 28 reoffended within a year; for every 100
+/// people in X, 33 did." Only when both rates are shown (not hidden, not null).
+fn for_every_100(r: &Reader) -> Option<String> {
+    let c = r.report.body.reoffending.comparison.as_ref()?;
+    let rate = |m: &str| r.cell(&format!("{COMPARISON}{m}"), m, "", Kind::Rate);
+    let (treated, other) = (rate("treatment_rate"), rate("comparison_rate"));
+    let (t, o) = (treated.value?, other.value?);
+    let who = match c.method {
+        ComparisonMethod::Matched => "similar people who did not".to_string(),
+        _ => format!("people in {}", c.comparison_label),
+    };
+    Some(format!(
+        "For every 100 people who took part, {} reoffended {}; for every 100 {who}, {} did.",
+        per_100(t),
+        within(r.report.body.reoffending.follow_up_months),
+        per_100(o),
+    ))
+}
+
+/// What the matched comparison cannot balance (docs/methodology.md, "Matched comparison").
+pub const MATCHING_LIMITS: &str = "Unobserved differences, such as motivation, need, why the police or a school referred someone, and \
+     offences never recorded, remain, and the pool includes people another service worked \
+     with. The comparison answers \"compared with similar people in the police data who were \
+     not referred\", not \"what would have happened to these people\".";
+
+/// A matching variable in a few words, for the balance table's rows.
+fn variable_short(v: Variable) -> &'static str {
+    match v {
+        Variable::AgeBand => "Age",
+        Variable::Gender => "Gender",
+        Variable::PriorProvenOffences => "Prior proven offences",
+        Variable::FinancialYear => "Financial year",
+    }
+}
+
+/// The variables in words: "age at the index date, gender and …".
+fn variable_list(vs: &[Variable]) -> String {
+    let words: Vec<String> = vs.iter().map(|v| v.label().to_lowercase()).collect();
+    match words.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The verdict in words.
+fn verdict_text(v: ComparisonVerdict) -> &'static str {
+    match v {
+        ComparisonVerdict::Significant => "Statistically significant",
+        ComparisonVerdict::Inconclusive => "Inconclusive",
+        ComparisonVerdict::TooSmall => "Too few people for a statement",
+    }
+}
+
+/// The comparison asked for (`compare=`): both rates with their intervals and a chart of
+/// them, the difference with its interval and tests, the Justice Data Lab statement, the
+/// "for every 100 people" sentence, and for a matched comparison how it was matched and
+/// the balance of the variables. A comparison that was asked for but left out is one
+/// sentence saying why. No section when none was asked for.
+fn comparison_section(r: &Reader) -> Option<Section> {
+    let body = &r.report.body;
+    let re = &body.reoffending;
+    let Some(c) = &re.comparison else {
+        let why = re.comparison_left_out.as_ref()?;
+        let mut s = section("comparison", "Comparison");
+        s.paragraphs.push(why.clone());
+        return Some(s);
+    };
+    let matched = c.method == ComparisonMethod::Matched;
+    let mut s = section(
+        "comparison",
+        &format!("Compared with {}", c.comparison_label),
+    );
+    let parameters = format!(
+        "in the same period, with the same {}-month follow-up, {}-month waiting period, index \
+         date and police data",
+        re.follow_up_months, re.waiting_months
+    );
+    s.paragraphs.push(match c.method {
+        ComparisonMethod::Programme => format!(
+            "The reoffending rate of the people measurable in this report (all referred) \
+             beside that of the people referred to {} {parameters}.",
+            c.comparison_label
+        ),
+        ComparisonMethod::Group => format!(
+            "The reoffending rate of the people measurable in this report (all referred) \
+             beside that of the comparison group {}, each member followed from their own \
+             index date {parameters}.",
+            c.comparison_label
+        ),
+        ComparisonMethod::Matched => format!(
+            "The reoffending rate of the people measurable in this report (all referred) \
+             beside that of similar people in the police extract who were never referred to \
+             any programme, matched exactly on {} and weighted to the mix of the people who \
+             took part, {parameters}. Only the people who took part with \
+             a match are compared.",
+            c.matching
+                .as_ref()
+                .map(|m| variable_list(&m.variables))
+                .unwrap_or_default()
+        ),
+    });
+    let statement = r.cell(
+        &format!("{COMPARISON}statement"),
+        "statement",
+        "",
+        Kind::Text,
+    );
+    s.paragraphs.push(statement.text);
+    s.paragraphs.extend(for_every_100(r));
+    // Both rates, one row each, with the chart drawn from them.
+    let columns: [Column; 5] = [
+        ("measurable", "Measurable", Kind::Count),
+        ("reoffenders", "Reoffenders", Kind::Count),
+        ("rate", "Reoffending rate", Kind::Rate),
+        ("rate_ci/0", "95% CI low", Kind::Rate),
+        ("rate_ci/1", "95% CI high", Kind::Rate),
+    ];
+    // Two programmes of one name are told apart by their provider.
+    let mut treated = body.programme.clone();
+    if let Some(p) = &body.provider {
+        if c.comparison_label
+            .starts_with(&format!("{} (", body.programme))
+        {
+            treated = format!("{} ({p})", body.programme);
+        }
+    }
+    if matched {
+        treated = format!("{treated} (matched)");
+    }
+    let row = |label: String, side: &str| {
+        let cols: Vec<(String, &str, Kind)> = columns
+            .iter()
+            .map(|(m, h, k)| (format!("{side}_{m}"), *h, *k))
+            .collect();
+        Row {
+            label,
+            cells: cols
+                .iter()
+                .map(|(m, _, k)| {
+                    let metric = m.replace("_ci/0", "_ci_low").replace("_ci/1", "_ci_high");
+                    r.cell(&format!("{COMPARISON}{m}"), &metric, side, *k)
+                })
+                .collect(),
+        }
+    };
+    let mut comparison = c.comparison_label.clone();
+    if let Some(first) = comparison.get(..1) {
+        comparison = first.to_uppercase() + &comparison[1..];
+    }
+    let rates = Table {
+        id: "comparison_rates".to_string(),
+        caption: "Reoffending rates compared".to_string(),
+        head: head("Cohort", &columns),
+        rows: vec![row(treated, "treatment"), row(comparison, "comparison")],
+    };
+    let desc = format!(
+        "Reoffending rate with its 95% confidence interval: {}.",
+        rates
+            .rows
+            .iter()
+            .map(|row| {
+                let [_, _, rate, low, high] = &row.cells[..] else {
+                    return String::new();
+                };
+                if low.value.is_some() && high.value.is_some() {
+                    format!(
+                        "{} {} ({} to {})",
+                        row.label, rate.text, low.text, high.text
+                    )
+                } else {
+                    format!("{} {}", row.label, rate.text)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    s.charts.push(chart(
+        ChartKind::Interval,
+        "Reoffending rates compared",
+        &desc,
+        (0, &rates),
+        vec![2, 3, 4],
+    ));
+    s.tables.push(rates);
+    let mut stats: Vec<(&str, &str, Kind)> = vec![
+        (
+            "difference",
+            "Difference in reoffending rate (this programme minus the comparison)",
+            Kind::Points,
+        ),
+        ("difference_ci/0", "Difference, 95% CI low", Kind::Points),
+        ("difference_ci/1", "Difference, 95% CI high", Kind::Points),
+        ("z", "z statistic", Kind::Decimal),
+        (
+            "p_value",
+            if matched {
+                "p-value (stratified normal test)"
+            } else {
+                "p-value (two-proportion z-test)"
+            },
+            Kind::PValue,
+        ),
+    ];
+    // Fisher's exact test is not defined for a weighted comparison (null when matched).
+    if r.exact
+        .pointer(&format!("{COMPARISON}fisher_p_value"))
+        .is_some_and(|v| !v.is_null())
+    {
+        stats.push((
+            "fisher_p_value",
+            "p-value (Fisher's exact test)",
+            Kind::PValue,
         ));
     }
-    s
+    let mut difference = figures_table(
+        r,
+        "comparison_difference",
+        "Difference between the rates",
+        COMPARISON,
+        "",
+        &stats,
+    );
+    for row in &mut difference.rows {
+        for cell in &mut row.cells {
+            cell.metric = cell
+                .metric
+                .replace("_ci/0", "_ci_low")
+                .replace("_ci/1", "_ci_high");
+        }
+    }
+    let mut verdict = r.cell(&format!("{COMPARISON}verdict"), "verdict", "", Kind::Text);
+    if verdict.symbol.is_none() {
+        verdict.text = verdict_text(c.verdict).to_string();
+    }
+    // In the column of figures: aligned with them.
+    verdict.numeric = true;
+    difference.rows.push(Row {
+        label: "Verdict (Justice Data Lab rules)".to_string(),
+        cells: vec![verdict],
+    });
+    s.tables.push(difference);
+    if let Some(m) = &c.matching {
+        matching_tables(r, &mut s, m);
+    }
+    Some(s)
+}
+
+/// The matching summary and the balance table of a matched comparison.
+fn matching_tables(r: &Reader, s: &mut Section, m: &Matching) {
+    let base = format!("{COMPARISON}matching/");
+    let mut summary = figures_table(
+        r,
+        "comparison_matching",
+        "How the comparison was matched",
+        &base,
+        "",
+        &[
+            (
+                "treated_unmatched",
+                "People who took part with no match (not compared)",
+                Kind::Count,
+            ),
+            (
+                "pool_size",
+                "Pool: measurable people in the police extract never referred",
+                Kind::Count,
+            ),
+            (
+                "pool_used",
+                "Pool members with a match (the comparison)",
+                Kind::Count,
+            ),
+            (
+                "effective_comparison_size",
+                "Effective comparison size (after weighting)",
+                Kind::Measure,
+            ),
+            (
+                "strata_matched",
+                "Combinations of the variables matched",
+                Kind::Count,
+            ),
+        ],
+    );
+    summary.rows.insert(
+        0,
+        Row {
+            label: "People who took part with a match (compared)".to_string(),
+            cells: vec![r.cell(
+                &format!("{COMPARISON}treatment_measurable"),
+                "treated_matched",
+                "",
+                Kind::Count,
+            )],
+        },
+    );
+    let words = |vs: &[Variable]| {
+        let mut w = variable_list(vs);
+        if let Some(first) = w.get(..1) {
+            w = first.to_uppercase() + &w[1..];
+        }
+        w
+    };
+    summary.rows.push(Row {
+        label: "Variables matched on".to_string(),
+        cells: vec![text_cell("variables", "", words(&m.variables))],
+    });
+    summary.rows.push(Row {
+        label: "Variables left out (not in the police extract)".to_string(),
+        cells: vec![text_cell(
+            "variables_left_out",
+            "",
+            words(&m.variables_left_out),
+        )],
+    });
+    s.tables.push(summary);
+    s.paragraphs.push(format!(
+        "Only the variables above are balanced. {MATCHING_LIMITS}"
+    ));
+    if m.balance.is_empty() {
+        if r.report.body.provenance.parameters.mode == "published" {
+            s.paragraphs.push(
+                "The balance table is not published: shares of the people who took part by \
+                 category are small counts in disguise."
+                    .to_string(),
+            );
+        }
+        return;
+    }
+    s.paragraphs.push(
+        "The balance table gives each category's share among all the measurable people who \
+         took part, the whole pool, and the comparison as weighted; a standardised difference \
+         near 0 (under 0.1 in size) means the two are alike in that category."
+            .to_string(),
+    );
+    let columns: [Column; 5] = [
+        ("treated_share", "Took part (all measurable)", Kind::Rate),
+        ("pool_share", "Pool (all)", Kind::Rate),
+        ("comparison_share", "Comparison (weighted)", Kind::Rate),
+        (
+            "standardised_difference_before",
+            "Standardised difference before matching",
+            Kind::Change,
+        ),
+        (
+            "standardised_difference_after",
+            "Standardised difference after matching",
+            Kind::Change,
+        ),
+    ];
+    s.tables.push(Table {
+        id: "comparison_balance".to_string(),
+        caption: "Balance of the matching variables".to_string(),
+        head: head("Variable and category", &columns),
+        rows: m
+            .balance
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let group = format!("{}:{}", b.variable.as_str(), b.category);
+                let label = format!(
+                    "{}: {}",
+                    variable_short(b.variable),
+                    category_label(&b.category)
+                );
+                r.row(label, &format!("{base}balance/{i}/"), &group, &columns)
+            })
+            .collect(),
+    });
 }
 
 fn before_after_section(r: &Reader) -> Section {
@@ -2228,6 +2619,13 @@ mod tests {
         // Already in points (32.8 pp, not 3281.1 pp).
         assert_eq!(format_value(Kind::PercentagePoints, 32.81), "+32.8 pp");
         assert_eq!(format_value(Kind::PercentagePoints, -4.04), "-4.0 pp");
+        // What rounds to zero has no sign.
+        assert_eq!(format_value(Kind::Rate, -1e-17), "0.0%");
+        assert_eq!(format_value(Kind::Change, 0.004), "0.00");
+        assert_eq!(format_value(Kind::Change, -0.004), "0.00");
+        assert_eq!(format_value(Kind::Points, -0.0001), "0.0 pp");
+        assert_eq!(format_value(Kind::Money, -0.001), "£0.00");
+        assert_eq!(format_value(Kind::Change, -0.01), "-0.01");
     }
 
     #[test]

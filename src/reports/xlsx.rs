@@ -16,6 +16,7 @@ pub fn sheet_name(section: &Section) -> String {
     let name = match section.id.as_str() {
         "before_after" => "Before and after".to_string(),
         "provenance" => "Provenance".to_string(),
+        "comparison" => "Comparison".to_string(),
         _ => section.title.clone(),
     };
     name.chars()

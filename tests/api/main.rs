@@ -8,6 +8,7 @@ mod backup;
 mod casework;
 mod casework_pages;
 mod cli;
+mod comparison_reports;
 mod comparisons;
 mod concurrency;
 mod correction_pages;

@@ -102,7 +102,11 @@ fn unit(json: &Value, pointer: &str) -> Unit {
         };
     }
     match name {
-        "reoffending_rate_ci" => Unit::Rate,
+        "reoffending_rate_ci" | "treatment_rate_ci" | "comparison_rate_ci" => Unit::Rate,
+        "treated_share" | "pool_share" | "comparison_share" => Unit::Rate,
+        "standardised_difference_before" | "standardised_difference_after" => Unit::Change,
+        "z" => Unit::Decimal,
+        "effective_comparison_size" => Unit::OneDecimal,
         "mean_change_ci" | "mean_change" => Unit::Change,
         "difference_ci" | "difference" => Unit::FractionPoints,
         "change_pp" => Unit::Points,
@@ -155,8 +159,19 @@ fn signed(x: f64, decimals: usize) -> String {
     }
 }
 
-/// How a page shows `x` of `unit` (docs/reports.md, presentation rules).
+/// How a page shows `x` of `unit` (docs/reports.md, presentation rules): what rounds to
+/// zero has no sign.
 fn shown(unit: Unit, x: f64) -> String {
+    let text = shown_signed(unit, x);
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.chars().all(|c| c == '0') {
+        text.replacen(['-', '+'], "", 1)
+    } else {
+        text
+    }
+}
+
+fn shown_signed(unit: Unit, x: f64) -> String {
     match unit {
         Unit::Count => thousands(x.round() as i64),
         Unit::Rate => format!("{:.1}%", x * 100.0),
@@ -950,4 +965,76 @@ fn each_kind_of_programme_gets_a_summary_that_fits_it() {
         summary.contains("by name") && summary.contains("by headcount"),
         "{summary}"
     );
+}
+
+/// The demo's Immediate Justice report of 2024-25 compared with `with`.
+pub fn compared_report(
+    conn: &mut outcomes::db::DbConn,
+    with: outcomes::reports::CompareWith,
+    published: bool,
+) -> Report {
+    let mut request = ReportRequest::new(
+        ReportScope::Programme(
+            store::programmes::by_name(conn, "Immediate Justice").unwrap()[0].id,
+        ),
+        "Immediate Justice".into(),
+        "2024-25".parse().unwrap(),
+    );
+    request.report_date = Some(as_of());
+    request.published = published;
+    request.comparison = Some(with);
+    build(conn, &request, &CostTables::embedded().unwrap()).unwrap()
+}
+
+/// Issue 19: a report with a comparison (with another programme, and matched from the
+/// police extract) has every figure of `reoffending.comparison` in a table of the
+/// comparison section, and each agrees in HTML, CSV, XLSX and PDF, in both modes.
+#[test]
+fn every_figure_of_a_comparison_agrees_in_every_format() {
+    use outcomes::reports::CompareWith;
+    let mut db = seeded();
+    let other =
+        store::programmes::by_name(&mut db.conn, "Immediate Justice (tailored workshop only)")
+            .unwrap()[0]
+            .id;
+    for with in [CompareWith::Programme(other), CompareWith::Matched] {
+        for published in [false, true] {
+            let report = compared_report(&mut db.conn, with, published);
+            let c = report
+                .body
+                .reoffending
+                .comparison
+                .as_ref()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{with:?}: no comparison: {:?}",
+                        report.body.reoffending.comparison_left_out
+                    )
+                });
+            let v = view(&report);
+            let section = v.sections.iter().find(|s| s.id == "comparison").unwrap();
+            assert_eq!(
+                section.title,
+                format!("Compared with {}", c.comparison_label)
+            );
+            assert_eq!(section.charts.len(), 1);
+            let tables: Vec<&str> = section.tables.iter().map(|t| t.id.as_str()).collect();
+            let mut want = vec!["comparison_rates", "comparison_difference"];
+            if with == CompareWith::Matched {
+                want.push("comparison_matching");
+                if !published {
+                    want.push("comparison_balance");
+                }
+            }
+            assert_eq!(tables, want);
+            let errors = disagreements(&report, &v, &Rendered::of(&v));
+            assert!(
+                errors.is_empty(),
+                "{with:?} ({}): {} disagreements:\n{}",
+                if published { "published" } else { "internal" },
+                errors.len(),
+                errors.join("\n")
+            );
+        }
+    }
 }

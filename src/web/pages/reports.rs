@@ -110,6 +110,9 @@ fn answer(
     let mut page = json!({"action": action, "kind": kind.label(), "name": name,
         "period": query.period, "published": query.published.unwrap_or(false),
         "settings": settings(&query), "title": format!("{name}: report")});
+    if format == Format::Html && !document {
+        page["settings"]["compare"] = compare_choices(conn, actor, kind, id, &query)?;
+    }
     let request = query.request(scope, name.clone(), state, actor);
     let entity = kind.entity(id);
     // In the audit trail: `html` is the page (a `report_view`), `document` the standalone
@@ -123,9 +126,7 @@ fn answer(
     let request = match request {
         Ok(r) => r,
         Err(AppError::Validation(errors)) if format == Format::Html => {
-            page["errors"] = json!(summary(&errors));
-            page["title"] = json!(format!("Error: {name}: report"));
-            return Ok(Answer::Page(StatusCode::UNPROCESSABLE_ENTITY, page));
+            return Ok(refused(page, &name, &errors));
         }
         Err(e) => return Err(e),
     };
@@ -133,7 +134,15 @@ fn answer(
         return Ok(Answer::Page(StatusCode::OK, page));
     }
     let report = report_query::build(conn, state, actor, &request);
-    let report = audit_refusal(conn, actor, kind.entity(id), audited, &query, report)?;
+    // A comparison that cannot be had (no such programme or group) is a field error of
+    // the form, like a bad period.
+    let report = match audit_refusal(conn, actor, kind.entity(id), audited, &query, report) {
+        Ok(r) => r,
+        Err(AppError::Validation(errors)) if format == Format::Html && !document => {
+            return Ok(refused(page, &name, &errors));
+        }
+        Err(e) => return Err(e),
+    };
     audit_download(conn, actor, kind.entity(id), audited, &request, &report)?;
     let rendered = |format| {
         reports::render(&report, format)
@@ -164,6 +173,73 @@ fn answer(
     page["report"] = html::context(&view::view(&report));
     page["report"]["downloads"] = json!(downloads(&action, &request, &files));
     Ok(Answer::Page(StatusCode::OK, page))
+}
+
+/// The form again with the error summary (and the comparison's own message beside it).
+fn refused(mut page: Value, name: &str, errors: &[FieldError]) -> Answer {
+    page["errors"] = json!(summary(errors));
+    page["title"] = json!(format!("Error: {name}: report"));
+    if let Some(e) = errors.iter().find(|e| e.field == "compare") {
+        page["settings"]["compare_error"] = json!(e.message);
+    }
+    Answer::Page(StatusCode::UNPROCESSABLE_ENTITY, page)
+}
+
+/// The "Compare with" choices: the programmes the viewer can see but this one (with their
+/// provider where two share a name), the imported comparison groups, and a matched
+/// comparison; each a `compare=` value, the one asked for selected.
+fn compare_choices(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: ReportKind,
+    id: i64,
+    query: &ReportQuery,
+) -> Result<Value, AppError> {
+    let asked = query.compare.as_deref().map(str::trim).unwrap_or_default();
+    let scope = actor.scope();
+    let providers: std::collections::HashMap<_, _> =
+        store::organisations::list_scoped(conn, scope)?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    let all = store::programmes::list(conn, scope, None, 10_000, 0)?;
+    let shared = |name: &str| all.iter().filter(|p| p.fields.name == name).count() > 1;
+    let mut programmes: Vec<(String, String)> = all
+        .iter()
+        .filter(|p| !(kind == ReportKind::Programme && p.id.0 == id))
+        .map(|p| {
+            let text = match providers.get(&p.organisation_id) {
+                Some(provider) if shared(&p.fields.name) => {
+                    format!("{} ({provider})", p.fields.name)
+                }
+                _ => p.fields.name.clone(),
+            };
+            (text, format!("programme:{}", p.id.0))
+        })
+        .collect();
+    programmes.sort_by_key(|(text, _)| text.to_lowercase());
+    let choice = |text: String, value: String| {
+        let selected = value == asked;
+        json!({"text": text, "value": value, "selected": selected})
+    };
+    let programmes: Vec<Value> = programmes
+        .into_iter()
+        .map(|(text, value)| choice(text, value))
+        .collect();
+    let groups: Vec<Value> = store::comparison_groups::list(conn)?
+        .into_iter()
+        .map(|g| {
+            let people = if g.members == 1 { "person" } else { "people" };
+            choice(
+                format!("{} ({} {people})", g.name, g.members),
+                format!("group:{}", g.id),
+            )
+        })
+        .collect();
+    Ok(
+        json!({"nothing": asked.is_empty(), "programmes": programmes, "groups": groups,
+        "matched": asked == "matched"}),
+    )
 }
 
 /// `GET /reports`: every report the viewer may read, with the current financial year as
