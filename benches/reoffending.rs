@@ -17,7 +17,7 @@ use outcomes::domain::enums::{Closure, Decision, OffenceGroup, ReferralSource};
 use outcomes::evaluation::cost::CostTables;
 use outcomes::evaluation::reoffending::{reoffending, IndexDate, ReoffendingParams};
 use outcomes::evaluation::rows::{OffenceRow, ReferralRow};
-use outcomes::evaluation::Period;
+use outcomes::evaluation::DateRange;
 
 const MEMBERS: usize = 1_000_000;
 
@@ -119,7 +119,7 @@ fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn main() {
     let (referrals, offences) = generate();
-    let period = Period::new(
+    let period = DateRange::new(
         NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default(),
         NaiveDate::from_ymd_opt(2025, 3, 31).unwrap_or_default(),
     )

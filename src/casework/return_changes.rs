@@ -28,7 +28,7 @@ pub fn quarter_figures(
     programme: ProgrammeId,
     quarter: Quarter,
 ) -> Result<Map<String, Value>, StoreError> {
-    let period = crate::evaluation::Period {
+    let period = crate::evaluation::DateRange {
         from: quarter.first_day(),
         to: quarter.last_day(),
     };

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::engagement::{is_completed, is_engaged};
 use super::reoffending::{EvaluatedMember, GroupTally};
 use super::rows::ReferralRow;
-use super::Period;
+use super::DateRange;
 use crate::domain::calendar::age_on;
 use crate::domain::enums::{Ethnicity, Gender, ReferralSource};
 
@@ -68,7 +68,7 @@ pub fn age_band(born: Option<chrono::NaiveDate>, referred_on: chrono::NaiveDate)
 
 /// Definition: `docs/methodology.md#breakdowns`.
 pub fn breakdowns(
-    period: Period,
+    period: DateRange,
     referrals: &[ReferralRow],
     members: &[EvaluatedMember<'_>],
 ) -> Breakdowns {
@@ -210,7 +210,7 @@ mod tests {
                 proven_on: Some(d("2025-09-01")),
             }],
         )]);
-        let period = Period::new(d("2025-04-01"), d("2026-03-31")).unwrap();
+        let period = DateRange::new(d("2025-04-01"), d("2026-03-31")).unwrap();
         let params = ReoffendingParams::standard(Some(d("2027-12-31")));
         let members = evaluate_cohort(&cohort(period, &referrals), &params, &offences, None);
         let b = breakdowns(period, &referrals, &members);

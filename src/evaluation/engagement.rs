@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::rows::{AttendanceRow, ReferralRow, SessionRow};
 use super::stats::{median, ratio};
-use super::Period;
+use super::DateRange;
 use crate::domain::enums::{AttendanceStatus, Closure, Decision};
 
 /// The engagement figures of one scope and period.
@@ -52,7 +52,7 @@ pub(crate) fn is_completed(referral: &ReferralRow) -> bool {
 /// Every figure of section 4.1.
 /// Definition: `docs/methodology.md#engagement`.
 pub fn engagement(
-    period: Period,
+    period: DateRange,
     referrals: &[ReferralRow],
     sessions: &[SessionRow],
     attendance: &[AttendanceRow],
@@ -151,7 +151,7 @@ fn median_days_to_first_session(in_period: &[&ReferralRow]) -> Option<f64> {
 
 /// Attended marks of named participants at sessions in the period (attendances, not
 /// people: one person at three sessions is three).
-pub(crate) fn named_attendances(period: Period, attendance: &[AttendanceRow]) -> u64 {
+pub(crate) fn named_attendances(period: DateRange, attendance: &[AttendanceRow]) -> u64 {
     AttendanceTally::of(period, attendance).attended
 }
 
@@ -164,7 +164,7 @@ struct AttendanceTally {
 }
 
 impl AttendanceTally {
-    fn of(period: Period, attendance: &[AttendanceRow]) -> Self {
+    fn of(period: DateRange, attendance: &[AttendanceRow]) -> Self {
         let mut tally = Self {
             attended: 0,
             did_not_attend: 0,
@@ -256,8 +256,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn year() -> Period {
-        Period::new(d("2025-04-01"), d("2026-03-31")).unwrap()
+    fn year() -> DateRange {
+        DateRange::new(d("2025-04-01"), d("2026-03-31")).unwrap()
     }
 
     #[test]

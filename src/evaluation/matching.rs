@@ -180,7 +180,7 @@ pub struct PoolPerson {
 /// not) dated in the period; `None` when they have none there or would not be measurable.
 pub fn pool_subject(
     person: &PoolPerson,
-    period: super::Period,
+    period: super::DateRange,
     params: &ReoffendingParams,
     offences: &impl OffenceLookup,
 ) -> Option<Subject> {

@@ -30,7 +30,7 @@ pub const METHODOLOGY_VERSION: &str = "1.1.0";
 
 /// An inclusive date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Period {
+pub struct DateRange {
     pub from: NaiveDate,
     pub to: NaiveDate,
 }
@@ -43,7 +43,7 @@ pub struct BackwardsPeriod {
     pub to: NaiveDate,
 }
 
-impl Period {
+impl DateRange {
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, BackwardsPeriod> {
         if to < from {
             Err(BackwardsPeriod { from, to })

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::engagement::Engagement;
 use super::rows::{AllocationRow, TargetRow};
 use super::stats::ratio;
-use super::Period;
+use super::DateRange;
 
 /// Funding and unit costs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,7 +54,7 @@ pub fn money(
     allocations: &[AllocationRow],
     engagement: &Engagement,
     named_attendances: u64,
-    period: Period,
+    period: DateRange,
 ) -> Result<Money, BadFinancialYear> {
     let pence: i64 = allocations.iter().map(|a| a.amount_pence).sum();
     let year = pence as f64 / 100.0;
@@ -164,7 +164,7 @@ fn achieved(engagement: &Engagement, metric: &str) -> Option<f64> {
 pub fn targets(
     rows: &[TargetRow],
     engagement: &Engagement,
-    period: Period,
+    period: DateRange,
     report_date: NaiveDate,
 ) -> Result<Vec<TargetStatus>, BadFinancialYear> {
     let to = period.to.min(report_date);
@@ -198,7 +198,7 @@ mod tests {
 
     fn figures(completed: u64, reached: u64, headcount: u64) -> Engagement {
         let mut e = engagement(
-            Period::new(d("2025-04-01"), d("2026-03-31")).unwrap(),
+            DateRange::new(d("2025-04-01"), d("2026-03-31")).unwrap(),
             &[],
             &[],
             &[],
@@ -217,8 +217,8 @@ mod tests {
         }
     }
 
-    fn year_2025() -> Period {
-        Period::new(d("2025-04-01"), d("2026-03-31")).unwrap()
+    fn year_2025() -> DateRange {
+        DateRange::new(d("2025-04-01"), d("2026-03-31")).unwrap()
     }
 
     #[test]
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn a_quarter_has_its_days_share_of_the_years_allocation() {
         // 2025-26 Q1: 1 April to 30 June 2025, 91 of the year's 365 days.
-        let q1 = Period::new(d("2025-04-01"), d("2025-06-30")).unwrap();
+        let q1 = DateRange::new(d("2025-04-01"), d("2025-06-30")).unwrap();
         let allocations = [allocation(1, 3_650_000, "2025-26")];
         let m = money(&allocations, &figures(5, 20, 0), 40, q1).unwrap();
         // £36,500 × 91 / 365 = £9,100.00
@@ -269,7 +269,7 @@ mod tests {
         assert!((m.cost_per_completion.unwrap() - 1_820.0).abs() < 1e-9);
         // A period across two years takes its days of each: 1 Jan to 30 Jun 2025 is 90
         // of 2024-25's 365 days and 91 of 2025-26's 365.
-        let across = Period::new(d("2025-01-01"), d("2025-06-30")).unwrap();
+        let across = DateRange::new(d("2025-01-01"), d("2025-06-30")).unwrap();
         let two = [
             allocation(1, 3_650_000, "2024-25"),
             allocation(2, 7_300_000, "2025-26"),
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(out[0].year_elapsed, 1.0);
         assert_eq!(out[0].pro_rata_expected, 60.0);
         // Q1, ended: 91/365 of it. 60 × 91/365 = 14.9589; 15 / 14.9589 = 1.0027 → green.
-        let q1 = Period::new(d("2025-04-01"), d("2025-06-30")).unwrap();
+        let q1 = DateRange::new(d("2025-04-01"), d("2025-06-30")).unwrap();
         let out = targets(&rows, &e, q1, d("2025-12-01")).unwrap();
         assert_eq!(out[0].pro_rata_to, d("2025-06-30"));
         assert!((out[0].pro_rata_expected - 14.958_904_11).abs() < 1e-6);

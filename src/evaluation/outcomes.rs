@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::rows::{GroupSurveyRow, MeasureRow, OutcomeRow, ReferralRow};
 use super::stats::{mean, paired_t, ratio, wilcoxon_signed_rank, Interval};
-use super::Period;
+use super::DateRange;
 use crate::domain::enums::Timepoint;
 
 /// The paired results of one measure.
@@ -46,7 +46,7 @@ struct Pair {
 /// listed with `pairs = 0`).
 /// Definition: `docs/methodology.md#outcome-measures`.
 pub fn measure_outcomes(
-    period: Period,
+    period: DateRange,
     referrals: &[ReferralRow],
     measures: &[MeasureRow],
     records: &[OutcomeRow],
@@ -272,8 +272,8 @@ mod tests {
         }
     }
 
-    fn year() -> Period {
-        Period::new(d("2025-04-01"), d("2026-03-31")).unwrap()
+    fn year() -> DateRange {
+        DateRange::new(d("2025-04-01"), d("2026-03-31")).unwrap()
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::stats::{
     fisher_exact_two_sided, mean, median, newcombe_hybrid, ratio, two_proportion_z, wilson,
     Interval, Z_95,
 };
-use super::Period;
+use super::DateRange;
 use crate::domain::calendar::add_months;
 use crate::domain::enums::OffenceGroup;
 
@@ -174,7 +174,7 @@ pub struct CohortMember<'a> {
 /// The cohort of the period: one member per participant and programme, at the earliest
 /// referral in the period (ties on the date go to the lowest referral id), in referral id
 /// order. Definition: `docs/methodology.md#the-cohort`.
-pub fn cohort(period: Period, referrals: &[ReferralRow]) -> Vec<CohortMember<'_>> {
+pub fn cohort(period: DateRange, referrals: &[ReferralRow]) -> Vec<CohortMember<'_>> {
     let mut in_period: Vec<&ReferralRow> = referrals
         .iter()
         .filter(|r| period.contains(r.referred_on))
@@ -526,7 +526,7 @@ pub struct Reoffending {
 /// Returns the evaluated members too, for breakdowns.
 /// Definition: `docs/methodology.md#reoffending`.
 pub fn reoffending<'a>(
-    period: Period,
+    period: DateRange,
     referrals: &'a [ReferralRow],
     params: &ReoffendingParams,
     offences: &impl OffenceLookup,
@@ -781,8 +781,8 @@ mod tests {
         r
     }
 
-    fn year_2024() -> Period {
-        Period::new(d("2024-04-01"), d("2025-03-31")).unwrap()
+    fn year_2024() -> DateRange {
+        DateRange::new(d("2024-04-01"), d("2025-03-31")).unwrap()
     }
 
     /// Robbery and violence with injury costed, 2015-16 = 80 and 2024-25 = 100, so every

@@ -40,7 +40,7 @@ use super::rows::{
 };
 use super::stats::Interval;
 use super::units::{self, LeftOutUnit, Screened, UnitsSection, Withheld, WITHHELD_SYMBOL};
-use super::{Period, METHODOLOGY_VERSION};
+use super::{DateRange, METHODOLOGY_VERSION};
 use crate::domain::period::whole_financial_years;
 
 /// How a report is produced.
@@ -48,7 +48,7 @@ use crate::domain::period::whole_financial_years;
 pub struct ReportParams {
     /// The programme (or provider, or funding stream) the report is about.
     pub scope_name: String,
-    pub period: Period,
+    pub period: DateRange,
     /// F: 3, 6, 12 or 24.
     pub follow_up_months: u32,
     /// W: 0 to 24.
@@ -156,7 +156,7 @@ pub struct Parameters {
 /// What is needed to regenerate the report exactly.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provenance {
-    pub period: Period,
+    pub period: DateRange,
     pub parameters: Parameters,
     pub data_as_of: Option<NaiveDate>,
     pub generated_at: DateTime<Utc>,
@@ -178,7 +178,7 @@ pub struct QuarterEngagement {
     /// The financial quarter, e.g. `2024-25-Q1`.
     pub quarter: String,
     /// The part of the report's period in that quarter.
-    pub period: Period,
+    pub period: DateRange,
     pub engagement: Engagement,
 }
 
@@ -196,7 +196,7 @@ pub struct ReportBody {
     /// See `docs/reports.md#programmes-side-by-side`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub programmes: Vec<ProgrammeFigures>,
-    pub period: Period,
+    pub period: DateRange,
     pub engagement: Engagement,
     /// The engagement figures of each quarter the period overlaps.
     pub trend: Vec<QuarterEngagement>,
@@ -387,7 +387,7 @@ pub fn assemble(
             .iter()
             .flatten()
             .flat_map(|y| {
-                let year = Period {
+                let year = DateRange {
                     from: y.first_day(),
                     to: y.last_day(),
                 };
@@ -786,12 +786,12 @@ fn units_section(
 /// The financial quarters (April to June, ...) that `period` overlaps, each clipped to the
 /// period and named like `2024-25-Q1`. Quarterly figures are computed with the same
 /// definitions as the whole period, so counts of referrals add up to the period's.
-pub fn quarters(period: Period) -> Vec<(String, Period)> {
+pub fn quarters(period: DateRange) -> Vec<(String, DateRange)> {
     use crate::domain::period::Quarter;
     let mut out = Vec::new();
     let mut q = Quarter::containing(period.from);
     while q.first_day() <= period.to {
-        let part = Period {
+        let part = DateRange {
             from: q.first_day().max(period.from),
             to: q.last_day().min(period.to),
         };
@@ -924,7 +924,7 @@ fn matched(
     members: &[EvaluatedMember<'_>],
     pool: &MatchedPool,
     offences: &PersonKeyMap<Vec<OffenceRow>>,
-    period: Period,
+    period: DateRange,
     params: &ReoffendingParams,
 ) -> Comparison {
     let treated: Vec<Subject> = members
@@ -1464,7 +1464,7 @@ mod tests {
     fn params(published: bool) -> ReportParams {
         ReportParams {
             scope_name: "Immediate Justice".into(),
-            period: Period::new(d("2024-04-01"), d("2025-03-31")).unwrap(),
+            period: DateRange::new(d("2024-04-01"), d("2025-03-31")).unwrap(),
             follow_up_months: 12,
             waiting_months: 6,
             index: IndexDate::Referral,
@@ -1705,7 +1705,7 @@ mod tests {
 
     #[test]
     fn a_financial_year_has_four_quarters_and_a_range_is_clipped_to_its_quarters() {
-        let fy = Period::new(d("2024-04-01"), d("2025-03-31")).unwrap();
+        let fy = DateRange::new(d("2024-04-01"), d("2025-03-31")).unwrap();
         let q = quarters(fy);
         assert_eq!(
             q.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
@@ -1713,18 +1713,18 @@ mod tests {
         );
         assert_eq!(
             q[3].1,
-            Period::new(d("2025-01-01"), d("2025-03-31")).unwrap()
+            DateRange::new(d("2025-01-01"), d("2025-03-31")).unwrap()
         );
-        let range = Period::new(d("2024-05-15"), d("2024-07-10")).unwrap();
+        let range = DateRange::new(d("2024-05-15"), d("2024-07-10")).unwrap();
         let q = quarters(range);
         assert_eq!(q.len(), 2);
         assert_eq!(
             q[0].1,
-            Period::new(d("2024-05-15"), d("2024-06-30")).unwrap()
+            DateRange::new(d("2024-05-15"), d("2024-06-30")).unwrap()
         );
         assert_eq!(
             q[1].1,
-            Period::new(d("2024-07-01"), d("2024-07-10")).unwrap()
+            DateRange::new(d("2024-07-01"), d("2024-07-10")).unwrap()
         );
     }
 
@@ -1887,7 +1887,7 @@ mod tests {
 
     fn unit_params(from: &str, to: &str, aggregate: bool) -> ReportParams {
         let mut p = params(false);
-        p.period = Period::new(d(from), d(to)).unwrap();
+        p.period = DateRange::new(d(from), d(to)).unwrap();
         p.minimum_cohort = 10;
         p.aggregate = aggregate;
         p

@@ -10,13 +10,13 @@ use super::engagement::tests::{accepted, d, referral};
 use super::reoffending::{offences_by_person, IndexDate};
 use super::report::{assemble, ReportInputs, ReportParams};
 use super::rows::{AttendanceRow, OffenceRow, SessionRow};
-use super::Period;
+use super::DateRange;
 use crate::domain::enums::{AttendanceStatus, Closure, OffenceGroup};
 
 fn params() -> ReportParams {
     ReportParams {
         scope_name: "Provider A".into(),
-        period: Period::new(d("2024-04-01"), d("2025-03-31")).unwrap(),
+        period: DateRange::new(d("2024-04-01"), d("2025-03-31")).unwrap(),
         follow_up_months: 12,
         waiting_months: 6,
         index: IndexDate::Referral,

@@ -32,7 +32,7 @@ use super::breakdowns::{breakdowns, Breakdowns};
 use super::outcomes::{measure_outcomes, MeasureOutcome};
 use super::reoffending::{EvaluatedMember, MemberStatus};
 use super::rows::{MeasureRow, OutcomeRow, ReferralRow};
-use super::Period;
+use super::DateRange;
 use crate::domain::period::FinancialYear;
 
 /// What JSON shows in place of a withheld figure.
@@ -161,7 +161,11 @@ pub struct Screened<'a> {
 }
 
 /// Splits the evaluated cohort of whole financial years into units and applies the rules.
-pub fn screen<'a>(period: Period, members: Vec<EvaluatedMember<'a>>, minimum: u64) -> Screened<'a> {
+pub fn screen<'a>(
+    period: DateRange,
+    members: Vec<EvaluatedMember<'a>>,
+    minimum: u64,
+) -> Screened<'a> {
     let mut units: BTreeMap<UnitKey, Vec<&EvaluatedMember<'a>>> = BTreeMap::new();
     for m in &members {
         units.entry(unit_of(m.member.referral)).or_default().push(m);
@@ -239,7 +243,7 @@ fn dimensions(b: &Breakdowns) -> Vec<(&'static str, Vec<(String, u64)>)> {
 /// that the aggregate roles may not see: rows_to_hide per unit of referrals and column,
 /// with `minimum` the disclosure threshold.
 pub fn aggregate_breakdown_cells(
-    period: Period,
+    period: DateRange,
     referrals: &[ReferralRow],
     minimum: u64,
 ) -> BTreeSet<(&'static str, String, &'static str)> {
@@ -281,7 +285,7 @@ pub fn aggregate_breakdown_cells(
 /// unit has 1 to `minimum − 1` pairs), and which only their improved / unchanged /
 /// worsened shares (some unit has 1 to `minimum − 1` people in one of them).
 pub fn aggregate_outcomes(
-    period: Period,
+    period: DateRange,
     referrals: &[ReferralRow],
     measures: &[MeasureRow],
     records: &[OutcomeRow],

@@ -36,7 +36,7 @@ fn value(cell: &Cell) -> String {
         }
         (Some(symbol), _) => symbol.clone(),
         (None, Some(x)) => number(x),
-        (None, None) if cell.kind == super::view::Kind::Text => neutralise(&cell.text),
+        (None, None) if cell.kind == super::view::NumberFormat::Text => neutralise(&cell.text),
         (None, None) => String::new(),
     }
 }

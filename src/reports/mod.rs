@@ -25,7 +25,7 @@ use crate::evaluation::reoffending::{ComparisonCohort, ComparisonMethod};
 use crate::evaluation::report::{
     assemble, ComparisonInput, MatchedPool, Report, ReportError, ReportInputs, ReportParams,
 };
-use crate::evaluation::Period;
+use crate::evaluation::DateRange;
 use crate::store;
 use crate::store::report_rows::{self, ReportScope};
 use crate::store::StoreError;
@@ -166,7 +166,7 @@ pub fn build_in_parallel(
     request: &ReportRequest,
     costs: &CostTables,
 ) -> Result<Report, BuildError> {
-    let period = Period::new(request.period.from(), request.period.to())
+    let period = DateRange::new(request.period.from(), request.period.to())
         .map_err(|e| BuildError::Settings(e.to_string()))?;
     let mut inputs = report_rows::load(
         conn,

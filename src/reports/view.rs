@@ -17,7 +17,7 @@ use crate::evaluation::units::{Withheld, WITHHELD_SYMBOL};
 /// How a figure is formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum NumberFormat {
     /// A whole number of people, referrals, sessions...: `1,234`.
     Count,
     /// A fraction shown as a percentage with one decimal place: `75.0%`.
@@ -51,7 +51,7 @@ pub struct Cell {
     pub pointer: String,
     /// The row it belongs to (the CSV `group` column), empty for a single figure.
     pub group: String,
-    pub kind: Kind,
+    pub kind: NumberFormat,
     /// The exact number; `None` when the figure is null, text, or hidden.
     pub value: Option<f64>,
     /// What a page shows: the formatted number, "–" for null, or the symbol.
@@ -239,7 +239,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn cell(&self, pointer: &str, metric: &str, group: &str, kind: Kind) -> Cell {
+    fn cell(&self, pointer: &str, metric: &str, group: &str, kind: NumberFormat) -> Cell {
         let symbol = self.hidden(pointer);
         let raw = self.exact.pointer(pointer).cloned().unwrap_or(Value::Null);
         let (value, text) = match (&symbol, kind, &raw) {
@@ -250,9 +250,9 @@ impl<'a> Reader<'a> {
                     .map_or_else(|| s.clone(), Withheld::text),
             ),
             (Some(s), _, _) => (None, s.clone()),
-            (None, Kind::Text, Value::String(s)) => (None, s.clone()),
-            (None, Kind::Text, Value::Null) => (None, NULL_TEXT.to_string()),
-            (None, Kind::Text, v) => (None, v.to_string()),
+            (None, NumberFormat::Text, Value::String(s)) => (None, s.clone()),
+            (None, NumberFormat::Text, Value::Null) => (None, NULL_TEXT.to_string()),
+            (None, NumberFormat::Text, v) => (None, v.to_string()),
             (None, _, v) => match v.as_f64() {
                 Some(x) => (Some(x), format_value(kind, x)),
                 None => (None, NULL_TEXT.to_string()),
@@ -266,7 +266,7 @@ impl<'a> Reader<'a> {
             value,
             text,
             symbol,
-            numeric: kind != Kind::Text,
+            numeric: kind != NumberFormat::Text,
         }
     }
 
@@ -284,7 +284,7 @@ fn text_cell(metric: &str, group: &str, text: impl Into<String>) -> Cell {
         metric: metric.to_string(),
         pointer: String::new(),
         group: group.to_string(),
-        kind: Kind::Text,
+        kind: NumberFormat::Text,
         value: None,
         text: text.into(),
         symbol: None,
@@ -295,7 +295,7 @@ fn text_cell(metric: &str, group: &str, text: impl Into<String>) -> Cell {
 /// Formats an exact value for a page. A figure that rounds to zero has no sign: a share
 /// of -1e-17 left by floating-point arithmetic reads `0.0%`, and a change of +0.004 reads
 /// `0.00`, not `-0.0%` or `+0.00`.
-pub fn format_value(kind: Kind, x: f64) -> String {
+pub fn format_value(kind: NumberFormat, x: f64) -> String {
     let text = format_signed(kind, x);
     match text.strip_prefix(['-', '+']) {
         Some(rest) if !rest.chars().any(|c| c.is_ascii_digit() && c != '0') => rest.to_string(),
@@ -303,11 +303,11 @@ pub fn format_value(kind: Kind, x: f64) -> String {
     }
 }
 
-fn format_signed(kind: Kind, x: f64) -> String {
+fn format_signed(kind: NumberFormat, x: f64) -> String {
     match kind {
-        Kind::Count => thousands(x.round() as i64),
-        Kind::Rate => format!("{:.1}%", x * 100.0),
-        Kind::Money => {
+        NumberFormat::Count => thousands(x.round() as i64),
+        NumberFormat::Rate => format!("{:.1}%", x * 100.0),
+        NumberFormat::Money => {
             let pence = (x * 100.0).round() as i64;
             let sign = if pence < 0 { "-" } else { "" };
             format!(
@@ -316,9 +316,9 @@ fn format_signed(kind: Kind, x: f64) -> String {
                 pence.abs() % 100
             )
         }
-        Kind::Decimal => format!("{x:.2}"),
-        Kind::Change => format!("{}{x:.2}", if x > 0.0 { "+" } else { "" }),
-        Kind::Measure => {
+        NumberFormat::Decimal => format!("{x:.2}"),
+        NumberFormat::Change => format!("{}{x:.2}", if x > 0.0 { "+" } else { "" }),
+        NumberFormat::Measure => {
             // One decimal, none when it is 0, and thousands separators: `1,661`, `15.5`.
             let s = format!("{x:.1}");
             let s = s.strip_suffix(".0").map(str::to_string).unwrap_or(s);
@@ -331,11 +331,11 @@ fn format_signed(kind: Kind, x: f64) -> String {
                 format!("{sign}{whole}.{fraction}")
             }
         }
-        Kind::PValue if x < 0.001 => "<0.001".to_string(),
-        Kind::PValue => format!("{x:.3}"),
-        Kind::Points => format_signed(Kind::PercentagePoints, x * 100.0),
-        Kind::PercentagePoints => format!("{}{x:.1} pp", if x > 0.0 { "+" } else { "" }),
-        Kind::Text => x.to_string(),
+        NumberFormat::PValue if x < 0.001 => "<0.001".to_string(),
+        NumberFormat::PValue => format!("{x:.3}"),
+        NumberFormat::Points => format_signed(NumberFormat::PercentagePoints, x * 100.0),
+        NumberFormat::PercentagePoints => format!("{}{x:.1} pp", if x > 0.0 { "+" } else { "" }),
+        NumberFormat::Text => x.to_string(),
     }
 }
 
@@ -478,8 +478,8 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
         label: label.to_string(),
         text: c.text,
     };
-    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
-    let money = |m: &str| r.cell(&format!("/money/{m}"), m, "", Kind::Money);
+    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", NumberFormat::Count);
+    let money = |m: &str| r.cell(&format!("/money/{m}"), m, "", NumberFormat::Money);
     let mut out = Vec::new();
     if delivery != Delivery::Groups {
         out.push(k("people referred", e("referrals_received")));
@@ -489,10 +489,25 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
             e("participants_reached"),
         ));
         let all = "/reoffending/groups/all/";
-        let rate = r.cell(&format!("{all}reoffending_rate"), "", "", Kind::Rate);
-        let low = r.cell(&format!("{all}reoffending_rate_ci/0"), "", "", Kind::Rate);
-        let high = r.cell(&format!("{all}reoffending_rate_ci/1"), "", "", Kind::Rate);
-        let measurable = r.cell(&format!("{all}measurable"), "", "", Kind::Count);
+        let rate = r.cell(
+            &format!("{all}reoffending_rate"),
+            "",
+            "",
+            NumberFormat::Rate,
+        );
+        let low = r.cell(
+            &format!("{all}reoffending_rate_ci/0"),
+            "",
+            "",
+            NumberFormat::Rate,
+        );
+        let high = r.cell(
+            &format!("{all}reoffending_rate_ci/1"),
+            "",
+            "",
+            NumberFormat::Rate,
+        );
+        let measurable = r.cell(&format!("{all}measurable"), "", "", NumberFormat::Count);
         if let Some(w) = r.report.withheld_at(&format!("{all}measurable")) {
             // Withheld by the unit rules: say so, not "no one can be measured".
             out.push(KeyFigure {
@@ -539,7 +554,7 @@ fn key_figures(r: &Reader, delivery: Delivery) -> Vec<KeyFigure> {
                     &format!("/group_surveys/{i}/change_pp"),
                     "",
                     "",
-                    Kind::PercentagePoints,
+                    NumberFormat::PercentagePoints,
                 ),
             ));
         }
@@ -886,7 +901,7 @@ fn glossary(delivery: Delivery, comparison: Option<ComparisonMethod>) -> Vec<Ter
 
 fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     let body = &r.report.body;
-    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", Kind::Count);
+    let e = |m: &str| r.cell(&format!("/engagement/{m}"), m, "", NumberFormat::Count);
     let mut out = Vec::new();
     if delivery != Delivery::Groups {
         out.push(format!(
@@ -902,7 +917,7 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
             "/engagement/completion_rate",
             "completion_rate",
             "",
-            Kind::Rate,
+            NumberFormat::Rate,
         );
         if rate.value.is_some() || rate.symbol.is_some() {
             out.push(format!(
@@ -923,7 +938,7 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
             "/engagement/mean_group_headcount",
             "mean_group_headcount",
             "",
-            Kind::Measure,
+            NumberFormat::Measure,
         );
         let venues = e("group_venues");
         let at = if venues.value.is_some() || venues.symbol.is_some() {
@@ -956,7 +971,7 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
         ));
     }
     let all = "/reoffending/groups/all/";
-    let g = |m: &str, k: Kind| r.cell(&format!("{all}{m}"), m, "all", k);
+    let g = |m: &str, k: NumberFormat| r.cell(&format!("{all}{m}"), m, "all", k);
     let measurable = r.exact_u64(&format!("{all}measurable"));
     let follow_up = body.reoffending.follow_up_months;
     if let Some(w) = r.report.withheld_at(&format!("{all}measurable")) {
@@ -987,22 +1002,22 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
         out.push(format!(
             "No one referred in this period can be measured for reoffending yet: {} awaiting \
              the end of follow-up and {} not matched to police records.",
-            say(&g("awaiting_follow_up", Kind::Count)),
-            say(&g("unmatched", Kind::Count)),
+            say(&g("awaiting_follow_up", NumberFormat::Count)),
+            say(&g("unmatched", NumberFormat::Count)),
         ));
     } else {
-        let rate = g("reoffending_rate", Kind::Rate);
+        let rate = g("reoffending_rate", NumberFormat::Rate);
         let ci = r.cell(
             &format!("{all}reoffending_rate_ci/0"),
             "ci_low",
             "all",
-            Kind::Rate,
+            NumberFormat::Rate,
         );
         let hi = r.cell(
             &format!("{all}reoffending_rate_ci/1"),
             "ci_high",
             "all",
-            Kind::Rate,
+            NumberFormat::Rate,
         );
         let interval = if ci.value.is_some() && hi.value.is_some() {
             format!(" (95% confidence interval {} to {})", ci.text, hi.text)
@@ -1014,11 +1029,11 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
              a proven reoffence: a reoffending rate of {}{interval}. People not matched to \
              police records ({}) and those still awaiting the end of follow-up ({}) are not \
              included.",
-            say_n(&g("measurable", Kind::Count), "person", "people"),
-            say(&g("reoffenders", Kind::Count)),
+            say_n(&g("measurable", NumberFormat::Count), "person", "people"),
+            say(&g("reoffenders", NumberFormat::Count)),
             say(&rate),
-            say(&g("unmatched", Kind::Count)),
-            say(&g("awaiting_follow_up", Kind::Count)),
+            say(&g("unmatched", NumberFormat::Count)),
+            say(&g("awaiting_follow_up", NumberFormat::Count)),
         ));
         if measurable < CAUTION_BELOW {
             out.push(format!(
@@ -1035,7 +1050,7 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
                 "/reoffending/comparison/statement",
                 "statement",
                 "",
-                Kind::Text
+                NumberFormat::Text
             )
             .text
         ));
@@ -1043,8 +1058,8 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
     }
     for (i, m) in body.outcomes.iter().enumerate() {
         let base = format!("/outcomes/{i}/");
-        let cell = |n: &str, k: Kind| r.cell(&format!("{base}{n}"), n, &m.measure, k);
-        let pairs = cell("pairs", Kind::Count);
+        let cell = |n: &str, k: NumberFormat| r.cell(&format!("{base}{n}"), n, &m.measure, k);
+        let pairs = cell("pairs", NumberFormat::Count);
         if pairs.value == Some(0.0) {
             continue;
         }
@@ -1053,25 +1068,25 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
              (change {}); {} improved.",
             m.measure,
             say_n(&pairs, "person", "people"),
-            say(&cell("mean_baseline", Kind::Decimal)),
-            say(&cell("mean_exit", Kind::Decimal)),
-            say(&cell("mean_change", Kind::Change)),
-            say(&cell("improved", Kind::Rate)),
+            say(&cell("mean_baseline", NumberFormat::Decimal)),
+            say(&cell("mean_exit", NumberFormat::Decimal)),
+            say(&cell("mean_change", NumberFormat::Change)),
+            say(&cell("improved", NumberFormat::Rate)),
         ));
     }
     for (i, m) in body.group_surveys.iter().enumerate() {
         let base = format!("/group_surveys/{i}/");
-        let cell = |n: &str, k: Kind| r.cell(&format!("{base}{n}"), n, &m.measure, k);
+        let cell = |n: &str, k: NumberFormat| r.cell(&format!("{base}{n}"), n, &m.measure, k);
         out.push(format!(
             "{}: in anonymous group surveys, {} of {} answers before the sessions were \
              positive ({} or better) and {} of {} after, a change of {}.",
             m.measure,
-            say(&cell("positive_share_baseline", Kind::Rate)),
-            say(&cell("respondents_baseline", Kind::Count)),
-            format_value(Kind::Measure, m.positive_threshold),
-            say(&cell("positive_share_exit", Kind::Rate)),
-            say(&cell("respondents_exit", Kind::Count)),
-            say(&cell("change_pp", Kind::PercentagePoints)),
+            say(&cell("positive_share_baseline", NumberFormat::Rate)),
+            say(&cell("respondents_baseline", NumberFormat::Count)),
+            format_value(NumberFormat::Measure, m.positive_threshold),
+            say(&cell("positive_share_exit", NumberFormat::Rate)),
+            say(&cell("respondents_exit", NumberFormat::Count)),
+            say(&cell("change_pp", NumberFormat::PercentagePoints)),
         ));
     }
     out.extend(money_sentence(r));
@@ -1085,7 +1100,7 @@ fn money_sentence(r: &Reader) -> Option<String> {
     if body.money.money.allocated_gbp <= 0.0 {
         return None;
     }
-    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", Kind::Money);
+    let m = |n: &str| r.cell(&format!("/money/{n}"), n, "", NumberFormat::Money);
     let parts: Vec<String> = [
         ("cost_per_named_participant", "per named participant"),
         ("cost_per_attendance", "per attendance"),
@@ -1179,7 +1194,7 @@ fn caveats(r: &Reader, delivery: Delivery) -> Vec<String> {
 }
 
 /// A table column: the figure's JSON key, its heading and how it is shown.
-type Column = (&'static str, &'static str, Kind);
+type Column = (&'static str, &'static str, NumberFormat);
 
 /// A table's header row: the row labels' heading, then each column's.
 fn head(first: &str, columns: &[Column]) -> Vec<String> {
@@ -1208,7 +1223,7 @@ fn figures_table(
     caption: &str,
     base: &str,
     group: &str,
-    rows: &[(&str, &str, Kind)],
+    rows: &[(&str, &str, NumberFormat)],
 ) -> Table {
     Table {
         id: id.to_string(),
@@ -1341,27 +1356,35 @@ fn programmes_section(r: &Reader) -> Option<Section> {
     );
     // Two tables, so that each fits a page: what each programme did, and its reoffending.
     let engagement: [Column; 7] = [
-        ("referrals_received", "Referrals received", Kind::Count),
-        ("engaged", "Engaged", Kind::Count),
-        ("completed", "Completed", Kind::Count),
-        ("completion_rate", "Completion rate", Kind::Rate),
-        ("sessions_delivered", "Sessions delivered", Kind::Count),
+        (
+            "referrals_received",
+            "Referrals received",
+            NumberFormat::Count,
+        ),
+        ("engaged", "Engaged", NumberFormat::Count),
+        ("completed", "Completed", NumberFormat::Count),
+        ("completion_rate", "Completion rate", NumberFormat::Rate),
+        (
+            "sessions_delivered",
+            "Sessions delivered",
+            NumberFormat::Count,
+        ),
         (
             "anonymous_headcount",
             "Headcount (group sessions)",
-            Kind::Count,
+            NumberFormat::Count,
         ),
         (
             "cost_per_named_participant",
             "Cost per named participant",
-            Kind::Money,
+            NumberFormat::Money,
         ),
     ];
     let reoffending: [Column; 4] = [
-        ("measurable", "Measurable", Kind::Count),
-        ("reoffending_rate", "Reoffending rate", Kind::Rate),
-        ("reoffending_rate_ci/0", "95% CI low", Kind::Rate),
-        ("reoffending_rate_ci/1", "95% CI high", Kind::Rate),
+        ("measurable", "Measurable", NumberFormat::Count),
+        ("reoffending_rate", "Reoffending rate", NumberFormat::Rate),
+        ("reoffending_rate_ci/0", "95% CI low", NumberFormat::Rate),
+        ("reoffending_rate_ci/1", "95% CI high", NumberFormat::Rate),
     ];
     // Each row (and the CSV's `group`) is the programme's name, with its provider where two
     // programmes of the report share a name.
@@ -1430,10 +1453,10 @@ fn engagement_section(r: &Reader) -> Section {
         "/engagement/",
         "",
         &[
-            ("referrals_received", "Referred", Kind::Count),
-            ("referrals_accepted", "Accepted", Kind::Count),
-            ("engaged", "Engaged", Kind::Count),
-            ("completed", "Completed", Kind::Count),
+            ("referrals_received", "Referred", NumberFormat::Count),
+            ("referrals_accepted", "Accepted", NumberFormat::Count),
+            ("engaged", "Engaged", NumberFormat::Count),
+            ("completed", "Completed", NumberFormat::Count),
         ],
     );
     let mut funnel = funnel;
@@ -1462,45 +1485,53 @@ fn engagement_section(r: &Reader) -> Section {
         "/engagement/",
         "",
         &[
-            ("referrals_declined", "Referrals declined", Kind::Count),
+            (
+                "referrals_declined",
+                "Referrals declined",
+                NumberFormat::Count,
+            ),
             (
                 "referrals_pending",
                 "Referrals pending a decision",
-                Kind::Count,
+                NumberFormat::Count,
             ),
-            ("acceptance_rate", "Acceptance rate", Kind::Rate),
-            ("withdrawn", "Withdrawn", Kind::Count),
-            ("disengaged", "Disengaged", Kind::Count),
-            ("completion_rate", "Completion rate", Kind::Rate),
+            ("acceptance_rate", "Acceptance rate", NumberFormat::Rate),
+            ("withdrawn", "Withdrawn", NumberFormat::Count),
+            ("disengaged", "Disengaged", NumberFormat::Count),
+            ("completion_rate", "Completion rate", NumberFormat::Rate),
             (
                 "median_days_to_first_session",
                 "Median days from referral to first session",
-                Kind::Measure,
+                NumberFormat::Measure,
             ),
-            ("sessions_delivered", "Sessions delivered", Kind::Count),
-            ("attendance_rate", "Attendance rate", Kind::Rate),
+            (
+                "sessions_delivered",
+                "Sessions delivered",
+                NumberFormat::Count,
+            ),
+            ("attendance_rate", "Attendance rate", NumberFormat::Rate),
             (
                 "participants_reached",
                 "Participants reached (named)",
-                Kind::Count,
+                NumberFormat::Count,
             ),
             (
                 "anonymous_headcount",
                 "Attendances counted by headcount (not people)",
-                Kind::Count,
+                NumberFormat::Count,
             ),
             (
                 "mean_group_headcount",
                 "Mean headcount per group session",
-                Kind::Measure,
+                NumberFormat::Measure,
             ),
             (
                 "group_venues",
                 "Schools or venues of group sessions (where recorded)",
-                Kind::Count,
+                NumberFormat::Count,
             ),
-            ("hours_delivered", "Hours delivered", Kind::Measure),
-            ("hours_required", "Hours required", Kind::Measure),
+            ("hours_delivered", "Hours delivered", NumberFormat::Measure),
+            ("hours_required", "Hours required", NumberFormat::Measure),
         ],
     ));
     s
@@ -1526,12 +1557,12 @@ fn trend_section(r: &Reader) -> Section {
             .collect()
     };
     let columns: [Column; 6] = [
-        ("referrals_received", "Referred", Kind::Count),
-        ("referrals_accepted", "Accepted", Kind::Count),
-        ("engaged", "Engaged", Kind::Count),
-        ("completed", "Completed", Kind::Count),
-        ("acceptance_rate", "Acceptance rate", Kind::Rate),
-        ("completion_rate", "Completion rate", Kind::Rate),
+        ("referrals_received", "Referred", NumberFormat::Count),
+        ("referrals_accepted", "Accepted", NumberFormat::Count),
+        ("engaged", "Engaged", NumberFormat::Count),
+        ("completed", "Completed", NumberFormat::Count),
+        ("acceptance_rate", "Acceptance rate", NumberFormat::Rate),
+        ("completion_rate", "Completion rate", NumberFormat::Rate),
     ];
     let table = Table {
         id: "quarterly_trend".to_string(),
@@ -1549,14 +1580,18 @@ fn trend_section(r: &Reader) -> Section {
     ));
     s.tables.push(table);
     let columns: [Column; 5] = [
-        ("referrals_declined", "Declined", Kind::Count),
-        ("referrals_pending", "Pending a decision", Kind::Count),
-        ("withdrawn", "Withdrawn", Kind::Count),
-        ("disengaged", "Disengaged", Kind::Count),
+        ("referrals_declined", "Declined", NumberFormat::Count),
+        (
+            "referrals_pending",
+            "Pending a decision",
+            NumberFormat::Count,
+        ),
+        ("withdrawn", "Withdrawn", NumberFormat::Count),
+        ("disengaged", "Disengaged", NumberFormat::Count),
         (
             "median_days_to_first_session",
             "Median days to first session",
-            Kind::Measure,
+            NumberFormat::Measure,
         ),
     ];
     s.tables.push(Table {
@@ -1566,18 +1601,26 @@ fn trend_section(r: &Reader) -> Section {
         rows: quarter_rows(&columns),
     });
     let columns: [Column; 8] = [
-        ("sessions_delivered", "Sessions", Kind::Count),
-        ("attendance_rate", "Attendance rate", Kind::Rate),
-        ("participants_reached", "Named participants", Kind::Count),
+        ("sessions_delivered", "Sessions", NumberFormat::Count),
+        ("attendance_rate", "Attendance rate", NumberFormat::Rate),
+        (
+            "participants_reached",
+            "Named participants",
+            NumberFormat::Count,
+        ),
         (
             "anonymous_headcount",
             "Attendances without names",
-            Kind::Count,
+            NumberFormat::Count,
         ),
-        ("mean_group_headcount", "Mean headcount", Kind::Measure),
-        ("group_venues", "Schools or venues", Kind::Count),
-        ("hours_delivered", "Hours delivered", Kind::Measure),
-        ("hours_required", "Hours required", Kind::Measure),
+        (
+            "mean_group_headcount",
+            "Mean headcount",
+            NumberFormat::Measure,
+        ),
+        ("group_venues", "Schools or venues", NumberFormat::Count),
+        ("hours_delivered", "Hours delivered", NumberFormat::Measure),
+        ("hours_required", "Hours required", NumberFormat::Measure),
     ];
     s.tables.push(Table {
         id: "quarterly_sessions".to_string(),
@@ -1642,31 +1685,39 @@ fn reoffending_section(r: &Reader) -> Section {
             .unwrap_or_else(|| "no date (no police data has been imported)".to_string()),
     ));
     let columns: [Column; 14] = [
-        ("cohort", "Cohort", Kind::Count),
-        ("unmatched", "Not matched to police records", Kind::Count),
-        ("awaiting_follow_up", "Awaiting follow-up", Kind::Count),
-        ("without_index_date", "No index date", Kind::Count),
-        ("measurable", "Measurable", Kind::Count),
-        ("reoffenders", "Reoffenders", Kind::Count),
-        ("reoffending_rate", "Reoffending rate", Kind::Rate),
-        ("reoffending_rate_ci/0", "95% CI low", Kind::Rate),
-        ("reoffending_rate_ci/1", "95% CI high", Kind::Rate),
-        ("reoffences", "Proven reoffences", Kind::Count),
-        ("frequency", "Reoffences per person", Kind::Decimal),
+        ("cohort", "Cohort", NumberFormat::Count),
+        (
+            "unmatched",
+            "Not matched to police records",
+            NumberFormat::Count,
+        ),
+        (
+            "awaiting_follow_up",
+            "Awaiting follow-up",
+            NumberFormat::Count,
+        ),
+        ("without_index_date", "No index date", NumberFormat::Count),
+        ("measurable", "Measurable", NumberFormat::Count),
+        ("reoffenders", "Reoffenders", NumberFormat::Count),
+        ("reoffending_rate", "Reoffending rate", NumberFormat::Rate),
+        ("reoffending_rate_ci/0", "95% CI low", NumberFormat::Rate),
+        ("reoffending_rate_ci/1", "95% CI high", NumberFormat::Rate),
+        ("reoffences", "Proven reoffences", NumberFormat::Count),
+        ("frequency", "Reoffences per person", NumberFormat::Decimal),
         (
             "reoffences_per_reoffender",
             "Reoffences per reoffender",
-            Kind::Decimal,
+            NumberFormat::Decimal,
         ),
         (
             "mean_days_to_first_reoffence",
             "Mean days to first reoffence",
-            Kind::Measure,
+            NumberFormat::Measure,
         ),
         (
             "median_days_to_first_reoffence",
             "Median days to first reoffence",
-            Kind::Measure,
+            NumberFormat::Measure,
         ),
     ];
     let rows = GROUP_LABELS
@@ -1755,7 +1806,7 @@ fn per_100(rate: f64) -> String {
 /// people in X, 33 did." Only when both rates are shown (not hidden, not null).
 fn for_every_100(r: &Reader) -> Option<String> {
     let c = r.report.body.reoffending.comparison.as_ref()?;
-    let rate = |m: &str| r.cell(&format!("{COMPARISON}{m}"), m, "", Kind::Rate);
+    let rate = |m: &str| r.cell(&format!("{COMPARISON}{m}"), m, "", NumberFormat::Rate);
     let (treated, other) = (rate("treatment_rate"), rate("comparison_rate"));
     let (t, o) = (treated.value?, other.value?);
     let who = match c.method {
@@ -1857,17 +1908,17 @@ fn comparison_section(r: &Reader) -> Option<Section> {
         &format!("{COMPARISON}statement"),
         "statement",
         "",
-        Kind::Text,
+        NumberFormat::Text,
     );
     s.paragraphs.push(statement.text);
     s.paragraphs.extend(for_every_100(r));
     // Both rates, one row each, with the chart drawn from them.
     let columns: [Column; 5] = [
-        ("measurable", "Measurable", Kind::Count),
-        ("reoffenders", "Reoffenders", Kind::Count),
-        ("rate", "Reoffending rate", Kind::Rate),
-        ("rate_ci/0", "95% CI low", Kind::Rate),
-        ("rate_ci/1", "95% CI high", Kind::Rate),
+        ("measurable", "Measurable", NumberFormat::Count),
+        ("reoffenders", "Reoffenders", NumberFormat::Count),
+        ("rate", "Reoffending rate", NumberFormat::Rate),
+        ("rate_ci/0", "95% CI low", NumberFormat::Rate),
+        ("rate_ci/1", "95% CI high", NumberFormat::Rate),
     ];
     // Two programmes of one name are told apart by their provider.
     let mut treated = body.programme.clone();
@@ -1882,7 +1933,7 @@ fn comparison_section(r: &Reader) -> Option<Section> {
         treated = format!("{treated} (matched)");
     }
     let row = |label: String, side: &str| {
-        let cols: Vec<(String, &str, Kind)> = columns
+        let cols: Vec<(String, &str, NumberFormat)> = columns
             .iter()
             .map(|(m, h, k)| (format!("{side}_{m}"), *h, *k))
             .collect();
@@ -1936,15 +1987,23 @@ fn comparison_section(r: &Reader) -> Option<Section> {
         vec![2, 3, 4],
     ));
     s.tables.push(rates);
-    let mut stats: Vec<(&str, &str, Kind)> = vec![
+    let mut stats: Vec<(&str, &str, NumberFormat)> = vec![
         (
             "difference",
             "Difference in reoffending rate (this programme minus the comparison)",
-            Kind::Points,
+            NumberFormat::Points,
         ),
-        ("difference_ci/0", "Difference, 95% CI low", Kind::Points),
-        ("difference_ci/1", "Difference, 95% CI high", Kind::Points),
-        ("z", "z statistic", Kind::Decimal),
+        (
+            "difference_ci/0",
+            "Difference, 95% CI low",
+            NumberFormat::Points,
+        ),
+        (
+            "difference_ci/1",
+            "Difference, 95% CI high",
+            NumberFormat::Points,
+        ),
+        ("z", "z statistic", NumberFormat::Decimal),
         (
             "p_value",
             if matched {
@@ -1952,7 +2011,7 @@ fn comparison_section(r: &Reader) -> Option<Section> {
             } else {
                 "p-value (two-proportion z-test)"
             },
-            Kind::PValue,
+            NumberFormat::PValue,
         ),
     ];
     // Fisher's exact test is not defined for a weighted comparison (null when matched).
@@ -1963,7 +2022,7 @@ fn comparison_section(r: &Reader) -> Option<Section> {
         stats.push((
             "fisher_p_value",
             "p-value (Fisher's exact test)",
-            Kind::PValue,
+            NumberFormat::PValue,
         ));
     }
     let mut difference = figures_table(
@@ -1982,7 +2041,12 @@ fn comparison_section(r: &Reader) -> Option<Section> {
                 .replace("_ci/1", "_ci_high");
         }
     }
-    let mut verdict = r.cell(&format!("{COMPARISON}verdict"), "verdict", "", Kind::Text);
+    let mut verdict = r.cell(
+        &format!("{COMPARISON}verdict"),
+        "verdict",
+        "",
+        NumberFormat::Text,
+    );
     if verdict.symbol.is_none() {
         verdict.text = verdict_text(c.verdict).to_string();
     }
@@ -2012,27 +2076,27 @@ fn matching_tables(r: &Reader, s: &mut Section, m: &Matching) {
             (
                 "treated_unmatched",
                 "People who took part with no match (not compared)",
-                Kind::Count,
+                NumberFormat::Count,
             ),
             (
                 "pool_size",
                 "Pool: measurable people in the police extract never referred",
-                Kind::Count,
+                NumberFormat::Count,
             ),
             (
                 "pool_used",
                 "Pool members with a match (the comparison)",
-                Kind::Count,
+                NumberFormat::Count,
             ),
             (
                 "effective_comparison_size",
                 "Effective comparison size (after weighting)",
-                Kind::Measure,
+                NumberFormat::Measure,
             ),
             (
                 "strata_matched",
                 "Combinations of the variables matched",
-                Kind::Count,
+                NumberFormat::Count,
             ),
         ],
     );
@@ -2044,7 +2108,7 @@ fn matching_tables(r: &Reader, s: &mut Section, m: &Matching) {
                 &format!("{COMPARISON}treatment_measurable"),
                 "treated_matched",
                 "",
-                Kind::Count,
+                NumberFormat::Count,
             )],
         },
     );
@@ -2088,18 +2152,26 @@ fn matching_tables(r: &Reader, s: &mut Section, m: &Matching) {
             .to_string(),
     );
     let columns: [Column; 5] = [
-        ("treated_share", "Took part (all measurable)", Kind::Rate),
-        ("pool_share", "Pool (all)", Kind::Rate),
-        ("comparison_share", "Comparison (weighted)", Kind::Rate),
+        (
+            "treated_share",
+            "Took part (all measurable)",
+            NumberFormat::Rate,
+        ),
+        ("pool_share", "Pool (all)", NumberFormat::Rate),
+        (
+            "comparison_share",
+            "Comparison (weighted)",
+            NumberFormat::Rate,
+        ),
         (
             "standardised_difference_before",
             "Standardised difference before matching",
-            Kind::Change,
+            NumberFormat::Change,
         ),
         (
             "standardised_difference_after",
             "Standardised difference after matching",
-            Kind::Change,
+            NumberFormat::Change,
         ),
     ];
     s.tables.push(Table {
@@ -2140,7 +2212,7 @@ fn before_after_section(r: &Reader) -> Section {
     let base = "/reoffending/before_after/";
     let mut head = vec!["Measure".to_string()];
     head.extend(["Before", "After", "Change"].map(String::from));
-    let row = |label: &str, group: &str, cols: [(&str, Kind); 3]| Row {
+    let row = |label: &str, group: &str, cols: [(&str, NumberFormat); 3]| Row {
         label: label.to_string(),
         cells: cols
             .iter()
@@ -2154,7 +2226,11 @@ fn before_after_section(r: &Reader) -> Section {
         "People compared before and after",
         base,
         "",
-        &[("members", "People measurable before and after", Kind::Count)],
+        &[(
+            "members",
+            "People measurable before and after",
+            NumberFormat::Count,
+        )],
     ));
     s.tables.push(Table {
         id: "before_after".to_string(),
@@ -2165,18 +2241,18 @@ fn before_after_section(r: &Reader) -> Section {
                 "Proven offences",
                 "offences",
                 [
-                    ("offences_before", Kind::Count),
-                    ("offences_after", Kind::Count),
-                    ("offences_change", Kind::Rate),
+                    ("offences_before", NumberFormat::Count),
+                    ("offences_after", NumberFormat::Count),
+                    ("offences_change", NumberFormat::Rate),
                 ],
             ),
             row(
                 "Cost of crime",
                 "cost_gbp",
                 [
-                    ("cost_before_gbp", Kind::Money),
-                    ("cost_after_gbp", Kind::Money),
-                    ("cost_change", Kind::Rate),
+                    ("cost_before_gbp", NumberFormat::Money),
+                    ("cost_after_gbp", NumberFormat::Money),
+                    ("cost_change", NumberFormat::Rate),
                 ],
             ),
         ],
@@ -2199,17 +2275,21 @@ fn outcomes_section(r: &Reader) -> Section {
             .to_string(),
     );
     let columns: [Column; 11] = [
-        ("pairs", "Pairs", Kind::Count),
-        ("mean_baseline", "Mean at baseline", Kind::Decimal),
-        ("mean_exit", "Mean at exit", Kind::Decimal),
-        ("mean_change", "Mean change", Kind::Change),
-        ("mean_change_ci/0", "95% CI low", Kind::Change),
-        ("mean_change_ci/1", "95% CI high", Kind::Change),
-        ("improved", "Improved", Kind::Rate),
-        ("unchanged", "Unchanged", Kind::Rate),
-        ("worsened", "Worsened", Kind::Rate),
-        ("p_value", "p-value (paired t)", Kind::PValue),
-        ("wilcoxon_p_value", "p-value (Wilcoxon)", Kind::PValue),
+        ("pairs", "Pairs", NumberFormat::Count),
+        ("mean_baseline", "Mean at baseline", NumberFormat::Decimal),
+        ("mean_exit", "Mean at exit", NumberFormat::Decimal),
+        ("mean_change", "Mean change", NumberFormat::Change),
+        ("mean_change_ci/0", "95% CI low", NumberFormat::Change),
+        ("mean_change_ci/1", "95% CI high", NumberFormat::Change),
+        ("improved", "Improved", NumberFormat::Rate),
+        ("unchanged", "Unchanged", NumberFormat::Rate),
+        ("worsened", "Worsened", NumberFormat::Rate),
+        ("p_value", "p-value (paired t)", NumberFormat::PValue),
+        (
+            "wilcoxon_p_value",
+            "p-value (Wilcoxon)",
+            NumberFormat::PValue,
+        ),
     ];
     let rows = body
         .outcomes
@@ -2250,21 +2330,32 @@ fn surveys_section(r: &Reader) -> Section {
     s.paragraphs.push(format!(
         "Anonymous surveys before and after group sessions. Positive means a score of {} or \
          better.",
-        format_value(Kind::Measure, body.provenance.parameters.positive_threshold)
+        format_value(
+            NumberFormat::Measure,
+            body.provenance.parameters.positive_threshold
+        )
     ));
     let columns: [Column; 8] = [
-        ("respondents_baseline", "Respondents before", Kind::Count),
-        ("respondents_exit", "Respondents after", Kind::Count),
-        ("mean_baseline", "Mean before", Kind::Decimal),
-        ("mean_exit", "Mean after", Kind::Decimal),
-        ("positive_share_baseline", "Positive before", Kind::Rate),
-        ("positive_share_exit", "Positive after", Kind::Rate),
+        (
+            "respondents_baseline",
+            "Respondents before",
+            NumberFormat::Count,
+        ),
+        ("respondents_exit", "Respondents after", NumberFormat::Count),
+        ("mean_baseline", "Mean before", NumberFormat::Decimal),
+        ("mean_exit", "Mean after", NumberFormat::Decimal),
+        (
+            "positive_share_baseline",
+            "Positive before",
+            NumberFormat::Rate,
+        ),
+        ("positive_share_exit", "Positive after", NumberFormat::Rate),
         (
             "change_pp",
             "Change in positive share",
-            Kind::PercentagePoints,
+            NumberFormat::PercentagePoints,
         ),
-        ("relative_change", "Relative change", Kind::Rate),
+        ("relative_change", "Relative change", NumberFormat::Rate),
     ];
     let rows = body
         .group_surveys
@@ -2293,12 +2384,12 @@ fn breakdowns_section(r: &Reader) -> Section {
             .to_string(),
     );
     let columns: [Column; 6] = [
-        ("referrals", "Referrals", Kind::Count),
-        ("engaged", "Engaged", Kind::Count),
-        ("completed", "Completed", Kind::Count),
-        ("measurable", "Measurable", Kind::Count),
-        ("reoffenders", "Reoffenders", Kind::Count),
-        ("reoffending_rate", "Reoffending rate", Kind::Rate),
+        ("referrals", "Referrals", NumberFormat::Count),
+        ("engaged", "Engaged", NumberFormat::Count),
+        ("completed", "Completed", NumberFormat::Count),
+        ("measurable", "Measurable", NumberFormat::Count),
+        ("reoffenders", "Reoffenders", NumberFormat::Count),
+        ("reoffending_rate", "Reoffending rate", NumberFormat::Rate),
     ];
     let lists = [
         &body.breakdowns.age_band,
@@ -2357,8 +2448,8 @@ fn money_section(r: &Reader) -> Section {
         format!(
             "Funding is allocated by financial year. This period is part of a year, so the \
              allocation is pro-rated by days: {} of the year's {}.",
-            format_value(Kind::Money, m.allocated_gbp),
-            format_value(Kind::Money, m.allocated_year_gbp)
+            format_value(NumberFormat::Money, m.allocated_gbp),
+            format_value(NumberFormat::Money, m.allocated_year_gbp)
         )
     });
     s.paragraphs.push(
@@ -2377,25 +2468,37 @@ fn money_section(r: &Reader) -> Section {
         "/money/",
         "",
         &[
-            ("allocated_gbp", "Funding for the period", Kind::Money),
+            (
+                "allocated_gbp",
+                "Funding for the period",
+                NumberFormat::Money,
+            ),
             (
                 "allocated_year_gbp",
                 "Funding for the whole financial year",
-                Kind::Money,
+                NumberFormat::Money,
             ),
             (
                 "allocation_share",
                 "Share of the year's funding in the period",
-                Kind::Rate,
+                NumberFormat::Rate,
             ),
             (
                 "cost_per_named_participant",
                 "Cost per named participant",
-                Kind::Money,
+                NumberFormat::Money,
             ),
-            ("attendances", "Attendances", Kind::Count),
-            ("cost_per_attendance", "Cost per attendance", Kind::Money),
-            ("cost_per_completion", "Cost per completion", Kind::Money),
+            ("attendances", "Attendances", NumberFormat::Count),
+            (
+                "cost_per_attendance",
+                "Cost per attendance",
+                NumberFormat::Money,
+            ),
+            (
+                "cost_per_completion",
+                "Cost per completion",
+                NumberFormat::Money,
+            ),
         ],
     ));
     if body.money.targets.is_empty() {
@@ -2404,12 +2507,16 @@ fn money_section(r: &Reader) -> Section {
         return s;
     }
     let columns: [Column; 6] = [
-        ("target", "Target", Kind::Measure),
-        ("achieved", "Achieved", Kind::Measure),
-        ("percent_of_target", "% of target", Kind::Rate),
-        ("pro_rata_expected", "Expected (pro rata)", Kind::Measure),
-        ("percent_of_pro_rata", "% of expected", Kind::Rate),
-        ("rag", "Status", Kind::Text),
+        ("target", "Target", NumberFormat::Measure),
+        ("achieved", "Achieved", NumberFormat::Measure),
+        ("percent_of_target", "% of target", NumberFormat::Rate),
+        (
+            "pro_rata_expected",
+            "Expected (pro rata)",
+            NumberFormat::Measure,
+        ),
+        ("percent_of_pro_rata", "% of expected", NumberFormat::Rate),
+        ("rag", "Status", NumberFormat::Text),
     ];
     let to = body.money.targets[0].pro_rata_to;
     s.paragraphs.push(format!(
@@ -2473,13 +2580,13 @@ fn target_label(metric: &str) -> String {
 }
 
 /// The unit of a target's metric: rates as percentages, hours with a decimal, counts.
-fn target_unit(metric: &str) -> Kind {
+fn target_unit(metric: &str) -> NumberFormat {
     if metric.ends_with("_rate") {
-        Kind::Rate
+        NumberFormat::Rate
     } else if metric.starts_with("hours_") {
-        Kind::Measure
+        NumberFormat::Measure
     } else {
-        Kind::Count
+        NumberFormat::Count
     }
 }
 
@@ -2569,7 +2676,7 @@ fn provenance_section(r: &Reader) -> Section {
                 let mut cell = text_cell(metric, "", value);
                 // Whole-number parameters are numbers (stored as numbers in XLSX).
                 if let Ok(n) = cell.text.parse::<u32>() {
-                    cell.kind = Kind::Count;
+                    cell.kind = NumberFormat::Count;
                     cell.value = Some(f64::from(n));
                     cell.numeric = true;
                 }
@@ -2602,30 +2709,39 @@ mod tests {
 
     #[test]
     fn values_are_formatted_as_pages_show_them() {
-        assert_eq!(format_value(Kind::Count, 1234.0), "1,234");
-        assert_eq!(format_value(Kind::Count, 12.0), "12");
-        assert_eq!(format_value(Kind::Rate, 0.75), "75.0%");
-        assert_eq!(format_value(Kind::Rate, 1.0 / 3.0), "33.3%");
-        assert_eq!(format_value(Kind::Money, 5000.0), "£5,000.00");
-        assert_eq!(format_value(Kind::Money, 1234567.891), "£1,234,567.89");
-        assert_eq!(format_value(Kind::Decimal, 2.5), "2.50");
-        assert_eq!(format_value(Kind::Change, 1.5), "+1.50");
-        assert_eq!(format_value(Kind::Change, -0.25), "-0.25");
-        assert_eq!(format_value(Kind::Measure, 15.0), "15");
-        assert_eq!(format_value(Kind::Measure, 294.666), "294.7");
-        assert_eq!(format_value(Kind::PValue, 0.0004), "<0.001");
-        assert_eq!(format_value(Kind::PValue, 0.0456), "0.046");
-        assert_eq!(format_value(Kind::Points, 0.125), "+12.5 pp");
+        assert_eq!(format_value(NumberFormat::Count, 1234.0), "1,234");
+        assert_eq!(format_value(NumberFormat::Count, 12.0), "12");
+        assert_eq!(format_value(NumberFormat::Rate, 0.75), "75.0%");
+        assert_eq!(format_value(NumberFormat::Rate, 1.0 / 3.0), "33.3%");
+        assert_eq!(format_value(NumberFormat::Money, 5000.0), "£5,000.00");
+        assert_eq!(
+            format_value(NumberFormat::Money, 1234567.891),
+            "£1,234,567.89"
+        );
+        assert_eq!(format_value(NumberFormat::Decimal, 2.5), "2.50");
+        assert_eq!(format_value(NumberFormat::Change, 1.5), "+1.50");
+        assert_eq!(format_value(NumberFormat::Change, -0.25), "-0.25");
+        assert_eq!(format_value(NumberFormat::Measure, 15.0), "15");
+        assert_eq!(format_value(NumberFormat::Measure, 294.666), "294.7");
+        assert_eq!(format_value(NumberFormat::PValue, 0.0004), "<0.001");
+        assert_eq!(format_value(NumberFormat::PValue, 0.0456), "0.046");
+        assert_eq!(format_value(NumberFormat::Points, 0.125), "+12.5 pp");
         // Already in points (32.8 pp, not 3281.1 pp).
-        assert_eq!(format_value(Kind::PercentagePoints, 32.81), "+32.8 pp");
-        assert_eq!(format_value(Kind::PercentagePoints, -4.04), "-4.0 pp");
+        assert_eq!(
+            format_value(NumberFormat::PercentagePoints, 32.81),
+            "+32.8 pp"
+        );
+        assert_eq!(
+            format_value(NumberFormat::PercentagePoints, -4.04),
+            "-4.0 pp"
+        );
         // What rounds to zero has no sign.
-        assert_eq!(format_value(Kind::Rate, -1e-17), "0.0%");
-        assert_eq!(format_value(Kind::Change, 0.004), "0.00");
-        assert_eq!(format_value(Kind::Change, -0.004), "0.00");
-        assert_eq!(format_value(Kind::Points, -0.0001), "0.0 pp");
-        assert_eq!(format_value(Kind::Money, -0.001), "£0.00");
-        assert_eq!(format_value(Kind::Change, -0.01), "-0.01");
+        assert_eq!(format_value(NumberFormat::Rate, -1e-17), "0.0%");
+        assert_eq!(format_value(NumberFormat::Change, 0.004), "0.00");
+        assert_eq!(format_value(NumberFormat::Change, -0.004), "0.00");
+        assert_eq!(format_value(NumberFormat::Points, -0.0001), "0.0 pp");
+        assert_eq!(format_value(NumberFormat::Money, -0.001), "£0.00");
+        assert_eq!(format_value(NumberFormat::Change, -0.01), "-0.01");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 
-use super::view::{Cell, ChartKind, Kind, ReportView, Section};
+use super::view::{Cell, ChartKind, NumberFormat, ReportView, Section};
 
 /// Sheet names (at most 31 characters) by section.
 pub fn sheet_name(section: &Section) -> String {
@@ -26,18 +26,18 @@ pub fn sheet_name(section: &Section) -> String {
 }
 
 /// The Excel number format of a kind of figure.
-pub fn number_format(kind: Kind) -> &'static str {
+pub fn number_format(kind: NumberFormat) -> &'static str {
     match kind {
-        Kind::Count => "#,##0",
-        Kind::Rate => "0.0%",
-        Kind::Money => "\"£\"#,##0.00",
-        Kind::Decimal => "0.00",
-        Kind::Change => "+0.00;-0.00;0.00",
-        Kind::Measure => "#,##0.0",
-        Kind::PValue => "0.000",
-        Kind::Points => "+0.0%;-0.0%;0.0%",
-        Kind::PercentagePoints => "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"",
-        Kind::Text => "@",
+        NumberFormat::Count => "#,##0",
+        NumberFormat::Rate => "0.0%",
+        NumberFormat::Money => "\"£\"#,##0.00",
+        NumberFormat::Decimal => "0.00",
+        NumberFormat::Change => "+0.00;-0.00;0.00",
+        NumberFormat::Measure => "#,##0.0",
+        NumberFormat::PValue => "0.000",
+        NumberFormat::Points => "+0.0%;-0.0%;0.0%",
+        NumberFormat::PercentagePoints => "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"",
+        NumberFormat::Text => "@",
     }
 }
 

@@ -29,7 +29,7 @@ use crate::evaluation::rows::{
     AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, PersonKeyMap,
     ReferralRow, SessionRow, TargetRow,
 };
-use crate::evaluation::Period;
+use crate::evaluation::DateRange;
 
 /// What a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub fn provider_of(conn: &mut DbConn, scope: ReportScope) -> Result<Option<Strin
 }
 
 /// The financial years a period touches, e.g. ["2025-26"].
-fn financial_years(period: &Period) -> Vec<String> {
+fn financial_years(period: &DateRange) -> Vec<String> {
     let first = FinancialYear::containing(period.from).start_year();
     let last = FinancialYear::containing(period.to).start_year();
     (first..=last)
@@ -125,7 +125,7 @@ fn opt_day(d: Option<Day>) -> Option<NaiveDate> {
 fn load_referrals(
     conn: &mut DbConn,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
 ) -> Result<Vec<ReferralRow>, StoreError> {
     // Each referral's first attended session, at any date: one seek into the index on
     // attendance (referral_id, status, session_date), whose first entry is the minimum.
@@ -198,7 +198,7 @@ fn load_referrals(
 fn load_sessions(
     conn: &mut DbConn,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
 ) -> Result<Vec<SessionRow>, StoreError> {
     let rows: Vec<(i64, i64, Day, i32, Option<String>)> = sessions::table
         .filter(sessions::programme_id.eq_any(programme_ids))
@@ -236,7 +236,7 @@ fn load_sessions(
 fn load_attendance(
     conn: &mut DbConn,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
     referrals: &[ReferralRow],
 ) -> Result<Vec<AttendanceRow>, StoreError> {
     let rows: Vec<(i64, i64, Day, String, Option<f64>)> = attendance::table
@@ -307,7 +307,7 @@ fn load_attendance(
 fn load_outcomes(
     conn: &mut DbConn,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
 ) -> Result<(Vec<MeasureRow>, Vec<OutcomeRow>), StoreError> {
     let measures: Vec<(i64, String, f64, f64, bool)> = outcome_measures::table
         .order(outcome_measures::id)
@@ -367,7 +367,7 @@ fn load_outcomes(
 fn load_group_surveys(
     conn: &mut DbConn,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
 ) -> Result<Vec<GroupSurveyRow>, StoreError> {
     let surveys: Vec<(i64, i64, String, i32)> = group_surveys::table
         .filter(group_surveys::programme_id.eq_any(programme_ids))
@@ -663,7 +663,7 @@ fn load_money(
     conn: &mut DbConn,
     scope: ReportScope,
     programme_ids: &[i64],
-    period: &Period,
+    period: &DateRange,
 ) -> Result<(Vec<TargetRow>, Vec<AllocationRow>), StoreError> {
     let years = financial_years(period);
     let targets: Vec<(String, f64, String)> = targets::table
@@ -750,7 +750,7 @@ pub fn load(
     conn: &mut DbConn,
     parallel: Option<Parallel<'_>>,
     scope: ReportScope,
-    period: &Period,
+    period: &DateRange,
     follow_up_months: u32,
     waiting_months: u32,
 ) -> Result<ReportInputs, StoreError> {
@@ -845,7 +845,7 @@ fn read(
     conn: &mut DbConn,
     reader: Option<&mut DbConn>,
     scope: ReportScope,
-    period: &Period,
+    period: &DateRange,
     (follow_up_months, waiting_months): (u32, u32),
 ) -> Result<ReportInputs, StoreError> {
     let ids = programmes_of(conn, scope)?;
@@ -879,7 +879,7 @@ fn read_rest(
     conn: &mut DbConn,
     scope: ReportScope,
     ids: &[i64],
-    period: &Period,
+    period: &DateRange,
     referrals: &[ReferralRow],
 ) -> Result<ReportInputs, StoreError> {
     let sessions = timed("sessions", || load_sessions(conn, ids, period))?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use outcomes::evaluation::report::Report;
-use outcomes::reports::view::{view, Kind, ReportView};
+use outcomes::reports::view::{view, NumberFormat, ReportView};
 use outcomes::reports::{render, xlsx, Format};
 use serde_json::Value;
 
@@ -470,7 +470,7 @@ fn published_reports_show_no_count_below_five_in_any_format() {
                     // Every count, sessions_delivered included (methodology.md: suppressed
                     // like people), is shown only as 0 or at least 5. Provenance holds
                     // parameters (threshold, minimum cohort), not counts.
-                    if c.kind == Kind::Count && table.id != "provenance" {
+                    if c.kind == NumberFormat::Count && table.id != "provenance" {
                         if let Some(x) = c.value {
                             assert!(x == 0.0 || x >= 5.0, "{} {} shows {x}", table.id, row.label);
                             assert!(xlsx_row[i].as_f64().unwrap() == x);
@@ -496,7 +496,7 @@ fn published_reports_show_no_count_below_five_in_any_format() {
             s.id == *section
                 && c.metric == *metric
                 && c.group == *group
-                && c.kind == Kind::Count
+                && c.kind == NumberFormat::Count
                 && s.id != "provenance"
         });
         if count {

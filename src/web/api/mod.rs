@@ -6,6 +6,8 @@ pub mod corrections;
 pub mod files;
 pub mod merge;
 pub mod openapi;
+
+pub use super::shared::{ctx, page_ctx, path_id};
 pub mod records;
 pub mod reports;
 pub mod returns;
@@ -144,11 +146,6 @@ impl Page {
     }
 }
 
-/// A path id: one that is not a number names no record (404).
-pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 /// The JSON object of a request body as casework `Input`; nested values are passed
 /// through `flatten` first (register lines, survey counts).
 pub fn json_input(
@@ -162,24 +159,6 @@ pub fn json_input(
         .ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))?;
     flatten(object)?;
     crate::domain::validation::Input::from_json(&value).map_err(AppError::BadRequest)
-}
-
-/// The casework context of a request: the actor, today's date and the person-key secret.
-pub fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a> {
-    crate::casework::Ctx {
-        actor,
-        today: chrono::Utc::now().date_naive(),
-        secret: &state.secrets.person_key,
-        via: "api",
-    }
-}
-
-/// The casework context of a page's request (as `ctx`, marked as made on a page).
-pub fn page_ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a> {
-    crate::casework::Ctx {
-        via: "page",
-        ..ctx(state, actor)
-    }
 }
 
 /// A 201 Created answer with the new record.

@@ -18,10 +18,10 @@ use crate::store::referrals::ReferralFilter;
 use crate::store::sessions::SessionFilter;
 use crate::store::voids::RecordKind;
 use crate::store::{self};
-use crate::web::api::path_id;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::shared::path_id;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -901,7 +901,7 @@ pub async fn save_register(
         let kept = input.clone();
         match casework::sessions::record_register(
             &mut conn,
-            &crate::web::api::page_ctx(&state, &actor),
+            &crate::web::shared::page_ctx(&state, &actor),
             id,
             input,
         ) {

@@ -25,10 +25,10 @@ use crate::domain::ids::{ParticipantId, ReferralId, SessionId};
 use crate::domain::validation::Input;
 use crate::store::voids::{self, RecordKind, VoidMark};
 use crate::store::{self, StoreError};
-use crate::web::api::path_id;
 use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::shared::path_id;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -928,7 +928,7 @@ pub fn section(
     kind: RecordKind,
     id: i64,
 ) -> Result<Value, AppError> {
-    let h = corrections::history(conn, &crate::web::api::page_ctx(state, actor), kind, id)?;
+    let h = corrections::history(conn, &crate::web::shared::page_ctx(state, actor), kind, id)?;
     let mut section = json!({
         "history": entries(&h), "base": base(kind), "id": id, "noun": noun(kind),
     });
@@ -962,7 +962,7 @@ pub async fn history<const K: u8>(
         let mut conn = state.conn()?;
         let h = corrections::history(
             &mut conn,
-            &crate::web::api::page_ctx(&state, &actor),
+            &crate::web::shared::page_ctx(&state, &actor),
             kind,
             id,
         )?;

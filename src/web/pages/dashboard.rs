@@ -22,7 +22,7 @@ use crate::domain::period::Period;
 use crate::domain::validation::FieldError;
 use crate::evaluation::report::Report;
 use crate::evaluation::units::WITHHELD_SYMBOL;
-use crate::reports::view::{format_value, Kind, CAUTION_BELOW};
+use crate::reports::view::{format_value, NumberFormat, CAUTION_BELOW};
 use crate::reports::{charts, ReportRequest};
 use crate::store;
 use crate::store::report_rows::ReportScope;
@@ -34,7 +34,11 @@ use crate::web::AppState;
 
 /// A column: its sort key, heading, and where a programme's figure is in its report's JSON
 /// with how it is shown (`None` for the two names).
-type Column = (&'static str, &'static str, Option<(&'static str, Kind)>);
+type Column = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, NumberFormat)>,
+);
 
 const COLUMNS: [Column; 12] = [
     ("provider", "Provider", None),
@@ -42,54 +46,57 @@ const COLUMNS: [Column; 12] = [
     (
         "referrals",
         "Referrals received",
-        Some(("/engagement/referrals_received", Kind::Count)),
+        Some(("/engagement/referrals_received", NumberFormat::Count)),
     ),
     (
         "acceptance",
         "Acceptance rate",
-        Some(("/engagement/acceptance_rate", Kind::Rate)),
+        Some(("/engagement/acceptance_rate", NumberFormat::Rate)),
     ),
     (
         "completion",
         "Completion rate",
-        Some(("/engagement/completion_rate", Kind::Rate)),
+        Some(("/engagement/completion_rate", NumberFormat::Rate)),
     ),
     (
         "attendance",
         "Attendance rate",
-        Some(("/engagement/attendance_rate", Kind::Rate)),
+        Some(("/engagement/attendance_rate", NumberFormat::Rate)),
     ),
     (
         "reoffending",
         "Reoffending rate (95% interval)",
-        Some(("/reoffending/groups/all/reoffending_rate", Kind::Rate)),
+        Some((
+            "/reoffending/groups/all/reoffending_rate",
+            NumberFormat::Rate,
+        )),
     ),
     (
         "measurable",
         "Measurable (n)",
-        Some(("/reoffending/groups/all/measurable", Kind::Count)),
+        Some(("/reoffending/groups/all/measurable", NumberFormat::Count)),
     ),
     // Group programmes count people by headcount: their reach is here.
     (
         "sessions",
         "Sessions delivered",
-        Some(("/engagement/sessions_delivered", Kind::Count)),
+        Some(("/engagement/sessions_delivered", NumberFormat::Count)),
     ),
     (
         "headcount",
         "Headcount (group sessions)",
-        Some(("/engagement/anonymous_headcount", Kind::Count)),
+        Some(("/engagement/anonymous_headcount", NumberFormat::Count)),
     ),
     // Split, as in the reports: people and attendances are not added together.
     (
         "cost",
         "Cost per named participant",
-        Some(("/money/cost_per_named_participant", Kind::Money)),
+        Some(("/money/cost_per_named_participant", NumberFormat::Money)),
     ),
     (
         "cost_attendance",
         "Cost per attendance",
-        Some(("/money/cost_per_attendance", Kind::Money)),
+        Some(("/money/cost_per_attendance", NumberFormat::Money)),
     ),
 ];
 
@@ -459,7 +466,7 @@ fn line(
     return_status: Option<(String, Value)>,
 ) -> Line {
     let json = report.to_json();
-    let figure = |pointer: &str, kind: Kind| match json.pointer(pointer) {
+    let figure = |pointer: &str, kind: NumberFormat| match json.pointer(pointer) {
         Some(Value::Number(n)) => {
             let x = n.as_f64().unwrap_or_default();
             Figure {
@@ -520,9 +527,10 @@ fn line(
                 .map(|m| {
                     let name = m["measure"].as_str().unwrap_or_default();
                     let change = match &m["change_pp"] {
-                        Value::Number(n) => {
-                            format_value(Kind::PercentagePoints, n.as_f64().unwrap_or_default())
-                        }
+                        Value::Number(n) => format_value(
+                            NumberFormat::PercentagePoints,
+                            n.as_f64().unwrap_or_default(),
+                        ),
                         Value::String(s) => s.clone(),
                         _ => "–".to_string(),
                     };
@@ -735,7 +743,7 @@ fn chart(lines: &[Line]) -> Value {
             let (low, high) = l.interval.unwrap_or_default();
             json!({"programme": label(l), "measurable": l.figures[MEASURABLE].text,
                 "rate": l.figures[REOFFENDING].text,
-                "low": format_value(Kind::Rate, low), "high": format_value(Kind::Rate, high)})
+                "low": format_value(NumberFormat::Rate, low), "high": format_value(NumberFormat::Rate, high)})
         }).collect::<Vec<_>>()})
 }
 

@@ -207,7 +207,7 @@ pub async fn submit(
         let form = build(&mut conn, &actor)?;
         let input = pairs(fields);
         let kept = input.clone();
-        let ctx = crate::web::api::page_ctx(&state, &actor);
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
         match submit(&mut conn, &ctx, input) {
             Ok((location, flash)) => {
                 if let Some(id) = session {

@@ -18,10 +18,10 @@ use crate::domain::validation::{FieldError, Input};
 use crate::store::participants::Participant;
 use crate::store::referrals::ReferralFilter;
 use crate::store::{self, login_sessions};
-use crate::web::api::path_id;
 use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::shared::path_id;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -225,7 +225,7 @@ pub async fn confirm(
         let Some(into) = into else {
             return Ok(None);
         };
-        let ctx = crate::web::api::page_ctx(&state, &actor);
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
         match merge::plan(&mut conn, &ctx, id, into) {
             Ok(plan) => Ok(Some(confirm_body(&mut conn, &actor, &plan, "", &[])?)),
             // The records changed since they were chosen: choose again.
@@ -261,7 +261,7 @@ pub async fn confirmed(
         };
         let input = Input::from_pairs(fields);
         let reason = input.raw("reason").to_string();
-        let ctx = crate::web::api::page_ctx(&state, &actor);
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
         match merge::merge(&mut conn, &ctx, id, input) {
             Ok(done) => {
                 let kept = store::participants::find(&mut conn, actor.scope(), into)?;

@@ -16,10 +16,10 @@ use crate::domain::enums::{ReturnStatus, Role};
 use crate::domain::ids::{ProgrammeId, ReturnId};
 use crate::domain::returns::quarters_to_return;
 use crate::store::{self, quarterly_returns};
-use crate::web::api::path_id;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
+use crate::web::shared::path_id;
 use crate::web::AppState;
 
 type Fields = web::Form<Vec<(String, String)>>;
@@ -385,7 +385,7 @@ pub async fn changes(
     let can_decide = RETURN_DECISION_ROLES.contains(&actor.role);
     let body = blocking(move || {
         let mut conn = state.conn()?;
-        let ctx = crate::web::api::page_ctx(&state, &actor);
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
         let r = quarterly_returns::find(&mut conn, actor.scope(), id)?;
         let changes = casework::return_changes::since_approval(&mut conn, &ctx, id)?;
         changes_body(&mut conn, &changes, &r, can_decide)

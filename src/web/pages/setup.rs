@@ -12,10 +12,10 @@ use crate::domain::access::Actor;
 use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
 use crate::domain::ids::{FundingStreamId, ProgrammeId};
 use crate::store;
-use crate::web::api::path_id;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
+use crate::web::shared::path_id;
 use crate::web::AppState;
 
 type Fields = web::Form<Vec<(String, String)>>;
