@@ -62,11 +62,11 @@ impl PasswordSource {
     }
 }
 
-fn prompt_password() -> anyhow::Result<NewPassword> {
+fn prompt_password(email: &Email) -> anyhow::Result<NewPassword> {
     loop {
         let first = rpassword::prompt_password("Password (at least 12 characters): ")
             .context("reading the password")?;
-        let password = match NewPassword::parse(&first) {
+        let password = match NewPassword::parse_for(&first, email) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("{e}");
@@ -98,7 +98,7 @@ pub fn user_add(
         anyhow::bail!("{why} ('{}')", org.name);
     }
     let (password, generated) = match source {
-        PasswordSource::Prompt => (prompt_password()?, false),
+        PasswordSource::Prompt => (prompt_password(&email)?, false),
         PasswordSource::Generate => (NewPassword::generate(), true),
     };
     let new = store::users::NewUser {
@@ -121,12 +121,20 @@ pub fn user_add(
         user.role, user.email, org.name, user.id
     );
     if generated {
+        // Whoever ran this saw it: the user chooses their own at first sign-in.
+        store::users::require_password_change(&mut conn, user.id)?;
         println!("password (shown once): {}", password.expose());
+        eprintln!("the user chooses a new password at their first sign-in");
     }
     Ok(())
 }
 
-pub fn token_add(settings: &Settings, email: &str, label: &str) -> anyhow::Result<()> {
+pub fn token_add(
+    settings: &Settings,
+    email: &str,
+    label: &str,
+    expires_in: Option<chrono::Duration>,
+) -> anyhow::Result<()> {
     let email = Email::parse(email)?;
     let mut conn = open(settings)?;
     let user = store::users::find_by_email(&mut conn, &email)?
@@ -134,11 +142,19 @@ pub fn token_add(settings: &Settings, email: &str, label: &str) -> anyhow::Resul
     if !user.active {
         anyhow::bail!("that user is deactivated; reactivate them first");
     }
-    let (id, token) = store::tokens::create(&mut conn, user.id, label, None)?;
-    eprintln!(
-        "API token {id} for {} (shown once; store it safely):",
-        user.email
-    );
+    let expires_at = expires_in.map(|d| store::now() + d);
+    let (id, token) = store::tokens::create_expiring(&mut conn, user.id, label, expires_at, None)?;
+    match expires_at {
+        Some(e) => eprintln!(
+            "API token {id} for {}, expires {} UTC (shown once; store it safely):",
+            user.email,
+            e.format("%-d %B %Y %H:%M")
+        ),
+        None => eprintln!(
+            "API token {id} for {} (shown once; store it safely):",
+            user.email
+        ),
+    }
     println!("{token}");
     Ok(())
 }
@@ -263,14 +279,19 @@ pub fn restore(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()
 }
 
 pub fn serve(settings: &Settings, bind: &str, with_demo: bool) -> anyhow::Result<()> {
+    let mut settings = settings.clone();
     if with_demo {
+        // The demo's logins work with their password alone (docs/security.md): a demo holds
+        // made-up people only. Users who enrol a second factor are still asked for it.
+        settings.require_2fa = crate::domain::two_factor::Policy::Off;
+        println!("--demo: two-factor sign-in is optional for every demo login");
         // The demo refuses a database holding anything else; then the service simply
         // serves that database as it is.
-        if let Err(e) = demo(settings, crate::demo::Scale::Small, 1, None) {
+        if let Err(e) = demo(&settings, crate::demo::Scale::Small, 1, None) {
             eprintln!("--demo: {e:#}; serving the database as it is");
         }
     }
-    let app = Application::build(settings, bind)?;
+    let app = Application::build(&settings, bind)?;
     let addr = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
     println!("Outcomes is running: open http://{addr}:{}/", app.port());
     actix_web::rt::System::new()

@@ -104,6 +104,15 @@ pub struct Settings {
         global = true
     )]
     pub trusted_proxies: Vec<IpAddr>,
+    /// Who must sign in with a second factor (TOTP): `roles` (admins, analysts and
+    /// commissioners; the default), `all`, or `off` (the demo only: see docs/security.md).
+    #[arg(
+        long,
+        env = "OUTCOMES_REQUIRE_2FA",
+        default_value = "roles",
+        global = true
+    )]
+    pub require_2fa: crate::domain::two_factor::Policy,
 }
 
 impl Settings {
@@ -127,6 +136,7 @@ impl Settings {
             minimum_cohort: 10,
             tls: false,
             trusted_proxies: Vec::new(),
+            require_2fa: crate::domain::two_factor::Policy::Roles,
         }
     }
 }

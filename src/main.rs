@@ -155,7 +155,15 @@ enum TokenCommand {
         /// What the token is for, e.g. "case management sync".
         #[arg(long, default_value = "")]
         label: String,
+        /// The token stops working after this long: a number and d (days), w (weeks) or
+        /// h (hours), e.g. 90d. Without it the token works until revoked.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<chrono::Duration>,
     },
+}
+
+fn parse_lifetime(s: &str) -> Result<chrono::Duration, String> {
+    outcomes::domain::credentials::parse_lifetime(s)
 }
 
 #[derive(Subcommand)]
@@ -371,8 +379,13 @@ fn main() -> ExitCode {
             outcomes::cli::PasswordSource::choose(generate_password),
         ),
         Command::Token {
-            command: TokenCommand::Add { email, label },
-        } => outcomes::cli::token_add(&cli.settings, &email, &label),
+            command:
+                TokenCommand::Add {
+                    email,
+                    label,
+                    expires_in,
+                },
+        } => outcomes::cli::token_add(&cli.settings, &email, &label, expires_in),
         Command::Backup { file } => outcomes::cli::backup(&cli.settings, &file),
         Command::Restore { file } => outcomes::cli::restore(&cli.settings, &file),
         Command::Extract {

@@ -20,6 +20,9 @@ pub struct Secrets {
     /// The audit chain's HMAC key, derived from the HMAC key (never stored in the
     /// database; see `store::audit`).
     pub audit_key: Vec<u8>,
+    /// The key that encrypts TOTP secrets at rest, derived from the HMAC key (which never
+    /// changes: person keys depend on it).
+    pub totp_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -63,6 +66,7 @@ impl Secrets {
         };
         Ok(Secrets {
             session_key: decode_key("the session key", &session)?,
+            totp_key: crate::domain::two_factor::derive_key(&hmac),
             audit_key,
             person_key: PersonKeySecret::new(hmac),
         })

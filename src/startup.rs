@@ -44,6 +44,7 @@ impl Application {
             costs: crate::reports::cost_tables(settings)?,
             disclosure_threshold: u64::from(settings.disclosure_threshold),
             minimum_cohort: u64::from(settings.minimum_cohort),
+            require_2fa: settings.require_2fa,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -23,6 +23,10 @@ diesel::table! {
         locked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        must_change_password -> Bool,
     }
 }
 
@@ -35,6 +39,17 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -49,6 +64,8 @@ diesel::table! {
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        stage -> Text,
+        second_factor_at -> Nullable<Timestamp>,
     }
 }
 
@@ -374,6 +391,7 @@ diesel::table! {
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(login_sessions -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(programmes -> organisations (organisation_id));
 diesel::joinable!(allocations -> funding_streams (funding_stream_id));
 diesel::joinable!(allocations -> programmes (programme_id));
@@ -405,6 +423,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     api_tokens,
     login_sessions,
+    recovery_codes,
     login_attempts,
     funding_streams,
     programmes,

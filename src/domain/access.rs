@@ -98,6 +98,10 @@ pub enum Access {
     SignedIn,
     /// Signed-in users with one of these roles.
     Roles(&'static [Role]),
+    /// Any signed-in user, including one whose sign-in is not finished (the second
+    /// factor, its enrolment or a new password is still to come): the pages of those
+    /// steps, and sign-out. Every other rule sees such a session as signed out.
+    SignInStep,
 }
 
 /// Roles that work with participant-level records (admins see everything).
@@ -164,7 +168,7 @@ impl Access {
         match (self, role) {
             (Access::Public, _) => Decision::Allow,
             (_, None) => Decision::SignIn,
-            (Access::SignedIn, Some(_)) => Decision::Allow,
+            (Access::SignedIn | Access::SignInStep, Some(_)) => Decision::Allow,
             (Access::Roles(roles), Some(r)) if roles.contains(&r) => Decision::Allow,
             (Access::Roles(_), Some(_)) => Decision::Deny,
         }

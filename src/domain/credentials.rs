@@ -30,6 +30,10 @@ pub enum CredentialError {
     PasswordTooShort,
     #[error("The password must be at most {MAX_PASSWORD_LENGTH} characters")]
     PasswordTooLong,
+    #[error("The password is on a list of common passwords: choose one that is harder to guess, like three random words")]
+    PasswordCommon,
+    #[error("The password must not contain your email address or its name part")]
+    PasswordContainsEmail,
 }
 
 impl Email {
@@ -63,7 +67,25 @@ impl std::fmt::Display for Email {
     }
 }
 
-/// A new password that meets the policy (at least 12 characters). Never printed by Debug.
+/// The common passwords a new password may not be (data/passwords/README.md: 661,596
+/// from SecLists-derived packages), sorted, one a line, gzip-compressed in the binary.
+static COMMON_PASSWORDS_GZ: &[u8] = include_bytes!("../../data/passwords/common-passwords.txt.gz");
+
+/// Whether `password` (as typed, or lower-cased) is on the list of common passwords. The
+/// list is streamed from the compressed copy on each call (tens of milliseconds), so it
+/// never sits in memory: passwords are set rarely.
+pub fn is_common_password(password: &str) -> bool {
+    use std::io::BufRead;
+    let lower = password.to_lowercase();
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ));
+    reader
+        .split(b'\n')
+        .map_while(Result::ok)
+        .any(|line| line == password.as_bytes() || line == lower.as_bytes())
+}
+
+/// A new password that meets the policy (NCSC: at least 12 characters, not a common
+/// password, not containing the user's email; no composition rules). Never printed by Debug.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 
@@ -74,15 +96,33 @@ impl std::fmt::Debug for NewPassword {
 }
 
 impl NewPassword {
+    /// A password for no one in particular (the demo's): length and the common list.
     pub fn parse(s: &str) -> Result<Self, CredentialError> {
         let n = s.chars().count();
         if n < MIN_PASSWORD_LENGTH {
             Err(CredentialError::PasswordTooShort)
         } else if n > MAX_PASSWORD_LENGTH {
             Err(CredentialError::PasswordTooLong)
+        } else if is_common_password(s) {
+            Err(CredentialError::PasswordCommon)
         } else {
             Ok(NewPassword(s.to_string()))
         }
+    }
+
+    /// A password for the user with this email: `parse`, and it must not contain the
+    /// email's local part (of three characters or more), in any case.
+    pub fn parse_for(s: &str, email: &Email) -> Result<Self, CredentialError> {
+        let n = s.chars().count();
+        if n < MIN_PASSWORD_LENGTH {
+            return Err(CredentialError::PasswordTooShort);
+        }
+        let lower = s.to_lowercase();
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        if lower.contains(email.as_str()) || (local.chars().count() >= 3 && lower.contains(local)) {
+            return Err(CredentialError::PasswordContainsEmail);
+        }
+        Self::parse(s)
     }
 
     /// A random 20-character password (about 119 bits), for `--generate-password` and resets.
@@ -101,6 +141,14 @@ impl NewPassword {
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     }
+}
+
+/// The Argon2id PHC string of a secret that is not a password (a recovery code).
+pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(secret.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a secret: {e}"))
 }
 
 /// Whether `password` matches the stored PHC string. A malformed hash never matches.
@@ -155,6 +203,27 @@ pub fn keyed_hash(key: &[u8], purpose: &str, value: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// A lifetime as `token add --expires-in` takes it: a whole number and `d` (days), `w`
+/// (weeks) or `h` (hours), e.g. `90d`; at most ten years.
+pub fn parse_lifetime(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let bad = || format!("'{s}' is not a lifetime: expected a number and d, w or h, like 90d");
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let d = match unit {
+        'd' => chrono::Duration::days(n),
+        'w' => chrono::Duration::weeks(n),
+        'h' => chrono::Duration::hours(n),
+        _ => return Err(bad()),
+    };
+    if n <= 0 || d > chrono::Duration::days(3653) {
+        return Err(format!(
+            "'{s}' must be more than nothing and at most ten years"
+        ));
+    }
+    Ok(d)
+}
+
 /// Constant-time string equality (for CSRF tokens).
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -190,6 +259,50 @@ mod tests {
     }
 
     #[test]
+    fn common_passwords_are_refused_whatever_their_case_and_no_composition_rule_applies() {
+        for common in [
+            "password1234",
+            "aaaaaaaaaaaa",
+            "PASSWORD1234",
+            "qwertyuiop12",
+        ] {
+            assert_eq!(
+                NewPassword::parse(common).unwrap_err(),
+                CredentialError::PasswordCommon,
+                "{common}"
+            );
+        }
+        // Lower-case words and spaces only: no composition rule refuses it.
+        assert!(NewPassword::parse("violet kettle harbour").is_ok());
+    }
+
+    #[test]
+    fn a_password_containing_the_email_or_its_name_part_is_refused() {
+        let email = Email::parse("jo.bloggs@remedi.org").unwrap();
+        for bad in ["Jo.Bloggs-2026-x", "my jo.bloggs@remedi.org"] {
+            assert_eq!(
+                NewPassword::parse_for(bad, &email).unwrap_err(),
+                CredentialError::PasswordContainsEmail,
+                "{bad}"
+            );
+        }
+        assert!(NewPassword::parse_for("violet kettle harbour", &email).is_ok());
+        assert_eq!(
+            NewPassword::parse_for("short", &email).unwrap_err(),
+            CredentialError::PasswordTooShort
+        );
+    }
+
+    #[test]
+    fn the_common_list_holds_at_least_100000_passwords() {
+        use std::io::BufRead;
+        let n = std::io::BufReader::new(flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ))
+            .lines()
+            .count();
+        assert!(n >= 100_000, "{n}");
+    }
+
+    #[test]
     fn a_password_verifies_against_its_argon2id_hash_only() {
         let p = NewPassword::parse("correct horse battery").unwrap();
         let phc = p.hash().unwrap();
@@ -214,6 +327,16 @@ mod tests {
         assert_ne!(a, keyed_hash(b"k2", "account", "a@b.org"));
         assert_ne!(a, keyed_hash(b"k1", "client", "a@b.org"));
         assert_eq!(a, keyed_hash(b"k1", "account", "a@b.org"));
+    }
+
+    #[test]
+    fn lifetimes_are_days_weeks_or_hours() {
+        assert_eq!(parse_lifetime("90d").unwrap(), chrono::Duration::days(90));
+        assert_eq!(parse_lifetime("2w").unwrap(), chrono::Duration::days(14));
+        assert_eq!(parse_lifetime("12h").unwrap(), chrono::Duration::hours(12));
+        for bad in ["", "d", "90", "0d", "-1d", "90m", "99999d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod period;
 pub mod person_key;
 pub mod returns;
 pub mod rules;
+pub mod two_factor;
 pub mod validation;
 
 #[cfg(test)]

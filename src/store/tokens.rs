@@ -25,13 +25,34 @@ pub struct TokenInfo {
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked: bool,
+    /// When it stops working, if it was given an expiry.
+    pub expires_at: Option<NaiveDateTime>,
 }
 
-/// Issues a token for a user; returns its record and the token itself (shown once).
+impl TokenInfo {
+    /// Whether it still works (not revoked, not expired).
+    pub fn live(&self) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|e| e > now())
+    }
+}
+
+/// Issues a token for a user, without expiry; returns its id and the token itself (shown
+/// once).
 pub fn create(
     conn: &mut DbConn,
     user: UserId,
     label: &str,
+    by: Option<&Actor>,
+) -> Result<(i64, String), StoreError> {
+    create_expiring(conn, user, label, None, by)
+}
+
+/// Issues a token that stops working at `expires_at` (none: never).
+pub fn create_expiring(
+    conn: &mut DbConn,
+    user: UserId,
+    label: &str,
+    expires_at: Option<NaiveDateTime>,
     by: Option<&Actor>,
 ) -> Result<(i64, String), StoreError> {
     let token = generate_token();
@@ -41,6 +62,7 @@ pub fn create(
             api_tokens::token_hash.eq(sha256_hex(&token)),
             api_tokens::label.eq(label.trim()),
             api_tokens::created_at.eq(now()),
+            api_tokens::expires_at.eq(expires_at),
         );
         let id: i64 = on_backend!(conn, |c| diesel::insert_into(api_tokens::table)
             .values(values)
@@ -51,20 +73,29 @@ pub fn create(
             NewEvent::new(AuditAction::Create, "api_token")
                 .by(by)
                 .entity_id(id)
-                .fields(&["user_id", "token_hash", "label"])
-                .detail(format!("user_id={user}")),
+                .fields(&["user_id", "token_hash", "label", "expires_at"])
+                .detail(match expires_at {
+                    Some(e) => format!("user_id={user} expires_at={}", e.format("%Y-%m-%d %H:%M")),
+                    None => format!("user_id={user}"),
+                }),
         )?;
         Ok(id)
     })
     .map(|id| (id, token))
 }
 
-/// The actor a bearer token acts for, if it is live and its user active.
+/// The actor a bearer token acts for, if it is live (not revoked, not expired) and its
+/// user active.
 pub fn find_actor(conn: &mut DbConn, token: &str) -> Result<Option<(i64, Actor)>, StoreError> {
     let row: Option<(i64, Option<NaiveDateTime>, ActorRow)> = api_tokens::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(api_tokens::token_hash.eq(sha256_hex(token)))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now())),
+        )
         .filter(users::active.eq(true))
         .select((api_tokens::id, api_tokens::last_used_at, actor_columns!()))
         .first(conn)
@@ -117,32 +148,61 @@ type TokenRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
 );
 
-/// Every token (never the token itself), newest first, for the admin page.
-pub fn list(conn: &mut DbConn) -> Result<Vec<TokenInfo>, StoreError> {
-    let rows: Vec<TokenRow> = api_tokens::table
-        .order(api_tokens::id.desc())
-        .select((
+fn token_from_row(row: TokenRow) -> TokenInfo {
+    let (id, user_id, label, created_at, last_used_at, revoked_at, expires_at) = row;
+    TokenInfo {
+        id,
+        user_id,
+        label,
+        created_at,
+        last_used_at,
+        revoked: revoked_at.is_some(),
+        expires_at,
+    }
+}
+
+macro_rules! token_columns {
+    () => {
+        (
             api_tokens::id,
             api_tokens::user_id,
             api_tokens::label,
             api_tokens::created_at,
             api_tokens::last_used_at,
             api_tokens::revoked_at,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, user_id, label, created_at, last_used_at, revoked_at)| TokenInfo {
-                id,
-                user_id,
-                label,
-                created_at,
-                last_used_at,
-                revoked: revoked_at.is_some(),
-            },
+            api_tokens::expires_at,
         )
-        .collect())
+    };
+}
+
+/// Every token (never the token itself), newest first, for the admin page.
+pub fn list(conn: &mut DbConn) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows: Vec<TokenRow> = api_tokens::table
+        .order(api_tokens::id.desc())
+        .select(token_columns!())
+        .load(conn)?;
+    Ok(rows.into_iter().map(token_from_row).collect())
+}
+
+/// One user's tokens, newest first, for "Your account".
+pub fn list_for(conn: &mut DbConn, user: UserId) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows: Vec<TokenRow> = api_tokens::table
+        .filter(api_tokens::user_id.eq(user.0))
+        .order(api_tokens::id.desc())
+        .select(token_columns!())
+        .load(conn)?;
+    Ok(rows.into_iter().map(token_from_row).collect())
+}
+
+/// The user whose token this is (`NotFound` when there is none).
+pub fn owner(conn: &mut DbConn, id: i64) -> Result<UserId, StoreError> {
+    api_tokens::table
+        .filter(api_tokens::id.eq(id))
+        .select(api_tokens::user_id)
+        .first(conn)
+        .map(UserId)
+        .map_err(StoreError::from_query)
 }

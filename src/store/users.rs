@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::audit::{self, NewEvent};
 use super::{now, write_transaction, StoreError};
-use crate::db::schema::{login_sessions, organisations, users};
+use crate::db::schema::{login_sessions, organisations, recovery_codes, users};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::credentials::Email;
@@ -193,10 +193,22 @@ pub struct Credentials {
     pub password_hash: String,
     pub active: bool,
     pub locked: bool,
+    /// A second factor is enrolled: sign-in asks for a code.
+    pub two_factor: bool,
+    /// An admin set the password: sign-in asks for a new one.
+    pub must_change_password: bool,
 }
 
 pub fn credentials(conn: &mut DbConn, email: &Email) -> Result<Option<Credentials>, StoreError> {
-    let row: Option<(ActorRow, String, bool, Option<chrono::NaiveDateTime>)> = users::table
+    type Row = (
+        ActorRow,
+        String,
+        bool,
+        Option<chrono::NaiveDateTime>,
+        Option<chrono::NaiveDateTime>,
+        bool,
+    );
+    let row: Option<Row> = users::table
         .inner_join(organisations::table)
         .filter(users::email.eq(email.as_str()))
         .select((
@@ -204,18 +216,247 @@ pub fn credentials(conn: &mut DbConn, email: &Email) -> Result<Option<Credential
             users::password_hash,
             users::active,
             users::locked_at,
+            users::totp_enabled_at,
+            users::must_change_password,
         ))
         .first(conn)
         .optional()?;
-    row.map(|(a, hash, active, locked_at)| {
+    row.map(|(a, hash, active, locked_at, totp, must_change)| {
         Ok(Credentials {
             actor: actor_from_row(a)?,
             password_hash: hash,
             active,
             locked: locked_at.is_some(),
+            two_factor: totp.is_some(),
+            must_change_password: must_change,
         })
     })
     .transpose()
+}
+
+/// The password hash and the flags sign-in needs, by id (for "Your account").
+pub fn password_hash(conn: &mut DbConn, id: UserId) -> Result<String, StoreError> {
+    users::table
+        .filter(users::id.eq(id.0))
+        .select(users::password_hash)
+        .first(conn)
+        .map_err(StoreError::from_query)
+}
+
+/// Whether the user must choose a new password (an admin set it).
+pub fn must_change_password(conn: &mut DbConn, id: UserId) -> Result<bool, StoreError> {
+    users::table
+        .filter(users::id.eq(id.0))
+        .select(users::must_change_password)
+        .first(conn)
+        .map_err(StoreError::from_query)
+}
+
+/// Marks a password as set by an admin (a user added on the admin page or by the command
+/// line with a generated password): the next sign-in asks for a new one.
+pub fn require_password_change(conn: &mut DbConn, id: UserId) -> Result<(), StoreError> {
+    diesel::update(users::table.filter(users::id.eq(id.0)))
+        .set(users::must_change_password.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A user changes their own password: the other sessions end (the one in use stays).
+pub fn change_own_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    password_hash: &str,
+    keep_session: i64,
+) -> Result<(), StoreError> {
+    write_transaction(conn, |conn| {
+        diesel::update(users::table.filter(users::id.eq(actor.user_id.0)))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::must_change_password.eq(false),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            login_sessions::table
+                .filter(login_sessions::user_id.eq(actor.user_id.0))
+                .filter(login_sessions::id.ne(keep_session))
+                .filter(login_sessions::revoked_at.is_null()),
+        )
+        .set(login_sessions::revoked_at.eq(now()))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Update, "user")
+                .by(Some(actor))
+                .entity_id(actor.user_id)
+                .fields(&["password_hash", "must_change_password"])
+                .detail("password changed by the user"),
+        )?;
+        Ok(())
+    })
+}
+
+/// A user's second factor as stored: the sealed secret (`domain::two_factor::seal`),
+/// whether the enrolment is complete, and the last time step accepted.
+#[derive(Debug, Clone, Default)]
+pub struct TwoFactor {
+    pub sealed_secret: Option<String>,
+    pub enabled: bool,
+    pub last_step: Option<i64>,
+    pub recovery_codes_left: i64,
+}
+
+pub fn two_factor(conn: &mut DbConn, id: UserId) -> Result<TwoFactor, StoreError> {
+    let (sealed_secret, enabled_at, last_step): (
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+        Option<i64>,
+    ) = users::table
+        .filter(users::id.eq(id.0))
+        .select((
+            users::totp_secret,
+            users::totp_enabled_at,
+            users::totp_last_step,
+        ))
+        .first(conn)
+        .map_err(StoreError::from_query)?;
+    let recovery_codes_left = recovery_codes::table
+        .filter(recovery_codes::user_id.eq(id.0))
+        .filter(recovery_codes::used_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(TwoFactor {
+        sealed_secret,
+        enabled: enabled_at.is_some(),
+        last_step,
+        recovery_codes_left,
+    })
+}
+
+/// Keeps a new, not yet confirmed secret (an enrolment begun). Never replaces an enrolled
+/// one.
+pub fn begin_enrolment(conn: &mut DbConn, id: UserId, sealed: &str) -> Result<(), StoreError> {
+    diesel::update(
+        users::table
+            .filter(users::id.eq(id.0))
+            .filter(users::totp_enabled_at.is_null()),
+    )
+    .set(users::totp_secret.eq(Some(sealed)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Completes an enrolment: the code for `step` was right. Replaces any recovery codes
+/// with these hashes.
+pub fn complete_enrolment(
+    conn: &mut DbConn,
+    actor: &Actor,
+    step: i64,
+    recovery_hashes: &[String],
+) -> Result<(), StoreError> {
+    write_transaction(conn, |conn| {
+        let id = actor.user_id;
+        let t = now();
+        diesel::update(users::table.filter(users::id.eq(id.0)))
+            .set((
+                users::totp_enabled_at.eq(Some(t)),
+                users::totp_last_step.eq(Some(step)),
+                users::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id.0)))
+            .execute(conn)?;
+        for hash in recovery_hashes {
+            diesel::insert_into(recovery_codes::table)
+                .values((
+                    recovery_codes::user_id.eq(id.0),
+                    recovery_codes::code_hash.eq(hash),
+                    recovery_codes::created_at.eq(t),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Update, "user")
+                .by(Some(actor))
+                .entity_id(id)
+                .fields(&["totp_secret", "totp_enabled_at", "recovery_codes"])
+                .detail("second factor enrolled"),
+        )?;
+        Ok(())
+    })
+}
+
+/// Records that the code of `step` was used; false when it (or a later one) already was,
+/// so two requests racing with one code cannot both pass.
+pub fn accept_step(conn: &mut DbConn, id: UserId, step: i64) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        users::table.filter(users::id.eq(id.0)).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
+    )
+    .set(users::totp_last_step.eq(Some(step)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The user's unused recovery codes: (id, Argon2id hash).
+pub fn unused_recovery_codes(
+    conn: &mut DbConn,
+    id: UserId,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(recovery_codes::table
+        .filter(recovery_codes::user_id.eq(id.0))
+        .filter(recovery_codes::used_at.is_null())
+        .order(recovery_codes::id)
+        .select((recovery_codes::id, recovery_codes::code_hash))
+        .load(conn)?)
+}
+
+/// Uses a recovery code up; false when it was already used.
+pub fn use_recovery_code(conn: &mut DbConn, code_id: i64) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        recovery_codes::table
+            .filter(recovery_codes::id.eq(code_id))
+            .filter(recovery_codes::used_at.is_null()),
+    )
+    .set(recovery_codes::used_at.eq(Some(now())))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// An admin resets a user's second factor: the secret and recovery codes are deleted and
+/// the user's sessions end; their next sign-in enrols again (when their role requires it).
+pub fn reset_two_factor(
+    conn: &mut DbConn,
+    id: UserId,
+    by: Option<&Actor>,
+) -> Result<(), StoreError> {
+    write_transaction(conn, |conn| {
+        exists(conn, id)?;
+        diesel::update(users::table.filter(users::id.eq(id.0)))
+            .set((
+                users::totp_secret.eq(None::<String>),
+                users::totp_enabled_at.eq(None::<chrono::NaiveDateTime>),
+                users::totp_last_step.eq(None::<i64>),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id.0)))
+            .execute(conn)?;
+        end_sessions(conn, id)?;
+        audit::record(
+            conn,
+            NewEvent::new(AuditAction::Update, "user")
+                .by(by)
+                .entity_id(id)
+                .fields(&["totp_secret", "totp_enabled_at", "recovery_codes"])
+                .detail("second factor reset"),
+        )?;
+        Ok(())
+    })
 }
 
 /// Every user, by organisation and email, for the admin page.
@@ -292,7 +533,8 @@ pub fn reactivate(conn: &mut DbConn, id: UserId, by: Option<&Actor>) -> Result<(
     })
 }
 
-/// Sets a new password (an admin reset): clears the lock and ends the user's sessions.
+/// Sets a new password (an admin reset): clears the lock, ends the user's sessions, and
+/// makes the next sign-in ask for a new password.
 pub fn set_password(
     conn: &mut DbConn,
     id: UserId,
@@ -306,6 +548,7 @@ pub fn set_password(
                 users::password_hash.eq(password_hash),
                 users::failed_logins.eq(0),
                 users::locked_at.eq(None::<chrono::NaiveDateTime>),
+                users::must_change_password.eq(true),
                 users::updated_at.eq(now()),
             ))
             .execute(conn)?;
@@ -315,7 +558,12 @@ pub fn set_password(
             NewEvent::new(AuditAction::Update, "user")
                 .by(by)
                 .entity_id(id)
-                .fields(&["password_hash", "failed_logins", "locked_at"])
+                .fields(&[
+                    "password_hash",
+                    "failed_logins",
+                    "locked_at",
+                    "must_change_password",
+                ])
                 .detail("password reset"),
         )?;
         Ok(())

@@ -24,7 +24,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Respon
 
 use super::errors::{AppError, PageError};
 use super::AppState;
-use crate::domain::access::{Actor, Decision};
+use crate::domain::access::{Access, Actor, Decision};
 use crate::domain::credentials::{constant_time_eq, keyed_hash};
 use crate::store::{login_sessions, tokens};
 
@@ -142,6 +142,23 @@ pub async fn authenticate(
     } else {
         None
     };
+
+    // A session whose sign-in is not finished reaches only the pages of its next step
+    // (and sign-out); elsewhere it is signed out, and a page that needs a signed-in user
+    // sends it on to that step.
+    let mut credential = credential;
+    if let Some(Credential::Session(s)) = &credential {
+        if s.stage != login_sessions::Stage::Complete && rule != Access::SignInStep {
+            if rule == Access::Public {
+                credential = None;
+            } else if api {
+                return Ok(refuse(req, api, AppError::Unauthorized));
+            } else {
+                let page = s.stage.page();
+                return Ok(req.into_response(see_other(page)));
+            }
+        }
+    }
 
     match rule.decide(credential.as_ref().map(|c| c.actor().role)) {
         Decision::Allow => {}
@@ -310,6 +327,8 @@ pub struct Viewer {
     pub session_id: Option<i64>,
     pub csrf_token: Option<String>,
     pub flash: Option<String>,
+    /// Where the session's sign-in stands (`Complete` for a bearer token).
+    pub stage: Option<login_sessions::Stage>,
 }
 
 impl FromRequest for Viewer {
@@ -323,6 +342,7 @@ impl FromRequest for Viewer {
                 session_id: Some(s.id),
                 csrf_token: Some(s.csrf_token.clone()),
                 flash: s.flash.clone(),
+                stage: Some(s.stage),
             },
             Some(Credential::Token { actor, .. }) => Viewer {
                 actor: Some(actor.clone()),

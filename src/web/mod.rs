@@ -37,6 +37,8 @@ pub struct AppState {
     pub disclosure_threshold: u64,
     /// `--minimum-cohort`: police-derived figures come from units at least this large.
     pub minimum_cohort: u64,
+    /// Who must sign in with a second factor.
+    pub require_2fa: crate::domain::two_factor::Policy,
 }
 
 impl AppState {

@@ -135,7 +135,7 @@ impl RouteSpec {
 
 /// Every route of the application.
 pub fn all() -> Vec<RouteSpec> {
-    use Access::{Public, Roles, SignedIn};
+    use Access::{Public, Roles, SignInStep, SignedIn};
     use Method as M;
     let mut routes = vec![
         // Infrastructure
@@ -145,7 +145,49 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::GET, "/", Public, |r| r.to(pages::home::home)),
         RouteSpec::new(M::GET, "/login", Public, |r| r.to(pages::login::show)),
         RouteSpec::new(M::POST, "/login", Public, |r| r.to(pages::login::submit)),
-        RouteSpec::new(M::POST, "/logout", SignedIn, |r| r.to(pages::login::logout)),
+        RouteSpec::new(M::POST, "/logout", SignInStep, |r| {
+            r.to(pages::login::logout)
+        }),
+        // The steps of sign-in after the password, and the user's own account.
+        RouteSpec::new(M::GET, "/login/two-factor", SignInStep, |r| {
+            r.to(pages::account::code_form)
+        }),
+        RouteSpec::new(M::POST, "/login/two-factor", SignInStep, |r| {
+            r.to(pages::account::code_submit)
+        }),
+        RouteSpec::new(M::GET, "/account/two-factor", SignInStep, |r| {
+            r.to(pages::account::enrol_form)
+        }),
+        RouteSpec::new(M::POST, "/account/two-factor", SignInStep, |r| {
+            r.to(pages::account::enrol_submit)
+        }),
+        RouteSpec::new(M::GET, "/account/password", SignInStep, |r| {
+            r.to(pages::account::password_form)
+        }),
+        RouteSpec::new(M::POST, "/account/password", SignInStep, |r| {
+            r.to(pages::account::password_submit)
+        }),
+        RouteSpec::new(M::GET, "/account", SignedIn, |r| r.to(pages::account::show)),
+        RouteSpec::new(M::POST, "/account/sessions/end", SignedIn, |r| {
+            r.to(pages::account::end_session)
+        }),
+        RouteSpec::new(M::POST, "/account/tokens/revoke", SignedIn, |r| {
+            r.to(pages::account::revoke_token)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/admin/users/{id}/reset-two-factor",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::reset_two_factor_confirm),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::POST,
+            "/admin/users/{id}/reset-two-factor",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::reset_two_factor),
+        )
+        .target(Target::User),
         RouteSpec::new(M::GET, "/admin/users", Roles(ADMIN_ONLY), |r| {
             r.to(pages::admin::users)
         }),

@@ -555,6 +555,8 @@ fn user_add_generates_a_password_when_stdin_is_not_a_terminal_and_token_add_prin
         &creds.password_hash
     ));
     assert!(creds.password_hash.starts_with("$argon2id$"));
+    // Whoever ran the command saw it: the user chooses their own at first sign-in.
+    assert!(creds.must_change_password);
 
     let out = outcomes(
         &["token", "add", "--email", "jo@remedi.org"],

@@ -237,6 +237,41 @@ impl TestSession {
     }
 }
 
+/// Where a redirect goes.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The TOTP key (base32) shown on the enrolment page, as bytes.
+pub fn totp_secret_in(html: &str) -> Option<Vec<u8>> {
+    let marker = "id=\"totp-secret\">";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('<')? + start;
+    totp_rs::Secret::Encoded(html[start..end].to_string())
+        .to_bytes()
+        .ok()
+}
+
+/// A code an authenticator app would show now, for a step after `last` (a code works once,
+/// and the service accepts the next step's code too).
+pub fn code_for(secret: &[u8], last: Option<i64>) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let step = (now / 30) as i64;
+    let step = if last.is_some_and(|l| l >= step) {
+        step + 1
+    } else {
+        step
+    };
+    outcomes::domain::two_factor::code_at(secret, step as u64 * 30).unwrap()
+}
+
 /// The value of `name="csrf_token" value="..."` in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let start = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
@@ -452,7 +487,10 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Signs in through the real sign-in form, as a browser would.
+    /// Signs in through the real sign-in form, as a browser would, through every step the
+    /// service asks for: the second factor (a code computed from the user's secret), its
+    /// enrolment (reading the key off the page) and nothing else. A forced password change
+    /// is left to the test (the session stays at that step).
     pub async fn login(&self, user: &TestUser) -> TestSession {
         let (res, client) = self.try_login(&user.email, &user.password).await;
         assert_eq!(res.status().as_u16(), 303, "signing in {}", user.email);
@@ -462,6 +500,46 @@ impl TestApp {
             .expect("a session cookie")
             .value()
             .to_string();
+        let mut next = location(&res);
+        let mut steps = 0;
+        while next == "/login/two-factor" || next == "/account/two-factor" {
+            steps += 1;
+            assert!(steps < 4, "sign-in goes round in circles");
+            let page = client
+                .get(format!("{}{next}", self.address))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = csrf_in(&page).expect("the step's form token");
+            let code = if next == "/account/two-factor" {
+                let secret = totp_secret_in(&page).expect("the key on the enrolment page");
+                code_for(&secret, None)
+            } else {
+                let (secret, last) = self.totp_secret(user.id);
+                code_for(&secret, last)
+            };
+            let res = client
+                .post(format!("{}{next}", self.address))
+                .form(&[("code", code.as_str()), ("csrf_token", &csrf)])
+                .send()
+                .await
+                .unwrap();
+            next = if res.status().as_u16() == 200 {
+                // The recovery codes of a new enrolment, then on.
+                "/".to_string()
+            } else {
+                assert_eq!(
+                    res.status().as_u16(),
+                    303,
+                    "the code of {} was refused",
+                    user.email
+                );
+                location(&res)
+            };
+        }
         let home = client
             .get(format!("{}/", self.address))
             .send()
@@ -474,6 +552,16 @@ impl TestApp {
             csrf,
             address: self.address.clone(),
         }
+    }
+
+    /// The user's TOTP secret (decrypted with the test key) and the last step used.
+    pub fn totp_secret(&self, user: i64) -> (Vec<u8>, Option<i64>) {
+        let mut conn = self.db();
+        let tf = outcomes::store::users::two_factor(&mut conn, UserId(user)).unwrap();
+        let key = outcomes::domain::two_factor::derive_key(&hex::decode("22".repeat(32)).unwrap());
+        let secret =
+            outcomes::domain::two_factor::open(&key, &tf.sealed_secret.expect("a secret")).unwrap();
+        (secret, tf.last_step)
     }
 
     /// One sign-in attempt from a fresh browser: returns the response and the browser.

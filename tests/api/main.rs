@@ -2,6 +2,7 @@
 //! Set `TEST_DATABASE_URL=postgres://...` to run the same suite on PostgreSQL.
 
 mod access;
+mod accounts;
 mod audit;
 mod auth;
 mod backup;

@@ -162,6 +162,31 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
     offences.sort();
     let previous = offences.clone();
     expected.insert("offence_records_previous".to_string(), previous);
+    // 2026-12-08-000002_accounts: two-factor sign-in, forced password changes, the stage
+    // of a session's sign-in, token expiry, and the recovery codes.
+    for (table, cols) in [
+        (
+            "users",
+            &[
+                "totp_secret",
+                "totp_enabled_at",
+                "totp_last_step",
+                "must_change_password",
+            ][..],
+        ),
+        ("login_sessions", &["stage", "second_factor_at"][..]),
+        ("api_tokens", &["expires_at"][..]),
+    ] {
+        let c = expected.get_mut(table).unwrap();
+        c.extend(cols.iter().map(|s| s.to_string()));
+        c.sort();
+    }
+    expected.insert(
+        "recovery_codes".to_string(),
+        ["code_hash", "created_at", "id", "used_at", "user_id"]
+            .map(String::from)
+            .to_vec(),
+    );
     assert_eq!(built_names, expected);
 }
 

@@ -18,6 +18,7 @@ export default defineConfig({
     { name: 'journeys', testMatch: /0[123]-.*\.spec\.js/ },
     { name: 'audit', testMatch: /04-.*\.spec\.js/, dependencies: ['journeys'] },
     { name: 'pages', testMatch: /0[0567]-.*\.spec\.js/ },
+    { name: 'accounts', testMatch: /08-.*\.spec\.js/ },
   ],
   retries: 0,
   forbidOnly: true,

@@ -49,6 +49,7 @@ fn users_context(
             "label": if t.label.is_empty() { "(no label)".to_string() } else { t.label },
             "created_on": t.created_at.format("%-d %B %Y").to_string(),
             "last_used": t.last_used_at.map(|d| d.format("%-d %B %Y").to_string()),
+            "expires": t.expires_at.map(|d| d.format("%-d %B %Y").to_string()),
             "revoked": t.revoked,
         }));
     }
@@ -165,7 +166,11 @@ pub async fn add_user(
                         password_hash: password.hash()?,
                     };
                     match users::create(&mut conn, new, Some(&actor)) {
-                        Ok(user) => return Ok(Ok((user, password))),
+                        Ok(user) => {
+                            // The admin saw it: the user chooses their own at first sign-in.
+                            users::require_password_change(&mut conn, user.id)?;
+                            return Ok(Ok((user, password)));
+                        }
                         Err(StoreError::Duplicate(_)) => vec![form_error(
                             "email",
                             "A user with this email address already exists",
@@ -346,4 +351,59 @@ pub async fn revoke_token(
     })
     .await?;
     Ok(see_other("/admin/users"))
+}
+
+/// `GET /admin/users/{id}/reset-two-factor`: asks before resetting a user's second factor.
+pub async fn reset_two_factor_confirm(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(&id)?;
+    let (user, enrolled) = blocking(move || {
+        let mut conn = state.conn()?;
+        let user = users::find(&mut conn, id)?;
+        let enrolled = users::two_factor(&mut conn, id)?.enabled;
+        Ok((user, enrolled))
+    })
+    .await?;
+    render(
+        "pages/admin/confirm",
+        &viewer_context(
+            "Reset two-factor sign-in",
+            &nonce,
+            &viewer,
+            "/admin/users",
+            json!({
+                "heading": format!("Reset two-factor sign-in for {}?", user.email),
+                "body": if enrolled {
+                    "Their authenticator app and recovery codes will stop working and their sessions will end. At their next sign-in they set up two-factor sign-in again."
+                } else {
+                    "They have not set up two-factor sign-in; any enrolment they began will be forgotten and their sessions will end."
+                },
+                "action": format!("/admin/users/{}/reset-two-factor", user.id),
+                "button": "Reset two-factor sign-in",
+            }),
+        ),
+    )
+}
+
+/// `POST /admin/users/{id}/reset-two-factor`: the secret and recovery codes are deleted
+/// and the user's sessions end (audited by the store).
+pub async fn reset_two_factor(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    change_user(
+        state,
+        viewer,
+        actor,
+        &id,
+        "Two-factor sign-in reset",
+        users::reset_two_factor,
+    )
+    .await
 }

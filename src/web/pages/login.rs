@@ -6,6 +6,10 @@
 //! account until an admin unlocks it; attempts are also throttled per account and per
 //! client address over 15 minutes. Every attempt is audited; a failed one names the
 //! account only by a keyed hash.
+//!
+//! A right password starts a session at the next step of sign-in: the second factor
+//! (`/login/two-factor`) when the user enrolled one, its enrolment when their role
+//! requires one, a new password when an admin set theirs (see `pages::account`).
 
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
@@ -18,6 +22,7 @@ use crate::domain::access::Actor;
 use crate::domain::credentials::{random_secret, verify_against_dummy, verify_password, Email};
 use crate::domain::enums::AuditAction;
 use crate::store::audit::{self, NewEvent};
+use crate::store::login_sessions::Stage;
 use crate::store::{login_attempts, login_sessions, users, write_transaction, StoreError};
 use crate::web::auth::{
     account_key, client_address, client_key, cookie, removal, see_other, Viewer,
@@ -98,7 +103,10 @@ pub struct SignIn {
 }
 
 enum Outcome {
-    SignedIn { cookie_value: String },
+    SignedIn {
+        cookie_value: String,
+        next: &'static str,
+    },
     Failed,
     Throttled,
 }
@@ -142,8 +150,8 @@ pub async fn submit(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
     match outcome {
-        Outcome::SignedIn { cookie_value } => {
-            let mut res = see_other("/");
+        Outcome::SignedIn { cookie_value, next } => {
+            let mut res = see_other(next);
             // Strict: a link or form on another site never carries the session, so it
             // cannot trigger audited exports or downloads (finding L7).
             res.add_cookie(&cookie(
@@ -206,6 +214,13 @@ fn attempt(
         .as_ref()
         .filter(|c| password_ok && c.active && !c.locked)
         .map(|c| c.actor.clone());
+    // The password was right: what sign-in asks for next (docs/security.md).
+    let stage = match &credentials {
+        Some(c) if c.two_factor => Stage::Code,
+        Some(c) if state.require_2fa.requires(c.actor.role) => Stage::Enrol,
+        Some(c) if c.must_change_password => Stage::Password,
+        _ => Stage::Complete,
+    };
     let failure = credentials
         .as_ref()
         .filter(|_| !password_ok && !throttled)
@@ -218,15 +233,22 @@ fn attempt(
             if let Some(old) = &previous_cookie {
                 login_sessions::revoke_by_cookie(conn, old)?;
             }
-            let session = login_sessions::create(conn, actor.user_id)?;
+            let session = login_sessions::create_at(conn, actor.user_id, stage)?;
+            let event = NewEvent::new(AuditAction::SignIn, "session")
+                .by(Some(actor))
+                .entity_id(actor.user_id);
             audit::record(
                 conn,
-                NewEvent::new(AuditAction::SignIn, "session")
-                    .by(Some(actor))
-                    .entity_id(actor.user_id),
+                match stage {
+                    Stage::Complete => event,
+                    Stage::Code => event.detail("password passed; second factor next"),
+                    Stage::Enrol => event.detail("password passed; enrolment next"),
+                    Stage::Password => event.detail("password passed; new password next"),
+                },
             )?;
             return Ok(Outcome::SignedIn {
                 cookie_value: session.cookie_value,
+                next: stage.page(),
             });
         }
         if let Some(actor) = &failure {

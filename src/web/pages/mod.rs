@@ -9,6 +9,7 @@ use super::security::CspNonce;
 use super::templates;
 use crate::domain::enums::Role;
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod casework;
