@@ -559,6 +559,8 @@ pub fn rekey(conn: &mut DbConn, actor: Option<&Actor>) -> Result<Rekeyed, RekeyE
 pub struct Filter {
     pub action: Option<AuditAction>,
     pub entity: Option<String>,
+    /// One record: the entity id as recorded (with `entity`, one record's history).
+    pub entity_id: Option<String>,
     pub user_id: Option<UserId>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -573,6 +575,9 @@ fn filtered<'a>(
     }
     if let Some(e) = &filter.entity {
         q = q.filter(audit_events::entity.eq(e));
+    }
+    if let Some(id) = &filter.entity_id {
+        q = q.filter(audit_events::entity_id.eq(id));
     }
     if let Some(u) = filter.user_id {
         q = q.filter(audit_events::user_id.eq(u.0));

@@ -48,6 +48,19 @@ pub fn recent_failures_for(conn: &mut DbConn, account_key: &str) -> Result<i64, 
         .get_result(conn)?)
 }
 
+/// When the latest failed attempt on an account key was, if one is in the window.
+pub fn latest_failure_for(
+    conn: &mut DbConn,
+    account_key: &str,
+) -> Result<Option<chrono::NaiveDateTime>, StoreError> {
+    Ok(login_attempts::table
+        .filter(login_attempts::account_key.eq(account_key))
+        .filter(login_attempts::succeeded.eq(false))
+        .filter(login_attempts::attempted_at.gt(now() - Duration::minutes(WINDOW_MINUTES)))
+        .select(diesel::dsl::max(login_attempts::attempted_at))
+        .first::<Option<chrono::NaiveDateTime>>(conn)?)
+}
+
 /// Deletes attempts older than a day (housekeeping).
 pub fn purge_old(conn: &mut DbConn) -> Result<usize, StoreError> {
     Ok(diesel::delete(

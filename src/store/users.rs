@@ -495,9 +495,29 @@ fn exists(conn: &mut DbConn, id: UserId) -> Result<(), StoreError> {
 
 /// Deactivates a user: they can no longer sign in, their sessions end and their tokens
 /// stop working (token look-ups require an active user).
+/// Refused for the admin doing it (ask another admin) and for the last active admin, so
+/// that the service is never left without one.
 pub fn deactivate(conn: &mut DbConn, id: UserId, by: Option<&Actor>) -> Result<(), StoreError> {
     write_transaction(conn, |conn| {
-        exists(conn, id)?;
+        let user = find(conn, id)?;
+        if by.is_some_and(|a| a.user_id == id) {
+            return Err(StoreError::Refused(
+                "You cannot deactivate your own account: ask another admin".into(),
+            ));
+        }
+        if user.active && user.role == Role::Admin {
+            let active_admins: i64 = users::table
+                .filter(users::role.eq(Role::Admin.as_str()))
+                .filter(users::active.eq(true))
+                .count()
+                .get_result(conn)?;
+            if active_admins <= 1 {
+                return Err(StoreError::Refused(format!(
+                    "{} is the last active admin: add another admin first",
+                    user.email
+                )));
+            }
+        }
         diesel::update(users::table.filter(users::id.eq(id.0)))
             .set((users::active.eq(false), users::updated_at.eq(now())))
             .execute(conn)?;

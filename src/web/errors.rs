@@ -31,8 +31,9 @@ pub enum AppError {
     /// The change touches records dated in a quarter whose return is approved.
     #[error("{}", .0.message)]
     Locked(FieldError),
+    /// Too many attempts: try again after this many seconds (`Retry-After`).
     #[error("too many attempts; try again later")]
-    TooManyRequests,
+    TooManyRequests(i64),
     /// The request body is larger than the route accepts; the message names the limit.
     #[error("{0}")]
     TooLarge(String),
@@ -56,7 +57,7 @@ impl AppError {
             AppError::Forbidden => "You do not have permission",
             AppError::Conflict(_) => "Conflict",
             AppError::Locked(_) => "The quarter is locked",
-            AppError::TooManyRequests => "Too many attempts",
+            AppError::TooManyRequests(_) => "Too many attempts",
             AppError::TooLarge(_) => "The request is too large",
             AppError::Unavailable(_) => "Sorry, the service is unavailable",
             AppError::Internal(_) => "Sorry, there is a problem with the service",
@@ -151,7 +152,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::Locked(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -173,8 +174,8 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, AppError::TooManyRequests) {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        if let AppError::TooManyRequests(seconds) = self {
+            response.insert_header((header::RETRY_AFTER, seconds.max(&1).to_string()));
         }
         response.json(problem)
     }
@@ -218,15 +219,16 @@ impl ResponseError for PageError {
             format!("<h1>{}</h1>", status.as_u16())
         });
         let mut response = HttpResponse::build(status);
-        if matches!(self.0, AppError::TooManyRequests) {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        if let AppError::TooManyRequests(seconds) = self.0 {
+            response.insert_header((header::RETRY_AFTER, seconds.max(1).to_string()));
         }
         response.content_type("text/html; charset=utf-8").body(body)
     }
 }
 
-/// `Retry-After` of a 429: the sign-in throttling window, after which the failures that
-/// caused it no longer count (finding L6).
+/// `Retry-After` of a 429 from one client address: the sign-in throttling window, after
+/// which the failures that caused it no longer count (finding L6). An account's own
+/// slow-down gives its own wait (`pages::login`).
 pub const RETRY_AFTER_SECONDS: i64 = crate::store::login_attempts::WINDOW_MINUTES * 60;
 
 /// Runs blocking database work on the thread pool, mapping both failure layers.

@@ -195,6 +195,13 @@ pub fn all() -> Vec<RouteSpec> {
             r.to(pages::admin::add_user)
         }),
         RouteSpec::new(
+            M::GET,
+            "/admin/users/{id}/deactivate",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::deactivate_confirm),
+        )
+        .target(Target::User),
+        RouteSpec::new(
             M::POST,
             "/admin/users/{id}/deactivate",
             Roles(ADMIN_ONLY),
@@ -206,6 +213,13 @@ pub fn all() -> Vec<RouteSpec> {
             "/admin/users/{id}/reactivate",
             Roles(ADMIN_ONLY),
             |r| r.to(pages::admin::reactivate),
+        )
+        .target(Target::User),
+        RouteSpec::new(
+            M::GET,
+            "/admin/users/{id}/reset-password",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::reset_password_confirm),
         )
         .target(Target::User),
         RouteSpec::new(
@@ -222,6 +236,13 @@ pub fn all() -> Vec<RouteSpec> {
             |r| r.to(pages::admin::unlock),
         )
         .target(Target::User),
+        RouteSpec::new(
+            M::GET,
+            "/admin/tokens/{id}/revoke",
+            Roles(ADMIN_ONLY),
+            |r| r.to(pages::admin::revoke_token_confirm),
+        )
+        .target(Target::ApiToken),
         RouteSpec::new(
             M::POST,
             "/admin/tokens/{id}/revoke",

@@ -612,3 +612,89 @@ fn token_add_takes_an_expiry_and_prints_it() {
     ]);
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn changes_to_access_are_confirmed_first_and_no_admin_can_remove_the_last_admin() {
+    let app = spawn_app().await;
+    let opcc = app.org("OPCC", OrganisationKind::Commissioner);
+    let provider = app.provider("Provider A");
+    let admin = app.create_user(Role::Admin, opcc);
+    let caseworker = app.create_user(Role::Caseworker, provider);
+    let session = app.session_for(&admin);
+    // The users page links to a question; asking changes nothing.
+    let users_page = session.get("/admin/users").await.text().await.unwrap();
+    assert!(users_page.contains(&format!(
+        "href=\"/admin/users/{}/deactivate\"",
+        caseworker.id
+    )));
+    assert!(users_page.contains(&format!(
+        "href=\"/admin/users/{}/reset-password\"",
+        caseworker.id
+    )));
+    for (path, words) in [
+        (
+            format!("/admin/users/{}/deactivate", caseworker.id),
+            format!("Deactivate {}?", caseworker.email),
+        ),
+        (
+            format!("/admin/users/{}/reset-password", caseworker.id),
+            format!("Reset the password of {}?", caseworker.email),
+        ),
+    ] {
+        let page = session.get(&path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&words), "{path}: {html}");
+        assert!(html.contains(&format!("action=\"{path}\"")), "{path}");
+    }
+    let active = |id: i64| -> bool {
+        let mut conn = app.db();
+        users::table
+            .filter(users::id.eq(id))
+            .select(users::active)
+            .first(&mut conn)
+            .unwrap()
+    };
+    assert!(active(caseworker.id), "asking deactivated nobody");
+    // The only admin cannot deactivate themselves (and so is never the last one gone).
+    let res = session
+        .post_form(&format!("/admin/users/{}/deactivate", admin.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = session.get("/admin/users").await.text().await.unwrap();
+    assert!(
+        page.contains("You cannot deactivate your own account"),
+        "{page}"
+    );
+    assert!(active(admin.id));
+    // With a second admin, neither can deactivate themselves, and the one who is left
+    // cannot deactivate the other once they are the last.
+    let second = app.create_user(Role::Admin, opcc);
+    let res = session
+        .post_form(&format!("/admin/users/{}/deactivate", second.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!active(second.id), "one of two admins can be deactivated");
+    let other = app.session_for(&app.create_user(Role::Admin, opcc));
+    let res = other
+        .post_form(&format!("/admin/users/{}/deactivate", admin.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !active(admin.id),
+        "one of two active admins can be deactivated"
+    );
+    // `other` is now the last active admin: another admin session cannot exist to ask,
+    // so the store's rule is checked directly as the pages call it.
+    let mut conn = app.db();
+    let last = UserId(
+        users::table
+            .filter(users::role.eq("admin"))
+            .filter(users::active.eq(true))
+            .select(users::id)
+            .first::<i64>(&mut conn)
+            .unwrap(),
+    );
+    let err = outcomes::store::users::deactivate(&mut conn, last, None).unwrap_err();
+    assert!(err.to_string().contains("last active admin"), "{err}");
+}

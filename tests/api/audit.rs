@@ -616,3 +616,62 @@ fn user_add_generates_a_password_when_stdin_is_not_a_terminal_and_token_add_prin
     );
     assert!(String::from_utf8_lossy(&no_org.stderr).contains("no organisation named 'Nope'"));
 }
+
+/// The trail names people by name and email, links each record to its page and to its
+/// own history, and filters by one record (issue 16).
+#[tokio::test]
+async fn the_admin_page_names_people_and_links_and_filters_by_record() {
+    let app = spawn_app().await;
+    let org = app.provider("Remedi");
+    let admin = app.create_user(Role::Admin, org);
+    let caseworker = app.create_user(Role::Caseworker, org);
+    let token = app.bearer(&caseworker);
+    let mut ids = Vec::new();
+    for reference in ["AUD-1", "AUD-2"] {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/participants", app.address))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"reference": reference}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let body: serde_json::Value = res.json().await.unwrap();
+        ids.push(body["id"].as_i64().unwrap());
+    }
+    let session = app.login(&admin).await;
+    let page = session
+        .get("/admin/audit?entity=participant")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("({})", caseworker.email)),
+        "the caseworker by name and email: {page}"
+    );
+    assert!(
+        page.contains(&format!("href=\"/participants/{}\"", ids[0])),
+        "{page}"
+    );
+    // Handlebars writes `=` and `&` in attributes as `&#x3D;` and `&amp;`.
+    assert!(
+        page.contains(&format!(
+            "/admin/audit?entity&#x3D;participant&amp;record&#x3D;{}",
+            ids[1]
+        )),
+        "a link to the record's own history: {page}"
+    );
+    let one = session
+        .get(&format!(
+            "/admin/audit?entity=participant&record={}",
+            ids[1]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(one.matches("app-audit-event").count(), 1, "{one}");
+    assert!(one.contains(&format!("href=\"/participants/{}\"", ids[1])));
+}

@@ -291,7 +291,8 @@ async fn a_debug_log_of_a_casework_journey_holds_no_personal_data_or_secrets() {
 }
 
 /// L1: after ten wrong passwords, an admin's unlock — or password reset — lets the user
-/// sign in at once (the account's throttle was left for 15 minutes before).
+/// sign in at once (the account's slow-down is cleared; it was left for 15 minutes
+/// before).
 #[tokio::test]
 async fn an_unlock_or_a_reset_takes_effect_at_once() {
     let app = spawn_app().await;
@@ -307,7 +308,7 @@ async fn an_unlock_or_a_reset_takes_effect_at_once() {
         assert_eq!(res.status().as_u16(), 401);
     }
     let (res, _) = app.try_login(&user.email, &user.password).await;
-    assert_eq!(res.status().as_u16(), 401, "locked");
+    assert_eq!(res.status().as_u16(), 429, "slowed down");
     let res = admin
         .post_form(&format!("/admin/users/{}/unlock", user.id), &[])
         .await;

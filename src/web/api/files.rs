@@ -476,7 +476,8 @@ pub fn export_csv(
     kind: ImportKind,
     organisation: Option<i64>,
 ) -> Result<Vec<u8>, AppError> {
-    if kind == ImportKind::Offences {
+    // Police data is never exported: offence extracts and comparison groups hold keys only.
+    if matches!(kind, ImportKind::Offences | ImportKind::Comparison) {
         return Err(AppError::NotFound);
     }
     let org = organisation_for(actor, organisation)?;

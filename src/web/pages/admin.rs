@@ -224,14 +224,113 @@ async fn change_user(
     let id = user_id(id)?;
     blocking(move || {
         let mut conn = state.conn()?;
-        change(&mut conn, id, Some(&actor))?;
+        // A change the rules refuse (deactivating yourself or the last admin) is told
+        // back on the users page, and nothing changes.
+        let message = match change(&mut conn, id, Some(&actor)) {
+            Ok(()) => message.to_string(),
+            Err(StoreError::Refused(why)) => why,
+            Err(e) => return Err(e.into()),
+        };
         if let Some(session) = viewer.session_id {
-            login_sessions::set_flash(&mut conn, session, message)?;
+            login_sessions::set_flash(&mut conn, session, &message)?;
         }
         Ok(())
     })
     .await?;
     Ok(see_other("/admin/users"))
+}
+
+/// What a confirmation page asks.
+struct Confirm {
+    title: &'static str,
+    heading: String,
+    body: String,
+    action: String,
+    button: &'static str,
+}
+
+fn confirm_page(nonce: &CspNonce, viewer: &Viewer, c: Confirm) -> Result<HttpResponse, PageError> {
+    render(
+        "pages/admin/confirm",
+        &viewer_context(
+            c.title,
+            nonce,
+            viewer,
+            "/admin/users",
+            json!({"heading": c.heading, "body": c.body, "action": c.action, "button": c.button}),
+        ),
+    )
+}
+
+/// `GET /admin/users/{id}/deactivate`: asks before deactivating a user.
+pub async fn deactivate_confirm(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(&id)?;
+    let user = blocking(move || Ok(users::find(&mut *state.conn()?, id)?)).await?;
+    confirm_page(
+        &nonce,
+        &viewer,
+        Confirm {
+            title: "Deactivate a user",
+            heading: format!("Deactivate {}?", user.email),
+            body: "They will no longer be able to sign in, their sessions end at once and their API tokens stop working. You can reactivate them later.".into(),
+            action: format!("/admin/users/{}/deactivate", user.id),
+            button: "Deactivate",
+        },
+    )
+}
+
+/// `GET /admin/users/{id}/reset-password`: asks before resetting a user's password.
+pub async fn reset_password_confirm(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(&id)?;
+    let user = blocking(move || Ok(users::find(&mut *state.conn()?, id)?)).await?;
+    confirm_page(
+        &nonce,
+        &viewer,
+        Confirm {
+            title: "Reset a password",
+            heading: format!("Reset the password of {}?", user.email),
+            body: "A new password is made and shown to you once; their old password stops working, their sessions end, and they must choose their own password at their next sign-in.".into(),
+            action: format!("/admin/users/{}/reset-password", user.id),
+            button: "Reset password",
+        },
+    )
+}
+
+/// `GET /admin/tokens/{id}/revoke`: asks before revoking an API token.
+pub async fn revoke_token_confirm(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let owner = blocking(move || {
+        let mut conn = state.conn()?;
+        let owner = tokens::owner(&mut conn, id)?;
+        Ok(users::find(&mut conn, owner)?)
+    })
+    .await?;
+    confirm_page(
+        &nonce,
+        &viewer,
+        Confirm {
+            title: "Revoke an API token",
+            heading: format!("Revoke this API token of {}?", owner.email),
+            body: "Programs using it will be refused from now on. A revoked token cannot be used again; the owner can be given a new one.".into(),
+            action: format!("/admin/tokens/{id}/revoke"),
+            button: "Revoke token",
+        },
+    )
 }
 
 /// `POST /admin/users/{id}/deactivate`: also ends their sessions; their tokens stop working.

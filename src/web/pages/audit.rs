@@ -23,6 +23,9 @@ pub struct Query {
     action: String,
     #[serde(default)]
     entity: String,
+    /// One record's id (with `entity`).
+    #[serde(default)]
+    record: String,
     #[serde(default)]
     user: String,
     #[serde(default)]
@@ -40,6 +43,7 @@ impl Query {
         audit::Filter {
             action: self.action.parse::<AuditAction>().ok(),
             entity: text(&self.entity),
+            entity_id: text(&self.record),
             user_id: self.user.trim().parse::<i64>().ok().map(UserId),
             from: NaiveDate::parse_from_str(self.from.trim(), "%Y-%m-%d").ok(),
             to: NaiveDate::parse_from_str(self.to.trim(), "%Y-%m-%d").ok(),
@@ -50,6 +54,7 @@ impl Query {
         let pairs = [
             ("action", self.action.as_str()),
             ("entity", self.entity.as_str()),
+            ("record", self.record.as_str()),
             ("user", self.user.as_str()),
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
@@ -65,6 +70,21 @@ impl Query {
             serde_urlencoded::to_string(query).unwrap_or_default()
         )
     }
+}
+
+/// The page of a record the trail names, where there is one.
+fn record_href(entity: &str, id: &str) -> Option<String> {
+    let id: i64 = id.parse().ok()?;
+    let base = match entity {
+        "participant" => "/participants",
+        "referral" => "/referrals",
+        "session" => "/sessions",
+        "programme" => "/programmes",
+        "user" => return Some("/admin/users".to_string()),
+        "import_batch" => return Some("/uploads".to_string()),
+        _ => return None,
+    };
+    Some(format!("{base}/{id}"))
 }
 
 pub async fn list(
@@ -88,16 +108,36 @@ pub async fn list(
     })
     .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let names: std::collections::HashMap<UserId, String> = people
+        .iter()
+        .map(|u| (u.id, format!("{} ({})", u.display_name, u.email)))
+        .collect();
     let rows: Vec<Value> = events
         .iter()
         .map(|e| {
+            let user = e.user_id.map(|u| {
+                names
+                    .get(&UserId(u))
+                    .cloned()
+                    .unwrap_or_else(|| format!("user {u}"))
+            });
+            let id = e.entity_id.clone();
             json!({
                 "id": e.id,
                 "occurred_at": e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                "user_id": e.user_id.map(|u| u.to_string()).unwrap_or_else(|| "–".into()),
+                "user": user.unwrap_or_else(|| "the command line".into()),
+                "user_id": e.user_id.map(|u| u.to_string()),
                 "action": e.action,
                 "entity": e.entity,
-                "entity_id": e.entity_id.clone().unwrap_or_else(|| "–".into()),
+                "entity_id": id.clone().unwrap_or_else(|| "–".into()),
+                "record_href": id.as_deref().and_then(|id| record_href(&e.entity, id)),
+                "history_href": id.as_ref().map(|id| {
+                    format!(
+                        "/admin/audit?{}",
+                        serde_urlencoded::to_string([("entity", e.entity.as_str()), ("record", id)])
+                            .unwrap_or_default()
+                    )
+                }),
                 "changed_fields": e.changed_fields.replace(',', ", "),
                 "detail": e.detail,
             })
@@ -116,7 +156,7 @@ pub async fn list(
         .map(|u| {
             json!({
                 "value": u.id,
-                "text": format!("{} ({})", u.display_name, u.id),
+                "text": format!("{} ({})", u.display_name, u.email),
                 "selected": u.id.to_string() == query.user.trim(),
             })
         })
@@ -131,6 +171,7 @@ pub async fn list(
         "actions": actions,
         "entities": entities,
         "people": people,
+        "record": query.record,
         "from": query.from,
         "to": query.to,
     });

@@ -2,10 +2,11 @@
 //!
 //! A failed sign-in says "Enter a correct email address and password" whatever the
 //! reason — unknown email, wrong password, locked or deactivated account — and an unknown
-//! email costs the same Argon2 work as a known one. Ten wrong passwords in a row lock the
-//! account until an admin unlocks it; attempts are also throttled per account and per
-//! client address over 15 minutes. Every attempt is audited; a failed one names the
-//! account only by a keyed hash.
+//! email costs the same Argon2 work as a known one. Wrong passwords slow an account's
+//! sign-in down ([`wait_after`]) but never lock it; attempts from one client address are
+//! throttled over 15 minutes. Every attempt is audited; a failed one names the account
+//! only by a keyed hash. (Ten wrong second-factor codes in a row do lock the account: only
+//! someone who knows the password can send them; see `pages::account`.)
 //!
 //! A right password starts a session at the next step of sign-in: the second factor
 //! (`/login/two-factor`) when the user enrolled one, its enrolment when their role
@@ -18,7 +19,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{form_error, page_context, render_status};
-use crate::domain::access::Actor;
 use crate::domain::credentials::{random_secret, verify_against_dummy, verify_password, Email};
 use crate::domain::enums::AuditAction;
 use crate::store::audit::{self, NewEvent};
@@ -34,8 +34,9 @@ use crate::web::AppState;
 
 /// The one message for every failed sign-in.
 pub const SIGN_IN_FAILED: &str = "Enter a correct email address and password";
-/// Failed attempts on one account (existing or not) in the window before we stop checking.
-const PER_ACCOUNT_LIMIT: i64 = 10;
+/// Failed attempts on one account (existing or not) in the window before sign-in slows
+/// down.
+pub const FREE_FAILURES: i64 = 10;
 /// Failed attempts from one client address in the window.
 const PER_CLIENT_LIMIT: i64 = 50;
 
@@ -108,7 +109,23 @@ enum Outcome {
         next: &'static str,
     },
     Failed,
-    Throttled,
+    /// Refused without checking; try again after this many seconds.
+    Throttled(i64),
+}
+
+/// Seconds an account must wait after its latest failure before its next attempt is
+/// checked, with `failures` failures in the window: none for the first ten, then 1, 2, 4,
+/// … doubling, at most the window (15 minutes). An account is slowed down, never locked,
+/// by wrong passwords: whoever sends them, from however many addresses, cannot keep its
+/// owner out for longer than the wait (finding: anyone could lock any account with ten
+/// requests). An admin's unlock or password reset clears the failures at once.
+pub fn wait_after(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        0
+    } else {
+        let doublings = (failures - FREE_FAILURES).min(20) as u32;
+        (1i64 << doublings).min(login_attempts::WINDOW_MINUTES * 60)
+    }
 }
 
 /// `POST /login`. The middleware has already checked the CSRF token against the cookie.
@@ -171,7 +188,7 @@ pub async fn submit(
             vec![form_error("email", SIGN_IN_FAILED)],
             StatusCode::UNAUTHORIZED,
         ),
-        Outcome::Throttled => Err(AppError::TooManyRequests.into()),
+        Outcome::Throttled(seconds) => Err(AppError::TooManyRequests(seconds).into()),
     }
 }
 
@@ -195,16 +212,31 @@ fn attempt(
             NewEvent::new(AuditAction::SignInFailed, "session")
                 .detail(format!("throttled account={account} client={client}")),
         )?;
-        return Ok(Outcome::Throttled);
+        return Ok(Outcome::Throttled(crate::web::errors::RETRY_AFTER_SECONDS));
     }
-    let throttled = login_attempts::recent_failures_for(conn, &account)? >= PER_ACCOUNT_LIMIT;
+    let wait = wait_after(login_attempts::recent_failures_for(conn, &account)?);
+    if wait > 0 {
+        let latest = login_attempts::latest_failure_for(conn, &account)?;
+        let waited = latest.map_or(i64::MAX, |t| (crate::store::now() - t).num_seconds());
+        if waited < wait {
+            verify_against_dummy(password);
+            // Refused without looking, and not counted (so that waiting is enough).
+            audit::record(
+                conn,
+                NewEvent::new(AuditAction::SignInFailed, "session").detail(format!(
+                    "slowed account={account} client={client} wait={wait}s"
+                )),
+            )?;
+            return Ok(Outcome::Throttled(wait - waited));
+        }
+    }
     let credentials = match Email::parse(typed_email) {
         Ok(email) => users::credentials(conn, &email)?,
         Err(_) => None,
     };
     // Always one Argon2 verification, so the time taken does not tell what was wrong.
     let password_ok = match &credentials {
-        Some(c) if !throttled => verify_password(password, &c.password_hash),
+        Some(c) => verify_password(password, &c.password_hash),
         _ => {
             verify_against_dummy(password);
             false
@@ -221,10 +253,6 @@ fn attempt(
         Some(c) if c.must_change_password => Stage::Password,
         _ => Stage::Complete,
     };
-    let failure = credentials
-        .as_ref()
-        .filter(|_| !password_ok && !throttled)
-        .map(|c| c.actor.clone());
 
     write_transaction(conn, |conn| -> Result<Outcome, StoreError> {
         login_attempts::record(conn, &account, client, signed_in.is_some())?;
@@ -251,11 +279,6 @@ fn attempt(
                 next: stage.page(),
             });
         }
-        if let Some(actor) = &failure {
-            if users::count_failure(conn, actor.user_id)? {
-                lock_event(conn, actor)?;
-            }
-        }
         audit::record(
             conn,
             NewEvent::new(AuditAction::SignInFailed, "session")
@@ -269,20 +292,6 @@ fn attempt(
         let _ = login_attempts::purge_old(conn);
         let _ = login_sessions::purge_expired(conn);
     })
-}
-
-fn lock_event(conn: &mut crate::db::DbConn, actor: &Actor) -> Result<(), StoreError> {
-    audit::record(
-        conn,
-        NewEvent::new(AuditAction::Lock, "user")
-            .entity_id(actor.user_id)
-            .fields(&["locked_at"])
-            .detail(format!(
-                "{} wrong passwords in a row",
-                users::LOCK_AFTER_FAILURES
-            )),
-    )?;
-    Ok(())
 }
 
 /// `POST /logout`: ends the session (CSRF-checked by the middleware).
