@@ -155,7 +155,7 @@ pub const AGGREGATE_ROLES: &[Role] = &[Role::Commissioner, Role::Analyst, Role::
 
 /// The outcome of checking a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub enum Verdict {
     Allow,
     /// Not signed in.
     SignIn,
@@ -164,13 +164,13 @@ pub enum Decision {
 }
 
 impl Access {
-    pub fn decide(&self, role: Option<Role>) -> Decision {
+    pub fn decide(&self, role: Option<Role>) -> Verdict {
         match (self, role) {
-            (Access::Public, _) => Decision::Allow,
-            (_, None) => Decision::SignIn,
-            (Access::SignedIn | Access::SignInStep, Some(_)) => Decision::Allow,
-            (Access::Roles(roles), Some(r)) if roles.contains(&r) => Decision::Allow,
-            (Access::Roles(_), Some(_)) => Decision::Deny,
+            (Access::Public, _) => Verdict::Allow,
+            (_, None) => Verdict::SignIn,
+            (Access::SignedIn | Access::SignInStep, Some(_)) => Verdict::Allow,
+            (Access::Roles(roles), Some(r)) if roles.contains(&r) => Verdict::Allow,
+            (Access::Roles(_), Some(_)) => Verdict::Deny,
         }
     }
 }
@@ -200,15 +200,15 @@ mod tests {
 
     #[test]
     fn rules_distinguish_signed_out_from_wrong_role() {
-        assert_eq!(Access::Public.decide(None), Decision::Allow);
-        assert_eq!(Access::SignedIn.decide(None), Decision::SignIn);
+        assert_eq!(Access::Public.decide(None), Verdict::Allow);
+        assert_eq!(Access::SignedIn.decide(None), Verdict::SignIn);
         assert_eq!(
             Access::Roles(ADMIN_ONLY).decide(Some(Role::Caseworker)),
-            Decision::Deny
+            Verdict::Deny
         );
         assert_eq!(
             Access::Roles(RECORD_ROLES).decide(Some(Role::Caseworker)),
-            Decision::Allow
+            Verdict::Allow
         );
     }
 }

@@ -24,7 +24,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Respon
 
 use super::errors::{AppError, PageError};
 use super::AppState;
-use crate::domain::access::{Access, Actor, Decision};
+use crate::domain::access::{Access, Actor, Verdict};
 use crate::domain::credentials::{constant_time_eq, keyed_hash};
 use crate::store::{login_sessions, tokens};
 
@@ -161,9 +161,9 @@ pub async fn authenticate(
     }
 
     match rule.decide(credential.as_ref().map(|c| c.actor().role)) {
-        Decision::Allow => {}
-        Decision::SignIn => return Ok(refuse(req, api, AppError::Unauthorized)),
-        Decision::Deny => return Ok(refuse(req, api, AppError::Forbidden)),
+        Verdict::Allow => {}
+        Verdict::SignIn => return Ok(refuse(req, api, AppError::Unauthorized)),
+        Verdict::Deny => return Ok(refuse(req, api, AppError::Forbidden)),
     }
 
     if is_unsafe(req.method()) && !matches!(credential, Some(Credential::Token { .. })) {

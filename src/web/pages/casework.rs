@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::forms::{self, Build, Field, Form, Kind};
+use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
@@ -244,27 +244,27 @@ fn status_label(decision: Decision, closure: Closure) -> &'static str {
 fn participant_form() -> Build {
     Box::new(|conn, actor| {
         let mut fields = vec![
-            Field::new("reference", "Case reference", Kind::Text)
+            Field::new("reference", "Case reference", Widget::Text)
                 .hint("Your organisation's own reference for this person"),
-            Field::new("police_id", "Police identifier (optional)", Kind::Text).hint(
+            Field::new("police_id", "Police identifier (optional)", Widget::Text).hint(
                 "For example, a PNC number. It is replaced by a key at once and never stored",
             ),
             Field::date("date_of_birth", "Date of birth (optional)"),
             Field::new(
                 "gender",
                 "Gender",
-                Kind::Radios(options(Gender::ALL, Gender::as_str)),
+                Widget::Radios(options(Gender::ALL, Gender::as_str)),
             ),
             Field::new(
                 "ethnicity",
                 "Ethnicity",
-                Kind::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+                Widget::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
             ),
-            Field::new("district", "District (optional)", Kind::Text),
+            Field::new("district", "District (optional)", Widget::Text),
             Field::new(
                 "allow_duplicate",
                 "If someone with this police identifier is already registered",
-                Kind::Radios(vec![
+                Widget::Radios(vec![
                     ("".into(), "Warn me".into()),
                     ("yes".into(), "Register another participant anyway".into()),
                 ]),
@@ -278,7 +278,7 @@ fn participant_form() -> Build {
                 .collect();
             fields.insert(
                 0,
-                Field::new("organisation_id", "Provider", Kind::Select(providers)),
+                Field::new("organisation_id", "Provider", Widget::Select(providers)),
             );
         }
         Ok(Form {
@@ -350,23 +350,23 @@ fn referral_form() -> Build {
             submit: "Record referral",
             back: Some("/".into()),
             fields: vec![
-                Field::new("participant_id", "Participant", Kind::Select(people)),
+                Field::new("participant_id", "Participant", Widget::Select(people)),
                 Field::new(
                     "programme_id",
                     "Programme",
-                    Kind::Select(programme_options(conn, actor)?),
+                    Widget::Select(programme_options(conn, actor)?),
                 ),
-                Field::new("reference", "Referral reference (optional)", Kind::Text)
+                Field::new("reference", "Referral reference (optional)", Widget::Text)
                     .hint("Left empty, the referral is given one like R-12"),
                 Field::date("referred_on", "Date of the referral"),
                 Field::new(
                     "source",
                     "Referred by",
-                    Kind::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                    Widget::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
                 ),
-                Field::new("reason", "Reason (optional)", Kind::Textarea)
+                Field::new("reason", "Reason (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
-                Field::new("required_hours", "Reparation hours required", Kind::Number)
+                Field::new("required_hours", "Reparation hours required", Widget::Number)
                     .hint("Immediate Justice only: 5 to 20 hours"),
             ],
         })
@@ -494,7 +494,7 @@ fn lifecycle_form(id: ReferralId, closing: bool) -> Build {
                     } else {
                         "Decision"
                     },
-                    Kind::Radios(choices),
+                    Widget::Radios(choices),
                 ),
                 Field::date(date_field, date_label),
             ],
@@ -577,15 +577,15 @@ fn outcome_form(id: ReferralId) -> Build {
                 Field::new(
                     "measure_id",
                     "Measure",
-                    Kind::Select(measure_options(conn)?),
+                    Widget::Select(measure_options(conn)?),
                 ),
                 Field::new(
                     "timepoint",
                     "When",
-                    Kind::Radios(options(Timepoint::ALL, Timepoint::as_str)),
+                    Widget::Radios(options(Timepoint::ALL, Timepoint::as_str)),
                 ),
                 Field::date("recorded_on", "Date"),
-                Field::new("value", "Value", Kind::Number),
+                Field::new("value", "Value", Widget::Number),
             ],
         })
     })
@@ -706,24 +706,24 @@ fn session_form(programme: ProgrammeId) -> Build {
             submit: "Record session",
             back: Some(format!("/programmes/{programme}")),
             fields: vec![
-                Field::new("programme_id", "", Kind::Hidden),
+                Field::new("programme_id", "", Widget::Hidden),
                 Field::date("date", "Date of the session"),
                 Field::new(
                     "kind",
                     "Kind of session",
-                    Kind::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                    Widget::Radios(options(SessionKind::ALL, SessionKind::as_str)),
                 ),
-                Field::new("reference", "Session reference (optional)", Kind::Text)
+                Field::new("reference", "Session reference (optional)", Widget::Text)
                     .hint("Left empty, the session is given one like S-12"),
                 Field::new(
                     "duration_minutes",
                     "Duration in minutes (optional)",
-                    Kind::Number,
+                    Widget::Number,
                 ),
-                Field::new("headcount", "Unnamed attendees (optional)", Kind::Number)
+                Field::new("headcount", "Unnamed attendees (optional)", Widget::Number)
                     .hint("For example, pupils at a school workshop who are not registered"),
-                Field::new("district", "District (optional)", Kind::Text),
-                Field::new("venue", "Venue (optional)", Kind::Text),
+                Field::new("district", "District (optional)", Widget::Text),
+                Field::new("venue", "Venue (optional)", Widget::Text),
             ],
         })
     })
@@ -972,12 +972,12 @@ fn survey_form(id: SessionId) -> Build {
             Field::new(
                 "measure_id",
                 "Measure",
-                Kind::Select(measure_options(conn)?),
+                Widget::Select(measure_options(conn)?),
             ),
             Field::new(
                 "timepoint",
                 "When",
-                Kind::Radios(options(
+                Widget::Radios(options(
                     &[Timepoint::Baseline, Timepoint::Exit],
                     Timepoint::as_str,
                 )),
@@ -995,7 +995,7 @@ fn survey_form(id: SessionId) -> Build {
             fields.push(Field::new(
                 format!("count_{v}"),
                 format!("Respondents who answered {v}"),
-                Kind::Number,
+                Widget::Number,
             ));
         }
         Ok(Form {

@@ -13,7 +13,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::forms::{self, Field, Form, Kind};
+use super::forms::{self, Field, Form, Widget};
 use super::{render, viewer_context};
 use crate::casework::{self, corrections, sentence, CaseError, Ctx};
 use crate::db::DbConn;
@@ -122,7 +122,7 @@ fn visible(
 }
 
 fn reason_field(label: &str, hint: &str) -> Field {
-    Field::new("reason", label, Kind::Textarea).hint(format!(
+    Field::new("reason", label, Widget::Textarea).hint(format!(
         "{hint}It is kept in the record's history: do not include names or other personal details"
     ))
 }
@@ -264,14 +264,14 @@ fn change_form(
             let all = [
                 Field::date("date_of_birth", "Date of birth")
                     .hint("For example, 2011-06-15. Leave it empty if it is not known"),
-                Field::new("gender", "Gender", Kind::Radios(options(Gender::ALL, Gender::as_str))),
+                Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL, Gender::as_str))),
                 Field::new(
                     "ethnicity",
                     "Ethnicity",
-                    Kind::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+                    Widget::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
                 ),
-                Field::new("district", "District (optional)", Kind::Text),
-                Field::new("police_id", "Police identifier", Kind::Text).hint(
+                Field::new("district", "District (optional)", Widget::Text),
+                Field::new("police_id", "Police identifier", Widget::Text).hint(
                     "Type it again, for example a PNC number. It is replaced by a key at once and never stored or shown",
                 ),
             ];
@@ -286,18 +286,18 @@ fn change_form(
                 .map(|p| (p.id.to_string(), p.fields.name))
                 .collect();
             let all = [
-                Field::new("reference", "Referral reference", Kind::Text),
+                Field::new("reference", "Referral reference", Widget::Text),
                 Field::date("referred_on", "Date of the referral"),
                 Field::new(
                     "source",
                     "Referred by",
-                    Kind::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                    Widget::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
                 ),
-                Field::new("referral_reason", "Reason for the referral (optional)", Kind::Textarea)
+                Field::new("referral_reason", "Reason for the referral (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
-                Field::new("required_hours", "Reparation hours required", Kind::Number)
+                Field::new("required_hours", "Reparation hours required", Widget::Number)
                     .hint("Immediate Justice only: 5 to 20 hours"),
-                Field::new("programme_id", "Programme", Kind::Select(programmes)).hint(
+                Field::new("programme_id", "Programme", Widget::Select(programmes)).hint(
                     "The programme can only be changed while nothing is recorded against the referral",
                 ),
             ];
@@ -311,17 +311,17 @@ fn change_form(
                 Field::new(
                     "kind",
                     "Kind of session",
-                    Kind::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                    Widget::Radios(options(SessionKind::ALL, SessionKind::as_str)),
                 ),
                 Field::new(
                     "duration_minutes",
                     "Duration in minutes (optional)",
-                    Kind::Number,
+                    Widget::Number,
                 ),
-                Field::new("headcount", "Unnamed attendees", Kind::Number)
+                Field::new("headcount", "Unnamed attendees", Widget::Number)
                     .hint("People at the session who are not registered"),
-                Field::new("district", "District (optional)", Kind::Text),
-                Field::new("venue", "Venue (optional)", Kind::Text),
+                Field::new("district", "District (optional)", Widget::Text),
+                Field::new("venue", "Venue (optional)", Widget::Text),
             ];
             fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
         }
@@ -334,7 +334,7 @@ fn change_form(
                 ("timepoint".into(), o.timepoint.as_str().into()),
             ];
             let all = [
-                Field::new("value", "Value", Kind::Number).hint(format!(
+                Field::new("value", "Value", Widget::Number).hint(format!(
                     "{}: from {} to {}",
                     m.fields.name, m.fields.min, m.fields.max
                 )),
@@ -342,7 +342,7 @@ fn change_form(
                 Field::new(
                     "timepoint",
                     "When",
-                    Kind::Radios(options(Timepoint::ALL, Timepoint::as_str)),
+                    Widget::Radios(options(Timepoint::ALL, Timepoint::as_str)),
                 ),
             ];
             fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
@@ -359,7 +359,7 @@ fn change_form(
                 fields.push(Field::new(
                     format!("count_{v}"),
                     format!("Respondents who answered {v}"),
-                    Kind::Number,
+                    Widget::Number,
                 ));
             }
         }
@@ -580,7 +580,7 @@ fn decision_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<For
         submit: "Save the change",
         back: Some(format!("/referrals/{id}")),
         fields: vec![
-            Field::new("decision", "Decision", Kind::Radios(choices)),
+            Field::new("decision", "Decision", Widget::Radios(choices)),
             Field::date("decided_on", "Date of the decision")
                 .hint("For example, 2025-04-27. Leave it empty when you undo the decision"),
             reason_field("Why are you changing it?", ""),
@@ -683,7 +683,7 @@ fn void_form(
             Field::new(
                 "confirm",
                 "Records voided with it",
-                Kind::Checkbox(format!("Void the {} records listed too", also.len())),
+                Widget::Checkbox(format!("Void the {} records listed too", also.len())),
             )
             .hint(format!(
                 "Voiding this {} also voids: {}. Restoring it restores them.",

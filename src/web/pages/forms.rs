@@ -24,7 +24,7 @@ use crate::web::security::CspNonce;
 use crate::web::AppState;
 
 /// How a field is asked.
-pub enum Kind {
+pub enum Widget {
     Text,
     /// YYYY-MM-DD in one box, with a hint.
     Date,
@@ -41,11 +41,11 @@ pub struct Field {
     pub name: String,
     pub label: String,
     pub hint: Option<String>,
-    pub kind: Kind,
+    pub kind: Widget,
 }
 
 impl Field {
-    pub fn new(name: impl Into<String>, label: impl Into<String>, kind: Kind) -> Self {
+    pub fn new(name: impl Into<String>, label: impl Into<String>, kind: Widget) -> Self {
         Field {
             name: name.into(),
             label: label.into(),
@@ -60,7 +60,7 @@ impl Field {
     }
 
     pub fn date(name: &str, label: &str) -> Self {
-        Field::new(name, label, Kind::Date).hint("For example, 2025-04-27")
+        Field::new(name, label, Widget::Date).hint("For example, 2025-04-27")
     }
 }
 
@@ -107,14 +107,14 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Va
                 .find(|e| e.field == f.name)
                 .map(|e| e.message.clone());
             let (kind, options) = match &f.kind {
-                Kind::Text => ("text", None),
-                Kind::Date => ("date", None),
-                Kind::Number => ("number", None),
-                Kind::Textarea => ("textarea", None),
-                Kind::Hidden => ("hidden", None),
-                Kind::Select(o) => ("select", Some(o)),
-                Kind::Radios(o) => ("radios", Some(o)),
-                Kind::Checkbox(_) => ("checkbox", None),
+                Widget::Text => ("text", None),
+                Widget::Date => ("date", None),
+                Widget::Number => ("number", None),
+                Widget::Textarea => ("textarea", None),
+                Widget::Hidden => ("hidden", None),
+                Widget::Select(o) => ("select", Some(o)),
+                Widget::Radios(o) => ("radios", Some(o)),
+                Widget::Checkbox(_) => ("checkbox", None),
             };
             let options: Vec<Value> = options
                 .into_iter()
@@ -125,7 +125,7 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Va
                 "name": f.name, "label": f.label, "hint": f.hint, "value": value,
                 "error": error, "options": options,
             });
-            if let Kind::Checkbox(text) = &f.kind {
+            if let Widget::Checkbox(text) = &f.kind {
                 field["box_label"] = json!(text);
             }
             field[kind] = json!(true);

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::forms::{self, Build, Field, Form, Kind};
+use super::forms::{self, Build, Field, Form, Widget};
 use super::{render_status, viewer_context};
 use crate::casework::merge::{self, Plan};
 use crate::casework::CaseError;
@@ -41,7 +41,7 @@ fn choose_form(id: ParticipantId) -> Build {
             fields: vec![Field::new(
                 KEPT_REFERENCE,
                 "Case reference of the record to keep",
-                Kind::Text,
+                Widget::Text,
             )
             .hint(format!(
                 "When {} and another record are the same person: {}'s referrals move to the record you keep, and {} is marked as merged. You will see both records before anything changes.",

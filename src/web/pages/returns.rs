@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::forms::{self, Build, Field, Form, Kind};
+use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES};
@@ -123,7 +123,7 @@ fn submit_form(programme: ProgrammeId) -> Build {
             action: format!("/programmes/{programme}/returns/new"),
             submit: "Submit return",
             back: Some(format!("/programmes/{programme}/returns")),
-            fields: vec![Field::new("quarter", "Quarter", Kind::Select(options))
+            fields: vec![Field::new("quarter", "Quarter", Widget::Select(options))
                 .hint("Once a commissioner approves it, records dated in the quarter are locked")],
         })
     })
@@ -202,12 +202,12 @@ fn decision_form(id: ReturnId) -> Build {
                 Field::new(
                     "decision",
                     "Decision",
-                    Kind::Radios(vec![
+                    Widget::Radios(vec![
                         ("approved".into(), "Approve: lock the records dated in the quarter".into()),
                         ("returned".into(), "Return to the provider".into()),
                     ]),
                 ),
-                Field::new("comment", "Comment", Kind::Textarea).hint(
+                Field::new("comment", "Comment", Widget::Textarea).hint(
                     "Required to return: say what the provider needs to change. Do not include personal details",
                 ),
             ],
@@ -292,7 +292,7 @@ fn unlock_form(id: ReturnId) -> Build {
             action: format!("/returns/{id}/unlock"),
             submit: "Unlock return",
             back: Some(format!("/programmes/{}/returns", r.programme_id)),
-            fields: vec![Field::new("reason", "Reason for unlocking", Kind::Textarea).hint(
+            fields: vec![Field::new("reason", "Reason for unlocking", Widget::Textarea).hint(
                 "Records dated in the quarter can be changed again until the return is approved again. The reason is kept in the audit trail: do not include personal details",
             )],
         })

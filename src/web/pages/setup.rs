@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::forms::{self, Build, Field, Form, Kind};
+use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
 use crate::casework::{self, setup::TARGET_METRICS};
 use crate::domain::access::Actor;
@@ -112,7 +112,7 @@ setup_page!(
     |_, _| Ok(simple(
         "Add a provider",
         "/setup/providers".into(),
-        vec![Field::new("name", "Name", Kind::Text)]
+        vec![Field::new("name", "Name", Widget::Text)]
     )),
     |conn, ctx, input| {
         casework::setup::add_provider(conn, ctx, input)?;
@@ -139,16 +139,16 @@ setup_page!(
                 Field::new(
                     "organisation_id",
                     "Provider",
-                    Kind::Select(providers(conn)?),
+                    Widget::Select(providers(conn)?),
                 ),
-                Field::new("name", "Name", Kind::Text),
-                Field::new("kind", "Kind", Kind::Radios(kinds)),
-                Field::new("delivery", "Delivery", Kind::Radios(deliveries)),
-                Field::new("min_age", "Youngest eligible age (optional)", Kind::Number),
-                Field::new("max_age", "Oldest eligible age (optional)", Kind::Number),
+                Field::new("name", "Name", Widget::Text),
+                Field::new("kind", "Kind", Widget::Radios(kinds)),
+                Field::new("delivery", "Delivery", Widget::Radios(deliveries)),
+                Field::new("min_age", "Youngest eligible age (optional)", Widget::Number),
+                Field::new("max_age", "Oldest eligible age (optional)", Widget::Number),
                 Field::date("starts_on", "Start date"),
                 Field::date("ends_on", "End date (optional)"),
-                Field::new("description", "Description (optional)", Kind::Textarea),
+                Field::new("description", "Description (optional)", Widget::Textarea),
             ],
         ))
     },
@@ -165,11 +165,11 @@ setup_page!(
         "Add a funding stream",
         "/setup/funding-streams".into(),
         vec![
-            Field::new("name", "Name", Kind::Text)
+            Field::new("name", "Name", Widget::Text)
                 .hint("For example, Serious Violence Duty grant 2025-26"),
-            Field::new("funder", "Funder", Kind::Text).hint("For example, Home Office"),
-            Field::new("financial_year", "Financial year", Kind::Text).hint("For example, 2025-26"),
-            Field::new("amount", "Amount in pounds", Kind::Text),
+            Field::new("funder", "Funder", Widget::Text).hint("For example, Home Office"),
+            Field::new("financial_year", "Financial year", Widget::Text).hint("For example, 2025-26"),
+            Field::new("amount", "Amount in pounds", Widget::Text),
         ]
     )),
     |conn, ctx, input| {
@@ -185,14 +185,14 @@ setup_page!(
         "Add an outcome measure",
         "/setup/measures".into(),
         vec![
-            Field::new("name", "Name", Kind::Text)
+            Field::new("name", "Name", Widget::Text)
                 .hint("For example, Feels safe in the community (1-5)"),
-            Field::new("min", "Lowest value", Kind::Number),
-            Field::new("max", "Highest value", Kind::Number),
+            Field::new("min", "Lowest value", Widget::Number),
+            Field::new("max", "Highest value", Widget::Number),
             Field::new(
                 "higher_is_better",
                 "Is a higher value better?",
-                Kind::Radios(vec![
+                Widget::Radios(vec![
                     ("true".into(), "Yes".into()),
                     ("false".into(), "No".into())
                 ])
@@ -216,10 +216,10 @@ fn target_form(id: ProgrammeId) -> Build {
             submit: "Save",
             back: Some(format!("/programmes/{id}")),
             fields: vec![
-                Field::new("financial_year", "Financial year", Kind::Text)
+                Field::new("financial_year", "Financial year", Widget::Text)
                     .hint("For example, 2025-26"),
-                Field::new("metric", "Figure", Kind::Select(metrics)),
-                Field::new("value", "Target", Kind::Number)
+                Field::new("metric", "Figure", Widget::Select(metrics)),
+                Field::new("value", "Target", Widget::Number)
                     .hint("A count, or a fraction for rates (0.8 for 80%)"),
             ],
         })
@@ -275,8 +275,8 @@ fn allocation_form(id: FundingStreamId) -> Build {
             submit: "Save",
             back: Some("/setup".into()),
             fields: vec![
-                Field::new("programme_id", "Programme", Kind::Select(programmes)),
-                Field::new("amount", "Amount in pounds", Kind::Text),
+                Field::new("programme_id", "Programme", Widget::Select(programmes)),
+                Field::new("amount", "Amount in pounds", Widget::Text),
             ],
         })
     })

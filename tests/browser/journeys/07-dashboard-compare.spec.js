@@ -81,7 +81,7 @@ test('compare these two leads to the comparison report', async ({ page }) => {
 // `compare=programme:ID`.
 test('the comparison report from the dashboard shows the comparison', async ({ page }) => {
   await compareTheTwo(page);
-  await expect(page.locator('#table-reoffending_comparison')).toBeVisible();
+  await expect(page.locator('#table-comparison_rates')).toBeVisible();
   await expect(page.getByText(SECOND).first()).toBeVisible();
 });
 
