@@ -14,6 +14,7 @@ mod csvfile;
 mod offences;
 mod setup;
 mod sheet;
+pub mod template;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -210,6 +211,24 @@ pub enum Applied {
 impl From<Counts> for Applied {
     fn from(counts: Counts) -> Self {
         Applied::Written(counts)
+    }
+}
+
+/// The required and optional columns of a kind (for templates and column guides).
+pub fn columns_of(kind: ImportKind) -> (&'static [&'static str], &'static [&'static str]) {
+    fn of<K: ImportFile>() -> (&'static [&'static str], &'static [&'static str]) {
+        (K::COLUMNS.required, K::COLUMNS.optional)
+    }
+    match kind {
+        ImportKind::Programmes => of::<setup::Programmes>(),
+        ImportKind::Measures => of::<setup::Measures>(),
+        ImportKind::Participants => of::<casework::Participants>(),
+        ImportKind::Referrals => of::<casework::Referrals>(),
+        ImportKind::Sessions => of::<casework::Sessions>(),
+        ImportKind::Attendance => of::<casework::Attendance>(),
+        ImportKind::Outcomes => of::<casework::Outcomes>(),
+        ImportKind::Comparison => of::<comparison::Members>(),
+        ImportKind::Offences => (offences::COLUMNS.required, offences::COLUMNS.optional),
     }
 }
 

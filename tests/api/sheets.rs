@@ -17,28 +17,48 @@ fn invalid(r: Result<ImportSummary, ImportError>) -> Vec<RowError> {
     }
 }
 
-/// An XLSX workbook written by openpyxl: `sheets` is `[[title, rows], …]`; a cell
-/// `{"date": "YYYY-MM-DD"}` is a real Excel date (shown as DD/MM/YYYY), a number a number.
-pub fn workbook(sheets: Value) -> Vec<u8> {
+/// Fills a template with openpyxl as a caseworker would: `rows` from row 2 of `sheet`; a
+/// cell `{"date": "YYYY-MM-DD"}` is a real Excel date, and a value in a drop-down column
+/// must be one of the drop-down's values (the script fails otherwise). Returns the
+/// workbook and what openpyxl saw of the template (sheets, frozen cell, drop-downs, guide).
+pub fn fill_template(template: &[u8], sheet: &str, rows: Value) -> (Vec<u8>, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.xlsx");
-    let script = "import json, sys, datetime, openpyxl\n\
-        wb = openpyxl.Workbook()\n\
-        wb.remove(wb.active)\n\
-        for title, rows in json.loads(sys.argv[2]):\n\
-        \x20   ws = wb.create_sheet(title)\n\
-        \x20   for r, row in enumerate(rows, start=1):\n\
-        \x20       for c, v in enumerate(row, start=1):\n\
-        \x20           if isinstance(v, dict):\n\
-        \x20               cell = ws.cell(row=r, column=c, value=datetime.date.fromisoformat(v['date']))\n\
-        \x20               cell.number_format = 'DD/MM/YYYY'\n\
-        \x20           elif v is not None:\n\
-        \x20               ws.cell(row=r, column=c, value=v)\n\
-        wb.save(sys.argv[1])\n";
+    let (input, output) = (dir.path().join("t.xlsx"), dir.path().join("filled.xlsx"));
+    std::fs::write(&input, template).unwrap();
+    let script = r#"
+import json, sys, datetime, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb[sys.argv[3]]
+heads = [c.value for c in ws[1]]
+choices = {}
+for dv in ws.data_validations.dataValidation:
+    sheet, ref = dv.formula1.lstrip('=').split('!')
+    values = [c.value for row in wb[sheet][ref.replace('$', '')] for c in row]
+    for rng in dv.sqref.ranges:
+        choices[rng.min_col] = values
+formats = {h: ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].number_format for i, h in enumerate(heads)}
+for r, row in enumerate(json.loads(sys.argv[4]), start=2):
+    for c, v in enumerate(row, start=1):
+        if v is None:
+            continue
+        if isinstance(v, dict):
+            v = datetime.date.fromisoformat(v['date'])
+        elif c in choices and v not in choices[c]:
+            sys.exit(f'{v!r} is not in the drop-down of column {heads[c - 1]}')
+        cell = ws.cell(row=r, column=c, value=v)
+        if isinstance(v, datetime.date):
+            cell.number_format = 'DD/MM/YYYY'
+wb.save(sys.argv[2])
+print(json.dumps({'sheets': wb.sheetnames, 'freeze': ws.freeze_panes, 'heads': heads,
+    'choices': {heads[k - 1]: v for k, v in choices.items()}, 'formats': formats,
+    'guide': [[c.value for c in row] for row in wb['How to fill this in'].iter_rows()]}))
+"#;
     let out = Command::new("python3")
         .args(["-c", script])
-        .arg(&path)
-        .arg(sheets.to_string())
+        .arg(&input)
+        .arg(&output)
+        .arg(sheet)
+        .arg(rows.to_string())
         .output()
         .expect("python3 runs (with openpyxl: python3 -m pip install openpyxl)");
     assert!(
@@ -46,80 +66,155 @@ pub fn workbook(sheets: Value) -> Vec<u8> {
         "openpyxl failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::read(&path).unwrap()
+    (
+        std::fs::read(&output).unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
 }
 
-/// A referrals workbook as a caseworker fills the template: the guide sheet first, labels
-/// picked from the drop-downs, real dates, hours as a number; `bad_row_5` puts a date
-/// that does not exist in row 5, column D.
-pub fn referrals_workbook(programme: &str, bad_row_5: bool) -> Vec<u8> {
+/// The referral rows a caseworker types into the template: labels picked from the
+/// drop-downs, real dates, a DD/MM/YYYY text date, the programme in another case, hours
+/// as a number; `bad_row_5` puts a date that does not exist in row 5 (column D).
+pub fn referral_rows(programme: &str, bad_row_5: bool) -> Value {
     let d = |s: &str| json!({"date": s});
     let row5_date = if bad_row_5 {
         json!("31/02/2025")
     } else {
         d("2025-07-01")
     };
-    workbook(json!([
+    // referral_ref, participant_ref, programme, referred_on, source, reason, decision,
+    // decided_on, closure, closed_on, required_hours
+    json!([
         [
-            "How to fill this in",
-            [["column", "required"], ["referral_ref", "required"]]
+            "X1",
+            "P1",
+            programme,
+            d("2025-05-01"),
+            "Police",
+            null,
+            "Accepted",
+            d("2025-05-03"),
+            "Open",
+            null,
+            null
         ],
         [
-            "Referrals",
-            [
-                [
-                    "referral_ref",
-                    "participant_ref",
-                    "programme",
-                    "referred_on",
-                    "source",
-                    "decision",
-                    "decided_on",
-                    "required_hours"
-                ],
-                [
-                    "X1",
-                    "P1",
-                    programme,
-                    d("2025-05-01"),
-                    "Police",
-                    "Accepted",
-                    d("2025-05-03"),
-                    null
-                ],
-                [
-                    "X2",
-                    "P1",
-                    programme.to_lowercase(),
-                    d("2025-06-01"),
-                    "Out-of-court resolution hub",
-                    "Pending",
-                    null,
-                    null
-                ],
-                [
-                    "X3",
-                    "P1",
-                    programme,
-                    "02/06/2025",
-                    "Self-referral",
-                    " declined ",
-                    "03/06/2025",
-                    null
-                ],
-                [
-                    "X4",
-                    "P1",
-                    programme,
-                    row5_date,
-                    "Youth justice",
-                    "Accepted",
-                    d("2025-07-02"),
-                    12
-                ],
-            ]
+            "X2",
+            "P1",
+            programme.to_lowercase(),
+            d("2025-06-01"),
+            "Out-of-court resolution hub",
+            null,
+            "Pending",
+            null,
+            null,
+            null,
+            null
         ],
-    ]))
+        [
+            "X3",
+            "P1",
+            programme,
+            "02/06/2025",
+            "Self-referral",
+            null,
+            "Declined",
+            "03/06/2025",
+            null,
+            null,
+            null
+        ],
+        [
+            "X4",
+            "P1",
+            programme,
+            row5_date,
+            "Youth justice",
+            null,
+            "Accepted",
+            d("2025-07-02"),
+            "Open",
+            null,
+            12
+        ],
+    ])
+}
+
+pub fn referrals_workbook(programme: &str, bad_row_5: bool) -> Vec<u8> {
+    let template = outcomes::imports::template::xlsx(ImportKind::Referrals).unwrap();
+    fill_template(&template, "Referrals", referral_rows(programme, bad_row_5)).0
+}
+
+const BAD_ROW_5: &str = "Sheet Referrals, row 5, column D (referred_on): '31/02/2025' — \
+     a real date as YYYY-MM-DD or DD/MM/YYYY, e.g. 2025-04-01";
+
+#[test]
+fn the_referrals_template_has_a_frozen_header_drop_downs_of_labels_date_columns_and_a_guide() {
+    let template = outcomes::imports::template::xlsx(ImportKind::Referrals).unwrap();
+    let (_, seen) = fill_template(&template, "Referrals", json!([]));
+    assert_eq!(
+        seen["sheets"],
+        json!(["Referrals", "How to fill this in", "Lists"])
+    );
+    assert_eq!(seen["freeze"], "A2");
+    assert_eq!(
+        seen["heads"],
+        json!([
+            "referral_ref",
+            "participant_ref",
+            "programme",
+            "referred_on",
+            "source",
+            "reason",
+            "decision",
+            "decided_on",
+            "closure",
+            "closed_on",
+            "required_hours"
+        ])
+    );
+    assert_eq!(
+        seen["choices"]["source"],
+        json!([
+            "Police",
+            "Youth justice",
+            "School",
+            "Social care",
+            "Probation",
+            "Health",
+            "Out-of-court resolution hub",
+            "Self-referral",
+            "Other"
+        ])
+    );
+    assert_eq!(
+        seen["choices"]["decision"],
+        json!(["Pending", "Accepted", "Declined"])
+    );
+    assert_eq!(
+        seen["choices"]["closure"],
+        json!(["Open", "Completed", "Withdrawn", "Disengaged"])
+    );
+    assert_eq!(seen["formats"]["referred_on"], "dd/mm/yyyy");
+    assert_eq!(seen["formats"]["decided_on"], "dd/mm/yyyy");
+    let guide = seen["guide"].as_array().unwrap();
+    assert_eq!(
+        guide[0],
+        json!([
+            "column",
+            "required or optional",
+            "accepted values",
+            "example"
+        ])
+    );
+    assert_eq!(guide[4][0], "referred_on");
+    assert_eq!(guide[4][1], "required");
+    assert_eq!(guide[6][0], "reason");
+    assert_eq!(guide[6][1], "optional");
+    assert!(guide[5][2]
+        .as_str()
+        .unwrap()
+        .contains("Out-of-court resolution hub"));
 }
 
 fn run_bytes(
@@ -168,11 +263,7 @@ fn an_xlsx_referrals_workbook_imports_and_one_with_a_bad_date_in_row_5_names_she
         referrals_workbook("Mentoring", true),
     ));
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(
-        errors[0].to_string(),
-        "Sheet Referrals, row 5, column D (referred_on): '31/02/2025' — \
-         a real date as YYYY-MM-DD or DD/MM/YYYY, e.g. 2025-04-01"
-    );
+    assert_eq!(errors[0].to_string(), BAD_ROW_5);
     assert!(store::referrals::of_organisation(&mut db.conn, org)
         .unwrap()
         .is_empty());
@@ -305,4 +396,177 @@ R9,P1,Night bus,2025-13-01,police
         found.contains(&"programme") && found.contains(&"referred_on"),
         "{errors:?}"
     );
+}
+
+#[tokio::test]
+async fn the_filled_template_imports_through_the_api_and_the_page_and_a_bad_row_5_is_named() {
+    use crate::casework::{call, world};
+    let w = world().await;
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let upload = |bytes: Vec<u8>| {
+        w.app
+            .client
+            .post(format!(
+                "{}/api/v1/imports/referrals?file_name=referrals.xlsx",
+                w.app.address
+            ))
+            .bearer_auth(&w.token)
+            .header("content-type", xlsx)
+            .body(bytes)
+            .send()
+    };
+    let res = upload(referrals_workbook("Mentoring", true)).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["errors"][0]["line"], 5, "{p}");
+    assert_eq!(p["errors"][0]["field"], "referred_on", "{p}");
+    assert_eq!(p["errors"][0]["message"], BAD_ROW_5, "{p}");
+    let (_, l) = call(&w.app, "GET", &w.token, "/api/v1/referrals", None).await;
+    assert_eq!(l["count"], 0);
+    let res = upload(referrals_workbook("Mentoring", false))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(
+        (r["rows"].as_u64(), r["inserted"].as_u64()),
+        (Some(4), Some(4)),
+        "{r}"
+    );
+
+    // The upload page: the template link, a file input that takes workbooks, and the
+    // same workbook (for the other programme) imported; a bad row 5 is named.
+    let user = w
+        .app
+        .create_user(outcomes::domain::enums::Role::Caseworker, w.provider);
+    let s = w.app.session_for(&user);
+    let page = s.get("/uploads").await.text().await.unwrap();
+    assert!(
+        page.contains("href=\"/uploads/templates/referrals\""),
+        "{page}"
+    );
+    assert!(page.contains(".xlsx") && page.contains(".ods"), "{page}");
+    let res = s.get("/uploads/templates/referrals").await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], xlsx);
+    let template = res.bytes().await.unwrap().to_vec();
+    let page_upload = |bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", "referrals")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name("referrals.xlsx")
+                    .mime_str(xlsx)
+                    .unwrap(),
+            );
+        s.client
+            .post(format!("{}/uploads?csrf_token={}", w.app.address, s.csrf))
+            .multipart(form)
+            .send()
+    };
+    let rows = |bad| {
+        let mut rows = referral_rows("Immediate Justice", bad);
+        for (i, row) in rows.as_array_mut().unwrap().iter_mut().enumerate() {
+            row[0] = json!(format!("Y{}", i + 1));
+            // Immediate Justice requires 5 to 20 hours.
+            row[10] = json!(10);
+        }
+        rows
+    };
+    let (bad, _) = fill_template(&template, "Referrals", rows(true));
+    let res = page_upload(bad).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap().replace("&#x27;", "'");
+    assert!(
+        html.contains("Sheet Referrals, row 5, column D (referred_on): '31/02/2025'"),
+        "{html}"
+    );
+    let (good, _) = fill_template(&template, "Referrals", rows(false));
+    let res = page_upload(good).await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, l) = call(&w.app, "GET", &w.token, "/api/v1/referrals", None).await;
+    assert_eq!(l["count"], 8);
+}
+
+#[test]
+fn the_command_line_writes_a_template_and_imports_it_filled() {
+    use crate::cli::outcomes;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = crate::helpers::fresh_database(&dir);
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(outcomes(&["migrate"], &url, d));
+    ok(outcomes(
+        &["org", "add", "--name", "Provider A", "--kind", "provider"],
+        &url,
+        d,
+    ));
+    std::fs::write(d.join("p.csv"), PROGRAMMES).unwrap();
+    std::fs::write(d.join("pt.csv"), PARTICIPANTS).unwrap();
+    for (kind, file) in [("programmes", "p.csv"), ("participants", "pt.csv")] {
+        ok(outcomes(
+            &["import", kind, file, "--organisation", "Provider A"],
+            &url,
+            d,
+        ));
+    }
+    ok(outcomes(
+        &["template", "referrals", "--output", "t.xlsx"],
+        &url,
+        d,
+    ));
+    ok(outcomes(
+        &[
+            "template", "sessions", "--format", "csv", "--output", "s.csv",
+        ],
+        &url,
+        d,
+    ));
+    assert_eq!(
+        std::fs::read_to_string(d.join("s.csv")).unwrap(),
+        "session_ref,programme,date,kind,duration_minutes,headcount,district,venue\r\n"
+    );
+    let template = std::fs::read(d.join("t.xlsx")).unwrap();
+    let (bad, _) = fill_template(&template, "Referrals", referral_rows("Mentoring", true));
+    std::fs::write(d.join("bad.xlsx"), bad).unwrap();
+    let out = outcomes(
+        &[
+            "import",
+            "referrals",
+            "bad.xlsx",
+            "--organisation",
+            "Provider A",
+        ],
+        &url,
+        d,
+    );
+    assert!(!out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains(BAD_ROW_5), "{said}");
+    let (good, _) = fill_template(&template, "Referrals", referral_rows("Mentoring", false));
+    std::fs::write(d.join("good.xlsx"), good).unwrap();
+    let out = ok(outcomes(
+        &[
+            "import",
+            "referrals",
+            "good.xlsx",
+            "--organisation",
+            "Provider A",
+        ],
+        &url,
+        d,
+    ));
+    assert!(out.contains("imported"), "{out}");
 }
