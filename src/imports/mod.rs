@@ -232,6 +232,29 @@ pub fn columns_of(kind: ImportKind) -> (&'static [&'static str], &'static [&'sta
     }
 }
 
+/// Refuses a file named as a workbook (`.xlsx`, `.ods`, `.xls`) whose bytes are not one,
+/// with a message that says so, rather than reading it as CSV.
+fn named_like_its_bytes(file_name: &str, workbook: bool) -> Result<(), ImportError> {
+    let lower = file_name.to_ascii_lowercase();
+    let named = [".xlsx", ".ods", ".xls", ".xlsm"]
+        .iter()
+        .find(|e| lower.ends_with(*e));
+    match named {
+        Some(ext) if !workbook => Err(ImportError::invalid(vec![RowError {
+            line: 0,
+            column: String::new(),
+            value: String::new(),
+            expected: format!(
+                "the file is named {ext} but is not a workbook: save it again from the \
+                 spreadsheet as XLSX or ODS, or as CSV UTF-8"
+            ),
+            sheet: None,
+            letter: None,
+        }])),
+        _ => Ok(()),
+    }
+}
+
 /// Whether the source is a workbook (by its first bytes, whatever its name).
 fn is_spreadsheet(source: &Source) -> std::io::Result<bool> {
     let mut start = Vec::with_capacity(4);
@@ -257,8 +280,10 @@ pub fn import(
             "an import of {kind} belongs to an organisation: name it with --organisation"
         )));
     }
+    let workbook = is_spreadsheet(source)?;
+    named_like_its_bytes(file_name, workbook)?;
     if kind == ImportKind::Offences {
-        if is_spreadsheet(source)? {
+        if workbook {
             // Workbooks are read whole (calamine), then streamed as CSV text: memory is
             // not bounded for them as it is for CSV (docs/performance.md).
             let mut bytes = Vec::new();

@@ -570,3 +570,155 @@ fn the_command_line_writes_a_template_and_imports_it_filled() {
     ));
     assert!(out.contains("imported"), "{out}");
 }
+
+/// A minimal OpenDocument spreadsheet (what LibreOffice saves, reduced): one sheet of
+/// `rows`; a cell `{"date": …}` is an ODS date cell, a number a float cell.
+fn ods(sheet: &str, rows: Value) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.ods");
+    let script = r#"
+import json, sys, zipfile
+from xml.sax.saxutils import escape, quoteattr
+rows = json.loads(sys.argv[3])
+def cell(v):
+    if v is None:
+        return '<table:table-cell/>'
+    if isinstance(v, dict):
+        return f'<table:table-cell office:value-type="date" office:date-value="{v["date"]}"><text:p>{v["date"]}</text:p></table:table-cell>'
+    if isinstance(v, (int, float)):
+        return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+    return f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>'
+body = ''.join('<table:table-row>' + ''.join(cell(v) for v in row) + '</table:table-row>' for row in rows)
+content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    f'<office:body><office:spreadsheet><table:table table:name={quoteattr(sys.argv[2])}>{body}'
+    '</table:table></office:spreadsheet></office:body></office:document-content>')
+manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr(zipfile.ZipInfo('mimetype'), 'application/vnd.oasis.opendocument.spreadsheet')
+    z.writestr('META-INF/manifest.xml', manifest, zipfile.ZIP_DEFLATED)
+    z.writestr('content.xml', content, zipfile.ZIP_DEFLATED)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(sheet)
+        .arg(rows.to_string())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn an_ods_sessions_sheet_imports_and_its_errors_name_the_sheet_row_and_column() {
+    let mut db = fresh_db();
+    let org = provider(&mut db.conn, "Provider A");
+    casework(&mut db.conn, org);
+    let d = |s: &str| json!({"date": s});
+    let head = json!([
+        "session_ref",
+        "programme",
+        "date",
+        "kind",
+        "duration_minutes"
+    ]);
+    let bad = ods(
+        "Sessions",
+        json!([
+            head,
+            ["S1", "Mentoring", d("2025-06-01"), "One to one", 60],
+            ["S2", "Mentoring", d("2025-06-02"), "Drop-in", 45]
+        ]),
+    );
+    let errors = invalid(run_bytes(&mut db.conn, org, ImportKind::Sessions, bad));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("Sheet Sessions, row 3, column D (kind): 'Drop-in'"),
+        "{}",
+        errors[0]
+    );
+    let good = ods(
+        "Sessions",
+        json!([
+            head,
+            ["S1", "Mentoring", d("2025-06-01"), "One to one", 60],
+            ["S2", "mentoring", "02/06/2025", "Outreach", 45.0]
+        ]),
+    );
+    let done = run_bytes(&mut db.conn, org, ImportKind::Sessions, good).unwrap();
+    assert_eq!(done.inserted, 2, "{done:?}");
+    let mut sessions = store::sessions::of_organisation(&mut db.conn, org).unwrap();
+    sessions.sort_by(|a, b| a.fields.reference.cmp(&b.fields.reference));
+    assert_eq!(sessions[1].fields.date.to_string(), "2025-06-02");
+    assert_eq!(sessions[1].fields.duration_minutes, Some(45));
+}
+
+#[test]
+fn an_offence_extract_as_xlsx_imports_like_its_csv_and_a_misnamed_file_is_refused() {
+    let mut db = fresh_db();
+    let template = outcomes::imports::template::xlsx(ImportKind::Offences).unwrap();
+    let d = |s: &str| json!({"date": s});
+    let (book, seen) = fill_template(
+        &template,
+        "Offences",
+        json!([
+            ["AB 1", d("2025-02-01"), "Shoplifting", null, null, null],
+            [
+                "AB 2",
+                "03/02/2025",
+                "Violence with injury",
+                d("2025-05-01"),
+                null,
+                "Male"
+            ],
+        ]),
+    );
+    assert!(seen["choices"]["offence_group"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Criminal damage arson")));
+    let secret = crate::imports::secret();
+    let ctx = outcomes::imports::ImportContext {
+        organisation: None,
+        user: None,
+        secret: &secret,
+        today: crate::imports::today(),
+        extract_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31),
+        confirm_shrink: false,
+    };
+    let import = |conn: &mut outcomes::db::DbConn, name: &str, bytes: Vec<u8>| {
+        outcomes::imports::import(
+            conn,
+            &ctx,
+            ImportKind::Offences,
+            name,
+            &outcomes::imports::Source::Bytes(bytes),
+            &mut |_| {},
+        )
+    };
+    let done = import(&mut db.conn, "extract.xlsx", book).unwrap();
+    assert_eq!((done.rows, done.inserted), (2, 2), "{done:?}");
+    let errors = invalid(import(
+        &mut db.conn,
+        "extract.xlsx",
+        b"police_id\n".to_vec(),
+    ));
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("named .xlsx but is not a workbook"),
+        "{errors:?}"
+    );
+}
