@@ -487,6 +487,9 @@ async fn the_filled_template_imports_through_the_api_and_the_page_and_a_bad_row_
     assert_eq!(res.status().as_u16(), 303);
     let (_, l) = call(&w.app, "GET", &w.token, "/api/v1/referrals", None).await;
     assert_eq!(l["count"], 8);
+    // A comparison group has no export: not found, not a server error (API fuzzing).
+    let (status, _) = call(&w.app, "GET", &w.token, "/api/v1/exports/comparison", None).await;
+    assert_eq!(status, 404);
 }
 
 #[test]

@@ -476,7 +476,9 @@ pub fn export_csv(
     kind: ImportKind,
     organisation: Option<i64>,
 ) -> Result<Vec<u8>, AppError> {
-    if kind == ImportKind::Offences {
+    // Police data is never exported; a comparison group has no export format (it was
+    // a 500 before: found by the API fuzzing).
+    if matches!(kind, ImportKind::Offences | ImportKind::Comparison) {
         return Err(AppError::NotFound);
     }
     let org = organisation_for(actor, organisation)?;
