@@ -301,6 +301,22 @@ pub fn serve(settings: &Settings, bind: &str, with_demo: bool) -> anyhow::Result
 
 /// `outcomes import KIND FILE`: imports a CSV file with a progress bar; prints every
 /// error with its line and column when the file is refused.
+/// `outcomes template KIND --format xlsx|csv --output FILE`.
+pub fn template(
+    kind: crate::domain::enums::ImportKind,
+    format: &str,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::imports::template;
+    let bytes = match format {
+        "csv" => template::csv(kind),
+        _ => template::xlsx(kind).context("writing the workbook")?,
+    };
+    std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))?;
+    println!("wrote the {} template to {}", kind.name(), output.display());
+    Ok(())
+}
+
 pub fn import(
     settings: &Settings,
     kind: crate::domain::enums::ImportKind,

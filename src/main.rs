@@ -30,13 +30,28 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
-    /// Import a CSV file (all-or-nothing; see docs/data-formats.md).
+    /// Write an empty file of one kind to fill in: an XLSX workbook with drop-downs and a
+    /// "How to fill this in" sheet, or a CSV header line.
+    Template {
+        /// programmes, measures, participants, referrals, sessions, attendance, outcomes,
+        /// offences or comparison-group.
+        #[arg(value_parser = parse_import_kind)]
+        kind: ImportKind,
+        /// xlsx (the default) or csv.
+        #[arg(long, default_value = "xlsx", value_parser = ["xlsx", "csv"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Import a CSV, XLSX or ODS file (all-or-nothing; see docs/data-formats.md).
     Import {
         /// programmes, measures, participants, referrals, sessions, attendance, outcomes,
         /// offences or comparison-group.
         #[arg(value_parser = parse_import_kind)]
         kind: ImportKind,
-        /// The CSV file.
+        /// The file: CSV (UTF-8), or an XLSX, ODS or XLS workbook (the sheet named like
+        /// the kind, or the first sheet).
         file: PathBuf,
         /// The organisation whose records these are (every kind but measures and offences).
         #[arg(long, env = "OUTCOMES_ORGANISATION")]
@@ -298,6 +313,11 @@ fn main() -> ExitCode {
         Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
         Command::Doctor => outcomes::cli::doctor(&cli.settings),
+        Command::Template {
+            kind,
+            format,
+            output,
+        } => outcomes::cli::template(kind, &format, &output),
         Command::Import {
             kind,
             file,

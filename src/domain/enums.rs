@@ -18,8 +18,53 @@ pub struct UnknownValue {
     pub expected: String,
 }
 
+/// A closed vocabulary read forgivingly from what people type (imports and forms).
+pub trait Vocabulary: Sized {
+    fn parse_loose(s: &str) -> Result<Self, UnknownValue>;
+}
+
+/// The label of a word: `explicit`, or the word with spaces and a capital first letter.
+fn word_label(word: &str, explicit: Option<&str>) -> String {
+    if let Some(label) = explicit {
+        return label.to_string();
+    }
+    let words = word.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// What two spellings of a value share: lower case, with runs of spaces, hyphens and
+/// underscores as one underscore, trimmed.
+fn loose_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for part in s
+        .trim()
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|p| !p.is_empty())
+    {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+macro_rules! explicit_label {
+    () => {
+        None
+    };
+    ($label:literal) => {
+        Some($label)
+    };
+}
+
 macro_rules! word_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal $(as $label:literal)?),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
@@ -38,6 +83,35 @@ macro_rules! word_enum {
             /// The accepted words, comma separated, for error messages.
             pub fn expected() -> String {
                 [$($word),+].join(", ")
+            }
+
+            /// How people read the value: its explicit label, or its word with spaces for
+            /// underscores and a capital first letter (`one_to_one` → "One to one").
+            pub fn display_label(self) -> String {
+                match self { $($name::$variant => word_label($word, explicit_label!($($label)?))),+ }
+            }
+
+            /// The value for a word or a label, whatever its case and surrounding spaces,
+            /// with spaces or hyphens for underscores ("One to one", "youth justice",
+            /// "Out-of-court resolution hub"): how imports and forms read what people type.
+            pub fn parse_loose(s: &str) -> Result<Self, UnknownValue> {
+                let wanted = loose_key(s);
+                for v in Self::ALL {
+                    if loose_key(v.as_str()) == wanted || loose_key(&v.display_label()) == wanted {
+                        return Ok(*v);
+                    }
+                }
+                Err(UnknownValue {
+                    what: $what,
+                    value: s.trim().to_string(),
+                    expected: Self::expected(),
+                })
+            }
+        }
+
+        impl Vocabulary for $name {
+            fn parse_loose(s: &str) -> Result<Self, UnknownValue> {
+                $name::parse_loose(s)
             }
         }
 
@@ -92,7 +166,7 @@ word_enum!(
     OrganisationKind, "organisation kind" {
         Provider => "provider",
         Commissioner => "commissioner",
-        Vru => "vru",
+        Vru => "vru" as "Violence reduction unit",
     }
 );
 
@@ -135,8 +209,8 @@ word_enum!(
         SocialCare => "social_care",
         Probation => "probation",
         Health => "health",
-        OocrHub => "oocr_hub",
-        SelfReferral => "self",
+        OocrHub => "oocr_hub" as "Out-of-court resolution hub",
+        SelfReferral => "self" as "Self-referral",
         Other => "other",
     }
 );
@@ -400,6 +474,67 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "'f' is not a valid gender; expected one of: female, male, other, not_known"
+        );
+    }
+
+    #[test]
+    fn words_and_labels_are_read_whatever_their_case_and_spacing() {
+        assert_eq!(
+            SessionKind::parse_loose("Outreach"),
+            Ok(SessionKind::Outreach)
+        );
+        assert_eq!(
+            SessionKind::parse_loose(" One to one "),
+            Ok(SessionKind::OneToOne)
+        );
+        assert_eq!(
+            SessionKind::parse_loose("ONE_TO_ONE"),
+            Ok(SessionKind::OneToOne)
+        );
+        assert_eq!(
+            SessionKind::parse_loose("one-to-one"),
+            Ok(SessionKind::OneToOne)
+        );
+        assert_eq!(
+            ReferralSource::parse_loose("Out-of-court resolution hub"),
+            Ok(ReferralSource::OocrHub)
+        );
+        assert_eq!(
+            ReferralSource::parse_loose("OOCR hub"),
+            Ok(ReferralSource::OocrHub)
+        );
+        assert_eq!(
+            ReferralSource::parse_loose("Self-referral"),
+            Ok(ReferralSource::SelfReferral)
+        );
+        assert_eq!(
+            ReferralSource::parse_loose("Youth Justice"),
+            Ok(ReferralSource::YouthJustice)
+        );
+        assert_eq!(
+            AttendanceStatus::parse_loose("Did not attend"),
+            Ok(AttendanceStatus::DidNotAttend)
+        );
+        let e = SessionKind::parse_loose("youth bus").unwrap_err();
+        assert_eq!(e.value, "youth bus");
+        assert!(e.expected.contains("one_to_one"));
+        // The strict parser (database, JSON) is unchanged.
+        assert!("Outreach".parse::<SessionKind>().is_err());
+        // Labels are unique within each vocabulary, so a label names one value.
+        fn unique<T: Copy>(all: &[T], label: impl Fn(T) -> String) {
+            let mut seen: Vec<String> = all.iter().map(|v| loose_key(&label(*v))).collect();
+            seen.sort();
+            let n = seen.len();
+            seen.dedup();
+            assert_eq!(seen.len(), n);
+        }
+        unique(ReferralSource::ALL, |v| v.display_label());
+        unique(SessionKind::ALL, |v| v.display_label());
+        unique(OffenceGroup::ALL, |v| v.display_label());
+        assert_eq!(SessionKind::OneToOne.display_label(), "One to one");
+        assert_eq!(
+            ReferralSource::OocrHub.display_label(),
+            "Out-of-court resolution hub"
         );
     }
 

@@ -8,11 +8,9 @@
 //! `validation::Input` (pages, API, edits) and `imports::csvfile::Row` (imports) are thin
 //! collectors over these functions, the way `lifecycle` is shared.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 
-use super::enums::{AttendanceStatus, ProgrammeKind, UnknownValue};
+use super::enums::{AttendanceStatus, ProgrammeKind, Vocabulary};
 
 /// What is wrong with one value, independent of where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,7 +131,7 @@ impl RuleError {
             RuleError::Missing { date: true } => "a date is required, as YYYY-MM-DD".into(),
             RuleError::Missing { date: false } => "a value is required".into(),
             RuleError::TooLong { max } => format!("at most {max} characters"),
-            RuleError::NotADate => "a real date as YYYY-MM-DD, e.g. 2025-04-01".into(),
+            RuleError::NotADate => "a real date as YYYY-MM-DD or DD/MM/YYYY, e.g. 2025-04-01".into(),
             RuleError::InFuture { today } => format!("a date no later than today ({today})"),
             RuleError::UnknownWord { expected, .. } => format!("one of: {expected}"),
             RuleError::NotWholeInRange { min, max } => {
@@ -186,16 +184,36 @@ pub fn date(v: &str, latest: Option<NaiveDate>) -> Result<Option<NaiveDate>, Rul
     if v.is_empty() {
         return Ok(None);
     }
-    let d = super::period::parse_date(v).map_err(|_| RuleError::NotADate)?;
+    let d = super::period::parse_date(v)
+        .ok()
+        .or_else(|| day_month_year(v))
+        .ok_or(RuleError::NotADate)?;
     match latest {
         Some(today) if d > today => Err(RuleError::InFuture { today }),
         _ => Ok(Some(d)),
     }
 }
 
+/// A date written the British way, `DD/MM/YYYY` (a day or month of one digit too), as
+/// spreadsheets save dates typed as text. The year must have four digits, so it cannot
+/// be mistaken for ISO; `MM/DD` is never guessed (a month above 12 is not a date).
+fn day_month_year(v: &str) -> Option<NaiveDate> {
+    let mut parts = v.trim().split('/');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some() || !digits(d, 1..=2) || !digits(m, 1..=2) || !digits(y, 4..=4) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// A word of a closed vocabulary (empty is an unknown word, marked empty).
-pub fn word<T: FromStr<Err = UnknownValue>>(v: &str) -> Result<T, RuleError> {
-    v.parse::<T>().map_err(|e| RuleError::UnknownWord {
+/// Read forgivingly: any case, surrounding spaces, and the value's label (see
+/// [`Vocabulary`]).
+pub fn word<T: Vocabulary>(v: &str) -> Result<T, RuleError> {
+    T::parse_loose(v).map_err(|e| RuleError::UnknownWord {
         what: e.what,
         value: v.to_string(),
         expected: e.expected,
@@ -204,7 +222,7 @@ pub fn word<T: FromStr<Err = UnknownValue>>(v: &str) -> Result<T, RuleError> {
 }
 
 /// A word, or `default` when empty.
-pub fn word_or<T: FromStr<Err = UnknownValue>>(v: &str, default: T) -> Result<T, RuleError> {
+pub fn word_or<T: Vocabulary>(v: &str, default: T) -> Result<T, RuleError> {
     if v.is_empty() {
         Ok(default)
     } else {
@@ -347,13 +365,34 @@ mod tests {
     }
 
     #[test]
+    fn british_dates_are_read_and_never_taken_for_american_ones() {
+        assert_eq!(date("01/04/2025", None), Ok(Some(d("2025-04-01"))));
+        assert_eq!(date(" 1/4/2025 ", None), Ok(Some(d("2025-04-01"))));
+        assert_eq!(date("31/12/2024", None), Ok(Some(d("2024-12-31"))));
+        // A month above 12 is refused, not read as MM/DD.
+        assert_eq!(date("04/13/2025", None), Err(RuleError::NotADate));
+        assert_eq!(date("31/04/2025", None), Err(RuleError::NotADate));
+        assert_eq!(date("01/04/25", None), Err(RuleError::NotADate));
+        assert_eq!(date("2025/04/01", None), Err(RuleError::NotADate));
+        assert_eq!(date("01/04/2025/1", None), Err(RuleError::NotADate));
+        let today = d("2025-04-01");
+        assert!(matches!(
+            date("02/04/2025", Some(today)),
+            Err(RuleError::InFuture { .. })
+        ));
+    }
+
+    #[test]
     fn one_error_reads_as_a_sentence_and_as_an_import_expectation() {
         let e = date("2025-13-01", None).unwrap_err();
         assert_eq!(
             e.sentence("the date of the session"),
             "The date of the session must be a real date, like 2025-04-01"
         );
-        assert_eq!(e.expected(), "a real date as YYYY-MM-DD, e.g. 2025-04-01");
+        assert_eq!(
+            e.expected(),
+            "a real date as YYYY-MM-DD or DD/MM/YYYY, e.g. 2025-04-01"
+        );
         let e = date("2025-12-02", Some(d("2025-12-01"))).unwrap_err();
         assert_eq!(e.expected(), "a date no later than today (2025-12-01)");
     }

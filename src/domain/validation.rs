@@ -6,12 +6,10 @@
 //! problem is reported at once. Nothing here does I/O.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::enums::UnknownValue;
 use super::rules::{self, RuleError};
 
 /// One field's problem, as shown beside the field and in the error summary.
@@ -172,7 +170,7 @@ impl Input {
     /// A required word of a closed vocabulary.
     pub fn word<T>(&mut self, field: &str) -> Option<T>
     where
-        T: FromStr<Err = UnknownValue>,
+        T: crate::domain::enums::Vocabulary,
     {
         let r = rules::word(self.raw(field));
         self.rule(field, field, r)
@@ -181,7 +179,7 @@ impl Input {
     /// An optional word; empty gives `default`.
     pub fn word_or<T>(&mut self, field: &str, default: T) -> Option<T>
     where
-        T: FromStr<Err = UnknownValue>,
+        T: crate::domain::enums::Vocabulary,
     {
         let r = rules::word_or(self.raw(field), default);
         self.rule(field, field, r)

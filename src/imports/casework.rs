@@ -30,17 +30,70 @@ fn row_error(line: u64, column: &str, value: &str, expected: impl Into<String>) 
         column: column.to_string(),
         value: value.to_string(),
         expected: expected.into(),
+        sheet: None,
+        letter: None,
     }
 }
 
-/// Programmes of the importer's organisation by name.
+/// Programmes of the importer's organisation by name: the exact name, or else the name
+/// in any case ("youth bus" for "Youth Bus") when that names only one programme.
+struct ProgrammeNames {
+    exact: HashMap<String, programmes::Programme>,
+    folded: HashMap<String, Option<String>>,
+}
+
+impl ProgrammeNames {
+    fn get(&self, name: &str) -> Option<&programmes::Programme> {
+        self.exact.get(name).or_else(|| {
+            let exact = self.folded.get(&name.trim().to_lowercase())?.as_ref()?;
+            self.exact.get(exact)
+        })
+    }
+}
+
 fn programmes_by_name(
     conn: &mut DbConn,
     ctx: &ImportContext,
-) -> Result<HashMap<String, programmes::Programme>, StoreError> {
-    Ok(programmes::of_organisation(conn, organisation(ctx)?)?
-        .into_iter()
-        .map(|p| (p.fields.name.clone(), p))
+) -> Result<ProgrammeNames, StoreError> {
+    let exact: HashMap<String, programmes::Programme> =
+        programmes::of_organisation(conn, organisation(ctx)?)?
+            .into_iter()
+            .map(|p| (p.fields.name.clone(), p))
+            .collect();
+    let mut folded: HashMap<String, Option<String>> = HashMap::new();
+    for name in exact.keys() {
+        folded
+            .entry(name.trim().to_lowercase())
+            .and_modify(|e| *e = None)
+            .or_insert_with(|| Some(name.clone()));
+    }
+    Ok(ProgrammeNames { exact, folded })
+}
+
+/// The errors of rows that failed to parse and name no programme of the organisation
+/// (`REFERENCES` = `["programme"]`).
+fn unknown_programmes(
+    conn: &mut DbConn,
+    ctx: &ImportContext,
+    rows: &[(u64, Vec<String>)],
+) -> Result<Vec<RowError>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let programmes = programmes_by_name(conn, ctx)?;
+    Ok(rows
+        .iter()
+        .filter_map(|(line, refs)| {
+            let name = refs.first()?;
+            (!name.is_empty() && programmes.get(name).is_none()).then(|| {
+                row_error(
+                    *line,
+                    "programme",
+                    name,
+                    "the name of one of your organisation's programmes",
+                )
+            })
+        })
         .collect())
 }
 
@@ -229,6 +282,14 @@ impl ImportFile for Referrals {
         ],
     };
 
+    const REFERENCES: &'static [&'static str] = &["programme"];
+    fn check_references(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        rows: &[(u64, Vec<String>)],
+    ) -> Result<Vec<RowError>, StoreError> {
+        unknown_programmes(conn, ctx, rows)
+    }
     fn parse(row: &mut Row, ctx: &ImportContext) -> Option<ReferralRecord> {
         let reference = row.text("referral_ref", 64);
         let participant_ref = row.text("participant_ref", 64);
@@ -422,6 +483,14 @@ impl ImportFile for Sessions {
         optional: &["duration_minutes", "headcount", "district", "venue"],
     };
 
+    const REFERENCES: &'static [&'static str] = &["programme"];
+    fn check_references(
+        conn: &mut DbConn,
+        ctx: &ImportContext,
+        rows: &[(u64, Vec<String>)],
+    ) -> Result<Vec<RowError>, StoreError> {
+        unknown_programmes(conn, ctx, rows)
+    }
     fn parse(row: &mut Row, ctx: &ImportContext) -> Option<SessionRecord> {
         let reference = row.text("session_ref", 64);
         let programme = row.text("programme", 200);

@@ -93,7 +93,12 @@ pub fn import(
     let name = group_name(Some(name))?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut source.open()?, &mut bytes)?;
-    let (records, mut errors) = parse_all::<Members>(ctx, &bytes)?;
+    let super::Parsed {
+        records,
+        mut errors,
+        place,
+        ..
+    } = parse_all::<Members>(ctx, &bytes, ImportKind::Comparison)?;
     let mut first: HashMap<&str, u64> = HashMap::with_capacity(records.len());
     for (line, (key, _)) in &records {
         if let Some(earlier) = first.insert(key.as_str(), *line) {
@@ -102,6 +107,8 @@ pub fn import(
                 column: "police_id".into(),
                 value: WITHHELD.into(),
                 expected: format!("a person named once per file (also on line {earlier})"),
+                sheet: None,
+                letter: None,
             });
         }
     }
@@ -111,10 +118,13 @@ pub fn import(
             column: "police_id".into(),
             value: String::new(),
             expected: "at least one member: an empty file would empty the group".into(),
+            sheet: None,
+            letter: None,
         });
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
+        place.mark(&mut errors);
         return Err(ImportError::invalid(errors));
     }
     let mut summary = ImportSummary {

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -22,10 +21,32 @@ pub struct RowError {
     pub value: String,
     /// What is expected instead.
     pub expected: String,
+    /// Spreadsheets: the sheet read (the line is then its row number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Spreadsheets: the column's letter (A, B, …, AA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter: Option<String>,
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let (Some(sheet), true) = (&self.sheet, self.line > 0) {
+            let line = self.line;
+            return match (&self.letter, self.column.is_empty()) {
+                (_, true) => write!(f, "Sheet {sheet}, row {line}: {}", self.expected),
+                (Some(letter), false) => write!(
+                    f,
+                    "Sheet {sheet}, row {line}, column {letter} ({}): '{}' — {}",
+                    self.column, self.value, self.expected
+                ),
+                (None, false) => write!(
+                    f,
+                    "Sheet {sheet}, row {line}, column {}: '{}' — {}",
+                    self.column, self.value, self.expected
+                ),
+            };
+        }
         match (self.line, self.column.is_empty()) {
             (0, _) => write!(f, "{}", self.expected),
             (line, true) => write!(f, "line {line}: {}", self.expected),
@@ -50,6 +71,11 @@ pub struct Header {
 }
 
 impl Header {
+    /// The 0-based position of a column in the file.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.index.get(column).copied()
+    }
+
     /// Checks the header row against the kind's columns: every required column present,
     /// no unknown or repeated column.
     pub fn parse(record: &csv::StringRecord, columns: &Columns) -> Result<Self, Vec<RowError>> {
@@ -60,6 +86,8 @@ impl Header {
             column: String::new(),
             value: String::new(),
             expected,
+            sheet: None,
+            letter: None,
         };
         for (i, name) in record.iter().enumerate() {
             // A spreadsheet may save a byte-order mark before the first name.
@@ -124,6 +152,8 @@ impl<'a> Row<'a> {
             column: column.to_string(),
             value: value.to_string(),
             expected: expected.into(),
+            sheet: None,
+            letter: None,
         });
     }
 
@@ -184,7 +214,7 @@ impl<'a> Row<'a> {
     /// A required word of a closed vocabulary.
     pub fn word<T>(&mut self, column: &str) -> Option<T>
     where
-        T: FromStr<Err = crate::domain::enums::UnknownValue>,
+        T: crate::domain::enums::Vocabulary,
     {
         let r = rules::word(self.raw(column));
         self.rule(column, r)
@@ -193,7 +223,7 @@ impl<'a> Row<'a> {
     /// An optional word; empty gives `default`.
     pub fn word_or<T>(&mut self, column: &str, default: T) -> Option<T>
     where
-        T: FromStr<Err = crate::domain::enums::UnknownValue>,
+        T: crate::domain::enums::Vocabulary,
     {
         let r = rules::word_or(self.raw(column), default);
         self.rule(column, r)
@@ -233,12 +263,12 @@ impl<'a> Row<'a> {
 
 /// A CSV reader with the contract's settings: comma-separated, header row, rows of any
 /// length checked by us (so a short row gets our message, not the parser's).
-pub fn reader<R: Read>(input: R) -> csv::Reader<R> {
+pub fn reader<R: Read>(input: R) -> csv::Reader<LineEndings<R>> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::None)
-        .from_reader(input)
+        .from_reader(LineEndings::new(input))
 }
 
 /// The error for a row the CSV parser could not read at all (bad quoting, not UTF-8).
@@ -255,6 +285,84 @@ pub fn unreadable(e: &csv::Error) -> RowError {
         column: String::new(),
         value: String::new(),
         expected,
+        sheet: None,
+        letter: None,
+    }
+}
+
+/// The bytes of a CSV file as the parser should see them: without a UTF-8 byte-order
+/// mark, and with every line ending (CRLF as Excel on Windows saves, LF, or a lone CR)
+/// as LF, so that line numbers are the same whatever saved the file. Streams: holds one
+/// buffer, never the whole file.
+pub struct LineEndings<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    /// The last byte given out was a CR turned into LF: an LF right after it is dropped.
+    after_cr: bool,
+    started: bool,
+}
+
+impl<R: Read> LineEndings<R> {
+    pub fn new(inner: R) -> Self {
+        LineEndings {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+            after_cr: false,
+            started: false,
+        }
+    }
+
+    fn refill(&mut self) -> std::io::Result<bool> {
+        let mut raw = vec![0u8; 64 * 1024];
+        let mut n = self.inner.read(&mut raw)?;
+        if !self.started {
+            self.started = true;
+            // Read at least the three bytes of a byte-order mark, when there are three.
+            while n < 3 {
+                let more = self.inner.read(&mut raw[n..])?;
+                if more == 0 {
+                    break;
+                }
+                n += more;
+            }
+            if raw[..n].starts_with(b"\xEF\xBB\xBF") {
+                raw.drain(..3);
+                n -= 3;
+            }
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        self.buf.clear();
+        self.pos = 0;
+        for &b in &raw[..n] {
+            if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                continue;
+            }
+            if b == b'\r' {
+                self.buf.push(b'\n');
+                self.after_cr = true;
+            } else {
+                self.buf.push(b);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for LineEndings<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 

@@ -13,6 +13,8 @@ pub mod comparison;
 mod csvfile;
 mod offences;
 mod setup;
+mod sheet;
+pub mod template;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -174,7 +176,19 @@ trait ImportFile {
     /// The columns whose values together must be unique within a file; the duplicate
     /// error is reported on the last of them.
     const KEY: &'static [&'static str];
+    /// Columns naming stored records (e.g. `programme`), checked even on rows that fail
+    /// to parse so that every error of a row comes in one upload.
+    const REFERENCES: &'static [&'static str] = &[];
     fn parse(row: &mut Row, ctx: &ImportContext) -> Option<Self::Record>;
+    /// The errors of rows that failed to parse whose `REFERENCES` values (in that order)
+    /// name nothing stored.
+    fn check_references(
+        _conn: &mut DbConn,
+        _ctx: &ImportContext,
+        _rows: &[(u64, Vec<String>)],
+    ) -> Result<Vec<RowError>, StoreError> {
+        Ok(Vec::new())
+    }
     /// Resolves references and writes, inside the import's transaction: what was
     /// written, or the errors of rows that cannot be resolved (the transaction is then
     /// rolled back).
@@ -200,6 +214,54 @@ impl From<Counts> for Applied {
     }
 }
 
+/// The required and optional columns of a kind (for templates and column guides).
+pub fn columns_of(kind: ImportKind) -> (&'static [&'static str], &'static [&'static str]) {
+    fn of<K: ImportFile>() -> (&'static [&'static str], &'static [&'static str]) {
+        (K::COLUMNS.required, K::COLUMNS.optional)
+    }
+    match kind {
+        ImportKind::Programmes => of::<setup::Programmes>(),
+        ImportKind::Measures => of::<setup::Measures>(),
+        ImportKind::Participants => of::<casework::Participants>(),
+        ImportKind::Referrals => of::<casework::Referrals>(),
+        ImportKind::Sessions => of::<casework::Sessions>(),
+        ImportKind::Attendance => of::<casework::Attendance>(),
+        ImportKind::Outcomes => of::<casework::Outcomes>(),
+        ImportKind::Comparison => of::<comparison::Members>(),
+        ImportKind::Offences => (offences::COLUMNS.required, offences::COLUMNS.optional),
+    }
+}
+
+/// Refuses a file named as a workbook (`.xlsx`, `.ods`, `.xls`) whose bytes are not one,
+/// with a message that says so, rather than reading it as CSV.
+fn named_like_its_bytes(file_name: &str, workbook: bool) -> Result<(), ImportError> {
+    let lower = file_name.to_ascii_lowercase();
+    let named = [".xlsx", ".ods", ".xls", ".xlsm"]
+        .iter()
+        .find(|e| lower.ends_with(*e));
+    match named {
+        Some(ext) if !workbook => Err(ImportError::invalid(vec![RowError {
+            line: 0,
+            column: String::new(),
+            value: String::new(),
+            expected: format!(
+                "the file is named {ext} but is not a workbook: save it again from the \
+                 spreadsheet as XLSX or ODS, or as CSV UTF-8"
+            ),
+            sheet: None,
+            letter: None,
+        }])),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the source is a workbook (by its first bytes, whatever its name).
+fn is_spreadsheet(source: &Source) -> std::io::Result<bool> {
+    let mut start = Vec::with_capacity(4);
+    source.open()?.take(4).read_to_end(&mut start)?;
+    Ok(sheet::is_spreadsheet(&start))
+}
+
 /// Imports one file of `kind`. `progress` is called with the bytes read so far.
 pub fn import(
     conn: &mut DbConn,
@@ -218,7 +280,17 @@ pub fn import(
             "an import of {kind} belongs to an organisation: name it with --organisation"
         )));
     }
+    let workbook = is_spreadsheet(source)?;
+    named_like_its_bytes(file_name, workbook)?;
     if kind == ImportKind::Offences {
+        if workbook {
+            // Workbooks are read whole (calamine), then streamed as CSV text: memory is
+            // not bounded for them as it is for CSV (docs/performance.md).
+            let mut bytes = Vec::new();
+            source.open()?.read_to_end(&mut bytes)?;
+            let text = Source::Bytes(sheet_as_csv(&bytes, kind)?);
+            return offences::import(conn, ctx, file_name, &text, progress);
+        }
         return offences::import(conn, ctx, file_name, source, progress);
     }
     if kind == ImportKind::Comparison {
@@ -260,16 +332,17 @@ pub fn import(
 /// so a file that passes here can still be refused by `import`. Used by the fuzz targets
 /// (fuzz/) so that the parser the service runs is the one fuzzed.
 pub fn check(ctx: &ImportContext, kind: ImportKind, bytes: &[u8]) -> Result<u64, ImportError> {
+    let k = kind;
     let (rows, mut errors) = match kind {
         ImportKind::Offences => return offences::check(ctx, bytes),
-        ImportKind::Comparison => count(parse_all::<comparison::Members>(ctx, bytes)?),
-        ImportKind::Programmes => count(parse_all::<setup::Programmes>(ctx, bytes)?),
-        ImportKind::Measures => count(parse_all::<setup::Measures>(ctx, bytes)?),
-        ImportKind::Participants => count(parse_all::<casework::Participants>(ctx, bytes)?),
-        ImportKind::Referrals => count(parse_all::<casework::Referrals>(ctx, bytes)?),
-        ImportKind::Sessions => count(parse_all::<casework::Sessions>(ctx, bytes)?),
-        ImportKind::Attendance => count(parse_all::<casework::Attendance>(ctx, bytes)?),
-        ImportKind::Outcomes => count(parse_all::<casework::Outcomes>(ctx, bytes)?),
+        ImportKind::Comparison => count(parse_all::<comparison::Members>(ctx, bytes, k)?),
+        ImportKind::Programmes => count(parse_all::<setup::Programmes>(ctx, bytes, k)?),
+        ImportKind::Measures => count(parse_all::<setup::Measures>(ctx, bytes, k)?),
+        ImportKind::Participants => count(parse_all::<casework::Participants>(ctx, bytes, k)?),
+        ImportKind::Referrals => count(parse_all::<casework::Referrals>(ctx, bytes, k)?),
+        ImportKind::Sessions => count(parse_all::<casework::Sessions>(ctx, bytes, k)?),
+        ImportKind::Attendance => count(parse_all::<casework::Attendance>(ctx, bytes, k)?),
+        ImportKind::Outcomes => count(parse_all::<casework::Outcomes>(ctx, bytes, k)?),
     };
     if errors.is_empty() {
         Ok(rows)
@@ -279,39 +352,123 @@ pub fn check(ctx: &ImportContext, kind: ImportKind, bytes: &[u8]) -> Result<u64,
     }
 }
 
-fn count<R>((records, errors): (Vec<(u64, R)>, Vec<RowError>)) -> (u64, Vec<RowError>) {
-    (records.len() as u64, errors)
+fn count<R>(p: Parsed<R>) -> (u64, Vec<RowError>) {
+    let mut errors = p.errors;
+    p.place.mark(&mut errors);
+    (p.records.len() as u64, errors)
 }
 
-/// Parses every row of the file: the rows that parse, and every error of those that don't.
-#[allow(clippy::type_complexity)]
-fn parse_all<K: ImportFile>(
-    ctx: &ImportContext,
+/// Where a file's errors are: a CSV file's lines, or a sheet's rows and column letters.
+#[derive(Default)]
+pub(crate) struct Place {
+    sheet: Option<String>,
+    /// The sheet's header row (1 unless rows above it are empty).
+    header_row: u64,
+    letters: HashMap<String, String>,
+}
+
+impl Place {
+    /// Names the sheet and the column letter on each error of a spreadsheet.
+    pub(crate) fn mark(&self, errors: &mut [RowError]) {
+        let Some(sheet) = &self.sheet else { return };
+        for e in errors {
+            if e.line > 0 {
+                e.sheet = Some(sheet.clone());
+                e.letter = self.letters.get(&e.column).cloned();
+            }
+        }
+    }
+}
+
+/// The file's header and rows, from CSV text or from the kind's sheet of a workbook.
+type Rows<'a> = Box<dyn Iterator<Item = Result<(u64, csv::StringRecord), Box<RowError>>> + 'a>;
+
+fn table(
     bytes: &[u8],
-) -> Result<(Vec<(u64, K::Record)>, Vec<RowError>), ImportError> {
+    kind: ImportKind,
+) -> Result<(csv::StringRecord, Rows<'_>, Place), ImportError> {
+    if sheet::is_spreadsheet(bytes) {
+        let s = sheet::read(bytes, kind.name()).map_err(|e| ImportError::invalid(vec![*e]))?;
+        let place = Place {
+            sheet: Some(s.name),
+            header_row: s.header_row,
+            letters: HashMap::new(),
+        };
+        return Ok((s.header, Box::new(s.rows.into_iter().map(Ok)), place));
+    }
     let mut reader = csvfile::reader(bytes);
     let header = reader
         .headers()
         .map_err(|e| ImportError::invalid(vec![csvfile::unreadable(&e)]))?
         .clone();
-    let header = Header::parse(&header, &K::COLUMNS).map_err(ImportError::invalid)?;
+    let rows = reader.into_records().map(|r| match r {
+        Ok(record) => Ok((record.position().map(|p| p.line()).unwrap_or(0), record)),
+        Err(e) => Err(Box::new(csvfile::unreadable(&e))),
+    });
+    Ok((header, Box::new(rows), Place::default()))
+}
+
+/// Converts a workbook's offence sheet to CSV text, for the streaming offence import:
+/// the CSV line of a row is its row number when the header is in row 1. A line break
+/// inside a cell (never valid in an extract) becomes a space so that numbers stay right.
+fn sheet_as_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<u8>, ImportError> {
+    let s = sheet::read(bytes, kind.name()).map_err(|e| ImportError::invalid(vec![*e]))?;
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let flat = |r: &csv::StringRecord| -> Vec<String> {
+        r.iter().map(|c| c.replace(['\r', '\n'], " ")).collect()
+    };
+    let io = |e: csv::Error| ImportError::Io(std::io::Error::other(e));
+    out.write_record(flat(&s.header)).map_err(io)?;
+    for (_, r) in &s.rows {
+        out.write_record(flat(r)).map_err(io)?;
+    }
+    out.into_inner()
+        .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))
+}
+
+/// Parses every row of the file: the rows that parse, every error of those that don't,
+/// and where the errors are (for a spreadsheet: sheet and column letters).
+fn parse_all<K: ImportFile>(
+    ctx: &ImportContext,
+    bytes: &[u8],
+    kind: ImportKind,
+) -> Result<Parsed<K::Record>, ImportError> {
+    let (header, rows, mut place) = table(bytes, kind)?;
+    let header = Header::parse(&header, &K::COLUMNS).map_err(|mut errors| {
+        if place.sheet.is_some() {
+            for e in &mut errors {
+                e.line = place.header_row;
+            }
+        }
+        place.mark(&mut errors);
+        ImportError::invalid(errors)
+    })?;
+    if place.sheet.is_some() {
+        for column in K::COLUMNS.required.iter().chain(K::COLUMNS.optional) {
+            if let Some(i) = header.position(column) {
+                place
+                    .letters
+                    .insert(column.to_string(), sheet::column_letter(i));
+            }
+        }
+    }
     let mut errors = Vec::new();
     let mut records = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+    let mut failed_refs = Vec::new();
+    for row in rows {
+        let (line, record) = match row {
+            Ok(row) => row,
             Err(e) => {
-                errors.push(csvfile::unreadable(&e));
+                errors.push(*e);
                 break;
             }
-        }
+        };
         if csvfile::is_blank(&record) {
             continue;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
         let mut row = Row::new(line, &record, &header);
         let key: Vec<&str> = K::KEY.iter().map(|c| row.raw(c)).collect();
         let parsed = K::parse(&mut row, ctx);
@@ -324,15 +481,42 @@ fn parse_all<K: ImportFile>(
                     column: column.to_string(),
                     value: key.last().copied().unwrap_or_default().to_string(),
                     expected: format!("a value used once per file (also on line {first})"),
+                    sheet: None,
+                    letter: None,
                 });
                 continue;
             }
         }
-        if let Some(rec) = parsed {
-            records.push((line, rec));
+        match parsed {
+            Some(rec) => records.push((line, rec)),
+            None => {
+                // Still check what the row refers to, so that every error of the row is
+                // reported in one upload.
+                let refs: Vec<String> = K::REFERENCES
+                    .iter()
+                    .map(|c| row.raw(c).to_string())
+                    .collect();
+                if refs.iter().any(|r| !r.is_empty()) {
+                    failed_refs.push((line, refs));
+                }
+            }
         }
     }
-    Ok((records, errors))
+    Ok(Parsed {
+        records,
+        errors,
+        place,
+        failed_refs,
+    })
+}
+
+/// A file parsed: the rows that parse, every error found, where errors are, and what the
+/// rows that did not parse refer to (`ImportFile::REFERENCES`, checked by `run`).
+pub(crate) struct Parsed<R> {
+    pub records: Vec<(u64, R)>,
+    pub errors: Vec<RowError>,
+    pub place: Place,
+    pub failed_refs: Vec<(u64, Vec<String>)>,
 }
 
 /// The shared driver: parse all, then resolve and write in one transaction, with the
@@ -343,11 +527,17 @@ fn run<K: ImportFile>(
     bytes: &[u8],
     summary: &mut ImportSummary,
 ) -> Result<(), ImportError> {
-    let (records, mut errors) = parse_all::<K>(ctx, bytes)?;
+    let Parsed {
+        records,
+        mut errors,
+        place,
+        failed_refs,
+    } = parse_all::<K>(ctx, bytes, summary.kind)?;
     summary.rows = records.len() as u64;
     // References are resolved even when some rows failed to parse, so that the user sees
     // every error at once; the transaction is then rolled back.
     write_transaction(conn, |conn| -> Result<(), ImportError> {
+        errors.append(&mut K::check_references(conn, ctx, &failed_refs)?);
         let counts = match K::apply(conn, ctx, records)? {
             Applied::Written(counts) => counts,
             Applied::Unresolved(mut unresolved) => {
@@ -357,6 +547,7 @@ fn run<K: ImportFile>(
         };
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.line);
+            place.mark(&mut errors);
             return Err(ImportError::invalid(std::mem::take(&mut errors)));
         }
         summary.inserted = counts.inserted;

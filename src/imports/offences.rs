@@ -29,7 +29,7 @@ use crate::store::write_transaction;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-const COLUMNS: Columns = Columns {
+pub(crate) const COLUMNS: Columns = Columns {
     required: &["police_id", "offence_date", "offence_group"],
     // For the matched comparison (docs/methodology.md#matched-comparison): only the year
     // and month of a date of birth are kept.

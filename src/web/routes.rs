@@ -471,6 +471,12 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::GET, "/exports/{kind}", Roles(RECORD_ROLES), |r| {
             r.to(pages::files::export)
         }),
+        RouteSpec::new(
+            M::GET,
+            "/uploads/templates/{kind}",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(pages::files::template),
+        ),
         // Commissioning set-up pages
         RouteSpec::new(M::GET, "/setup", Roles(COMMISSIONING_ROLES), |r| {
             r.to(pages::setup::overview)

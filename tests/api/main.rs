@@ -35,4 +35,5 @@ mod report_pdf;
 mod reports;
 mod returns;
 mod scoping;
+mod sheets;
 mod units;

@@ -465,20 +465,28 @@ impl Modify for ProblemResponses {
                 // A file's bytes may also be sent as `application/octet-stream` (the
                 // handlers read the body whatever its type), which generated clients can
                 // send where they cannot send `text/csv`.
+                // Workbooks (XLSX, ODS, XLS) are recognised by their first bytes whatever
+                // the type sent, and documented under their own types.
                 if let Some(RefOr::T(body)) = op.request_body.as_mut() {
                     if body.content.contains_key("text/csv") {
-                        body.content.insert(
-                            "application/octet-stream".into(),
-                            RefOr::T(
-                                ContentBuilder::new()
-                                    .schema(Some(
-                                        ObjectBuilder::new()
-                                            .schema_type(Type::String)
-                                            .format(Some(SchemaFormat::Custom("binary".into()))),
-                                    ))
-                                    .build(),
-                            ),
-                        );
+                        for media in [
+                            "application/octet-stream",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            "application/vnd.oasis.opendocument.spreadsheet",
+                        ] {
+                            body.content.insert(
+                                media.into(),
+                                RefOr::T(
+                                    ContentBuilder::new()
+                                        .schema(Some(
+                                            ObjectBuilder::new().schema_type(Type::String).format(
+                                                Some(SchemaFormat::Custom("binary".into())),
+                                            ),
+                                        ))
+                                        .build(),
+                                ),
+                            );
+                        }
                     }
                 }
                 let writes = op.request_body.is_some() || !matches!(method, Method::Get);

@@ -89,12 +89,20 @@ fn context(
         .filter(|k| !matches!(**k, ImportKind::Offences | ImportKind::Comparison))
         .map(|k| json!({"href": format!("/exports/{k}"), "text": k.as_str()}))
         .collect();
+    let templates: Vec<Value> = allowed
+        .iter()
+        .map(|k| {
+            json!({"href": format!("/uploads/templates/{}", k.name()),
+            "csv_href": format!("/uploads/templates/{}?format=csv", k.name()),
+            "text": k.name().replace('-', " ")})
+        })
+        .collect();
     let summary: Vec<Value> = errors
         .iter()
         .map(|e| json!({"href": if e.field == "kind" || e.field == "extract_date" || e.field == "name" { format!("#{}", e.field) } else { "#file".into() }, "text": e.message}))
         .collect();
     Ok(json!({
-        "kinds": kinds, "batches": batches, "exports": exports,
+        "kinds": kinds, "batches": batches, "exports": exports, "templates": templates,
         "errors": summary,
         "row_errors": errors.iter().filter(|e| e.line.is_some()).map(|e| json!({"line": e.line, "column": e.field, "message": e.message})).collect::<Vec<_>>(),
         "may_export": actor.scope() != crate::domain::access::Scope::Aggregate,
@@ -420,4 +428,36 @@ pub async fn export(
         .and_then(|(_, v)| v.parse().ok());
     let bytes = blocking(move || export_csv(&mut *state.conn()?, &actor, kind, org)).await?;
     Ok(csv_download(kind, bytes))
+}
+
+/// `GET /uploads/templates/{kind}` (`?format=csv` for the CSV header line): an empty file of
+/// the kind to fill in (see `imports::template`). It holds no records.
+pub async fn template(
+    _actor: Actor,
+    kind: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    use crate::imports::template;
+    let kind = ImportKind::from_name(&kind).map_err(|_| AppError::NotFound)?;
+    let csv = query.iter().any(|(k, v)| k == "format" && v == "csv");
+    let (bytes, content_type, extension) = if csv {
+        (template::csv(kind), "text/csv; charset=utf-8", "csv")
+    } else {
+        let bytes = template::xlsx(kind).map_err(|e| AppError::Internal(e.into()))?;
+        (
+            bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-template.{extension}\"",
+                kind.name()
+            ),
+        ))
+        .body(bytes))
 }

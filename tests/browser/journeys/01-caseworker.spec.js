@@ -165,7 +165,7 @@ test('a caseworker uploads a spreadsheet with an error, then the corrected one',
         `BROWSER-U-2,${badDate},female,not_stated,Amber Valley\n`,
     );
   await page.getByLabel('What the file holds').selectOption('participants');
-  await page.getByLabel('CSV file').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-13-01') });
+  await page.getByLabel('File (XLSX, ODS or CSV)').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-13-01') });
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
 
   const summary = page.locator('.govuk-error-summary');
@@ -180,7 +180,7 @@ test('a caseworker uploads a spreadsheet with an error, then the corrected one',
   await expect(page.locator('body')).not.toContainText('participants.csv');
 
   await page.getByLabel('What the file holds').selectOption('participants');
-  await page.getByLabel('CSV file').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-12-01') });
+  await page.getByLabel('File (XLSX, ODS or CSV)').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-12-01') });
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
   await expect(page.locator('.govuk-error-summary')).toHaveCount(0);
   await expect(banner(page)).toContainText('2');

@@ -27,13 +27,13 @@ test('an analyst uploads a police offence extract', async ({ page }) => {
 
   // Without the date the extract is as of, nothing is imported.
   await page.getByLabel('What the file holds').selectOption('offences');
-  await page.getByLabel('CSV file').setInputFiles({ name: 'offences.csv', mimeType: 'text/csv', buffer: extract(120) });
+  await page.getByLabel('File (XLSX, ODS or CSV)').setInputFiles({ name: 'offences.csv', mimeType: 'text/csv', buffer: extract(120) });
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
   await expect(page.locator('.govuk-error-summary')).toBeVisible();
   await expect(page.locator('.govuk-error-summary')).toContainText(/date/i);
 
   await page.getByLabel('What the file holds').selectOption('offences');
-  await page.getByLabel('CSV file').setInputFiles({ name: 'offences.csv', mimeType: 'text/csv', buffer: extract(120) });
+  await page.getByLabel('File (XLSX, ODS or CSV)').setInputFiles({ name: 'offences.csv', mimeType: 'text/csv', buffer: extract(120) });
   await page.getByLabel(/Data as of/).fill(today());
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
 
