@@ -366,8 +366,12 @@ fn referral_form() -> Build {
                 ),
                 Field::new("reason", "Reason (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
-                Field::new("required_hours", "Reparation hours required", Widget::Number)
-                    .hint("Immediate Justice only: 5 to 20 hours"),
+                Field::new(
+                    "required_hours",
+                    "Reparation hours required",
+                    Widget::Number,
+                )
+                .hint("Immediate Justice only: 5 to 20 hours"),
             ],
         })
     })

@@ -144,7 +144,11 @@ setup_page!(
                 Field::new("name", "Name", Widget::Text),
                 Field::new("kind", "Kind", Widget::Radios(kinds)),
                 Field::new("delivery", "Delivery", Widget::Radios(deliveries)),
-                Field::new("min_age", "Youngest eligible age (optional)", Widget::Number),
+                Field::new(
+                    "min_age",
+                    "Youngest eligible age (optional)",
+                    Widget::Number,
+                ),
                 Field::new("max_age", "Oldest eligible age (optional)", Widget::Number),
                 Field::date("starts_on", "Start date"),
                 Field::date("ends_on", "End date (optional)"),
@@ -168,7 +172,8 @@ setup_page!(
             Field::new("name", "Name", Widget::Text)
                 .hint("For example, Serious Violence Duty grant 2025-26"),
             Field::new("funder", "Funder", Widget::Text).hint("For example, Home Office"),
-            Field::new("financial_year", "Financial year", Widget::Text).hint("For example, 2025-26"),
+            Field::new("financial_year", "Financial year", Widget::Text)
+                .hint("For example, 2025-26"),
             Field::new("amount", "Amount in pounds", Widget::Text),
         ]
     )),
