@@ -262,6 +262,19 @@ fn confirm_page(nonce: &CspNonce, viewer: &Viewer, c: Confirm) -> Result<HttpRes
     )
 }
 
+/// The confirmation page of a change to user `id`, asked in the words of `ask`.
+async fn confirm_for_user(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: &str,
+    ask: fn(&users::User) -> Confirm,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(id)?;
+    let user = blocking(move || Ok(users::find(&mut *state.conn()?, id)?)).await?;
+    confirm_page(&nonce, &viewer, ask(&user))
+}
+
 /// `GET /admin/users/{id}/deactivate`: asks before deactivating a user.
 pub async fn deactivate_confirm(
     state: web::Data<AppState>,
@@ -269,19 +282,14 @@ pub async fn deactivate_confirm(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = user_id(&id)?;
-    let user = blocking(move || Ok(users::find(&mut *state.conn()?, id)?)).await?;
-    confirm_page(
-        &nonce,
-        &viewer,
-        Confirm {
-            title: "Deactivate a user",
-            heading: format!("Deactivate {}?", user.email),
-            body: "They will no longer be able to sign in, their sessions end at once and their API tokens stop working. You can reactivate them later.".into(),
-            action: format!("/admin/users/{}/deactivate", user.id),
-            button: "Deactivate",
-        },
-    )
+    confirm_for_user(state, nonce, viewer, &id, |user| Confirm {
+        title: "Deactivate a user",
+        heading: format!("Deactivate {}?", user.email),
+        body: "They will no longer be able to sign in, their sessions end at once and their API tokens stop working. You can reactivate them later.".into(),
+        action: format!("/admin/users/{}/deactivate", user.id),
+        button: "Deactivate",
+    })
+    .await
 }
 
 /// `GET /admin/users/{id}/reset-password`: asks before resetting a user's password.
@@ -291,19 +299,14 @@ pub async fn reset_password_confirm(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = user_id(&id)?;
-    let user = blocking(move || Ok(users::find(&mut *state.conn()?, id)?)).await?;
-    confirm_page(
-        &nonce,
-        &viewer,
-        Confirm {
-            title: "Reset a password",
-            heading: format!("Reset the password of {}?", user.email),
-            body: "A new password is made and shown to you once; their old password stops working, their sessions end, and they must choose their own password at their next sign-in.".into(),
-            action: format!("/admin/users/{}/reset-password", user.id),
-            button: "Reset password",
-        },
-    )
+    confirm_for_user(state, nonce, viewer, &id, |user| Confirm {
+        title: "Reset a password",
+        heading: format!("Reset the password of {}?", user.email),
+        body: "A new password is made and shown to you once; their old password stops working, their sessions end, and they must choose their own password at their next sign-in.".into(),
+        action: format!("/admin/users/{}/reset-password", user.id),
+        button: "Reset password",
+    })
+    .await
 }
 
 /// `GET /admin/tokens/{id}/revoke`: asks before revoking an API token.
