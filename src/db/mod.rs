@@ -7,6 +7,7 @@
 
 pub mod day;
 pub mod schema;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

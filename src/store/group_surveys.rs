@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::{group_survey_counts as c, group_surveys as g, outcome_measures as m};
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -86,7 +86,7 @@ struct Row {
     session_id: Option<i64>,
     measure_id: i64,
     measure: String,
-    timepoint: String,
+    timepoint: Timepoint,
     recorded_on: NaiveDate,
     respondents: i32,
 }
@@ -142,7 +142,7 @@ pub fn list(
             session_id: x.session_id.map(SessionId),
             measure_id: MeasureId(x.measure_id),
             measure: x.measure,
-            timepoint: parse_word(&x.timepoint)?,
+            timepoint: x.timepoint,
             recorded_on: x.recorded_on,
             respondents: x.respondents,
             counts: counts

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::import_batches as b;
 use crate::db::DbConn;
 use crate::domain::access::{Rows, Scope};
@@ -85,7 +85,7 @@ pub fn set_counts(
 struct Row {
     id: i64,
     organisation_id: Option<i64>,
-    kind: String,
+    kind: ImportKind,
     file_name: String,
     sha256: String,
     rows_total: i64,
@@ -102,7 +102,7 @@ fn from_row(x: Row) -> Result<Batch, StoreError> {
     Ok(Batch {
         id: ImportBatchId(x.id),
         organisation_id: x.organisation_id.map(OrganisationId),
-        kind: parse_word(&x.kind)?,
+        kind: x.kind,
         file_name: x.file_name,
         sha256: x.sha256,
         rows_total: x.rows_total,

@@ -115,7 +115,15 @@ pub struct LiveSession {
 /// its 12 hours, and its user active. Refreshes `last_seen_at`.
 pub fn find_live(conn: &mut DbConn, cookie_value: &str) -> Result<Option<LiveSession>, StoreError> {
     let t = now();
-    type Row = (i64, String, Option<String>, NaiveDateTime, String, ActorRow);
+    #[derive(Queryable)]
+    struct Row {
+        id: i64,
+        csrf_token: String,
+        flash: Option<String>,
+        last_seen_at: NaiveDateTime,
+        stage: String,
+        actor: ActorRow,
+    }
     let row: Option<Row> = login_sessions::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(login_sessions::id_hash.eq(sha256_hex(cookie_value)))
@@ -133,17 +141,25 @@ pub fn find_live(conn: &mut DbConn, cookie_value: &str) -> Result<Option<LiveSes
         ))
         .first(conn)
         .optional()?;
-    let Some((id, csrf_token, flash, last_seen, stage, actor)) = row else {
+    let Some(Row {
+        id,
+        csrf_token,
+        flash,
+        last_seen_at,
+        stage,
+        actor,
+    }) = row
+    else {
         return Ok(None);
     };
-    if t - last_seen > Duration::seconds(TOUCH_EVERY_SECONDS) {
+    if t - last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
         diesel::update(login_sessions::table.filter(login_sessions::id.eq(id)))
             .set(login_sessions::last_seen_at.eq(t))
             .execute(conn)?;
     }
     Ok(Some(LiveSession {
         id,
-        actor: actor_from_row(actor)?,
+        actor: actor_from_row(actor),
         csrf_token,
         flash,
         stage: Stage::parse(&stage),

@@ -188,15 +188,3 @@ impl StoreError {
         }
     }
 }
-
-/// Parses a vocabulary word read back from the database. The database checks these words,
-/// so a failure means the schema and the code disagree.
-pub fn parse_word<T>(word: &str) -> Result<T, StoreError>
-where
-    T: std::str::FromStr<Err = crate::domain::enums::UnknownValue>,
-{
-    word.parse()
-        .map_err(|e: crate::domain::enums::UnknownValue| {
-            StoreError::Database(diesel::result::Error::DeserializationError(e.into()))
-        })
-}

@@ -13,32 +13,11 @@ use crate::domain::enums::OrganisationKind;
 use crate::domain::ids::OrganisationId;
 use crate::on_backend;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, utoipa::ToSchema)]
 pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,
     pub kind: OrganisationKind,
-}
-
-/// A row as the query reads it, field by field in the order of its columns.
-#[derive(Queryable)]
-struct Row {
-    id: i64,
-    name: String,
-    kind: String,
-}
-
-fn from_row(Row { id, name, kind }: Row) -> Result<Organisation, StoreError> {
-    let kind = kind
-        .parse()
-        .map_err(|e: crate::domain::enums::UnknownValue| {
-            StoreError::Database(diesel::result::Error::DeserializationError(e.into()))
-        })?;
-    Ok(Organisation {
-        id: OrganisationId(id),
-        name,
-        kind,
-    })
 }
 
 /// Adds an organisation; a name already in use is `Duplicate`.
@@ -93,34 +72,28 @@ fn insert(
 }
 
 pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organisation>, StoreError> {
-    organisations::table
+    Ok(organisations::table
         .filter(organisations::name.eq(name.trim()))
         .select((organisations::id, organisations::name, organisations::kind))
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+        .first::<Organisation>(conn)
+        .optional()?)
 }
 
 pub fn list(conn: &mut DbConn) -> Result<Vec<Organisation>, StoreError> {
-    organisations::table
+    Ok(organisations::table
         .order(organisations::name)
         .select((organisations::id, organisations::name, organisations::kind))
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(from_row)
-        .collect()
+        .load::<Organisation>(conn)?)
 }
 
 /// The organisations a scope may see: its own for provider staff, all for the others.
 pub fn list_scoped(conn: &mut DbConn, scope: Scope) -> Result<Vec<Organisation>, StoreError> {
-    crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
-        .order(organisations::name)
-        .select((organisations::id, organisations::name, organisations::kind))
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(from_row)
-        .collect()
+    Ok(
+        crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
+            .order(organisations::name)
+            .select((organisations::id, organisations::name, organisations::kind))
+            .load::<Organisation>(conn)?,
+    )
 }
 
 /// A provider whose figures the scope may see (provider staff: their own), or `NotFound`.
@@ -129,11 +102,10 @@ pub fn find_provider_visible(
     scope: Scope,
     id: OrganisationId,
 ) -> Result<Organisation, StoreError> {
-    let row = crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
+    crate::scoped!(organisations::table, scope.aggregates(), organisations::id)
         .filter(organisations::id.eq(id.0))
         .filter(organisations::kind.eq(OrganisationKind::Provider.as_str()))
         .select((organisations::id, organisations::name, organisations::kind))
-        .first::<Row>(conn)
-        .map_err(StoreError::from_query)?;
-    from_row(row)
+        .first::<Organisation>(conn)
+        .map_err(StoreError::from_query)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::{outcome_measures as m, outcome_records as o, referrals as r};
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -26,7 +26,7 @@ pub fn of_organisation(
     conn: &mut DbConn,
     organisation: OrganisationId,
 ) -> Result<Vec<(i64, OutcomeFields)>, StoreError> {
-    let rows: Vec<(i64, i64, i64, String, NaiveDate, f64)> = o::table
+    let rows: Vec<(i64, ReferralId, MeasureId, Timepoint, NaiveDate, f64)> = o::table
         .inner_join(r::table)
         .filter(r::organisation_id.eq(organisation.0))
         .filter(o::voided_at.is_null())
@@ -41,20 +41,23 @@ pub fn of_organisation(
             o::value,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, referral, measure, timepoint, recorded_on, value)| {
-            Ok((
-                id,
-                OutcomeFields {
-                    referral_id: ReferralId(referral),
-                    measure_id: MeasureId(measure),
-                    timepoint: parse_word(&timepoint)?,
-                    recorded_on,
-                    value,
-                },
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, referral_id, measure_id, timepoint, recorded_on, value)| {
+                (
+                    id,
+                    OutcomeFields {
+                        referral_id,
+                        measure_id,
+                        timepoint,
+                        recorded_on,
+                        value,
+                    },
+                )
+            },
+        )
+        .collect())
 }
 
 pub fn insert(conn: &mut DbConn, f: &OutcomeFields) -> Result<(), StoreError> {
@@ -165,7 +168,7 @@ struct ListRow {
     referral_reference: String,
     measure_id: i64,
     measure: String,
-    timepoint: String,
+    timepoint: Timepoint,
     recorded_on: NaiveDate,
     value: f64,
 }
@@ -177,7 +180,7 @@ fn from_row(x: ListRow) -> Result<OutcomeRecord, StoreError> {
         referral_reference: x.referral_reference,
         measure_id: MeasureId(x.measure_id),
         measure: x.measure,
-        timepoint: parse_word(&x.timepoint)?,
+        timepoint: x.timepoint,
         recorded_on: x.recorded_on,
         value: x.value,
     })

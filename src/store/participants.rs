@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::participants as p;
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -44,8 +44,8 @@ struct Row {
     reference: String,
     person_key: Option<String>,
     date_of_birth: Option<NaiveDate>,
-    gender: String,
-    ethnicity: String,
+    gender: Gender,
+    ethnicity: Ethnicity,
     district: Option<String>,
 }
 
@@ -72,8 +72,8 @@ fn from_row(r: Row) -> Result<Participant, StoreError> {
             reference: r.reference,
             person_key: r.person_key,
             date_of_birth: r.date_of_birth,
-            gender: parse_word(&r.gender)?,
-            ethnicity: parse_word(&r.ethnicity)?,
+            gender: r.gender,
+            ethnicity: r.ethnicity,
             district: r.district,
         },
     })

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::programmes;
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -39,8 +39,8 @@ struct Row {
     id: i64,
     organisation_id: i64,
     name: String,
-    kind: String,
-    delivery: String,
+    kind: ProgrammeKind,
+    delivery: Delivery,
     min_age: Option<i32>,
     max_age: Option<i32>,
     starts_on: NaiveDate,
@@ -71,8 +71,8 @@ fn from_row(r: Row) -> Result<Programme, StoreError> {
         organisation_id: OrganisationId(r.organisation_id),
         fields: ProgrammeFields {
             name: r.name,
-            kind: parse_word(&r.kind)?,
-            delivery: parse_word(&r.delivery)?,
+            kind: r.kind,
+            delivery: r.delivery,
             min_age: r.min_age,
             max_age: r.max_age,
             starts_on: r.starts_on,

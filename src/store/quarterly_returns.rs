@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::{programmes, quarterly_returns as r};
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -46,7 +46,7 @@ struct Row {
     programme_id: i64,
     organisation_id: i64,
     quarter: String,
-    status: String,
+    status: ReturnStatus,
     comment: String,
     submitted_by: Option<i64>,
     submitted_at: Option<NaiveDateTime>,
@@ -79,7 +79,7 @@ fn from_row(row: Row) -> Result<QuarterlyReturn, StoreError> {
         programme_id: ProgrammeId(row.programme_id),
         organisation_id: OrganisationId(row.organisation_id),
         quarter: row.quarter,
-        status: parse_word(&row.status)?,
+        status: row.status,
         comment: row.comment,
         submitted_by: row.submitted_by.map(UserId),
         submitted_at: row.submitted_at,
@@ -269,11 +269,10 @@ pub fn statuses_for(
     conn: &mut DbConn,
     quarter: Quarter,
 ) -> Result<HashMap<ProgrammeId, ReturnStatus>, StoreError> {
-    let rows: Vec<(i64, String)> = r::table
+    Ok(r::table
         .filter(r::quarter.eq(quarter.to_string()))
         .select((r::programme_id, r::status))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(p, s)| Ok((ProgrammeId(p), parse_word(&s)?)))
-        .collect()
+        .load::<(ProgrammeId, ReturnStatus)>(conn)?
+        .into_iter()
+        .collect())
 }

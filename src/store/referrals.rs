@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::referrals as r;
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -44,11 +44,11 @@ struct Row {
     participant_id: i64,
     programme_id: i64,
     referred_on: NaiveDate,
-    source: String,
+    source: ReferralSource,
     reason: String,
-    decision: String,
+    decision: Decision,
     decided_on: Option<NaiveDate>,
-    closure: String,
+    closure: Closure,
     closed_on: Option<NaiveDate>,
     required_hours: Option<f64>,
 }
@@ -82,11 +82,11 @@ fn from_row(x: Row) -> Result<Referral, StoreError> {
             participant_id: ParticipantId(x.participant_id),
             programme_id: ProgrammeId(x.programme_id),
             referred_on: x.referred_on,
-            source: parse_word(&x.source)?,
+            source: x.source,
             reason: x.reason,
-            decision: parse_word(&x.decision)?,
+            decision: x.decision,
             decided_on: x.decided_on,
-            closure: parse_word(&x.closure)?,
+            closure: x.closure,
             closed_on: x.closed_on,
             required_hours: x.required_hours,
         },

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::{parse_word, StoreError};
+use super::StoreError;
 use crate::db::day::Day;
 use crate::db::schema::{
     allocations, attendance, funding_streams, group_survey_counts, group_surveys, offence_records,
@@ -19,8 +19,9 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::domain::calendar::add_months;
-use crate::domain::enums::Decision;
-use crate::domain::enums::Gender;
+use crate::domain::enums::{
+    AttendanceStatus, Closure, Decision, Ethnicity, Gender, OffenceGroup, ReferralSource, Timepoint,
+};
 use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::FinancialYear;
 use crate::evaluation::matching::{PoolPerson, Variable};
@@ -105,16 +106,16 @@ struct ReferralRecord {
     participant_id: i64,
     programme_id: i64,
     referred_on: Day,
-    source: String,
-    decision: String,
+    source: ReferralSource,
+    decision: Decision,
     decided_on: Option<Day>,
-    closure: String,
+    closure: Closure,
     closed_on: Option<Day>,
     required_hours: Option<f64>,
     person_key: Option<String>,
     date_of_birth: Option<Day>,
-    gender: String,
-    ethnicity: String,
+    gender: Gender,
+    ethnicity: Ethnicity,
     district: Option<String>,
 }
 
@@ -163,17 +164,17 @@ fn load_referrals(
         .load(conn)?;
     rows.into_iter()
         .map(|(r, first_attended_on)| {
-            let decision: Decision = parse_word(&r.decision)?;
+            let decision = r.decision;
             Ok(ReferralRow {
                 referral_id: r.id,
                 participant_id: r.participant_id,
                 programme_id: r.programme_id,
                 referred_on: r.referred_on.0,
-                source: parse_word(&r.source)?,
+                source: r.source,
                 decision,
                 decided_on: opt_day(r.decided_on),
                 closure: if decision == Decision::Accepted {
-                    Some(parse_word(&r.closure)?)
+                    Some(r.closure)
                 } else {
                     None
                 },
@@ -182,8 +183,8 @@ fn load_referrals(
                 first_attended_on: opt_day(first_attended_on),
                 person_key: r.person_key,
                 date_of_birth: opt_day(r.date_of_birth),
-                gender: Some(parse_word(&r.gender)?),
-                ethnicity: Some(parse_word(&r.ethnicity)?),
+                gender: Some(r.gender),
+                ethnicity: Some(r.ethnicity),
                 district: r.district,
             })
         })
@@ -239,7 +240,7 @@ fn load_attendance(
     period: &DateRange,
     referrals: &[ReferralRow],
 ) -> Result<Vec<AttendanceRow>, StoreError> {
-    let rows: Vec<(i64, i64, Day, String, Option<f64>)> = attendance::table
+    let rows: Vec<(i64, i64, Day, AttendanceStatus, Option<f64>)> = attendance::table
         .filter(attendance::programme_id.eq_any(programme_ids))
         .filter(attendance::session_date.between(period.from, period.to))
         .select((
@@ -297,7 +298,7 @@ fn load_attendance(
                 // Every line has its referral (a foreign key), so this is always found.
                 participant_id: *participant.get(&referral_id).ok_or(StoreError::NotFound)?,
                 session_date: session_date.0,
-                status: parse_word(&status)?,
+                status,
                 hours,
             })
         })
@@ -319,7 +320,7 @@ fn load_outcomes(
             outcome_measures::higher_is_better,
         ))
         .load(conn)?;
-    let records: Vec<(i64, i64, i64, String, Day, f64)> = outcome_records::table
+    let records: Vec<(i64, i64, i64, Timepoint, Day, f64)> = outcome_records::table
         .inner_join(referrals::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
@@ -352,7 +353,7 @@ fn load_outcomes(
                     outcome_id,
                     referral_id,
                     measure_id,
-                    timepoint: parse_word(&timepoint)?,
+                    timepoint,
                     recorded_on: recorded_on.0,
                     value,
                 })
@@ -369,7 +370,7 @@ fn load_group_surveys(
     programme_ids: &[i64],
     period: &DateRange,
 ) -> Result<Vec<GroupSurveyRow>, StoreError> {
-    let surveys: Vec<(i64, i64, String, i32)> = group_surveys::table
+    let surveys: Vec<(i64, i64, Timepoint, i32)> = group_surveys::table
         .filter(group_surveys::programme_id.eq_any(programme_ids))
         .filter(group_surveys::recorded_on.between(period.from, period.to))
         .filter(group_surveys::voided_at.is_null())
@@ -408,7 +409,7 @@ fn load_group_surveys(
         .map(|(id, measure_id, timepoint, respondents)| {
             Ok(GroupSurveyRow {
                 measure_id,
-                timepoint: parse_word(&timepoint)?,
+                timepoint,
                 respondents: i64::from(respondents),
                 counts: counts.remove(&id).unwrap_or_default(),
             })
@@ -443,7 +444,7 @@ fn windows(
     out
 }
 
-type OffenceTuple = (String, Day, String, Option<Day>);
+type OffenceTuple = (String, Day, OffenceGroup, Option<Day>);
 
 /// The offences of the cohort's people within their windows, by person key.
 pub fn load_offences(
@@ -484,7 +485,7 @@ pub fn load_offences(
                 continue;
             }
             let row = OffenceRow {
-                offence_group: parse_word(&group)?,
+                offence_group: group,
                 offence_date,
                 proven_on: opt_day(proven_on),
                 person_key,
@@ -528,7 +529,7 @@ pub fn offences_of(
             .load(conn)?;
         for (person_key, Day(offence_date), group, proven_on) in rows {
             let row = OffenceRow {
-                offence_group: parse_word(&group)?,
+                offence_group: group,
                 offence_date,
                 proven_on: opt_day(proven_on),
                 person_key,
@@ -558,10 +559,10 @@ struct ExtractRow {
     id: i64,
     person_key: String,
     offence_date: Day,
-    offence_group: String,
+    offence_group: OffenceGroup,
     proven_on: Option<Day>,
     birth_month: Option<Day>,
-    gender: Option<String>,
+    gender: Option<Gender>,
 }
 
 /// What the matched comparison reads (`docs/methodology.md#matched-comparison`): the
@@ -602,7 +603,7 @@ pub fn matched_pool(
     let mut offences: PersonKeyMap<Vec<OffenceRow>> = PersonKeyMap::default();
     for r in rows {
         let date = r.offence_date.0;
-        let gender: Option<Gender> = r.gender.as_deref().map(parse_word).transpose()?;
+        let gender = r.gender;
         any_birth |= r.birth_month.is_some();
         any_gender |= gender.is_some();
         if !referred.contains(&r.person_key) {
@@ -620,7 +621,7 @@ pub fn matched_pool(
             }
         }
         let row = OffenceRow {
-            offence_group: parse_word(&r.offence_group)?,
+            offence_group: r.offence_group,
             offence_date: date,
             proven_on: opt_day(r.proven_on),
             person_key: r.person_key,

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{now, parse_word, StoreError};
+use super::{now, StoreError};
 use crate::db::schema::{attendance as a, referrals as r, sessions as s};
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -40,7 +40,7 @@ struct Row {
     reference: Option<String>,
     programme_id: i64,
     date: NaiveDate,
-    kind: String,
+    kind: SessionKind,
     duration_minutes: Option<i32>,
     headcount: i32,
     district: Option<String>,
@@ -72,7 +72,7 @@ fn from_row(x: Row) -> Result<Session, StoreError> {
             reference: x.reference,
             programme_id: ProgrammeId(x.programme_id),
             date: x.date,
-            kind: parse_word(&x.kind)?,
+            kind: x.kind,
             duration_minutes: x.duration_minutes,
             headcount: x.headcount,
             district: x.district,
@@ -157,7 +157,15 @@ pub fn attendance_of_organisation(
     conn: &mut DbConn,
     organisation: OrganisationId,
 ) -> Result<Vec<(i64, AttendanceFields)>, StoreError> {
-    type Line = (i64, i64, i64, i64, NaiveDate, String, Option<f64>);
+    type Line = (
+        i64,
+        SessionId,
+        ReferralId,
+        ProgrammeId,
+        NaiveDate,
+        AttendanceStatus,
+        Option<f64>,
+    );
     let rows: Vec<Line> = a::table
         .inner_join(s::table)
         .inner_join(r::table)
@@ -175,23 +183,24 @@ pub fn attendance_of_organisation(
             a::hours,
         ))
         .load(conn)?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(
-            |(id, session, referral, programme, session_date, status, hours)| {
-                Ok((
+            |(id, session_id, referral_id, programme_id, session_date, status, hours)| {
+                (
                     id,
                     AttendanceFields {
-                        session_id: SessionId(session),
-                        referral_id: ReferralId(referral),
-                        programme_id: ProgrammeId(programme),
+                        session_id,
+                        referral_id,
+                        programme_id,
                         session_date,
-                        status: parse_word(&status)?,
+                        status,
                         hours,
                     },
-                ))
+                )
             },
         )
-        .collect()
+        .collect())
 }
 
 pub fn insert_attendance(conn: &mut DbConn, f: &AttendanceFields) -> Result<(), StoreError> {
@@ -390,27 +399,28 @@ pub struct RegisterLine {
 
 /// The attendance recorded at one session (the caller has checked the session's scope).
 pub fn register_of(conn: &mut DbConn, session: SessionId) -> Result<Vec<RegisterLine>, StoreError> {
-    let rows: Vec<(i64, String, String, Option<f64>)> = a::table
+    let rows: Vec<(ReferralId, String, AttendanceStatus, Option<f64>)> = a::table
         .inner_join(r::table)
         .filter(a::session_id.eq(session.0))
         .filter(r::voided_at.is_null())
         .order(r::reference)
         .select((a::referral_id, r::reference, a::status, a::hours))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, reference, status, hours)| {
-            Ok(RegisterLine {
-                referral_id: ReferralId(id),
-                referral_reference: reference,
-                status: parse_word(&status)?,
+    Ok(rows
+        .into_iter()
+        .map(
+            |(referral_id, referral_reference, status, hours)| RegisterLine {
+                referral_id,
+                referral_reference,
+                status,
                 hours,
-            })
-        })
-        .collect()
+            },
+        )
+        .collect())
 }
 
 /// One referral's attendance, with each session's id, reference and date, by date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
 pub struct AttendanceOfReferral {
     pub session_id: SessionId,
     pub session_reference: Option<String>,
@@ -420,31 +430,17 @@ pub struct AttendanceOfReferral {
     pub hours: Option<f64>,
 }
 
-type AttendanceRow = (i64, Option<String>, NaiveDate, String, String, Option<f64>);
-
 pub fn attendance_of_referral(
     conn: &mut DbConn,
     referral: ReferralId,
 ) -> Result<Vec<AttendanceOfReferral>, StoreError> {
-    let rows: Vec<AttendanceRow> = a::table
+    Ok(a::table
         .inner_join(s::table)
         .filter(a::referral_id.eq(referral.0))
         .filter(s::voided_at.is_null())
         .order((s::date, s::id))
         .select((s::id, s::reference, s::date, s::kind, a::status, a::hours))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, reference, date, kind, status, hours)| {
-            Ok(AttendanceOfReferral {
-                session_id: SessionId(id),
-                session_reference: reference,
-                date,
-                kind: parse_word(&kind)?,
-                status: parse_word(&status)?,
-                hours,
-            })
-        })
-        .collect()
+        .load::<AttendanceOfReferral>(conn)?)
 }
 
 /// Records one line of a register: inserts it, or updates the line already there.

@@ -109,7 +109,7 @@ pub fn find_actor(conn: &mut DbConn, token: &str) -> Result<Option<(i64, Actor)>
             .set(api_tokens::last_used_at.eq(Some(t)))
             .execute(conn)?;
     }
-    Ok(Some((id, actor_from_row(actor)?)))
+    Ok(Some((id, actor_from_row(actor))))
 }
 
 /// Revokes a token; revoking twice is harmless.

@@ -29,32 +29,29 @@ pub struct User {
     pub locked: bool,
 }
 
-type UserRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    bool,
-    Option<chrono::NaiveDateTime>,
-);
-
-fn bad_value(e: crate::domain::enums::UnknownValue) -> StoreError {
-    StoreError::Database(diesel::result::Error::DeserializationError(e.into()))
+/// A user as `user_columns!` reads it.
+#[derive(Queryable)]
+struct UserRow {
+    id: UserId,
+    email: String,
+    display_name: String,
+    role: Role,
+    organisation_id: OrganisationId,
+    organisation_name: String,
+    active: bool,
+    locked_at: Option<chrono::NaiveDateTime>,
 }
 
 fn user_from_row(row: UserRow) -> Result<User, StoreError> {
-    let (id, email, display_name, role, org, org_name, active, locked_at) = row;
     Ok(User {
-        id: UserId(id),
-        email,
-        display_name,
-        role: role.parse().map_err(bad_value)?,
-        organisation_id: OrganisationId(org),
-        organisation_name: org_name,
-        active,
-        locked: locked_at.is_some(),
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        role: row.role,
+        organisation_id: row.organisation_id,
+        organisation_name: row.organisation_name,
+        active: row.active,
+        locked: row.locked_at.is_some(),
     })
 }
 
@@ -74,7 +71,15 @@ macro_rules! user_columns {
 }
 
 /// The columns that make an `Actor`, for session and token look-ups joined to users.
-pub(crate) type ActorRow = (i64, String, String, i64, String, String);
+#[derive(Queryable)]
+pub(crate) struct ActorRow {
+    user_id: UserId,
+    display_name: String,
+    role: Role,
+    organisation_id: OrganisationId,
+    organisation_kind: OrganisationKind,
+    organisation_name: String,
+}
 
 macro_rules! actor_columns {
     () => {
@@ -90,16 +95,15 @@ macro_rules! actor_columns {
 }
 pub(crate) use actor_columns;
 
-pub(crate) fn actor_from_row(row: ActorRow) -> Result<Actor, StoreError> {
-    let (id, display_name, role, org, kind, org_name) = row;
-    Ok(Actor {
-        user_id: UserId(id),
-        role: role.parse().map_err(bad_value)?,
-        organisation_id: OrganisationId(org),
-        organisation_kind: kind.parse::<OrganisationKind>().map_err(bad_value)?,
-        display_name,
-        organisation_name: org_name,
-    })
+pub(crate) fn actor_from_row(row: ActorRow) -> Actor {
+    Actor {
+        user_id: row.user_id,
+        role: row.role,
+        organisation_id: row.organisation_id,
+        organisation_kind: row.organisation_kind,
+        display_name: row.display_name,
+        organisation_name: row.organisation_name,
+    }
 }
 
 pub struct NewUser<'a> {
@@ -116,12 +120,11 @@ pub struct NewUser<'a> {
 /// that does not exist is `NotFound`.
 pub fn create(conn: &mut DbConn, new: NewUser<'_>, by: Option<&Actor>) -> Result<User, StoreError> {
     write_transaction(conn, |conn| {
-        let kind: String = organisations::table
+        let kind: OrganisationKind = organisations::table
             .filter(organisations::id.eq(new.organisation_id.0))
             .select(organisations::kind)
             .first(conn)
             .map_err(StoreError::from_query)?;
-        let kind: OrganisationKind = kind.parse().map_err(bad_value)?;
         crate::domain::enums::check_role_fits(new.role, kind).map_err(StoreError::Refused)?;
         let t = now();
         let display_name = match new.display_name.trim() {
@@ -200,14 +203,15 @@ pub struct Credentials {
 }
 
 pub fn credentials(conn: &mut DbConn, email: &Email) -> Result<Option<Credentials>, StoreError> {
-    type Row = (
-        ActorRow,
-        String,
-        bool,
-        Option<chrono::NaiveDateTime>,
-        Option<chrono::NaiveDateTime>,
-        bool,
-    );
+    #[derive(Queryable)]
+    struct Row {
+        actor: ActorRow,
+        password_hash: String,
+        active: bool,
+        locked_at: Option<chrono::NaiveDateTime>,
+        totp_enabled_at: Option<chrono::NaiveDateTime>,
+        must_change_password: bool,
+    }
     let row: Option<Row> = users::table
         .inner_join(organisations::table)
         .filter(users::email.eq(email.as_str()))
@@ -221,17 +225,14 @@ pub fn credentials(conn: &mut DbConn, email: &Email) -> Result<Option<Credential
         ))
         .first(conn)
         .optional()?;
-    row.map(|(a, hash, active, locked_at, totp, must_change)| {
-        Ok(Credentials {
-            actor: actor_from_row(a)?,
-            password_hash: hash,
-            active,
-            locked: locked_at.is_some(),
-            two_factor: totp.is_some(),
-            must_change_password: must_change,
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Credentials {
+        actor: actor_from_row(r.actor),
+        password_hash: r.password_hash,
+        active: r.active,
+        locked: r.locked_at.is_some(),
+        two_factor: r.totp_enabled_at.is_some(),
+        must_change_password: r.must_change_password,
+    }))
 }
 
 /// The password hash and the flags sign-in needs, by id (for "Your account").
@@ -657,7 +658,7 @@ pub struct RoleMisfit {
 
 /// Every user whose role does not fit their organisation's kind, for `outcomes doctor`.
 pub fn role_misfits(conn: &mut DbConn) -> Result<Vec<RoleMisfit>, StoreError> {
-    let rows: Vec<(i64, String, String, String)> = users::table
+    let rows: Vec<(UserId, Role, String, OrganisationKind)> = users::table
         .inner_join(organisations::table)
         .order(users::id)
         .select((
@@ -668,12 +669,10 @@ pub fn role_misfits(conn: &mut DbConn) -> Result<Vec<RoleMisfit>, StoreError> {
         ))
         .load(conn)?;
     let mut out = Vec::new();
-    for (id, role, org, kind) in rows {
-        let role: Role = role.parse().map_err(bad_value)?;
-        let kind: OrganisationKind = kind.parse().map_err(bad_value)?;
+    for (user_id, role, org, kind) in rows {
         if let Err(message) = crate::domain::enums::check_role_fits(role, kind) {
             out.push(RoleMisfit {
-                user_id: UserId(id),
+                user_id,
                 role,
                 organisation_name: org,
                 kind,
