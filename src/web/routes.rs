@@ -6,11 +6,10 @@
 //! The access test in `tests/api/access.rs` enumerates this list × every role × own and
 //! other organisation, so a new route is tested the day it is added.
 //!
-//! To add a route, add one `RouteSpec` to `all()`:
+//! To add a route, add one line to the table in `all()`:
 //!
 //! ```text
-//! RouteSpec::new(Method::GET, "/api/v1/referrals/{id}", Access::Roles(RECORD_ROLES), |r| r.to(api::referrals::get))
-//!     .target(Target::Referral),
+//! GET "/api/v1/referrals/{id}" => api::records::referral, Roles(RECORD_ROLES), Referral;
 //! ```
 //!
 //! `target` says what `{id}` names, so that the access test can try an id of the actor's
@@ -133,819 +132,185 @@ impl RouteSpec {
     }
 }
 
+/// The route table, one line per route:
+/// `METHOD "path" => handler, access[, Target];` (the target when the path has `{id}`).
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path, $access:expr $(, $target:ident)?;)*) => {
+        vec![$(
+            RouteSpec::new(Method::$method, $path, $access, |r| r.to($handler))
+                $(.target(Target::$target))?
+        ),*]
+    };
+}
+
 /// Every route of the application.
 pub fn all() -> Vec<RouteSpec> {
     use Access::{Public, Roles, SignInStep, SignedIn};
-    use Method as M;
-    let mut routes = vec![
+    let mut routes = routes![
         // Infrastructure
-        RouteSpec::new(M::GET, "/health", Public, |r| r.to(health::health)),
-        RouteSpec::new(M::GET, "/assets/{path:.*}", Public, |r| r.to(assets::asset)),
+        GET "/health" => health::health, Public;
+        GET "/assets/{path:.*}" => assets::asset, Public;
         // Pages
-        RouteSpec::new(M::GET, "/", Public, |r| r.to(pages::home::home)),
-        RouteSpec::new(M::GET, "/login", Public, |r| r.to(pages::login::show)),
-        RouteSpec::new(M::POST, "/login", Public, |r| r.to(pages::login::submit)),
-        RouteSpec::new(M::POST, "/logout", SignInStep, |r| {
-            r.to(pages::login::logout)
-        }),
+        GET "/" => pages::home::home, Public;
+        GET "/login" => pages::login::show, Public;
+        POST "/login" => pages::login::submit, Public;
+        POST "/logout" => pages::login::logout, SignInStep;
         // The steps of sign-in after the password, and the user's own account.
-        RouteSpec::new(M::GET, "/login/two-factor", SignInStep, |r| {
-            r.to(pages::account::code_form)
-        }),
-        RouteSpec::new(M::POST, "/login/two-factor", SignInStep, |r| {
-            r.to(pages::account::code_submit)
-        }),
-        RouteSpec::new(M::GET, "/account/two-factor", SignInStep, |r| {
-            r.to(pages::account::enrol_form)
-        }),
-        RouteSpec::new(M::POST, "/account/two-factor", SignInStep, |r| {
-            r.to(pages::account::enrol_submit)
-        }),
-        RouteSpec::new(M::GET, "/account/password", SignInStep, |r| {
-            r.to(pages::account::password_form)
-        }),
-        RouteSpec::new(M::POST, "/account/password", SignInStep, |r| {
-            r.to(pages::account::password_submit)
-        }),
-        RouteSpec::new(M::GET, "/account", SignedIn, |r| r.to(pages::account::show)),
-        RouteSpec::new(M::POST, "/account/sessions/end", SignedIn, |r| {
-            r.to(pages::account::end_session)
-        }),
-        RouteSpec::new(M::POST, "/account/tokens/revoke", SignedIn, |r| {
-            r.to(pages::account::revoke_token)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/admin/users/{id}/reset-two-factor",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::reset_two_factor_confirm),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::POST,
-            "/admin/users/{id}/reset-two-factor",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::reset_two_factor),
-        )
-        .target(Target::User),
-        RouteSpec::new(M::GET, "/admin/users", Roles(ADMIN_ONLY), |r| {
-            r.to(pages::admin::users)
-        }),
-        RouteSpec::new(M::POST, "/admin/users", Roles(ADMIN_ONLY), |r| {
-            r.to(pages::admin::add_user)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/admin/users/{id}/deactivate",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::deactivate_confirm),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::POST,
-            "/admin/users/{id}/deactivate",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::deactivate),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::POST,
-            "/admin/users/{id}/reactivate",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::reactivate),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::GET,
-            "/admin/users/{id}/reset-password",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::reset_password_confirm),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::POST,
-            "/admin/users/{id}/reset-password",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::reset_password),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::POST,
-            "/admin/users/{id}/unlock",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::unlock),
-        )
-        .target(Target::User),
-        RouteSpec::new(
-            M::GET,
-            "/admin/tokens/{id}/revoke",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::revoke_token_confirm),
-        )
-        .target(Target::ApiToken),
-        RouteSpec::new(
-            M::POST,
-            "/admin/tokens/{id}/revoke",
-            Roles(ADMIN_ONLY),
-            |r| r.to(pages::admin::revoke_token),
-        )
-        .target(Target::ApiToken),
-        RouteSpec::new(M::GET, "/admin/audit", Roles(ADMIN_ONLY), |r| {
-            r.to(pages::audit::list)
-        }),
+        GET "/login/two-factor" => pages::account::code_form, SignInStep;
+        POST "/login/two-factor" => pages::account::code_submit, SignInStep;
+        GET "/account/two-factor" => pages::account::enrol_form, SignInStep;
+        POST "/account/two-factor" => pages::account::enrol_submit, SignInStep;
+        GET "/account/password" => pages::account::password_form, SignInStep;
+        POST "/account/password" => pages::account::password_submit, SignInStep;
+        GET "/account" => pages::account::show, SignedIn;
+        POST "/account/sessions/end" => pages::account::end_session, SignedIn;
+        POST "/account/tokens/revoke" => pages::account::revoke_token, SignedIn;
+        GET "/admin/users/{id}/reset-two-factor" => pages::admin::reset_two_factor_confirm, Roles(ADMIN_ONLY), User;
+        POST "/admin/users/{id}/reset-two-factor" => pages::admin::reset_two_factor, Roles(ADMIN_ONLY), User;
+        GET "/admin/users" => pages::admin::users, Roles(ADMIN_ONLY);
+        POST "/admin/users" => pages::admin::add_user, Roles(ADMIN_ONLY);
+        GET "/admin/users/{id}/deactivate" => pages::admin::deactivate_confirm, Roles(ADMIN_ONLY), User;
+        POST "/admin/users/{id}/deactivate" => pages::admin::deactivate, Roles(ADMIN_ONLY), User;
+        POST "/admin/users/{id}/reactivate" => pages::admin::reactivate, Roles(ADMIN_ONLY), User;
+        GET "/admin/users/{id}/reset-password" => pages::admin::reset_password_confirm, Roles(ADMIN_ONLY), User;
+        POST "/admin/users/{id}/reset-password" => pages::admin::reset_password, Roles(ADMIN_ONLY), User;
+        POST "/admin/users/{id}/unlock" => pages::admin::unlock, Roles(ADMIN_ONLY), User;
+        GET "/admin/tokens/{id}/revoke" => pages::admin::revoke_token_confirm, Roles(ADMIN_ONLY), ApiToken;
+        POST "/admin/tokens/{id}/revoke" => pages::admin::revoke_token, Roles(ADMIN_ONLY), ApiToken;
+        GET "/admin/audit" => pages::audit::list, Roles(ADMIN_ONLY);
         // Casework pages
-        RouteSpec::new(M::GET, "/participants", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::participants)
-        }),
-        RouteSpec::new(M::GET, "/participants/new", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::new_participant)
-        }),
-        RouteSpec::new(M::POST, "/participants/new", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::create_participant)
-        }),
-        RouteSpec::new(M::GET, "/participants/{id}", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::participant)
-        })
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::GET,
-            "/participants/{id}/merge",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::merge::choose),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::POST,
-            "/participants/{id}/merge",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::merge::chosen),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::GET,
-            "/participants/{id}/merge/confirm",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::merge::confirm),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::POST,
-            "/participants/{id}/merge/confirm",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::merge::confirmed),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(M::GET, "/referrals/new", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::new_referral)
-        }),
-        RouteSpec::new(M::POST, "/referrals/new", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::create_referral)
-        }),
-        RouteSpec::new(M::GET, "/referrals/{id}", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::referral)
-        })
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::GET,
-            "/referrals/{id}/decision",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::decision_form),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/referrals/{id}/decision",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::save_decision),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::GET,
-            "/referrals/{id}/closure",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::closure_form),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/referrals/{id}/closure",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::save_closure),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::GET,
-            "/referrals/{id}/outcomes",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::outcome),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/referrals/{id}/outcomes",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::save_outcome),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(M::GET, "/programmes", SignedIn, |r| {
-            r.to(pages::casework::programmes)
-        }),
-        RouteSpec::new(M::GET, "/programmes/{id}", SignedIn, |r| {
-            r.to(pages::casework::programme)
-        })
-        .target(Target::Programme),
-        RouteSpec::new(M::GET, "/dashboard", Roles(AGGREGATE_ROLES), |r| {
-            r.to(pages::dashboard::dashboard)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/programmes/{id}/report",
-            Roles(REPORT_ROLES),
-            |r| r.to(pages::reports::report),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(M::GET, "/reports", Roles(REPORT_ROLES), |r| {
-            r.to(pages::reports::index)
-        }),
-        RouteSpec::new(M::GET, "/providers/{id}/report", Roles(REPORT_ROLES), |r| {
-            r.to(pages::reports::report)
-        })
-        .target(Target::Provider),
-        RouteSpec::new(
-            M::GET,
-            "/funding-streams/{id}/report",
-            Roles(AGGREGATE_ROLES),
-            |r| r.to(pages::reports::report),
-        )
-        .target(Target::FundingStream),
-        RouteSpec::new(
-            M::GET,
-            "/programmes/{id}/sessions/new",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::new_session),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/programmes/{id}/sessions/new",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::create_session),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(M::GET, "/sessions/{id}", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::session)
-        })
-        .target(Target::Session),
+        GET "/participants" => pages::casework::participants, Roles(RECORD_ROLES);
+        GET "/participants/new" => pages::casework::new_participant, Roles(RECORD_ROLES);
+        POST "/participants/new" => pages::casework::create_participant, Roles(RECORD_ROLES);
+        GET "/participants/{id}" => pages::casework::participant, Roles(RECORD_ROLES), Participant;
+        GET "/participants/{id}/merge" => pages::merge::choose, Roles(RECORD_ROLES), Participant;
+        POST "/participants/{id}/merge" => pages::merge::chosen, Roles(RECORD_ROLES), Participant;
+        GET "/participants/{id}/merge/confirm" => pages::merge::confirm, Roles(RECORD_ROLES), Participant;
+        POST "/participants/{id}/merge/confirm" => pages::merge::confirmed, Roles(RECORD_ROLES), Participant;
+        GET "/referrals/new" => pages::casework::new_referral, Roles(RECORD_ROLES);
+        POST "/referrals/new" => pages::casework::create_referral, Roles(RECORD_ROLES);
+        GET "/referrals/{id}" => pages::casework::referral, Roles(RECORD_ROLES), Referral;
+        GET "/referrals/{id}/decision" => pages::casework::decision_form, Roles(RECORD_ROLES), Referral;
+        POST "/referrals/{id}/decision" => pages::casework::save_decision, Roles(RECORD_ROLES), Referral;
+        GET "/referrals/{id}/closure" => pages::casework::closure_form, Roles(RECORD_ROLES), Referral;
+        POST "/referrals/{id}/closure" => pages::casework::save_closure, Roles(RECORD_ROLES), Referral;
+        GET "/referrals/{id}/outcomes" => pages::casework::outcome, Roles(RECORD_ROLES), Referral;
+        POST "/referrals/{id}/outcomes" => pages::casework::save_outcome, Roles(RECORD_ROLES), Referral;
+        GET "/programmes" => pages::casework::programmes, SignedIn;
+        GET "/programmes/{id}" => pages::casework::programme, SignedIn, Programme;
+        GET "/dashboard" => pages::dashboard::dashboard, Roles(AGGREGATE_ROLES);
+        GET "/programmes/{id}/report" => pages::reports::report, Roles(REPORT_ROLES), Programme;
+        GET "/reports" => pages::reports::index, Roles(REPORT_ROLES);
+        GET "/providers/{id}/report" => pages::reports::report, Roles(REPORT_ROLES), Provider;
+        GET "/funding-streams/{id}/report" => pages::reports::report, Roles(AGGREGATE_ROLES), FundingStream;
+        GET "/programmes/{id}/sessions/new" => pages::casework::new_session, Roles(RECORD_ROLES), Programme;
+        POST "/programmes/{id}/sessions/new" => pages::casework::create_session, Roles(RECORD_ROLES), Programme;
+        GET "/sessions/{id}" => pages::casework::session, Roles(RECORD_ROLES), Session;
         // Quarterly returns
-        RouteSpec::new(M::GET, "/programmes/{id}/returns", SignedIn, |r| {
-            r.to(pages::returns::list)
-        })
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::GET,
-            "/programmes/{id}/returns/new",
-            Roles(RETURN_SUBMIT_ROLES),
-            |r| r.to(pages::returns::new_return),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/programmes/{id}/returns/new",
-            Roles(RETURN_SUBMIT_ROLES),
-            |r| r.to(pages::returns::submit),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::GET,
-            "/returns/{id}/decision",
-            Roles(RETURN_DECISION_ROLES),
-            |r| r.to(pages::returns::decision),
-        )
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(
-            M::POST,
-            "/returns/{id}/decision",
-            Roles(RETURN_DECISION_ROLES),
-            |r| r.to(pages::returns::save_decision),
-        )
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(M::GET, "/returns/{id}/changes", SignedIn, |r| {
-            r.to(pages::returns::changes)
-        })
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(M::GET, "/returns/{id}/unlock", Roles(ADMIN_ONLY), |r| {
-            r.to(pages::returns::unlock)
-        })
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(M::POST, "/returns/{id}/unlock", Roles(ADMIN_ONLY), |r| {
-            r.to(pages::returns::save_unlock)
-        })
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(
-            M::POST,
-            "/sessions/{id}/register",
-            Roles(RECORD_ROLES),
-            |r| r.to(pages::casework::save_register),
-        )
-        .target(Target::Session),
-        RouteSpec::new(M::GET, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::survey)
-        })
-        .target(Target::Session),
-        RouteSpec::new(M::POST, "/sessions/{id}/survey", Roles(RECORD_ROLES), |r| {
-            r.to(pages::casework::save_survey)
-        })
-        .target(Target::Session),
-        RouteSpec::new(M::GET, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
-            r.to(pages::files::show)
-        }),
-        RouteSpec::new(M::POST, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
-            r.to(pages::files::upload)
-        }),
-        RouteSpec::new(
-            M::POST,
-            "/uploads/offences/restore",
-            Roles(OFFENCE_IMPORT_ROLES),
-            |r| r.to(pages::files::restore),
-        ),
-        RouteSpec::new(M::GET, "/exports/{kind}", Roles(RECORD_ROLES), |r| {
-            r.to(pages::files::export)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/uploads/templates/{kind}",
-            Roles(IMPORT_HISTORY_ROLES),
-            |r| r.to(pages::files::template),
-        ),
+        GET "/programmes/{id}/returns" => pages::returns::list, SignedIn, Programme;
+        GET "/programmes/{id}/returns/new" => pages::returns::new_return, Roles(RETURN_SUBMIT_ROLES), Programme;
+        POST "/programmes/{id}/returns/new" => pages::returns::submit, Roles(RETURN_SUBMIT_ROLES), Programme;
+        GET "/returns/{id}/decision" => pages::returns::decision, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
+        POST "/returns/{id}/decision" => pages::returns::save_decision, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
+        GET "/returns/{id}/changes" => pages::returns::changes, SignedIn, QuarterlyReturn;
+        GET "/returns/{id}/unlock" => pages::returns::unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
+        POST "/returns/{id}/unlock" => pages::returns::save_unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
+        POST "/sessions/{id}/register" => pages::casework::save_register, Roles(RECORD_ROLES), Session;
+        GET "/sessions/{id}/survey" => pages::casework::survey, Roles(RECORD_ROLES), Session;
+        POST "/sessions/{id}/survey" => pages::casework::save_survey, Roles(RECORD_ROLES), Session;
+        GET "/uploads" => pages::files::show, Roles(IMPORT_HISTORY_ROLES);
+        POST "/uploads" => pages::files::upload, Roles(IMPORT_HISTORY_ROLES);
+        POST "/uploads/offences/restore" => pages::files::restore, Roles(OFFENCE_IMPORT_ROLES);
+        GET "/exports/{kind}" => pages::files::export, Roles(RECORD_ROLES);
+        GET "/uploads/templates/{kind}" => pages::files::template, Roles(IMPORT_HISTORY_ROLES);
         // Commissioning set-up pages
-        RouteSpec::new(M::GET, "/setup", Roles(COMMISSIONING_ROLES), |r| {
-            r.to(pages::setup::overview)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/setup/providers",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::new_provider),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/setup/providers",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_provider),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/setup/programmes",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::new_programme),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/setup/programmes",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_programme),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/setup/funding-streams",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::new_funding_stream),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/setup/funding-streams",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_funding_stream),
-        ),
-        RouteSpec::new(M::GET, "/setup/measures", Roles(COMMISSIONING_ROLES), |r| {
-            r.to(pages::setup::new_measure)
-        }),
-        RouteSpec::new(
-            M::POST,
-            "/setup/measures",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_measure),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/programmes/{id}/targets/new",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::new_target),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/programmes/{id}/targets/new",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_target),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::GET,
-            "/funding-streams/{id}/allocations/new",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::new_allocation),
-        )
-        .target(Target::FundingStream),
-        RouteSpec::new(
-            M::POST,
-            "/funding-streams/{id}/allocations/new",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(pages::setup::create_allocation),
-        )
-        .target(Target::FundingStream),
+        GET "/setup" => pages::setup::overview, Roles(COMMISSIONING_ROLES);
+        GET "/setup/providers" => pages::setup::new_provider, Roles(COMMISSIONING_ROLES);
+        POST "/setup/providers" => pages::setup::create_provider, Roles(COMMISSIONING_ROLES);
+        GET "/setup/programmes" => pages::setup::new_programme, Roles(COMMISSIONING_ROLES);
+        POST "/setup/programmes" => pages::setup::create_programme, Roles(COMMISSIONING_ROLES);
+        GET "/setup/funding-streams" => pages::setup::new_funding_stream, Roles(COMMISSIONING_ROLES);
+        POST "/setup/funding-streams" => pages::setup::create_funding_stream, Roles(COMMISSIONING_ROLES);
+        GET "/setup/measures" => pages::setup::new_measure, Roles(COMMISSIONING_ROLES);
+        POST "/setup/measures" => pages::setup::create_measure, Roles(COMMISSIONING_ROLES);
+        GET "/programmes/{id}/targets/new" => pages::setup::new_target, Roles(COMMISSIONING_ROLES), Programme;
+        POST "/programmes/{id}/targets/new" => pages::setup::create_target, Roles(COMMISSIONING_ROLES), Programme;
+        GET "/funding-streams/{id}/allocations/new" => pages::setup::new_allocation, Roles(COMMISSIONING_ROLES), FundingStream;
+        POST "/funding-streams/{id}/allocations/new" => pages::setup::create_allocation, Roles(COMMISSIONING_ROLES), FundingStream;
         // JSON API
-        RouteSpec::new(M::GET, "/api/v1/me", SignedIn, |r| r.to(api::me)),
-        RouteSpec::new(M::GET, "/api/v1/organisations", SignedIn, |r| {
-            r.to(api::organisations)
-        }),
-        RouteSpec::new(M::GET, "/api/v1/participants", Roles(RECORD_ROLES), |r| {
-            r.to(api::participants)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/participants/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::participant),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(M::POST, "/api/v1/participants", Roles(RECORD_ROLES), |r| {
-            r.to(api::register_participant)
-        }),
-        RouteSpec::new(M::GET, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::referrals)
-        }),
-        RouteSpec::new(M::POST, "/api/v1/referrals", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::create_referral)
-        }),
-        RouteSpec::new(M::GET, "/api/v1/referrals/{id}", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::referral)
-        })
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/referrals/{id}/decision",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::records::decide),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/referrals/{id}/closure",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::records::close),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(M::GET, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::sessions)
-        }),
-        RouteSpec::new(M::POST, "/api/v1/sessions", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::create_session)
-        }),
-        RouteSpec::new(M::GET, "/api/v1/sessions/{id}", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::session)
-        })
-        .target(Target::Session),
-        RouteSpec::new(
-            M::PUT,
-            "/api/v1/sessions/{id}/attendance",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::records::put_attendance),
-        )
-        .target(Target::Session),
-        RouteSpec::new(M::GET, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::outcomes)
-        }),
-        RouteSpec::new(M::POST, "/api/v1/outcomes", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::record_outcome)
-        }),
-        RouteSpec::new(M::GET, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::surveys)
-        }),
-        RouteSpec::new(M::POST, "/api/v1/group-surveys", Roles(RECORD_ROLES), |r| {
-            r.to(api::records::record_survey)
-        }),
+        GET "/api/v1/me" => api::me, SignedIn;
+        GET "/api/v1/organisations" => api::organisations, SignedIn;
+        GET "/api/v1/participants" => api::participants, Roles(RECORD_ROLES);
+        GET "/api/v1/participants/{id}" => api::participant, Roles(RECORD_ROLES), Participant;
+        POST "/api/v1/participants" => api::register_participant, Roles(RECORD_ROLES);
+        GET "/api/v1/referrals" => api::records::referrals, Roles(RECORD_ROLES);
+        POST "/api/v1/referrals" => api::records::create_referral, Roles(RECORD_ROLES);
+        GET "/api/v1/referrals/{id}" => api::records::referral, Roles(RECORD_ROLES), Referral;
+        POST "/api/v1/referrals/{id}/decision" => api::records::decide, Roles(RECORD_ROLES), Referral;
+        POST "/api/v1/referrals/{id}/closure" => api::records::close, Roles(RECORD_ROLES), Referral;
+        GET "/api/v1/sessions" => api::records::sessions, Roles(RECORD_ROLES);
+        POST "/api/v1/sessions" => api::records::create_session, Roles(RECORD_ROLES);
+        GET "/api/v1/sessions/{id}" => api::records::session, Roles(RECORD_ROLES), Session;
+        PUT "/api/v1/sessions/{id}/attendance" => api::records::put_attendance, Roles(RECORD_ROLES), Session;
+        GET "/api/v1/outcomes" => api::records::outcomes, Roles(RECORD_ROLES);
+        POST "/api/v1/outcomes" => api::records::record_outcome, Roles(RECORD_ROLES);
+        GET "/api/v1/group-surveys" => api::records::surveys, Roles(RECORD_ROLES);
+        POST "/api/v1/group-surveys" => api::records::record_survey, Roles(RECORD_ROLES);
         // Corrections (docs/casework.md, "Correcting the record")
-        RouteSpec::new(
-            M::PATCH,
-            "/api/v1/participants/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::patch_participant),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::DELETE,
-            "/api/v1/participants/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::void_participant),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/participants/{id}/restore",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::restore_participant),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/participants/{id}/history",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::participant_history),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/participants/{id}/merge",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::merge::merge_participant),
-        )
-        .target(Target::Participant),
-        RouteSpec::new(
-            M::PATCH,
-            "/api/v1/referrals/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::patch_referral),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::DELETE,
-            "/api/v1/referrals/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::void_referral),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/referrals/{id}/restore",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::restore_referral),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/referrals/{id}/history",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::referral_history),
-        )
-        .target(Target::Referral),
-        RouteSpec::new(
-            M::PATCH,
-            "/api/v1/sessions/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::patch_session),
-        )
-        .target(Target::Session),
-        RouteSpec::new(
-            M::DELETE,
-            "/api/v1/sessions/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::void_session),
-        )
-        .target(Target::Session),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/sessions/{id}/restore",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::restore_session),
-        )
-        .target(Target::Session),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/sessions/{id}/history",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::session_history),
-        )
-        .target(Target::Session),
-        RouteSpec::new(
-            M::PATCH,
-            "/api/v1/outcomes/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::patch_outcome),
-        )
-        .target(Target::OutcomeRecord),
-        RouteSpec::new(
-            M::DELETE,
-            "/api/v1/outcomes/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::void_outcome),
-        )
-        .target(Target::OutcomeRecord),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/outcomes/{id}/restore",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::restore_outcome),
-        )
-        .target(Target::OutcomeRecord),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/outcomes/{id}/history",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::outcome_history),
-        )
-        .target(Target::OutcomeRecord),
-        RouteSpec::new(
-            M::PATCH,
-            "/api/v1/group-surveys/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::patch_survey),
-        )
-        .target(Target::GroupSurvey),
-        RouteSpec::new(
-            M::DELETE,
-            "/api/v1/group-surveys/{id}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::void_survey),
-        )
-        .target(Target::GroupSurvey),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/group-surveys/{id}/restore",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::restore_survey),
-        )
-        .target(Target::GroupSurvey),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/group-surveys/{id}/history",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::corrections::survey_history),
-        )
-        .target(Target::GroupSurvey),
-        RouteSpec::new(M::GET, "/api/v1/programmes", SignedIn, |r| {
-            r.to(api::setup::programmes)
-        }),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/programmes",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::create_programme),
-        ),
-        RouteSpec::new(M::GET, "/api/v1/programmes/{id}", SignedIn, |r| {
-            r.to(api::setup::programme)
-        })
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/programmes/{id}/targets",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::add_target),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(M::GET, "/api/v1/returns/{id}/changes", SignedIn, |r| {
-            r.to(api::returns::changes)
-        })
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(M::GET, "/api/v1/programmes/{id}/returns", SignedIn, |r| {
-            r.to(api::returns::list)
-        })
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/programmes/{id}/returns",
-            Roles(RETURN_SUBMIT_ROLES),
-            |r| r.to(api::returns::submit),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/returns/{id}/approve",
-            Roles(RETURN_DECISION_ROLES),
-            |r| r.to(api::returns::approve),
-        )
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/returns/{id}/return",
-            Roles(RETURN_DECISION_ROLES),
-            |r| r.to(api::returns::send_back),
-        )
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/returns/{id}/unlock",
-            Roles(ADMIN_ONLY),
-            |r| r.to(api::returns::unlock),
-        )
-        .target(Target::QuarterlyReturn),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/providers",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::add_provider),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/funding-streams",
-            Roles(AGGREGATE_ROLES),
-            |r| r.to(api::setup::funding_streams),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/funding-streams",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::add_funding_stream),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/funding-streams/{id}/allocations",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::allocate),
-        )
-        .target(Target::FundingStream),
-        RouteSpec::new(M::GET, "/api/v1/measures", SignedIn, |r| {
-            r.to(api::setup::measures)
-        }),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/measures",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::setup::add_measure),
-        ),
+        PATCH "/api/v1/participants/{id}" => api::corrections::patch_participant, Roles(RECORD_ROLES), Participant;
+        DELETE "/api/v1/participants/{id}" => api::corrections::void_participant, Roles(RECORD_ROLES), Participant;
+        POST "/api/v1/participants/{id}/restore" => api::corrections::restore_participant, Roles(RECORD_ROLES), Participant;
+        GET "/api/v1/participants/{id}/history" => api::corrections::participant_history, Roles(RECORD_ROLES), Participant;
+        POST "/api/v1/participants/{id}/merge" => api::merge::merge_participant, Roles(RECORD_ROLES), Participant;
+        PATCH "/api/v1/referrals/{id}" => api::corrections::patch_referral, Roles(RECORD_ROLES), Referral;
+        DELETE "/api/v1/referrals/{id}" => api::corrections::void_referral, Roles(RECORD_ROLES), Referral;
+        POST "/api/v1/referrals/{id}/restore" => api::corrections::restore_referral, Roles(RECORD_ROLES), Referral;
+        GET "/api/v1/referrals/{id}/history" => api::corrections::referral_history, Roles(RECORD_ROLES), Referral;
+        PATCH "/api/v1/sessions/{id}" => api::corrections::patch_session, Roles(RECORD_ROLES), Session;
+        DELETE "/api/v1/sessions/{id}" => api::corrections::void_session, Roles(RECORD_ROLES), Session;
+        POST "/api/v1/sessions/{id}/restore" => api::corrections::restore_session, Roles(RECORD_ROLES), Session;
+        GET "/api/v1/sessions/{id}/history" => api::corrections::session_history, Roles(RECORD_ROLES), Session;
+        PATCH "/api/v1/outcomes/{id}" => api::corrections::patch_outcome, Roles(RECORD_ROLES), OutcomeRecord;
+        DELETE "/api/v1/outcomes/{id}" => api::corrections::void_outcome, Roles(RECORD_ROLES), OutcomeRecord;
+        POST "/api/v1/outcomes/{id}/restore" => api::corrections::restore_outcome, Roles(RECORD_ROLES), OutcomeRecord;
+        GET "/api/v1/outcomes/{id}/history" => api::corrections::outcome_history, Roles(RECORD_ROLES), OutcomeRecord;
+        PATCH "/api/v1/group-surveys/{id}" => api::corrections::patch_survey, Roles(RECORD_ROLES), GroupSurvey;
+        DELETE "/api/v1/group-surveys/{id}" => api::corrections::void_survey, Roles(RECORD_ROLES), GroupSurvey;
+        POST "/api/v1/group-surveys/{id}/restore" => api::corrections::restore_survey, Roles(RECORD_ROLES), GroupSurvey;
+        GET "/api/v1/group-surveys/{id}/history" => api::corrections::survey_history, Roles(RECORD_ROLES), GroupSurvey;
+        GET "/api/v1/programmes" => api::setup::programmes, SignedIn;
+        POST "/api/v1/programmes" => api::setup::create_programme, Roles(COMMISSIONING_ROLES);
+        GET "/api/v1/programmes/{id}" => api::setup::programme, SignedIn, Programme;
+        POST "/api/v1/programmes/{id}/targets" => api::setup::add_target, Roles(COMMISSIONING_ROLES), Programme;
+        GET "/api/v1/returns/{id}/changes" => api::returns::changes, SignedIn, QuarterlyReturn;
+        GET "/api/v1/programmes/{id}/returns" => api::returns::list, SignedIn, Programme;
+        POST "/api/v1/programmes/{id}/returns" => api::returns::submit, Roles(RETURN_SUBMIT_ROLES), Programme;
+        POST "/api/v1/returns/{id}/approve" => api::returns::approve, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
+        POST "/api/v1/returns/{id}/return" => api::returns::send_back, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
+        POST "/api/v1/returns/{id}/unlock" => api::returns::unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
+        POST "/api/v1/providers" => api::setup::add_provider, Roles(COMMISSIONING_ROLES);
+        GET "/api/v1/funding-streams" => api::setup::funding_streams, Roles(AGGREGATE_ROLES);
+        POST "/api/v1/funding-streams" => api::setup::add_funding_stream, Roles(COMMISSIONING_ROLES);
+        POST "/api/v1/funding-streams/{id}/allocations" => api::setup::allocate, Roles(COMMISSIONING_ROLES), FundingStream;
+        GET "/api/v1/measures" => api::setup::measures, SignedIn;
+        POST "/api/v1/measures" => api::setup::add_measure, Roles(COMMISSIONING_ROLES);
         // The offence route comes before `{kind}`, so that it matches first.
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/offences",
-            Roles(OFFENCE_IMPORT_ROLES),
-            |r| r.to(api::files::import_offences),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/offences/restore",
-            Roles(OFFENCE_IMPORT_ROLES),
-            |r| r.to(api::files::restore_offences),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/comparison-group",
-            Roles(OFFENCE_IMPORT_ROLES),
-            |r| r.to(api::files::import_comparison_group),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/comparison-groups",
-            Roles(REPORT_ROLES),
-            |r| r.to(api::files::comparison_groups),
-        ),
+        POST "/api/v1/imports/offences" => api::files::import_offences, Roles(OFFENCE_IMPORT_ROLES);
+        POST "/api/v1/imports/offences/restore" => api::files::restore_offences, Roles(OFFENCE_IMPORT_ROLES);
+        POST "/api/v1/imports/comparison-group" => api::files::import_comparison_group, Roles(OFFENCE_IMPORT_ROLES);
+        GET "/api/v1/comparison-groups" => api::files::comparison_groups, Roles(REPORT_ROLES);
         // Commissioning set-up files: the roles of their write routes (`import_roles`).
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/programmes",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::files::import_programmes),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/measures",
-            Roles(COMMISSIONING_ROLES),
-            |r| r.to(api::files::import_measures),
-        ),
-        RouteSpec::new(
-            M::POST,
-            "/api/v1/imports/{kind}",
-            Roles(RECORD_ROLES),
-            |r| r.to(api::files::import),
-        ),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/imports",
-            Roles(IMPORT_HISTORY_ROLES),
-            |r| r.to(api::files::batches),
-        ),
-        RouteSpec::new(M::GET, "/api/v1/exports/{kind}", Roles(RECORD_ROLES), |r| {
-            r.to(api::files::export)
-        }),
-        RouteSpec::new(M::GET, "/api/openapi.json", SignedIn, |r| {
-            r.to(api::openapi::openapi_json)
-        }),
-        RouteSpec::new(M::GET, "/api/docs", SignedIn, |r| {
-            r.to(api::openapi::docs_root)
-        }),
-        RouteSpec::new(M::GET, "/api/docs/{file:.*}", SignedIn, |r| {
-            r.to(api::openapi::docs)
-        }),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/reports/programmes/{id}",
-            Roles(REPORT_ROLES),
-            |r| r.to(api::reports::programme),
-        )
-        .target(Target::Programme),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/reports/providers/{id}",
-            Roles(REPORT_ROLES),
-            |r| r.to(api::reports::provider),
-        )
-        .target(Target::Provider),
-        RouteSpec::new(
-            M::GET,
-            "/api/v1/reports/funding-streams/{id}",
-            Roles(AGGREGATE_ROLES),
-            |r| r.to(api::reports::funding_stream),
-        )
-        .target(Target::FundingStream),
+        POST "/api/v1/imports/programmes" => api::files::import_programmes, Roles(COMMISSIONING_ROLES);
+        POST "/api/v1/imports/measures" => api::files::import_measures, Roles(COMMISSIONING_ROLES);
+        POST "/api/v1/imports/{kind}" => api::files::import, Roles(RECORD_ROLES);
+        GET "/api/v1/imports" => api::files::batches, Roles(IMPORT_HISTORY_ROLES);
+        GET "/api/v1/exports/{kind}" => api::files::export, Roles(RECORD_ROLES);
+        GET "/api/openapi.json" => api::openapi::openapi_json, SignedIn;
+        GET "/api/docs" => api::openapi::docs_root, SignedIn;
+        GET "/api/docs/{file:.*}" => api::openapi::docs, SignedIn;
+        GET "/api/v1/reports/programmes/{id}" => api::reports::programme, Roles(REPORT_ROLES), Programme;
+        GET "/api/v1/reports/providers/{id}" => api::reports::provider, Roles(REPORT_ROLES), Provider;
+        GET "/api/v1/reports/funding-streams/{id}" => api::reports::funding_stream, Roles(AGGREGATE_ROLES), FundingStream;
     ];
     routes.extend(correction_pages());
     routes
