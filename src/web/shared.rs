@@ -27,3 +27,22 @@ pub fn page_ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::C
         ..ctx(state, actor)
     }
 }
+
+/// The record id of a path's `{id}`, typed: a value that does not parse as `T` names no
+/// record (404, as a GOV.UK page on pages and problem JSON under `/api/`).
+#[derive(Debug, Clone, Copy)]
+pub struct PathId<T>(pub T);
+
+impl<T: std::str::FromStr + 'static> actix_web::FromRequest for PathId<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let id = req.match_info().get("id").and_then(|raw| raw.parse().ok());
+        std::future::ready(match id {
+            Some(id) => Ok(PathId(id)),
+            None if req.path().starts_with("/api/") => Err(AppError::NotFound.into()),
+            None => Err(crate::web::errors::PageError(AppError::NotFound).into()),
+        })
+    }
+}

@@ -15,6 +15,7 @@ use crate::domain::ids::{ParticipantId, ReferralId, SessionId};
 use crate::domain::validation::Input;
 use crate::store::voids::{self, RecordKind};
 use crate::web::errors::{blocking, AppError};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// The body as a merge patch (`null` clears a field).
@@ -47,10 +48,9 @@ fn visible(
 pub async fn patch_participant(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     body: web::Bytes,
 ) -> Result<Json<ParticipantView>, AppError> {
-    let id: ParticipantId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::participants::find(&mut conn, actor.scope(), id)?;
@@ -71,10 +71,9 @@ pub async fn patch_participant(
 pub async fn patch_referral(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
     body: web::Bytes,
 ) -> Result<Json<ReferralView>, AppError> {
-    let id: ReferralId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::referrals::find(&mut conn, actor.scope(), id)?;
@@ -95,10 +94,9 @@ pub async fn patch_referral(
 pub async fn patch_session(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
     body: web::Bytes,
 ) -> Result<Json<SessionView>, AppError> {
-    let id: SessionId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::sessions::find(&mut conn, actor.scope(), id)?;
@@ -118,10 +116,9 @@ pub async fn patch_session(
 pub async fn patch_outcome(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     body: web::Bytes,
 ) -> Result<Json<OutcomeView>, AppError> {
-    let id: i64 = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::outcomes::find(&mut conn, actor.scope(), id)?;
@@ -142,10 +139,9 @@ pub async fn patch_outcome(
 pub async fn patch_survey(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     body: web::Bytes,
 ) -> Result<Json<SurveyView>, AppError> {
-    let id: i64 = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::group_surveys::find(&mut conn, actor.scope(), id)?;

@@ -4,11 +4,12 @@
 
 use actix_web::web::{self, Json};
 
-use super::{ctx, json_input, path_id};
+use super::{ctx, json_input};
 use crate::casework::merge::{self, MergeSummary};
 use crate::domain::access::Actor;
 use crate::domain::ids::ParticipantId;
 use crate::web::errors::{blocking, AppError};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// `POST /api/v1/participants/{id}/merge`: merges participant `id` into participant
@@ -23,10 +24,9 @@ use crate::web::AppState;
 pub async fn merge_participant(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     body: web::Bytes,
 ) -> Result<Json<MergeSummary>, AppError> {
-    let id: ParticipantId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         // Another organisation's record is 404 before the body is read.

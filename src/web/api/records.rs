@@ -24,6 +24,7 @@ use crate::store::referrals::{Referral, ReferralFilter};
 use crate::store::sessions::{Session, SessionFilter};
 use crate::store::{self, group_surveys};
 use crate::web::errors::{blocking, AppError, FieldError, Problem};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 // --- views ------------------------------------------------------------------------------
@@ -391,9 +392,8 @@ pub async fn create_referral(
 pub async fn referral(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
 ) -> Result<Json<ReferralDetail>, AppError> {
-    let id: ReferralId = path_id(&id)?;
     blocking(move || {
         let d = casework::details::referral(&mut *state.conn()?, &actor, id)?;
         Ok(Json(ReferralDetail::from(d)))

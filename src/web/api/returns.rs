@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{created, ctx, json_input, path_id, List};
+use super::{created, ctx, json_input, List};
 use crate::casework;
 use crate::domain::access::Actor;
 use crate::domain::enums::ReturnStatus;
@@ -16,6 +16,7 @@ use crate::domain::validation::Input;
 use crate::store::quarterly_returns::{self, QuarterlyReturn};
 use crate::store::{self};
 use crate::web::errors::{blocking, AppError, Problem};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// A programme's return for a quarter.
@@ -86,9 +87,8 @@ pub struct UnlockReturn {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<Json<List<ReturnView>>, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         store::programmes::find_visible(&mut conn, actor.scope(), id)?;
@@ -115,10 +115,9 @@ pub async fn list(
 pub async fn submit(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     let r = blocking(move || {
         let mut conn = state.conn()?;
         // Another provider's programme is 404 whatever the body holds.
@@ -152,11 +151,10 @@ fn body_input(body: &[u8]) -> Result<Input, AppError> {
 async fn decide(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: ReturnId,
     body: web::Bytes,
     decision: &'static str,
 ) -> Result<Json<ReturnView>, AppError> {
-    let id: ReturnId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         quarterly_returns::find(&mut conn, actor.scope(), id)?;
@@ -183,7 +181,7 @@ async fn decide(
 pub async fn approve(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     body: web::Bytes,
 ) -> Result<Json<ReturnView>, AppError> {
     decide(state, actor, id, body, "approved").await
@@ -199,7 +197,7 @@ pub async fn approve(
 pub async fn send_back(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     body: web::Bytes,
 ) -> Result<Json<ReturnView>, AppError> {
     decide(state, actor, id, body, "returned").await
@@ -216,10 +214,9 @@ pub async fn send_back(
 pub async fn unlock(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     body: web::Bytes,
 ) -> Result<Json<ReturnView>, AppError> {
-    let id: ReturnId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         quarterly_returns::find(&mut conn, actor.scope(), id)?;
@@ -241,9 +238,8 @@ pub async fn unlock(
 pub async fn changes(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
 ) -> Result<Json<casework::return_changes::ReturnChanges>, AppError> {
-    let id: ReturnId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         Ok(Json(casework::return_changes::since_approval(

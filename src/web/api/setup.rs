@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{created_after, ctx, json_input, path_id, List, Page};
+use super::{created_after, ctx, json_input, List, Page};
 use crate::casework;
 use crate::domain::access::Actor;
 use crate::domain::enums::{Delivery, ProgrammeKind};
@@ -15,6 +15,7 @@ use crate::domain::ids::{FundingStreamId, MeasureId, OrganisationId, ProgrammeId
 use crate::store;
 use crate::store::organisations::Organisation;
 use crate::web::errors::{blocking, AppError, Problem};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// A programme.
@@ -179,9 +180,8 @@ pub async fn programmes(
 pub async fn programme(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<Json<ProgrammeDetail>, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     blocking(move || Ok(Json(programme_detail(&mut *state.conn()?, &actor, id)?))).await
 }
 
@@ -213,10 +213,9 @@ pub async fn create_programme(
 pub async fn add_target(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     created_after(move || {
         let mut conn = state.conn()?;
         store::programmes::find_visible(&mut conn, actor.scope(), id)?;
@@ -309,10 +308,9 @@ pub async fn add_funding_stream(
 pub async fn allocate(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<FundingStreamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let id: FundingStreamId = path_id(&id)?;
     created_after(move || {
         let mut conn = state.conn()?;
         store::funding_streams::find(&mut conn, id)?;

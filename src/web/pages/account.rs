@@ -10,10 +10,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::{form_error, render, render_status, viewer_context};
+use super::{form_error, render, render_status, viewer_context, FormError};
 use crate::domain::access::Actor;
 use crate::domain::credentials::{hash_secret, verify_password, Email, NewPassword};
 use crate::domain::enums::AuditAction;
@@ -55,7 +54,7 @@ fn code_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let errors: Vec<Value> = error.map(|e| form_error("code", e)).into_iter().collect();
+    let errors: Vec<FormError> = error.map(|e| form_error("code", e)).into_iter().collect();
     let title = if errors.is_empty() {
         "Enter your security code"
     } else {
@@ -69,7 +68,10 @@ fn code_page(
             nonce,
             viewer,
             "",
-            json!({"errors": errors, "code_error": error}),
+            &CodeView {
+                errors,
+                code_error: error,
+            },
         ),
     )
 }
@@ -216,15 +218,40 @@ pub async fn code_submit(
 
 // ---- Enrolling a second factor -------------------------------------------------------
 
-fn enrol_page(state: &AppState, actor: &Actor, error: Option<&str>) -> Result<Value, AppError> {
+/// The view of `pages/account/code`.
+#[derive(Serialize)]
+struct CodeView<'a> {
+    errors: Vec<FormError>,
+    code_error: Option<&'a str>,
+}
+
+/// The view of `pages/account/two_factor`: enrolled (how many recovery codes are left) or
+/// enrolling (the QR code and the secret to type).
+#[derive(Serialize)]
+struct EnrolView {
+    enabled: bool,
+    recovery_codes_left: Option<i64>,
+    qr: Option<String>,
+    secret: Option<String>,
+    errors: Vec<FormError>,
+    code_error: Option<String>,
+    /// Whether the sign-in waits for it.
+    required: bool,
+}
+
+fn enrol_page(state: &AppState, actor: &Actor, error: Option<&str>) -> Result<EnrolView, AppError> {
     let mut conn = state.conn()?;
     let tf = users::two_factor(&mut conn, actor.user_id)?;
     if tf.enabled {
-        return Ok(json!({
-            "enabled": true,
-            "recovery_codes_left": tf.recovery_codes_left,
-            "errors": [],
-        }));
+        return Ok(EnrolView {
+            enabled: true,
+            recovery_codes_left: Some(tf.recovery_codes_left),
+            qr: None,
+            secret: None,
+            errors: Vec::new(),
+            code_error: None,
+            required: false,
+        });
     }
     let key = &state.secrets.totp_key;
     let secret = match tf
@@ -245,14 +272,15 @@ fn enrol_page(state: &AppState, actor: &Actor, error: Option<&str>) -> Result<Va
     let account = users::find(&mut conn, actor.user_id)?.email;
     let qr = two_factor::qr_data_uri(&secret, &account)
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    let errors: Vec<Value> = error.map(|e| form_error("code", e)).into_iter().collect();
-    Ok(json!({
-        "enabled": false,
-        "qr": qr,
-        "secret": two_factor::secret_base32(&secret),
-        "errors": errors,
-        "code_error": error,
-    }))
+    Ok(EnrolView {
+        enabled: false,
+        recovery_codes_left: None,
+        qr: Some(qr),
+        secret: Some(two_factor::secret_base32(&secret)),
+        errors: error.map(|e| form_error("code", e)).into_iter().collect(),
+        code_error: error.map(str::to_string),
+        required: false,
+    })
 }
 
 /// `GET /account/two-factor`: enrol (a QR code and the secret to type), or, once enrolled,
@@ -268,10 +296,10 @@ pub async fn enrol_form(
     }
     let required = viewer.stage == Some(Stage::Enrol);
     let mut page = blocking(move || enrol_page(&state, &actor, None)).await?;
-    page["required"] = json!(required);
+    page.required = required;
     render(
         "pages/account/two_factor",
-        &viewer_context("Two-factor sign-in", &nonce, &viewer, "", page),
+        &viewer_context("Two-factor sign-in", &nonce, &viewer, "", &page),
     )
 }
 
@@ -337,15 +365,18 @@ pub async fn enrol_submit(
                 &nonce,
                 &viewer,
                 "",
-                json!({"codes": codes, "next": next.page()}),
+                &RecoveryCodesView {
+                    codes,
+                    next: next.page(),
+                },
             ),
         ),
         Err(mut page) => {
-            page["required"] = json!(stage == Some(Stage::Enrol));
+            page.required = stage == Some(Stage::Enrol);
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "pages/account/two_factor",
-                &viewer_context("Error: Two-factor sign-in", &nonce, &viewer, "", page),
+                &viewer_context("Error: Two-factor sign-in", &nonce, &viewer, "", &page),
             )
         }
     }
@@ -363,16 +394,34 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
+/// The view of `pages/account/recovery_codes`.
+#[derive(Serialize)]
+struct RecoveryCodesView {
+    codes: Vec<String>,
+    next: &'static str,
+}
+
+/// The view of `pages/account/password`.
+#[derive(Serialize)]
+struct PasswordView<'a> {
+    /// The password must be changed before anything else.
+    forced: bool,
+    current_password_error: Option<&'a str>,
+    new_password_error: Option<&'a str>,
+    confirm_password_error: Option<&'a str>,
+    errors: &'a [FormError],
+}
+
 fn password_page(
     nonce: &CspNonce,
     viewer: &Viewer,
-    errors: Vec<Value>,
+    errors: Vec<FormError>,
 ) -> Result<HttpResponse, PageError> {
     let field_error = |f: &str| {
         errors
             .iter()
-            .find(|e| e["field"] == f)
-            .map(|e| e["text"].clone())
+            .find(|e| e.field == f)
+            .map(|e| e.text.as_str())
     };
     let title = if errors.is_empty() {
         "Change your password"
@@ -384,17 +433,17 @@ fn password_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let page = json!({
-        "forced": viewer.stage == Some(Stage::Password),
-        "current_password_error": field_error("current_password"),
-        "new_password_error": field_error("new_password"),
-        "confirm_password_error": field_error("confirm_password"),
-        "errors": errors,
-    });
+    let page = PasswordView {
+        forced: viewer.stage == Some(Stage::Password),
+        current_password_error: field_error("current_password"),
+        new_password_error: field_error("new_password"),
+        confirm_password_error: field_error("confirm_password"),
+        errors: &errors,
+    };
     render_status(
         status,
         "pages/account/password",
-        &viewer_context(title, nonce, viewer, "", page),
+        &viewer_context(title, nonce, viewer, "", &page),
     )
 }
 
@@ -479,6 +528,38 @@ fn when(t: chrono::NaiveDateTime) -> String {
     t.format("%-d %B %Y %H:%M").to_string()
 }
 
+/// A signed-in session on `/account`.
+#[derive(Serialize)]
+struct SessionView {
+    id: i64,
+    started: String,
+    last_seen: String,
+    second_factor: bool,
+    current: bool,
+}
+
+/// An API token on `/account`.
+#[derive(Serialize)]
+struct TokenView {
+    id: i64,
+    label: String,
+    created: String,
+    last_used: Option<String>,
+    expires: Option<String>,
+    live: bool,
+}
+
+/// The view of `pages/account/index`.
+#[derive(Serialize)]
+struct AccountView {
+    email: String,
+    two_factor: bool,
+    recovery_codes_left: i64,
+    two_factor_required: bool,
+    sessions: Vec<SessionView>,
+    tokens: Vec<TokenView>,
+}
+
 /// `GET /account`: the user's sessions and API tokens, their second factor, and links to
 /// change the password.
 pub async fn show(
@@ -494,47 +575,47 @@ pub async fn show(
         let conn = &mut *conn;
         let user = users::find(conn, actor.user_id)?;
         let tf = users::two_factor(conn, actor.user_id)?;
-        let sessions: Vec<Value> = login_sessions::list_live(conn, actor.user_id)?
+        let sessions = login_sessions::list_live(conn, actor.user_id)?
             .into_iter()
-            .map(|s| {
-                json!({
-                    "id": s.id,
-                    "started": when(s.created_at),
-                    "last_seen": when(s.last_seen_at),
-                    "second_factor": s.second_factor,
-                    "current": Some(s.id) == current,
-                })
+            .map(|s| SessionView {
+                id: s.id,
+                started: when(s.created_at),
+                last_seen: when(s.last_seen_at),
+                second_factor: s.second_factor,
+                current: Some(s.id) == current,
             })
             .collect();
-        let tokens: Vec<Value> = tokens::list_for(conn, actor.user_id)?
+        let tokens = tokens::list_for(conn, actor.user_id)?
             .into_iter()
-            .map(|t| {
-                json!({
-                    "id": t.id,
-                    "label": if t.label.is_empty() { "(no label)".to_string() } else { t.label.clone() },
-                    "created": when(t.created_at),
-                    "last_used": t.last_used_at.map(when),
-                    "expires": t.expires_at.map(when),
-                    "live": t.live(),
-                })
+            .map(|t| TokenView {
+                id: t.id,
+                label: if t.label.is_empty() {
+                    "(no label)".to_string()
+                } else {
+                    t.label.clone()
+                },
+                created: when(t.created_at),
+                last_used: t.last_used_at.map(when),
+                expires: t.expires_at.map(when),
+                live: t.live(),
             })
             .collect();
         if let (Some(id), true) = (current, had_flash) {
             login_sessions::clear_flash(conn, id)?;
         }
-        Ok(json!({
-            "email": user.email,
-            "two_factor": tf.enabled,
-            "recovery_codes_left": tf.recovery_codes_left,
-            "two_factor_required": state.require_2fa.requires(actor.role),
-            "sessions": sessions,
-            "tokens": tokens,
-        }))
+        Ok(AccountView {
+            email: user.email,
+            two_factor: tf.enabled,
+            recovery_codes_left: tf.recovery_codes_left,
+            two_factor_required: state.require_2fa.requires(actor.role),
+            sessions,
+            tokens,
+        })
     })
     .await?;
     render(
         "pages/account/index",
-        &viewer_context("Your account", &nonce, &viewer, "/account", page),
+        &viewer_context("Your account", &nonce, &viewer, "/account", &page),
     )
 }
 

@@ -7,10 +7,9 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::{form_error, render, render_status, viewer_context};
+use super::{form_error, render, render_status, viewer_context, Choice, FormError};
 use crate::domain::access::Actor;
 use crate::domain::credentials::{Email, NewPassword};
 use crate::domain::enums::Role;
@@ -33,74 +32,126 @@ pub struct AddUser {
     organisation_id: String,
 }
 
+/// An API token under its user on `/admin/users`.
+#[derive(Serialize)]
+struct TokenLine {
+    id: i64,
+    label: String,
+    created_on: String,
+    last_used: Option<String>,
+    expires: Option<String>,
+    revoked: bool,
+}
+
+/// A user's row on `/admin/users`.
+#[derive(Serialize)]
+struct UserLine {
+    id: UserId,
+    email: String,
+    display_name: String,
+    role_label: &'static str,
+    organisation_name: String,
+    status: &'static str,
+    active: bool,
+    locked: bool,
+    tokens: Vec<TokenLine>,
+}
+
+/// The values typed into the "add a user" form.
+#[derive(Serialize)]
+struct AddUserTyped {
+    email: String,
+    display_name: String,
+}
+
+/// The view of `pages/admin/users`.
+#[derive(Serialize)]
+struct UsersView {
+    users: Vec<UserLine>,
+    roles: Vec<Choice>,
+    organisations: Vec<Choice>,
+    form: AddUserTyped,
+    email_error: Option<String>,
+    role_error: Option<String>,
+    organisation_error: Option<String>,
+    errors: Vec<FormError>,
+}
+
 fn users_context(
     state: &AppState,
     viewer: &Viewer,
     form: &AddUser,
-    errors: Vec<Value>,
-) -> Result<Value, AppError> {
+    errors: Vec<FormError>,
+) -> Result<UsersView, AppError> {
     let mut conn = state.conn()?;
     let all = users::list(&mut conn)?;
     let orgs = organisations::list(&mut conn)?;
-    let mut token_rows: HashMap<i64, Vec<Value>> = HashMap::new();
+    let mut token_rows: HashMap<i64, Vec<TokenLine>> = HashMap::new();
     for t in tokens::list(&mut conn)? {
-        token_rows.entry(t.user_id).or_default().push(json!({
-            "id": t.id,
-            "label": if t.label.is_empty() { "(no label)".to_string() } else { t.label },
-            "created_on": t.created_at.format("%-d %B %Y").to_string(),
-            "last_used": t.last_used_at.map(|d| d.format("%-d %B %Y").to_string()),
-            "expires": t.expires_at.map(|d| d.format("%-d %B %Y").to_string()),
-            "revoked": t.revoked,
-        }));
+        token_rows.entry(t.user_id).or_default().push(TokenLine {
+            id: t.id,
+            label: if t.label.is_empty() {
+                "(no label)".to_string()
+            } else {
+                t.label
+            },
+            created_on: t.created_at.format("%-d %B %Y").to_string(),
+            last_used: t.last_used_at.map(|d| d.format("%-d %B %Y").to_string()),
+            expires: t.expires_at.map(|d| d.format("%-d %B %Y").to_string()),
+            revoked: t.revoked,
+        });
     }
     if let (Some(id), Some(_)) = (viewer.session_id, &viewer.flash) {
         login_sessions::clear_flash(&mut conn, id)?;
     }
-    let rows: Vec<Value> = all
+    let rows = all
         .into_iter()
-        .map(|u| {
-            let status = match (u.active, u.locked) {
+        .map(|u| UserLine {
+            status: match (u.active, u.locked) {
                 (false, _) => "Deactivated",
                 (true, true) => "Locked",
                 (true, false) => "Active",
-            };
-            json!({
-                "id": u.id,
-                "email": u.email,
-                "display_name": u.display_name,
-                "role_label": u.role.label(),
-                "organisation_name": u.organisation_name,
-                "status": status,
-                "active": u.active,
-                "locked": u.locked,
-                "tokens": token_rows.remove(&u.id.0).unwrap_or_default(),
-            })
+            },
+            tokens: token_rows.remove(&u.id.0).unwrap_or_default(),
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            role_label: u.role.label(),
+            organisation_name: u.organisation_name,
+            active: u.active,
+            locked: u.locked,
         })
         .collect();
-    let roles: Vec<Value> = Role::ALL
+    let roles = Role::ALL
         .iter()
-        .map(|r| json!({"value": r.as_str(), "text": r.label(), "selected": r.as_str() == form.role}))
+        .map(|r| Choice::new(r.as_str(), r.label(), r.as_str() == form.role))
         .collect();
-    let orgs: Vec<Value> = orgs
+    let orgs = orgs
         .into_iter()
-        .map(|o| json!({"value": o.id, "text": o.name, "selected": o.id.to_string() == form.organisation_id}))
+        .map(|o| Choice::new(o.id, &o.name, o.id.to_string() == form.organisation_id))
         .collect();
-    let field_error = |f: &str| {
-        errors
-            .iter()
-            .find(|e| e["field"] == f)
-            .map(|e| e["text"].clone())
-    };
-    Ok(json!({
-        "users": rows,
-        "roles": roles,
-        "organisations": orgs,
-        "form": {"email": form.email, "display_name": form.display_name},
-        "email_error": field_error("email"),
-        "role_error": field_error("role"),
-        "organisation_error": field_error("organisation_id"),
-        "errors": errors,
-    }))
+    let field_error = |f: &str| errors.iter().find(|e| e.field == f).map(|e| e.text.clone());
+    Ok(UsersView {
+        users: rows,
+        roles,
+        organisations: orgs,
+        form: AddUserTyped {
+            email: form.email.clone(),
+            display_name: form.display_name.clone(),
+        },
+        email_error: field_error("email"),
+        role_error: field_error("role"),
+        organisation_error: field_error("organisation_id"),
+        errors,
+    })
+}
+
+/// The view of `pages/admin/password`: a generated password, shown once.
+#[derive(Serialize)]
+struct PasswordShown<'a> {
+    heading: &'static str,
+    email: &'a str,
+    password: &'a str,
 }
 
 /// `GET /admin/users`.
@@ -113,11 +164,11 @@ pub async fn users(
     let page = blocking(move || users_context(&state, &v, &AddUser::default(), Vec::new())).await?;
     render(
         "pages/admin/users",
-        &viewer_context("Users", &nonce, &viewer, "/admin/users", page),
+        &viewer_context("Users", &nonce, &viewer, "/admin/users", &page),
     )
 }
 
-fn parse_add_user(form: &AddUser) -> Result<(Email, Role, OrganisationId), Vec<Value>> {
+fn parse_add_user(form: &AddUser) -> Result<(Email, Role, OrganisationId), Vec<FormError>> {
     let mut errors = Vec::new();
     let email = Email::parse(&form.email)
         .map_err(|e| errors.push(form_error("email", &e.to_string())))
@@ -193,17 +244,17 @@ pub async fn add_user(
                 &nonce,
                 &viewer,
                 "/admin/users",
-                json!({
-                    "heading": "User added",
-                    "email": user.email,
-                    "password": password.expose(),
-                }),
+                &PasswordShown {
+                    heading: "User added",
+                    email: &user.email,
+                    password: password.expose(),
+                },
             ),
         ),
         Err(page) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "pages/admin/users",
-            &viewer_context("Error: Users", &nonce, &viewer, "/admin/users", page),
+            &viewer_context("Error: Users", &nonce, &viewer, "/admin/users", &page),
         ),
     }
 }
@@ -240,8 +291,10 @@ async fn change_user(
     Ok(see_other("/admin/users"))
 }
 
-/// What a confirmation page asks.
+/// What a confirmation page asks (the view of `pages/admin/confirm`).
+#[derive(Serialize)]
 struct Confirm {
+    #[serde(skip)]
     title: &'static str,
     heading: String,
     body: String,
@@ -252,13 +305,7 @@ struct Confirm {
 fn confirm_page(nonce: &CspNonce, viewer: &Viewer, c: Confirm) -> Result<HttpResponse, PageError> {
     render(
         "pages/admin/confirm",
-        &viewer_context(
-            c.title,
-            nonce,
-            viewer,
-            "/admin/users",
-            json!({"heading": c.heading, "body": c.body, "action": c.action, "button": c.button}),
-        ),
+        &viewer_context(c.title, nonce, viewer, "/admin/users", &c),
     )
 }
 
@@ -426,11 +473,11 @@ pub async fn reset_password(
             &nonce,
             &viewer,
             "/admin/users",
-            json!({
-                "heading": "Password reset",
-                "email": user.email,
-                "password": password.expose(),
-            }),
+            &PasswordShown {
+                heading: "Password reset",
+                email: &user.email,
+                password: password.expose(),
+            },
         ),
     )
 }
@@ -470,24 +517,21 @@ pub async fn reset_two_factor_confirm(
         Ok((user, enrolled))
     })
     .await?;
-    render(
-        "pages/admin/confirm",
-        &viewer_context(
-            "Reset two-factor sign-in",
-            &nonce,
-            &viewer,
-            "/admin/users",
-            json!({
-                "heading": format!("Reset two-factor sign-in for {}?", user.email),
-                "body": if enrolled {
-                    "Their authenticator app and recovery codes will stop working and their sessions will end. At their next sign-in they set up two-factor sign-in again."
-                } else {
-                    "They have not set up two-factor sign-in; any enrolment they began will be forgotten and their sessions will end."
-                },
-                "action": format!("/admin/users/{}/reset-two-factor", user.id),
-                "button": "Reset two-factor sign-in",
-            }),
-        ),
+    confirm_page(
+        &nonce,
+        &viewer,
+        Confirm {
+            title: "Reset two-factor sign-in",
+            heading: format!("Reset two-factor sign-in for {}?", user.email),
+            body: if enrolled {
+                "Their authenticator app and recovery codes will stop working and their sessions will end. At their next sign-in they set up two-factor sign-in again."
+            } else {
+                "They have not set up two-factor sign-in; any enrolment they began will be forgotten and their sessions will end."
+            }
+            .to_string(),
+            action: format!("/admin/users/{}/reset-two-factor", user.id),
+            button: "Reset two-factor sign-in",
+        },
     )
 }
 

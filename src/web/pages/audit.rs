@@ -3,10 +3,9 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use super::{render, viewer_context};
+use super::{render, viewer_context, Choice};
 use crate::domain::enums::AuditAction;
 use crate::domain::ids::UserId;
 use crate::store::{audit, users};
@@ -87,6 +86,39 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
     Some(format!("{base}/{id}"))
 }
 
+/// An event of the trail as `pages/admin/audit` shows it.
+#[derive(Serialize)]
+struct EventView<'a> {
+    id: i64,
+    occurred_at: String,
+    user: String,
+    user_id: Option<String>,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+    record_href: Option<String>,
+    history_href: Option<String>,
+    changed_fields: String,
+    detail: &'a str,
+}
+
+/// The view of `pages/admin/audit`.
+#[derive(Serialize)]
+struct AuditView<'a> {
+    events: Vec<EventView<'a>>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    previous: Option<String>,
+    next: Option<String>,
+    actions: Vec<Choice>,
+    entities: Vec<Choice>,
+    people: Vec<Choice>,
+    record: &'a str,
+    from: &'a str,
+    to: &'a str,
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     nonce: CspNonce,
@@ -112,7 +144,7 @@ pub async fn list(
         .iter()
         .map(|u| (u.id, format!("{} ({})", u.display_name, u.email)))
         .collect();
-    let rows: Vec<Value> = events
+    let rows = events
         .iter()
         .map(|e| {
             let user = e.user_id.map(|u| {
@@ -121,62 +153,62 @@ pub async fn list(
                     .cloned()
                     .unwrap_or_else(|| format!("user {u}"))
             });
-            let id = e.entity_id.clone();
-            json!({
-                "id": e.id,
-                "occurred_at": e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                "user": user.unwrap_or_else(|| "the command line".into()),
-                "user_id": e.user_id.map(|u| u.to_string()),
-                "action": e.action,
-                "entity": e.entity,
-                "entity_id": id.clone().unwrap_or_else(|| "–".into()),
-                "record_href": id.as_deref().and_then(|id| record_href(&e.entity, id)),
-                "history_href": id.as_ref().map(|id| {
+            let id = e.entity_id.as_deref();
+            EventView {
+                id: e.id,
+                occurred_at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                user: user.unwrap_or_else(|| "the command line".into()),
+                user_id: e.user_id.map(|u| u.to_string()),
+                action: &e.action,
+                entity: &e.entity,
+                entity_id: id.unwrap_or("–"),
+                record_href: id.and_then(|id| record_href(&e.entity, id)),
+                history_href: id.map(|id| {
                     format!(
                         "/admin/audit?{}",
-                        serde_urlencoded::to_string([("entity", e.entity.as_str()), ("record", id)])
-                            .unwrap_or_default()
+                        serde_urlencoded::to_string([
+                            ("entity", e.entity.as_str()),
+                            ("record", id)
+                        ])
+                        .unwrap_or_default()
                     )
                 }),
-                "changed_fields": e.changed_fields.replace(',', ", "),
-                "detail": e.detail,
-            })
+                changed_fields: e.changed_fields.replace(',', ", "),
+                detail: &e.detail,
+            }
         })
         .collect();
-    let actions: Vec<Value> = AuditAction::ALL
-        .iter()
-        .map(|a| json!({"value": a.as_str(), "selected": a.as_str() == query.action}))
-        .collect();
-    let entities: Vec<Value> = entities
-        .into_iter()
-        .map(|e| json!({"selected": e == query.entity, "value": e}))
-        .collect();
-    let people: Vec<Value> = people
-        .into_iter()
-        .map(|u| {
-            json!({
-                "value": u.id,
-                "text": format!("{} ({})", u.display_name, u.email),
-                "selected": u.id.to_string() == query.user.trim(),
+    let view = AuditView {
+        events: rows,
+        total,
+        page,
+        pages,
+        previous: (page > 1).then(|| query.link(page - 1)),
+        next: (page < pages).then(|| query.link(page + 1)),
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| Choice::new(a.as_str(), a.as_str(), a.as_str() == query.action))
+            .collect(),
+        entities: entities
+            .iter()
+            .map(|e| Choice::new(e, e, *e == query.entity))
+            .collect(),
+        people: people
+            .iter()
+            .map(|u| {
+                Choice::new(
+                    u.id,
+                    format!("{} ({})", u.display_name, u.email),
+                    u.id.to_string() == query.user.trim(),
+                )
             })
-        })
-        .collect();
-    let context = json!({
-        "events": rows,
-        "total": total,
-        "page": page,
-        "pages": pages,
-        "previous": (page > 1).then(|| query.link(page - 1)),
-        "next": (page < pages).then(|| query.link(page + 1)),
-        "actions": actions,
-        "entities": entities,
-        "people": people,
-        "record": query.record,
-        "from": query.from,
-        "to": query.to,
-    });
+            .collect(),
+        record: &query.record,
+        from: &query.from,
+        to: &query.to,
+    };
     render(
         "pages/admin/audit",
-        &viewer_context("Audit trail", &nonce, &viewer, "/admin/audit", context),
+        &viewer_context("Audit trail", &nonce, &viewer, "/admin/audit", &view),
     )
 }

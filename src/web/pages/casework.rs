@@ -3,14 +3,14 @@
 //! Question pages use `forms`; the rest look records up in the actor's scope and render.
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus,
+    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus, Role,
     SessionKind, Timepoint,
 };
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
@@ -21,7 +21,7 @@ use crate::store::{self};
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -59,14 +59,17 @@ fn measure_options(conn: &mut crate::db::DbConn) -> Result<Vec<(String, String)>
 }
 
 /// Renders a page with the viewer's context, clearing the flash it shows.
-async fn show_page(
+async fn show_page<T>(
     state: web::Data<AppState>,
     nonce: CspNonce,
     viewer: Viewer,
     template: &'static str,
-    title_of: fn(&Value) -> String,
-    load: impl FnOnce(&mut crate::db::DbConn) -> Result<Value, AppError> + Send + 'static,
-) -> Result<HttpResponse, PageError> {
+    title_of: fn(&T) -> String,
+    load: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<HttpResponse, PageError>
+where
+    T: Serialize + Send + 'static,
+{
     let v = viewer.clone();
     let body = blocking(move || {
         let mut conn = state.conn()?;
@@ -76,7 +79,10 @@ async fn show_page(
     })
     .await?;
     let title = title_of(&body);
-    render(template, &viewer_context(&title, &nonce, &viewer, "", body))
+    render(
+        template,
+        &viewer_context(&title, &nonce, &viewer, "", &body),
+    )
 }
 
 // --- home -----------------------------------------------------------------------------
@@ -88,32 +94,59 @@ pub async fn home(
     viewer: Viewer,
     actor: Actor,
 ) -> Result<HttpResponse, PageError> {
-    show_page(state, nonce, viewer, "pages/casework/home", |_| "Your casework".into(), move |conn| {
-        let scope = actor.scope();
-        let programmes: Vec<Value> = store::programmes::list(conn, scope, None, 100, 0)?
-            .into_iter()
-            .map(|p| json!({"id": p.id, "name": p.fields.name, "kind": p.fields.kind.as_str().replace('_', " ")}))
-            .collect();
-        let open = ReferralFilter { status: Some(ReferralStatus::Open), ..Default::default() };
-        let pending = ReferralFilter { status: Some(ReferralStatus::Pending), ..Default::default() };
-        let referral_rows = |conn: &mut crate::db::DbConn, f: &ReferralFilter| -> Result<Vec<Value>, AppError> {
-            Ok(store::referrals::list(conn, scope, f, 20, 0)?
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/home",
+        |_| "Your casework".into(),
+        move |conn| {
+            let scope = actor.scope();
+            let programmes = store::programmes::list(conn, scope, None, 100, 0)?
                 .into_iter()
-                .map(|r| json!({"id": r.id, "reference": r.fields.reference, "referred_on": date(r.fields.referred_on)}))
-                .collect())
-        };
-        let sessions: Vec<Value> = store::sessions::list(conn, scope, &SessionFilter::default(), 10, 0)?
-            .into_iter()
-            .map(|s| json!({"id": s.id, "reference": s.fields.reference, "date": date(s.fields.date), "kind": s.fields.kind.as_str().replace('_', " "), "headcount": s.fields.headcount}))
-            .collect();
-        Ok(json!({
-            "programmes": programmes,
-            "open_referrals": referral_rows(conn, &open)?,
-            "open_count": store::referrals::count(conn, scope, &open)?,
-            "pending_referrals": referral_rows(conn, &pending)?,
-            "sessions": sessions,
-        }))
-    })
+                .map(|p| ProgrammeLine {
+                    id: p.id,
+                    name: p.fields.name,
+                    kind: p.fields.kind.as_str().replace('_', " "),
+                    provider: None,
+                    starts_on: None,
+                })
+                .collect();
+            let open = ReferralFilter {
+                status: Some(ReferralStatus::Open),
+                ..Default::default()
+            };
+            let pending = ReferralFilter {
+                status: Some(ReferralStatus::Pending),
+                ..Default::default()
+            };
+            let referral_rows = |conn: &mut crate::db::DbConn,
+                                 f: &ReferralFilter|
+             -> Result<Vec<ReferralLine>, AppError> {
+                Ok(store::referrals::list(conn, scope, f, 20, 0)?
+                    .into_iter()
+                    .map(|r| ReferralLine {
+                        id: r.id,
+                        reference: r.fields.reference,
+                        referred_on: date(r.fields.referred_on),
+                        programme: None,
+                        status: None,
+                    })
+                    .collect())
+            };
+            let sessions = store::sessions::list(conn, scope, &SessionFilter::default(), 10, 0)?
+                .into_iter()
+                .map(session_line)
+                .collect();
+            Ok(HomeView {
+                programmes,
+                open_referrals: referral_rows(conn, &open)?,
+                open_count: store::referrals::count(conn, scope, &open)?,
+                pending_referrals: referral_rows(conn, &pending)?,
+                sessions,
+            })
+        },
+    )
     .await
 }
 
@@ -140,17 +173,21 @@ pub async fn participants(
             let scope = actor.scope();
             let r = (!reference.is_empty()).then_some(reference.as_str());
             let count = store::participants::count(conn, scope, r)?;
-            let rows: Vec<Value> = store::participants::list(conn, scope, r, 50, (page - 1) * 50)?
+            let rows = store::participants::list(conn, scope, r, 50, (page - 1) * 50)?
                 .into_iter()
-                .map(|p| {
-                    json!({"id": p.id, "reference": p.fields.reference,
-                "date_of_birth": p.fields.date_of_birth.map(date), "district": p.fields.district})
+                .map(|p| ParticipantLine {
+                    id: p.id,
+                    reference: p.fields.reference,
+                    date_of_birth: p.fields.date_of_birth.map(date),
+                    district: p.fields.district,
                 })
                 .collect();
-            Ok(
-                json!({"participants": rows, "count": count, "reference": reference,
-                  "pagination": pagination("/participants", page, count, 50)}),
-            )
+            Ok(ParticipantsView {
+                participants: rows,
+                count,
+                pagination: pagination("/participants", page, count, 50),
+                reference,
+            })
         },
     )
     .await
@@ -161,13 +198,14 @@ fn forms_query(q: Query) -> crate::domain::validation::Input {
 }
 
 /// GOV.UK pagination: previous and next links.
-fn pagination(base: &str, page: i64, count: i64, per_page: i64) -> Value {
+fn pagination(base: &str, page: i64, count: i64, per_page: i64) -> Pagination {
     let last = ((count + per_page - 1) / per_page).max(1);
-    json!({
-        "previous": (page > 1).then(|| format!("{base}?page={}", page - 1)),
-        "next": (page < last).then(|| format!("{base}?page={}", page + 1)),
-        "page": page, "last": last,
-    })
+    Pagination {
+        previous: (page > 1).then(|| format!("{base}?page={}", page - 1)),
+        next: (page < last).then(|| format!("{base}?page={}", page + 1)),
+        page,
+        last,
+    }
 }
 
 /// `GET /participants/{id}`.
@@ -176,16 +214,15 @@ pub async fn participant(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let st = state.clone();
     show_page(
         state,
         nonce,
         viewer,
         "pages/casework/participant",
-        |b| format!("Participant {}", b["reference"].as_str().unwrap_or("")),
+        |b: &ParticipantView| format!("Participant {}", b.reference),
         move |conn| {
             let p = store::participants::find(conn, actor.scope(), id)?;
             let filter = ReferralFilter {
@@ -193,15 +230,23 @@ pub async fn participant(
                 ..Default::default()
             };
             let referrals = referral_rows(conn, &actor, &filter)?;
-            Ok(json!({
-                "id": p.id, "reference": p.fields.reference,
-                "date_of_birth": p.fields.date_of_birth.map(date),
-                "gender": p.fields.gender.as_str().replace('_', " "),
-                "ethnicity": p.fields.ethnicity.as_str().replace('_', " "),
-                "district": p.fields.district, "has_person_key": p.fields.person_key.is_some(),
-                "referrals": referrals,
-                "corrections": super::corrections::section(conn, &st, &actor, RecordKind::Participant, id.0)?,
-            }))
+            Ok(ParticipantView {
+                id: p.id,
+                reference: p.fields.reference,
+                date_of_birth: p.fields.date_of_birth.map(date),
+                gender: p.fields.gender.as_str().replace('_', " "),
+                ethnicity: p.fields.ethnicity.as_str().replace('_', " "),
+                district: p.fields.district,
+                has_person_key: p.fields.person_key.is_some(),
+                referrals,
+                corrections: super::corrections::section(
+                    conn,
+                    &st,
+                    &actor,
+                    RecordKind::Participant,
+                    id.0,
+                )?,
+            })
         },
     )
     .await
@@ -211,7 +256,7 @@ fn referral_rows(
     conn: &mut crate::db::DbConn,
     actor: &Actor,
     filter: &ReferralFilter,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<ReferralLine>, AppError> {
     let names: std::collections::HashMap<ProgrammeId, String> =
         store::programmes::list(conn, actor.scope(), None, 1000, 0)?
             .into_iter()
@@ -219,13 +264,17 @@ fn referral_rows(
             .collect();
     Ok(store::referrals::list(conn, actor.scope(), filter, 200, 0)?
         .into_iter()
-        .map(|r| {
-            json!({
-                "id": r.id, "reference": r.fields.reference,
-                "programme": names.get(&r.fields.programme_id).cloned().unwrap_or_default(),
-                "referred_on": date(r.fields.referred_on),
-                "status": status_label(r.fields.decision, r.fields.closure),
-            })
+        .map(|r| ReferralLine {
+            id: r.id,
+            programme: Some(
+                names
+                    .get(&r.fields.programme_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            referred_on: date(r.fields.referred_on),
+            status: Some(status_label(r.fields.decision, r.fields.closure)),
+            reference: r.fields.reference,
         })
         .collect())
 }
@@ -423,41 +472,77 @@ pub async fn referral(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     let st = state.clone();
-    show_page(state, nonce, viewer, "pages/casework/referral", |b| format!("Referral {}", b["referral"]["reference"].as_str().unwrap_or("")), move |conn| {
-        let d = casework::details::referral(conn, &actor, id)?;
-        let r = &d.referral.fields;
-        let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
-        let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
-        Ok(json!({
-            "referral": {
-                "id": d.referral.id, "reference": r.reference, "referred_on": date(r.referred_on),
-                "source": r.source.as_str().replace('_', " "), "reason": r.reason,
-                "status": status_label(r.decision, r.closure),
-                "decided_on": r.decided_on.map(date), "closed_on": r.closed_on.map(date),
-                "required_hours": r.required_hours,
-                "can_decide": r.decision == Decision::Pending,
-                "can_close": r.decision == Decision::Accepted && r.closure == Closure::Open,
-            },
-            "participant": {"id": participant.id, "reference": participant.fields.reference},
-            "programme": {"id": programme.id, "name": programme.fields.name},
-            "hours_delivered": d.hours_delivered,
-            "attendance": d.attendance.iter().map(|a| json!({
-                "session_id": a.session_id, "reference": a.session_reference, "date": date(a.date),
-                "status": a.status.as_str().replace('_', " "), "hours": a.hours,
-            })).collect::<Vec<_>>(),
-            // The programme can be changed while nothing is recorded against it.
-            "programme_changeable": d.attendance.is_empty() && d.outcomes.is_empty(),
-            "corrections": super::corrections::section(conn, &st, &actor, RecordKind::Referral, id.0)?,
-            "outcomes": d.outcomes.iter().map(|o| json!({
-                "id": o.id, "measure": o.measure, "timepoint": o.timepoint.as_str().replace('_', " "),
-                "recorded_on": date(o.recorded_on), "value": o.value,
-            })).collect::<Vec<_>>(),
-        }))
-    })
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/referral",
+        |b: &ReferralView| format!("Referral {}", b.referral.reference),
+        move |conn| {
+            let d = casework::details::referral(conn, &actor, id)?;
+            let r = &d.referral.fields;
+            let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
+            let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
+            Ok(ReferralView {
+                referral: ReferralFacts {
+                    id: d.referral.id,
+                    reference: r.reference.clone(),
+                    referred_on: date(r.referred_on),
+                    source: r.source.as_str().replace('_', " "),
+                    reason: r.reason.clone(),
+                    status: status_label(r.decision, r.closure),
+                    decided_on: r.decided_on.map(date),
+                    closed_on: r.closed_on.map(date),
+                    required_hours: r.required_hours,
+                    can_decide: r.decision == Decision::Pending,
+                    can_close: r.decision == Decision::Accepted && r.closure == Closure::Open,
+                },
+                participant: ParticipantRef {
+                    id: participant.id,
+                    reference: participant.fields.reference,
+                },
+                programme: ProgrammeRef {
+                    id: programme.id,
+                    name: programme.fields.name,
+                },
+                hours_delivered: d.hours_delivered,
+                attendance: d
+                    .attendance
+                    .iter()
+                    .map(|a| AttendanceLine {
+                        session_id: a.session_id,
+                        reference: a.session_reference.clone(),
+                        date: date(a.date),
+                        status: a.status.as_str().replace('_', " "),
+                        hours: a.hours,
+                    })
+                    .collect(),
+                // The programme can be changed while nothing is recorded against it.
+                programme_changeable: d.attendance.is_empty() && d.outcomes.is_empty(),
+                corrections: super::corrections::section(
+                    conn,
+                    &st,
+                    &actor,
+                    RecordKind::Referral,
+                    id.0,
+                )?,
+                outcomes: d
+                    .outcomes
+                    .iter()
+                    .map(|o| OutcomeLine {
+                        id: o.id,
+                        measure: o.measure.clone(),
+                        timepoint: o.timepoint.as_str().replace('_', " "),
+                        recorded_on: date(o.recorded_on),
+                        value: o.value,
+                    })
+                    .collect(),
+            })
+        },
+    )
     .await
 }
 
@@ -513,9 +598,8 @@ macro_rules! lifecycle_pages {
             nonce: CspNonce,
             viewer: Viewer,
             actor: Actor,
-            id: web::Path<String>,
+            PathId(id): PathId<ReferralId>,
         ) -> Result<HttpResponse, PageError> {
-            let id: ReferralId = path_id(&id)?;
             forms::show(
                 state,
                 nonce,
@@ -532,10 +616,9 @@ macro_rules! lifecycle_pages {
             nonce: CspNonce,
             viewer: Viewer,
             actor: Actor,
-            id: web::Path<String>,
+            PathId(id): PathId<ReferralId>,
             form: Fields,
         ) -> Result<HttpResponse, PageError> {
-            let id: ReferralId = path_id(&id)?;
             forms::submit(
                 state,
                 nonce,
@@ -600,9 +683,8 @@ pub async fn outcome(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), outcome_form(id)).await
 }
 
@@ -611,10 +693,9 @@ pub async fn save_outcome(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -639,15 +720,33 @@ pub async fn programmes(
     viewer: Viewer,
     actor: Actor,
 ) -> Result<HttpResponse, PageError> {
-    show_page(state, nonce, viewer, "pages/casework/programmes", |_| "Programmes".into(), move |conn| {
-        let names: std::collections::HashMap<_, _> = store::organisations::list(conn)?.into_iter().map(|o| (o.id, o.name)).collect();
-        let rows: Vec<Value> = store::programmes::list(conn, actor.scope(), None, 1000, 0)?
-            .into_iter()
-            .map(|p| json!({"id": p.id, "name": p.fields.name, "provider": names.get(&p.organisation_id),
-                "kind": p.fields.kind.as_str().replace('_', " "), "starts_on": date(p.fields.starts_on)}))
-            .collect();
-        Ok(json!({"programmes": rows, "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin)}))
-    })
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/programmes",
+        |_| "Programmes".into(),
+        move |conn| {
+            let names: std::collections::HashMap<_, _> = store::organisations::list(conn)?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+            let rows = store::programmes::list(conn, actor.scope(), None, 1000, 0)?
+                .into_iter()
+                .map(|p| ProgrammeLine {
+                    id: p.id,
+                    provider: names.get(&p.organisation_id).cloned(),
+                    kind: p.fields.kind.as_str().replace('_', " "),
+                    starts_on: Some(date(p.fields.starts_on)),
+                    name: p.fields.name,
+                })
+                .collect();
+            Ok(ProgrammesView {
+                programmes: rows,
+                commissioning: matches!(actor.role, Role::Commissioner | Role::Admin),
+            })
+        },
+    )
     .await
 }
 
@@ -658,45 +757,101 @@ pub async fn programme(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
-    show_page(state, nonce, viewer, "pages/casework/programme", |b| b["name"].as_str().unwrap_or("Programme").to_string(), move |conn| {
-        let d = casework::details::programme(conn, &actor, id)?;
-        let records = actor.scope() != Scope::Aggregate;
-        let open = ReferralFilter { programme: Some(id), status: Some(ReferralStatus::Open), ..Default::default() };
-        let referrals = if records { referral_rows(conn, &actor, &open)? } else { Vec::new() };
-        let sessions: Vec<Value> = if records {
-            store::sessions::list(conn, actor.scope(), &SessionFilter { programme: Some(id), ..Default::default() }, 50, 0)?
+    show_page(
+        state,
+        nonce,
+        viewer,
+        "pages/casework/programme",
+        |b: &ProgrammeView| b.name.clone(),
+        move |conn| {
+            let d = casework::details::programme(conn, &actor, id)?;
+            let records = actor.scope() != Scope::Aggregate;
+            let open = ReferralFilter {
+                programme: Some(id),
+                status: Some(ReferralStatus::Open),
+                ..Default::default()
+            };
+            let referrals = if records {
+                referral_rows(conn, &actor, &open)?
+            } else {
+                Vec::new()
+            };
+            let sessions = if records {
+                store::sessions::list(
+                    conn,
+                    actor.scope(),
+                    &SessionFilter {
+                        programme: Some(id),
+                        ..Default::default()
+                    },
+                    50,
+                    0,
+                )?
                 .into_iter()
-                .map(|s| json!({"id": s.id, "reference": s.fields.reference, "date": date(s.fields.date),
-                    "kind": s.fields.kind.as_str().replace('_', " "), "headcount": s.fields.headcount}))
+                .map(session_line)
                 .collect()
-        } else {
-            Vec::new()
-        };
-        let p = &d.programme.fields;
-        let latest = crate::domain::returns::quarters_to_return(chrono::Utc::now().date_naive(), p.starts_on, p.ends_on).into_iter().next();
-        let latest_return = match latest {
-            Some(q) => {
-                let status = store::quarterly_returns::for_quarter(conn, id, q)?.map(|r| r.status);
-                let (text, colour) = super::returns::tag(status);
-                Some(json!({"quarter": q.to_string(), "status": text, "colour": colour}))
-            }
-            None => None,
-        };
-        Ok(json!({
-            "latest_return": latest_return,
-            "id": d.programme.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
-            "delivery": p.delivery.as_str(), "starts_on": date(p.starts_on), "ends_on": p.ends_on.map(date),
-            "min_age": p.min_age, "max_age": p.max_age, "description": p.description,
-            "targets": d.targets.iter().map(|t| json!({"year": t.financial_year, "metric": t.metric.replace('_', " "), "value": t.value})).collect::<Vec<_>>(),
-            "allocations": d.allocations.iter().map(|a| json!({"stream": a.funding_stream, "amount": format!("£{:.2}", a.amount_pence as f64 / 100.0)})).collect::<Vec<_>>(),
-            "records": records, "referrals": referrals, "sessions": sessions,
-            "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin),
-            "reports": crate::domain::access::REPORT_ROLES.contains(&actor.role),
-        }))
-    })
+            } else {
+                Vec::new()
+            };
+            let p = &d.programme.fields;
+            let latest = crate::domain::returns::quarters_to_return(
+                chrono::Utc::now().date_naive(),
+                p.starts_on,
+                p.ends_on,
+            )
+            .into_iter()
+            .next();
+            let latest_return = match latest {
+                Some(q) => {
+                    let status =
+                        store::quarterly_returns::for_quarter(conn, id, q)?.map(|r| r.status);
+                    let (text, colour) = super::returns::tag(status);
+                    Some(ReturnTag {
+                        quarter: q.to_string(),
+                        status: text,
+                        colour,
+                    })
+                }
+                None => None,
+            };
+            Ok(ProgrammeView {
+                latest_return,
+                id: d.programme.id,
+                name: p.name.clone(),
+                kind: p.kind.as_str().replace('_', " "),
+                delivery: p.delivery.as_str(),
+                starts_on: date(p.starts_on),
+                ends_on: p.ends_on.map(date),
+                min_age: p.min_age,
+                max_age: p.max_age,
+                description: p.description.clone(),
+                targets: d
+                    .targets
+                    .iter()
+                    .map(|t| TargetLine {
+                        year: t.financial_year.clone(),
+                        metric: t.metric.replace('_', " "),
+                        value: t.value,
+                    })
+                    .collect(),
+                allocations: d
+                    .allocations
+                    .iter()
+                    .map(|a| AllocationLine {
+                        stream: a.funding_stream.clone(),
+                        amount: format!("£{:.2}", a.amount_pence as f64 / 100.0),
+                    })
+                    .collect(),
+                records,
+                referrals,
+                sessions,
+                commissioning: matches!(actor.role, Role::Commissioner | Role::Admin),
+                reports: crate::domain::access::REPORT_ROLES.contains(&actor.role),
+            })
+        },
+    )
     .await
 }
 
@@ -738,9 +893,8 @@ pub async fn new_session(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::show(
         state,
         nonce,
@@ -757,10 +911,9 @@ pub async fn create_session(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     let mut fields = form.into_inner();
     fields.retain(|(k, _)| k != "programme_id");
     fields.push(("programme_id".into(), id.to_string()));
@@ -790,8 +943,8 @@ fn register_context(
     id: SessionId,
     submitted: Option<&crate::domain::validation::Input>,
     errors: &[crate::domain::validation::FieldError],
-    corrections: Value,
-) -> Result<Value, AppError> {
+    corrections: super::corrections::Section,
+) -> Result<RegisterView, AppError> {
     let d = casework::details::session(conn, actor, id)?;
     let s = &d.session.fields;
     let programme = store::programmes::find_visible(conn, actor.scope(), s.programme_id)?;
@@ -812,48 +965,104 @@ fn register_context(
         }
     }
     people.sort_by(|a, b| a.1.cmp(&b.1));
-    let rows: Vec<Value> = people
+    let rows = people
         .into_iter()
         .map(|(rid, reference)| {
             let recorded = d.register.iter().find(|l| l.referral_id == rid);
             let (status, hours) = match submitted {
-                Some(input) => (input.raw(&format!("status_{rid}")).to_string(), input.raw(&format!("hours_{rid}")).to_string()),
+                Some(input) => (
+                    input.raw(&format!("status_{rid}")).to_string(),
+                    input.raw(&format!("hours_{rid}")).to_string(),
+                ),
                 None => (
-                    recorded.map(|l| l.status.as_str().to_string()).unwrap_or_default(),
-                    recorded.and_then(|l| l.hours).map(|h| h.to_string()).unwrap_or_default(),
+                    recorded
+                        .map(|l| l.status.as_str().to_string())
+                        .unwrap_or_default(),
+                    recorded
+                        .and_then(|l| l.hours)
+                        .map(|h| h.to_string())
+                        .unwrap_or_default(),
                 ),
             };
-            let error = errors.iter().find(|e| e.field == format!("status_{rid}") || e.field == format!("hours_{rid}")).map(|e| e.message.clone());
-            let mut choices: Vec<Value> = AttendanceStatus::ALL
+            let error = errors
                 .iter()
-                .map(|a| json!({"value": a.as_str(), "text": a.as_str().replace('_', " "), "checked": a.as_str() == status}))
+                .find(|e| e.field == format!("status_{rid}") || e.field == format!("hours_{rid}"))
+                .map(|e| e.message.clone());
+            let mut choices: Vec<MarkChoice> = AttendanceStatus::ALL
+                .iter()
+                .map(|a| MarkChoice {
+                    value: a.as_str(),
+                    text: a.as_str().replace('_', " "),
+                    checked: a.as_str() == status,
+                })
                 .collect();
             // "Not recorded" removes a mark (an untouched row is left as it is).
             let not_recorded = casework::sessions::NOT_RECORDED;
-            choices.push(json!({"value": not_recorded, "text": "not recorded (remove the mark)",
-                "checked": status == not_recorded}));
-            json!({"id": rid, "reference": reference, "choices": choices, "hours": hours, "error": error})
+            choices.push(MarkChoice {
+                value: not_recorded,
+                text: "not recorded (remove the mark)".into(),
+                checked: status == not_recorded,
+            });
+            RegisterRow {
+                id: rid,
+                reference,
+                choices,
+                hours,
+                error,
+            }
         })
         .collect();
     let headcount = submitted
         .map(|i| i.raw("headcount").to_string())
         .unwrap_or_else(|| s.headcount.to_string());
-    let summary: Vec<Value> = errors.iter().map(|e| {
-        let rid = e.field.trim_start_matches("status_").trim_start_matches("hours_");
-        json!({"href": if e.field == "headcount" || e.field == "reason" { format!("#{}", e.field) } else { format!("#status_{rid}") }, "text": e.message})
-    }).collect();
-    Ok(json!({
-        "session": {"id": d.session.id, "reference": s.reference, "date": date(s.date), "kind": s.kind.as_str().replace('_', " "),
-                    "venue": s.venue, "district": s.district, "duration_minutes": s.duration_minutes,
-                    "headcount": s.headcount},
-        "programme": {"id": programme.id, "name": programme.fields.name},
-        "rows": rows, "headcount": headcount,
-        "headcount_error": errors.iter().find(|e| e.field == "headcount").map(|e| e.message.clone()),
-        "reason": submitted.map(|i| i.raw("reason").to_string()).unwrap_or_default(),
-        "reason_error": errors.iter().find(|e| e.field == "reason").map(|e| e.message.clone()),
-        "errors": summary,
-        "corrections": corrections,
-    }))
+    let summary = errors
+        .iter()
+        .map(|e| {
+            let rid = e
+                .field
+                .trim_start_matches("status_")
+                .trim_start_matches("hours_");
+            ErrorLink {
+                href: if e.field == "headcount" || e.field == "reason" {
+                    format!("#{}", e.field)
+                } else {
+                    format!("#status_{rid}")
+                },
+                text: e.message.clone(),
+            }
+        })
+        .collect();
+    let message = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
+    Ok(RegisterView {
+        session: SessionFacts {
+            id: d.session.id,
+            reference: s.reference.clone(),
+            date: date(s.date),
+            kind: s.kind.as_str().replace('_', " "),
+            venue: s.venue.clone(),
+            district: s.district.clone(),
+            duration_minutes: s.duration_minutes,
+            headcount: s.headcount,
+        },
+        programme: ProgrammeRef {
+            id: programme.id,
+            name: programme.fields.name,
+        },
+        rows,
+        headcount,
+        headcount_error: message("headcount"),
+        reason: submitted
+            .map(|i| i.raw("reason").to_string())
+            .unwrap_or_default(),
+        reason_error: message("reason"),
+        errors: summary,
+        corrections,
+    })
 }
 
 /// `GET /sessions/{id}`: the session and its whole-register form.
@@ -862,21 +1071,15 @@ pub async fn session(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: SessionId = path_id(&id)?;
     let st = state.clone();
     show_page(
         state,
         nonce,
         viewer,
         "pages/casework/session",
-        |b| {
-            format!(
-                "Session {}",
-                b["session"]["reference"].as_str().unwrap_or("")
-            )
-        },
+        |b: &RegisterView| format!("Session {}", b.session.reference.as_deref().unwrap_or("")),
         move |conn| {
             let corrections =
                 super::corrections::section(conn, &st, &actor, RecordKind::Session, id.0)?;
@@ -892,10 +1095,9 @@ pub async fn save_register(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: SessionId = path_id(&id)?;
     let session = viewer.session_id;
     let v = viewer.clone();
     let outcome = blocking(move || {
@@ -964,7 +1166,7 @@ pub async fn save_register(
         Some((status, body)) => super::render_status(
             status,
             "pages/casework/session",
-            &viewer_context("Error: Session register", &nonce, &v, "", body),
+            &viewer_context("Error: Session register", &nonce, &v, "", &body),
         ),
     }
 }
@@ -1021,9 +1223,8 @@ pub async fn survey(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: SessionId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), survey_form(id)).await
 }
 
@@ -1032,10 +1233,9 @@ pub async fn save_survey(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: SessionId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -1049,4 +1249,265 @@ pub async fn save_survey(
         }),
     )
     .await
+}
+
+// --- the views of the casework templates ------------------------------------------------
+
+/// A programme in a list (`provider` and `starts_on` on `/programmes`).
+#[derive(Serialize)]
+struct ProgrammeLine {
+    id: ProgrammeId,
+    name: String,
+    kind: String,
+    provider: Option<String>,
+    starts_on: Option<String>,
+}
+
+/// A referral in a list (`programme` and `status` where the list shows them).
+#[derive(Serialize)]
+struct ReferralLine {
+    id: ReferralId,
+    reference: String,
+    referred_on: String,
+    programme: Option<String>,
+    status: Option<&'static str>,
+}
+
+/// A session in a list.
+#[derive(Serialize)]
+struct SessionLine {
+    id: SessionId,
+    reference: Option<String>,
+    date: String,
+    kind: String,
+    headcount: i32,
+}
+
+fn session_line(s: store::sessions::Session) -> SessionLine {
+    SessionLine {
+        id: s.id,
+        reference: s.fields.reference,
+        date: date(s.fields.date),
+        kind: s.fields.kind.as_str().replace('_', " "),
+        headcount: s.fields.headcount,
+    }
+}
+
+/// The view of `pages/casework/home`.
+#[derive(Serialize)]
+struct HomeView {
+    programmes: Vec<ProgrammeLine>,
+    open_referrals: Vec<ReferralLine>,
+    open_count: i64,
+    pending_referrals: Vec<ReferralLine>,
+    sessions: Vec<SessionLine>,
+}
+
+/// GOV.UK pagination.
+#[derive(Serialize)]
+struct Pagination {
+    previous: Option<String>,
+    next: Option<String>,
+    page: i64,
+    last: i64,
+}
+
+/// A participant in the list.
+#[derive(Serialize)]
+struct ParticipantLine {
+    id: ParticipantId,
+    reference: String,
+    date_of_birth: Option<String>,
+    district: Option<String>,
+}
+
+/// The view of `pages/casework/participants`.
+#[derive(Serialize)]
+struct ParticipantsView {
+    participants: Vec<ParticipantLine>,
+    count: i64,
+    reference: String,
+    pagination: Pagination,
+}
+
+/// The view of `pages/casework/participant`.
+#[derive(Serialize)]
+struct ParticipantView {
+    id: ParticipantId,
+    reference: String,
+    date_of_birth: Option<String>,
+    gender: String,
+    ethnicity: String,
+    district: Option<String>,
+    has_person_key: bool,
+    referrals: Vec<ReferralLine>,
+    corrections: super::corrections::Section,
+}
+
+/// A participant named on another record's page.
+#[derive(Serialize)]
+struct ParticipantRef {
+    id: ParticipantId,
+    reference: String,
+}
+
+/// A programme named on another record's page.
+#[derive(Serialize)]
+struct ProgrammeRef {
+    id: ProgrammeId,
+    name: String,
+}
+
+/// The facts of a referral.
+#[derive(Serialize)]
+struct ReferralFacts {
+    id: ReferralId,
+    reference: String,
+    referred_on: String,
+    source: String,
+    reason: String,
+    status: &'static str,
+    decided_on: Option<String>,
+    closed_on: Option<String>,
+    required_hours: Option<f64>,
+    can_decide: bool,
+    can_close: bool,
+}
+
+/// A session a referral's participant was marked for.
+#[derive(Serialize)]
+struct AttendanceLine {
+    session_id: SessionId,
+    reference: Option<String>,
+    date: String,
+    status: String,
+    hours: Option<f64>,
+}
+
+/// An outcome record of a referral.
+#[derive(Serialize)]
+struct OutcomeLine {
+    id: i64,
+    measure: String,
+    timepoint: String,
+    recorded_on: String,
+    value: f64,
+}
+
+/// The view of `pages/casework/referral`.
+#[derive(Serialize)]
+struct ReferralView {
+    referral: ReferralFacts,
+    participant: ParticipantRef,
+    programme: ProgrammeRef,
+    hours_delivered: f64,
+    attendance: Vec<AttendanceLine>,
+    programme_changeable: bool,
+    corrections: super::corrections::Section,
+    outcomes: Vec<OutcomeLine>,
+}
+
+/// The view of `pages/casework/programmes`.
+#[derive(Serialize)]
+struct ProgrammesView {
+    programmes: Vec<ProgrammeLine>,
+    commissioning: bool,
+}
+
+/// The status of a programme's latest return.
+#[derive(Serialize)]
+struct ReturnTag {
+    quarter: String,
+    status: &'static str,
+    colour: &'static str,
+}
+
+/// A contracted target.
+#[derive(Serialize)]
+struct TargetLine {
+    year: String,
+    metric: String,
+    value: f64,
+}
+
+/// A funding stream's allocation to the programme.
+#[derive(Serialize)]
+struct AllocationLine {
+    stream: String,
+    amount: String,
+}
+
+/// The view of `pages/casework/programme`.
+#[derive(Serialize)]
+struct ProgrammeView {
+    latest_return: Option<ReturnTag>,
+    id: ProgrammeId,
+    name: String,
+    kind: String,
+    delivery: &'static str,
+    starts_on: String,
+    ends_on: Option<String>,
+    min_age: Option<i32>,
+    max_age: Option<i32>,
+    description: String,
+    targets: Vec<TargetLine>,
+    allocations: Vec<AllocationLine>,
+    /// Whether the viewer sees records (provider staff), not only aggregates.
+    records: bool,
+    referrals: Vec<ReferralLine>,
+    sessions: Vec<SessionLine>,
+    commissioning: bool,
+    reports: bool,
+}
+
+/// An attendance mark offered on the register.
+#[derive(Serialize)]
+struct MarkChoice {
+    value: &'static str,
+    text: String,
+    checked: bool,
+}
+
+/// A referral's line on the register.
+#[derive(Serialize)]
+struct RegisterRow {
+    id: ReferralId,
+    reference: String,
+    choices: Vec<MarkChoice>,
+    hours: String,
+    error: Option<String>,
+}
+
+/// An entry of the error summary.
+#[derive(Serialize)]
+struct ErrorLink {
+    href: String,
+    text: String,
+}
+
+/// The facts of a session.
+#[derive(Serialize)]
+struct SessionFacts {
+    id: SessionId,
+    reference: Option<String>,
+    date: String,
+    kind: String,
+    venue: Option<String>,
+    district: Option<String>,
+    duration_minutes: Option<i32>,
+    headcount: i32,
+}
+
+/// The view of `pages/casework/session`: the session and its whole-register form.
+#[derive(Serialize)]
+struct RegisterView {
+    session: SessionFacts,
+    programme: ProgrammeRef,
+    rows: Vec<RegisterRow>,
+    headcount: String,
+    headcount_error: Option<String>,
+    reason: String,
+    reason_error: Option<String>,
+    errors: Vec<ErrorLink>,
+    corrections: super::corrections::Section,
 }

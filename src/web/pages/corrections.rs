@@ -11,7 +11,8 @@
 //! `/participants/{id}/void`, `/sessions/{id}/void` and the rest.
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::forms::{self, Field, Form, Widget};
 use super::{render, viewer_context};
@@ -28,7 +29,7 @@ use crate::store::{self, StoreError};
 use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -431,11 +432,10 @@ pub async fn change_page<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     let field = field_param(query);
     let (st, a) = (state.clone(), actor.clone());
     let (form, current) =
@@ -457,12 +457,11 @@ pub async fn save_change<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     query: Query,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     let field = field_param(query);
     let flash = match question(kind, &field) {
         Some(q) => format!("{} changed", q.2),
@@ -509,9 +508,8 @@ pub async fn reopen(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     let (st, a) = (state.clone(), actor.clone());
     let open = blocking(move || {
         Ok(store::referrals::find(&mut *st.conn()?, a.scope(), id)?
@@ -540,10 +538,9 @@ pub async fn save_reopen(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     let mut fields: Vec<(String, String)> = form
         .into_inner()
         .into_iter()
@@ -607,9 +604,8 @@ pub async fn change_decision(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     let (st, a) = (state.clone(), actor.clone());
     let current = blocking(move || {
         Ok(decision_pairs(&store::referrals::find(
@@ -636,10 +632,9 @@ pub async fn save_decision_change(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReferralId = path_id(&id)?;
     let fields: Vec<(String, String)> = form
         .into_inner()
         .into_iter()
@@ -708,10 +703,9 @@ pub async fn void_page<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     forms::show(
         state,
         nonce,
@@ -729,11 +723,10 @@ pub async fn save_void<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -788,10 +781,9 @@ pub async fn restore_page<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     let (st, a) = (state.clone(), actor.clone());
     let not_voided = blocking(move || {
         let mut conn = st.conn()?;
@@ -821,11 +813,10 @@ pub async fn save_restore<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -866,7 +857,7 @@ fn field_words(f: &str) -> String {
 
 /// The history entries as the pages show them: when, who, what (old → new, or "changed"
 /// for personal fields), the reason and where the change was made.
-fn entries(h: &corrections::History) -> Vec<Value> {
+fn entries(h: &corrections::History) -> Vec<EntryView> {
     h.entries
         .iter()
         .map(|e| {
@@ -910,40 +901,115 @@ fn entries(h: &corrections::History) -> Vec<Value> {
                 "" => "",
                 other => other,
             };
-            json!({
-                "at": moment(e.at), "action": action,
-                "by": if e.by.is_empty() { "The service".to_string() } else { e.by.clone() },
-                "what": what, "reason": e.reason, "via": via,
-            })
+            EntryView {
+                at: moment(e.at),
+                action,
+                by: if e.by.is_empty() {
+                    "The service".to_string()
+                } else {
+                    e.by.clone()
+                },
+                what,
+                reason: e.reason.clone(),
+                via: via.to_string(),
+            }
         })
         .collect()
 }
 
+/// An entry of a record's history as the pages show it.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    at: String,
+    action: String,
+    by: String,
+    what: Vec<String>,
+    reason: Option<String>,
+    via: String,
+}
+
+/// A group survey of a session, listed on its page.
+#[derive(Debug, Serialize)]
+pub struct SurveyLine {
+    id: i64,
+    measure: String,
+    timepoint: String,
+    recorded_on: String,
+    respondents: i32,
+}
+
 /// The "History" section and the void link of a record page (participant, referral,
 /// session), and for a session its group surveys: `corrections` in the page's context.
+#[derive(Debug, Serialize)]
+pub struct Section {
+    history: Vec<EntryView>,
+    base: &'static str,
+    id: i64,
+    noun: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    surveys: Option<Vec<SurveyLine>>,
+}
+
+/// The `corrections` section of a record page.
 pub fn section(
     conn: &mut DbConn,
     state: &AppState,
     actor: &Actor,
     kind: RecordKind,
     id: i64,
-) -> Result<Value, AppError> {
+) -> Result<Section, AppError> {
     let h = corrections::history(conn, &crate::web::shared::page_ctx(state, actor), kind, id)?;
-    let mut section = json!({
-        "history": entries(&h), "base": base(kind), "id": id, "noun": noun(kind),
-    });
-    if kind == RecordKind::Session {
+    let surveys = if kind == RecordKind::Session {
         let (_, surveys) =
             store::group_surveys::list(conn, actor.scope(), Some(SessionId(id)), 100, 0)?;
-        section["surveys"] = surveys
-            .iter()
-            .map(|s| {
-                json!({"id": s.id, "measure": s.measure, "timepoint": s.timepoint.as_str().replace('_', " "),
-                       "recorded_on": date(s.recorded_on), "respondents": s.respondents})
-            })
-            .collect();
-    }
-    Ok(section)
+        Some(
+            surveys
+                .into_iter()
+                .map(|s| SurveyLine {
+                    id: s.id,
+                    measure: s.measure,
+                    timepoint: s.timepoint.as_str().replace('_', " "),
+                    recorded_on: date(s.recorded_on),
+                    respondents: s.respondents,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Section {
+        history: entries(&h),
+        base: base(kind),
+        id,
+        noun: noun(kind),
+        surveys,
+    })
+}
+
+/// Who voided a record, when and why.
+#[derive(Serialize)]
+struct VoidedView {
+    at: String,
+    by: String,
+    reason: String,
+}
+
+/// Only the entries, for the history page.
+#[derive(Serialize)]
+struct HistoryOnly {
+    history: Vec<EntryView>,
+}
+
+/// The view of `pages/casework/history`.
+#[derive(Serialize)]
+struct HistoryView {
+    record: String,
+    noun: &'static str,
+    base: &'static str,
+    id: i64,
+    voided: Option<VoidedView>,
+    back: Option<String>,
+    corrections: HistoryOnly,
 }
 
 /// `GET /{kind}/{id}/history`: the record's history, from the same function as the API's;
@@ -953,10 +1019,9 @@ pub async fn history<const K: u8>(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
-    let id: i64 = path_id(&id)?;
     let v = viewer.clone();
     let body = blocking(move || {
         let mut conn = state.conn()?;
@@ -974,24 +1039,34 @@ pub async fn history<const K: u8>(
                 .find(|e| e.action == "void")
                 .map(|e| e.by.clone())
                 .unwrap_or_default();
-            json!({"at": moment(m.voided_at), "by": by, "reason": m.reason})
+            VoidedView {
+                at: moment(m.voided_at),
+                by,
+                reason: m.reason.clone(),
+            }
         });
-        let body = json!({
-            "record": named(&mut conn, kind, id)?, "noun": noun(kind),
-            "base": base(kind), "id": id, "voided": voided,
-            "back": if h.voided.is_some() { None } else { Some(record_page(&mut conn, kind, id)?) },
-            "corrections": {"history": entries(&h)},
-        });
+        let body = HistoryView {
+            record: named(&mut conn, kind, id)?,
+            noun: noun(kind),
+            base: base(kind),
+            id,
+            voided,
+            back: if h.voided.is_some() {
+                None
+            } else {
+                Some(record_page(&mut conn, kind, id)?)
+            },
+            corrections: HistoryOnly {
+                history: entries(&h),
+            },
+        };
         forms::shown(&mut conn, &v)?;
         Ok(body)
     })
     .await?;
-    let title = format!(
-        "History of {}",
-        body["record"].as_str().unwrap_or("the record")
-    );
+    let title = format!("History of {}", body.record);
     render(
         "pages/casework/history",
-        &viewer_context(&title, &nonce, &viewer, "", body),
+        &viewer_context(&title, &nonce, &viewer, "", &body),
     )
 }

@@ -11,10 +11,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use base64::Engine;
 use chrono::{Months, NaiveDate};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::{render_status, viewer_context};
+use super::{render_status, viewer_context, Choice};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::enums::ProgrammeKind;
@@ -138,7 +138,7 @@ struct Line {
     /// Each group survey measure's change in the positive share, as text.
     survey: Vec<String>,
     /// The status of the return of the period's latest quarter that has started.
-    return_status: Option<(String, Value)>,
+    return_status: Option<ReturnTag>,
     /// Referrals received in each quarter of the period: (quarter, count as shown).
     trend: Vec<(String, String)>,
 }
@@ -195,7 +195,7 @@ pub async fn dashboard(
     let column = COLUMNS.iter().position(|c| c.0 == key).unwrap_or(1);
     let filters = Filters::parse(query.provider.as_deref(), query.kind.as_deref());
     let period = report_query::parse_period(Some(&raw));
-    let mut body = json!({"period": raw, "title": "Dashboard", "providers": []});
+    let mut providers: Vec<Choice> = Vec::new();
     let mut errors: Vec<FieldError> = Vec::new();
     if query.first.is_some() || query.second.is_some() {
         let (state, actor) = (state.clone(), actor.clone());
@@ -224,7 +224,6 @@ pub async fn dashboard(
                 audit_dashboard(&mut *state.conn()?, &actor, &period, &sort, &shown, None)
             })
             .await?;
-            body["period_error"] = json!(true);
             errors.insert(0, e);
             (StatusCode::UNPROCESSABLE_ENTITY, Vec::new())
         }
@@ -248,11 +247,10 @@ pub async fn dashboard(
                 Ok((lines, providers))
             })
             .await?;
-            body["providers"] = json!(choices
+            providers = choices
                 .iter()
-                .map(|(id, name)| json!({"value": id, "text": name,
-                    "selected": filters.provider == Some(*id)}))
-                .collect::<Vec<_>>());
+                .map(|(id, name)| Choice::new(id, name, filters.provider == Some(*id)))
+                .collect();
             let status = if errors.is_empty() {
                 StatusCode::OK
             } else {
@@ -261,50 +259,173 @@ pub async fn dashboard(
             (status, lines)
         }
     };
-    for e in &errors {
-        body[format!("{}_error", e.field)] = json!(e.message);
-    }
-    if !errors.is_empty() {
-        body["errors"] = json!(errors
+    let message = |field: &str| {
+        errors
             .iter()
-            .map(|e| json!({"href": format!("#{}", e.field), "text": e.message}))
-            .collect::<Vec<_>>());
-        body["title"] = json!("Error: Dashboard");
-    }
-    body["kinds"] = json!(ProgrammeKind::ALL
-        .iter()
-        .map(|k| json!({"value": k.as_str(), "text": kind_label(*k),
-            "selected": filters.kind == Some(*k)}))
-        .collect::<Vec<_>>());
-    body["filters"] = json!(filters
-        .pairs()
-        .into_iter()
-        .map(|(name, value)| json!({"name": name, "value": value}))
-        .collect::<Vec<_>>());
-    body["head"] = json!(head(&raw, &filters, column, descending));
-    body["by_interval"] = json!(column == REOFFENDING_COLUMN);
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
     // The quarters of the period (the same for every programme), for the trend table.
-    body["quarters"] = json!(lines
+    let quarters = lines
         .first()
-        .map(|l| l.trend.iter().map(|(q, _)| q.clone()).collect::<Vec<_>>())
-        .unwrap_or_default());
+        .map(|l| l.trend.iter().map(|(q, _)| q.clone()).collect())
+        .unwrap_or_default();
     let lines = sorted(lines, column, descending);
-    body["choices"] = json!(lines
-        .iter()
-        .map(
-            |l| json!({"value": l.id, "text": format!("{} ({})", l.names[1], l.names[0]),
-            "first": query.first.as_deref() == Some(&l.id.to_string()),
-            "second": query.second.as_deref() == Some(&l.id.to_string())})
-        )
-        .collect::<Vec<_>>());
-    body["chart"] = chart(&lines);
-    body["rows"] = json!(lines.into_iter().map(row).collect::<Vec<_>>());
-    let title = body["title"].as_str().unwrap_or_default().to_string();
+    let view = DashboardView {
+        title: if errors.is_empty() {
+            "Dashboard"
+        } else {
+            "Error: Dashboard"
+        },
+        period_error: message("period"),
+        first_error: message("first"),
+        second_error: message("second"),
+        errors: errors
+            .iter()
+            .map(|e| ErrorLink {
+                href: format!("#{}", e.field),
+                text: e.message.clone(),
+            })
+            .collect(),
+        providers,
+        kinds: ProgrammeKind::ALL
+            .iter()
+            .map(|k| Choice::new(k.as_str(), kind_label(*k), filters.kind == Some(*k)))
+            .collect(),
+        filters: filters
+            .pairs()
+            .into_iter()
+            .map(|(name, value)| FilterView { name, value })
+            .collect(),
+        head: head(&raw, &filters, column, descending),
+        by_interval: column == REOFFENDING_COLUMN,
+        quarters,
+        choices: lines
+            .iter()
+            .map(|l| ProgrammeChoice {
+                value: l.id,
+                text: format!("{} ({})", l.names[1], l.names[0]),
+                first: query.first.as_deref() == Some(&l.id.to_string()),
+                second: query.second.as_deref() == Some(&l.id.to_string()),
+            })
+            .collect(),
+        chart: chart(&lines),
+        rows: lines.into_iter().map(row).collect(),
+        period: raw,
+    };
     render_status(
         status,
         "pages/dashboard",
-        &viewer_context(&title, &nonce, &viewer, "/dashboard", body),
+        &viewer_context(view.title, &nonce, &viewer, "/dashboard", &view),
     )
+}
+
+/// An entry of the error summary.
+#[derive(Serialize)]
+struct ErrorLink {
+    href: String,
+    text: String,
+}
+
+/// A filter in use, kept in the forms as a hidden field.
+#[derive(Serialize)]
+struct FilterView {
+    name: &'static str,
+    value: String,
+}
+
+/// A programme offered by the "compare these two" form.
+#[derive(Serialize)]
+struct ProgrammeChoice {
+    value: i64,
+    text: String,
+    first: bool,
+    second: bool,
+}
+
+/// A column heading, a link that sorts by it.
+#[derive(Serialize)]
+struct HeadingView {
+    text: &'static str,
+    href: String,
+    aria_sort: &'static str,
+    numeric: bool,
+}
+
+/// A GOV.UK tag.
+#[derive(Serialize)]
+struct TagView {
+    text: String,
+    colour: &'static str,
+}
+
+/// The status of a programme's return for the period's latest started quarter.
+#[derive(Serialize)]
+struct ReturnTag {
+    text: &'static str,
+    colour: &'static str,
+    /// Like `2025-26-Q3`.
+    quarter: String,
+    /// Like `Q3`.
+    label: String,
+}
+
+/// A figure's cell.
+#[derive(Serialize)]
+struct CellView {
+    text: String,
+    tags: Vec<TagView>,
+}
+
+/// A programme's row.
+#[derive(Serialize)]
+struct RowView {
+    id: i64,
+    provider: String,
+    programme: String,
+    #[serde(rename = "return")]
+    return_status: Option<ReturnTag>,
+    trend: Vec<String>,
+    survey: Vec<String>,
+    cells: Vec<CellView>,
+}
+
+/// A drawn programme in the chart's data table.
+#[derive(Serialize)]
+struct ChartRow {
+    programme: String,
+    measurable: String,
+    rate: String,
+    low: String,
+    high: String,
+}
+
+/// The chart of reoffending rates with their intervals.
+#[derive(Serialize)]
+struct ChartView {
+    data_uri: String,
+    desc: String,
+    rows: Vec<ChartRow>,
+}
+
+/// The view of `pages/dashboard`.
+#[derive(Serialize)]
+struct DashboardView {
+    title: &'static str,
+    period: String,
+    period_error: Option<String>,
+    first_error: Option<String>,
+    second_error: Option<String>,
+    errors: Vec<ErrorLink>,
+    providers: Vec<Choice>,
+    kinds: Vec<Choice>,
+    filters: Vec<FilterView>,
+    head: Vec<HeadingView>,
+    by_interval: bool,
+    quarters: Vec<String>,
+    choices: Vec<ProgrammeChoice>,
+    chart: Option<ChartView>,
+    rows: Vec<RowView>,
 }
 
 /// The two programmes of the "compare these two" form, each one the reader may see, and
@@ -418,10 +539,12 @@ fn lines(
         }
         let return_status = quarter.map(|q| {
             let (text, colour) = super::returns::tag(statuses.get(&p.id).copied());
-            (
-                format!("Q{}", q.number()),
-                json!({"text": text, "colour": colour, "quarter": q.to_string()}),
-            )
+            ReturnTag {
+                text,
+                colour,
+                quarter: q.to_string(),
+                label: format!("Q{}", q.number()),
+            }
         });
         let mut request =
             ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
@@ -463,7 +586,7 @@ fn line(
     request: &ReportRequest,
     id: i64,
     names: [String; 2],
-    return_status: Option<(String, Value)>,
+    return_status: Option<ReturnTag>,
 ) -> Line {
     let json = report.to_json();
     let figure = |pointer: &str, kind: NumberFormat| match json.pointer(pointer) {
@@ -571,7 +694,7 @@ fn line(
 
 /// The column headings, each a link that sorts by it (again: the other way), keeping the
 /// filters.
-fn head(period: &str, filters: &Filters, column: usize, descending: bool) -> Vec<Value> {
+fn head(period: &str, filters: &Filters, column: usize, descending: bool) -> Vec<HeadingView> {
     COLUMNS
         .iter()
         .enumerate()
@@ -589,8 +712,12 @@ fn head(period: &str, filters: &Filters, column: usize, descending: bool) -> Vec
                 (true, false) => "ascending",
                 (true, true) => "descending",
             };
-            json!({"text": text, "href": format!("/dashboard?{q}"), "aria_sort": sort,
-                "numeric": figure.is_some()})
+            HeadingView {
+                text,
+                href: format!("/dashboard?{q}"),
+                aria_sort: sort,
+                numeric: figure.is_some(),
+            }
         })
         .collect()
 }
@@ -651,8 +778,8 @@ fn sorted(mut lines: Vec<Line>, column: usize, descending: bool) -> Vec<Line> {
 }
 
 /// A line as a table row.
-fn row(l: Line) -> Value {
-    let cells: Vec<Value> = l
+fn row(l: Line) -> RowView {
+    let cells = l
         .figures
         .iter()
         .enumerate()
@@ -664,38 +791,46 @@ fn row(l: Line) -> Value {
                     text = format!("{} ({:.1}% to {:.1}%)", f.text, lo * 100.0, hi * 100.0);
                 }
                 if !l.complete {
-                    tags.push(json!({"text": "Follow-up incomplete", "colour": "govuk-tag--grey"}));
+                    tags.push(TagView {
+                        text: "Follow-up incomplete".into(),
+                        colour: "govuk-tag--grey",
+                    });
                 }
             }
             if i == MEASURABLE && l.caution {
-                tags.push(
-                    json!({"text": format!("Fewer than {CAUTION_BELOW}: interpret with caution"),
-                    "colour": "govuk-tag--yellow"}),
-                );
+                tags.push(TagView {
+                    text: format!("Fewer than {CAUTION_BELOW}: interpret with caution"),
+                    colour: "govuk-tag--yellow",
+                });
             }
-            json!({"text": text, "tags": tags})
+            CellView { text, tags }
         })
         .collect();
-    let return_status = l.return_status.map(|(q, mut tag)| {
-        tag["label"] = json!(q);
-        tag
-    });
-    json!({"id": l.id, "provider": l.names[0], "programme": l.names[1],
-        "return": return_status,
-        "trend": l.trend.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
-        "survey": if l.survey.is_empty() { vec!["–".to_string()] } else { l.survey },
-        "cells": cells})
+    let [provider, programme] = l.names;
+    RowView {
+        id: l.id,
+        provider,
+        programme,
+        return_status: l.return_status,
+        trend: l.trend.into_iter().map(|(_, n)| n).collect(),
+        survey: if l.survey.is_empty() {
+            vec!["–".to_string()]
+        } else {
+            l.survey
+        },
+        cells,
+    }
 }
 
 /// The chart of the reoffending rates with their intervals (programmes with a rate, in
 /// the table's order), and its data as a table.
-fn chart(lines: &[Line]) -> Value {
+fn chart(lines: &[Line]) -> Option<ChartView> {
     let drawn: Vec<&Line> = lines
         .iter()
         .filter(|l| l.interval.is_some() && l.figures[REOFFENDING].value.is_some())
         .collect();
     if drawn.is_empty() {
-        return Value::Null;
+        return None;
     }
     let label = |l: &Line| {
         if l.complete {
@@ -738,13 +873,24 @@ fn chart(lines: &[Line]) -> Value {
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(svg)
     );
-    json!({"data_uri": uri, "desc": desc,
-        "rows": drawn.iter().map(|l| {
+    let rows = drawn
+        .iter()
+        .map(|l| {
             let (low, high) = l.interval.unwrap_or_default();
-            json!({"programme": label(l), "measurable": l.figures[MEASURABLE].text,
-                "rate": l.figures[REOFFENDING].text,
-                "low": format_value(NumberFormat::Rate, low), "high": format_value(NumberFormat::Rate, high)})
-        }).collect::<Vec<_>>()})
+            ChartRow {
+                programme: label(l),
+                measurable: l.figures[MEASURABLE].text.clone(),
+                rate: l.figures[REOFFENDING].text.clone(),
+                low: format_value(NumberFormat::Rate, low),
+                high: format_value(NumberFormat::Rate, high),
+            }
+        })
+        .collect();
+    Some(ChartView {
+        data_uri: uri,
+        desc,
+        rows,
+    })
 }
 
 #[cfg(test)]

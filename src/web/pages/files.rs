@@ -128,7 +128,7 @@ pub async fn show(
     .await?;
     super::render(
         "pages/uploads",
-        &viewer_context("Upload a spreadsheet", &nonce, &viewer, "", body),
+        &viewer_context("Upload a spreadsheet", &nonce, &viewer, "", &body),
     )
 }
 
@@ -279,7 +279,7 @@ fn respond(
         Err(Shown::Form(body)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "pages/uploads",
-            &viewer_context("Error: Upload a spreadsheet", nonce, viewer, "", body),
+            &viewer_context("Error: Upload a spreadsheet", nonce, viewer, "", &body),
         ),
         Err(Shown::Confirm(body)) => render_status(
             StatusCode::OK,
@@ -289,7 +289,7 @@ fn respond(
                 nonce,
                 viewer,
                 "",
-                body,
+                &body,
             ),
         ),
     }

@@ -10,7 +10,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{render_status, viewer_context};
 use crate::casework::{CaseError, Ctx};
@@ -92,8 +93,71 @@ pub struct Form {
 /// Fields whose typed value is never shown again.
 const NEVER_REDISPLAYED: &[&str] = &["police_id", "csrf_token"];
 
-fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Value>) -> Value {
-    let fields: Vec<Value> = form
+/// An option of a select or radios field.
+#[derive(Serialize)]
+struct OptionView<'a> {
+    value: &'a str,
+    text: &'a str,
+    selected: bool,
+}
+
+/// A field as `pages/form` reads it: one of the widget flags is true.
+#[derive(Serialize)]
+struct FieldView<'a> {
+    name: &'a str,
+    label: &'a str,
+    hint: &'a Option<String>,
+    value: &'a str,
+    error: Option<&'a str>,
+    options: Vec<OptionView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    box_label: Option<&'a str>,
+    text: bool,
+    date: bool,
+    number: bool,
+    textarea: bool,
+    hidden: bool,
+    select: bool,
+    radios: bool,
+    checkbox: bool,
+}
+
+/// A link in the error summary.
+#[derive(Serialize)]
+struct SummaryLink<'a> {
+    href: String,
+    text: &'a str,
+}
+
+/// A link offered beside a warning.
+#[derive(Serialize)]
+pub struct WarningLink {
+    href: String,
+    text: String,
+}
+
+/// A warning shown above the form (a possible duplicate).
+#[derive(Serialize)]
+pub struct Warning {
+    text: &'static str,
+    links: Vec<WarningLink>,
+}
+
+/// The view of `pages/form`.
+#[derive(Serialize)]
+struct FormView<'a> {
+    heading: &'a str,
+    caption: &'a Option<String>,
+    action: &'a str,
+    submit: &'static str,
+    back: &'a Option<String>,
+    fields: Vec<FieldView<'a>>,
+    errors: Vec<SummaryLink<'a>>,
+    warning: Option<Warning>,
+}
+
+fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Warning>) -> Value {
+    let fields = form
         .fields
         .iter()
         .map(|f| {
@@ -102,49 +166,65 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Va
             } else {
                 input.raw(&f.name)
             };
-            let error = errors
-                .iter()
-                .find(|e| e.field == f.name)
-                .map(|e| e.message.clone());
-            let (kind, options) = match &f.kind {
-                Widget::Text => ("text", None),
-                Widget::Date => ("date", None),
-                Widget::Number => ("number", None),
-                Widget::Textarea => ("textarea", None),
-                Widget::Hidden => ("hidden", None),
-                Widget::Select(o) => ("select", Some(o)),
-                Widget::Radios(o) => ("radios", Some(o)),
-                Widget::Checkbox(_) => ("checkbox", None),
+            let options = match &f.kind {
+                Widget::Select(o) | Widget::Radios(o) => o
+                    .iter()
+                    .map(|(v, t)| OptionView {
+                        value: v,
+                        text: t,
+                        selected: v == value,
+                    })
+                    .collect(),
+                _ => Vec::new(),
             };
-            let options: Vec<Value> = options
-                .into_iter()
-                .flatten()
-                .map(|(v, t)| json!({"value": v, "text": t, "selected": v == value}))
-                .collect();
-            let mut field = json!({
-                "name": f.name, "label": f.label, "hint": f.hint, "value": value,
-                "error": error, "options": options,
-            });
-            if let Widget::Checkbox(text) = &f.kind {
-                field["box_label"] = json!(text);
+            FieldView {
+                name: &f.name,
+                label: &f.label,
+                hint: &f.hint,
+                value,
+                error: errors
+                    .iter()
+                    .find(|e| e.field == f.name)
+                    .map(|e| e.message.as_str()),
+                options,
+                box_label: match &f.kind {
+                    Widget::Checkbox(text) => Some(text),
+                    _ => None,
+                },
+                text: matches!(f.kind, Widget::Text),
+                date: matches!(f.kind, Widget::Date),
+                number: matches!(f.kind, Widget::Number),
+                textarea: matches!(f.kind, Widget::Textarea),
+                hidden: matches!(f.kind, Widget::Hidden),
+                select: matches!(f.kind, Widget::Select(_)),
+                radios: matches!(f.kind, Widget::Radios(_)),
+                checkbox: matches!(f.kind, Widget::Checkbox(_)),
             }
-            field[kind] = json!(true);
-            field
         })
         .collect();
     // Errors about fields not on the page (e.g. a register line) link to the form.
-    let summary: Vec<Value> = errors
+    let errors = errors
         .iter()
-        .map(|e| {
-            let on_page = form.fields.iter().any(|f| f.name == e.field);
-            json!({"href": if on_page { format!("#{}", e.field) } else { "#main-content".into() }, "text": e.message})
+        .map(|e| SummaryLink {
+            href: if form.fields.iter().any(|f| f.name == e.field) {
+                format!("#{}", e.field)
+            } else {
+                "#main-content".into()
+            },
+            text: &e.message,
         })
         .collect();
-    json!({
-        "heading": form.heading, "caption": form.caption, "action": form.action,
-        "submit": form.submit, "back": form.back, "fields": fields,
-        "errors": summary, "warning": warning,
+    serde_json::to_value(FormView {
+        heading: &form.heading,
+        caption: &form.caption,
+        action: &form.action,
+        submit: form.submit,
+        back: &form.back,
+        fields,
+        errors,
+        warning,
     })
+    .unwrap_or(Value::Null)
 }
 
 fn page(
@@ -162,7 +242,7 @@ fn page(
     render_status(
         status,
         "pages/form",
-        &viewer_context(&title, nonce, viewer, "", body),
+        &viewer_context(&title, nonce, viewer, "", &body),
     )
 }
 
@@ -222,14 +302,16 @@ pub async fn submit(
                 Ok(Err((StatusCode::CONFLICT, form, kept, vec![error], None)))
             }
             Err(CaseError::PossibleDuplicate(existing)) => {
-                let links: Vec<Value> = existing
-                    .iter()
-                    .map(|p| json!({"href": format!("/participants/{}", p.id), "text": format!("Use the existing record {}", p.fields.reference)}))
-                    .collect();
-                let warning = json!({
-                    "text": "A participant with this police identifier is already registered. Use the existing record, or enter the police identifier again and choose to register another.",
-                    "links": links,
-                });
+                let warning = Warning {
+                    text: "A participant with this police identifier is already registered. Use the existing record, or enter the police identifier again and choose to register another.",
+                    links: existing
+                        .iter()
+                        .map(|p| WarningLink {
+                            href: format!("/participants/{}", p.id),
+                            text: format!("Use the existing record {}", p.fields.reference),
+                        })
+                        .collect(),
+                };
                 let errors = vec![FieldError::new(
                     "police_id",
                     "A participant with this police identifier is already registered",

@@ -1,12 +1,10 @@
 //! The home page.
 
-use actix_web::HttpResponse;
-use serde_json::json;
-
-use super::{render, viewer_context};
+use super::{render, viewer_context, NoView};
 use crate::web::auth::Viewer;
 use crate::web::errors::PageError;
 use crate::web::security::CspNonce;
+use actix_web::HttpResponse;
 
 /// The start page; provider staff get their casework home instead.
 pub async fn home(
@@ -21,6 +19,6 @@ pub async fn home(
     }
     render(
         "pages/home",
-        &viewer_context("Outcomes", &nonce, &viewer, "/", json!({})),
+        &viewer_context("Outcomes", &nonce, &viewer, "/", &NoView {}),
     )
 }

@@ -15,10 +15,9 @@
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::{form_error, page_context, render_status};
+use super::{form_error, page_context, render_status, FormError};
 use crate::domain::credentials::{random_secret, verify_against_dummy, verify_password, Email};
 use crate::domain::enums::AuditAction;
 use crate::store::audit::{self, NewEvent};
@@ -40,11 +39,20 @@ pub const FREE_FAILURES: i64 = 10;
 /// Failed attempts from one client address in the window.
 const PER_CLIENT_LIMIT: i64 = 50;
 
+#[derive(Serialize)]
+struct LoginView<'a> {
+    login_csrf: &'a str,
+    email: &'a str,
+    errors: &'a [FormError],
+    email_error: Option<&'a str>,
+    password_error: Option<&'a str>,
+}
+
 fn login_page(
     nonce: &CspNonce,
     csrf: &str,
     email: &str,
-    errors: Vec<serde_json::Value>,
+    errors: Vec<FormError>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let title = if errors.is_empty() {
@@ -52,26 +60,20 @@ fn login_page(
     } else {
         "Error: Sign in"
     };
-    let email_error = errors
-        .iter()
-        .find(|e| e["field"] == "email")
-        .map(|e| e["text"].clone());
-    let password_error = errors
-        .iter()
-        .find(|e| e["field"] == "password")
-        .map(|e| e["text"].clone());
-    let context = page_context(
-        title,
-        nonce,
-        json!({
-            "login_csrf": csrf,
-            "email": email,
-            "errors": errors,
-            "email_error": email_error,
-            "password_error": password_error,
-        }),
-    );
-    render_status(status, "pages/login", &context)
+    let message = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.text.as_str())
+    };
+    let view = LoginView {
+        login_csrf: csrf,
+        email,
+        errors: &errors,
+        email_error: message("email"),
+        password_error: message("password"),
+    };
+    render_status(status, "pages/login", &page_context(title, nonce, &view))
 }
 
 /// `GET /login`: the form, with a fresh double-submit CSRF cookie (there is no session yet).

@@ -6,14 +6,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
 use super::{render_status, viewer_context};
 use crate::casework::merge::{self, Plan};
 use crate::casework::CaseError;
 use crate::domain::access::Actor;
-use crate::domain::ids::ParticipantId;
+use crate::domain::ids::{ParticipantId, ReferralId};
 use crate::domain::validation::{FieldError, Input};
 use crate::store::participants::Participant;
 use crate::store::referrals::ReferralFilter;
@@ -21,7 +21,7 @@ use crate::store::{self, login_sessions};
 use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -57,9 +57,8 @@ pub async fn choose(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), choose_form(id)).await
 }
 
@@ -87,10 +86,9 @@ pub async fn chosen(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -125,27 +123,88 @@ pub async fn chosen(
     .await
 }
 
-fn record(conn: &mut crate::db::DbConn, actor: &Actor, p: &Participant) -> Result<Value, AppError> {
+/// A referral of a record on the merge check page.
+#[derive(Serialize)]
+struct ReferralLine {
+    id: ReferralId,
+    reference: String,
+    referred_on: String,
+}
+
+/// One of the two records on the merge check page.
+#[derive(Serialize)]
+struct RecordView {
+    id: ParticipantId,
+    reference: String,
+    date_of_birth: String,
+    gender: String,
+    ethnicity: String,
+    district: String,
+    police_id: &'static str,
+    referrals: Vec<ReferralLine>,
+}
+
+/// An entry of the error summary.
+#[derive(Serialize)]
+struct SummaryLink {
+    href: &'static str,
+    text: String,
+}
+
+/// The view of `pages/casework/merge_confirm`.
+#[derive(Serialize)]
+struct ConfirmView {
+    heading: String,
+    merged: RecordView,
+    kept: RecordView,
+    moving: usize,
+    takes_key: bool,
+    reason: String,
+    action: String,
+    back: String,
+    errors: Vec<SummaryLink>,
+    reason_error: Option<String>,
+}
+
+fn record(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    p: &Participant,
+) -> Result<RecordView, AppError> {
     let filter = ReferralFilter {
         participant: Some(p.id),
         ..Default::default()
     };
-    let referrals: Vec<Value> = store::referrals::list(conn, actor.scope(), &filter, 200, 0)?
+    let referrals = store::referrals::list(conn, actor.scope(), &filter, 200, 0)?
         .into_iter()
-        .map(|r| {
-            json!({"id": r.id, "reference": r.fields.reference,
-                   "referred_on": r.fields.referred_on.format("%-d %B %Y").to_string()})
+        .map(|r| ReferralLine {
+            id: r.id,
+            reference: r.fields.reference,
+            referred_on: r.fields.referred_on.format("%-d %B %Y").to_string(),
         })
         .collect();
-    Ok(json!({
-        "id": p.id, "reference": p.fields.reference,
-        "date_of_birth": p.fields.date_of_birth.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_else(|| "Not given".into()),
-        "gender": p.fields.gender.as_str().replace('_', " "),
-        "ethnicity": p.fields.ethnicity.as_str().replace('_', " "),
-        "district": p.fields.district.clone().unwrap_or_else(|| "Not given".into()),
-        "police_id": if p.fields.person_key.is_some() { "Recorded (as a key)" } else { "Not given" },
-        "referrals": referrals,
-    }))
+    Ok(RecordView {
+        id: p.id,
+        reference: p.fields.reference.clone(),
+        date_of_birth: p
+            .fields
+            .date_of_birth
+            .map(|d| d.format("%-d %B %Y").to_string())
+            .unwrap_or_else(|| "Not given".into()),
+        gender: p.fields.gender.as_str().replace('_', " "),
+        ethnicity: p.fields.ethnicity.as_str().replace('_', " "),
+        district: p
+            .fields
+            .district
+            .clone()
+            .unwrap_or_else(|| "Not given".into()),
+        police_id: if p.fields.person_key.is_some() {
+            "Recorded (as a key)"
+        } else {
+            "Not given"
+        },
+        referrals,
+    })
 }
 
 fn confirm_body(
@@ -154,46 +213,52 @@ fn confirm_body(
     plan: &Plan,
     reason: &str,
     errors: &[FieldError],
-) -> Result<Value, AppError> {
+) -> Result<ConfirmView, AppError> {
     let moving = plan.referrals.iter().filter(|r| !r.2).count();
-    Ok(json!({
-        "merged": record(conn, actor, &plan.merged)?,
-        "kept": record(conn, actor, &plan.kept)?,
-        "moving": moving,
-        "takes_key": plan.takes_key,
-        "reason": reason,
-        "action": format!("/participants/{}/merge/confirm", plan.merged.id),
-        "back": format!("/participants/{}/merge", plan.merged.id),
-        "errors": errors.iter().map(|e| json!({
-            "href": if e.field == "reason" { "#reason" } else { "#main-content" },
-            "text": e.message,
-        })).collect::<Vec<_>>(),
-        "reason_error": errors.iter().find(|e| e.field == "reason").map(|e| e.message.clone()),
-    }))
+    let merged = record(conn, actor, &plan.merged)?;
+    let kept = record(conn, actor, &plan.kept)?;
+    Ok(ConfirmView {
+        heading: format!("Merge {} into {}", merged.reference, kept.reference),
+        merged,
+        kept,
+        moving,
+        takes_key: plan.takes_key,
+        reason: reason.to_string(),
+        action: format!("/participants/{}/merge/confirm", plan.merged.id),
+        back: format!("/participants/{}/merge", plan.merged.id),
+        errors: errors
+            .iter()
+            .map(|e| SummaryLink {
+                href: if e.field == "reason" {
+                    "#reason"
+                } else {
+                    "#main-content"
+                },
+                text: e.message.clone(),
+            })
+            .collect(),
+        reason_error: errors
+            .iter()
+            .find(|e| e.field == "reason")
+            .map(|e| e.message.clone()),
+    })
 }
 
 fn confirm_page(
     status: StatusCode,
     nonce: &CspNonce,
     viewer: &Viewer,
-    body: Value,
+    body: ConfirmView,
 ) -> Result<HttpResponse, PageError> {
-    let heading = format!(
-        "Merge {} into {}",
-        body["merged"]["reference"].as_str().unwrap_or(""),
-        body["kept"]["reference"].as_str().unwrap_or("")
-    );
     let title = if status == StatusCode::OK {
-        heading.clone()
+        body.heading.clone()
     } else {
-        format!("Error: {heading}")
+        format!("Error: {}", body.heading)
     };
-    let mut body = body;
-    body["heading"] = json!(heading);
     render_status(
         status,
         "pages/casework/merge_confirm",
-        &viewer_context(&title, nonce, viewer, "", body),
+        &viewer_context(&title, nonce, viewer, "", &body),
     )
 }
 
@@ -213,10 +278,9 @@ pub async fn confirm(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let into = into_of(&query);
     let shown = blocking(move || {
         let mut conn = state.conn()?;
@@ -246,10 +310,9 @@ pub async fn confirmed(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let fields = form.into_inner();
     let into = into_of(&fields);
     let session = viewer.session_id;

@@ -1,7 +1,8 @@
 //! HTML pages (GOV.UK Frontend markup through handlebars templates).
 
 use actix_web::HttpResponse;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::auth::Viewer;
 use super::errors::{AppError, PageError};
@@ -24,92 +25,139 @@ pub mod reports;
 pub mod returns;
 pub mod setup;
 
-/// The context every page gets, merged with the page's own.
-pub fn page_context(title: &str, nonce: &CspNonce, mut page: Value) -> Value {
-    let base = json!({
-        "title": title,
-        "service_name": templates::SERVICE_NAME,
-        "csp_nonce": nonce.0,
-        "phase": "Beta",
-    });
-    if let (Value::Object(p), Value::Object(b)) = (&mut page, base) {
-        for (k, v) in b {
-            p.entry(k).or_insert(v);
-        }
-    }
-    page
+/// A link in the service navigation.
+#[derive(Debug, Serialize)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub text: &'static str,
+    pub active: bool,
 }
 
-/// `page_context` plus the signed-in user for the header, the sign-out form's CSRF token,
-/// the navigation for their role and a flash message, when there is a viewer.
-pub fn viewer_context(
+/// The signed-in user named in the header.
+#[derive(Debug, Serialize)]
+pub struct HeaderUser<'a> {
+    pub display_name: &'a str,
+    pub role_label: &'static str,
+    pub organisation_name: &'a str,
+}
+
+/// What every page's template reads besides the page's own view: the layout's fields,
+/// and for a signed-in viewer the header, the sign-out form's CSRF token, the navigation
+/// and a flash message. The page's view is flattened in beside them; a page's field of
+/// the same name wins.
+#[derive(Debug, Serialize)]
+struct Layout<'a, T: Serialize> {
+    title: &'a str,
+    service_name: &'static str,
+    csp_nonce: &'a str,
+    phase: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<HeaderUser<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flash: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nav: Option<Vec<NavItem>>,
+    #[serde(flatten)]
+    page: &'a T,
+}
+
+/// A page with no view of its own.
+#[derive(Debug, Default, Serialize)]
+pub struct NoView {}
+
+/// The navigation of a role.
+fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Admin => &[
+            ("/admin/users", "Users"),
+            ("/admin/audit", "Audit trail"),
+            ("/dashboard", "Dashboard"),
+            ("/reports", "Reports"),
+            ("/programmes", "Programmes"),
+            ("/setup", "Set-up"),
+            ("/uploads", "Uploads"),
+        ],
+        Role::Caseworker => &[
+            ("/", "Home"),
+            ("/participants", "Participants"),
+            ("/programmes", "Programmes"),
+            ("/uploads", "Uploads"),
+        ],
+        Role::ProviderManager => &[
+            ("/", "Home"),
+            ("/participants", "Participants"),
+            ("/programmes", "Programmes"),
+            ("/reports", "Reports"),
+            ("/uploads", "Uploads"),
+        ],
+        Role::Commissioner => &[
+            ("/dashboard", "Dashboard"),
+            ("/reports", "Reports"),
+            ("/programmes", "Programmes"),
+            ("/setup", "Set-up"),
+            ("/uploads", "Uploads"),
+        ],
+        Role::Analyst => &[
+            ("/dashboard", "Dashboard"),
+            ("/reports", "Reports"),
+            ("/programmes", "Programmes"),
+            ("/uploads", "Uploads"),
+        ],
+    }
+}
+
+/// The context of a page nobody is signed in to (sign-in, errors).
+pub fn page_context<T: Serialize>(title: &str, nonce: &CspNonce, page: &T) -> Value {
+    context(title, nonce, None, "", page)
+}
+
+/// The context of a page: the layout, the signed-in user's header and navigation (with
+/// `active` marked), and the page's own view.
+pub fn viewer_context<T: Serialize>(
     title: &str,
     nonce: &CspNonce,
     viewer: &Viewer,
     active: &str,
-    mut page: Value,
+    page: &T,
 ) -> Value {
-    if let (Some(actor), Value::Object(p)) = (&viewer.actor, &mut page) {
-        p.insert(
-            "user".into(),
-            json!({
-                "display_name": actor.display_name,
-                "role_label": actor.role.label(),
-                "organisation_name": actor.organisation_name,
-            }),
-        );
-        if let Some(csrf) = &viewer.csrf_token {
-            p.insert("csrf_token".into(), json!(csrf));
-        }
-        if let Some(flash) = &viewer.flash {
-            p.insert("flash".into(), json!(flash));
-        }
-        let items: &[(&str, &str)] = match actor.role {
-            Role::Admin => &[
-                ("/admin/users", "Users"),
-                ("/admin/audit", "Audit trail"),
-                ("/dashboard", "Dashboard"),
-                ("/reports", "Reports"),
-                ("/programmes", "Programmes"),
-                ("/setup", "Set-up"),
-                ("/uploads", "Uploads"),
-            ],
-            Role::Caseworker => &[
-                ("/", "Home"),
-                ("/participants", "Participants"),
-                ("/programmes", "Programmes"),
-                ("/uploads", "Uploads"),
-            ],
-            Role::ProviderManager => &[
-                ("/", "Home"),
-                ("/participants", "Participants"),
-                ("/programmes", "Programmes"),
-                ("/reports", "Reports"),
-                ("/uploads", "Uploads"),
-            ],
-            Role::Commissioner => &[
-                ("/dashboard", "Dashboard"),
-                ("/reports", "Reports"),
-                ("/programmes", "Programmes"),
-                ("/setup", "Set-up"),
-                ("/uploads", "Uploads"),
-            ],
-            Role::Analyst => &[
-                ("/dashboard", "Dashboard"),
-                ("/reports", "Reports"),
-                ("/programmes", "Programmes"),
-                ("/uploads", "Uploads"),
-            ],
-        };
-        {
-            let nav: Vec<Value> = items
+    context(title, nonce, Some(viewer), active, page)
+}
+
+fn context<T: Serialize>(
+    title: &str,
+    nonce: &CspNonce,
+    viewer: Option<&Viewer>,
+    active: &str,
+    page: &T,
+) -> Value {
+    let actor = viewer.and_then(|v| v.actor.as_ref());
+    let layout = Layout {
+        title,
+        service_name: templates::SERVICE_NAME,
+        csp_nonce: &nonce.0,
+        phase: "Beta",
+        user: actor.map(|a| HeaderUser {
+            display_name: &a.display_name,
+            role_label: a.role.label(),
+            organisation_name: &a.organisation_name,
+        }),
+        csrf_token: actor.and(viewer).and_then(|v| v.csrf_token.as_deref()),
+        flash: actor.and(viewer).and_then(|v| v.flash.as_deref()),
+        nav: actor.map(|a| {
+            nav_items(a.role)
                 .iter()
-                .map(|(href, text)| json!({"href": href, "text": text, "active": *href == active}))
-                .collect();
-            p.insert("nav".into(), json!(nav));
-        }
-    }
-    page_context(title, nonce, page)
+                .map(|&(href, text)| NavItem {
+                    href,
+                    text,
+                    active: href == active,
+                })
+                .collect()
+        }),
+        page,
+    };
+    serde_json::to_value(layout).unwrap_or(Value::Null)
 }
 
 /// Renders a page template to a 200 response.
@@ -132,6 +180,36 @@ pub fn render_status(
 }
 
 /// A GOV.UK error summary entry and the matching message beside the field.
-pub fn form_error(field: &str, text: &str) -> Value {
-    json!({"href": format!("#{field}"), "text": text, "field": field})
+#[derive(Debug, Clone, Serialize)]
+pub struct FormError {
+    pub href: String,
+    pub text: String,
+    pub field: String,
+}
+
+/// The error summary entry for `field`.
+pub fn form_error(field: &str, text: &str) -> FormError {
+    FormError {
+        href: format!("#{field}"),
+        text: text.to_string(),
+        field: field.to_string(),
+    }
+}
+
+/// An option of a select, radios or checkboxes list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub text: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl ToString, text: impl ToString, selected: bool) -> Self {
+        Choice {
+            value: value.to_string(),
+            text: text.to_string(),
+            selected,
+        }
+    }
 }

@@ -5,10 +5,10 @@
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::{render_status, viewer_context};
+use super::{render_status, viewer_context, Choice};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::reports::{self, html, view, Format, ReportRequest};
@@ -30,7 +30,7 @@ pub struct FormatQuery {
 /// What the report route answers: a file, or a page (200, or 422 with errors).
 enum Answer {
     File(String, Format, Vec<u8>),
-    Page(StatusCode, Value),
+    Page(StatusCode, Box<ReportPage>),
 }
 
 /// `GET /{programmes|providers|funding-streams}/{id}/report?period=...[&format=...]`: the
@@ -77,14 +77,11 @@ pub async fn report(
             ))
             .insert_header((CACHE_CONTROL, "no-store"))
             .body(bytes)),
-        Answer::Page(status, body) => {
-            let title = body["title"].as_str().unwrap_or("Report").to_string();
-            render_status(
-                status,
-                "pages/report",
-                &viewer_context(&title, &nonce, &viewer, "/reports", body),
-            )
-        }
+        Answer::Page(status, body) => render_status(
+            status,
+            "pages/report",
+            &viewer_context(&body.title, &nonce, &viewer, "/reports", &body),
+        ),
     }
 }
 
@@ -107,11 +104,19 @@ fn answer(
         query.period = Some(report_query::current_year());
     }
     let action = format!("/{}/{id}/report", kind.segment());
-    let mut page = json!({"action": action, "kind": kind.label(), "name": name,
-        "period": query.period, "published": query.published.unwrap_or(false),
-        "settings": settings(&query), "title": format!("{name}: report")});
+    let mut page = ReportPage {
+        title: format!("{name}: report"),
+        action: action.clone(),
+        kind: kind.label(),
+        name: name.clone(),
+        period: query.period.clone(),
+        published: query.published.unwrap_or(false),
+        settings: settings(&query),
+        errors: Vec::new(),
+        report: None,
+    };
     if format == Format::Html && !document {
-        page["settings"]["compare"] = compare_choices(conn, actor, kind, id, &query)?;
+        page.settings.compare = Some(compare_choices(conn, actor, kind, id, &query)?);
     }
     let request = query.request(scope, name.clone(), state, actor);
     let entity = kind.entity(id);
@@ -131,7 +136,7 @@ fn answer(
         Err(e) => return Err(e),
     };
     if !asked && format == Format::Html {
-        return Ok(Answer::Page(StatusCode::OK, page));
+        return Ok(Answer::Page(StatusCode::OK, Box::new(page)));
     }
     let report = report_query::build(conn, state, actor, &request);
     // A comparison that cannot be had (no such programme or group) is a field error of
@@ -170,19 +175,87 @@ fn answer(
             (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
         ));
     }
-    page["report"] = html::context(&view::view(&report));
-    page["report"]["downloads"] = json!(downloads(&action, &request, &files));
-    Ok(Answer::Page(StatusCode::OK, page))
+    page.report = Some(ReportSection {
+        body: html::context(&view::view(&report)),
+        downloads: downloads(&action, &request, &files),
+    });
+    Ok(Answer::Page(StatusCode::OK, Box::new(page)))
 }
 
 /// The form again with the error summary (and the comparison's own message beside it).
-fn refused(mut page: Value, name: &str, errors: &[FieldError]) -> Answer {
-    page["errors"] = json!(summary(errors));
-    page["title"] = json!(format!("Error: {name}: report"));
-    if let Some(e) = errors.iter().find(|e| e.field == "compare") {
-        page["settings"]["compare_error"] = json!(e.message);
-    }
-    Answer::Page(StatusCode::UNPROCESSABLE_ENTITY, page)
+fn refused(mut page: ReportPage, name: &str, errors: &[FieldError]) -> Answer {
+    page.errors = summary(errors);
+    page.title = format!("Error: {name}: report");
+    page.settings.compare_error = errors
+        .iter()
+        .find(|e| e.field == "compare")
+        .map(|e| e.message.clone());
+    Answer::Page(StatusCode::UNPROCESSABLE_ENTITY, Box::new(page))
+}
+
+/// The view of `pages/report`: the form, and the report with its downloads once asked.
+#[derive(Serialize)]
+struct ReportPage {
+    title: String,
+    action: String,
+    kind: &'static str,
+    name: String,
+    period: Option<String>,
+    published: bool,
+    settings: Settings,
+    errors: Vec<ErrorLink>,
+    report: Option<ReportSection>,
+}
+
+/// The report as `reports::html` lays it out, with the download links.
+#[derive(Serialize)]
+struct ReportSection {
+    #[serde(flatten)]
+    body: Value,
+    downloads: Vec<DownloadMode>,
+}
+
+/// The reoffending settings and the "Compare with" choice of the form.
+#[derive(Serialize)]
+struct Settings {
+    follow_up: Vec<Choice>,
+    index: Vec<Choice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<CompareChoices>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare_error: Option<String>,
+}
+
+/// The "Compare with" choices.
+#[derive(Serialize)]
+struct CompareChoices {
+    nothing: bool,
+    programmes: Vec<Choice>,
+    groups: Vec<Choice>,
+    matched: bool,
+}
+
+/// An entry of the error summary.
+#[derive(Serialize)]
+struct ErrorLink {
+    href: String,
+    text: String,
+}
+
+/// A download link.
+#[derive(Serialize)]
+struct DownloadLink {
+    text: &'static str,
+    mode: &'static str,
+    about: Option<String>,
+    href: String,
+}
+
+/// The downloads of one mode.
+#[derive(Serialize)]
+struct DownloadMode {
+    heading: String,
+    links: Vec<DownloadLink>,
 }
 
 /// The "Compare with" choices: the programmes the viewer can see but this one (with their
@@ -194,7 +267,7 @@ fn compare_choices(
     kind: ReportKind,
     id: i64,
     query: &ReportQuery,
-) -> Result<Value, AppError> {
+) -> Result<CompareChoices, AppError> {
     let asked = query.compare.as_deref().map(str::trim).unwrap_or_default();
     let scope = actor.scope();
     let providers: std::collections::HashMap<_, _> =
@@ -220,13 +293,13 @@ fn compare_choices(
     programmes.sort_by_key(|(text, _)| text.to_lowercase());
     let choice = |text: String, value: String| {
         let selected = value == asked;
-        json!({"text": text, "value": value, "selected": selected})
+        Choice::new(value, text, selected)
     };
-    let programmes: Vec<Value> = programmes
+    let programmes: Vec<Choice> = programmes
         .into_iter()
         .map(|(text, value)| choice(text, value))
         .collect();
-    let groups: Vec<Value> = store::comparison_groups::list(conn)?
+    let groups: Vec<Choice> = store::comparison_groups::list(conn)?
         .into_iter()
         .map(|g| {
             let people = if g.members == 1 { "person" } else { "people" };
@@ -236,10 +309,12 @@ fn compare_choices(
             )
         })
         .collect();
-    Ok(
-        json!({"nothing": asked.is_empty(), "programmes": programmes, "groups": groups,
-        "matched": asked == "matched"}),
-    )
+    Ok(CompareChoices {
+        nothing: asked.is_empty(),
+        programmes,
+        groups,
+        matched: asked == "matched",
+    })
 }
 
 /// `GET /reports`: every report the viewer may read, with the current financial year as
@@ -260,49 +335,94 @@ pub async fn index(
             .filter(|o| o.kind == crate::domain::enums::OrganisationKind::Provider)
             .collect();
         let programmes = store::programmes::list(conn, scope, None, 10_000, 0)?;
-        let providers: Vec<Value> = providers
+        let providers = providers
             .into_iter()
-            .map(|o| {
-                let own: Vec<Value> = programmes
+            .map(|o| ProviderReports {
+                programmes: programmes
                     .iter()
                     .filter(|p| p.organisation_id == o.id)
-                    .map(|p| json!({"id": p.id, "name": p.fields.name}))
-                    .collect();
-                json!({"id": o.id, "name": o.name, "programmes": own})
+                    .map(|p| Named {
+                        id: p.id.0,
+                        name: p.fields.name.clone(),
+                    })
+                    .collect(),
+                id: o.id.0,
+                name: o.name,
             })
             .collect();
         // Funding streams span providers: their reports are for aggregate readers only.
         let aggregate = !matches!(scope, crate::domain::access::Scope::Organisation(_));
-        let streams: Vec<Value> = if aggregate {
+        let streams = if aggregate {
             store::funding_streams::all(conn)?
                 .into_iter()
-                .map(|f| json!({"id": f.id, "name": f.name, "funder": f.funder, "year": f.financial_year}))
+                .map(|f| StreamReports {
+                    id: f.id.0,
+                    name: f.name,
+                    funder: f.funder,
+                    year: f.financial_year,
+                })
                 .collect()
         } else {
             Vec::new()
         };
-        Ok::<_, AppError>(json!({"providers": providers, "streams": streams, "aggregate": aggregate}))
+        Ok::<_, AppError>(ReportsIndex {
+            providers,
+            streams,
+            aggregate,
+            period: year,
+        })
     })
     .await?;
-    let mut body = body;
-    body["period"] = json!(year);
     render_status(
         StatusCode::OK,
         "pages/reports",
-        &viewer_context("Reports", &nonce, &viewer, "/reports", body),
+        &viewer_context("Reports", &nonce, &viewer, "/reports", &body),
     )
+}
+
+/// A programme under its provider on `/reports`.
+#[derive(Serialize)]
+struct Named {
+    id: i64,
+    name: String,
+}
+
+/// A provider and its programmes on `/reports`.
+#[derive(Serialize)]
+struct ProviderReports {
+    id: i64,
+    name: String,
+    programmes: Vec<Named>,
+}
+
+/// A funding stream on `/reports`.
+#[derive(Serialize)]
+struct StreamReports {
+    id: i64,
+    name: String,
+    funder: String,
+    year: String,
+}
+
+/// The view of `pages/reports`.
+#[derive(Serialize)]
+struct ReportsIndex {
+    providers: Vec<ProviderReports>,
+    streams: Vec<StreamReports>,
+    aggregate: bool,
+    period: String,
 }
 
 /// The reoffending settings of the form: each choice, and whether it is the one asked
 /// for (the defaults when none is, or when what was asked is not a choice).
-fn settings(query: &ReportQuery) -> Value {
+fn settings(query: &ReportQuery) -> Settings {
     let follow_up = query.follow_up.unwrap_or(12);
     let index = query.index.as_deref().unwrap_or("referral");
-    let months: Vec<Value> = [3, 6, 12, 24]
+    let months = [3, 6, 12, 24]
         .iter()
-        .map(|m| json!({"value": m, "text": format!("{m} months"), "selected": *m == follow_up}))
+        .map(|m| Choice::new(m, format!("{m} months"), *m == follow_up))
         .collect();
-    let indexes: Vec<Value> = [
+    let indexes = [
         ("referral", "Date of referral (default)"),
         ("start", "Date of the first attended session"),
         (
@@ -311,15 +431,23 @@ fn settings(query: &ReportQuery) -> Value {
         ),
     ]
     .iter()
-    .map(|(v, text)| json!({"value": v, "text": text, "selected": *v == index}))
+    .map(|(v, text)| Choice::new(v, text, *v == index))
     .collect();
-    json!({"follow_up": months, "index": indexes})
+    Settings {
+        follow_up: months,
+        index: indexes,
+        compare: None,
+        compare_error: None,
+    }
 }
 
-fn summary(errors: &[FieldError]) -> Vec<Value> {
+fn summary(errors: &[FieldError]) -> Vec<ErrorLink> {
     errors
         .iter()
-        .map(|e| json!({"href": format!("#{}", e.field), "text": e.message}))
+        .map(|e| ErrorLink {
+            href: format!("#{}", e.field),
+            text: e.message.clone(),
+        })
         .collect()
 }
 
@@ -378,7 +506,7 @@ fn downloads(
     action: &str,
     request: &ReportRequest,
     files: &[(Format, usize, Option<usize>)],
-) -> Vec<Value> {
+) -> Vec<DownloadMode> {
     let mut modes = [("internal", false), ("published", true)];
     if request.published {
         modes.reverse();
@@ -388,7 +516,7 @@ fn downloads(
         .map(|(mode, published)| {
             let q = query_string(request, *published);
             let shown = *published == request.published;
-            let links: Vec<Value> = DOWNLOADS
+            let links = DOWNLOADS
                 .iter()
                 .filter_map(|(text, format, f)| {
                     let file = files.iter().find(|x| x.0 == *format);
@@ -407,12 +535,18 @@ fn downloads(
                         }
                         about
                     });
-                    Some(json!({"text": text, "mode": mode, "about": about,
-                        "href": format!("{action}?{q}&format={f}")}))
+                    Some(DownloadLink {
+                        text,
+                        mode,
+                        about,
+                        href: format!("{action}?{q}&format={f}"),
+                    })
                 })
                 .collect();
-            json!({"heading": format!("{} mode", if *published { "Published" } else { "Internal" }),
-                "links": links})
+            DownloadMode {
+                heading: format!("{} mode", if *published { "Published" } else { "Internal" }),
+                links,
+            }
         })
         .collect()
 }

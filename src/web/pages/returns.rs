@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
@@ -19,7 +20,7 @@ use crate::store::{self, quarterly_returns};
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 type Fields = web::Form<Vec<(String, String)>>;
@@ -42,9 +43,8 @@ pub async fn list(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     let v = viewer.clone();
     let body = blocking(move || {
         let mut conn = state.conn()?;
@@ -71,7 +71,7 @@ pub async fn list(
             }
         }
         quarters.sort_by(|a, b| b.cmp(a));
-        let rows: Vec<Value> = quarters
+        let rows: Vec<QuarterView> = quarters
             .iter()
             .map(|q| {
                 let r = returns.get(q);
@@ -82,30 +82,37 @@ pub async fn list(
                         status,
                         None | Some(ReturnStatus::Returned) | Some(ReturnStatus::Unlocked)
                     );
-                json!({
-                    "quarter": q, "status": text, "colour": colour,
-                    "comment": r.map(|r| r.comment.clone()).filter(|c| !c.is_empty()),
-                    "comment_label": if status == Some(ReturnStatus::Unlocked) { "Reason for unlocking" } else { "Comment" },
-                    "locked": status == Some(ReturnStatus::Approved),
-                    "submit": can_submit,
-                    "resubmit": can_submit && status.is_some(),
-                    "decide": decide && status == Some(ReturnStatus::Submitted),
-                    "unlock": unlock && status == Some(ReturnStatus::Approved),
-                    "id": r.map(|r| r.id),
-                })
+                QuarterView {
+                    quarter: q.clone(),
+                    status: text,
+                    colour,
+                    comment: r.map(|r| r.comment.clone()).filter(|c| !c.is_empty()),
+                    comment_label: if status == Some(ReturnStatus::Unlocked) {
+                        "Reason for unlocking"
+                    } else {
+                        "Comment"
+                    },
+                    locked: status == Some(ReturnStatus::Approved),
+                    submit: can_submit,
+                    resubmit: can_submit && status.is_some(),
+                    decide: decide && status == Some(ReturnStatus::Submitted),
+                    unlock: unlock && status == Some(ReturnStatus::Approved),
+                    id: r.map(|r| r.id),
+                }
             })
             .collect();
         forms::shown(&mut conn, &v)?;
-        Ok(json!({"id": p.id, "name": p.fields.name, "quarters": rows}))
+        Ok(ReturnsView {
+            id: p.id,
+            name: p.fields.name,
+            quarters: rows,
+        })
     })
     .await?;
-    let title = format!(
-        "Quarterly returns: {}",
-        body["name"].as_str().unwrap_or("programme")
-    );
+    let title = format!("Quarterly returns: {}", body.name);
     render(
         "pages/returns",
-        &viewer_context(&title, &nonce, &viewer, "", body),
+        &viewer_context(&title, &nonce, &viewer, "", &body),
     )
 }
 
@@ -135,10 +142,9 @@ pub async fn new_return(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::show(
         state,
         nonce,
@@ -156,10 +162,9 @@ pub async fn submit(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -223,10 +228,9 @@ pub async fn decision(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReturnId = path_id(&id)?;
     let seen = query.iter().any(|(k, v)| k == "changes_seen" && v == "yes");
     if !seen {
         let s = state.clone();
@@ -256,10 +260,9 @@ pub async fn save_decision(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReturnId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -305,9 +308,8 @@ pub async fn unlock(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReturnId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), unlock_form(id)).await
 }
 
@@ -317,10 +319,9 @@ pub async fn save_unlock(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReturnId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -339,13 +340,70 @@ pub async fn save_unlock(
     .await
 }
 
-/// The context of the "what changed since approval" page.
+/// A quarter of `pages/returns`.
+#[derive(Serialize)]
+struct QuarterView {
+    quarter: String,
+    status: &'static str,
+    colour: &'static str,
+    comment: Option<String>,
+    comment_label: &'static str,
+    locked: bool,
+    submit: bool,
+    resubmit: bool,
+    decide: bool,
+    unlock: bool,
+    id: Option<ReturnId>,
+}
+
+/// The view of `pages/returns`: a programme's quarters, newest first.
+#[derive(Serialize)]
+struct ReturnsView {
+    id: ProgrammeId,
+    name: String,
+    quarters: Vec<QuarterView>,
+}
+
+/// A figure of the quarter, as approved and now.
+#[derive(Serialize)]
+struct FigureChangeView {
+    figure: String,
+    approved: String,
+    now: String,
+}
+
+/// A record changed in the quarter since approval.
+#[derive(Serialize)]
+struct RecordChangeView {
+    at: String,
+    record: String,
+    action: String,
+    fields: String,
+    reason: String,
+    by: String,
+}
+
+/// The view of `pages/return_changes`.
+#[derive(Serialize)]
+struct ChangesView {
+    id: ReturnId,
+    quarter: String,
+    caption: String,
+    programme_id: ProgrammeId,
+    figures_kept: bool,
+    approved_at: Option<String>,
+    figures: Vec<FigureChangeView>,
+    records: Vec<RecordChangeView>,
+    can_decide: bool,
+}
+
+/// The view of the "what changed since approval" page.
 fn changes_body(
     conn: &mut crate::db::DbConn,
     changes: &casework::return_changes::ReturnChanges,
     r: &quarterly_returns::QuarterlyReturn,
     can_decide: bool,
-) -> Result<Value, crate::web::errors::AppError> {
+) -> Result<ChangesView, crate::web::errors::AppError> {
     let show = |v: &Value| match v {
         Value::Null => "–".to_string(),
         Value::Number(n) => match n.as_f64() {
@@ -354,22 +412,38 @@ fn changes_body(
         },
         other => other.to_string(),
     };
-    Ok(json!({
-        "id": r.id, "quarter": r.quarter, "caption": caption(conn, r)?,
-        "programme_id": r.programme_id,
-        "figures_kept": changes.figures_kept,
-        "approved_at": changes.approved_at.map(|t| t.format("%-d %B %Y %H:%M UTC").to_string()),
-        "figures": changes.figures.iter().map(|f| json!({
-            "figure": f.figure.replace('_', " "), "approved": show(&f.approved), "now": show(&f.now),
-        })).collect::<Vec<_>>(),
-        "records": changes.records.iter().map(|c| json!({
-            "at": c.at.format("%-d %B %Y %H:%M").to_string(),
-            "record": format!("{} {}", c.kind.entity().replace('_', " "), c.id),
-            "action": c.action.replace('_', " "), "fields": c.fields.join(", ").replace('_', " "),
-            "reason": c.reason.clone().unwrap_or_default(), "by": c.by,
-        })).collect::<Vec<_>>(),
-        "can_decide": can_decide && r.status == ReturnStatus::Submitted,
-    }))
+    Ok(ChangesView {
+        id: r.id,
+        quarter: r.quarter.clone(),
+        caption: caption(conn, r)?,
+        programme_id: r.programme_id,
+        figures_kept: changes.figures_kept,
+        approved_at: changes
+            .approved_at
+            .map(|t| t.format("%-d %B %Y %H:%M UTC").to_string()),
+        figures: changes
+            .figures
+            .iter()
+            .map(|f| FigureChangeView {
+                figure: f.figure.replace('_', " "),
+                approved: show(&f.approved),
+                now: show(&f.now),
+            })
+            .collect(),
+        records: changes
+            .records
+            .iter()
+            .map(|c| RecordChangeView {
+                at: c.at.format("%-d %B %Y %H:%M").to_string(),
+                record: format!("{} {}", c.kind.entity().replace('_', " "), c.id),
+                action: c.action.replace('_', " "),
+                fields: c.fields.join(", ").replace('_', " "),
+                reason: c.reason.clone().unwrap_or_default(),
+                by: c.by.clone(),
+            })
+            .collect(),
+        can_decide: can_decide && r.status == ReturnStatus::Submitted,
+    })
 }
 
 /// `GET /returns/{id}/changes`: what changed in the quarter since the return was last
@@ -379,9 +453,8 @@ pub async fn changes(
     nonce: CspNonce,
     viewer: Viewer,
     actor: crate::domain::access::Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ReturnId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ReturnId = path_id(&id)?;
     let can_decide = RETURN_DECISION_ROLES.contains(&actor.role);
     let body = blocking(move || {
         let mut conn = state.conn()?;
@@ -391,12 +464,9 @@ pub async fn changes(
         changes_body(&mut conn, &changes, &r, can_decide)
     })
     .await?;
-    let title = format!(
-        "What changed in {} since approval",
-        body["quarter"].as_str().unwrap_or("")
-    );
+    let title = format!("What changed in {} since approval", body.quarter);
     render(
         "pages/return_changes",
-        &viewer_context(&title, &nonce, &viewer, "", body),
+        &viewer_context(&title, &nonce, &viewer, "", &body),
     )
 }

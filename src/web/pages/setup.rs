@@ -3,7 +3,7 @@
 //! question page is a field list for `forms`; the overview lists what exists.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context};
@@ -11,14 +11,46 @@ use crate::casework::{self, setup::TARGET_METRICS};
 use crate::domain::access::Actor;
 use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
 use crate::domain::ids::{FundingStreamId, ProgrammeId};
+use crate::reports::view::{format_value, NumberFormat};
 use crate::store;
 use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 type Fields = web::Form<Vec<(String, String)>>;
+
+/// A provider on `/setup`.
+#[derive(Serialize)]
+struct ProviderLine {
+    name: String,
+}
+
+/// A funding stream on `/setup`, its allocation as money.
+#[derive(Serialize)]
+struct StreamLine {
+    id: FundingStreamId,
+    name: String,
+    year: String,
+    amount: String,
+}
+
+/// An outcome measure on `/setup`, with its range.
+#[derive(Serialize)]
+struct MeasureLine {
+    name: String,
+    min: f64,
+    max: f64,
+}
+
+/// The view of `pages/setup`.
+#[derive(Serialize)]
+struct SetupView {
+    providers: Vec<ProviderLine>,
+    streams: Vec<StreamLine>,
+    measures: Vec<MeasureLine>,
+}
 
 /// `GET /setup`: providers, funding streams and measures, with links to add each.
 pub async fn overview(
@@ -29,26 +61,39 @@ pub async fn overview(
     let v = viewer.clone();
     let body = blocking(move || {
         let mut conn = state.conn()?;
-        let providers: Vec<_> = store::organisations::list(&mut conn)?
+        let providers = store::organisations::list(&mut conn)?
             .into_iter()
             .filter(|o| o.kind == OrganisationKind::Provider)
-            .map(|o| json!({"name": o.name}))
+            .map(|o| ProviderLine { name: o.name })
             .collect();
-        let streams: Vec<_> = store::funding_streams::all(&mut conn)?
+        let streams = store::funding_streams::all(&mut conn)?
             .into_iter()
-            .map(|f| json!({"id": f.id, "name": f.name, "year": f.financial_year, "amount": format!("£{:.2}", f.amount_pence as f64 / 100.0)}))
+            .map(|f| StreamLine {
+                id: f.id,
+                name: f.name,
+                year: f.financial_year,
+                amount: format_value(NumberFormat::Money, f.amount_pence as f64 / 100.0),
+            })
             .collect();
-        let measures: Vec<_> = store::measures::all(&mut conn)?
+        let measures = store::measures::all(&mut conn)?
             .into_iter()
-            .map(|m| json!({"name": m.fields.name, "min": m.fields.min, "max": m.fields.max}))
+            .map(|m| MeasureLine {
+                name: m.fields.name,
+                min: m.fields.min,
+                max: m.fields.max,
+            })
             .collect();
         forms::shown(&mut conn, &v)?;
-        Ok(json!({"providers": providers, "streams": streams, "measures": measures}))
+        Ok(SetupView {
+            providers,
+            streams,
+            measures,
+        })
     })
     .await?;
     render(
         "pages/setup",
-        &viewer_context("Commissioning set-up", &nonce, &viewer, "", body),
+        &viewer_context("Commissioning set-up", &nonce, &viewer, "", &body),
     )
 }
 
@@ -236,9 +281,8 @@ pub async fn new_target(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), target_form(id)).await
 }
 
@@ -247,10 +291,9 @@ pub async fn create_target(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -292,9 +335,8 @@ pub async fn new_allocation(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<FundingStreamId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: FundingStreamId = path_id(&id)?;
     forms::show(state, nonce, viewer, actor, Vec::new(), allocation_form(id)).await
 }
 
@@ -303,10 +345,9 @@ pub async fn create_allocation(
     nonce: CspNonce,
     viewer: Viewer,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<FundingStreamId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    let id: FundingStreamId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
