@@ -10,6 +10,7 @@ pub mod pages;
 pub mod report_query;
 pub mod routes;
 pub mod security;
+pub mod session;
 pub mod shared;
 /// The templates live at the crate root (the reports render with them too); `web::templates`
 /// names the same module for the pages.

@@ -1,7 +1,7 @@
 //! Signing in and out, sessions, tokens, lock-out, throttling and CSRF.
 
 use outcomes::domain::enums::Role;
-use outcomes::web::auth::{client_key, SESSION_COOKIE};
+use outcomes::web::session::{client_key, SESSION_COOKIE};
 
 use crate::helpers::{csrf_in, spawn_app, spawn_app_with, TestApp};
 

@@ -2,7 +2,7 @@
 //! (docs/security.md) that failed before the fix.
 
 use outcomes::domain::enums::Role;
-use outcomes::web::auth::SESSION_COOKIE;
+use outcomes::web::session::SESSION_COOKIE;
 
 use crate::helpers::{csrf_in, no_redirect_client, spawn_app, spawn_app_with};
 
@@ -342,7 +342,7 @@ async fn an_unlock_or_a_reset_takes_effect_at_once() {
 async fn a_throttled_sign_in_carries_retry_after_and_is_audited() {
     let app = spawn_app().await;
     // Fifty failures from this address in the window (as the throttle counts them).
-    let client = outcomes::web::auth::client_key(
+    let client = outcomes::web::session::client_key(
         &hex::decode("11".repeat(32)).unwrap(),
         Some("127.0.0.1".parse().unwrap()),
     );

@@ -65,3 +65,28 @@ fn store_reports_and_evaluation_never_name_the_web_layer() {
         assert!(web.is_empty(), "src/{layer} names the web layer: {web:?}");
     }
 }
+
+/// The access gate (`web::auth`) sits above the routes, which sit above the pages and the
+/// API: handlers take who is asking from `web::session`, so nothing below the gate names
+/// it and routes → pages → session never leads back to routes.
+#[test]
+fn pages_and_the_api_never_name_the_access_gate() {
+    for layer in ["web/pages", "web/api"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(layer);
+        let mut files = Vec::new();
+        sources(&root, &mut files);
+        assert!(!files.is_empty(), "no sources under src/{layer}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for gate in ["web::auth", "super::auth", "super::super::auth"] {
+                assert!(
+                    !text.contains(gate),
+                    "{} names the access gate ({gate})",
+                    file.display()
+                );
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! (sessions and API tokens, which the user can end).
 //!
 //! A session whose sign-in is not finished reaches only these steps (`Access::SignInStep`;
-//! see `web::auth`): after the password, the code is asked for when the user enrolled; a
+//! see the access gate): after the password, the code is asked for when the user enrolled; a
 //! user whose role requires a second factor and who has none enrols first; a user whose
 //! password an admin set chooses a new one. Each step moves the session on
 //! (`login_sessions::advance`); only a `Complete` session reaches the rest of the service.
@@ -20,9 +20,9 @@ use crate::domain::two_factor;
 use crate::store::audit::{self, NewEvent};
 use crate::store::login_sessions::{self, Stage};
 use crate::store::{tokens, users, write_transaction, StoreError};
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::AppState;
 
 /// What follows a passed second factor (or an enrolment): a new password when an admin

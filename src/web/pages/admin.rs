@@ -15,9 +15,9 @@ use crate::domain::credentials::{Email, NewPassword};
 use crate::domain::enums::Role;
 use crate::domain::ids::{OrganisationId, UserId};
 use crate::store::{login_sessions, organisations, tokens, users, StoreError};
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -439,7 +439,7 @@ async fn clear_throttle(state: &web::Data<AppState>, id: UserId) -> Result<(), P
     blocking(move || {
         let mut conn = state.conn()?;
         let user = users::find(&mut conn, id)?;
-        let key = crate::web::auth::account_key(&state.secrets.session_key, &user.email);
+        let key = crate::web::session::account_key(&state.secrets.session_key, &user.email);
         crate::store::login_attempts::clear_failures_for(&mut conn, &key)?;
         Ok(())
     })

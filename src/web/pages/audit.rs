@@ -9,9 +9,9 @@ use super::{render, viewer_context, Choice};
 use crate::domain::enums::AuditAction;
 use crate::domain::ids::UserId;
 use crate::store::{audit, users};
-use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use crate::web::AppState;
 
 const PER_PAGE: i64 = 50;

@@ -18,9 +18,9 @@ use crate::store::referrals::ReferralFilter;
 use crate::store::sessions::SessionFilter;
 use crate::store::voids::RecordKind;
 use crate::store::{self};
-use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use crate::web::shared::PathId;
 use crate::web::AppState;
 
@@ -1162,7 +1162,7 @@ pub async fn save_register(
     })
     .await?;
     match outcome {
-        None => Ok(crate::web::auth::see_other(&format!("/sessions/{id}"))),
+        None => Ok(crate::web::session::see_other(&format!("/sessions/{id}"))),
         Some((status, body)) => super::render_status(
             status,
             "pages/casework/session",

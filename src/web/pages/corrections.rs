@@ -26,9 +26,9 @@ use crate::domain::ids::{ParticipantId, ReferralId, SessionId};
 use crate::domain::validation::Input;
 use crate::store::voids::{self, RecordKind, VoidMark};
 use crate::store::{self, StoreError};
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::shared::PathId;
 use crate::web::AppState;
 

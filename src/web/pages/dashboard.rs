@@ -26,10 +26,10 @@ use crate::reports::view::{format_value, NumberFormat, CAUTION_BELOW};
 use crate::reports::{charts, ReportRequest};
 use crate::store;
 use crate::store::report_rows::ReportScope;
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::report_query;
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::AppState;
 
 /// A column: its sort key, heading, and where a programme's figure is in its report's JSON

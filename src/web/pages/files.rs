@@ -17,9 +17,9 @@ use crate::store;
 use crate::web::api::files::{
     batch_view, csv_download, export_csv, row_errors, run_import, ImportOptions,
 };
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::shared::path_id;
 use crate::web::AppState;
 

@@ -19,9 +19,9 @@ use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::validation::{FieldError, Input};
 use crate::store::login_sessions;
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::AppState;
 
 /// How a field is asked.

@@ -1,9 +1,9 @@
 //! The home page.
 
 use super::{render, viewer_context, NoView};
-use crate::web::auth::Viewer;
 use crate::web::errors::PageError;
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use actix_web::HttpResponse;
 
 /// The start page; provider staff get their casework home instead.

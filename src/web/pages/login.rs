@@ -23,12 +23,12 @@ use crate::domain::enums::AuditAction;
 use crate::store::audit::{self, NewEvent};
 use crate::store::login_sessions::Stage;
 use crate::store::{login_attempts, login_sessions, users, write_transaction, StoreError};
-use crate::web::auth::{
+use crate::web::errors::{AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::session::{
     account_key, client_address, client_key, cookie, removal, see_other, Viewer,
     PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE,
 };
-use crate::web::errors::{AppError, PageError};
-use crate::web::security::CspNonce;
 use crate::web::AppState;
 
 /// The one message for every failed sign-in.

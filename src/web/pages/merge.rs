@@ -18,9 +18,9 @@ use crate::domain::validation::{FieldError, Input};
 use crate::store::participants::Participant;
 use crate::store::referrals::ReferralFilter;
 use crate::store::{self, login_sessions};
-use crate::web::auth::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::shared::PathId;
 use crate::web::AppState;
 

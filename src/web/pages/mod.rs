@@ -4,9 +4,9 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::Viewer;
 use super::errors::{AppError, PageError};
 use super::security::CspNonce;
+use super::session::Viewer;
 use super::templates;
 use crate::domain::enums::Role;
 

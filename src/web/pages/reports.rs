@@ -13,12 +13,12 @@ use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::reports::{self, html, view, Format, ReportRequest};
 use crate::store;
-use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
 use crate::web::report_query::{
     self, audit_download, audit_refusal, query_string, ReportKind, ReportQuery,
 };
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use crate::web::AppState;
 
 /// The page's own parameter besides the report's.

@@ -17,9 +17,9 @@ use crate::domain::enums::{ReturnStatus, Role};
 use crate::domain::ids::{ProgrammeId, ReturnId};
 use crate::domain::returns::quarters_to_return;
 use crate::store::{self, quarterly_returns};
-use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use crate::web::shared::PathId;
 use crate::web::AppState;
 
@@ -246,7 +246,7 @@ pub async fn decision(
         })
         .await?;
         if approved_before {
-            return Ok(crate::web::auth::see_other(&format!(
+            return Ok(crate::web::session::see_other(&format!(
                 "/returns/{id}/changes"
             )));
         }

@@ -13,9 +13,9 @@ use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
 use crate::domain::ids::{FundingStreamId, ProgrammeId};
 use crate::reports::view::{format_value, NumberFormat};
 use crate::store;
-use crate::web::auth::Viewer;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::Viewer;
 use crate::web::shared::PathId;
 use crate::web::AppState;
 

@@ -3,7 +3,7 @@
 use super::TestApp;
 use outcomes::domain::enums::Role;
 use outcomes::domain::ids::UserId;
-use outcomes::web::auth::SESSION_COOKIE;
+use outcomes::web::session::SESSION_COOKIE;
 
 /// A user made by `create_user`, with the password they sign in with.
 #[derive(Debug, Clone)]
