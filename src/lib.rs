@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod evaluation;
 pub mod exports;
+pub mod format;
 pub mod imports;
 pub mod reports;
 pub mod secrets;

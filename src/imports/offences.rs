@@ -299,15 +299,7 @@ fn refuse_shrink(
 
 /// 8364 → "8,364".
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::format::count(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// What `restore` did.

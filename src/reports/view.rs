@@ -340,24 +340,12 @@ fn format_signed(kind: NumberFormat, x: f64) -> String {
 }
 
 fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    crate::format::count(n)
 }
 
 /// A date as pages show it: `1 April 2024`.
 pub fn long_date(d: chrono::NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
+    crate::format::date(d)
 }
 
 /// How a count reads in a sentence: the number, or words for a hidden one.

@@ -67,6 +67,15 @@ fn refuse(req: ServiceRequest, api: bool, error: AppError) -> ServiceResponse<Bo
     req.into_response(res)
 }
 
+/// What a request's credential turned out to be.
+enum Lookup {
+    Found(Credential),
+    /// No live session for the cookie: treated as signed out.
+    SignedOut,
+    /// A bearer token that is unknown, revoked or expired: refused.
+    BadToken,
+}
+
 /// The middleware; see the module documentation.
 pub async fn authenticate(
     mut req: ServiceRequest,
@@ -96,27 +105,27 @@ pub async fn authenticate(
     let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
     let credential = if token.is_some() || cookie.is_some() {
         let state = state.clone();
-        let lookup = web::block(
-            move || -> Result<Result<Option<Credential>, ()>, AppError> {
-                let mut conn = state.conn()?;
-                if let Some(token) = token {
-                    return Ok(match tokens::find_actor(&mut conn, &token)? {
-                        Some((id, actor)) => Ok(Some(Credential::Token { id, actor })),
-                        // A bearer token that does not work is an error, not "signed out".
-                        None => Err(()),
-                    });
-                }
-                let cookie = cookie.unwrap_or_default();
-                Ok(Ok(
-                    login_sessions::find_live(&mut conn, &cookie)?.map(Credential::Session)
-                ))
-            },
-        )
+        let lookup = web::block(move || -> Result<Lookup, AppError> {
+            let mut conn = state.conn()?;
+            if let Some(token) = token {
+                return Ok(match tokens::find_actor(&mut conn, &token)? {
+                    Some((id, actor)) => Lookup::Found(Credential::Token { id, actor }),
+                    // A bearer token that does not work is an error, not "signed out".
+                    None => Lookup::BadToken,
+                });
+            }
+            let cookie = cookie.unwrap_or_default();
+            Ok(match login_sessions::find_live(&mut conn, &cookie)? {
+                Some(session) => Lookup::Found(Credential::Session(session)),
+                None => Lookup::SignedOut,
+            })
+        })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")));
         match lookup.and_then(|r| r) {
-            Ok(Ok(c)) => c,
-            Ok(Err(())) => return Ok(refuse(req, api, AppError::Unauthorized)),
+            Ok(Lookup::Found(c)) => Some(c),
+            Ok(Lookup::SignedOut) => None,
+            Ok(Lookup::BadToken) => return Ok(refuse(req, api, AppError::Unauthorized)),
             Err(e) => return Ok(refuse(req, api, e)),
         }
     } else {

@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{form_error, render, render_status, viewer_context, FormError};
+use super::{form_error, render, render_status, viewer_context, FormError, Page};
 use crate::domain::access::Actor;
 use crate::domain::credentials::{hash_secret, verify_password, Email, NewPassword};
 use crate::domain::enums::AuditAction;
@@ -99,10 +99,12 @@ enum CodeOutcome {
 /// `POST /login/two-factor`: a six-digit code from the app, or a recovery code (used up).
 /// A wrong code counts as a failed sign-in (ten in a row lock the account).
 pub async fn code_submit(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     if viewer.stage != Some(Stage::Code) {
@@ -286,10 +288,12 @@ fn enrol_page(state: &AppState, actor: &Actor, error: Option<&str>) -> Result<En
 /// `GET /account/two-factor`: enrol (a QR code and the secret to type), or, once enrolled,
 /// how many recovery codes are left.
 pub async fn enrol_form(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     if !matches!(viewer.stage, Some(Stage::Enrol | Stage::Complete)) {
         return Ok(see_other(viewer.stage.unwrap_or(Stage::Complete).page()));
@@ -306,10 +310,12 @@ pub async fn enrol_form(
 /// `POST /account/two-factor`: the first code from the app confirms the enrolment; the ten
 /// recovery codes are shown once.
 pub async fn enrol_submit(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     if !matches!(viewer.stage, Some(Stage::Enrol | Stage::Complete)) {
@@ -458,10 +464,12 @@ pub async fn password_form(nonce: CspNonce, viewer: Viewer) -> Result<HttpRespon
 /// `POST /account/password`: the current password, and the new one twice. The user's
 /// other sessions end.
 pub async fn password_submit(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
     if !matches!(viewer.stage, Some(Stage::Password | Stage::Complete)) {
@@ -524,9 +532,7 @@ pub async fn password_submit(
 
 // ---- Your account --------------------------------------------------------------------
 
-fn when(t: chrono::NaiveDateTime) -> String {
-    t.format("%-d %B %Y %H:%M").to_string()
-}
+use crate::format::moment as when;
 
 /// A signed-in session on `/account`.
 #[derive(Serialize)]
@@ -563,10 +569,12 @@ struct AccountView {
 /// `GET /account`: the user's sessions and API tokens, their second factor, and links to
 /// change the password.
 pub async fn show(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     let current = viewer.session_id;
     let had_flash = viewer.flash.is_some();

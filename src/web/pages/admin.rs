@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{form_error, render, render_status, viewer_context, Choice, FormError};
+use super::{form_error, render, render_status, viewer_context, Choice, FormError, Page};
 use crate::domain::access::Actor;
 use crate::domain::credentials::{Email, NewPassword};
 use crate::domain::enums::Role;
@@ -95,9 +95,9 @@ fn users_context(
             } else {
                 t.label
             },
-            created_on: t.created_at.format("%-d %B %Y").to_string(),
-            last_used: t.last_used_at.map(|d| d.format("%-d %B %Y").to_string()),
-            expires: t.expires_at.map(|d| d.format("%-d %B %Y").to_string()),
+            created_on: crate::format::date(t.created_at.date()),
+            last_used: t.last_used_at.map(|d| crate::format::date(d.date())),
+            expires: t.expires_at.map(|d| crate::format::date(d.date())),
             revoked: t.revoked,
         });
     }
@@ -192,10 +192,12 @@ fn parse_add_user(form: &AddUser) -> Result<(Email, Role, OrganisationId), Vec<F
 
 /// `POST /admin/users`: adds a user with a generated password, shown once.
 pub async fn add_user(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<AddUser>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
@@ -450,10 +452,12 @@ async fn clear_throttle(state: &web::Data<AppState>, id: UserId) -> Result<(), P
 /// `POST /admin/users/{id}/reset-password`: a new generated password, shown once; ends
 /// the user's sessions and clears any lock.
 pub async fn reset_password(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = user_id(&id)?;

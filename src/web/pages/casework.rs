@@ -10,7 +10,7 @@ use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus, Role,
+    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus,
     SessionKind, Timepoint,
 };
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
@@ -31,9 +31,7 @@ fn options<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<(String, Stri
     forms::words(&all.iter().map(|t| word(*t)).collect::<Vec<_>>())
 }
 
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
+use crate::format::date;
 
 /// The actor's programmes as select options.
 fn programme_options(
@@ -743,7 +741,7 @@ pub async fn programmes(
                 .collect();
             Ok(ProgrammesView {
                 programmes: rows,
-                commissioning: matches!(actor.role, Role::Commissioner | Role::Admin),
+                commissioning: crate::domain::access::COMMISSIONING_ROLES.contains(&actor.role),
             })
         },
     )
@@ -841,13 +839,13 @@ pub async fn programme(
                     .iter()
                     .map(|a| AllocationLine {
                         stream: a.funding_stream.clone(),
-                        amount: format!("£{:.2}", a.amount_pence as f64 / 100.0),
+                        amount: crate::format::money_pence(a.amount_pence),
                     })
                     .collect(),
                 records,
                 referrals,
                 sessions,
-                commissioning: matches!(actor.role, Role::Commissioner | Role::Admin),
+                commissioning: crate::domain::access::COMMISSIONING_ROLES.contains(&actor.role),
                 reports: crate::domain::access::REPORT_ROLES.contains(&actor.role),
             })
         },

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::forms::{self, Field, Form, Widget};
-use super::{render, viewer_context};
+use super::{render, viewer_context, Page};
 use crate::casework::{self, corrections, sentence, CaseError, Ctx};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
@@ -27,8 +27,7 @@ use crate::domain::validation::Input;
 use crate::store::voids::{self, RecordKind, VoidMark};
 use crate::store::{self, StoreError};
 use crate::web::errors::{blocking, AppError, PageError};
-use crate::web::security::CspNonce;
-use crate::web::session::{see_other, Viewer};
+use crate::web::session::see_other;
 use crate::web::shared::PathId;
 use crate::web::AppState;
 
@@ -74,13 +73,7 @@ fn noun(kind: RecordKind) -> &'static str {
     }
 }
 
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
-
-fn moment(t: chrono::NaiveDateTime) -> String {
-    format!("{} at {} UTC", date(t.date()), t.format("%H:%M"))
-}
+use crate::format::{date, moment};
 
 /// The record in words: "participant P-1", "outcome record 12".
 fn named(conn: &mut DbConn, kind: RecordKind, id: i64) -> Result<String, StoreError> {
@@ -428,10 +421,12 @@ fn run_change(
 
 /// `GET /{kind}/{id}/change?field=`: the question page, pre-filled with the record's values.
 pub async fn change_page<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
@@ -453,10 +448,12 @@ pub async fn change_page<const K: u8>(
 
 /// `POST /{kind}/{id}/change?field=`: the change with its reason, then back to the record.
 pub async fn save_change<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
     query: Query,
     form: Fields,
@@ -504,10 +501,12 @@ fn reopen_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<Form,
 
 /// `GET /referrals/{id}/reopen`: undo a closure (then close it again as it really ended).
 pub async fn reopen(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
     let (st, a) = (state.clone(), actor.clone());
@@ -534,10 +533,12 @@ pub async fn reopen(
 
 /// `POST /referrals/{id}/reopen`: `referrals::change` with the closure open.
 pub async fn save_reopen(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -600,10 +601,12 @@ fn decision_pairs(r: &store::referrals::Referral) -> Vec<(String, String)> {
 
 /// `GET /referrals/{id}/change-decision`: change or undo a decision, pre-filled.
 pub async fn change_decision(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
     let (st, a) = (state.clone(), actor.clone());
@@ -628,10 +631,12 @@ pub async fn change_decision(
 
 /// `POST /referrals/{id}/change-decision`: `referrals::change` of the decision and its date.
 pub async fn save_decision_change(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -699,10 +704,12 @@ fn void_form(
 
 /// `GET /{kind}/{id}/void`: the reason, and what else voiding it voids.
 pub async fn void_page<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
@@ -719,10 +726,12 @@ pub async fn void_page<const K: u8>(
 
 /// `POST /{kind}/{id}/void`: `corrections::void`, then the record's history.
 pub async fn save_void<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -777,10 +786,12 @@ fn restore_form(
 
 /// `GET /{kind}/{id}/restore`: the reason (a record that is not voided: its page).
 pub async fn restore_page<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);
@@ -809,10 +820,12 @@ pub async fn restore_page<const K: u8>(
 
 /// `POST /{kind}/{id}/restore`: `corrections::restore`, then the record's page.
 pub async fn save_restore<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -1015,10 +1028,12 @@ struct HistoryView {
 /// `GET /{kind}/{id}/history`: the record's history, from the same function as the API's;
 /// for a voided record, who voided it, why, and the way to restore it.
 pub async fn history<const K: u8>(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
     let kind = kind_of(K);

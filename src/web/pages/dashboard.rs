@@ -14,7 +14,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{render_status, viewer_context, Choice};
+use super::{render_status, viewer_context, Choice, Page};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::enums::ProgrammeKind;
@@ -28,8 +28,7 @@ use crate::store;
 use crate::store::report_rows::ReportScope;
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::report_query;
-use crate::web::security::CspNonce;
-use crate::web::session::{see_other, Viewer};
+use crate::web::session::see_other;
 use crate::web::AppState;
 
 /// A column: its sort key, heading, and where a programme's figure is in its report's JSON
@@ -176,10 +175,12 @@ impl Filters {
 /// `GET /dashboard`: every programme's key figures for a period, side by side; or, from
 /// the "compare these two" form, a redirect to the comparison report.
 pub async fn dashboard(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     query: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
@@ -202,7 +203,7 @@ pub async fn dashboard(
         let picked = (query.first.clone(), query.second.clone());
         let ok_period = period.as_ref().ok().map(|p| p.to_string());
         match blocking(move || compare_target(&mut *state.conn()?, &actor, picked)).await? {
-            Ok((a, b)) => {
+            Picked::Both(a, b) => {
                 if let Some(p) = ok_period {
                     let q =
                         serde_urlencoded::to_string([("period", p.as_str())]).unwrap_or_default();
@@ -212,7 +213,7 @@ pub async fn dashboard(
                     )));
                 }
             }
-            Err(e) => errors.extend(e),
+            Picked::Wrong(e) => errors.extend(e),
         }
     }
     let (status, lines) = match period {
@@ -434,7 +435,7 @@ fn compare_target(
     conn: &mut DbConn,
     actor: &Actor,
     (first, second): (Option<String>, Option<String>),
-) -> Result<Result<(i64, i64), Vec<FieldError>>, AppError> {
+) -> Result<Picked, AppError> {
     let visible: Vec<i64> = store::programmes::list(conn, actor.scope(), None, 10_000, 0)?
         .into_iter()
         .map(|p| p.id.0)
@@ -450,13 +451,21 @@ fn compare_target(
         pick("second", "second", &second),
     );
     Ok(match (a, b) {
-        (Ok(a), Ok(b)) if a == b => Err(vec![FieldError::new(
+        (Ok(a), Ok(b)) if a == b => Picked::Wrong(vec![FieldError::new(
             "second",
             "Select a second programme that is not the first",
         )]),
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (a, b) => Err([a.err(), b.err()].into_iter().flatten().collect()),
+        (Ok(a), Ok(b)) => Picked::Both(a, b),
+        (a, b) => Picked::Wrong([a.err(), b.err()].into_iter().flatten().collect()),
     })
+}
+
+/// What the "compare these two" form picked.
+enum Picked {
+    /// Two programmes the reader may see: the first's report compared with the second.
+    Both(i64, i64),
+    /// What is wrong, by field.
+    Wrong(Vec<FieldError>),
 }
 
 /// "Immediate justice" for `immediate_justice`.

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render_status, viewer_context};
+use super::{render_status, viewer_context, Page};
 use crate::casework::merge::{self, Plan};
 use crate::casework::CaseError;
 use crate::domain::access::Actor;
@@ -22,7 +22,6 @@ use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::session::{see_other, Viewer};
 use crate::web::shared::PathId;
-use crate::web::AppState;
 
 type Query = web::Query<Vec<(String, String)>>;
 type Fields = web::Form<Vec<(String, String)>>;
@@ -53,10 +52,12 @@ fn choose_form(id: ParticipantId) -> Build {
 
 /// `GET /participants/{id}/merge`: which record to keep.
 pub async fn choose(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ParticipantId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), choose_form(id)).await
@@ -82,10 +83,12 @@ fn on_field(e: CaseError, field: &str) -> CaseError {
 /// `POST /participants/{id}/merge`: finds the kept record by its case reference, checks
 /// the merge can be made, and goes on to the confirmation page.
 pub async fn chosen(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ParticipantId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -180,7 +183,7 @@ fn record(
         .map(|r| ReferralLine {
             id: r.id,
             reference: r.fields.reference,
-            referred_on: r.fields.referred_on.format("%-d %B %Y").to_string(),
+            referred_on: crate::format::date(r.fields.referred_on),
         })
         .collect();
     Ok(RecordView {
@@ -189,7 +192,7 @@ fn record(
         date_of_birth: p
             .fields
             .date_of_birth
-            .map(|d| d.format("%-d %B %Y").to_string())
+            .map(crate::format::date)
             .unwrap_or_else(|| "Not given".into()),
         gender: p.fields.gender.as_str().replace('_', " "),
         ethnicity: p.fields.ethnicity.as_str().replace('_', " "),
@@ -274,10 +277,12 @@ fn into_of(pairs: &[(String, String)]) -> Option<ParticipantId> {
 /// `GET /participants/{id}/merge/confirm?into=`: both records side by side, what will
 /// move, and the reason to give.
 pub async fn confirm(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ParticipantId>,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
@@ -306,10 +311,12 @@ pub async fn confirm(
 
 /// `POST /participants/{id}/merge/confirm`: merges, then shows the kept record.
 pub async fn confirmed(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ParticipantId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {

@@ -213,3 +213,42 @@ impl Choice {
         }
     }
 }
+
+/// What a signed-in page's handler takes, in one extractor: the application state, the
+/// page's CSP nonce, who is looking (for the header and the flash) and the signed-in
+/// actor. Handlers destructure it: `Page { state, nonce, viewer, actor }: Page`.
+pub struct Page {
+    pub state: actix_web::web::Data<super::AppState>,
+    pub nonce: CspNonce,
+    pub viewer: Viewer,
+    pub actor: crate::domain::access::Actor,
+}
+
+impl Page {
+    /// Every part is extracted at once (each is read from the request's extensions).
+    fn extract_now(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Result<Page, actix_web::Error> {
+        use actix_web::FromRequest as _;
+        Ok(Page {
+            state: actix_web::web::Data::<super::AppState>::from_request(req, payload)
+                .into_inner()?,
+            nonce: CspNonce::from_request(req, payload).into_inner()?,
+            viewer: Viewer::from_request(req, payload).into_inner()?,
+            actor: crate::domain::access::Actor::from_request(req, payload).into_inner()?,
+        })
+    }
+}
+
+impl actix_web::FromRequest for Page {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        std::future::ready(Page::extract_now(req, payload))
+    }
+}

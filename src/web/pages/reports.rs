@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{render_status, viewer_context, Choice};
+use super::{render_status, viewer_context, Choice, Page};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::reports::{self, html, view, Format, ReportRequest};
@@ -17,8 +17,6 @@ use crate::web::errors::{blocking, AppError, FieldError, PageError};
 use crate::web::report_query::{
     self, audit_download, audit_refusal, query_string, ReportKind, ReportQuery,
 };
-use crate::web::security::CspNonce;
-use crate::web::session::Viewer;
 use crate::web::AppState;
 
 /// The page's own parameter besides the report's.
@@ -39,10 +37,12 @@ enum Answer {
 /// first segment says which.
 #[allow(clippy::too_many_arguments)]
 pub async fn report(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     req: HttpRequest,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
@@ -321,10 +321,12 @@ fn compare_choices(
 /// the period (a funding stream's own year for its report): programmes by provider,
 /// providers, and for commissioners, analysts and admins the funding streams.
 pub async fn index(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     let year = report_query::current_year();
     let body = blocking(move || {

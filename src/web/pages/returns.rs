@@ -10,18 +10,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render, viewer_context};
+use super::{render, viewer_context, Page};
 use crate::casework;
 use crate::domain::access::{RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES};
-use crate::domain::enums::{ReturnStatus, Role};
+use crate::domain::enums::ReturnStatus;
 use crate::domain::ids::{ProgrammeId, ReturnId};
 use crate::domain::returns::quarters_to_return;
 use crate::store::{self, quarterly_returns};
 use crate::web::errors::{blocking, PageError};
-use crate::web::security::CspNonce;
-use crate::web::session::Viewer;
 use crate::web::shared::PathId;
-use crate::web::AppState;
 
 type Fields = web::Form<Vec<(String, String)>>;
 
@@ -39,10 +36,12 @@ pub fn tag(status: Option<ReturnStatus>) -> (&'static str, &'static str) {
 /// `GET /programmes/{id}/returns`: every quarter from the programme's start to today,
 /// newest first, with its return's status and what the viewer may do.
 pub async fn list(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
     let v = viewer.clone();
@@ -58,7 +57,7 @@ pub async fn list(
         let (submit, decide, unlock) = (
             RETURN_SUBMIT_ROLES.contains(&actor.role),
             RETURN_DECISION_ROLES.contains(&actor.role),
-            actor.role == Role::Admin,
+            crate::domain::access::ADMIN_ONLY.contains(&actor.role),
         );
         let mut quarters: Vec<_> = quarters_to_return(today, p.fields.starts_on, p.fields.ends_on)
             .into_iter()
@@ -138,10 +137,12 @@ fn submit_form(programme: ProgrammeId) -> Build {
 
 /// `GET /programmes/{id}/returns/new`.
 pub async fn new_return(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -158,10 +159,12 @@ pub async fn new_return(
 
 /// `POST /programmes/{id}/returns/new`.
 pub async fn submit(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -224,10 +227,12 @@ fn decision_form(id: ReturnId) -> Build {
 /// again) first shows what changed since that approval (`/returns/{id}/changes`), whose
 /// "Continue to the decision" comes back here with `?changes_seen=yes`.
 pub async fn decision(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReturnId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -256,10 +261,12 @@ pub async fn decision(
 
 /// `POST /returns/{id}/decision`.
 pub async fn save_decision(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReturnId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -304,10 +311,12 @@ fn unlock_form(id: ReturnId) -> Build {
 
 /// `GET /returns/{id}/unlock`.
 pub async fn unlock(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReturnId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), unlock_form(id)).await
@@ -315,10 +324,12 @@ pub async fn unlock(
 
 /// `POST /returns/{id}/unlock`.
 pub async fn save_unlock(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReturnId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -420,7 +431,7 @@ fn changes_body(
         figures_kept: changes.figures_kept,
         approved_at: changes
             .approved_at
-            .map(|t| t.format("%-d %B %Y %H:%M UTC").to_string()),
+            .map(|t| crate::format::moment(t.naive_utc())),
         figures: changes
             .figures
             .iter()
@@ -434,7 +445,7 @@ fn changes_body(
             .records
             .iter()
             .map(|c| RecordChangeView {
-                at: c.at.format("%-d %B %Y %H:%M").to_string(),
+                at: crate::format::moment(c.at),
                 record: format!("{} {}", c.kind.entity().replace('_', " "), c.id),
                 action: c.action.replace('_', " "),
                 fields: c.fields.join(", ").replace('_', " "),
@@ -449,10 +460,12 @@ fn changes_body(
 /// `GET /returns/{id}/changes`: what changed in the quarter since the return was last
 /// approved (figures and records), with the way on to the decision.
 pub async fn changes(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: crate::domain::access::Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReturnId>,
 ) -> Result<HttpResponse, PageError> {
     let can_decide = RETURN_DECISION_ROLES.contains(&actor.role);

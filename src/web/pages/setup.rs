@@ -6,12 +6,10 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render, viewer_context};
+use super::{render, viewer_context, Page};
 use crate::casework::{self, setup::TARGET_METRICS};
-use crate::domain::access::Actor;
 use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
 use crate::domain::ids::{FundingStreamId, ProgrammeId};
-use crate::reports::view::{format_value, NumberFormat};
 use crate::store;
 use crate::web::errors::{blocking, PageError};
 use crate::web::security::CspNonce;
@@ -72,7 +70,7 @@ pub async fn overview(
                 id: f.id,
                 name: f.name,
                 year: f.financial_year,
-                amount: format_value(NumberFormat::Money, f.amount_pence as f64 / 100.0),
+                amount: crate::format::money_pence(f.amount_pence),
             })
             .collect();
         let measures = store::measures::all(&mut conn)?
@@ -122,19 +120,23 @@ fn providers(
 macro_rules! setup_page {
     ($show:ident, $save:ident, $build:expr, $run:expr) => {
         pub async fn $show(
-            state: web::Data<AppState>,
-            nonce: CspNonce,
-            viewer: Viewer,
-            actor: Actor,
+            Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            }: Page,
         ) -> Result<HttpResponse, PageError> {
             forms::show(state, nonce, viewer, actor, Vec::new(), Box::new($build)).await
         }
 
         pub async fn $save(
-            state: web::Data<AppState>,
-            nonce: CspNonce,
-            viewer: Viewer,
-            actor: Actor,
+            Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            }: Page,
             form: Fields,
         ) -> Result<HttpResponse, PageError> {
             forms::submit(
@@ -277,20 +279,24 @@ fn target_form(id: ProgrammeId) -> Build {
 }
 
 pub async fn new_target(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), target_form(id)).await
 }
 
 pub async fn create_target(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -331,20 +337,24 @@ fn allocation_form(id: FundingStreamId) -> Build {
 }
 
 pub async fn new_allocation(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<FundingStreamId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), allocation_form(id)).await
 }
 
 pub async fn create_allocation(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<FundingStreamId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
