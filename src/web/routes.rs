@@ -143,6 +143,22 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::GET, "/assets/{path:.*}", Public, |r| r.to(assets::asset)),
         // Pages
         RouteSpec::new(M::GET, "/", Public, |r| r.to(pages::home::home)),
+        // Data protection (issue 18): public pages, and the notice's settings.
+        RouteSpec::new(M::GET, "/privacy", Public, |r| {
+            r.to(pages::privacy::privacy)
+        }),
+        RouteSpec::new(M::GET, "/accessibility", Public, |r| {
+            r.to(pages::privacy::accessibility)
+        }),
+        RouteSpec::new(M::GET, "/cookies", Public, |r| {
+            r.to(pages::privacy::cookies)
+        }),
+        RouteSpec::new(M::GET, "/admin/privacy", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::privacy::settings)
+        }),
+        RouteSpec::new(M::POST, "/admin/privacy", Roles(ADMIN_ONLY), |r| {
+            r.to(pages::privacy::save_settings)
+        }),
         RouteSpec::new(M::GET, "/login", Public, |r| r.to(pages::login::show)),
         RouteSpec::new(M::POST, "/login", Public, |r| r.to(pages::login::submit)),
         RouteSpec::new(M::POST, "/logout", SignInStep, |r| {

@@ -10,8 +10,8 @@ use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus,
-    SessionKind, Timepoint,
+    AccessPage, AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource,
+    ReferralStatus, SessionKind, Timepoint,
 };
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
 use crate::store::referrals::ReferralFilter;
@@ -193,7 +193,10 @@ pub async fn participant(
                 ..Default::default()
             };
             let referrals = referral_rows(conn, &actor, &filter)?;
+            // Data protection (issue 18 a): record the view; the history for managers.
+            let access_history = super::privacy::viewed(conn, &actor, id, AccessPage::ParticipantPage)?;
             Ok(json!({
+                "access_history": access_history,
                 "id": p.id, "reference": p.fields.reference,
                 "date_of_birth": p.fields.date_of_birth.map(date),
                 "gender": p.fields.gender.as_str().replace('_', " "),
@@ -372,6 +375,16 @@ fn referral_form() -> Build {
                     Widget::Number,
                 )
                 .hint("Immediate Justice only: 5 to 20 hours"),
+                // Data protection (docs/data-protection.md, "Linkage to police data").
+                Field::new(
+                    "linkage_objection",
+                    "Linkage to police data",
+                    Widget::Checkbox(
+                        "The person objected to their police identifier being linked to police data"
+                            .into(),
+                    ),
+                )
+                .hint("Their reoffending is then not measured; they are counted as not linked"),
             ],
         })
     })
@@ -432,7 +445,11 @@ pub async fn referral(
         let r = &d.referral.fields;
         let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
         let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
+        // Data protection (issue 18 a): record the view; the objection to linkage.
+        super::privacy::viewed(conn, &actor, r.participant_id, AccessPage::ReferralPage)?;
+        let linkage = super::privacy::referral_linkage(store::referrals::linkage_objection(conn, id)?);
         Ok(json!({
+            "linkage": linkage,
             "referral": {
                 "id": d.referral.id, "reference": r.reference, "referred_on": date(r.referred_on),
                 "source": r.source.as_str().replace('_', " "), "reason": r.reason,
@@ -685,7 +702,10 @@ pub async fn programme(
             }
             None => None,
         };
+        // Data protection (issue 18 a).
+        let data_protection = super::privacy::ProgrammeProtection::from(&d.programme.data_protection);
         Ok(json!({
+            "data_protection": data_protection,
             "latest_return": latest_return,
             "id": d.programme.id, "name": p.name, "kind": p.kind.as_str().replace('_', " "),
             "delivery": p.delivery.as_str(), "starts_on": date(p.starts_on), "ends_on": p.ends_on.map(date),
