@@ -255,6 +255,28 @@ async fn a_referral_records_an_objection_through_the_api_and_its_correction() {
         history.to_string().contains("linkage_objection"),
         "{history}"
     );
+    // Recorded again on the referral's correction page, with a reason.
+    let session = app.session_for(&caseworker);
+    let path = format!("/referrals/{id}/change?field=linkage_objection");
+    let page = session.get(&path).await.text().await.unwrap();
+    assert!(page.contains("Did the person object"), "{page}");
+    let res = session
+        .post_form(
+            &path,
+            &[
+                ("linkage_objection", "yes"),
+                ("reason", "Told us at the review"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let page = session
+        .get(&format!("/referrals/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Yes: not linked to police data"), "{page}");
 }
 
 #[tokio::test]
