@@ -91,8 +91,11 @@ async fn an_admin_sets_the_privacy_notice_and_it_lists_each_programme_s_lawful_b
     assert!(notice.contains("Consent mentoring"));
     assert!(notice.contains("Public task (UK GDPR Article 6(1)(e))"));
     assert!(notice.contains("The Office of the Police and Crime Commissioner, which commissions"));
+    assert!(!notice.contains("href=\"/admin/privacy\""));
 
     let admin_session = app.session_for(&admin);
+    let notice = admin_session.get("/privacy").await.text().await.unwrap();
+    assert!(notice.contains("href=\"/admin/privacy\""));
     let form = admin_session.get("/admin/privacy").await;
     assert_eq!(form.status().as_u16(), 200);
     let res = admin_session

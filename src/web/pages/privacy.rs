@@ -158,6 +158,8 @@ pub struct PrivacyNotice {
     pub recipients: String,
     pub retention: String,
     pub programmes: Vec<NoticeProgramme>,
+    /// An admin sees a link to the notice's settings.
+    pub can_edit: bool,
 }
 
 /// `GET /privacy`: the privacy notice (public).
@@ -166,6 +168,7 @@ pub async fn privacy(
     nonce: CspNonce,
     viewer: Viewer,
 ) -> Result<HttpResponse, PageError> {
+    let can_edit = viewer.actor.as_ref().is_some_and(|a| a.role == Role::Admin);
     let notice = blocking(move || {
         let mut conn = state.conn()?;
         let mut s = store::settings::privacy(&mut conn)?;
@@ -193,6 +196,7 @@ pub async fn privacy(
             recipients: take("recipients"),
             retention: take("retention"),
             programmes,
+            can_edit,
         })
     })
     .await?;
