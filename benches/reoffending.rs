@@ -77,6 +77,7 @@ fn generate() -> (Vec<ReferralRow>, HashMap<String, Vec<OffenceRow>>) {
             required_hours: None,
             first_attended_on: accepted.then(|| date(referred_on, 7)),
             person_key: key.clone(),
+            not_linked: None,
             date_of_birth: None,
             gender: None,
             ethnicity: None,

@@ -176,11 +176,26 @@ pub fn audit_verify(
                 "the audit trail verifies: {} events, head hash {}",
                 v.events, v.head
             );
-            Ok(())
         }
         Some(problem) => anyhow::bail!(
             "the audit trail is broken: {problem} ({} events before it verify)",
             v.events
+        ),
+    }
+    // The access log (who looked at whom) has the same keyed chain.
+    let a = store::access_log::verify(&mut conn)?;
+    match a.problem {
+        None => {
+            println!(
+                "the access log verifies: {} views, head hash {}",
+                a.events, a.head
+            );
+            Ok(())
+        }
+        Some(problem) => anyhow::bail!(
+            "the access log is broken at {} ({} views before it verify)",
+            problem.to_string().replacen("audit event", "view", 1),
+            a.events
         ),
     }
 }

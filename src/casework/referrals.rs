@@ -195,7 +195,12 @@ pub fn change(
     let decided_on = input.opt_date("decided_on", "the date of the decision", None);
     let closure = input.word::<Closure>("closure");
     let closed_on = input.opt_date("closed_on", "the date the referral was closed", None);
+    let old_objection = referrals::linkage_objection(conn, id)?;
+    let objection = objection(&mut input, old_objection);
     input.finish()?;
+    let Some(objection) = objection else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
     let (Some(correction), Some(programme), Some(referred_on), Some(source), Some(hours)) =
         (correction, programme, referred_on, source, hours)
     else {
@@ -235,10 +240,14 @@ pub fn change(
         required_hours: hours,
     };
     let o = &old.fields;
-    let diff = diff(o, &new);
+    let mut diff = diff(o, &new);
+    diff.field("linkage_objection", &old_objection, &objection);
     write_transaction(conn, |conn| {
         if diff.is_empty() {
             return Ok::<_, CaseError>(());
+        }
+        if objection != old_objection {
+            referrals::set_linkage_objection(conn, id, objection)?;
         }
         let dates = touched_dates(Some(o), &new);
         if new.programme_id != o.programme_id {
@@ -300,7 +309,11 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<Referral
     };
     let (reference, referred_on, source, reason, hours) =
         details(&mut input, programme.as_ref(), ctx, "reason");
+    let objection = objection(&mut input, false);
     input.finish()?;
+    let Some(objection) = objection else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
     let (Some(participant), Some(programme), Some(referred_on), Some(source), Some(hours)) =
         (participant, programme, referred_on, source, hours)
     else {
@@ -347,9 +360,24 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, mut input: Input) -> Result<Referral
         if fields.required_hours.is_some() {
             changed.push("required_hours");
         }
+        if objection {
+            referrals::set_linkage_objection(conn, id, true)?;
+            changed.push("linkage_objection");
+        }
         audit_change(conn, ctx, AuditAction::Create, "referral", id, &changed)?;
         Ok(id)
     })
+}
+
+/// `linkage_objection`: yes when the person objected to linking their police identifier
+/// to police data; empty keeps `current`.
+pub fn objection(input: &mut Input, current: bool) -> Option<bool> {
+    super::setup::yes_no(
+        input,
+        "linkage_objection",
+        current,
+        "Select yes if the person objected to being linked to police data",
+    )
 }
 
 fn state(r: &Referral) -> ReferralState {

@@ -3,12 +3,14 @@
 //! measures.
 
 use crate::db::DbConn;
-use crate::domain::enums::{AuditAction, Delivery, OrganisationKind, ProgrammeKind};
+use crate::domain::enums::{
+    AuditAction, Delivery, LawfulBasis, OffenceDataCondition, OrganisationKind, ProgrammeKind,
+};
 use crate::domain::ids::{FundingStreamId, MeasureId, OrganisationId, ProgrammeId};
 use crate::domain::period::FinancialYear;
 use crate::domain::validation::Input;
 use crate::store::measures::{self, MeasureFields};
-use crate::store::programmes::{self, ProgrammeFields};
+use crate::store::programmes::{self, DataProtection, ProgrammeFields};
 use crate::store::{funding_streams, organisations, targets, write_transaction, StoreError};
 
 use super::{audit_change, duplicate_on, CaseError, Ctx};
@@ -114,6 +116,39 @@ fn programme_fields(input: &mut Input) -> Option<ProgrammeFields> {
     })
 }
 
+/// A yes/no answer that defaults to `default` when empty.
+pub fn yes_no(input: &mut Input, field: &str, default: bool, message: &str) -> Option<bool> {
+    match input.raw(field).trim().to_ascii_lowercase().as_str() {
+        "" => Some(default),
+        "yes" | "true" | "1" | "on" => Some(true),
+        "no" | "false" | "0" | "off" => Some(false),
+        _ => {
+            input.error(field, message);
+            None
+        }
+    }
+}
+
+/// A programme's lawful basis, offence data condition and police linkage; each optional,
+/// with the defaults of [`DataProtection::default`].
+fn data_protection(input: &mut Input) -> Option<DataProtection> {
+    let d = DataProtection::default();
+    let lawful_basis = input.word_or::<LawfulBasis>("lawful_basis", d.lawful_basis);
+    let condition =
+        input.word_or::<OffenceDataCondition>("offence_data_condition", d.offence_data_condition);
+    let linkage = yes_no(
+        input,
+        "police_linkage",
+        d.police_linkage,
+        "Select yes if participants' police identifiers may be linked to police data",
+    );
+    Some(DataProtection {
+        lawful_basis: lawful_basis?,
+        offence_data_condition: condition?,
+        police_linkage: linkage?,
+    })
+}
+
 /// Adds a programme delivered by a provider (`organisation_id`).
 pub fn add_programme(
     conn: &mut DbConn,
@@ -130,8 +165,9 @@ pub fn add_programme(
         }
     }
     let fields = programme_fields(&mut input);
+    let protection = data_protection(&mut input);
     input.finish()?;
-    let (Some(provider), Some(fields)) = (provider, fields) else {
+    let (Some(provider), Some(fields), Some(protection)) = (provider, fields, protection) else {
         return Err(CaseError::Invalid(Vec::new()));
     };
     write_transaction(conn, |conn| {
@@ -140,6 +176,7 @@ pub fn add_programme(
                 "name",
                 "The provider already has a programme with this name",
             ))?;
+        programmes::set_data_protection(conn, id, &protection)?;
         audit_change(
             conn,
             ctx,
@@ -156,6 +193,9 @@ pub fn add_programme(
                 "starts_on",
                 "ends_on",
                 "description",
+                "lawful_basis",
+                "offence_data_condition",
+                "police_linkage",
             ],
         )?;
         Ok(id)

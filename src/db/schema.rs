@@ -104,6 +104,10 @@ diesel::table! {
         description -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Data protection (2026-12-09-000001_data_protection_a).
+        lawful_basis -> Text,
+        offence_data_condition -> Text,
+        police_linkage -> Bool,
     }
 }
 
@@ -330,6 +334,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The objection to linkage of `referrals` (the person objected to linking their
+    /// police identifier to police data), apart from its record columns (diesel's tables
+    /// stop at 16 columns).
+    #[sql_name = "referrals"]
+    referral_linkage (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        programme_id -> BigInt,
+        linkage_objection -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The organisation-specific parts of the privacy notice (and any later settings).
+    service_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Who looked at which participant: hash-chained like `audit_events`.
+    access_log (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        organisation_id -> Nullable<BigInt>,
+        role -> Text,
+        subject -> Text,
+        page -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
     /// The void mark of `participants` (who, when, why), apart from its record columns.
     #[sql_name = "participants"]
     participant_voids (id) {
@@ -443,4 +486,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     comparison_members,
     quarterly_returns,
     audit_events,
+    service_settings,
+    access_log,
 );

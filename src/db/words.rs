@@ -65,6 +65,9 @@ sql_words!(
     AuditAction,
     ReturnStatus,
     ReferralStatus,
+    LawfulBasis,
+    OffenceDataCondition,
+    AccessPage,
 );
 
 macro_rules! sql_ids {

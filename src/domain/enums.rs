@@ -379,6 +379,41 @@ word_enum!(
 );
 
 word_enum!(
+    /// A programme's lawful basis for processing participants' personal data (UK GDPR
+    /// Article 6(1)); see docs/data-protection.md, "Lawful basis".
+    LawfulBasis, "lawful basis" {
+        PublicTask => "public_task" as "Public task (UK GDPR Article 6(1)(e))",
+        LegitimateInterests => "legitimate_interests" as "Legitimate interests (UK GDPR Article 6(1)(f))",
+        Consent => "consent" as "Consent (UK GDPR Article 6(1)(a))",
+        LegalObligation => "legal_obligation" as "Legal obligation (UK GDPR Article 6(1)(c))",
+    }
+);
+
+word_enum!(
+    /// The condition for processing police-derived (criminal offence) data (UK GDPR
+    /// Article 10 and Data Protection Act 2018 Schedule 1), when a programme links
+    /// participants to police data.
+    OffenceDataCondition, "offence data condition" {
+        StatutoryPurposes => "statutory_purposes" as "Statutory and government purposes (DPA 2018 Schedule 1 paragraph 6)",
+        PreventingUnlawfulActs => "preventing_unlawful_acts" as "Preventing or detecting unlawful acts (DPA 2018 Schedule 1 paragraph 10)",
+        Consent => "consent" as "Consent (DPA 2018 Schedule 1 paragraph 29)",
+        OfficialAuthority => "official_authority" as "Under the control of official authority (UK GDPR Article 10)",
+    }
+);
+
+word_enum!(
+    /// What was looked at, in the access log (who looked at whom).
+    AccessPage, "page" {
+        ParticipantPage => "participant_page" as "Participant page",
+        ReferralPage => "referral_page" as "Referral page",
+        ApiParticipant => "api_participant" as "Participant (API)",
+        ApiReferral => "api_referral" as "Referral (API)",
+        ApiParticipantHistory => "api_participant_history" as "Participant history (API)",
+        ApiReferralHistory => "api_referral_history" as "Referral history (API)",
+    }
+);
+
+word_enum!(
     /// Where a referral stands, for filtering lists: `open` is accepted and not closed.
     ReferralStatus, "referral status" {
         Pending => "pending",

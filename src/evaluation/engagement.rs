@@ -215,6 +215,7 @@ pub(crate) mod tests {
             required_hours: None,
             first_attended_on: None,
             person_key: None,
+            not_linked: None,
             date_of_birth: None,
             gender: None,
             ethnicity: None,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::PricedCosts;
 use super::engagement::{is_completed, is_engaged};
-use super::rows::{ComparisonMemberRow, OffenceRow, PersonKeyMap, ReferralRow};
+use super::rows::{ComparisonMemberRow, NotLinked, OffenceRow, PersonKeyMap, ReferralRow};
 use super::stats::{
     fisher_exact_two_sided, mean, median, newcombe_hybrid, ratio, two_proportion_z, wilson,
     Interval, Z_95,
@@ -227,6 +227,9 @@ pub enum MemberStatus {
     NoIndexDate,
     /// No person key: cannot be matched to police records.
     Unmatched,
+    /// Has an index date but the person key may not be used: the person objected to
+    /// linkage, or the programme does not link to police data. Counted, never dropped.
+    NotLinked(NotLinked),
     /// Has a key but follow-up plus waiting has not ended by `data_as_of`.
     AwaitingFollowUp,
     Measurable(MemberOutcome),
@@ -264,16 +267,20 @@ pub fn evaluate_cohort<'a>(
 ) -> Vec<EvaluatedMember<'a>> {
     members
         .iter()
-        .map(|m| EvaluatedMember {
-            member: *m,
-            status: evaluate_member(
-                m.referral.person_key.as_deref(),
-                m.referral.referred_on,
-                index_date(m.referral, params.index),
-                params,
-                offences,
-                costs,
-            ),
+        .map(|m| {
+            let index = index_date(m.referral, params.index);
+            let status = match (m.referral.not_linked, index) {
+                (Some(why), Some(_)) => MemberStatus::NotLinked(why),
+                _ => evaluate_member(
+                    m.referral.person_key.as_deref(),
+                    m.referral.referred_on,
+                    index,
+                    params,
+                    offences,
+                    costs,
+                ),
+            };
+            EvaluatedMember { member: *m, status }
         })
         .collect()
 }
@@ -343,6 +350,10 @@ pub struct GroupFigures {
     pub cohort: u64,
     pub measurable: u64,
     pub unmatched: u64,
+    /// Members whose person key is not used because they objected to linkage.
+    pub not_linked_objection: u64,
+    /// Members of programmes that do not link to police data.
+    pub not_linked_programme: u64,
     pub awaiting_follow_up: u64,
     /// Members left out of this index variant for want of an index date.
     pub without_index_date: u64,
@@ -362,6 +373,8 @@ pub struct GroupTally {
     cohort: u64,
     measurable: u64,
     unmatched: u64,
+    not_linked_objection: u64,
+    not_linked_programme: u64,
     awaiting: u64,
     without_index: u64,
     reoffenders: u64,
@@ -377,6 +390,10 @@ impl GroupTally {
                 return;
             }
             MemberStatus::Unmatched => self.unmatched += 1,
+            MemberStatus::NotLinked(NotLinked::Objection) => self.not_linked_objection += 1,
+            MemberStatus::NotLinked(NotLinked::ProgrammeNotLinked) => {
+                self.not_linked_programme += 1
+            }
             MemberStatus::AwaitingFollowUp => self.awaiting += 1,
             MemberStatus::Measurable(outcome) => {
                 self.measurable += 1;
@@ -397,6 +414,8 @@ impl GroupTally {
             cohort: self.cohort,
             measurable: n,
             unmatched: self.unmatched,
+            not_linked_objection: self.not_linked_objection,
+            not_linked_programme: self.not_linked_programme,
             awaiting_follow_up: self.awaiting,
             without_index_date: self.without_index,
             reoffenders: k,

@@ -559,10 +559,12 @@ fn police_minimum(params: &ReportParams) -> u64 {
 }
 
 /// The figures of a reoffending group, as JSON names them.
-const GROUP_FIELDS: [&str; 13] = [
+const GROUP_FIELDS: [&str; 15] = [
     "cohort",
     "measurable",
     "unmatched",
+    "not_linked_objection",
+    "not_linked_programme",
     "awaiting_follow_up",
     "without_index_date",
     "reoffenders",
@@ -1241,13 +1243,21 @@ fn plan_reoffending(plan: &mut DisclosurePlan, r: &Reoffending) {
         plan.count(&[p("cohort")], g.cohort);
         plan.count(&measurable, g.measurable);
         plan.count(&[p("unmatched")], g.unmatched);
+        plan.count(&[p("not_linked_objection")], g.not_linked_objection);
+        plan.count(&[p("not_linked_programme")], g.not_linked_programme);
         plan.count(&[p("awaiting_follow_up")], g.awaiting_follow_up);
         plan.count(&[p("without_index_date")], g.without_index_date);
         plan.count(&reoffenders, g.reoffenders);
         plan.count(&[p("reoffences")], g.reoffences);
         plan.sum(
             &p("cohort"),
-            &[p("measurable"), p("unmatched"), p("awaiting_follow_up")],
+            &[
+                p("measurable"),
+                p("unmatched"),
+                p("not_linked_objection"),
+                p("not_linked_programme"),
+                p("awaiting_follow_up"),
+            ],
         );
         // A shown rate with a shown denominator tells the people who did not reoffend.
         plan.implied(

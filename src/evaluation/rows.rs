@@ -17,6 +17,17 @@ use crate::domain::enums::{
     AttendanceStatus, Closure, Decision, Ethnicity, Gender, OffenceGroup, ReferralSource, Timepoint,
 };
 
+/// Why a referral's person key is not linked to police data (docs/data-protection.md,
+/// "Linkage to police data").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotLinked {
+    /// The person objected to the linkage (recorded on the referral).
+    Objection,
+    /// The programme does not link its participants to police data.
+    ProgrammeNotLinked,
+}
+
 /// One referral with what the engine needs from its participant.
 ///
 /// Pass the referrals of the report's scope whose `referred_on` falls in the period.
@@ -42,8 +53,14 @@ pub struct ReferralRow {
     /// "engaged", the days to first session and the `index=start` date.
     #[serde(serialize_with = "iso_date::option")]
     pub first_attended_on: Option<NaiveDate>,
-    /// HMAC person key of the participant; `None` when no police identifier is known.
+    /// HMAC person key of the participant; `None` when no police identifier is known,
+    /// and when the key may not be used (`not_linked`).
     pub person_key: Option<String>,
+    /// Why the person key is not used for reoffending: the person objected to linkage, or
+    /// the programme does not link to police data. `None` (linked) is left out of the
+    /// row's encoding, so input hashes of reports without objections are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_linked: Option<NotLinked>,
     #[serde(serialize_with = "iso_date::option")]
     pub date_of_birth: Option<NaiveDate>,
     pub gender: Option<Gender>,

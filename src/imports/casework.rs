@@ -257,6 +257,8 @@ pub struct ReferralRecord {
     source: crate::domain::enums::ReferralSource,
     reason: String,
     required_hours: Option<f64>,
+    /// `linkage_objection`: `None` when empty (kept as recorded; no for a new referral).
+    objection: Option<bool>,
 }
 
 pub struct Referrals;
@@ -279,6 +281,7 @@ impl ImportFile for Referrals {
             "closure",
             "closed_on",
             "required_hours",
+            "linkage_objection",
         ],
     };
 
@@ -302,6 +305,16 @@ impl ImportFile for Referrals {
         let closure = row.word_or("closure", Closure::Open);
         let closed_on = row.opt_date("closed_on");
         let required_hours = row.opt_number("required_hours", 0.0, 1000.0);
+        let objection = match row.raw("linkage_objection").to_ascii_lowercase().as_str() {
+            "" => None,
+            "yes" | "true" | "y" | "1" => Some(true),
+            "no" | "false" | "n" | "0" => Some(false),
+            other => {
+                let other = other.to_string();
+                row.error("linkage_objection", &other, "yes, no or empty");
+                None
+            }
+        };
         if decision == Some(Decision::Pending) && decided_on.is_some() {
             row.error(
                 "decided_on",
@@ -358,6 +371,7 @@ impl ImportFile for Referrals {
             source: source?,
             reason: reason.unwrap_or_default(),
             required_hours: required_hours?,
+            objection,
         })
     }
 
@@ -376,6 +390,7 @@ impl ImportFile for Referrals {
             .into_iter()
             .map(|r| (r.fields.reference.clone(), r))
             .collect();
+        let objected = referrals::objections_of_organisation(conn, org)?;
         let locks = locks(conn, ctx)?;
         let mut errors = Vec::new();
         let mut resolved = Vec::new();
@@ -440,7 +455,9 @@ impl ImportFile for Referrals {
                     continue;
                 }
             }
-            resolved.push(fields);
+            // The objection to linkage: empty keeps what is recorded (no for a new one).
+            let was = old.is_some_and(|o| objected.contains(&o.id));
+            resolved.push((fields, rec.objection.unwrap_or(was)));
         }
         if !errors.is_empty() {
             return Ok(Applied::Unresolved(errors));
@@ -448,19 +465,25 @@ impl ImportFile for Referrals {
         write_rows(
             conn,
             resolved,
-            |f| existing.get(&f.reference),
-            |old, f| old.fields == *f,
-            |conn, old, f| {
+            |(f, _)| existing.get(&f.reference),
+            |old, (f, objection)| old.fields == *f && objected.contains(&old.id) == *objection,
+            |conn, old, (f, objection)| {
                 referrals::update(conn, old.id, f)?;
-                crate::casework::referrals::diff(&old.fields, f).audit_import(
-                    conn,
-                    ctx.user,
-                    ctx.organisation,
-                    "referral",
-                    old.id,
-                )
+                let mut diff = crate::casework::referrals::diff(&old.fields, f);
+                let was = objected.contains(&old.id);
+                if was != *objection {
+                    referrals::set_linkage_objection(conn, old.id, *objection)?;
+                    diff.field("linkage_objection", &was, objection);
+                }
+                diff.audit_import(conn, ctx.user, ctx.organisation, "referral", old.id)
             },
-            |conn, f| referrals::insert(conn, org, f).map(|_| ()),
+            |conn, (f, objection)| {
+                let id = referrals::insert(conn, org, f)?;
+                if *objection {
+                    referrals::set_linkage_objection(conn, id, true)?;
+                }
+                Ok(())
+            },
         )
         .map(Applied::Written)
     }

@@ -5,8 +5,8 @@
 use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook, XlsxError};
 
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, Delivery, Ethnicity, Gender, ImportKind, OffenceGroup,
-    ProgrammeKind, ReferralSource, SessionKind, Timepoint,
+    AttendanceStatus, Closure, Decision, Delivery, Ethnicity, Gender, ImportKind, LawfulBasis,
+    OffenceDataCondition, OffenceGroup, ProgrammeKind, ReferralSource, SessionKind, Timepoint,
 };
 
 /// What a column holds.
@@ -95,6 +95,27 @@ pub fn columns(kind: ImportKind) -> Vec<Column> {
                 Text,
                 "text, at most 2000 characters",
                 "Detached youth work",
+            ),
+            col(
+                "lawful_basis",
+                false,
+                labels(LawfulBasis::ALL, |v| v.display_label()),
+                "; empty keeps what is recorded (public task for a new programme)",
+                "",
+            ),
+            col(
+                "offence_data_condition",
+                false,
+                labels(OffenceDataCondition::ALL, |v| v.display_label()),
+                "; empty keeps what is recorded (statutory and government purposes for a new programme)",
+                "",
+            ),
+            col(
+                "police_linkage",
+                false,
+                Choice(vec!["yes".into(), "no".into()]),
+                " (whether participants' police identifiers may be linked to police data); empty keeps what is recorded (yes for a new programme)",
+                "",
             ),
         ],
         ImportKind::Measures => vec![
@@ -200,6 +221,13 @@ pub fn columns(kind: ImportKind) -> Vec<Column> {
                 false,
                 Number,
                 "a number of hours (Immediate Justice: 5 to 20)",
+                "",
+            ),
+            col(
+                "linkage_objection",
+                false,
+                Choice(vec!["yes".into(), "no".into()]),
+                " (yes: the person objected to being linked to police data); empty keeps what is recorded, no for a new referral",
                 "",
             ),
         ],

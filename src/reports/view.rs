@@ -1030,6 +1030,37 @@ fn summary(r: &Reader, period_text: &str, delivery: Delivery) -> Vec<String> {
             ));
         }
     }
+    // Not linked to police data (docs/data-protection.md): said only when there are any,
+    // so reports without objections read as before.
+    let objected = r.exact_u64(&format!("{all}not_linked_objection"));
+    let unlinked = r.exact_u64(&format!("{all}not_linked_programme"));
+    if r.report.withheld_at(&format!("{all}measurable")).is_none() && objected + unlinked > 0 {
+        let mut parts = Vec::new();
+        if objected > 0 {
+            parts.push(format!(
+                "{} objected to being linked to police records",
+                say_n(
+                    &g("not_linked_objection", NumberFormat::Count),
+                    "person",
+                    "people"
+                ),
+            ));
+        }
+        if unlinked > 0 {
+            parts.push(format!(
+                "{} referred to a programme that does not link to police data",
+                say_n(
+                    &g("not_linked_programme", NumberFormat::Count),
+                    "person was",
+                    "people were"
+                ),
+            ));
+        }
+        out.push(format!(
+            "Not linked: {}. They are counted in the cohort but not in the reoffending rate.",
+            parts.join("; ")
+        ));
+    }
     if let Some(c) = &body.reoffending.comparison {
         out.push(format!(
             "Compared with {}: {}",
@@ -1672,11 +1703,21 @@ fn reoffending_section(r: &Reader) -> Section {
             .map(long_date)
             .unwrap_or_else(|| "no date (no police data has been imported)".to_string()),
     ));
-    let columns: [Column; 14] = [
+    let columns: [Column; 16] = [
         ("cohort", "Cohort", NumberFormat::Count),
         (
             "unmatched",
             "Not matched to police records",
+            NumberFormat::Count,
+        ),
+        (
+            "not_linked_objection",
+            "Not linked: objection",
+            NumberFormat::Count,
+        ),
+        (
+            "not_linked_programme",
+            "Not linked: programme does not link",
             NumberFormat::Count,
         ),
         (
@@ -1726,7 +1767,7 @@ fn reoffending_section(r: &Reader) -> Section {
         table
             .rows
             .iter()
-            .map(|row| format!("{} {}", row.label, row.cells[6].text))
+            .map(|row| format!("{} {}", row.label, row.cells[8].text))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -1735,7 +1776,7 @@ fn reoffending_section(r: &Reader) -> Section {
         "Reoffending rate by group",
         &desc,
         (0, &table),
-        vec![6, 7, 8],
+        vec![8, 9, 10],
     ));
     s.tables.push(table);
     let units = &body.units;

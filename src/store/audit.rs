@@ -210,7 +210,7 @@ impl From<diesel::result::Error> for RekeyError {
     }
 }
 
-fn installed_key() -> &'static [u8] {
+pub(crate) fn installed_key() -> &'static [u8] {
     AUDIT_KEY.get_or_init(|| UNINSTALLED_KEY.to_vec())
 }
 

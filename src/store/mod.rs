@@ -21,6 +21,7 @@
 //! for an id that does not exist, so nothing can be inferred. Changes go through
 //! `write_transaction` and record an audit event (`audit::record`) in the same transaction.
 
+pub mod access_log;
 pub mod audit;
 pub mod comparison_groups;
 pub mod funding_streams;
@@ -38,6 +39,7 @@ pub mod quarterly_returns;
 pub mod referrals;
 pub mod report_rows;
 pub mod sessions;
+pub mod settings;
 pub mod targets;
 pub mod tokens;
 pub mod users;

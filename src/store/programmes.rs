@@ -8,7 +8,7 @@ use super::{now, StoreError};
 use crate::db::schema::programmes;
 use crate::db::DbConn;
 use crate::domain::access::Scope;
-use crate::domain::enums::{Delivery, ProgrammeKind};
+use crate::domain::enums::{Delivery, LawfulBasis, OffenceDataCondition, ProgrammeKind};
 use crate::domain::ids::{OrganisationId, ProgrammeId};
 use crate::{on_backend, scoped};
 
@@ -25,12 +25,37 @@ pub struct ProgrammeFields {
     pub description: String,
 }
 
+/// A programme's data protection settings, set at commissioning set-up
+/// (docs/data-protection.md, "Lawful basis" and "Linkage to police data").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DataProtection {
+    pub lawful_basis: LawfulBasis,
+    /// The condition for the police-derived data, when linked.
+    pub offence_data_condition: OffenceDataCondition,
+    /// Whether participants' police identifiers may be linked to police data.
+    pub police_linkage: bool,
+}
+
+impl Default for DataProtection {
+    /// What every programme had before these were recorded: public task, statutory
+    /// purposes, linked (so existing figures are unchanged).
+    fn default() -> Self {
+        DataProtection {
+            lawful_basis: LawfulBasis::PublicTask,
+            offence_data_condition: OffenceDataCondition::StatutoryPurposes,
+            police_linkage: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Programme {
     pub id: ProgrammeId,
     pub organisation_id: OrganisationId,
     #[serde(flatten)]
     pub fields: ProgrammeFields,
+    #[serde(flatten)]
+    pub data_protection: DataProtection,
 }
 
 /// A row as the query reads it, field by field in the order of its columns.
@@ -46,6 +71,9 @@ struct Row {
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
     description: String,
+    lawful_basis: LawfulBasis,
+    offence_data_condition: OffenceDataCondition,
+    police_linkage: bool,
 }
 
 macro_rules! columns {
@@ -61,6 +89,9 @@ macro_rules! columns {
             programmes::starts_on,
             programmes::ends_on,
             programmes::description,
+            programmes::lawful_basis,
+            programmes::offence_data_condition,
+            programmes::police_linkage,
         )
     };
 }
@@ -79,7 +110,29 @@ fn from_row(r: Row) -> Result<Programme, StoreError> {
             ends_on: r.ends_on,
             description: r.description,
         },
+        data_protection: DataProtection {
+            lawful_basis: r.lawful_basis,
+            offence_data_condition: r.offence_data_condition,
+            police_linkage: r.police_linkage,
+        },
     })
+}
+
+/// Sets a programme's data protection settings (audit it in the same transaction).
+pub fn set_data_protection(
+    conn: &mut DbConn,
+    id: ProgrammeId,
+    d: &DataProtection,
+) -> Result<(), StoreError> {
+    diesel::update(programmes::table.find(id.0))
+        .set((
+            programmes::lawful_basis.eq(d.lawful_basis.as_str()),
+            programmes::offence_data_condition.eq(d.offence_data_condition.as_str()),
+            programmes::police_linkage.eq(d.police_linkage),
+            programmes::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The programmes of one organisation.

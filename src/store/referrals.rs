@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{now, StoreError};
+use crate::db::schema::referral_linkage as rl;
 use crate::db::schema::referrals as r;
 use crate::db::DbConn;
 use crate::domain::access::Scope;
@@ -91,6 +92,60 @@ fn from_row(x: Row) -> Result<Referral, StoreError> {
             required_hours: x.required_hours,
         },
     })
+}
+
+/// The participant of a referral, voided or not (for the access log of a history read
+/// already authorised).
+pub fn participant_of(
+    conn: &mut DbConn,
+    id: ReferralId,
+) -> Result<Option<ParticipantId>, StoreError> {
+    Ok(r::table
+        .find(id.0)
+        .select(r::participant_id)
+        .first::<i64>(conn)
+        .optional()?
+        .map(ParticipantId))
+}
+
+/// Whether the person objected to linking their police identifier to police data
+/// (docs/data-protection.md, "Linkage to police data").
+pub fn linkage_objection(conn: &mut DbConn, id: ReferralId) -> Result<bool, StoreError> {
+    Ok(rl::table
+        .find(id.0)
+        .select(rl::linkage_objection)
+        .first(conn)?)
+}
+
+/// The referrals of an organisation whose person objected to linkage.
+pub fn objections_of_organisation(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+) -> Result<std::collections::HashSet<ReferralId>, StoreError> {
+    Ok(rl::table
+        .filter(rl::organisation_id.eq(organisation.0))
+        .filter(rl::linkage_objection.eq(true))
+        .select(rl::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(ReferralId)
+        .collect())
+}
+
+/// Records (or withdraws) the person's objection to linkage; audit it in the same
+/// transaction.
+pub fn set_linkage_objection(
+    conn: &mut DbConn,
+    id: ReferralId,
+    objection: bool,
+) -> Result<(), StoreError> {
+    diesel::update(rl::table.find(id.0))
+        .set((
+            rl::linkage_objection.eq(objection),
+            rl::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn of_organisation(

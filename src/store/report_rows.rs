@@ -14,8 +14,8 @@ use super::StoreError;
 use crate::db::day::Day;
 use crate::db::schema::{
     allocations, attendance, funding_streams, group_survey_counts, group_surveys, offence_records,
-    organisations, outcome_measures, outcome_records, participants, programmes, referrals,
-    sessions, targets,
+    organisations, outcome_measures, outcome_records, participants, programmes, referral_linkage,
+    referrals, sessions, targets,
 };
 use crate::db::DbConn;
 use crate::domain::calendar::add_months;
@@ -27,8 +27,8 @@ use crate::domain::period::FinancialYear;
 use crate::evaluation::matching::{PoolPerson, Variable};
 use crate::evaluation::report::{MatchedPool, ReportInputs};
 use crate::evaluation::rows::{
-    AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, OffenceRow, OutcomeRow, PersonKeyMap,
-    ReferralRow, SessionRow, TargetRow,
+    AllocationRow, AttendanceRow, GroupSurveyRow, MeasureRow, NotLinked, OffenceRow, OutcomeRow,
+    PersonKeyMap, ReferralRow, SessionRow, TargetRow,
 };
 use crate::evaluation::DateRange;
 
@@ -162,9 +162,31 @@ fn load_referrals(
             first_attended,
         ))
         .load(conn)?;
+    // Programmes that do not link their participants to police data (docs/data-protection.md).
+    let unlinked: Vec<i64> = programmes::table
+        .filter(programmes::id.eq_any(programme_ids))
+        .filter(programmes::police_linkage.eq(false))
+        .select(programmes::id)
+        .load(conn)?;
+    // Referrals whose person objected to the linkage.
+    let objected: std::collections::HashSet<i64> = referral_linkage::table
+        .filter(referral_linkage::programme_id.eq_any(programme_ids))
+        .filter(referral_linkage::linkage_objection.eq(true))
+        .select(referral_linkage::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
     rows.into_iter()
         .map(|(r, first_attended_on)| {
             let decision = r.decision;
+            // A key that may not be used is not handed to the engine at all.
+            let not_linked = if unlinked.contains(&r.programme_id) {
+                Some(NotLinked::ProgrammeNotLinked)
+            } else if objected.contains(&r.id) {
+                Some(NotLinked::Objection)
+            } else {
+                None
+            };
             Ok(ReferralRow {
                 referral_id: r.id,
                 participant_id: r.participant_id,
@@ -181,7 +203,8 @@ fn load_referrals(
                 closed_on: opt_day(r.closed_on),
                 required_hours: r.required_hours,
                 first_attended_on: opt_day(first_attended_on),
-                person_key: r.person_key,
+                person_key: r.person_key.filter(|_| not_linked.is_none()),
+                not_linked,
                 date_of_birth: opt_day(r.date_of_birth),
                 gender: Some(r.gender),
                 ethnicity: Some(r.ethnicity),

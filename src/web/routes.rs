@@ -152,6 +152,12 @@ pub fn all() -> Vec<RouteSpec> {
         GET "/assets/{path:.*}" => assets::asset, Public;
         // Pages
         GET "/" => pages::home::home, Public;
+        // Data protection (issue 18): public pages, and the notice's settings.
+        GET "/privacy" => pages::privacy::privacy, Public;
+        GET "/accessibility" => pages::privacy::accessibility, Public;
+        GET "/cookies" => pages::privacy::cookies, Public;
+        GET "/admin/privacy" => pages::privacy::settings, Roles(ADMIN_ONLY);
+        POST "/admin/privacy" => pages::privacy::save_settings, Roles(ADMIN_ONLY);
         GET "/login" => pages::login::show, Public;
         POST "/login" => pages::login::submit, Public;
         POST "/logout" => pages::login::logout, SignInStep;

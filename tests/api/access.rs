@@ -26,6 +26,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/login"),
     ("POST", "/login"),
+    // Data protection (issue 18): the privacy notice, accessibility statement and cookies.
+    ("GET", "/privacy"),
+    ("GET", "/accessibility"),
+    ("GET", "/cookies"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

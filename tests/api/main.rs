@@ -15,6 +15,7 @@ mod concurrency;
 mod correction_pages;
 mod corrections;
 mod dashboard;
+mod data_protection;
 mod demo;
 mod disclosure_audit;
 mod extracts;

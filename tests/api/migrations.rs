@@ -187,6 +187,42 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
             .map(String::from)
             .to_vec(),
     );
+    // 2026-12-09-000001_data_protection_a: each programme's lawful basis and police
+    // linkage, a referral's objection to linkage, the privacy notice's settings and the
+    // access log.
+    for (table, cols) in [
+        (
+            "programmes",
+            &["lawful_basis", "offence_data_condition", "police_linkage"][..],
+        ),
+        ("referrals", &["linkage_objection"][..]),
+    ] {
+        let c = expected.get_mut(table).unwrap();
+        c.extend(cols.iter().map(|s| s.to_string()));
+        c.sort();
+    }
+    expected.insert(
+        "service_settings".to_string(),
+        ["name", "updated_at", "updated_by", "value"]
+            .map(String::from)
+            .to_vec(),
+    );
+    expected.insert(
+        "access_log".to_string(),
+        [
+            "hash",
+            "id",
+            "occurred_at",
+            "organisation_id",
+            "page",
+            "prev_hash",
+            "role",
+            "subject",
+            "user_id",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
     assert_eq!(built_names, expected);
 }
 

@@ -170,7 +170,9 @@ fn the_referrals_template_has_a_frozen_header_drop_downs_of_labels_date_columns_
             "decided_on",
             "closure",
             "closed_on",
-            "required_hours"
+            "required_hours",
+            // Issue 18: the person's objection to linkage to police data (optional).
+            "linkage_objection"
         ])
     );
     assert_eq!(

@@ -205,12 +205,24 @@ async fn history(
     let id: i64 = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
-        Ok(Json(corrections::history(
-            &mut conn,
-            &ctx(&state, &actor),
-            kind,
-            id,
-        )?))
+        let history = corrections::history(&mut conn, &ctx(&state, &actor), kind, id)?;
+        // Who looked at whom (docs/data-protection.md, "Access log").
+        let viewed = match kind {
+            RecordKind::Participant => Some((
+                crate::domain::ids::ParticipantId(id),
+                crate::domain::enums::AccessPage::ApiParticipantHistory,
+            )),
+            RecordKind::Referral => crate::store::referrals::participant_of(
+                &mut conn,
+                crate::domain::ids::ReferralId(id),
+            )?
+            .map(|p| (p, crate::domain::enums::AccessPage::ApiReferralHistory)),
+            _ => None,
+        };
+        if let Some((participant, page)) = viewed {
+            crate::store::access_log::record(&mut conn, &actor, participant, page)?;
+        }
+        Ok(Json(history))
     })
     .await
 }
@@ -249,7 +261,8 @@ macro_rules! kind_handlers {
             restore(state, actor, $kind, id.into_inner(), body).await
         }
 
-        /// `GET …/history`: the record's history, from the audit trail.
+        /// `GET …/history`: the record's history, from the audit trail. A participant's or
+        /// referral's history read is recorded in the participant's access log.
         #[utoipa::path(get, path = $history_path, tag = "corrections",
             params(("id" = i64, Path, description = "record id")),
             responses((status = 200, body = corrections::History), (status = 404, body = super::Problem)))]

@@ -225,7 +225,8 @@ pub async fn participants(
     .await
 }
 
-/// `GET /api/v1/participants/{id}`.
+/// `GET /api/v1/participants/{id}`. Each read is recorded in the access log (who looked
+/// at whom), which the participant's page shows to provider managers and admins.
 #[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
     params(("id" = i64, Path, description = "participant id")),
     responses((status = 200, body = ParticipantView), (status = 404, body = Problem)))]
@@ -238,9 +239,16 @@ pub async fn participant(
     let id: ParticipantId = id.parse().map_err(|_| AppError::NotFound)?;
     let scope = actor.scope();
     blocking(move || {
-        Ok(Json(
-            store::participants::find(&mut *state.conn()?, scope, id)?.into(),
-        ))
+        let mut conn = state.conn()?;
+        let p = store::participants::find(&mut conn, scope, id)?;
+        // Who looked at whom (docs/data-protection.md, "Access log").
+        store::access_log::record(
+            &mut conn,
+            &actor,
+            id,
+            crate::domain::enums::AccessPage::ApiParticipant,
+        )?;
+        Ok(Json(p.into()))
     })
     .await
 }

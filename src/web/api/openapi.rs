@@ -50,6 +50,10 @@ pub struct NewReferral {
     pub reason: Option<String>,
     /// Reparation hours required: 5 to 20, and required, for Immediate Justice.
     pub required_hours: Option<f64>,
+    /// True when the person objected to their police identifier being linked to police
+    /// data: their reoffending is not measured (counted as "not linked: objection").
+    /// False when absent.
+    pub linkage_objection: Option<bool>,
 }
 
 /// `PATCH /api/v1/participants/{id}`: a JSON merge patch; absent fields are kept, `null`
@@ -86,6 +90,9 @@ pub struct ReferralPatch {
     /// open (reopen), completed, withdrawn or disengaged.
     pub closure: Option<Closure>,
     pub closed_on: Option<NaiveDate>,
+    /// Records (true) or withdraws (false) the person's objection to linkage to police
+    /// data.
+    pub linkage_objection: Option<bool>,
 }
 
 /// `PATCH /api/v1/sessions/{id}`: a JSON merge patch.
@@ -228,6 +235,16 @@ pub struct NewProgramme {
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
     pub description: Option<String>,
+    /// The lawful basis for processing participants' data (UK GDPR Article 6(1));
+    /// public_task when absent.
+    pub lawful_basis: Option<crate::domain::enums::LawfulBasis>,
+    /// The condition for processing police-derived data (UK GDPR Article 10, DPA 2018
+    /// Schedule 1); statutory_purposes when absent.
+    pub offence_data_condition: Option<crate::domain::enums::OffenceDataCondition>,
+    /// Whether participants' police identifiers may be linked to police data for
+    /// reoffending; true when absent. When false, every referral of the programme is
+    /// counted as "not linked: programme does not link".
+    pub police_linkage: Option<bool>,
 }
 
 /// `POST /api/v1/programmes/{id}/targets`.

@@ -14,7 +14,8 @@ use super::{created_after, ctx, json_input, path_id, List, Page};
 use crate::casework;
 use crate::domain::access::Actor;
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, ReferralSource, ReferralStatus, SessionKind, Timepoint,
+    AccessPage, AttendanceStatus, Closure, Decision, ReferralSource, ReferralStatus, SessionKind,
+    Timepoint,
 };
 use crate::domain::ids::{
     MeasureId, OrganisationId, ParticipantId, ProgrammeId, ReferralId, SessionId,
@@ -89,6 +90,8 @@ pub struct ReferralDetail {
     pub hours_delivered: f64,
     pub attendance: Vec<ReferralAttendance>,
     pub outcomes: Vec<OutcomeView>,
+    /// The person objected to their police identifier being linked to police data.
+    pub linkage_objection: bool,
 }
 
 /// An outcome record.
@@ -236,6 +239,8 @@ impl From<casework::details::ReferralDetail> for ReferralDetail {
                 })
                 .collect(),
             outcomes: d.outcomes.into_iter().map(OutcomeView::from).collect(),
+            // Read apart from the referral's fields: set by the handler.
+            linkage_objection: false,
         }
     }
 }
@@ -385,7 +390,9 @@ pub async fn create_referral(
     .await
 }
 
-/// `GET /api/v1/referrals/{id}`: with sessions attended, hours and outcome records.
+/// `GET /api/v1/referrals/{id}`: with sessions attended, hours and outcome records, and
+/// whether the person objected to linkage to police data. Each read is recorded in the
+/// access log of the referral's participant.
 #[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals",
     params(("id" = i64, Path, description = "referral id")),
     responses((status = 200, body = ReferralDetail), (status = 404, body = Problem)))]
@@ -395,8 +402,19 @@ pub async fn referral(
     PathId(id): PathId<ReferralId>,
 ) -> Result<Json<ReferralDetail>, AppError> {
     blocking(move || {
-        let d = casework::details::referral(&mut *state.conn()?, &actor, id)?;
-        Ok(Json(ReferralDetail::from(d)))
+        let mut conn = state.conn()?;
+        let d = casework::details::referral(&mut conn, &actor, id)?;
+        // Who looked at whom (docs/data-protection.md, "Access log").
+        store::access_log::record(
+            &mut conn,
+            &actor,
+            d.referral.fields.participant_id,
+            AccessPage::ApiReferral,
+        )?;
+        let objection = store::referrals::linkage_objection(&mut conn, id)?;
+        let mut detail = ReferralDetail::from(d);
+        detail.linkage_objection = objection;
+        Ok(Json(detail))
     })
     .await
 }

@@ -32,6 +32,12 @@ pub struct ProgrammeView {
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
     pub description: String,
+    /// The lawful basis for processing participants' data (UK GDPR Article 6(1)).
+    pub lawful_basis: crate::domain::enums::LawfulBasis,
+    /// The condition for processing police-derived data (UK GDPR Article 10).
+    pub offence_data_condition: crate::domain::enums::OffenceDataCondition,
+    /// Whether participants' police identifiers may be linked to police data.
+    pub police_linkage: bool,
 }
 
 impl From<store::programmes::Programme> for ProgrammeView {
@@ -48,6 +54,9 @@ impl From<store::programmes::Programme> for ProgrammeView {
             starts_on: f.starts_on,
             ends_on: f.ends_on,
             description: f.description,
+            lawful_basis: p.data_protection.lawful_basis,
+            offence_data_condition: p.data_protection.offence_data_condition,
+            police_linkage: p.data_protection.police_linkage,
         }
     }
 }

@@ -10,8 +10,8 @@ use super::{render, viewer_context};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{
-    AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource, ReferralStatus,
-    SessionKind, Timepoint,
+    AccessPage, AttendanceStatus, Closure, Decision, Ethnicity, Gender, ReferralSource,
+    ReferralStatus, SessionKind, Timepoint,
 };
 use crate::domain::ids::{ParticipantId, ProgrammeId, ReferralId, SessionId};
 use crate::store::referrals::ReferralFilter;
@@ -228,7 +228,11 @@ pub async fn participant(
                 ..Default::default()
             };
             let referrals = referral_rows(conn, &actor, &filter)?;
+            // Data protection (issue 18 a): record the view; the history for managers.
+            let access_history =
+                super::privacy::viewed(conn, &actor, id, AccessPage::ParticipantPage)?;
             Ok(ParticipantView {
+                access_history,
                 id: p.id,
                 reference: p.fields.reference,
                 date_of_birth: p.fields.date_of_birth.map(date),
@@ -419,6 +423,16 @@ fn referral_form() -> Build {
                     Widget::Number,
                 )
                 .hint("Immediate Justice only: 5 to 20 hours"),
+                // Data protection (docs/data-protection.md, "Linkage to police data").
+                Field::new(
+                    "linkage_objection",
+                    "Linkage to police data",
+                    Widget::Checkbox(
+                        "The person objected to their police identifier being linked to police data"
+                            .into(),
+                    ),
+                )
+                .hint("Their reoffending is then not measured; they are counted as not linked"),
             ],
         })
     })
@@ -484,7 +498,12 @@ pub async fn referral(
             let r = &d.referral.fields;
             let participant = store::participants::find(conn, actor.scope(), r.participant_id)?;
             let programme = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
+            // Data protection (issue 18 a): record the view; the objection to linkage.
+            super::privacy::viewed(conn, &actor, r.participant_id, AccessPage::ReferralPage)?;
+            let linkage =
+                super::privacy::referral_linkage(store::referrals::linkage_objection(conn, id)?);
             Ok(ReferralView {
+                linkage,
                 referral: ReferralFacts {
                     id: d.referral.id,
                     reference: r.reference.clone(),
@@ -814,7 +833,11 @@ pub async fn programme(
                 }
                 None => None,
             };
+            // Data protection (issue 18 a).
+            let data_protection =
+                super::privacy::ProgrammeProtection::from(&d.programme.data_protection);
             Ok(ProgrammeView {
+                data_protection,
                 latest_return,
                 id: d.programme.id,
                 name: p.name.clone(),
@@ -1331,6 +1354,8 @@ struct ParticipantsView {
 /// The view of `pages/casework/participant`.
 #[derive(Serialize)]
 struct ParticipantView {
+    /// Who looked at this record (provider managers and admins only).
+    access_history: Option<super::privacy::AccessHistory>,
     id: ParticipantId,
     reference: String,
     date_of_birth: Option<String>,
@@ -1395,6 +1420,8 @@ struct OutcomeLine {
 /// The view of `pages/casework/referral`.
 #[derive(Serialize)]
 struct ReferralView {
+    /// Whether the person objected to linkage with police data.
+    linkage: super::privacy::ReferralLinkage,
     referral: ReferralFacts,
     participant: ParticipantRef,
     programme: ProgrammeRef,
@@ -1438,6 +1465,8 @@ struct AllocationLine {
 /// The view of `pages/casework/programme`.
 #[derive(Serialize)]
 struct ProgrammeView {
+    /// The programme's lawful basis and police linkage.
+    data_protection: super::privacy::ProgrammeProtection,
     latest_return: Option<ReturnTag>,
     id: ProgrammeId,
     name: String,

@@ -192,6 +192,12 @@ const QUESTIONS: &[(RecordKind, &str, &str, &str)] = &[
         "the programme",
     ),
     (
+        RecordKind::Referral,
+        "linkage_objection",
+        "Objected to linkage to police data",
+        "whether the person objected to linkage",
+    ),
+    (
         RecordKind::Session,
         "date",
         "Date of the session",
@@ -273,7 +279,15 @@ fn change_form(
         }
         RecordKind::Referral => {
             let r = store::referrals::find(conn, scope, ReferralId(id))?;
-            current = casework::referrals::as_pairs(&r.fields);
+            current = {
+                let mut pairs = casework::referrals::as_pairs(&r.fields);
+                let objected = store::referrals::linkage_objection(conn, r.id)?;
+                pairs.push((
+                    "linkage_objection".into(),
+                    if objected { "yes" } else { "no" }.into(),
+                ));
+                pairs
+            };
             let programmes = store::programmes::list(conn, scope, None, 1000, 0)?
                 .into_iter()
                 .filter(|p| p.organisation_id == r.organisation_id)
@@ -294,6 +308,12 @@ fn change_form(
                 Field::new("programme_id", "Programme", Widget::Select(programmes)).hint(
                     "The programme can only be changed while nothing is recorded against the referral",
                 ),
+                Field::new(
+                    "linkage_objection",
+                    "Did the person object to their police identifier being linked to police data?",
+                    Widget::Radios(vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]),
+                )
+                .hint("If yes, their reoffending is not measured: they are counted as not linked"),
             ];
             fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
         }

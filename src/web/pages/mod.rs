@@ -21,6 +21,7 @@ pub mod forms;
 pub mod home;
 pub mod login;
 pub mod merge;
+pub mod privacy;
 pub mod reports;
 pub mod returns;
 pub mod setup;

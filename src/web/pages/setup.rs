@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::forms::{self, Build, Field, Form, Widget};
 use super::{render, viewer_context, Page};
 use crate::casework::{self, setup::TARGET_METRICS};
-use crate::domain::enums::{Delivery, OrganisationKind, ProgrammeKind};
+use crate::domain::enums::{
+    Delivery, LawfulBasis, OffenceDataCondition, OrganisationKind, ProgrammeKind,
+};
 use crate::domain::ids::{FundingStreamId, ProgrammeId};
 use crate::store;
 use crate::web::errors::{blocking, PageError};
@@ -93,6 +95,17 @@ pub async fn overview(
         "pages/setup",
         &viewer_context("Commissioning set-up", &nonce, &viewer, "", &body),
     )
+}
+
+/// Radio options of a vocabulary, with its labels.
+fn labelled<T: Copy>(
+    all: &[T],
+    word: fn(T) -> &'static str,
+    label: fn(T) -> String,
+) -> Vec<(String, String)> {
+    all.iter()
+        .map(|t| (word(*t).to_string(), label(*t)))
+        .collect()
 }
 
 fn simple(heading: &'static str, action: String, fields: Vec<Field>) -> Form {
@@ -200,6 +213,39 @@ setup_page!(
                 Field::date("starts_on", "Start date"),
                 Field::date("ends_on", "End date (optional)"),
                 Field::new("description", "Description (optional)", Widget::Textarea),
+                // Data protection (docs/data-protection.md): each optional, with defaults.
+                Field::new(
+                    "lawful_basis",
+                    "Lawful basis for processing participants' data",
+                    Widget::Radios(labelled(
+                        LawfulBasis::ALL,
+                        |b| b.as_str(),
+                        |b| b.display_label(),
+                    )),
+                )
+                .hint("If you do not choose one: public task"),
+                Field::new(
+                    "police_linkage",
+                    "May participants' police identifiers be linked to police data?",
+                    Widget::Radios(vec![
+                        ("yes".into(), "Yes (reoffending is measured)".into()),
+                        (
+                            "no".into(),
+                            "No (nobody is linked; reoffending is not measured)".into(),
+                        ),
+                    ]),
+                )
+                .hint("If you do not choose: yes"),
+                Field::new(
+                    "offence_data_condition",
+                    "Condition for processing police-derived data",
+                    Widget::Radios(labelled(
+                        OffenceDataCondition::ALL,
+                        |c| c.as_str(),
+                        |c| c.display_label(),
+                    )),
+                )
+                .hint("If you do not choose one: statutory and government purposes"),
             ],
         ))
     },

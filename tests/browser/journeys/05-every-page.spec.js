@@ -11,6 +11,12 @@ const OFF_TOUR = ['/exports/', '/assets/', '/api/'];
 
 test('the public pages pass axe', async ({ page }) => {
   await visit(page, '/');
+  // The data protection pages (issue 18), linked from every page's footer.
+  for (const path of ['/privacy', '/accessibility', '/cookies']) {
+    await visit(page, path);
+    await expect(page.locator('footer a[href="' + path + '"]')).toBeVisible();
+  }
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Cookies');
   await visit(page, '/login');
   // A failed sign-in shows the error summary.
   await page.getByLabel('Email address').fill('nobody@example.invalid');
