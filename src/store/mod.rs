@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod comparison_groups;
+pub mod erasures;
 pub mod funding_streams;
 pub mod group_surveys;
 pub mod import_batches;
@@ -36,8 +37,11 @@ pub mod participants;
 pub mod programmes;
 pub mod quarterly_returns;
 pub mod referrals;
+pub mod report_archive;
 pub mod report_rows;
+pub mod retention;
 pub mod sessions;
+pub mod subject_access;
 pub mod targets;
 pub mod tokens;
 pub mod users;

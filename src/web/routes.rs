@@ -948,7 +948,98 @@ pub fn all() -> Vec<RouteSpec> {
         .target(Target::FundingStream),
     ];
     routes.extend(correction_pages());
+    routes.extend(data_protection_pages());
     routes
+}
+
+/// Erasure, subject access, retention periods and evaluation holds
+/// (`pages::erasure`; docs/erasure-and-retention.md).
+fn data_protection_pages() -> Vec<RouteSpec> {
+    use crate::casework::erasure::ERASE_ROLES;
+    use crate::casework::holds::HOLD_ROLES;
+    use crate::casework::subject_access::EXPORT_ROLES;
+    use pages::erasure as e;
+    use Access::Roles;
+    use Method as M;
+    vec![
+        RouteSpec::new(
+            M::GET,
+            "/participants/{id}/erase",
+            Roles(ERASE_ROLES),
+            |r| r.to(e::confirm),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::POST,
+            "/participants/{id}/erase",
+            Roles(ERASE_ROLES),
+            |r| r.to(e::erase),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/participants/{id}/export",
+            Roles(EXPORT_ROLES),
+            |r| r.to(e::export),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/evaluation-hold",
+            Roles(HOLD_ROLES),
+            |r| r.to(e::hold_page),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/evaluation-hold",
+            Roles(HOLD_ROLES),
+            |r| r.to(e::save_hold),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::GET,
+            "/programmes/{id}/retention",
+            Roles(ADMIN_ONLY),
+            |r| r.to(e::retention_page),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/programmes/{id}/retention",
+            Roles(ADMIN_ONLY),
+            |r| r.to(e::save_retention),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::POST,
+            "/api/v1/participants/{id}/erase",
+            Roles(ERASE_ROLES),
+            |r| r.to(api::erasure::erase),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::GET,
+            "/api/v1/participants/{id}/export",
+            Roles(EXPORT_ROLES),
+            |r| r.to(api::erasure::export),
+        )
+        .target(Target::Participant),
+        RouteSpec::new(
+            M::PUT,
+            "/api/v1/programmes/{id}/evaluation-hold",
+            Roles(HOLD_ROLES),
+            |r| r.to(api::erasure::set_hold),
+        )
+        .target(Target::Programme),
+        RouteSpec::new(
+            M::DELETE,
+            "/api/v1/programmes/{id}/evaluation-hold",
+            Roles(HOLD_ROLES),
+            |r| r.to(api::erasure::lift_hold),
+        )
+        .target(Target::Programme),
+    ]
 }
 
 /// The pages that correct the record (`pages::corrections`): for each kind of casework

@@ -17,6 +17,7 @@ mod corrections;
 mod dashboard;
 mod demo;
 mod disclosure_audit;
+mod erasure;
 mod extracts;
 mod hardening;
 mod health;

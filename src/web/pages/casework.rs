@@ -201,6 +201,8 @@ pub async fn participant(
                 "district": p.fields.district, "has_person_key": p.fields.person_key.is_some(),
                 "referrals": referrals,
                 "corrections": super::corrections::section(conn, &st, &actor, RecordKind::Participant, id.0)?,
+                // Data protection (erasure, subject access): web::pages::erasure.
+                "data_protection": super::erasure::section(&actor, id),
             }))
         },
     )
@@ -695,6 +697,8 @@ pub async fn programme(
             "records": records, "referrals": referrals, "sessions": sessions,
             "commissioning": matches!(actor.role, crate::domain::enums::Role::Commissioner | crate::domain::enums::Role::Admin),
             "reports": crate::domain::access::REPORT_ROLES.contains(&actor.role),
+            // Retention and evaluation hold: web::pages::erasure.
+            "data_protection": super::erasure::programme_section(conn, &actor, id)?,
         }))
     })
     .await

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod casework;
 pub mod corrections;
 pub mod dashboard;
+pub mod erasure;
 pub mod files;
 pub mod forms;
 pub mod home;
