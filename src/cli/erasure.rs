@@ -336,15 +336,10 @@ pub fn describe_entry(entry: &report_archive::Entry, since: &[erasures::Erasure]
     let _ = writeln!(out, "audience: {}", entry.audience);
     let _ = writeln!(out, "parameters: {}", entry.parameters);
     let _ = writeln!(out, "input sha256: {}", entry.input_sha256);
-    let touching: Vec<&erasures::Erasure> = since
+    let touching = since
         .iter()
-        .filter(|e| {
-            e.counts
-                .referrals_by_programme
-                .keys()
-                .any(|p| entry.programme_ids.contains(p))
-        })
-        .collect();
+        .filter(|e| e.counts.referrals_of(&entry.programme_ids) > 0)
+        .count();
     if since.is_empty() {
         let _ = writeln!(
             out,
@@ -355,16 +350,10 @@ pub fn describe_entry(entry: &report_archive::Entry, since: &[erasures::Erasure]
             out,
             "erasures since it was archived: {} ({} touching its programmes); regenerating it may give different figures",
             since.len(),
-            touching.len()
+            touching
         );
         for e in since {
-            let of_these: i64 = e
-                .counts
-                .referrals_by_programme
-                .iter()
-                .filter(|(p, _)| entry.programme_ids.contains(p))
-                .map(|(_, n)| n)
-                .sum();
+            let of_these = e.counts.referrals_of(&entry.programme_ids);
             let _ = writeln!(
                 out,
                 "  erasure {} on {} ({}): {}; {} of this report's programmes",

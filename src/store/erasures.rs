@@ -40,6 +40,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Referrals removed of any of `programmes`.
+    pub fn referrals_of(&self, programmes: &[i64]) -> i64 {
+        self.referrals_by_programme
+            .iter()
+            .filter(|(p, _)| programmes.contains(p))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// "1 participant, 2 referrals, 5 attendance lines, ..." (tables with rows only).
     pub fn describe(&self) -> String {
         let parts = [

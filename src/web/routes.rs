@@ -39,6 +39,8 @@ pub enum Target {
     User,
     /// An API token (admin pages only).
     ApiToken,
+    /// An entry of the report archive (admin pages only).
+    ReportArchiveEntry,
     /// A programme: its provider's staff see their own; commissioners, analysts and
     /// admins see every programme's figures.
     Programme,
@@ -1011,6 +1013,16 @@ fn data_protection_pages() -> Vec<RouteSpec> {
             |r| r.to(e::save_retention),
         )
         .target(Target::Programme),
+        RouteSpec::new(M::GET, "/admin/report-archive", Roles(ADMIN_ONLY), |r| {
+            r.to(e::archive_list)
+        }),
+        RouteSpec::new(
+            M::GET,
+            "/admin/report-archive/{id}",
+            Roles(ADMIN_ONLY),
+            |r| r.to(e::archive_show),
+        )
+        .target(Target::ReportArchiveEntry),
         RouteSpec::new(
             M::POST,
             "/api/v1/participants/{id}/erase",

@@ -813,3 +813,178 @@ async fn a_provider_manager_erases_a_participant_from_their_page_after_giving_th
         .await;
     assert_eq!(refused.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn through_the_api_an_analyst_holds_a_programme_a_manager_is_refused_and_an_admin_overrides()
+{
+    use crate::casework::call;
+    use outcomes::domain::enums::Role;
+    use serde_json::json;
+    let app = crate::helpers::spawn_app().await;
+    let org = app.provider("Provider A");
+    let programme = app.add_programme(org, "Mentoring");
+    let id = app.add_participant(org, "HELD-1");
+    // A referral this year: its follow-up is far from over.
+    let today = chrono::Utc::now().date_naive();
+    app.execute(&format!(
+        "INSERT INTO referrals (organisation_id, reference, participant_id, programme_id, referred_on, source, reason, decision, closure, created_at, updated_at) \
+         VALUES ({org}, 'HELD-R1', {id}, {programme}, '{today}', 'police', '', 'pending', 'open', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    ));
+    let analyst = app.bearer(&app.create_user(Role::Analyst, org));
+    let manager = app.bearer(&app.create_user(Role::ProviderManager, org));
+    let admin = app.bearer(&app.create_user(Role::Admin, org));
+    let hold = format!("/api/v1/programmes/{programme}/evaluation-hold");
+    let (status, body) = call(
+        &app,
+        "PUT",
+        &analyst,
+        &hold,
+        Some(json!({"ends_on": "2099-03-31", "reason": "2025-26 evaluation"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ends_on"], "2099-03-31");
+    // A provider manager cannot set one.
+    let (status, _) = call(
+        &app,
+        "PUT",
+        &manager,
+        &hold,
+        Some(json!({"ends_on": "2099-03-31", "reason": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let erase = format!("/api/v1/participants/{id}/erase");
+    let (status, body) = call(
+        &app,
+        "POST",
+        &manager,
+        &erase,
+        Some(json!({"reason": "request"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("evaluation hold"), "{body}");
+    assert!(
+        body.to_string().contains("An admin can override the hold"),
+        "{body}"
+    );
+    // A manager's override is not honoured.
+    let (status, _) = call(
+        &app,
+        "POST",
+        &manager,
+        &erase,
+        Some(json!({"reason": "request", "override_reason": "please"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, body) = call(
+        &app,
+        "POST",
+        &admin,
+        &erase,
+        Some(json!({"reason": "request"})),
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "an admin too must give a reason to override: {body}"
+    );
+    let (status, body) = call(
+        &app,
+        "POST",
+        &admin,
+        &erase,
+        Some(json!({"reason": "request", "override_reason": "the request cannot wait"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reason"], "request");
+    assert_eq!(body["via"], "api");
+    assert_eq!(body["override_reason"], "the request cannot wait");
+    assert_eq!(body["counts"]["participants"], 1);
+    assert_eq!(body["counts"]["referrals"], 1);
+    assert!(!body.to_string().contains("HELD-1"));
+    let (status, _) = call(
+        &app,
+        "GET",
+        &admin,
+        &format!("/api/v1/participants/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The hold is lifted; lifting again is no error.
+    for _ in 0..2 {
+        let (status, _) = call(&app, "DELETE", &analyst, &hold, None).await;
+        assert_eq!(status, 204);
+    }
+    assert!(app.column("id", "evaluation_holds").is_empty());
+}
+
+#[tokio::test]
+async fn a_report_downloaded_through_the_api_is_archived_and_its_page_lists_later_erasures() {
+    use outcomes::domain::enums::Role;
+    let app = crate::helpers::spawn_app().await;
+    let org = app.provider("Provider A");
+    let programme = app.add_programme(org, "Mentoring");
+    let id = app.add_participant(org, "ARCHIVED-1");
+    app.add_referral_and_session(org, id, programme);
+    let admin = app.create_user(Role::Admin, org);
+    let token = app.bearer(&admin);
+    let path = format!("/api/v1/reports/programmes/{programme}?period=2025-26");
+    let (status, report) = crate::casework::call(&app, "GET", &token, &path, None).await;
+    assert_eq!(status, 200, "{report}");
+    // The same report again is not archived twice.
+    crate::casework::call(&app, "GET", &token, &path, None).await;
+    assert_eq!(app.column("id", "report_archive"), vec!["1".to_string()]);
+    let session = app.session_for(&admin);
+    let list = session
+        .get("/admin/report-archive")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("/admin/report-archive/1"), "{list}");
+    let entry = session
+        .get("/admin/report-archive/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        entry.contains("None: regenerated from the same data"),
+        "{entry}"
+    );
+
+    let (status, body) = crate::casework::call(
+        &app,
+        "POST",
+        &token,
+        &format!("/api/v1/participants/{id}/erase"),
+        Some(serde_json::json!({"reason": "request"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let entry = session
+        .get("/admin/report-archive/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        entry.contains("1 participant record, 1 referral"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains("Right to erasure (the person asked)"),
+        "{entry}"
+    );
+    assert!(!entry.contains("ARCHIVED-1"));
+    // The archived figures are what the API gave out.
+    let archived: Value =
+        serde_json::from_str(&app.column("figures", "report_archive")[0]).unwrap();
+    assert_eq!(archived, report);
+}

@@ -204,7 +204,14 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
         ),
         (
             "evaluation_holds",
-            &["ends_on", "id", "programme_id", "reason", "set_at", "set_by"][..],
+            &[
+                "ends_on",
+                "id",
+                "programme_id",
+                "reason",
+                "set_at",
+                "set_by",
+            ][..],
         ),
         (
             "erasures",

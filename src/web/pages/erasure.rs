@@ -513,3 +513,173 @@ pub fn programme_section(
         can_set_retention: actor.role == Role::Admin,
     })
 }
+
+/// One line of the report archive's list.
+#[derive(Debug, Clone, Serialize)]
+struct ArchiveLine {
+    id: i64,
+    archived: String,
+    report: String,
+    period: String,
+    mode: &'static str,
+    audience: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ArchiveListView {
+    entries: Vec<ArchiveLine>,
+}
+
+fn mode_label(mode: &str) -> &'static str {
+    if mode == "published" {
+        "Published"
+    } else {
+        "Internal"
+    }
+}
+
+fn audience_label(audience: &str) -> &'static str {
+    match audience {
+        "aggregate" => "Commissioners and analysts",
+        "operator" => "Command line",
+        _ => "Provider or admin",
+    }
+}
+
+fn period_text(e: &store::report_archive::Entry) -> String {
+    format!(
+        "{} to {}",
+        e.period_from.format("%-d %B %Y"),
+        e.period_to.format("%-d %B %Y")
+    )
+}
+
+/// `GET /admin/report-archive`: every report given out, newest first.
+pub async fn archive_list(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+) -> Result<HttpResponse, PageError> {
+    let entries = blocking(move || Ok(store::report_archive::list(&mut *state.conn()?)?)).await?;
+    let view = ArchiveListView {
+        entries: entries
+            .iter()
+            .map(|e| ArchiveLine {
+                id: e.id,
+                archived: e.archived_at.format("%-d %B %Y %H:%M").to_string(),
+                report: e.scope_name.clone(),
+                period: period_text(e),
+                mode: mode_label(&e.mode),
+                audience: audience_label(&e.audience),
+            })
+            .collect(),
+    };
+    let body = serde_json::to_value(&view)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the report archive: {e}")))?;
+    render_status(
+        StatusCode::OK,
+        "pages/admin/report_archive",
+        &viewer_context("Report archive", &nonce, &viewer, "", body),
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Figure {
+    name: String,
+    value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ErasureLine {
+    id: i64,
+    erased: String,
+    reason: String,
+    deleted: String,
+    of_this_report: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ArchiveShowView {
+    id: i64,
+    heading: String,
+    archived: String,
+    period: String,
+    mode: &'static str,
+    audience: &'static str,
+    via: String,
+    format: String,
+    parameters: Vec<Figure>,
+    input_sha256: String,
+    engagement: Vec<Figure>,
+    erasures: Vec<ErasureLine>,
+}
+
+/// A JSON value as a cell: numbers and words as they are, `–` for null.
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "–".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `GET /admin/report-archive/{id}`: an entry, its parameters and headline figures as
+/// given out, and the erasures recorded since (counts only).
+pub async fn archive_show(
+    state: web::Data<AppState>,
+    nonce: CspNonce,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: i64 = path_id(&id)?;
+    let (entry, since) = blocking(move || {
+        let mut conn = state.conn()?;
+        let entry = store::report_archive::find(&mut conn, id)?;
+        let since = store::erasures::since(&mut conn, Some(entry.archived_at))?;
+        Ok((entry, since))
+    })
+    .await?;
+    let scalars = |v: &serde_json::Value| -> Vec<Figure> {
+        v.as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| !v.is_object() && !v.is_array())
+                    .map(|(k, v)| Figure {
+                        name: k.replace('_', " "),
+                        value: cell(v),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let view = ArchiveShowView {
+        id: entry.id,
+        heading: format!("{}: archived report {}", entry.scope_name, entry.id),
+        archived: entry.archived_at.format("%-d %B %Y %H:%M:%S").to_string(),
+        period: period_text(&entry),
+        mode: mode_label(&entry.mode),
+        audience: audience_label(&entry.audience),
+        via: entry.via.clone(),
+        format: entry.format.clone(),
+        parameters: scalars(&entry.parameters),
+        input_sha256: entry.input_sha256.clone(),
+        engagement: scalars(&entry.figures["engagement"]),
+        erasures: since
+            .iter()
+            .map(|e| ErasureLine {
+                id: e.id,
+                erased: e.erased_at.format("%-d %B %Y").to_string(),
+                reason: e.reason.display_label(),
+                deleted: e.counts.describe(),
+                of_this_report: e.counts.referrals_of(&entry.programme_ids),
+            })
+            .collect(),
+    };
+    let body = serde_json::to_value(&view)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the report archive: {e}")))?;
+    render_status(
+        StatusCode::OK,
+        "pages/admin/report_archive_entry",
+        &viewer_context(&view.heading, &nonce, &viewer, "", body),
+    )
+}

@@ -69,6 +69,7 @@ pub fn viewer_context(
             Role::Admin => &[
                 ("/admin/users", "Users"),
                 ("/admin/audit", "Audit trail"),
+                ("/admin/report-archive", "Report archive"),
                 ("/dashboard", "Dashboard"),
                 ("/reports", "Reports"),
                 ("/programmes", "Programmes"),

@@ -2,7 +2,7 @@
 // access links, a programme's evaluation hold and retention period pass axe, with their
 // error states. Nothing is erased and no hold is set: the forms are sent incomplete, so
 // the demo stays as seeded for the other journeys.
-import { test, expect, visit, go, signIn, LOGINS } from '../lib/support.js';
+import { test, expect, visit, go, signIn, demoPeriod, LOGINS } from '../lib/support.js';
 
 test('a provider manager reaches the erasure confirmation and must say why', async ({ page }) => {
   await signIn(page, LOGINS.providerManager);
@@ -49,4 +49,24 @@ test('an admin opens a programme retention period and is told what is allowed', 
   await go(page, () => page.getByRole('button', { name: 'Save the retention period' }).click());
   await expect(page.locator('.govuk-error-summary')).toContainText('Enter a whole number of months from 1 to 1200');
   await expect(page).toHaveTitle(/^Error: /);
+});
+
+test('an admin reads the report archive', async ({ page }) => {
+  await signIn(page, LOGINS.admin);
+  // A report downloaded (through the API, with the session) is archived.
+  await visit(page, '/programmes');
+  const programme = await page
+    .locator('main a[href^="/programmes/"]')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href')).find((h) => /^\/programmes\/\d+$/.test(h)));
+  const id = programme.split('/').pop();
+  const res = await page.request.get(`/api/v1/reports/programmes/${id}?period=${demoPeriod()}`);
+  expect(res.status()).toBe(200);
+  await visit(page, '/admin/report-archive');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Report archive');
+  const entry = await page
+    .locator('main a[href^="/admin/report-archive/"]')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href'))[0]);
+  expect(entry).toBeTruthy();
+  await visit(page, entry);
+  await expect(page.getByRole('heading', { level: 2, name: 'Erasures since it was archived' })).toBeVisible();
 });
