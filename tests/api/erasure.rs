@@ -988,3 +988,25 @@ async fn a_report_downloaded_through_the_api_is_archived_and_its_page_lists_late
         serde_json::from_str(&app.column("figures", "report_archive")[0]).unwrap();
     assert_eq!(archived, report);
 }
+
+#[test]
+fn serve_names_the_daily_retention_switch_and_retention_needs_a_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = crate::cli::outcomes(&["serve", "--help"], "sqlite://x.db", dir.path());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("OUTCOMES_RETENTION"));
+    let bad = crate::cli::outcomes(
+        &["serve", "--retention", "daily"],
+        "sqlite://x.db",
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    let url = crate::helpers::fresh_database(&dir);
+    let none = crate::cli::outcomes(&["retention"], &url, dir.path());
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--dry-run"));
+    let both = crate::cli::outcomes(&["retention", "--dry-run", "--apply"], &url, dir.path());
+    assert!(
+        !both.status.success(),
+        "--dry-run and --apply exclude each other"
+    );
+}
