@@ -12,6 +12,8 @@ use crate::domain::enums::{OrganisationKind, Role};
 use crate::startup::Application;
 use crate::store::{self, StoreError};
 
+pub mod erasure;
+
 /// Opens the database named by the settings and applies pending migrations.
 pub fn open(settings: &Settings) -> anyhow::Result<db::DbConn> {
     let url = settings.database()?;
@@ -594,6 +596,16 @@ pub fn report(
                 report.body.provenance.input_sha256
             )),
     )?;
+    let archived = crate::reports::archive(
+        &mut conn,
+        &request,
+        &report,
+        format.extension(),
+        "cli",
+        None,
+        crate::reports::audience(&request, true),
+    )?;
+    eprintln!("archived as report archive entry {archived}");
     let bytes = crate::reports::render(&report, format)?;
     match output {
         Some(path) => {

@@ -151,6 +151,10 @@ pub struct ServeSettings {
     /// database holding anything else is left alone).
     #[arg(long, env = "OUTCOMES_DEMO")]
     pub demo: bool,
+    /// `on`: erase the participants whose retention period has ended once a day, as
+    /// `outcomes retention --apply` does (docs/erasure-and-retention.md); `off` (default).
+    #[arg(long, env = "OUTCOMES_RETENTION", default_value = "off", value_parser = ["on", "off"])]
+    pub retention: String,
 }
 
 /// `--disclosure-threshold` / `OUTCOMES_DISCLOSURE_THRESHOLD`: a whole number of at least

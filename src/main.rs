@@ -80,8 +80,9 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Compute an evaluation report (see docs/methodology.md).
-    Report(ReportArgs),
+    /// Compute an evaluation report (see docs/methodology.md), or look in the archive of
+    /// reports given out (`outcomes report archive list|show ID`).
+    Report(ReportCommand),
     /// Seed a synthetic demo dataset into an empty database (see docs/demo.md).
     Demo {
         /// small (about 1,600 referrals, seconds), force (about 25,000) or national
@@ -136,6 +137,138 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// One participant: erase them, or export everything held about them
+    /// (docs/erasure-and-retention.md).
+    Participant {
+        #[command(subcommand)]
+        command: ParticipantCommand,
+    },
+    /// Erase the participants whose retention period has ended: --dry-run lists them,
+    /// --apply erases them; `retention set` changes a programme's period.
+    #[command(args_conflicts_with_subcommands = true)]
+    #[command(group(clap::ArgGroup::new("mode").args(["dry_run", "apply"])))]
+    Retention {
+        /// List who would be erased and why; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Erase them (reason retention), each erasure audited.
+        #[arg(long)]
+        apply: bool,
+        /// The day to judge retention on (YYYY-MM-DD; default today; --apply refuses a
+        /// later day).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        #[command(subcommand)]
+        command: Option<RetentionCommand>,
+    },
+    /// Evaluation holds: while a programme is under one, its participants still awaiting
+    /// reoffending follow-up cannot be erased.
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ParticipantCommand {
+    /// Delete every row that names the participant (audited; an erasure record stays).
+    Erase {
+        /// The participant's organisation, by name.
+        #[arg(long)]
+        organisation: String,
+        /// The participant's case reference.
+        #[arg(long)]
+        reference: String,
+        /// request (the person asked) or retention.
+        #[arg(long, value_parser = parse_word::<outcomes::domain::enums::ErasureReason>)]
+        reason: outcomes::domain::enums::ErasureReason,
+        /// Erase despite an evaluation hold, for this reason (kept in the erasure record).
+        #[arg(long)]
+        override_hold: Option<String>,
+    },
+    /// Export everything held about the participant (subject access; audited).
+    Export {
+        /// The participant's organisation, by name.
+        #[arg(long)]
+        organisation: String,
+        /// The participant's case reference.
+        #[arg(long)]
+        reference: String,
+        /// json or pdf.
+        #[arg(long, default_value = "json", value_parser = ["json", "pdf"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Set a programme's retention period (months after a participant's last activity).
+    Set {
+        /// The programme, by name.
+        #[arg(long)]
+        programme: String,
+        /// The provider running it, when several use the name.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// 1 to 1200 months (the default is 72, six years).
+        #[arg(long)]
+        months: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum HoldCommand {
+    /// Put a programme under an evaluation hold until a date.
+    Set {
+        #[arg(long)]
+        programme: String,
+        #[arg(long)]
+        organisation: Option<String>,
+        /// The last day of the hold (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        until: NaiveDate,
+        /// Why (about the evaluation, never about a person).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a programme's evaluation hold.
+    Lift {
+        #[arg(long)]
+        programme: String,
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// List the holds.
+    List,
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct ReportCommand {
+    #[command(subcommand)]
+    command: Option<ReportSubcommand>,
+    #[command(flatten)]
+    args: ReportArgs,
+}
+
+#[derive(Subcommand)]
+enum ReportSubcommand {
+    /// The archive of reports given out (published or downloaded).
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Every entry, newest first.
+    List,
+    /// One entry: its parameters, input hash, figures, and the erasures since.
+    Show { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -225,8 +358,8 @@ struct ReportArgs {
     #[arg(long)]
     funding_stream: Option<String>,
     /// 2025-26, 2025-26-Q3, or FROM..TO (ISO dates, inclusive).
-    #[arg(long, value_parser = parse_period)]
-    period: Period,
+    #[arg(long, value_parser = parse_period, required = true)]
+    period: Option<Period>,
     /// Follow-up in months: 3, 6, 12 or 24.
     #[arg(long, default_value_t = 12)]
     follow_up: u32,
@@ -310,7 +443,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     outcomes::telemetry::init(&cli.settings.log);
     let result = match cli.command {
-        Command::Serve { serve } => outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo),
+        Command::Serve { serve } => {
+            if serve.retention == "on" {
+                outcomes::cli::erasure::spawn_daily(&cli.settings);
+            }
+            outcomes::cli::serve(&cli.settings, &serve.bind, serve.demo)
+        }
         Command::Migrate => outcomes::cli::migrate(&cli.settings),
         Command::Doctor => outcomes::cli::doctor(&cli.settings),
         Command::Template {
@@ -339,7 +477,18 @@ fn main() -> ExitCode {
             organisation,
             output,
         } => outcomes::cli::export(&cli.settings, kind, &organisation, output.as_deref()),
-        Command::Report(args) => {
+        Command::Report(ReportCommand {
+            command: Some(ReportSubcommand::Archive { command }),
+            ..
+        }) => match command {
+            ArchiveCommand::List => outcomes::cli::erasure::archive_list(&cli.settings),
+            ArchiveCommand::Show { id } => outcomes::cli::erasure::archive_show(&cli.settings, id),
+        },
+        Command::Report(ReportCommand {
+            command: None,
+            args,
+        }) => {
+            let period = args.period.expect("clap requires a period");
             let target = match (&args.programme, &args.provider, &args.funding_stream) {
                 (Some(name), _, _) => ReportTarget::Programme {
                     name,
@@ -362,7 +511,7 @@ fn main() -> ExitCode {
                 &cli.settings,
                 &target,
                 |scope, name| {
-                    let mut r = ReportRequest::new(scope, name, args.period);
+                    let mut r = ReportRequest::new(scope, name, period);
                     r.follow_up_months = args.follow_up;
                     r.waiting_months = args.waiting;
                     r.index = args.index;
@@ -420,6 +569,89 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Rekey,
         } => outcomes::cli::audit_rekey(&cli.settings),
+        Command::Participant {
+            command:
+                ParticipantCommand::Erase {
+                    organisation,
+                    reference,
+                    reason,
+                    override_hold,
+                },
+        } => outcomes::cli::erasure::erase(
+            &cli.settings,
+            &organisation,
+            &reference,
+            reason,
+            override_hold.as_deref(),
+        ),
+        Command::Participant {
+            command:
+                ParticipantCommand::Export {
+                    organisation,
+                    reference,
+                    format,
+                    output,
+                },
+        } => outcomes::cli::erasure::export(
+            &cli.settings,
+            &organisation,
+            &reference,
+            &format,
+            &output,
+        ),
+        Command::Retention {
+            command:
+                Some(RetentionCommand::Set {
+                    programme,
+                    organisation,
+                    months,
+                }),
+            ..
+        } => outcomes::cli::erasure::set_period(
+            &cli.settings,
+            &programme,
+            organisation.as_deref(),
+            months,
+        ),
+        Command::Retention {
+            command: None,
+            dry_run,
+            apply,
+            as_of,
+        } => {
+            if !dry_run && !apply {
+                Err(anyhow::anyhow!(
+                    "say --dry-run (list who would be erased) or --apply (erase them)"
+                ))
+            } else {
+                outcomes::cli::erasure::run(&cli.settings, apply, as_of)
+            }
+        }
+        Command::Hold {
+            command:
+                HoldCommand::Set {
+                    programme,
+                    organisation,
+                    until,
+                    reason,
+                },
+        } => outcomes::cli::erasure::set_hold(
+            &cli.settings,
+            &programme,
+            organisation.as_deref(),
+            until,
+            &reason,
+        ),
+        Command::Hold {
+            command:
+                HoldCommand::Lift {
+                    programme,
+                    organisation,
+                },
+        } => outcomes::cli::erasure::lift_hold(&cli.settings, &programme, organisation.as_deref()),
+        Command::Hold {
+            command: HoldCommand::List,
+        } => outcomes::cli::erasure::list_holds(&cli.settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,14 +9,18 @@
 
 pub mod corrections;
 pub mod details;
+pub mod erasure;
+pub mod holds;
 pub mod merge;
 pub mod outcomes;
 pub mod participants;
 pub mod referrals;
+pub mod retention;
 pub mod return_changes;
 pub mod returns;
 pub mod sessions;
 pub mod setup;
+pub mod subject_access;
 
 use chrono::NaiveDate;
 

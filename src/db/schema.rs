@@ -431,6 +431,68 @@ diesel::table! {
     }
 }
 
+// Erasure, retention, evaluation holds and the report archive
+// (migrations/*/2026-12-09-000002_data_protection_b; docs/erasure-and-retention.md).
+
+diesel::table! {
+    /// A programme's retention period in months (no row: the default, 72 months).
+    retention_periods (id) {
+        id -> BigInt,
+        programme_id -> BigInt,
+        months -> Integer,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// An evaluation hold on a programme, to `ends_on` inclusive.
+    evaluation_holds (id) {
+        id -> BigInt,
+        programme_id -> BigInt,
+        ends_on -> Date,
+        reason -> Text,
+        set_by -> Nullable<BigInt>,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What remains of an erased participant: no id, reference or key of theirs.
+    erasures (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        erased_at -> Timestamp,
+        reason -> Text,
+        erased_by -> Nullable<BigInt>,
+        via -> Text,
+        override_reason -> Nullable<Text>,
+        counts -> Text,
+    }
+}
+
+diesel::table! {
+    /// Every published or downloaded report, with its figures, parameters and input hash.
+    report_archive (id) {
+        id -> BigInt,
+        archived_at -> Timestamp,
+        scope -> Text,
+        scope_name -> Text,
+        programme_ids -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        mode -> Text,
+        audience -> Text,
+        format -> Text,
+        via -> Text,
+        user_id -> Nullable<BigInt>,
+        parameters -> Text,
+        input_sha256 -> Text,
+        figures -> Text,
+        figures_sha256 -> Text,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(login_sessions -> users (user_id));

@@ -68,6 +68,7 @@ sql_words!(
     LawfulBasis,
     OffenceDataCondition,
     AccessPage,
+    ErasureReason,
 );
 
 macro_rules! sql_ids {

@@ -365,6 +365,7 @@ word_enum!(
         Void => "void",
         Merge => "merge",
         Unmerge => "unmerge",
+        Erase => "erase",
     }
 );
 
@@ -422,6 +423,15 @@ word_enum!(
         Completed => "completed",
         Withdrawn => "withdrawn",
         Disengaged => "disengaged",
+    }
+);
+
+word_enum!(
+    /// Why a participant was erased (docs/erasure-and-retention.md): the person asked
+    /// (right to erasure), or their programme's retention period ended.
+    ErasureReason, "erasure reason" {
+        Request => "request" as "Right to erasure (the person asked)",
+        Retention => "retention" as "Retention period ended",
     }
 );
 

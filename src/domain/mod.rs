@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod period;
 pub mod person_key;
+pub mod retention;
 pub mod returns;
 pub mod rules;
 pub mod two_factor;

@@ -391,3 +391,86 @@ pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, RenderError> {
         Format::Pdf => Err(RenderError::PdfUnavailable),
     }
 }
+
+/// The subject access export of one participant as a readable PDF (cargo feature `pdf`).
+pub fn render_subject_access(
+    export: &crate::casework::subject_access::Export,
+) -> Result<Vec<u8>, RenderError> {
+    let json = serde_json::to_string(export)?;
+    #[cfg(feature = "pdf")]
+    {
+        pdf::render_subject_access(json).map_err(RenderError::Pdf)
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        let _ = json;
+        Err(RenderError::PdfUnavailable)
+    }
+}
+
+/// Who a report was made for, as the archive records it: `aggregate` (commissioners and
+/// analysts: the unit rules apply), `provider` (exact figures, as a provider manager or an
+/// admin sees them) or `operator` (the command line).
+pub fn audience(request: &ReportRequest, operator: bool) -> &'static str {
+    if operator {
+        "operator"
+    } else if request.aggregate {
+        "aggregate"
+    } else {
+        "provider"
+    }
+}
+
+/// Archives a report given out (docs/erasure-and-retention.md, "Report archive"): its
+/// figures as JSON, every parameter and the input hash. Returns the archive entry's id.
+pub fn archive(
+    conn: &mut DbConn,
+    request: &ReportRequest,
+    report: &Report,
+    format: &str,
+    via: &'static str,
+    user: Option<crate::domain::ids::UserId>,
+    audience: &'static str,
+) -> Result<i64, StoreError> {
+    let scope = match request.scope {
+        ReportScope::Programme(id) => format!("programme:{}", id.0),
+        ReportScope::Provider(id) => format!("provider:{}", id.0),
+        ReportScope::FundingStream(id) => format!("fundingstream:{}", id.0),
+    };
+    let programme_ids: Vec<i64> = report_rows::programme_names(conn, request.scope)?
+        .into_keys()
+        .collect();
+    let parameters = serde_json::json!({
+        "period": request.period.to_string(),
+        "follow_up_months": request.follow_up_months,
+        "waiting_months": request.waiting_months,
+        "index": request.index.as_str(),
+        "price_year": request.price_year,
+        "threshold": request.threshold,
+        "minimum_cohort": request.minimum_cohort,
+        "aggregate": request.aggregate,
+        "compare": request.comparison.map(|c| c.to_param()),
+    });
+    store::report_archive::archive(
+        conn,
+        store::report_archive::NewEntry {
+            scope: &scope,
+            scope_name: &request.scope_name,
+            programme_ids: &programme_ids,
+            period_from: request.period.from(),
+            period_to: request.period.to(),
+            mode: if request.published {
+                "published"
+            } else {
+                "internal"
+            },
+            audience,
+            format,
+            via,
+            user_id: user,
+            parameters: &parameters,
+            input_sha256: &report.body.provenance.input_sha256,
+            figures: &report.to_json(),
+        },
+    )
+}

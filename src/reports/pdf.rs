@@ -93,13 +93,28 @@ fn describe(errors: &[SourceDiagnostic]) -> String {
 /// The PDF of a report's view.
 pub fn render(view: &ReportView) -> Result<Vec<u8>, String> {
     let json = serde_json::to_string(view).map_err(|e| e.to_string())?;
+    compile(TEMPLATE, "/report.typ", json)
+}
+
+/// The subject access export of one participant (`casework::subject_access`), typeset by
+/// `templates/pdf/subject_access.typ` from the export's JSON.
+pub fn render_subject_access(json: String) -> Result<Vec<u8>, String> {
+    compile(
+        include_str!("../../templates/pdf/subject_access.typ"),
+        "/subject_access.typ",
+        json,
+    )
+}
+
+/// Typesets `template` (named `name`) with `json` as its one input, `sys.inputs.data`.
+fn compile(template: &str, name: &str, json: String) -> Result<Vec<u8>, String> {
     let mut inputs = Dict::new();
     inputs.insert(Str::from("data"), Value::Str(Str::from(json)));
-    let path = VirtualPath::new("/report.typ").map_err(|e| format!("{e:?}"))?;
+    let path = VirtualPath::new(name).map_err(|e| format!("{e:?}"))?;
     let id = RootedPath::new(VirtualRoot::Project, path).intern();
     let world = ReportWorld {
         library: LazyHash::new(Library::builder().with_inputs(inputs).build()),
-        main: Source::new(id, TEMPLATE.to_string()),
+        main: Source::new(id, template.to_string()),
     };
     let document: PagedDocument = typst::compile(&world)
         .output

@@ -259,15 +259,28 @@ pub fn build(
 }
 
 /// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,
-/// with every parameter of the request, so that a pattern of requests can be reviewed.
+/// with every parameter of the request, so that a pattern of requests can be reviewed;
+/// and archives it when it is a download or in published mode (`reports::archive`).
 pub fn audit_download(
     conn: &mut DbConn,
     actor: &Actor,
     entity: String,
     format: &str,
+    via: &'static str,
     request: &ReportRequest,
     report: &Report,
 ) -> Result<(), AppError> {
+    if request.published || format != "html" {
+        reports::archive(
+            conn,
+            request,
+            report,
+            format,
+            via,
+            Some(actor.user_id),
+            reports::audience(request, false),
+        )?;
+    }
     let mode = if request.published {
         "published"
     } else {

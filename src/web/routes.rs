@@ -38,6 +38,8 @@ pub enum Target {
     User,
     /// An API token (admin pages only).
     ApiToken,
+    /// An entry of the report archive (admin pages only).
+    ReportArchiveEntry,
     /// A programme: its provider's staff see their own; commissioners, analysts and
     /// admins see every programme's figures.
     Programme,
@@ -319,7 +321,33 @@ pub fn all() -> Vec<RouteSpec> {
         GET "/api/v1/reports/funding-streams/{id}" => api::reports::funding_stream, Roles(AGGREGATE_ROLES), FundingStream;
     ];
     routes.extend(correction_pages());
+    routes.extend(data_protection_pages());
     routes
+}
+
+/// Erasure, subject access, retention periods and evaluation holds
+/// (`pages::erasure`; docs/erasure-and-retention.md).
+fn data_protection_pages() -> Vec<RouteSpec> {
+    use crate::casework::erasure::ERASE_ROLES;
+    use crate::casework::holds::HOLD_ROLES;
+    use crate::casework::subject_access::EXPORT_ROLES;
+    use pages::erasure as e;
+    use Access::Roles;
+    routes![
+        GET "/participants/{id}/erase" => e::confirm, Roles(ERASE_ROLES), Participant;
+        POST "/participants/{id}/erase" => e::erase, Roles(ERASE_ROLES), Participant;
+        GET "/participants/{id}/export" => e::export, Roles(EXPORT_ROLES), Participant;
+        GET "/programmes/{id}/evaluation-hold" => e::hold_page, Roles(HOLD_ROLES), Programme;
+        POST "/programmes/{id}/evaluation-hold" => e::save_hold, Roles(HOLD_ROLES), Programme;
+        GET "/programmes/{id}/retention" => e::retention_page, Roles(ADMIN_ONLY), Programme;
+        POST "/programmes/{id}/retention" => e::save_retention, Roles(ADMIN_ONLY), Programme;
+        GET "/admin/report-archive" => e::archive_list, Roles(ADMIN_ONLY);
+        GET "/admin/report-archive/{id}" => e::archive_show, Roles(ADMIN_ONLY), ReportArchiveEntry;
+        POST "/api/v1/participants/{id}/erase" => api::erasure::erase, Roles(ERASE_ROLES), Participant;
+        GET "/api/v1/participants/{id}/export" => api::erasure::export, Roles(EXPORT_ROLES), Participant;
+        PUT "/api/v1/programmes/{id}/evaluation-hold" => api::erasure::set_hold, Roles(HOLD_ROLES), Programme;
+        DELETE "/api/v1/programmes/{id}/evaluation-hold" => api::erasure::lift_hold, Roles(HOLD_ROLES), Programme;
+    ]
 }
 
 /// The pages that correct the record (`pages::corrections`): for each kind of casework

@@ -126,6 +126,13 @@ async fn fixture(app: &TestApp) -> Fixture {
             app.add_funding_stream(&format!("Stream {i}")),
         );
         records.insert((Target::ApiToken, org), token_id);
+        // An entry of the report archive (admin pages only).
+        let entry = 400 + i as i64;
+        app.execute(&format!(
+            "INSERT INTO report_archive (id, archived_at, scope, scope_name, programme_ids, period_from, period_to, mode, audience, format, via, parameters, input_sha256, figures, figures_sha256) \
+             VALUES ({entry}, '2025-01-01 00:00:00', 'programme:{programme}', 'Mentoring', '[{programme}]', '2024-04-01', '2025-03-31', 'published', 'aggregate', 'json', 'api', '{{}}', '', '{{}}', '')"
+        ));
+        records.insert((Target::ReportArchiveEntry, org), entry);
     }
     let actors = Role::ALL
         .iter()

@@ -18,6 +18,7 @@ mod dashboard;
 mod data_protection;
 mod demo;
 mod disclosure_audit;
+mod erasure;
 mod extracts;
 mod hardening;
 mod health;

@@ -223,6 +223,72 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
         .map(String::from)
         .to_vec(),
     );
+    // 2026-12-09-000002_data_protection_b: retention periods, evaluation holds, erasure
+    // records and the report archive, the same on both backends.
+    assert_eq!(
+        declared_shape(include_str!(
+            "../../migrations/sqlite/2026-12-09-000002_data_protection_b/up.sql"
+        )),
+        declared_shape(include_str!(
+            "../../migrations/postgres/2026-12-09-000002_data_protection_b/up.sql"
+        ))
+    );
+    for (table, cols) in [
+        (
+            "retention_periods",
+            &["id", "months", "programme_id", "updated_at", "updated_by"][..],
+        ),
+        (
+            "evaluation_holds",
+            &[
+                "ends_on",
+                "id",
+                "programme_id",
+                "reason",
+                "set_at",
+                "set_by",
+            ][..],
+        ),
+        (
+            "erasures",
+            &[
+                "counts",
+                "erased_at",
+                "erased_by",
+                "id",
+                "organisation_id",
+                "override_reason",
+                "reason",
+                "via",
+            ][..],
+        ),
+        (
+            "report_archive",
+            &[
+                "archived_at",
+                "audience",
+                "figures",
+                "figures_sha256",
+                "format",
+                "id",
+                "input_sha256",
+                "mode",
+                "parameters",
+                "period_from",
+                "period_to",
+                "programme_ids",
+                "scope",
+                "scope_name",
+                "user_id",
+                "via",
+            ][..],
+        ),
+    ] {
+        expected.insert(
+            table.to_string(),
+            cols.iter().map(|c| c.to_string()).collect(),
+        );
+    }
     assert_eq!(built_names, expected);
 }
 

@@ -3,6 +3,7 @@
 //! organisation answer 404, exactly like records that do not exist.
 
 pub mod corrections;
+pub mod erasure;
 pub mod files;
 pub mod merge;
 pub mod openapi;

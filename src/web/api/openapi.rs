@@ -144,6 +144,75 @@ pub struct MergeBody {
     pub reason: String,
 }
 
+/// `POST /api/v1/participants/{id}/erase`.
+#[derive(Deserialize, ToSchema)]
+pub struct ErasureBody {
+    /// Why: `request` (the person asked: right to erasure) or `retention`.
+    pub reason: crate::domain::enums::ErasureReason,
+    /// Admins only: erase despite an evaluation hold, for this reason (kept in the
+    /// erasure record; no personal details).
+    pub override_reason: Option<String>,
+}
+
+/// The erasure record that remains of an erased participant: no id, reference or key
+/// of theirs.
+#[derive(ToSchema)]
+pub struct ErasureRecord {
+    pub id: i64,
+    pub organisation_id: i64,
+    /// When (UTC).
+    pub erased_at: String,
+    pub reason: crate::domain::enums::ErasureReason,
+    /// The user who erased; absent for the command line and the retention run.
+    pub erased_by: Option<i64>,
+    /// `page`, `api`, `cli` or `retention`.
+    pub via: String,
+    pub override_reason: Option<String>,
+    /// Rows deleted per table (`participants`, `referrals`, `attendance`,
+    /// `outcome_records`, `offence_records`, `offence_records_previous`,
+    /// `comparison_members`) and `referrals_by_programme` (programme id → referrals).
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+}
+
+/// `GET /api/v1/participants/{id}/export`: everything held about one participant.
+#[derive(ToSchema)]
+pub struct SubjectAccessExport {
+    pub generated_at: String,
+    pub organisation: String,
+    /// The participant record, then any record merged into it (voided ones too).
+    #[schema(value_type = Vec<Object>)]
+    pub participants: Vec<serde_json::Value>,
+    /// Whether a police identifier is held (as a keyed hash, never exported).
+    pub police_identifier_held: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub referrals: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub attendance: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub outcome_records: Vec<serde_json::Value>,
+    /// The history of those records, from the audit trail.
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<serde_json::Value>,
+    /// Archived reports whose cohort included one of their referrals.
+    #[schema(value_type = Vec<Object>)]
+    pub reports: Vec<serde_json::Value>,
+    /// Admins only: police offence records under their key.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub police_offence_records: Option<Vec<serde_json::Value>>,
+    /// The limits of the export, in words.
+    pub notes: Vec<String>,
+}
+
+/// `PUT /api/v1/programmes/{id}/evaluation-hold`.
+#[derive(Deserialize, ToSchema)]
+pub struct HoldBody {
+    /// The last day of the hold (today or later).
+    pub ends_on: NaiveDate,
+    /// Why (about the evaluation; no personal details).
+    pub reason: String,
+}
+
 /// `POST /api/v1/referrals/{id}/decision`.
 #[derive(Deserialize, ToSchema)]
 pub struct Decide {
@@ -576,6 +645,10 @@ impl Modify for ProblemResponses {
         super::corrections::restore_survey,
         super::corrections::survey_history,
         super::merge::merge_participant,
+        super::erasure::erase,
+        super::erasure::export,
+        super::erasure::set_hold,
+        super::erasure::lift_hold,
         super::setup::programmes,
         super::setup::create_programme,
         super::setup::programme,

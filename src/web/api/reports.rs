@@ -36,6 +36,7 @@ async fn report(
             &actor,
             kind.entity(id),
             "json",
+            "api",
             &request,
             &report,
         )?;

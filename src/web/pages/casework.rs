@@ -232,6 +232,8 @@ pub async fn participant(
             let access_history =
                 super::privacy::viewed(conn, &actor, id, AccessPage::ParticipantPage)?;
             Ok(ParticipantView {
+                // Data protection (erasure, subject access): web::pages::erasure.
+                data_protection: super::erasure::section(&actor, id),
                 access_history,
                 id: p.id,
                 reference: p.fields.reference,
@@ -837,6 +839,8 @@ pub async fn programme(
             let data_protection =
                 super::privacy::ProgrammeProtection::from(&d.programme.data_protection);
             Ok(ProgrammeView {
+                // Retention and evaluation hold: web::pages::erasure.
+                retention: super::erasure::programme_section(conn, &actor, id)?,
                 data_protection,
                 latest_return,
                 id: d.programme.id,
@@ -1354,6 +1358,8 @@ struct ParticipantsView {
 /// The view of `pages/casework/participant`.
 #[derive(Serialize)]
 struct ParticipantView {
+    /// The subject access export and erasure links, for those who may use them.
+    data_protection: Option<super::erasure::Section>,
     /// Who looked at this record (provider managers and admins only).
     access_history: Option<super::privacy::AccessHistory>,
     id: ParticipantId,
@@ -1467,6 +1473,8 @@ struct AllocationLine {
 struct ProgrammeView {
     /// The programme's lawful basis and police linkage.
     data_protection: super::privacy::ProgrammeProtection,
+    /// The programme's retention period and any evaluation hold.
+    retention: super::erasure::ProgrammeSection,
     latest_return: Option<ReturnTag>,
     id: ProgrammeId,
     name: String,

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod casework;
 pub mod corrections;
 pub mod dashboard;
+pub mod erasure;
 pub mod files;
 pub mod forms;
 pub mod home;
@@ -74,6 +75,7 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Admin => &[
             ("/admin/users", "Users"),
             ("/admin/audit", "Audit trail"),
+            ("/admin/report-archive", "Report archive"),
             ("/dashboard", "Dashboard"),
             ("/reports", "Reports"),
             ("/programmes", "Programmes"),

@@ -17,9 +17,9 @@ use crate::domain::ids::ParticipantId;
 use crate::store::programmes::DataProtection;
 use crate::store::settings::PRIVACY_SETTINGS;
 use crate::store::{self, access_log};
-use crate::web::session::{Viewer, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{Viewer, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::AppState;
 
 // --- a programme's data protection settings -------------------------------------------

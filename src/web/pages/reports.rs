@@ -148,7 +148,15 @@ fn answer(
         }
         Err(e) => return Err(e),
     };
-    audit_download(conn, actor, kind.entity(id), audited, &request, &report)?;
+    audit_download(
+        conn,
+        actor,
+        kind.entity(id),
+        audited,
+        "page",
+        &request,
+        &report,
+    )?;
     let rendered = |format| {
         reports::render(&report, format)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))

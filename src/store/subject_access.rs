@@ -1,0 +1,229 @@
+//! The rows a subject access export reads: one participant (voided or merged or not) and
+//! every record of theirs, voided ones included — what is held, not what is shown
+//! (docs/erasure-and-retention.md, "Subject access").
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::StoreError;
+use crate::db::schema::{
+    attendance, offence_records, outcome_measures, outcome_records, participants, programmes,
+    referrals, sessions,
+};
+use crate::db::DbConn;
+use crate::domain::ids::ParticipantId;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct ParticipantRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub reference: String,
+    #[serde(skip)]
+    pub person_key: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: String,
+    pub ethnicity: String,
+    pub district: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub voided_at: Option<NaiveDateTime>,
+    pub voided_reason: Option<String>,
+    pub merged_into: Option<i64>,
+}
+
+/// A participant row as read, before its void reason is added.
+type PRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<i64>,
+);
+
+pub fn participant(conn: &mut DbConn, id: ParticipantId) -> Result<ParticipantRow, StoreError> {
+    use crate::db::schema::participant_voids as v;
+    let row: PRow = participants::table
+        .find(id.0)
+        .select((
+            participants::id,
+            participants::organisation_id,
+            participants::reference,
+            participants::person_key,
+            participants::date_of_birth,
+            participants::gender,
+            participants::ethnicity,
+            participants::district,
+            participants::created_at,
+            participants::updated_at,
+            participants::voided_at,
+            participants::merged_into,
+        ))
+        .first(conn)
+        .map_err(StoreError::from_query)?;
+    let voided_reason: Option<String> = v::table
+        .find(id.0)
+        .select(v::voided_reason)
+        .first(conn)
+        .map_err(StoreError::from_query)?;
+    Ok(ParticipantRow {
+        id: row.0,
+        organisation_id: row.1,
+        reference: row.2,
+        person_key: row.3,
+        date_of_birth: row.4,
+        gender: row.5,
+        ethnicity: row.6,
+        district: row.7,
+        created_at: row.8,
+        updated_at: row.9,
+        voided_at: row.10,
+        voided_reason,
+        merged_into: row.11,
+    })
+}
+
+/// The records merged into participant `id` (the same person, recorded twice).
+pub fn merged_into(conn: &mut DbConn, id: ParticipantId) -> Result<Vec<i64>, StoreError> {
+    Ok(participants::table
+        .filter(participants::merged_into.eq(id.0))
+        .order(participants::id)
+        .select(participants::id)
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct ReferralRow {
+    pub id: i64,
+    pub reference: String,
+    pub participant_id: i64,
+    pub programme_id: i64,
+    pub programme: String,
+    pub referred_on: NaiveDate,
+    pub source: String,
+    pub reason: String,
+    pub decision: String,
+    pub decided_on: Option<NaiveDate>,
+    pub closure: String,
+    pub closed_on: Option<NaiveDate>,
+    pub required_hours: Option<f64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+/// Every referral of the participants `ids`, voided or not, by id.
+pub fn referrals(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReferralRow>, StoreError> {
+    Ok(referrals::table
+        .inner_join(programmes::table)
+        .filter(referrals::participant_id.eq_any(ids))
+        .order(referrals::id)
+        .select((
+            referrals::id,
+            referrals::reference,
+            referrals::participant_id,
+            referrals::programme_id,
+            programmes::name,
+            referrals::referred_on,
+            referrals::source,
+            referrals::reason,
+            referrals::decision,
+            referrals::decided_on,
+            referrals::closure,
+            referrals::closed_on,
+            referrals::required_hours,
+            referrals::created_at,
+            referrals::updated_at,
+            referrals::voided_at,
+        ))
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct AttendanceRow {
+    pub id: i64,
+    pub referral_id: i64,
+    pub session_id: i64,
+    pub session_date: NaiveDate,
+    pub session_kind: String,
+    pub status: String,
+    pub hours: Option<f64>,
+    pub session_voided_at: Option<NaiveDateTime>,
+}
+
+/// Every attendance line of the referrals `ids`, by session date.
+pub fn attendance(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<AttendanceRow>, StoreError> {
+    Ok(attendance::table
+        .inner_join(sessions::table)
+        .filter(attendance::referral_id.eq_any(ids))
+        .order((attendance::session_date, attendance::id))
+        .select((
+            attendance::id,
+            attendance::referral_id,
+            attendance::session_id,
+            attendance::session_date,
+            sessions::kind,
+            attendance::status,
+            attendance::hours,
+            sessions::voided_at,
+        ))
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct OutcomeRow {
+    pub id: i64,
+    pub referral_id: i64,
+    pub measure: String,
+    pub timepoint: String,
+    pub recorded_on: NaiveDate,
+    pub value: f64,
+    pub created_at: NaiveDateTime,
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+/// Every outcome record of the referrals `ids`, voided or not.
+pub fn outcomes(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<OutcomeRow>, StoreError> {
+    Ok(outcome_records::table
+        .inner_join(outcome_measures::table)
+        .filter(outcome_records::referral_id.eq_any(ids))
+        .order((outcome_records::recorded_on, outcome_records::id))
+        .select((
+            outcome_records::id,
+            outcome_records::referral_id,
+            outcome_measures::name,
+            outcome_records::timepoint,
+            outcome_records::recorded_on,
+            outcome_records::value,
+            outcome_records::created_at,
+            outcome_records::voided_at,
+        ))
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+pub struct OffenceRow {
+    pub offence_date: NaiveDate,
+    pub offence_group: String,
+    pub proven_on: Option<NaiveDate>,
+}
+
+/// The current extract's offence records under a person key.
+pub fn offences(conn: &mut DbConn, key: &str) -> Result<Vec<OffenceRow>, StoreError> {
+    Ok(offence_records::table
+        .filter(offence_records::person_key.eq(key))
+        .order(offence_records::offence_date)
+        .select((
+            offence_records::offence_date,
+            offence_records::offence_group,
+            offence_records::proven_on,
+        ))
+        .load(conn)?)
+}
