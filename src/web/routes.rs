@@ -26,6 +26,7 @@ use super::{api, assets, health, pages};
 use crate::domain::access::{
     Access, ADMIN_ONLY, AGGREGATE_ROLES, COMMISSIONING_ROLES, IMPORT_HISTORY_ROLES,
     OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES, RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES,
+    UNDO_IMPORT_ROLES,
 };
 
 /// What the `{id}` in a route's path names, for the access test.
@@ -57,6 +58,10 @@ pub enum Target {
     OutcomeRecord,
     /// A group survey: of a session, its provider's own.
     GroupSurvey,
+    /// An import batch of a provider's records (undo: its provider's manager, admins).
+    ImportBatch,
+    /// A refused upload's error report: its organisation's (it may quote cell values).
+    FailedUpload,
 }
 
 impl Target {
@@ -73,6 +78,8 @@ impl Target {
                 | Target::QuarterlyReturn
                 | Target::OutcomeRecord
                 | Target::GroupSurvey
+                | Target::ImportBatch
+                | Target::FailedUpload
         )
     }
 
@@ -87,6 +94,14 @@ impl Target {
                 | Target::OutcomeRecord
                 | Target::GroupSurvey
         )
+    }
+
+    /// Whether every role sees only its own organisation's (admins aside), although
+    /// commissioners and analysts may reach the route: a refused upload's error report
+    /// may quote a provider's cell values, but commissioners and analysts have reports of
+    /// their own uploads.
+    pub fn is_private_to_organisation(self) -> bool {
+        matches!(self, Target::FailedUpload)
     }
 }
 
@@ -462,6 +477,39 @@ pub fn all() -> Vec<RouteSpec> {
         RouteSpec::new(M::POST, "/uploads", Roles(IMPORT_HISTORY_ROLES), |r| {
             r.to(pages::files::upload)
         }),
+        RouteSpec::new(
+            M::POST,
+            "/uploads/confirm",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(pages::uploads::confirm),
+        ),
+        RouteSpec::new(
+            M::GET,
+            "/uploads/{id}/undo",
+            Roles(UNDO_IMPORT_ROLES),
+            |r| r.to(pages::uploads::undo_page),
+        )
+        .target(Target::ImportBatch),
+        RouteSpec::new(
+            M::POST,
+            "/uploads/{id}/undo",
+            Roles(UNDO_IMPORT_ROLES),
+            |r| r.to(pages::uploads::undo),
+        )
+        .target(Target::ImportBatch),
+        RouteSpec::new(
+            M::GET,
+            "/uploads/failed/{id}",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(pages::uploads::failed),
+        )
+        .target(Target::FailedUpload),
+        RouteSpec::new(
+            M::GET,
+            "/uploads/guide/{kind}",
+            Roles(IMPORT_HISTORY_ROLES),
+            |r| r.to(pages::uploads::guide),
+        ),
         RouteSpec::new(
             M::POST,
             "/uploads/offences/restore",

@@ -23,6 +23,7 @@ pub mod merge;
 pub mod reports;
 pub mod returns;
 pub mod setup;
+pub mod uploads;
 
 /// The context every page gets, merged with the page's own.
 pub fn page_context(title: &str, nonce: &CspNonce, mut page: Value) -> Value {
