@@ -57,10 +57,16 @@ pub struct ImportContext<'a> {
     pub confirm_shrink: bool,
 }
 
+/// Opens a fresh reader of some text each time it is called.
+type Opener = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
 /// Where the file's bytes come from.
 pub enum Source {
     Bytes(Vec<u8>),
     File(PathBuf),
+    /// CSV text converted from a workbook as it is read (`streamed_sheet`): each `open`
+    /// streams a new conversion, so the text is never held whole.
+    Converted(Opener),
 }
 
 impl Source {
@@ -71,14 +77,16 @@ impl Source {
                 1 << 20,
                 std::fs::File::open(p)?,
             )),
+            Source::Converted(open) => open()?,
         })
     }
 
-    /// The size in bytes, for progress bars.
+    /// The size in bytes, for progress bars (0 when unknown).
     pub fn len(&self) -> u64 {
         match self {
             Source::Bytes(b) => b.len() as u64,
             Source::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Source::Converted(_) => 0,
         }
     }
 
@@ -289,8 +297,12 @@ pub fn import(
     named_like_its_bytes(file_name, workbook)?;
     if kind == ImportKind::Offences {
         if workbook {
-            // Workbooks are read whole (calamine), then streamed as CSV text: memory is
-            // not bounded for them as it is for CSV (docs/performance.md).
+            // XLSX is streamed row by row into the CSV import (bounded memory); ODS and
+            // XLS are read whole by calamine (docs/performance.md).
+            if let Some((converted, place)) = streamed_sheet(source, kind)? {
+                return offences::import(conn, ctx, file_name, &converted, progress)
+                    .map_err(|e| place.mark_converted(e));
+            }
             let mut bytes = Vec::new();
             source.open()?.read_to_end(&mut bytes)?;
             let (text, place) = sheet_as_csv(&bytes, kind)?;
@@ -413,6 +425,86 @@ fn table(
         Err(e) => Err(Box::new(csvfile::unreadable(&e))),
     });
     Ok((header, Box::new(rows), Place::default()))
+}
+
+/// A workbook's bytes, opened again for each pass.
+trait ReadSeek: Read + std::io::Seek {}
+impl<T: Read + std::io::Seek> ReadSeek for T {}
+
+type Reopen = std::sync::Arc<dyn Fn() -> std::io::Result<Box<dyn ReadSeek + Send>> + Send + Sync>;
+
+/// The CSV text of an XLSX workbook's sheet for `kind`, converted on a thread as the
+/// import reads it (through a pipe), and where its errors are; `None` when the workbook is
+/// not XLSX. An error of the conversion is an error of the read, never a short file.
+fn streamed_sheet(
+    source: &Source,
+    kind: ImportKind,
+) -> Result<Option<(Source, Place)>, ImportError> {
+    let reopen: Reopen = match source {
+        Source::Bytes(b) => {
+            let b: std::sync::Arc<[u8]> = std::sync::Arc::from(b.as_slice());
+            std::sync::Arc::new(move || {
+                Ok(Box::new(std::io::Cursor::new(b.clone())) as Box<dyn ReadSeek + Send>)
+            })
+        }
+        Source::File(p) => {
+            let p = p.clone();
+            std::sync::Arc::new(move || {
+                Ok(Box::new(std::io::BufReader::new(std::fs::File::open(&p)?))
+                    as Box<dyn ReadSeek + Send>)
+            })
+        }
+        Source::Converted(_) => return Ok(None),
+    };
+    let name = kind.name();
+    let Some((sheet_name, header_row, header)) =
+        sheet::xlsx_header(reopen()?, name).map_err(|e| ImportError::invalid(vec![*e]))?
+    else {
+        return Ok(None);
+    };
+    let place = Place {
+        sheet: Some(sheet_name),
+        header_row,
+        letters: header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_lowercase(), sheet::column_letter(i)))
+            .collect(),
+    };
+    let open = move || -> std::io::Result<Box<dyn Read + Send>> {
+        let rs = reopen()?;
+        let (pipe, writer) = std::io::pipe()?;
+        let worker = std::thread::spawn(move || {
+            sheet::xlsx_to_csv(rs, name, writer)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
+        Ok(Box::new(Piped {
+            pipe,
+            worker: Some(worker),
+        }))
+    };
+    Ok(Some((Source::Converted(Box::new(open)), place)))
+}
+
+/// The reading end of a conversion: at the end of the text, the conversion's own result.
+struct Piped {
+    pipe: std::io::PipeReader,
+    worker: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Read for Piped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.pipe.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            if let Some(worker) = self.worker.take() {
+                worker
+                    .join()
+                    .map_err(|_| std::io::Error::other("the workbook could not be read"))??;
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl Place {

@@ -354,6 +354,38 @@ async fn a_manager_previews_confirms_and_undoes_an_upload_and_sees_refused_uploa
     assert_eq!(export(&app, &token).await, before);
     let history = s.get("/uploads").await.text().await.unwrap();
     assert!(history.contains("Undone"), "{history}");
+    // R1's own history shows the upload's change and its undo, by whom.
+    let (_, list) = crate::casework::call(&app, "GET", &token, "/api/v1/referrals", None).await;
+    let r1 = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reference"] == "R1")
+        .unwrap()["id"]
+        .clone();
+    let (_, h) = crate::casework::call(
+        &app,
+        "GET",
+        &token,
+        &format!("/api/v1/referrals/{r1}/history"),
+        None,
+    )
+    .await;
+    let last = h["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "revert", "{h}");
+    assert_eq!(last["via"], "revert", "{h}");
+    assert_eq!(
+        last["fields"],
+        serde_json::json!(["decided_on", "decision"]),
+        "{h}"
+    );
+    let page = s
+        .get(&format!("/referrals/{r1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Upload undone"), "{page}");
     assert!(!history.contains(&format!("href=\"/uploads/{batch}/undo\"")));
 
     // A refused upload is in the history with its error count and report, no token in
