@@ -320,20 +320,41 @@ pub fn serve(settings: &Settings, bind: &str, with_demo: bool) -> anyhow::Result
 /// error with its line and column when the file is refused.
 /// `outcomes template KIND --format xlsx|csv --output FILE`.
 pub fn template(
+    settings: &Settings,
     kind: crate::domain::enums::ImportKind,
     format: &str,
     output: &std::path::Path,
+    organisation: Option<&str>,
 ) -> anyhow::Result<()> {
     use crate::imports::template;
+    let names = match organisation {
+        Some(name) => {
+            let mut conn = open(settings)?;
+            let org = store::organisations::find_by_name(&mut conn, name)?
+                .with_context(|| format!("there is no organisation named '{name}'"))?;
+            template::Names {
+                programmes: store::programmes::of_organisation(&mut conn, org.id)?
+                    .into_iter()
+                    .map(|p| p.fields.name)
+                    .collect(),
+                measures: store::measures::all(&mut conn)?
+                    .into_iter()
+                    .map(|m| m.fields.name)
+                    .collect(),
+            }
+        }
+        None => template::Names::default(),
+    };
     let bytes = match format {
         "csv" => template::csv(kind),
-        _ => template::xlsx(kind).context("writing the workbook")?,
+        _ => template::xlsx_with(kind, &names).context("writing the workbook")?,
     };
     std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))?;
     println!("wrote the {} template to {}", kind.name(), output.display());
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn import(
     settings: &Settings,
     kind: crate::domain::enums::ImportKind,
@@ -342,6 +363,7 @@ pub fn import(
     extract_date: Option<chrono::NaiveDate>,
     confirm_shrink: bool,
     name: Option<&str>,
+    dry_run: bool,
 ) -> anyhow::Result<()> {
     use crate::imports::{self, ImportContext, ImportError, Source};
     if name.is_some() && kind != crate::domain::enums::ImportKind::Comparison {
@@ -379,16 +401,24 @@ pub fn import(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let result = match kind {
+    let run = |conn: &mut crate::db::DbConn| match kind {
         crate::domain::enums::ImportKind::Comparison => {
             let name = imports::comparison::group_name(name)?;
-            imports::comparison::import(&mut conn, &ctx, &name, &file_name, &source)
+            imports::comparison::import(conn, &ctx, &name, &file_name, &source)
         }
-        _ => imports::import(&mut conn, &ctx, kind, &file_name, &source, &mut |bytes| {
+        _ => imports::import(conn, &ctx, kind, &file_name, &source, &mut |bytes| {
             bar.set_position(bytes)
         }),
     };
+    let result = if dry_run {
+        imports::rolled_back(&mut conn, run)
+    } else {
+        run(&mut conn)
+    };
     bar.finish_and_clear();
+    if dry_run {
+        return print_dry_run(&file_name, result);
+    }
     match result {
         Ok(s) if s.batch_id.is_none() => {
             println!(
@@ -398,9 +428,14 @@ pub fn import(
             Ok(())
         }
         Ok(s) => {
+            let batch = s.batch_id.map(|b| b.0).unwrap_or_default();
+            let undo = match crate::imports::entity_of(s.kind) {
+                Some(_) => format!(" (undo with `outcomes revert-import {batch}`)"),
+                None => String::new(),
+            };
             println!(
-                "{}: imported {} rows ({} added, {} updated, {} unchanged); sha256 {}",
-                s.file_name, s.rows, s.inserted, s.updated, s.unchanged, s.sha256
+                "{}: imported {} rows ({} added, {} updated, {} unchanged); sha256 {}; batch {batch}{undo}",
+                s.file_name, s.rows, s.inserted, s.updated, s.unchanged, s.sha256,
             );
             if let Some(x) = s.extract {
                 println!(
@@ -422,6 +457,68 @@ pub fn import(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What `outcomes import --dry-run` prints: the summary the import would have, or the
+/// errors it would refuse the file with (and nothing is changed either way).
+fn print_dry_run(
+    file_name: &str,
+    result: Result<crate::imports::ImportSummary, crate::imports::ImportError>,
+) -> anyhow::Result<()> {
+    use crate::imports::ImportError;
+    match result {
+        Ok(s) => {
+            println!(
+                "{file_name} (dry run, nothing was changed): {} rows; would add {}, update {}, leave {} unchanged",
+                s.rows, s.inserted, s.updated, s.unchanged
+            );
+            for f in &s.fields {
+                let records = if f.records == 1 { "record" } else { "records" };
+                println!("  {} would change on {} {records}", f.field, f.records);
+            }
+            if let Some(x) = s.extract {
+                println!(
+                    "  the offence extract would hold {} rows about {} people, matching {} participants",
+                    x.rows, x.people, x.matched_participants
+                );
+            }
+            Ok(())
+        }
+        Err(ImportError::Invalid { errors, total }) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            if total > errors.len() {
+                eprintln!("… and {} more", total - errors.len());
+            }
+            let locked = crate::imports::locked_rows(&errors);
+            if locked > 0 {
+                eprintln!(
+                    "{locked} row(s) would change records in quarters whose return is approved (refused)"
+                );
+            }
+            anyhow::bail!(
+                "{file_name} (dry run, nothing was changed): {total} error(s); the import would change nothing"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `outcomes revert-import BATCH`: undoes an import batch (see `imports::undo`).
+pub fn revert_import(settings: &Settings, batch: i64) -> anyhow::Result<()> {
+    let mut conn = open(settings)?;
+    let r = crate::imports::undo::revert(
+        &mut conn,
+        crate::domain::ids::ImportBatchId(batch),
+        None,
+        None,
+    )?;
+    println!(
+        "import batch {} ({}, {}) undone: {} records removed, {} put back as they were",
+        batch, r.batch.kind, r.batch.file_name, r.removed, r.restored
+    );
+    Ok(())
 }
 
 /// `outcomes extract restore`: puts the previous police offence extract back in place of

@@ -43,6 +43,10 @@ enum Command {
         /// The file to write.
         #[arg(long)]
         output: PathBuf,
+        /// Offer this organisation's programme names (and the outcome measures) as
+        /// drop-downs (XLSX only; reads the database).
+        #[arg(long, env = "OUTCOMES_ORGANISATION")]
+        organisation: Option<String>,
     },
     /// Import a CSV, XLSX or ODS file (all-or-nothing; see docs/data-formats.md).
     Import {
@@ -67,6 +71,17 @@ enum Command {
         /// replaces that group).
         #[arg(long)]
         name: Option<String>,
+        /// Show what the import would do (rows to add, update and leave unchanged, which
+        /// fields change, records in approved quarters) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Undo an import batch (see the upload history or `outcomes import`'s output for its
+    /// number): removes what it added and puts back what it changed; refused, with the
+    /// reasons, when later changes depend on it or a quarter it touched is approved.
+    RevertImport {
+        /// The import batch's number.
+        batch: i64,
     },
     /// Export an organisation's records of one kind as CSV, in the import format.
     Export {
@@ -455,7 +470,14 @@ fn main() -> ExitCode {
             kind,
             format,
             output,
-        } => outcomes::cli::template(kind, &format, &output),
+            organisation,
+        } => outcomes::cli::template(
+            &cli.settings,
+            kind,
+            &format,
+            &output,
+            organisation.as_deref(),
+        ),
         Command::Import {
             kind,
             file,
@@ -463,6 +485,7 @@ fn main() -> ExitCode {
             extract_date,
             confirm_shrink,
             name,
+            dry_run,
         } => outcomes::cli::import(
             &cli.settings,
             kind,
@@ -471,7 +494,9 @@ fn main() -> ExitCode {
             extract_date,
             confirm_shrink,
             name.as_deref(),
+            dry_run,
         ),
+        Command::RevertImport { batch } => outcomes::cli::revert_import(&cli.settings, batch),
         Command::Export {
             kind,
             organisation,

@@ -267,6 +267,49 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         restorable -> Bool,
+        reverted_at -> Nullable<Timestamp>,
+        reverted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// What an import batch did to each record (2026-12-09-000003_upload_preview).
+    import_changes (id) {
+        id -> BigInt,
+        import_batch_id -> BigInt,
+        entity -> Text,
+        record_id -> BigInt,
+        old_fields -> Nullable<Text>,
+        new_fields -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Uploads refused for errors, with their error report.
+    failed_uploads (id) {
+        id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
+        kind -> Text,
+        file_name -> Text,
+        error_count -> BigInt,
+        errors -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Files previewed on the upload page, held until confirmed or expired.
+    pending_uploads (id) {
+        id -> BigInt,
+        id_hash -> Text,
+        login_session_id -> BigInt,
+        kind -> Text,
+        file_name -> Text,
+        organisation_id -> Nullable<BigInt>,
+        content -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -543,6 +586,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_surveys,
     group_survey_counts,
     import_batches,
+    import_changes,
+    failed_uploads,
+    pending_uploads,
     offence_records,
     comparison_groups,
     comparison_members,

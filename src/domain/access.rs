@@ -146,6 +146,8 @@ pub fn import_roles(kind: ImportKind) -> &'static [Role] {
         | ImportKind::Outcomes => RECORD_ROLES,
     }
 }
+/// Who may undo an upload: provider managers their organisation's, admins any.
+pub const UNDO_IMPORT_ROLES: &[Role] = &[Role::ProviderManager, Role::Admin];
 /// Who may submit a programme's quarterly return: its provider's manager, and admins.
 pub const RETURN_SUBMIT_ROLES: &[Role] = &[Role::ProviderManager, Role::Admin];
 /// Who may approve a quarterly return or return it to the provider with a comment.

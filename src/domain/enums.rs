@@ -333,6 +333,21 @@ impl ImportKind {
         }
     }
 
+    /// How pages name the kind of file.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportKind::Programmes => "Programmes",
+            ImportKind::Measures => "Outcome measures",
+            ImportKind::Participants => "Participants",
+            ImportKind::Referrals => "Referrals",
+            ImportKind::Sessions => "Sessions",
+            ImportKind::Attendance => "Attendance",
+            ImportKind::Outcomes => "Outcome records",
+            ImportKind::Offences => "Police offence extract",
+            ImportKind::Comparison => "Comparison group",
+        }
+    }
+
     /// The name the command line and the API use.
     pub fn name(self) -> &'static str {
         match self {
@@ -366,6 +381,7 @@ word_enum!(
         Merge => "merge",
         Unmerge => "unmerge",
         Erase => "erase",
+        Revert => "revert",
     }
 );
 

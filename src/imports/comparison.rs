@@ -137,6 +137,7 @@ pub fn import(
         unchanged: 0,
         batch_id: None,
         extract: None,
+        fields: Vec::new(),
     };
     let mut members: Vec<(String, NaiveDate)> = records.into_iter().map(|(_, r)| r).collect();
     members.sort();

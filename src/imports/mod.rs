@@ -9,12 +9,14 @@
 //! is imported in bounded memory.
 
 mod casework;
+mod changes;
 pub mod comparison;
 mod csvfile;
 mod offences;
 mod setup;
 mod sheet;
 pub mod template;
+pub mod undo;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -24,6 +26,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use changes::{entity_of, FieldChanges};
 pub use csvfile::RowError;
 use csvfile::{Columns, Header, Row};
 pub use offences::{preview, restore, thousands, Preview, Restored};
@@ -54,10 +57,16 @@ pub struct ImportContext<'a> {
     pub confirm_shrink: bool,
 }
 
+/// Opens a fresh reader of some text each time it is called.
+type Opener = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
 /// Where the file's bytes come from.
 pub enum Source {
     Bytes(Vec<u8>),
     File(PathBuf),
+    /// CSV text converted from a workbook as it is read (`streamed_sheet`): each `open`
+    /// streams a new conversion, so the text is never held whole.
+    Converted(Opener),
 }
 
 impl Source {
@@ -68,14 +77,16 @@ impl Source {
                 1 << 20,
                 std::fs::File::open(p)?,
             )),
+            Source::Converted(open) => open()?,
         })
     }
 
-    /// The size in bytes, for progress bars.
+    /// The size in bytes, for progress bars (0 when unknown).
     pub fn len(&self) -> u64 {
         match self {
             Source::Bytes(b) => b.len() as u64,
             Source::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Source::Converted(_) => 0,
         }
     }
 
@@ -98,6 +109,8 @@ pub struct ImportSummary {
     pub batch_id: Option<ImportBatchId>,
     /// Offence extracts: what the current extract holds after the import.
     pub extract: Option<crate::store::offences::ExtractStats>,
+    /// For the updated records: which fields change on how many records.
+    pub fields: Vec<FieldChanges>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -284,12 +297,17 @@ pub fn import(
     named_like_its_bytes(file_name, workbook)?;
     if kind == ImportKind::Offences {
         if workbook {
-            // Workbooks are read whole (calamine), then streamed as CSV text: memory is
-            // not bounded for them as it is for CSV (docs/performance.md).
+            // XLSX is streamed row by row into the CSV import (bounded memory); ODS and
+            // XLS are read whole by calamine (docs/performance.md).
+            if let Some((converted, place)) = streamed_sheet(source, kind)? {
+                return offences::import(conn, ctx, file_name, &converted, progress)
+                    .map_err(|e| place.mark_converted(e));
+            }
             let mut bytes = Vec::new();
             source.open()?.read_to_end(&mut bytes)?;
-            let text = Source::Bytes(sheet_as_csv(&bytes, kind)?);
-            return offences::import(conn, ctx, file_name, &text, progress);
+            let (text, place) = sheet_as_csv(&bytes, kind)?;
+            return offences::import(conn, ctx, file_name, &Source::Bytes(text), progress)
+                .map_err(|e| place.mark_converted(e));
         }
         return offences::import(conn, ctx, file_name, source, progress);
     }
@@ -311,6 +329,7 @@ pub fn import(
         unchanged: 0,
         batch_id: None,
         extract: None,
+        fields: Vec::new(),
     };
     match kind {
         ImportKind::Programmes => run::<setup::Programmes>(conn, ctx, &bytes, &mut summary)?,
@@ -408,11 +427,121 @@ fn table(
     Ok((header, Box::new(rows), Place::default()))
 }
 
+/// A workbook's bytes, opened again for each pass.
+trait ReadSeek: Read + std::io::Seek {}
+impl<T: Read + std::io::Seek> ReadSeek for T {}
+
+type Reopen = std::sync::Arc<dyn Fn() -> std::io::Result<Box<dyn ReadSeek + Send>> + Send + Sync>;
+
+/// The CSV text of an XLSX workbook's sheet for `kind`, converted on a thread as the
+/// import reads it (through a pipe), and where its errors are; `None` when the workbook is
+/// not XLSX. An error of the conversion is an error of the read, never a short file.
+fn streamed_sheet(
+    source: &Source,
+    kind: ImportKind,
+) -> Result<Option<(Source, Place)>, ImportError> {
+    let reopen: Reopen = match source {
+        Source::Bytes(b) => {
+            let b: std::sync::Arc<[u8]> = std::sync::Arc::from(b.as_slice());
+            std::sync::Arc::new(move || {
+                Ok(Box::new(std::io::Cursor::new(b.clone())) as Box<dyn ReadSeek + Send>)
+            })
+        }
+        Source::File(p) => {
+            let p = p.clone();
+            std::sync::Arc::new(move || {
+                Ok(Box::new(std::io::BufReader::new(std::fs::File::open(&p)?))
+                    as Box<dyn ReadSeek + Send>)
+            })
+        }
+        Source::Converted(_) => return Ok(None),
+    };
+    let name = kind.name();
+    let Some((sheet_name, header_row, header)) =
+        sheet::xlsx_header(reopen()?, name).map_err(|e| ImportError::invalid(vec![*e]))?
+    else {
+        return Ok(None);
+    };
+    let place = Place {
+        sheet: Some(sheet_name),
+        header_row,
+        letters: header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_lowercase(), sheet::column_letter(i)))
+            .collect(),
+    };
+    let open = move || -> std::io::Result<Box<dyn Read + Send>> {
+        let rs = reopen()?;
+        let (pipe, writer) = std::io::pipe()?;
+        let worker = std::thread::spawn(move || {
+            sheet::xlsx_to_csv(rs, name, writer)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        });
+        Ok(Box::new(Piped {
+            pipe,
+            worker: Some(worker),
+        }))
+    };
+    Ok(Some((Source::Converted(Box::new(open)), place)))
+}
+
+/// The reading end of a conversion: at the end of the text, the conversion's own result.
+struct Piped {
+    pipe: std::io::PipeReader,
+    worker: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Read for Piped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.pipe.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            if let Some(worker) = self.worker.take() {
+                worker
+                    .join()
+                    .map_err(|_| std::io::Error::other("the workbook could not be read"))??;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Place {
+    /// Errors of a sheet converted to CSV (`sheet_as_csv`): the CSV line becomes the
+    /// sheet's row, and the sheet and column letter are named, as for every other kind.
+    fn mark_converted(&self, e: ImportError) -> ImportError {
+        match e {
+            ImportError::Invalid { mut errors, total } => {
+                for e in &mut errors {
+                    if e.line > 0 {
+                        e.line += self.header_row.saturating_sub(1);
+                    }
+                }
+                self.mark(&mut errors);
+                ImportError::Invalid { errors, total }
+            }
+            other => other,
+        }
+    }
+}
+
 /// Converts a workbook's offence sheet to CSV text, for the streaming offence import:
-/// the CSV line of a row is its row number when the header is in row 1. A line break
-/// inside a cell (never valid in an extract) becomes a space so that numbers stay right.
-fn sheet_as_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<u8>, ImportError> {
+/// CSV line L is the sheet's row `header_row + L - 1` (every row is written, blank or
+/// not), which `Place::mark_converted` puts back on errors. A line break inside a cell
+/// (never valid in an extract) becomes a space so that numbers stay right.
+fn sheet_as_csv(bytes: &[u8], kind: ImportKind) -> Result<(Vec<u8>, Place), ImportError> {
     let s = sheet::read(bytes, kind.name()).map_err(|e| ImportError::invalid(vec![*e]))?;
+    let place = Place {
+        sheet: Some(s.name.clone()),
+        header_row: s.header_row,
+        letters: s
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_lowercase(), sheet::column_letter(i)))
+            .collect(),
+    };
     let mut out = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
@@ -424,8 +553,10 @@ fn sheet_as_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<u8>, ImportError> 
     for (_, r) in &s.rows {
         out.write_record(flat(r)).map_err(io)?;
     }
-    out.into_inner()
-        .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))
+    let text = out
+        .into_inner()
+        .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?;
+    Ok((text, place))
 }
 
 /// Parses every row of the file: the rows that parse, every error of those that don't,
@@ -538,6 +669,11 @@ fn run<K: ImportFile>(
     // every error at once; the transaction is then rolled back.
     write_transaction(conn, |conn| -> Result<(), ImportError> {
         errors.append(&mut K::check_references(conn, ctx, &failed_refs)?);
+        let entity = changes::entity_of(summary.kind);
+        let before = match entity {
+            Some(_) => changes::snapshot(conn, summary.kind, ctx.organisation)?,
+            None => changes::Snapshot::new(),
+        };
         let counts = match K::apply(conn, ctx, records)? {
             Applied::Written(counts) => counts,
             Applied::Unresolved(mut unresolved) => {
@@ -554,12 +690,72 @@ fn run<K: ImportFile>(
         summary.updated = counts.updated;
         summary.unchanged = counts.unchanged;
         if counts.changed() {
+            let changed = match entity {
+                Some(entity) => {
+                    let after = changes::snapshot(conn, summary.kind, ctx.organisation)?;
+                    changes::diff(entity, &before, &after)
+                }
+                None => Vec::new(),
+            };
+            summary.fields = changes::field_changes(&changed);
             let batch = write_batch(conn, ctx, summary)?;
+            store::import_changes::insert(conn, batch, &changed)?;
             summary.batch_id = Some(batch);
             audit_import(conn, ctx, summary, batch)?;
         }
         Ok(())
     })
+}
+
+/// Runs `import` inside a transaction that is then rolled back: the summary is exactly
+/// what the import would do (rows added, updated, unchanged, and which fields change),
+/// or every error it would refuse the file with, and the database is left as it was.
+/// `batch_id` is always `None`.
+pub fn dry_run(
+    conn: &mut DbConn,
+    ctx: &ImportContext,
+    kind: ImportKind,
+    file_name: &str,
+    source: &Source,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    rolled_back(conn, |conn| {
+        import(conn, ctx, kind, file_name, source, progress)
+    })
+}
+
+/// Runs `f` in a transaction that is always rolled back, and returns what it returned.
+pub fn rolled_back<F>(conn: &mut DbConn, f: F) -> Result<ImportSummary, ImportError>
+where
+    F: FnOnce(&mut DbConn) -> Result<ImportSummary, ImportError>,
+{
+    enum Outcome {
+        Done(Box<Result<ImportSummary, ImportError>>),
+        Failed(ImportError),
+    }
+    impl From<diesel::result::Error> for Outcome {
+        fn from(e: diesel::result::Error) -> Self {
+            Outcome::Failed(e.into())
+        }
+    }
+    if crate::store::in_transaction(conn) {
+        // The rollback below would be the caller's to make.
+        return Err(ImportError::Refused(
+            "a dry run cannot run inside another transaction".into(),
+        ));
+    }
+    let result: Result<(), Outcome> = write_transaction(conn, |conn| {
+        // Always an error, so that the transaction is rolled back.
+        Err(Outcome::Done(Box::new(f(conn))))
+    });
+    match result {
+        Err(Outcome::Done(r)) => r.map(|s| ImportSummary {
+            batch_id: None,
+            ..s
+        }),
+        Err(Outcome::Failed(e)) => Err(e),
+        Ok(()) => unreachable!("the closure always fails"),
+    }
 }
 
 fn write_batch(
@@ -587,6 +783,18 @@ fn write_batch(
 /// The importer's organisation (`import` has checked that there is one).
 fn organisation(ctx: &ImportContext) -> Result<OrganisationId, StoreError> {
     ctx.organisation.ok_or(StoreError::NotFound)
+}
+
+/// How many rows of a refused file would change records in a quarter whose return is
+/// approved (the lock's errors say "is approved").
+pub fn locked_rows(errors: &[RowError]) -> usize {
+    let mut lines: Vec<u64> = errors
+        .iter()
+        .filter(|e| e.expected.contains("is approved"))
+        .map(|e| e.line)
+        .collect();
+    lines.dedup();
+    lines.len()
 }
 
 /// What an error shows instead of a police identifier.

@@ -182,6 +182,7 @@ pub fn import(
         unchanged: 0,
         batch_id: None,
         extract: None,
+        fields: Vec::new(),
     };
     let current = import_batches::current_offence_extract(conn)?;
     if let Some(current) = &current {

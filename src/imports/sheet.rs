@@ -106,6 +106,132 @@ pub fn read(bytes: &[u8], kind: &str) -> Result<Sheet, Box<RowError>> {
     })
 }
 
+/// Where a workbook's sheet for `kind` starts: its name, header row and header, read by
+/// streaming an XLSX sheet up to its first row; `None` when the workbook is not XLSX (ODS
+/// and XLS are read whole by `read`).
+pub fn xlsx_header<RS: std::io::Read + std::io::Seek>(
+    rs: RS,
+    kind: &str,
+) -> Result<Option<(String, u64, csv::StringRecord)>, Box<RowError>> {
+    let mut header = None;
+    let found = stream_xlsx(rs, kind, |row, record| {
+        header = Some((row, record.clone()));
+        Ok(false)
+    })?;
+    let Some(name) = found else { return Ok(None) };
+    let Some((row, mut header)) = header else {
+        return Err(Box::new(RowError {
+            line: 1,
+            expected: "a header row naming the columns (the sheet is empty)".into(),
+            sheet: Some(name),
+            ..*file_error(String::new())
+        }));
+    };
+    while !header.is_empty()
+        && header
+            .get(header.len() - 1)
+            .is_some_and(|c| c.trim().is_empty())
+    {
+        header.truncate(header.len() - 1);
+    }
+    Ok(Some((name, row, header)))
+}
+
+/// Streams an XLSX sheet for `kind` as CSV text into `out`, one row at a time (memory
+/// bounded by the shared-string table, not the sheet): the header row first, then every
+/// row under it, a missing row as an empty line, so CSV line L is the sheet's row
+/// `header_row + L - 1`. A line break inside a cell becomes a space. `None`: not XLSX.
+pub fn xlsx_to_csv<RS: std::io::Read + std::io::Seek, W: std::io::Write>(
+    rs: RS,
+    kind: &str,
+    out: W,
+) -> Result<Option<String>, Box<RowError>> {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
+    let mut last: Option<u64> = None;
+    let io = |e: csv::Error| file_error(format!("the converted sheet could not be written ({e})"));
+    let mut failed = None;
+    let found = stream_xlsx(rs, kind, |row, record| {
+        if let Some(before) = last {
+            for _ in before + 1..row {
+                if let Err(e) = w.write_record(None::<&[u8]>) {
+                    failed = Some(io(e));
+                    return Ok(false);
+                }
+            }
+        }
+        last = Some(row);
+        let flat: Vec<String> = record
+            .iter()
+            .map(|c| c.replace(['\r', '\n'], " "))
+            .collect();
+        if let Err(e) = w.write_record(&flat) {
+            failed = Some(io(e));
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    w.flush()
+        .map_err(|e| file_error(format!("the converted sheet could not be written ({e})")))?;
+    Ok(found)
+}
+
+/// Calls `row(number, cells)` for each row of the XLSX sheet for `kind` that has a cell,
+/// in order, until it returns `false`; the sheet's name, or `None` when the workbook is
+/// not XLSX.
+fn stream_xlsx<RS: std::io::Read + std::io::Seek>(
+    rs: RS,
+    kind: &str,
+    mut row: impl FnMut(u64, &csv::StringRecord) -> Result<bool, Box<RowError>>,
+) -> Result<Option<String>, Box<RowError>> {
+    let Ok(mut book) = calamine::Xlsx::new(rs) else {
+        return Ok(None);
+    };
+    let names = book.sheet_names();
+    let wanted = kind.replace('-', " ");
+    let name = names
+        .iter()
+        .find(|n| {
+            let n = n.trim().replace(['-', '_'], " ");
+            n.eq_ignore_ascii_case(&wanted)
+        })
+        .or(names.first())
+        .cloned()
+        .ok_or_else(|| file_error("a workbook with at least one sheet".into()))?;
+    let unreadable =
+        |e: calamine::XlsxError| file_error(format!("a readable sheet '{name}' ({e})"));
+    let mut cells = book.worksheet_cells_reader(&name).map_err(unreadable)?;
+    let mut current: Option<(u32, csv::StringRecord)> = None;
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        let (r, c) = cell.get_position();
+        let value = text(&Data::from(cell.get_value().clone()));
+        if current.as_ref().is_some_and(|(at, _)| *at != r) {
+            if let Some((at, record)) = current.take() {
+                if !csvfile_is_blank(&record) && !row(at as u64 + 1, &record)? {
+                    return Ok(Some(name));
+                }
+            }
+        }
+        let (_, record) = current.get_or_insert_with(|| (r, csv::StringRecord::new()));
+        while record.len() < c as usize {
+            record.push_field("");
+        }
+        record.push_field(&value);
+    }
+    if let Some((at, record)) = current {
+        if !csvfile_is_blank(&record) {
+            row(at as u64 + 1, &record)?;
+        }
+    }
+    Ok(Some(name))
+}
+
+fn csvfile_is_blank(record: &csv::StringRecord) -> bool {
+    record.iter().all(|c| c.trim().is_empty())
+}
+
 /// A cell as the text a CSV file would hold.
 fn text(cell: &Data) -> String {
     match cell {

@@ -384,9 +384,42 @@ pub fn csv(kind: ImportKind) -> Vec<u8> {
 /// Rows of the template that carry drop-downs and date formats.
 const ROWS: u32 = 5000;
 
+/// The organisation's names that a template offers as drop-downs.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// The organisation's programmes (the `programme` column of referrals and sessions).
+    pub programmes: Vec<String>,
+    /// The outcome measures (the `measure` column of outcomes).
+    pub measures: Vec<String>,
+}
+
+/// The columns of a kind, with the `programme` and `measure` columns as drop-downs of
+/// `names` when there are any.
+pub fn columns_with(kind: ImportKind, names: &Names) -> Vec<Column> {
+    let mut columns = columns(kind);
+    for c in &mut columns {
+        let list = match c.name {
+            "programme" => &names.programmes,
+            "measure" => &names.measures,
+            _ => continue,
+        };
+        if !list.is_empty() {
+            let accepted = format!("one of: {}", list.join(", "));
+            c.holds = Holds::Choice(list.clone());
+            c.accepted = accepted;
+        }
+    }
+    columns
+}
+
 /// The XLSX template.
 pub fn xlsx(kind: ImportKind) -> Result<Vec<u8>, XlsxError> {
-    let columns = columns(kind);
+    xlsx_with(kind, &Names::default())
+}
+
+/// The XLSX template with the organisation's programme and measure names as drop-downs.
+pub fn xlsx_with(kind: ImportKind, names: &Names) -> Result<Vec<u8>, XlsxError> {
+    let columns = columns_with(kind, names);
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");

@@ -44,6 +44,10 @@ pub struct Batch {
     /// An offence extract replaced by the current one whose records are kept, so that
     /// `outcomes extract restore` can put it back (until the next import).
     pub restorable: bool,
+    /// Who imported it (`None` for the command line).
+    pub created_by: Option<UserId>,
+    /// When the batch was undone (`outcomes revert-import`, or the upload history).
+    pub reverted_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, n: &NewBatch) -> Result<ImportBatchId, StoreError> {
@@ -96,6 +100,8 @@ struct Row {
     superseded_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     restorable: bool,
+    created_by: Option<i64>,
+    reverted_at: Option<NaiveDateTime>,
 }
 
 fn from_row(x: Row) -> Result<Batch, StoreError> {
@@ -113,6 +119,8 @@ fn from_row(x: Row) -> Result<Batch, StoreError> {
         superseded_at: x.superseded_at,
         created_at: x.created_at,
         restorable: x.restorable,
+        created_by: x.created_by.map(UserId),
+        reverted_at: x.reverted_at,
     })
 }
 
@@ -132,6 +140,8 @@ macro_rules! columns {
             b::superseded_at,
             b::created_at,
             b::restorable,
+            b::created_by,
+            b::reverted_at,
         )
     };
 }
@@ -260,4 +270,15 @@ pub fn list_scoped(
         .map(from_row)
         .collect::<Result<_, _>>()?;
     Ok((count, items))
+}
+
+/// One batch by id.
+pub fn find(conn: &mut DbConn, id: ImportBatchId) -> Result<Option<Batch>, StoreError> {
+    b::table
+        .find(id.0)
+        .select(columns!())
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
 }

@@ -9,7 +9,7 @@ use crate::db::DbConn;
 use crate::domain::ids::MeasureId;
 use crate::on_backend;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MeasureFields {
     pub name: String,
     pub min: f64,

@@ -12,7 +12,7 @@ use crate::domain::enums::Timepoint;
 use crate::domain::ids::{MeasureId, OrganisationId, ProgrammeId, ReferralId};
 use crate::scoped;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct OutcomeFields {
     pub referral_id: ReferralId,
     pub measure_id: MeasureId,

@@ -17,7 +17,7 @@ use crate::domain::enums::{Ethnicity, Gender};
 use crate::domain::ids::{OrganisationId, ParticipantId};
 use crate::{on_backend, scoped};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ParticipantFields {
     pub reference: String,
     /// HMAC-SHA256 of the normalised police identifier (hex), never the identifier.

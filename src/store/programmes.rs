@@ -13,7 +13,7 @@ use crate::domain::ids::{OrganisationId, ProgrammeId};
 use crate::{on_backend, scoped};
 
 /// The fields a provider sets (and a file carries).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ProgrammeFields {
     pub name: String,
     pub kind: ProgrammeKind,

@@ -13,7 +13,7 @@ use crate::domain::enums::{Closure, Decision, ReferralSource, ReferralStatus};
 use crate::domain::ids::{OrganisationId, ParticipantId, ProgrammeId, ReferralId};
 use crate::{on_backend, scoped};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ReferralFields {
     pub reference: String,
     pub participant_id: ParticipantId,

@@ -12,7 +12,7 @@ use crate::domain::enums::{AttendanceStatus, SessionKind};
 use crate::domain::ids::{OrganisationId, ProgrammeId, ReferralId, SessionId};
 use crate::{on_backend, scoped};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SessionFields {
     pub reference: Option<String>,
     pub programme_id: ProgrammeId,
@@ -140,7 +140,7 @@ pub fn update(conn: &mut DbConn, id: SessionId, f: &SessionFields) -> Result<(),
 }
 
 /// One line of a register.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AttendanceFields {
     pub session_id: SessionId,
     pub referral_id: ReferralId,

@@ -258,14 +258,31 @@ async fn submitted_csrf_token(req: &mut ServiceRequest) -> Result<Option<String>
         return Ok(token);
     }
     if content_type.starts_with("multipart/form-data") {
-        return Ok(
-            serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-                .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
-                .map(|(_, v)| v),
-        );
+        // The token is a field of the form (never in the URL, where it would be kept in
+        // the address bar, the history and logs). The upload pages put it first.
+        let body =
+            read_bounded(req, super::pages::files::MAX_UPLOAD_BYTES + MAX_FORM_BYTES).await?;
+        let token = multipart_field(&body, CSRF_FIELD);
+        req.set_payload(Payload::from(body));
+        return Ok(token);
     }
     Ok(None)
+}
+
+/// The value of a short text field of a multipart body: the part whose header names it,
+/// up to the next boundary line. Only for the CSRF token, which is compared in constant
+/// time with the session's: a file that happens to contain such text gains nothing.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let at = body
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())?;
+    let rest = &body[at..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    let v = std::str::from_utf8(&value[..end]).ok()?.trim();
+    (!v.is_empty() && v.len() <= 256).then(|| v.to_string())
 }
 
 /// Reads a request body of at most `limit` bytes: refused by `Content-Length` before

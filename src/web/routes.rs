@@ -25,6 +25,7 @@ use super::{api, assets, health, pages};
 use crate::domain::access::{
     Access, ADMIN_ONLY, AGGREGATE_ROLES, COMMISSIONING_ROLES, IMPORT_HISTORY_ROLES,
     OFFENCE_IMPORT_ROLES, RECORD_ROLES, REPORT_ROLES, RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES,
+    UNDO_IMPORT_ROLES,
 };
 
 /// What the `{id}` in a route's path names, for the access test.
@@ -58,6 +59,10 @@ pub enum Target {
     OutcomeRecord,
     /// A group survey: of a session, its provider's own.
     GroupSurvey,
+    /// An import batch of a provider's records (undo: its provider's manager, admins).
+    ImportBatch,
+    /// A refused upload's error report: its organisation's (it may quote cell values).
+    FailedUpload,
 }
 
 impl Target {
@@ -74,6 +79,8 @@ impl Target {
                 | Target::QuarterlyReturn
                 | Target::OutcomeRecord
                 | Target::GroupSurvey
+                | Target::ImportBatch
+                | Target::FailedUpload
         )
     }
 
@@ -88,6 +95,14 @@ impl Target {
                 | Target::OutcomeRecord
                 | Target::GroupSurvey
         )
+    }
+
+    /// Whether every role sees only its own organisation's (admins aside), although
+    /// commissioners and analysts may reach the route: a refused upload's error report
+    /// may quote a provider's cell values, but commissioners and analysts have reports of
+    /// their own uploads.
+    pub fn is_private_to_organisation(self) -> bool {
+        matches!(self, Target::FailedUpload)
     }
 }
 
@@ -228,6 +243,11 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/sessions/{id}/survey" => pages::casework::save_survey, Roles(RECORD_ROLES), Session;
         GET "/uploads" => pages::files::show, Roles(IMPORT_HISTORY_ROLES);
         POST "/uploads" => pages::files::upload, Roles(IMPORT_HISTORY_ROLES);
+        POST "/uploads/confirm" => pages::uploads::confirm, Roles(IMPORT_HISTORY_ROLES);
+        GET "/uploads/{id}/undo" => pages::uploads::undo_page, Roles(UNDO_IMPORT_ROLES), ImportBatch;
+        POST "/uploads/{id}/undo" => pages::uploads::undo, Roles(UNDO_IMPORT_ROLES), ImportBatch;
+        GET "/uploads/failed/{id}" => pages::uploads::failed, Roles(IMPORT_HISTORY_ROLES), FailedUpload;
+        GET "/uploads/guide/{kind}" => pages::uploads::guide, Roles(IMPORT_HISTORY_ROLES);
         POST "/uploads/offences/restore" => pages::files::restore, Roles(OFFENCE_IMPORT_ROLES);
         GET "/exports/{kind}" => pages::files::export, Roles(RECORD_ROLES);
         GET "/uploads/templates/{kind}" => pages::files::template, Roles(IMPORT_HISTORY_ROLES);

@@ -110,6 +110,19 @@ async fn fixture(app: &TestApp) -> Fixture {
             "INSERT INTO group_surveys (id, organisation_id, programme_id, session_id, measure_id, timepoint, recorded_on, respondents, created_at) \
              VALUES ({survey}, {org}, {programme}, {session}, {measure}, 'baseline', '2025-06-01', 0, '2025-01-01 00:00:00')"
         ));
+        // An import batch (with nothing recorded to undo) and a refused upload.
+        let (batch, failed) = (400 + i as i64, 500 + i as i64);
+        app.execute(&format!(
+            "INSERT INTO import_batches (id, organisation_id, kind, file_name, sha256, rows_total, created_at) \
+             VALUES ({batch}, {org}, 'referrals', 'r.csv', '{}', 0, '2025-01-01 00:00:00')",
+            "0".repeat(64)
+        ));
+        app.execute(&format!(
+            "INSERT INTO failed_uploads (id, organisation_id, kind, file_name, error_count, errors, created_at) \
+             VALUES ({failed}, {org}, 'referrals', 'r.csv', 1, '[]', '2025-01-01 00:00:00')"
+        ));
+        records.insert((Target::ImportBatch, org), batch);
+        records.insert((Target::FailedUpload, org), failed);
         records.insert((Target::OutcomeRecord, org), outcome);
         records.insert((Target::GroupSurvey, org), survey);
         // A provider whose figures to ask for: the organisation itself when it is one.
@@ -192,6 +205,7 @@ fn expected(spec: &RouteSpec, role: Option<Role>, side: Side) -> Expect {
         (_, Some(r)) => {
             let sees_every_organisation = r == Role::Admin
                 || (!spec.target.is_participant_level()
+                    && !spec.target.is_private_to_organisation()
                     && matches!(r, Role::Commissioner | Role::Analyst));
             if spec.target.is_organisation_owned()
                 && side == Side::Other
@@ -439,7 +453,8 @@ async fn every_import_kind_answers_each_role_as_its_import_rule_says() {
                 failures.push(format!("page {role:?} {kind}: offered {offered}"));
             }
             if !allowed {
-                let form = reqwest::multipart::Form::new()
+                let form = session
+                    .upload_form()
                     .text("kind", kind.to_string())
                     .text("extract_date", "2026-10-31")
                     .text("organisation_id", a.to_string())
@@ -449,10 +464,7 @@ async fn every_import_kind_answers_each_role_as_its_import_rule_says() {
                     );
                 let res = session
                     .client
-                    .post(format!(
-                        "{}/uploads?csrf_token={}",
-                        app.address, session.csrf
-                    ))
+                    .post(format!("{}/uploads", app.address))
                     .multipart(form)
                     .send()
                     .await

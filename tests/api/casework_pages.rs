@@ -288,25 +288,17 @@ R3,P1,Mentoring,2025-05-03,police
 R4,P1,Mentoring,2025-13-01,police
 ";
 
-async fn upload_page(s: &TestSession, address: &str, kind: &str, csv: &str) -> (u16, String) {
-    let form = reqwest::multipart::Form::new()
-        .text("kind", kind.to_string())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("referrals.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let res = s
-        .client
-        .post(format!("{address}/uploads?csrf_token={}", s.csrf))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, text(&res.text().await.unwrap()))
+/// Uploads on the page and confirms the preview (when there is something to confirm).
+async fn upload_page(s: &TestSession, _address: &str, kind: &str, csv: &str) -> (u16, String) {
+    let form = s.upload_form().text("kind", kind.to_string()).part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("referrals.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let (status, page, _) = s.upload_and_confirm(form).await;
+    (status, text(&page))
 }
 
 #[tokio::test]
@@ -330,13 +322,14 @@ async fn casework_upload_page_with_a_bad_5th_line_imports_nothing_then_the_fixed
         page.contains("referrals.csv imported: 4 added, 0 updated, 0 unchanged"),
         "{page}"
     );
-    let (status, _) = upload_page(&s, &w.app.address, "referrals", &fixed).await;
-    assert_eq!(status, 303);
-    let page = text(&s.get("/uploads").await.text().await.unwrap());
-    assert!(page.contains("changed nothing"), "{page}");
+    // The same file again: the preview says it changes nothing, and offers no import.
+    let (status, page) = upload_page(&s, &w.app.address, "referrals", &fixed).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("This file changes nothing"), "{page}");
+    assert!(!page.contains("Confirm and import"), "{page}");
     let (_, l) = call(&w.app, "GET", &w.token, "/api/v1/referrals", None).await;
     assert_eq!(l["count"], 4);
-    // Without the token in the query, a multipart upload is refused.
+    // Without the token in the form, a multipart upload is refused.
     let res = s
         .client
         .post(format!("{}/uploads", w.app.address))

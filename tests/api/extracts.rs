@@ -41,7 +41,7 @@ async fn upload_page(
     file_name: &str,
     csv: &str,
 ) -> (u16, String) {
-    let mut form = reqwest::multipart::Form::new();
+    let mut form = s.upload_form();
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
     }
@@ -54,7 +54,7 @@ async fn upload_page(
     );
     let res = s
         .client
-        .post(format!("{}/uploads?csrf_token={}", app.address, s.csrf))
+        .post(format!("{}/uploads", app.address))
         .multipart(form)
         .send()
         .await

@@ -38,4 +38,5 @@ mod reports;
 mod returns;
 mod scoping;
 mod sheets;
+mod undo;
 mod units;

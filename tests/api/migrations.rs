@@ -289,6 +289,55 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
             cols.iter().map(|c| c.to_string()).collect(),
         );
     }
+    // 2026-12-09-000003_upload_preview: undo, failed uploads, held previews.
+    let batches = expected.get_mut("import_batches").unwrap();
+    batches.extend(["reverted_at", "reverted_by"].map(String::from));
+    batches.sort();
+    for (table, cols) in [
+        (
+            "import_changes",
+            &[
+                "entity",
+                "id",
+                "import_batch_id",
+                "new_fields",
+                "old_fields",
+                "record_id",
+            ][..],
+        ),
+        (
+            "failed_uploads",
+            &[
+                "created_at",
+                "created_by",
+                "error_count",
+                "errors",
+                "file_name",
+                "id",
+                "kind",
+                "organisation_id",
+            ][..],
+        ),
+        (
+            "pending_uploads",
+            &[
+                "content",
+                "created_at",
+                "expires_at",
+                "file_name",
+                "id",
+                "id_hash",
+                "kind",
+                "login_session_id",
+                "organisation_id",
+            ][..],
+        ),
+    ] {
+        expected.insert(
+            table.to_string(),
+            cols.iter().map(|c| c.to_string()).collect(),
+        );
+    }
     assert_eq!(built_names, expected);
 }
 

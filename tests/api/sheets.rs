@@ -453,40 +453,45 @@ async fn the_filled_template_imports_through_the_api_and_the_page_and_a_bad_row_
     assert_eq!(res.headers()["content-type"], xlsx);
     let template = res.bytes().await.unwrap().to_vec();
     let page_upload = |bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new()
-            .text("kind", "referrals")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes)
-                    .file_name("referrals.xlsx")
-                    .mime_str(xlsx)
-                    .unwrap(),
-            );
-        s.client
-            .post(format!("{}/uploads?csrf_token={}", w.app.address, s.csrf))
-            .multipart(form)
-            .send()
+        let form = s.upload_form().text("kind", "referrals").part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name("referrals.xlsx")
+                .mime_str(xlsx)
+                .unwrap(),
+        );
+        s.upload_and_confirm(form)
     };
     let rows = |bad| {
         let mut rows = referral_rows("Immediate Justice", bad);
         for (i, row) in rows.as_array_mut().unwrap().iter_mut().enumerate() {
             row[0] = json!(format!("Y{}", i + 1));
+            // The page's template offers the organisation's programmes by name: picked
+            // from the drop-down, so in its own case.
+            row[2] = json!("Immediate Justice");
             // Immediate Justice requires 5 to 20 hours.
             row[10] = json!(10);
         }
         rows
     };
     let (bad, _) = fill_template(&template, "Referrals", rows(true));
-    let res = page_upload(bad).await.unwrap();
-    assert_eq!(res.status().as_u16(), 422);
-    let html = res.text().await.unwrap().replace("&#x27;", "'");
+    let (status, html, _) = page_upload(bad).await;
+    assert_eq!(status, 422);
+    let html = html.replace("&#x27;", "'");
     assert!(
         html.contains("Sheet Referrals, row 5, column D (referred_on): '31/02/2025'"),
         "{html}"
     );
-    let (good, _) = fill_template(&template, "Referrals", rows(false));
-    let res = page_upload(good).await.unwrap();
-    assert_eq!(res.status().as_u16(), 303);
+    let (good, seen) = fill_template(&template, "Referrals", rows(false));
+    let programmes = seen["choices"]["programme"].as_array().unwrap();
+    assert!(
+        programmes.contains(&json!("Immediate Justice"))
+            && programmes.contains(&json!("Mentoring")),
+        "the organisation's programmes are a drop-down: {seen}"
+    );
+    let (status, _, preview) = page_upload(good).await;
+    assert_eq!(status, 303);
+    assert!(preview.is_some_and(|p| p.contains("Records to add")));
     let (_, l) = call(&w.app, "GET", &w.token, "/api/v1/referrals", None).await;
     assert_eq!(l["count"], 8);
     // A comparison group has no export: not found, not a server error (API fuzzing).
@@ -725,5 +730,46 @@ fn an_offence_extract_as_xlsx_imports_like_its_csv_and_a_misnamed_file_is_refuse
             .to_string()
             .contains("named .xlsx but is not a workbook"),
         "{errors:?}"
+    );
+}
+
+#[test]
+fn an_offence_extract_workbook_names_sheet_row_and_column_letter_in_its_errors() {
+    let mut db = fresh_db();
+    let template = outcomes::imports::template::xlsx(ImportKind::Offences).unwrap();
+    let d = |s: &str| json!({"date": s});
+    // Row 3 (the second under the header) has a date that does not exist, in column B.
+    let (book, _) = fill_template(
+        &template,
+        "Offences",
+        json!([
+            ["AB 1", d("2025-02-01"), "Shoplifting", null, null, null],
+            ["AB 2", "31/02/2025", "Shoplifting", null, null, null],
+        ]),
+    );
+    let secret = crate::imports::secret();
+    let ctx = outcomes::imports::ImportContext {
+        organisation: None,
+        user: None,
+        secret: &secret,
+        today: crate::imports::today(),
+        extract_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 31),
+        confirm_shrink: false,
+    };
+    let errors = invalid(outcomes::imports::import(
+        &mut db.conn,
+        &ctx,
+        ImportKind::Offences,
+        "extract.xlsx",
+        &outcomes::imports::Source::Bytes(book),
+        &mut |_| {},
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("Sheet Offences, row 3, column B (offence_date): '31/02/2025'"),
+        "{}",
+        errors[0]
     );
 }

@@ -34,6 +34,11 @@ pub struct ImportResult {
     pub people: Option<i64>,
     /// Offence extracts: how many participants' keys the current extract matches.
     pub matched_participants: Option<i64>,
+    /// For the updated records: which fields change on how many records.
+    pub fields: Vec<imports::FieldChanges>,
+    /// `true` for a dry run: the figures are what the import would do, and nothing was
+    /// changed.
+    pub dry_run: bool,
 }
 
 impl From<ImportSummary> for ImportResult {
@@ -49,6 +54,8 @@ impl From<ImportSummary> for ImportResult {
             batch_id: s.batch_id,
             people: s.extract.map(|x| x.people),
             matched_participants: s.extract.map(|x| x.matched_participants),
+            fields: s.fields,
+            dry_run: false,
         }
     }
 }
@@ -90,6 +97,12 @@ pub struct FileQuery {
     /// Comparison groups: the group's name, as reports call it; re-importing a name
     /// replaces that group's members. Required for `comparison-group`.
     pub name: Option<String>,
+    /// Imports only: `true` to check the file and answer what the import would do (rows to add, update
+    /// and leave unchanged, which fields change on how many records), changing nothing.
+    /// The import is run in a transaction that is rolled back, so the answer (or the 422
+    /// with every error, including rows that would change records in approved quarters)
+    /// is exactly what the same request without `dry_run` would do now.
+    pub dry_run: Option<bool>,
 }
 
 /// The organisation an import or export is for: the actor's own, or for admins the one
@@ -145,6 +158,12 @@ pub struct ImportOptions {
     pub confirm_shrink: bool,
     /// Comparison groups: the group's name.
     pub name: Option<String>,
+    /// Run the import in a transaction that is rolled back: what it would do, nothing
+    /// changed (and a refused file is not kept in the history of failed uploads).
+    pub dry_run: bool,
+    /// Keep a refused file in the history of failed uploads even on a dry run (the
+    /// upload page's preview is the user's upload).
+    pub keep_refusal: bool,
 }
 
 /// Imports one file for the actor (all or nothing); shared by the API and the upload page.
@@ -213,21 +232,73 @@ pub fn run_import(
         extract_date,
         confirm_shrink: options.confirm_shrink,
     };
-    if kind == ImportKind::Comparison {
-        let name = imports::comparison::group_name(options.name.as_deref())
-            .map_err(|e| AppError::validation("name", e.to_string()))?;
-        return imports::comparison::import(conn, &ctx, &name, file_name, &Source::Bytes(bytes))
-            .map_err(row_errors);
+    let name = match kind {
+        ImportKind::Comparison => Some(
+            imports::comparison::group_name(options.name.as_deref())
+                .map_err(|e| AppError::validation("name", e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let source = Source::Bytes(bytes);
+    let run = |conn: &mut crate::db::DbConn| match &name {
+        Some(name) => imports::comparison::import(conn, &ctx, name, file_name, &source),
+        None => imports::import(conn, &ctx, kind, file_name, &source, &mut |_| {}),
+    };
+    let result = if options.dry_run {
+        imports::rolled_back(conn, run)
+    } else {
+        run(conn)
+    };
+    if let Err(ImportError::Invalid { errors, total }) = &result {
+        if !options.dry_run || options.keep_refusal {
+            record_failure(conn, actor, organisation, kind, file_name, errors, *total)?;
+        }
     }
-    imports::import(
+    result.map_err(row_errors)
+}
+
+/// One line of a kept error report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportLine {
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+/// Keeps a refused upload in the history with its error report (the listed errors).
+fn record_failure(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    organisation: Option<OrganisationId>,
+    kind: ImportKind,
+    file_name: &str,
+    errors: &[imports::RowError],
+    total: usize,
+) -> Result<(), AppError> {
+    let report: Vec<ReportLine> = errors
+        .iter()
+        .map(|e| ReportLine {
+            line: e.line,
+            column: e.column.clone(),
+            message: e.to_string(),
+        })
+        .collect();
+    let report = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+    store::import_changes::record_failure(
         conn,
-        &ctx,
-        kind,
-        file_name,
-        &Source::Bytes(bytes),
-        &mut |_| {},
-    )
-    .map_err(row_errors)
+        &store::import_changes::NewFailure {
+            organisation_id: organisation.or(match actor.scope() {
+                Scope::Organisation(o) => Some(o),
+                _ => None,
+            }),
+            kind,
+            file_name,
+            error_count: total as i64,
+            errors: &report,
+            created_by: Some(actor.user_id),
+        },
+    )?;
+    Ok(())
 }
 
 fn kind(raw: &str) -> Result<ImportKind, AppError> {
@@ -236,7 +307,8 @@ fn kind(raw: &str) -> Result<ImportKind, AppError> {
 
 /// `POST /api/v1/imports/{kind}`: a CSV file of one kind as the body (programmes,
 /// measures, participants, referrals, sessions, attendance, outcomes). All or nothing:
-/// 422 lists every row error with its `line` and column (`field`).
+/// 422 lists every row error with its `line` and column (`field`). With `dry_run=true`
+/// the answer is what the import would do, and nothing is changed.
 #[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "imports",
     params(("kind" = ImportKind, Path, description = "the kind of file"), FileQuery),
     request_body(content = String, content_type = "text/csv"),
@@ -369,6 +441,8 @@ async fn import_body(
             organisation: query.organisation_id,
             confirm_shrink: query.confirm_shrink.unwrap_or(false),
             name: query.name.clone(),
+            dry_run: query.dry_run.unwrap_or(false),
+            keep_refusal: false,
         };
         let summary = run_import(
             &mut conn,
@@ -379,7 +453,9 @@ async fn import_body(
             body.to_vec(),
             &options,
         )?;
-        Ok(Json(summary.into()))
+        let mut result = ImportResult::from(summary);
+        result.dry_run = options.dry_run;
+        Ok(Json(result))
     })
     .await
 }

@@ -925,12 +925,14 @@ fn entries(h: &corrections::History) -> Vec<EntryView> {
                 "restore" => "Restored".to_string(),
                 "merge" => "Merged".to_string(),
                 "import" => "Imported".to_string(),
+                "revert" => "Upload undone".to_string(),
                 other => sentence(&other.replace('_', " ")),
             };
             let via = match e.via.as_str() {
                 "page" => "Page",
                 "api" => "API",
                 "import" => "Upload",
+                "revert" => "Undo of an upload",
                 "" => "",
                 other => other,
             };

@@ -22,9 +22,9 @@ use crate::domain::ids::{ParticipantId, ProgrammeId};
 use crate::domain::retention::{describe_months, DEFAULT_RETENTION_MONTHS};
 use crate::domain::validation::{FieldError, Input};
 use crate::store::{self, login_sessions};
-use crate::web::session::{see_other, Viewer};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::shared::path_id;
 use crate::web::AppState;
 

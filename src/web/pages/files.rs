@@ -15,7 +15,7 @@ use crate::domain::validation::FieldError;
 use crate::imports::thousands;
 use crate::store;
 use crate::web::api::files::{
-    batch_view, csv_download, export_csv, row_errors, run_import, ImportOptions,
+    csv_download, export_csv, extract_status, row_errors, run_import, ImportOptions,
 };
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
@@ -36,34 +36,112 @@ fn kinds(actor: &Actor) -> Vec<ImportKind> {
         .collect()
 }
 
-fn context(
+/// A line of the upload history (`pages/uploads`, "Recent uploads").
+#[derive(Debug, serde::Serialize)]
+struct HistoryRow {
+    when: String,
+    who: String,
+    kind: &'static str,
+    file_name: String,
+    added: i64,
+    updated: i64,
+    unchanged: i64,
+    /// Imported, Undone, or where an offence extract stands.
+    status: String,
+    as_of: Option<String>,
+    /// The undo confirmation page, when the viewer may undo it.
+    undo_href: Option<String>,
+}
+
+/// A refused upload of the history (`pages/uploads`, "Uploads refused for errors").
+#[derive(Debug, serde::Serialize)]
+struct FailedRow {
+    when: String,
+    who: String,
+    kind: &'static str,
+    file_name: String,
+    error_count: i64,
+    href: String,
+}
+
+/// Display names of users, for the history (`None`: the command line).
+fn who(
+    conn: &mut crate::db::DbConn,
+    cache: &mut std::collections::HashMap<i64, String>,
+    user: Option<crate::domain::ids::UserId>,
+) -> String {
+    let Some(user) = user else {
+        return "Command line".into();
+    };
+    cache
+        .entry(user.0)
+        .or_insert_with(|| {
+            store::users::find(conn, user)
+                .map(|u| u.display_name)
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+pub(super) fn context(
     conn: &mut crate::db::DbConn,
     actor: &Actor,
     chosen: &str,
     errors: &[FieldError],
 ) -> Result<Value, AppError> {
     let (_, batches) = store::import_batches::list_scoped(conn, actor.scope(), 20, 0)?;
-    let batches: Vec<Value> = batches
+    let may_undo = crate::domain::access::UNDO_IMPORT_ROLES.contains(&actor.role);
+    let mut names = std::collections::HashMap::new();
+    let batches: Vec<HistoryRow> = batches
         .into_iter()
-        .map(batch_view)
         .map(|b| {
-            let status = match b.status.as_deref() {
-                Some("current") => "Current extract",
-                Some("previous") => "Replaced (can be restored)",
-                Some(_) => "Superseded",
-                None => "",
+            let status = match (extract_status(&b), b.reverted_at) {
+                (Some("current"), _) => "Current extract".to_string(),
+                (Some("previous"), _) => "Replaced (can be restored)".to_string(),
+                (Some(_), _) => "Superseded".to_string(),
+                (None, Some(at)) => format!("Undone {}", at.format("%-d %B %Y %H:%M")),
+                (None, None) => "Imported".to_string(),
             };
-            json!({"kind": b.kind.as_str(), "file_name": b.file_name, "added": b.rows_inserted,
-            "updated": b.rows_updated, "unchanged": b.rows_unchanged, "status": status,
-            "as_of": b.extract_date.map(|d| d.to_string()),
-            "when": b.created_at.format("%-d %B %Y %H:%M").to_string()})
+            let undoable =
+                may_undo && b.reverted_at.is_none() && crate::imports::entity_of(b.kind).is_some();
+            HistoryRow {
+                when: b.created_at.format("%-d %B %Y %H:%M").to_string(),
+                who: who(conn, &mut names, b.created_by),
+                kind: b.kind.label(),
+                file_name: b.file_name,
+                added: b.rows_inserted,
+                updated: b.rows_updated,
+                unchanged: b.rows_unchanged,
+                status,
+                as_of: b.extract_date.map(|d| d.to_string()),
+                undo_href: undoable.then(|| format!("/uploads/{}/undo", b.id)),
+            }
         })
         .collect();
+    let failed: Vec<FailedRow> = store::import_changes::failures(
+        conn,
+        actor.scope(),
+        actor.user_id,
+        actor.organisation_id,
+        20,
+    )?
+    .into_iter()
+    .map(|f| FailedRow {
+        when: f.created_at.format("%-d %B %Y %H:%M").to_string(),
+        who: who(conn, &mut names, f.created_by),
+        kind: f.kind.label(),
+        file_name: f.file_name,
+        error_count: f.error_count,
+        href: format!("/uploads/failed/{}", f.id),
+    })
+    .collect();
+    let batches = serde_json::to_value(&batches).map_err(|e| AppError::Internal(e.into()))?;
+    let failed = serde_json::to_value(&failed).map_err(|e| AppError::Internal(e.into()))?;
     let allowed = kinds(actor);
     let offences = allowed.contains(&ImportKind::Offences);
     let kinds: Vec<Value> = allowed
         .iter()
-        .map(|k| json!({"value": k.as_str(), "text": k.name().replace('-', " "), "selected": k.as_str() == chosen}))
+        .map(|k| json!({"value": k.as_str(), "text": k.label(), "selected": k.as_str() == chosen}))
         .collect();
     // Commissioners name the provider whose programmes a file holds; admins the provider
     // of any provider-owned kind.
@@ -94,7 +172,8 @@ fn context(
         .map(|k| {
             json!({"href": format!("/uploads/templates/{}", k.name()),
             "csv_href": format!("/uploads/templates/{}?format=csv", k.name()),
-            "text": k.name().replace('-', " ")})
+            "guide_href": format!("/uploads/guide/{}", k.name()),
+            "text": k.label()})
         })
         .collect();
     let summary: Vec<Value> = errors
@@ -102,7 +181,7 @@ fn context(
         .map(|e| json!({"href": if e.field == "kind" || e.field == "extract_date" || e.field == "name" { format!("#{}", e.field) } else { "#file".into() }, "text": e.message}))
         .collect();
     Ok(json!({
-        "kinds": kinds, "batches": batches, "exports": exports, "templates": templates,
+        "kinds": kinds, "batches": batches, "failed": failed, "exports": exports, "templates": templates,
         "errors": summary,
         "row_errors": errors.iter().filter(|e| e.line.is_some()).map(|e| json!({"line": e.line, "column": e.field, "message": e.message})).collect::<Vec<_>>(),
         "may_export": actor.scope() != crate::domain::access::Scope::Aggregate,
@@ -171,7 +250,8 @@ async fn read_form(
     Ok((fields, file_name, bytes))
 }
 
-/// `POST /uploads?csrf_token=...` (multipart: `kind`, `extract_date`, `file`).
+/// `POST /uploads` (multipart: `csrf_token`, `kind`, `extract_date`, `organisation_id`,
+/// `name`, `file`, and `confirm_sha256` when the same file is chosen again to confirm).
 pub async fn upload(
     state: web::Data<AppState>,
     nonce: CspNonce,
@@ -222,6 +302,7 @@ pub async fn upload(
             organisation: get("organisation_id").parse().ok(),
             confirm_shrink: get("confirm_shrink") == "yes",
             name: Some(get("name")),
+            ..ImportOptions::default()
         };
         // Before an offence extract replaces the current one, the page shows both and
         // asks for confirmation: the same file again, with the hash of the one shown (the
@@ -245,6 +326,20 @@ pub async fn upload(
                 }
             }
         }
+        // Every other file is previewed first (see `uploads`): imported here only when
+        // it is the one previewed, chosen again (files never held), or an offence
+        // extract (whose confirmation is above).
+        if kind != ImportKind::Offences && !confirmed {
+            return match super::uploads::preview(
+                &mut conn, &state, &actor, session, kind, &file_name, bytes, &options,
+            ) {
+                Ok(view) => Ok(Err(Shown::Preview(Box::new(view)))),
+                Err(AppError::Validation(errors)) => Ok(Err(Shown::Form(context(
+                    &mut conn, &actor, &chosen, &errors,
+                )?))),
+                Err(e) => Err(e),
+            };
+        }
         let imported = run_import(&mut conn, &state, &actor, kind, &file_name, bytes, &options);
         match imported {
             Ok(s) => {
@@ -267,6 +362,8 @@ enum Shown {
     Form(Value),
     /// The confirmation before an offence extract replaces the current one.
     Confirm(Value),
+    /// What the upload would do, before it is confirmed.
+    Preview(Box<super::uploads::PreviewView>),
 }
 
 fn respond(
@@ -281,6 +378,7 @@ fn respond(
             "pages/uploads",
             &viewer_context("Error: Upload a spreadsheet", nonce, viewer, "", &body),
         ),
+        Err(Shown::Preview(view)) => super::uploads::show_preview(&view, nonce, viewer),
         Err(Shown::Confirm(body)) => render_status(
             StatusCode::OK,
             "pages/extract_confirm",
@@ -297,7 +395,7 @@ fn respond(
 
 /// The flash message of an import: what it did, and for an offence extract what the
 /// extract now holds.
-fn flash(
+pub(super) fn flash(
     conn: &mut crate::db::DbConn,
     session: Option<i64>,
     file_name: &str,
@@ -433,7 +531,8 @@ pub async fn export(
 /// `GET /uploads/templates/{kind}` (`?format=csv` for the CSV header line): an empty file of
 /// the kind to fill in (see `imports::template`). It holds no records.
 pub async fn template(
-    _actor: Actor,
+    state: web::Data<AppState>,
+    actor: Actor,
     kind: web::Path<String>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -443,7 +542,15 @@ pub async fn template(
     let (bytes, content_type, extension) = if csv {
         (template::csv(kind), "text/csv; charset=utf-8", "csv")
     } else {
-        let bytes = template::xlsx(kind).map_err(|e| AppError::Internal(e.into()))?;
+        // Provider staff get their programmes' names (and the measures) as drop-downs.
+        let names = blocking(move || {
+            super::uploads::names_for(
+                &mut *state.conn()?,
+                super::uploads::template_organisation(&actor),
+            )
+        })
+        .await?;
+        let bytes = template::xlsx_with(kind, &names).map_err(|e| AppError::Internal(e.into()))?;
         (
             bytes,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

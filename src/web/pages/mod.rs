@@ -26,6 +26,7 @@ pub mod privacy;
 pub mod reports;
 pub mod returns;
 pub mod setup;
+pub mod uploads;
 
 /// A link in the service navigation.
 #[derive(Debug, Serialize)]

@@ -40,6 +40,36 @@ impl TestSession {
         self.post_form_without_token(path, &fields).await
     }
 
+    /// A multipart form for the upload page, its first field this session's CSRF token
+    /// (the token is never put in the URL).
+    pub fn upload_form(&self) -> reqwest::multipart::Form {
+        reqwest::multipart::Form::new().text("csrf_token", self.csrf.clone())
+    }
+
+    /// Posts an upload (`form` from `upload_form`) to `/uploads`; when the page previews
+    /// it with a "Confirm and import" form for the held file, confirms. Returns the last
+    /// status and page, and the preview page if there was one.
+    pub async fn upload_and_confirm(
+        &self,
+        form: reqwest::multipart::Form,
+    ) -> (u16, String, Option<String>) {
+        let res = self
+            .client
+            .post(format!("{}/uploads", self.address))
+            .multipart(form)
+            .send()
+            .await
+            .expect("the request is sent");
+        let status = res.status().as_u16();
+        let page = res.text().await.unwrap();
+        let Some(id) = held_upload_in(&page) else {
+            return (status, page, None);
+        };
+        let res = self.post_form("/uploads/confirm", &[("upload", &id)]).await;
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap(), Some(page))
+    }
+
     /// A form post exactly as given (to prove that a missing token is refused).
     pub async fn post_form_without_token(
         &self,
@@ -53,6 +83,14 @@ impl TestSession {
             .await
             .expect("the request is sent")
     }
+}
+
+/// The id of the file a preview page holds (its confirm form's `upload` field).
+pub fn held_upload_in(html: &str) -> Option<String> {
+    let marker = "name=\"upload\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
 }
 
 /// Where a redirect goes.

@@ -176,17 +176,24 @@ test('a caseworker uploads a spreadsheet with an error, then the corrected one',
   await expect(errorRow).toHaveCount(1);
   await expect(errorRow.locator('td').nth(0)).toHaveText('3');
   await expect(errorRow.locator('td').nth(1)).toHaveText('date_of_birth');
-  // Nothing was written.
-  await expect(page.locator('body')).not.toContainText('participants.csv');
+  // Nothing was written: the upload is listed only as refused.
+  await expect(page.locator('table tbody tr', { hasText: 'participants.csv' }).filter({ hasText: 'Imported' })).toHaveCount(0);
+  await expect(page.locator('table', { hasText: 'View the errors' }).locator('tbody tr', { hasText: 'participants.csv' })).toHaveCount(1);
 
   await page.getByLabel('What the file holds').selectOption('participants');
   await page.getByLabel('File (XLSX, ODS or CSV)').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-12-01') });
   await go(page, () => page.getByRole('button', { name: 'Upload' }).click());
   await expect(page.locator('.govuk-error-summary')).toHaveCount(0);
+  // The preview; a participants file may hold police identifiers, so it is not kept:
+  // the same file is chosen again to confirm.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check what the upload will do');
+  await expect(page.locator('.govuk-summary-list__row', { hasText: 'Records to add' })).toContainText('2');
+  await page.getByLabel('The same file: participants.csv').setInputFiles({ name: 'participants.csv', mimeType: 'text/csv', buffer: csv('2010-12-01') });
+  await go(page, () => page.getByRole('button', { name: 'Confirm and import' }).click());
   await expect(banner(page)).toContainText('2');
-  const upload = page.locator('table tbody tr', { hasText: 'participants.csv' });
+  const upload = page.locator('table tbody tr', { hasText: 'participants.csv' }).filter({ hasText: 'Imported' });
   await expect(upload).toHaveCount(1);
-  await expect(upload.locator('td').nth(4)).toHaveText('2'); // added (after the Extract column)
+  await expect(upload.locator('td').nth(5)).toHaveText('2'); // added (after When, Who, Kind, File, Status)
 
   await visit(page, '/participants');
   await expect(page.getByRole('link', { name: 'BROWSER-U-2', exact: true })).toBeVisible();

@@ -50,12 +50,12 @@ test('an analyst uploads a police offence extract', async ({ page }) => {
   await expect(banner(page)).toContainText('120');
   const upload = page.locator('table tbody tr', { hasText: 'offences.csv' });
   await expect(upload).toHaveCount(1);
-  await expect(upload.locator('td').nth(3)).toContainText('Current extract');
-  await expect(upload.locator('td').nth(4)).toHaveText('120'); // added
+  await expect(upload.locator('td').nth(4)).toContainText('Current extract');
+  await expect(upload.locator('td').nth(5)).toHaveText('120'); // added
   await expect(page.locator('body')).not.toContainText('TEST-PERSON');
 
   // The demo's extract can be put back.
   await go(page, () => page.getByRole('button', { name: 'Restore the previous extract' }).click());
   await expect(banner(page)).toContainText('Restored the offence extract');
-  await expect(upload.locator('td').nth(3)).toContainText('Replaced (can be restored)');
+  await expect(upload.locator('td').nth(4)).toContainText('Replaced (can be restored)');
 });
