@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::{now, StoreError};
 use crate::db::schema::{
-    attendance, comparison_members, erasures as e, offence_records, outcome_records, participants,
-    referrals,
+    attendance, comparison_members, erasures as e, import_changes, offence_records,
+    outcome_records, participants, referrals,
 };
 use crate::db::DbConn;
 use crate::domain::enums::ErasureReason;
@@ -35,6 +35,10 @@ pub struct Counts {
     pub offence_records: i64,
     pub offence_records_previous: i64,
     pub comparison_members: i64,
+    /// Uploads' records of these rows' fields before and after (kept for undoing an
+    /// upload); absent from erasure records made before uploads kept them.
+    #[serde(default)]
+    pub upload_changes: i64,
     /// Programme id → referrals of it removed.
     pub referrals_by_programme: BTreeMap<i64, i64>,
 }
@@ -74,6 +78,11 @@ impl Counts {
                 self.comparison_members,
                 "comparison group member",
                 "comparison group members",
+            ),
+            (
+                self.upload_changes,
+                "upload record of their fields",
+                "upload records of their fields",
             ),
         ];
         parts
@@ -137,6 +146,29 @@ pub fn delete_participants(conn: &mut DbConn, ids: &[i64]) -> Result<Counts, Sto
     let referral_ids: Vec<i64> = refs.iter().map(|r| r.0).collect();
     for (_, programme) in &refs {
         *counts.referrals_by_programme.entry(*programme).or_default() += 1;
+    }
+    // What uploads kept of these rows (their fields before and after, for undoing an
+    // upload) names them too: it goes with them.
+    let attendance_ids: Vec<i64> = attendance::table
+        .filter(attendance::referral_id.eq_any(&referral_ids))
+        .select(attendance::id)
+        .load(conn)?;
+    let outcome_ids: Vec<i64> = outcome_records::table
+        .filter(outcome_records::referral_id.eq_any(&referral_ids))
+        .select(outcome_records::id)
+        .load(conn)?;
+    for (entity, records) in [
+        ("participant", ids),
+        ("referral", &referral_ids[..]),
+        ("attendance", &attendance_ids[..]),
+        ("outcome_record", &outcome_ids[..]),
+    ] {
+        counts.upload_changes += diesel::delete(
+            import_changes::table
+                .filter(import_changes::entity.eq(entity))
+                .filter(import_changes::record_id.eq_any(records)),
+        )
+        .execute(conn)? as i64;
     }
     counts.outcome_records = diesel::delete(
         outcome_records::table.filter(outcome_records::referral_id.eq_any(&referral_ids)),
