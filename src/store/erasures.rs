@@ -143,7 +143,7 @@ pub fn delete_participants(conn: &mut DbConn, ids: &[i64]) -> Result<Counts, Sto
         .filter(referrals::participant_id.eq_any(ids))
         .select((referrals::id, referrals::programme_id))
         .load(conn)?;
-    let referral_ids: Vec<i64> = refs.iter().map(|r| r.0).collect();
+    let referral_ids: Vec<i64> = refs.iter().map(|&(id, _)| id).collect();
     for (_, programme) in &refs {
         *counts.referrals_by_programme.entry(*programme).or_default() += 1;
     }

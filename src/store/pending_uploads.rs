@@ -55,8 +55,8 @@ pub fn hold(
 /// Takes (finds and removes) the file held under `id_hash` for `session`, if it has not
 /// expired.
 pub fn take(conn: &mut DbConn, id_hash: &str, session: i64) -> Result<Option<Pending>, StoreError> {
-    type Row = (ImportKind, String, Option<i64>, Vec<u8>, NaiveDateTime);
-    let found: Option<(i64, Row)> = p::table
+    type Held = (ImportKind, String, Option<i64>, Vec<u8>, NaiveDateTime);
+    let found: Option<(i64, Held)> = p::table
         .filter(p::id_hash.eq(id_hash))
         .filter(p::login_session_id.eq(session))
         .filter(p::expires_at.ge(now()))

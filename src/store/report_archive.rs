@@ -122,23 +122,25 @@ pub fn archive(conn: &mut DbConn, n: NewEntry) -> Result<i64, StoreError> {
     Ok(id)
 }
 
-type Row = (
-    i64,
-    NaiveDateTime,
-    String,
-    String,
-    String,
-    NaiveDate,
-    NaiveDate,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    String,
-);
+/// An archive entry as `columns!` reads it (JSON columns as their text).
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    archived_at: NaiveDateTime,
+    scope: String,
+    scope_name: String,
+    programme_ids: String,
+    period_from: NaiveDate,
+    period_to: NaiveDate,
+    mode: String,
+    audience: String,
+    format: String,
+    via: String,
+    user_id: Option<i64>,
+    parameters: String,
+    input_sha256: String,
+    figures_sha256: String,
+}
 
 macro_rules! columns {
     () => {
@@ -164,21 +166,21 @@ macro_rules! columns {
 
 fn from_row(r: Row, figures: Value) -> Entry {
     Entry {
-        id: r.0,
-        archived_at: r.1,
-        scope: r.2,
-        scope_name: r.3,
-        programme_ids: serde_json::from_str(&r.4).unwrap_or_default(),
-        period_from: r.5,
-        period_to: r.6,
-        mode: r.7,
-        audience: r.8,
-        format: r.9,
-        via: r.10,
-        user_id: r.11,
-        parameters: serde_json::from_str(&r.12).unwrap_or(Value::Null),
-        input_sha256: r.13,
-        figures_sha256: r.14,
+        id: r.id,
+        archived_at: r.archived_at,
+        scope: r.scope,
+        scope_name: r.scope_name,
+        programme_ids: serde_json::from_str(&r.programme_ids).unwrap_or_default(),
+        period_from: r.period_from,
+        period_to: r.period_to,
+        mode: r.mode,
+        audience: r.audience,
+        format: r.format,
+        via: r.via,
+        user_id: r.user_id,
+        parameters: serde_json::from_str(&r.parameters).unwrap_or(Value::Null),
+        input_sha256: r.input_sha256,
+        figures_sha256: r.figures_sha256,
         figures,
     }
 }

@@ -128,7 +128,14 @@ pub fn activity(
     conn: &mut DbConn,
     only: Option<ParticipantId>,
 ) -> Result<Vec<Activity>, StoreError> {
-    type PRow = (i64, i64, String, NaiveDateTime, Option<i64>);
+    #[derive(Queryable)]
+    struct PRow {
+        id: i64,
+        organisation_id: i64,
+        reference: String,
+        created_at: NaiveDateTime,
+        merged_into: Option<i64>,
+    }
     let mut q = participants::table
         .select((
             participants::id,
@@ -143,15 +150,16 @@ pub fn activity(
         q = q.filter(participants::id.eq(id.0));
     }
     let people: Vec<PRow> = q.load(conn)?;
-    type RRow = (
-        i64,
-        i64,
-        i64,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<NaiveDateTime>,
-    );
+    #[derive(Queryable)]
+    struct RRow {
+        id: i64,
+        participant_id: i64,
+        programme_id: i64,
+        referred_on: NaiveDate,
+        decided_on: Option<NaiveDate>,
+        closed_on: Option<NaiveDate>,
+        voided_at: Option<NaiveDateTime>,
+    }
     let mut rq = referrals::table
         .select((
             referrals::id,
@@ -167,9 +175,11 @@ pub fn activity(
         rq = rq.filter(referrals::participant_id.eq(id.0));
     }
     let refs: Vec<RRow> = rq.load(conn)?;
-    let referral_ids: Vec<i64> = refs.iter().map(|r| r.0).collect();
-    let owner: HashMap<i64, (i64, bool)> =
-        refs.iter().map(|r| (r.0, (r.1, r.6.is_none()))).collect();
+    let referral_ids: Vec<i64> = refs.iter().map(|r| r.id).collect();
+    let owner: HashMap<i64, (i64, bool)> = refs
+        .iter()
+        .map(|r| (r.id, (r.participant_id, r.voided_at.is_none())))
+        .collect();
     let void_sessions: HashSet<i64> = sessions::table
         .filter(sessions::voided_at.is_not_null())
         .select(sessions::id)
@@ -196,8 +206,10 @@ pub fn activity(
 
     let mut by_person: BTreeMap<i64, Activity> = people
         .into_iter()
-        .filter(|p| p.4.is_none())
-        .map(|(id, org, reference, created_at, _)| {
+        .filter(|p| p.merged_into.is_none())
+        .map(|p| {
+            let (id, org, reference, created_at) =
+                (p.id, p.organisation_id, p.reference, p.created_at);
             (
                 id,
                 Activity {
@@ -212,7 +224,16 @@ pub fn activity(
             )
         })
         .collect();
-    for (_, person, programme, referred_on, decided_on, closed_on, voided_at) in &refs {
+    for RRow {
+        participant_id: person,
+        programme_id: programme,
+        referred_on,
+        decided_on,
+        closed_on,
+        voided_at,
+        ..
+    } in &refs
+    {
         let Some(a) = by_person.get_mut(person) else {
             continue;
         };

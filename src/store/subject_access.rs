@@ -33,20 +33,21 @@ pub struct ParticipantRow {
 }
 
 /// A participant row as read, before its void reason is added.
-type PRow = (
-    i64,
-    i64,
-    String,
-    Option<String>,
-    Option<NaiveDate>,
-    String,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<i64>,
-);
+#[derive(Queryable)]
+struct PRow {
+    id: i64,
+    organisation_id: i64,
+    reference: String,
+    person_key: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    gender: String,
+    ethnicity: String,
+    district: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    voided_at: Option<NaiveDateTime>,
+    merged_into: Option<i64>,
+}
 
 pub fn participant(conn: &mut DbConn, id: ParticipantId) -> Result<ParticipantRow, StoreError> {
     use crate::db::schema::participant_voids as v;
@@ -74,19 +75,19 @@ pub fn participant(conn: &mut DbConn, id: ParticipantId) -> Result<ParticipantRo
         .first(conn)
         .map_err(StoreError::from_query)?;
     Ok(ParticipantRow {
-        id: row.0,
-        organisation_id: row.1,
-        reference: row.2,
-        person_key: row.3,
-        date_of_birth: row.4,
-        gender: row.5,
-        ethnicity: row.6,
-        district: row.7,
-        created_at: row.8,
-        updated_at: row.9,
-        voided_at: row.10,
+        id: row.id,
+        organisation_id: row.organisation_id,
+        reference: row.reference,
+        person_key: row.person_key,
+        date_of_birth: row.date_of_birth,
+        gender: row.gender,
+        ethnicity: row.ethnicity,
+        district: row.district,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        voided_at: row.voided_at,
         voided_reason,
-        merged_into: row.11,
+        merged_into: row.merged_into,
     })
 }
 

@@ -141,26 +141,27 @@ pub fn revoke(conn: &mut DbConn, id: i64, by: Option<&Actor>) -> Result<(), Stor
     })
 }
 
-type TokenRow = (
-    i64,
-    i64,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// A token as `token_columns!` reads it.
+#[derive(Queryable)]
+struct TokenRow {
+    id: i64,
+    user_id: i64,
+    label: String,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+    expires_at: Option<NaiveDateTime>,
+}
 
 fn token_from_row(row: TokenRow) -> TokenInfo {
-    let (id, user_id, label, created_at, last_used_at, revoked_at, expires_at) = row;
     TokenInfo {
-        id,
-        user_id,
-        label,
-        created_at,
-        last_used_at,
-        revoked: revoked_at.is_some(),
-        expires_at,
+        id: row.id,
+        user_id: row.user_id,
+        label: row.label,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        revoked: row.revoked_at.is_some(),
+        expires_at: row.expires_at,
     }
 }
 

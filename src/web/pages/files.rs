@@ -5,12 +5,12 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{forms, render_status, viewer_context};
+use super::{forms, render_status, viewer_context, Choice};
 use crate::domain::access::{import_roles, Actor};
-use crate::domain::enums::{ImportKind, Role};
+use crate::domain::enums::ImportKind;
 use crate::domain::validation::FieldError;
 use crate::imports::thousands;
 use crate::store;
@@ -88,7 +88,7 @@ pub(super) fn context(
     actor: &Actor,
     chosen: &str,
     errors: &[FieldError],
-) -> Result<Value, AppError> {
+) -> Result<UploadsView, AppError> {
     let (_, batches) = store::import_batches::list_scoped(conn, actor.scope(), 20, 0)?;
     let may_undo = crate::domain::access::UNDO_IMPORT_ROLES.contains(&actor.role);
     let mut names = std::collections::HashMap::new();
@@ -135,59 +135,131 @@ pub(super) fn context(
         href: format!("/uploads/failed/{}", f.id),
     })
     .collect();
-    let batches = serde_json::to_value(&batches).map_err(|e| AppError::Internal(e.into()))?;
-    let failed = serde_json::to_value(&failed).map_err(|e| AppError::Internal(e.into()))?;
     let allowed = kinds(actor);
     let offences = allowed.contains(&ImportKind::Offences);
-    let kinds: Vec<Value> = allowed
+    let kinds = allowed
         .iter()
-        .map(|k| json!({"value": k.as_str(), "text": k.label(), "selected": k.as_str() == chosen}))
+        .map(|k| Choice::new(k.as_str(), k.label(), k.as_str() == chosen))
         .collect();
     // Commissioners name the provider whose programmes a file holds; admins the provider
     // of any provider-owned kind.
-    let providers: Vec<Value> = if matches!(actor.role, Role::Commissioner | Role::Admin) {
+    let providers = if crate::domain::access::COMMISSIONING_ROLES.contains(&actor.role) {
         store::organisations::list(conn)?
             .into_iter()
             .filter(|o| o.kind == crate::domain::enums::OrganisationKind::Provider)
-            .map(|o| json!({"value": o.id.0, "text": o.name}))
+            .map(|o| Choice::new(o.id, o.name, false))
             .collect()
     } else {
         Vec::new()
     };
     let restorable = if offences {
-        store::import_batches::restorable_offence_extract(conn)?.map(|b| {
-            json!({"file_name": b.file_name, "as_of": b.extract_date.map(|d| d.to_string()),
-                "rows": b.rows_total})
+        store::import_batches::restorable_offence_extract(conn)?.map(|b| RestorableView {
+            file_name: b.file_name,
+            as_of: b.extract_date.map(|d| d.to_string()),
+            rows: b.rows_total,
         })
     } else {
         None
     };
-    let exports: Vec<Value> = ImportKind::ALL
+    let exports = ImportKind::ALL
         .iter()
         .filter(|k| !matches!(**k, ImportKind::Offences | ImportKind::Comparison))
-        .map(|k| json!({"href": format!("/exports/{k}"), "text": k.as_str()}))
-        .collect();
-    let templates: Vec<Value> = allowed
-        .iter()
-        .map(|k| {
-            json!({"href": format!("/uploads/templates/{}", k.name()),
-            "csv_href": format!("/uploads/templates/{}?format=csv", k.name()),
-            "guide_href": format!("/uploads/guide/{}", k.name()),
-            "text": k.label()})
+        .map(|k| Link {
+            href: format!("/exports/{k}"),
+            text: k.as_str().to_string(),
         })
         .collect();
-    let summary: Vec<Value> = errors
+    let templates = allowed
         .iter()
-        .map(|e| json!({"href": if e.field == "kind" || e.field == "extract_date" || e.field == "name" { format!("#{}", e.field) } else { "#file".into() }, "text": e.message}))
+        .map(|k| TemplateLinks {
+            href: format!("/uploads/templates/{}", k.name()),
+            csv_href: format!("/uploads/templates/{}?format=csv", k.name()),
+            guide_href: format!("/uploads/guide/{}", k.name()),
+            text: k.label().to_string(),
+        })
         .collect();
-    Ok(json!({
-        "kinds": kinds, "batches": batches, "failed": failed, "exports": exports, "templates": templates,
-        "errors": summary,
-        "row_errors": errors.iter().filter(|e| e.line.is_some()).map(|e| json!({"line": e.line, "column": e.field, "message": e.message})).collect::<Vec<_>>(),
-        "may_export": actor.scope() != crate::domain::access::Scope::Aggregate,
-        "offences": offences, "providers": providers, "restorable": restorable,
-        "comparison": allowed.contains(&ImportKind::Comparison),
-    }))
+    let summary = errors
+        .iter()
+        .map(|e| Link {
+            href: if matches!(e.field.as_str(), "kind" | "extract_date" | "name") {
+                format!("#{}", e.field)
+            } else {
+                "#file".into()
+            },
+            text: e.message.clone(),
+        })
+        .collect();
+    Ok(UploadsView {
+        kinds,
+        batches,
+        failed,
+        exports,
+        templates,
+        errors: summary,
+        row_errors: errors
+            .iter()
+            .filter(|e| e.line.is_some())
+            .map(|e| RowErrorView {
+                line: e.line,
+                column: e.field.clone(),
+                message: e.message.clone(),
+            })
+            .collect(),
+        may_export: actor.scope() != crate::domain::access::Scope::Aggregate,
+        offences,
+        providers,
+        restorable,
+        comparison: allowed.contains(&ImportKind::Comparison),
+    })
+}
+
+/// A link (an export, an entry of the error summary).
+#[derive(Serialize)]
+pub(super) struct Link {
+    href: String,
+    text: String,
+}
+
+/// A kind's template downloads and column guide.
+#[derive(Serialize)]
+pub(super) struct TemplateLinks {
+    href: String,
+    csv_href: String,
+    guide_href: String,
+    text: String,
+}
+
+/// A row's error in the error report.
+#[derive(Serialize)]
+pub(super) struct RowErrorView {
+    line: Option<u64>,
+    column: String,
+    message: String,
+}
+
+/// The previous offence extract, which can be put back.
+#[derive(Serialize)]
+pub(super) struct RestorableView {
+    file_name: String,
+    as_of: Option<String>,
+    rows: i64,
+}
+
+/// The view of `pages/uploads`: the form, the history and the downloads.
+#[derive(Serialize)]
+pub(super) struct UploadsView {
+    kinds: Vec<Choice>,
+    batches: Vec<HistoryRow>,
+    failed: Vec<FailedRow>,
+    exports: Vec<Link>,
+    templates: Vec<TemplateLinks>,
+    errors: Vec<Link>,
+    row_errors: Vec<RowErrorView>,
+    may_export: bool,
+    offences: bool,
+    providers: Vec<Choice>,
+    restorable: Option<RestorableView>,
+    comparison: bool,
 }
 
 /// `GET /uploads`.
@@ -359,9 +431,9 @@ pub async fn upload(
 /// What an upload shows when it does not go straight back to the upload page.
 enum Shown {
     /// The upload page again, with errors (422).
-    Form(Value),
+    Form(UploadsView),
     /// The confirmation before an offence extract replaces the current one.
-    Confirm(Value),
+    Confirm(ExtractConfirm),
     /// What the upload would do, before it is confirmed.
     Preview(Box<super::uploads::PreviewView>),
 }
@@ -438,7 +510,7 @@ fn confirmation(
     file_name: &str,
     bytes: &[u8],
     options: &ImportOptions,
-) -> Result<Option<Value>, AppError> {
+) -> Result<Option<ExtractConfirm>, AppError> {
     let extract_date = options.extract_date.clone().unwrap_or_default();
     let date = crate::domain::period::parse_date(extract_date.trim()).map_err(|_| {
         AppError::validation(
@@ -460,19 +532,47 @@ fn confirmation(
     }
     let now = store::offences::current_stats(conn)?;
     let shrinks = new.rows.saturating_mul(2) < now.rows.max(0) as u64;
-    let page = json!({
-        "sha256": new.sha256,
-        "extract_date": extract_date,
-        "file_name": file_name,
-        "current": {"file_name": current.file_name,
-            "as_of": current.extract_date.map(|d| d.to_string()),
-            "rows": thousands(now.rows as u64), "people": thousands(now.people as u64),
-            "matched": thousands(now.matched_participants as u64)},
-        "new": {"as_of": new.extract_date.to_string(), "rows": thousands(new.rows),
-            "people": thousands(new.people), "matched": thousands(new.matched_participants)},
-        "shrinks": shrinks,
-    });
-    Ok(Some(page))
+    Ok(Some(ExtractConfirm {
+        sha256: new.sha256,
+        extract_date,
+        file_name: file_name.to_string(),
+        current: ExtractFacts {
+            file_name: Some(current.file_name),
+            as_of: current.extract_date.map(|d| d.to_string()),
+            rows: thousands(now.rows as u64),
+            people: thousands(now.people as u64),
+            matched: thousands(now.matched_participants as u64),
+        },
+        new: ExtractFacts {
+            file_name: None,
+            as_of: Some(new.extract_date.to_string()),
+            rows: thousands(new.rows),
+            people: thousands(new.people),
+            matched: thousands(new.matched_participants),
+        },
+        shrinks,
+    }))
+}
+
+/// An offence extract, the current one or the one uploaded, in figures.
+#[derive(Serialize)]
+pub(super) struct ExtractFacts {
+    file_name: Option<String>,
+    as_of: Option<String>,
+    rows: String,
+    people: String,
+    matched: String,
+}
+
+/// The view of `pages/extract_confirm`: the current extract beside the new one.
+#[derive(Serialize)]
+pub(super) struct ExtractConfirm {
+    sha256: String,
+    extract_date: String,
+    file_name: String,
+    current: ExtractFacts,
+    new: ExtractFacts,
+    shrinks: bool,
 }
 
 /// `POST /uploads/offences/restore`: puts the previous offence extract back (audited).
