@@ -12,6 +12,7 @@ pub mod routes;
 pub mod security;
 pub mod session;
 pub mod shared;
+pub mod uploads;
 /// The templates live at the crate root (the reports render with them too); `web::templates`
 /// names the same module for the pages.
 pub use crate::templates;

@@ -90,3 +90,23 @@ fn pages_and_the_api_never_name_the_access_gate() {
         }
     }
 }
+
+/// Pages and the API are siblings: pages load through `store`, `casework`, `imports` and
+/// the shared web modules (`web::shared`, `web::session`, `web::uploads`), never through
+/// the API's handlers, so a change to the API's JSON cannot change a page.
+#[test]
+fn pages_never_name_the_api() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/pages");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for api in ["web::api", "super::api"] {
+            assert!(
+                !text.contains(api),
+                "{} names the API module ({api})",
+                file.display()
+            );
+        }
+    }
+}

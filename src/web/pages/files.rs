@@ -14,13 +14,13 @@ use crate::domain::enums::ImportKind;
 use crate::domain::validation::FieldError;
 use crate::imports::thousands;
 use crate::store;
-use crate::web::api::files::{
-    csv_download, export_csv, extract_status, row_errors, run_import, ImportOptions,
-};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::session::{see_other, Viewer};
 use crate::web::shared::path_id;
+use crate::web::uploads::{
+    csv_download, export_csv, extract_status, row_errors, run_import, ImportOptions,
+};
 use crate::web::AppState;
 
 /// The largest file the upload page and the import API accept.

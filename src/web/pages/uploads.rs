@@ -21,11 +21,11 @@ use crate::domain::enums::ImportKind;
 use crate::domain::ids::{ImportBatchId, OrganisationId};
 use crate::imports::{self, template, ImportSummary};
 use crate::store::{self, pending_uploads};
-use crate::web::api::files::{run_import, ImportOptions, ReportLine};
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::session::{see_other, Viewer};
 use crate::web::shared::path_id;
+use crate::web::uploads::{run_import, ImportOptions, ReportLine};
 use crate::web::AppState;
 
 /// Whether files of a kind may hold clear police identifiers, and so are never held.
