@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render, viewer_context};
+use super::{render, viewer_context, Page};
 use crate::casework;
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{
@@ -87,10 +87,12 @@ where
 
 /// The caseworker's home: their programmes, open referrals and recent sessions.
 pub async fn home(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     show_page(
         state,
@@ -152,10 +154,12 @@ pub async fn home(
 
 /// `GET /participants?reference=&page=`: find by reference, or a page of the list.
 pub async fn participants(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
     let q = forms_query(query);
@@ -208,10 +212,12 @@ fn pagination(base: &str, page: i64, count: i64, per_page: i64) -> Pagination {
 
 /// `GET /participants/{id}`.
 pub async fn participant(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ParticipantId>,
 ) -> Result<HttpResponse, PageError> {
     let st = state.clone();
@@ -346,10 +352,12 @@ fn participant_form() -> Build {
 }
 
 pub async fn new_participant(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
     forms::show(
@@ -364,10 +372,12 @@ pub async fn new_participant(
 }
 
 pub async fn create_participant(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
     forms::submit(
@@ -441,10 +451,12 @@ fn referral_form() -> Build {
 }
 
 pub async fn new_referral(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
     forms::show(
@@ -459,10 +471,12 @@ pub async fn new_referral(
 }
 
 pub async fn create_referral(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
     forms::submit(
@@ -482,10 +496,12 @@ pub async fn create_referral(
 
 /// `GET /referrals/{id}`: sessions, hours delivered against required, outcome records.
 pub async fn referral(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
     let st = state.clone();
@@ -613,10 +629,12 @@ fn lifecycle_form(id: ReferralId, closing: bool) -> Build {
 macro_rules! lifecycle_pages {
     ($show:ident, $save:ident, $closing:expr, $command:path, $flash:literal) => {
         pub async fn $show(
-            state: web::Data<AppState>,
-            nonce: CspNonce,
-            viewer: Viewer,
-            actor: Actor,
+            Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            }: Page,
             PathId(id): PathId<ReferralId>,
         ) -> Result<HttpResponse, PageError> {
             forms::show(
@@ -631,10 +649,12 @@ macro_rules! lifecycle_pages {
         }
 
         pub async fn $save(
-            state: web::Data<AppState>,
-            nonce: CspNonce,
-            viewer: Viewer,
-            actor: Actor,
+            Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            }: Page,
             PathId(id): PathId<ReferralId>,
             form: Fields,
         ) -> Result<HttpResponse, PageError> {
@@ -698,20 +718,24 @@ fn outcome_form(id: ReferralId) -> Build {
 }
 
 pub async fn outcome(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), outcome_form(id)).await
 }
 
 pub async fn save_outcome(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ReferralId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -734,10 +758,12 @@ pub async fn save_outcome(
 
 /// `GET /programmes`.
 pub async fn programmes(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     show_page(
         state,
@@ -772,10 +798,12 @@ pub async fn programmes(
 /// `GET /programmes/{id}`: details, targets, allocations; and for provider staff its
 /// open referrals and sessions.
 pub async fn programme(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
     show_page(
@@ -914,10 +942,12 @@ fn session_form(programme: ProgrammeId) -> Build {
 }
 
 pub async fn new_session(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(
@@ -932,10 +962,12 @@ pub async fn new_session(
 }
 
 pub async fn create_session(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -1092,10 +1124,12 @@ fn register_context(
 
 /// `GET /sessions/{id}`: the session and its whole-register form.
 pub async fn session(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<SessionId>,
 ) -> Result<HttpResponse, PageError> {
     let st = state.clone();
@@ -1116,10 +1150,12 @@ pub async fn session(
 
 /// `POST /sessions/{id}/register`: the whole register in one submit, all or nothing.
 pub async fn save_register(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<SessionId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
@@ -1244,20 +1280,24 @@ fn survey_form(id: SessionId) -> Build {
 }
 
 pub async fn survey(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<SessionId>,
 ) -> Result<HttpResponse, PageError> {
     forms::show(state, nonce, viewer, actor, Vec::new(), survey_form(id)).await
 }
 
 pub async fn save_survey(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     PathId(id): PathId<SessionId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {

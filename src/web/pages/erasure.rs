@@ -11,7 +11,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render_status, viewer_context};
+use super::{render_status, viewer_context, Page};
 use crate::casework::erasure::{self, Eraser, HeldBy, ERASE_ROLES, OVERRIDE_FIELD};
 use crate::casework::holds::{self, HOLD_ROLES};
 use crate::casework::subject_access::{self, Requester, EXPORT_ROLES};
@@ -165,10 +165,12 @@ fn confirm_page(
 /// `GET /participants/{id}/erase`: what erasing deletes, the reason to give, and any
 /// evaluation hold that stands in the way.
 pub async fn confirm(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ParticipantId = path_id(&id)?;
@@ -183,10 +185,12 @@ pub async fn confirm(
 /// `POST /participants/{id}/erase`: erases, then shows the list of participants with a
 /// banner (naming no one).
 pub async fn erase(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -326,10 +330,12 @@ fn hold_form(id: ProgrammeId) -> Build {
 
 /// `GET /programmes/{id}/evaluation-hold`.
 pub async fn hold_page(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ProgrammeId = path_id(&id)?;
@@ -338,10 +344,12 @@ pub async fn hold_page(
 
 /// `POST /programmes/{id}/evaluation-hold`: sets (or lifts) the hold.
 pub async fn save_hold(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -415,10 +423,12 @@ fn retention_form(id: ProgrammeId) -> Build {
 
 /// `GET /programmes/{id}/retention` (admins).
 pub async fn retention_page(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ProgrammeId = path_id(&id)?;
@@ -427,10 +437,12 @@ pub async fn retention_page(
 
 /// `POST /programmes/{id}/retention` (admins): sets the period (audited).
 pub async fn save_retention(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {

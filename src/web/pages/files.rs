@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{forms, render_status, viewer_context, Choice};
+use super::{forms, render_status, viewer_context, Choice, Page};
 use crate::domain::access::{import_roles, Actor};
 use crate::domain::enums::ImportKind;
 use crate::domain::validation::FieldError;
@@ -264,10 +264,12 @@ pub(super) struct UploadsView {
 
 /// `GET /uploads`.
 pub async fn show(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     let v = viewer.clone();
     let body = blocking(move || {
@@ -325,10 +327,12 @@ async fn read_form(
 /// `POST /uploads` (multipart: `csrf_token`, `kind`, `extract_date`, `organisation_id`,
 /// `name`, `file`, and `confirm_sha256` when the same file is chosen again to confirm).
 pub async fn upload(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let session = viewer.session_id;
@@ -577,10 +581,12 @@ pub(super) struct ExtractConfirm {
 
 /// `POST /uploads/offences/restore`: puts the previous offence extract back (audited).
 pub async fn restore(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     let session = viewer.session_id;
     let outcome = blocking(move || {

@@ -14,7 +14,13 @@ pub async fn home(
 ) -> Result<HttpResponse, PageError> {
     if let Some(actor) = viewer.actor.clone() {
         if matches!(actor.scope(), crate::domain::access::Scope::Organisation(_)) {
-            return super::casework::home(state, nonce, viewer, actor).await;
+            let page = super::Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            };
+            return super::casework::home(page).await;
         }
     }
     render(

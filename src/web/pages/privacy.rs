@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render, viewer_context};
+use super::{render, viewer_context, Page};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::enums::{AccessPage, OrganisationKind, Role};
@@ -312,10 +312,12 @@ fn settings_form() -> Build {
 
 /// `GET /admin/privacy`: the notice's organisation-specific parts, pre-filled.
 pub async fn settings(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
 ) -> Result<HttpResponse, PageError> {
     let st = state.clone();
     let current = blocking(move || {
@@ -331,10 +333,12 @@ pub async fn settings(
 
 /// `POST /admin/privacy`: saves them (audited by name).
 pub async fn save_settings(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     forms::submit(

@@ -15,7 +15,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{render, render_status, viewer_context};
+use super::{render, render_status, viewer_context, Page};
 use crate::domain::access::Actor;
 use crate::domain::enums::ImportKind;
 use crate::domain::ids::{ImportBatchId, OrganisationId};
@@ -167,10 +167,12 @@ pub struct ConfirmForm {
 /// checking it again from scratch. An expired or unknown id shows the upload page with
 /// an error; a file refused now shows its errors there.
 pub async fn confirm(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let session = viewer.session_id;
@@ -266,10 +268,12 @@ fn own_organisation(actor: &Actor) -> Option<OrganisationId> {
 
 /// `GET /uploads/{id}/undo`: what undoing the upload does, or why it cannot be undone.
 pub async fn undo_page(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path_id(&id)?;
@@ -296,10 +300,12 @@ pub async fn undo_page(
 
 /// `POST /uploads/{id}/undo`: undoes the upload (audited); refused with the reasons.
 pub async fn undo(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path_id(&id)?;
@@ -372,10 +378,12 @@ struct ErrorsView {
 
 /// `GET /uploads/failed/{id}`: the error report of a refused upload, again.
 pub async fn failed(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path_id(&id)?;
@@ -458,10 +466,12 @@ pub fn template_organisation(actor: &Actor) -> Option<OrganisationId> {
 /// `GET /uploads/guide/{kind}`: each column of a kind of file — required or optional,
 /// accepted values, an example — as a page.
 pub async fn guide(
-    state: web::Data<AppState>,
-    nonce: CspNonce,
-    viewer: Viewer,
-    actor: Actor,
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
     kind: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let kind = ImportKind::from_name(&kind).map_err(|_| AppError::NotFound)?;
