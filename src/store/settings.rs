@@ -45,8 +45,8 @@ pub const PRIVACY_SETTINGS: &[(&str, &str, &str)] = &[
     (
         "retention",
         "How long the data is kept",
-        "Records about a person are kept for 6 years after their last activity with a \
-         programme, then erased. Published reports keep their figures, which describe \
+        "Records about a person are kept for their programme's retention period (6 years \
+         unless the programme sets another) after their last activity with it, then erased. Published reports keep their figures, which describe \
          groups, not people.",
     ),
 ];

@@ -100,7 +100,28 @@ pub fn merged_into(conn: &mut DbConn, id: ParticipantId) -> Result<Vec<i64>, Sto
         .load(conn)?)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+/// A referral as its query reads it (sixteen columns, diesel's widest row).
+#[derive(Queryable)]
+struct ReferralRead {
+    id: i64,
+    reference: String,
+    participant_id: i64,
+    programme_id: i64,
+    programme: String,
+    referred_on: NaiveDate,
+    source: String,
+    reason: String,
+    decision: String,
+    decided_on: Option<NaiveDate>,
+    closure: String,
+    closed_on: Option<NaiveDate>,
+    required_hours: Option<f64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    voided_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReferralRow {
     pub id: i64,
     pub reference: String,
@@ -118,11 +139,15 @@ pub struct ReferralRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub voided_at: Option<NaiveDateTime>,
+    /// The person objected to their police identifier being linked to police data.
+    pub objected_to_linkage: bool,
 }
 
-/// Every referral of the participants `ids`, voided or not, by id.
+/// Every referral of the participants `ids`, voided or not, by id, with whether the
+/// person objected to linkage.
 pub fn referrals(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReferralRow>, StoreError> {
-    Ok(referrals::table
+    use crate::db::schema::referral_linkage as rl;
+    let read: Vec<ReferralRead> = referrals::table
         .inner_join(programmes::table)
         .filter(referrals::participant_id.eq_any(ids))
         .order(referrals::id)
@@ -144,7 +169,36 @@ pub fn referrals(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReferralRow>, Sto
             referrals::updated_at,
             referrals::voided_at,
         ))
-        .load(conn)?)
+        .load(conn)?;
+    let objected: std::collections::HashSet<i64> = rl::table
+        .filter(rl::id.eq_any(read.iter().map(|r| r.id).collect::<Vec<_>>()))
+        .filter(rl::linkage_objection.eq(true))
+        .select(rl::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    Ok(read
+        .into_iter()
+        .map(|r| ReferralRow {
+            objected_to_linkage: objected.contains(&r.id),
+            id: r.id,
+            reference: r.reference,
+            participant_id: r.participant_id,
+            programme_id: r.programme_id,
+            programme: r.programme,
+            referred_on: r.referred_on,
+            source: r.source,
+            reason: r.reason,
+            decision: r.decision,
+            decided_on: r.decided_on,
+            closure: r.closure,
+            closed_on: r.closed_on,
+            required_hours: r.required_hours,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            voided_at: r.voided_at,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable)]

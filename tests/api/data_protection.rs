@@ -87,13 +87,34 @@ async fn an_admin_sets_the_privacy_notice_and_it_lists_each_programme_s_lawful_b
     assert!(page.contains("Consent (UK GDPR Article 6(1)(a))"), "{page}");
     assert!(page.contains("No: nobody is linked to police data"));
 
+    // The admin shortens the consent programme's retention: the notice says so beside
+    // it, and the default programme keeps the default.
+    let admin_session = app.session_for(&admin);
+    let res = admin_session
+        .post_form(&format!("{programme_page}/retention"), &[("months", "24")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+
     let notice = app.get("/privacy").await.text().await.unwrap();
     assert!(notice.contains("Consent mentoring"));
+    let row = |name: &str| {
+        let at = notice.find(name).unwrap();
+        notice[at..at + notice[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("Consent mentoring").contains("<td class=\"govuk-table__cell\">2 years</td>"),
+        "{}",
+        row("Consent mentoring")
+    );
+    assert!(
+        row("Default mentoring").contains("<td class=\"govuk-table__cell\">6 years</td>"),
+        "{}",
+        row("Default mentoring")
+    );
     assert!(notice.contains("Public task (UK GDPR Article 6(1)(e))"));
     assert!(notice.contains("The Office of the Police and Crime Commissioner, which commissions"));
     assert!(!notice.contains("href=\"/admin/privacy\""));
 
-    let admin_session = app.session_for(&admin);
     let notice = admin_session.get("/privacy").await.text().await.unwrap();
     assert!(notice.contains("href=\"/admin/privacy\""));
     let form = admin_session.get("/admin/privacy").await;
@@ -108,7 +129,7 @@ async fn an_admin_sets_the_privacy_notice_and_it_lists_each_programme_s_lawful_b
     let notice = app.get("/privacy").await.text().await.unwrap();
     assert!(notice.contains("Example OPCC, 1 High Street, Exampleton"));
     // The other parts keep their defaults.
-    assert!(notice.contains("6 years after their last activity"));
+    assert!(notice.contains("6 years unless the programme sets another"));
     // Only admins set it.
     let res = session.get("/admin/privacy").await;
     assert_eq!(res.status().as_u16(), 403);

@@ -686,6 +686,14 @@ async fn a_subject_access_export_holds_every_record_of_the_participant_and_nothi
         ),
     );
     assert!(!history.is_empty() && !attendance.is_empty() && !outcome_ids.is_empty());
+    // The first referral's person objected to linkage: the export says so (it is data
+    // held about them), and the others say they did not.
+    store::referrals::set_linkage_objection(
+        &mut conn,
+        outcomes::domain::ids::ReferralId(referrals[0]),
+        true,
+    )
+    .unwrap();
 
     let session = app.session_for(&manager);
     let res = session
@@ -715,6 +723,14 @@ async fn a_subject_access_export_holds_every_record_of_the_participant_and_nothi
         }
     }
     // A provider manager sees no police data, and never the key itself.
+    for r in export["referrals"].as_array().unwrap() {
+        assert_eq!(
+            r["objected_to_linkage"],
+            r["id"] == referrals[0],
+            "referral {}",
+            r["id"]
+        );
+    }
     assert!(export["police_offence_records"].is_null());
     assert_eq!(export["police_identifier_held"], true);
     let key = store::subject_access::participant(&mut conn, ParticipantId(id))

@@ -145,6 +145,8 @@ pub struct NoticePart {
 pub struct NoticeProgramme {
     pub name: String,
     pub provider: String,
+    /// How long its participants' records are kept after their last activity ("6 years").
+    pub retention: String,
     #[serde(flatten)]
     pub protection: ProgrammeProtection,
 }
@@ -178,9 +180,16 @@ pub async fn privacy(
             .filter(|o| o.kind == OrganisationKind::Provider)
             .map(|o| (o.id, o.name))
             .collect();
+        let periods = store::retention::periods(&mut conn)?;
         let programmes = store::programmes::all(&mut conn)?
             .into_iter()
             .map(|p| NoticeProgramme {
+                retention: crate::domain::retention::describe_months(
+                    periods
+                        .get(&p.id)
+                        .copied()
+                        .unwrap_or(crate::domain::retention::DEFAULT_RETENTION_MONTHS),
+                ),
                 provider: providers
                     .get(&p.organisation_id)
                     .cloned()
