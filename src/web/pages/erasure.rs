@@ -339,7 +339,18 @@ pub async fn hold_page(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ProgrammeId = path_id(&id)?;
-    forms::show(state, nonce, viewer, actor, Vec::new(), hold_form(id)).await
+    // A hold in force is shown filled in, so that extending it is one change.
+    let st = state.clone();
+    let current = blocking(move || Ok(store::retention::hold_of(&mut *st.conn()?, id)?)).await?;
+    let prefill = current
+        .map(|h| {
+            vec![
+                ("ends_on".to_string(), h.ends_on.to_string()),
+                ("reason".to_string(), h.reason),
+            ]
+        })
+        .unwrap_or_default();
+    forms::show(state, nonce, viewer, actor, prefill, hold_form(id)).await
 }
 
 /// `POST /programmes/{id}/evaluation-hold`: sets (or lifts) the hold.
@@ -375,7 +386,7 @@ pub async fn save_hold(
                 };
                 return Ok((back, flash.into()));
             }
-            let ends_on = input.date("ends_on", "The last day of the hold", None);
+            let ends_on = input.date("ends_on", "the last day of the hold", None);
             let reason = input.text("reason", 500, "Enter the reason for the hold");
             input.finish()?;
             let (Some(ends_on), Some(reason)) = (ends_on, reason) else {
@@ -432,7 +443,15 @@ pub async fn retention_page(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ProgrammeId = path_id(&id)?;
-    forms::show(state, nonce, viewer, actor, Vec::new(), retention_form(id)).await
+    // The current period, filled in.
+    let st = state.clone();
+    let months = blocking(move || Ok(store::retention::periods(&mut *st.conn()?)?))
+        .await?
+        .get(&id)
+        .copied()
+        .unwrap_or(DEFAULT_RETENTION_MONTHS);
+    let prefill = vec![("months".to_string(), months.to_string())];
+    forms::show(state, nonce, viewer, actor, prefill, retention_form(id)).await
 }
 
 /// `POST /programmes/{id}/retention` (admins): sets the period (audited).
