@@ -7,7 +7,7 @@ use actix_web::web::{self, Json};
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::{json_input, path_id};
+use super::json_input;
 use crate::casework::erasure::{self, Eraser, OVERRIDE_FIELD};
 use crate::casework::holds;
 use crate::casework::subject_access::{self, Export, Requester};
@@ -16,6 +16,7 @@ use crate::domain::enums::ErasureReason;
 use crate::domain::ids::{ParticipantId, ProgrammeId};
 use crate::store::erasures::Erasure;
 use crate::web::errors::{blocking, AppError};
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// `POST /api/v1/participants/{id}/erase`: deletes every row that names the participant
@@ -32,10 +33,9 @@ use crate::web::AppState;
 pub async fn erase(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     body: web::Bytes,
 ) -> Result<Json<Erasure>, AppError> {
-    let id: ParticipantId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         // Another organisation's record is 404 before the body is read.
@@ -71,9 +71,8 @@ pub async fn erase(
 pub async fn export(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
 ) -> Result<Json<Export>, AppError> {
-    let id: ParticipantId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::participants::find(&mut conn, actor.scope(), id)?;
@@ -106,10 +105,9 @@ pub struct HoldView {
 pub async fn set_hold(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     body: web::Bytes,
 ) -> Result<Json<HoldView>, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::programmes::find_visible(&mut conn, actor.scope(), id)?;
@@ -145,9 +143,8 @@ pub async fn set_hold(
 pub async fn lift_hold(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, AppError> {
-    let id: ProgrammeId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         crate::store::programmes::find_visible(&mut conn, actor.scope(), id)?;

@@ -537,9 +537,8 @@ pub async fn create_session(
 pub async fn session(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<Json<SessionDetail>, AppError> {
-    let id: SessionId = path_id(&id)?;
     blocking(move || {
         let d = casework::details::session(&mut *state.conn()?, &actor, id)?;
         Ok(Json(SessionDetail::from(d)))
@@ -601,10 +600,9 @@ fn flatten_register(object: &mut Map<String, Value>) -> Result<(), AppError> {
 pub async fn put_attendance(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<SessionId>,
     body: web::Bytes,
 ) -> Result<Json<SessionDetail>, AppError> {
-    let id: SessionId = path_id(&id)?;
     blocking(move || {
         let mut conn = state.conn()?;
         store::sessions::find(&mut conn, actor.scope(), id)?;

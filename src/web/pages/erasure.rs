@@ -25,7 +25,7 @@ use crate::store::{self, login_sessions};
 use crate::web::errors::{blocking, AppError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::session::{see_other, Viewer};
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::AppState;
 
 /// The "Data protection" block of a participant's page: what the viewer may do.
@@ -171,9 +171,8 @@ pub async fn confirm(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let view = blocking(move || {
         let mut conn = state.conn()?;
         confirm_view(&mut conn, &actor, id, &Input::from_pairs(Vec::new()), &[])
@@ -191,10 +190,9 @@ pub async fn erase(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let session = viewer.session_id;
     let input = Input::from_pairs(form.into_inner());
     let outcome = blocking(move || {
@@ -254,10 +252,9 @@ pub async fn erase(
 pub async fn export(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    PathId(id): PathId<ParticipantId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ParticipantId = path_id(&id)?;
     let pdf = query.iter().any(|(k, v)| k == "format" && v == "pdf");
     let (reference, bytes) = blocking(move || {
         let mut conn = state.conn()?;
@@ -336,9 +333,8 @@ pub async fn hold_page(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     // A hold in force is shown filled in, so that extending it is one change.
     let st = state.clone();
     let current = blocking(move || Ok(store::retention::hold_of(&mut *st.conn()?, id)?)).await?;
@@ -361,10 +357,9 @@ pub async fn save_hold(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -440,9 +435,8 @@ pub async fn retention_page(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     // The current period, filled in.
     let st = state.clone();
     let months = blocking(move || Ok(store::retention::periods(&mut *st.conn()?)?))
@@ -462,10 +456,9 @@ pub async fn save_retention(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<ProgrammeId>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let id: ProgrammeId = path_id(&id)?;
     forms::submit(
         state,
         nonce,
@@ -656,9 +649,8 @@ pub async fn archive_show(
     state: web::Data<AppState>,
     nonce: CspNonce,
     viewer: Viewer,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let id: i64 = path_id(&id)?;
     let (entry, since) = blocking(move || {
         let mut conn = state.conn()?;
         let entry = store::report_archive::find(&mut conn, id)?;

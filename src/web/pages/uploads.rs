@@ -24,7 +24,7 @@ use crate::store::{self, pending_uploads};
 use crate::web::errors::{blocking, AppError, FieldError, PageError};
 use crate::web::security::CspNonce;
 use crate::web::session::{see_other, Viewer};
-use crate::web::shared::path_id;
+use crate::web::shared::PathId;
 use crate::web::uploads::{run_import, ImportOptions, ReportLine};
 use crate::web::AppState;
 
@@ -274,9 +274,8 @@ pub async fn undo_page(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let id: i64 = path_id(&id)?;
     let view = blocking(move || {
         let mut conn = state.conn()?;
         let batch = batch_for(&mut conn, &actor, id)?;
@@ -306,9 +305,8 @@ pub async fn undo(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let id: i64 = path_id(&id)?;
     let session = viewer.session_id;
     let outcome = blocking(move || {
         let mut conn = state.conn()?;
@@ -384,9 +382,8 @@ pub async fn failed(
         viewer,
         actor,
     }: Page,
-    id: web::Path<String>,
+    PathId(id): PathId<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let id: i64 = path_id(&id)?;
     let view = blocking(move || {
         let mut conn = state.conn()?;
         let f = store::import_changes::failure(
