@@ -383,7 +383,7 @@ pub fn import(
         organisation,
         user: None,
         secret: &secrets.person_key,
-        today: chrono::Utc::now().date_naive(),
+        today: settings.clock().today(),
         extract_date,
         confirm_shrink,
     };

@@ -113,9 +113,18 @@ pub struct Settings {
         global = true
     )]
     pub require_2fa: crate::domain::two_factor::Policy,
+    /// Tests and training environments only: a file holding the date the service takes as
+    /// today (read on every use; `src/clock.rs`). Unset in production.
+    #[arg(long, env = "OUTCOMES_CLOCK_FILE", global = true)]
+    pub clock_file: Option<PathBuf>,
 }
 
 impl Settings {
+    /// The service's clock (`--clock-file`).
+    pub fn clock(&self) -> crate::clock::Clock {
+        crate::clock::Clock::new(self.clock_file.clone())
+    }
+
     pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
         Ok(DatabaseUrl::parse(&self.database_url)?)
     }
@@ -137,6 +146,7 @@ impl Settings {
             tls: false,
             trusted_proxies: Vec::new(),
             require_2fa: crate::domain::two_factor::Policy::Roles,
+            clock_file: None,
         }
     }
 }

@@ -45,6 +45,7 @@ impl Application {
             disclosure_threshold: u64::from(settings.disclosure_threshold),
             minimum_cohort: u64::from(settings.minimum_cohort),
             require_2fa: settings.require_2fa,
+            clock: settings.clock(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -32,6 +32,16 @@ pub fn quarter_figures(
         from: quarter.first_day(),
         to: quarter.last_day(),
     };
+    period_figures(conn, programme, period)
+}
+
+/// The engagement figures (DESIGN.md 4.1) of a programme in a period, by name: casework
+/// figures only, nothing derived from police data.
+pub fn period_figures(
+    conn: &mut DbConn,
+    programme: ProgrammeId,
+    period: crate::evaluation::DateRange,
+) -> Result<Map<String, Value>, StoreError> {
     let inputs = report_rows::load(
         conn,
         None,

@@ -18,6 +18,8 @@ use super::{invalid, sentence, CaseError, Ctx};
 
 /// The longest comment or reason.
 const MAX_COMMENT: usize = 2000;
+/// The longest narrative a provider writes about its quarter.
+pub const MAX_NARRATIVE: usize = 5000;
 
 fn audit_step(
     conn: &mut DbConn,
@@ -53,16 +55,22 @@ fn audit_step(
     Ok(())
 }
 
-/// Submits (or submits again) `quarter` (like `2025-26-Q3`) for a programme: a quarter
-/// that has started and in which the programme ran; not one already submitted or
-/// approved. Returns the return and whether it was created (rather than submitted again).
+/// Submits (or submits again) `quarter` (like `2025-26-Q3`) for a programme, with the
+/// provider's optional `narrative`: a quarter that has ended (so that its approval cannot
+/// lock records of days still to come) and in which the programme ran; not one already
+/// submitted or approved. Returns the return and whether it was created (rather than
+/// submitted again).
 pub fn submit(
     conn: &mut DbConn,
     ctx: &Ctx,
     programme: ProgrammeId,
-    input: Input,
+    mut input: Input,
 ) -> Result<(QuarterlyReturn, bool), CaseError> {
     let programme = programmes::find_visible(conn, ctx.actor.scope(), programme)?;
+    let narrative = input
+        .opt_text("narrative", MAX_NARRATIVE)
+        .unwrap_or_default();
+    input.finish()?;
     let raw = input.raw("quarter").to_string();
     let quarter = match raw.as_str() {
         "" => return Err(invalid("quarter", "Enter the quarter, like 2025-26-Q3")),
@@ -86,10 +94,12 @@ pub fn submit(
             .map_err(|e| invalid("quarter", sentence(&e.to_string())))?;
         let id = match &current {
             Some(r) => {
-                store::resubmit(conn, r.id, ctx.actor.user_id)?;
+                store::resubmit(conn, r.id, &narrative, ctx.actor.user_id)?;
                 r.id
             }
-            None => store::insert_submitted(conn, programme.id, quarter, ctx.actor.user_id)?,
+            None => {
+                store::insert_submitted(conn, programme.id, quarter, &narrative, ctx.actor.user_id)?
+            }
         };
         let r = store::find(conn, ctx.actor.scope(), id)?;
         audit_step(
@@ -97,11 +107,31 @@ pub fn submit(
             ctx,
             AuditAction::Submit,
             &r,
-            &["status", "submitted_by", "submitted_at"],
+            if narrative.is_empty() {
+                &["status", "submitted_by", "submitted_at"]
+            } else {
+                &["status", "submitted_by", "submitted_at", "narrative"]
+            },
             None,
             "",
         )?;
         Ok((r, current.is_none()))
+    })
+}
+
+/// The provider withdraws a submitted return before a commissioner decides on it (to
+/// correct the quarter's records or its narrative and submit again).
+pub fn withdraw(conn: &mut DbConn, ctx: &Ctx, id: ReturnId) -> Result<QuarterlyReturn, CaseError> {
+    store::find(conn, ctx.actor.scope(), id)?;
+    write_transaction(conn, |conn| {
+        let r = store::find(conn, ctx.actor.scope(), id)?;
+        let quarter = parse_quarter(&r.quarter).ok_or(CaseError::NotFound)?;
+        returns::withdraw(quarter, r.status)
+            .map_err(|e| invalid("return", sentence(&e.to_string())))?;
+        store::withdraw(conn, id)?;
+        let r = store::find(conn, ctx.actor.scope(), id)?;
+        audit_step(conn, ctx, AuditAction::Withdraw, &r, &["status"], None, "")?;
+        Ok(r)
     })
 }
 
@@ -143,6 +173,9 @@ pub fn decide(
         let quarter = parse_quarter(&r.quarter).ok_or(CaseError::NotFound)?;
         let next = returns::decide(quarter, r.status, approve)
             .map_err(|e| invalid("decision", sentence(&e.to_string())))?;
+        if approve {
+            returns::decidable(quarter, ctx.today).map_err(|m| invalid("decision", m))?;
+        }
         store::decide(conn, id, next, &comment, ctx.actor.user_id)?;
         let r = store::find(conn, ctx.actor.scope(), id)?;
         let action = if approve {

@@ -357,6 +357,7 @@ diesel::table! {
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        narrative -> Text,
     }
 }
 

@@ -19,8 +19,14 @@ pub struct UnknownValue {
 }
 
 /// A closed vocabulary read forgivingly from what people type (imports and forms).
-pub trait Vocabulary: Sized {
+pub trait Vocabulary: Sized + Copy + 'static {
     fn parse_loose(s: &str) -> Result<Self, UnknownValue>;
+    /// Every value, in the order of the design document.
+    fn all() -> &'static [Self];
+    /// The word used in the database, CSV and JSON.
+    fn word(self) -> &'static str;
+    /// How people read the value (pages, reports, spreadsheets' drop-downs).
+    fn label(self) -> String;
 }
 
 /// The label of a word: `explicit`, or the word with spaces and a capital first letter.
@@ -113,6 +119,15 @@ macro_rules! word_enum {
             fn parse_loose(s: &str) -> Result<Self, UnknownValue> {
                 $name::parse_loose(s)
             }
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn word(self) -> &'static str {
+                self.as_str()
+            }
+            fn label(self) -> String {
+                self.display_label()
+            }
         }
 
         impl fmt::Display for $name {
@@ -185,7 +200,7 @@ word_enum!(
     ProgrammeKind, "programme kind" {
         Mentoring => "mentoring",
         Workshop => "workshop",
-        ImmediateJustice => "immediate_justice",
+        ImmediateJustice => "immediate_justice" as "Immediate Justice",
         Outreach => "outreach",
         Diversion => "diversion",
         Perpetrator => "perpetrator",
@@ -236,7 +251,7 @@ word_enum!(
 
 word_enum!(
     SessionKind, "session kind" {
-        OneToOne => "one_to_one",
+        OneToOne => "one_to_one" as "One-to-one",
         Group => "group",
         Workshop => "workshop",
         Reparation => "reparation",
@@ -257,7 +272,7 @@ word_enum!(
         Baseline => "baseline",
         Review => "review",
         Exit => "exit",
-        FollowUp => "follow_up",
+        FollowUp => "follow_up" as "Follow-up",
     }
 );
 
@@ -275,9 +290,9 @@ word_enum!(
     Ethnicity, "ethnicity" {
         Asian => "asian",
         Black => "black",
-        Mixed => "mixed",
+        Mixed => "mixed" as "Mixed or multiple ethnic groups",
         White => "white",
-        Other => "other",
+        Other => "other" as "Other ethnic group",
         NotStated => "not_stated",
     }
 );
@@ -297,7 +312,7 @@ word_enum!(
         TheftFromPerson => "theft_from_person",
         Shoplifting => "shoplifting",
         OtherTheft => "other_theft",
-        CriminalDamageArson => "criminal_damage_arson",
+        CriminalDamageArson => "criminal_damage_arson" as "Criminal damage and arson",
         CriminalDamageOther => "criminal_damage_other",
         PossessionOfWeapons => "possession_of_weapons",
         PublicOrder => "public_order",
@@ -382,6 +397,7 @@ word_enum!(
         Unmerge => "unmerge",
         Erase => "erase",
         Revert => "revert",
+        Withdraw => "withdraw",
     }
 );
 
@@ -392,6 +408,7 @@ word_enum!(
         Approved => "approved",
         Returned => "returned",
         Unlocked => "unlocked",
+        Withdrawn => "withdrawn",
     }
 );
 
@@ -592,7 +609,16 @@ mod tests {
         unique(ReferralSource::ALL, |v| v.display_label());
         unique(SessionKind::ALL, |v| v.display_label());
         unique(OffenceGroup::ALL, |v| v.display_label());
-        assert_eq!(SessionKind::OneToOne.display_label(), "One to one");
+        assert_eq!(SessionKind::OneToOne.display_label(), "One-to-one");
+        // "one to one" (the old label) is still read: hyphens and spaces are the same.
+        assert_eq!(
+            SessionKind::parse_loose("one to one"),
+            Ok(SessionKind::OneToOne)
+        );
+        assert_eq!(
+            ProgrammeKind::ImmediateJustice.display_label(),
+            "Immediate Justice"
+        );
         assert_eq!(
             ReferralSource::OocrHub.display_label(),
             "Out-of-court resolution hub"

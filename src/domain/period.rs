@@ -40,6 +40,11 @@ impl FinancialYear {
         NaiveDate::from_ymd_opt(self.0 + 1, 3, 31).unwrap_or(NaiveDate::MAX)
     }
 
+    /// The year before.
+    pub fn previous(self) -> Self {
+        FinancialYear(self.0 - 1)
+    }
+
     pub fn quarter(self, q: u8) -> Quarter {
         Quarter { year: self, q }
     }
@@ -126,6 +131,22 @@ impl Quarter {
             _ => (self.year.0 + 1, 3, 31),
         };
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MAX)
+    }
+
+    /// How people read the quarter: "October to December 2026 (Q3 2026-27)".
+    pub fn long_name(self) -> String {
+        let (from, to) = match self.q {
+            1 => ("April", "June"),
+            2 => ("July", "September"),
+            3 => ("October", "December"),
+            _ => ("January", "March"),
+        };
+        format!(
+            "{from} to {to} {} (Q{} {})",
+            self.first_day().year(),
+            self.q,
+            self.year
+        )
     }
 
     /// The quarters of the financial year, in order.
@@ -320,6 +341,30 @@ mod tests {
         let p: Period = "2025-26".parse().unwrap();
         assert_eq!((p.from(), p.to()), (d("2025-04-01"), d("2026-03-31")));
         assert_eq!(p.to_string(), "2025-26");
+    }
+
+    #[test]
+    fn a_quarter_is_read_as_its_months_and_calendar_year_then_its_code() {
+        let q = |s: &str| match s.parse::<Period>().unwrap() {
+            Period::Quarter(q) => q,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            q("2026-27-Q3").long_name(),
+            "October to December 2026 (Q3 2026-27)"
+        );
+        assert_eq!(
+            q("2026-27-Q4").long_name(),
+            "January to March 2027 (Q4 2026-27)"
+        );
+        assert_eq!(
+            q("2025-26-Q1").long_name(),
+            "April to June 2025 (Q1 2025-26)"
+        );
+        assert_eq!(
+            q("2025-26-Q2").long_name(),
+            "July to September 2025 (Q2 2025-26)"
+        );
     }
 
     #[test]

@@ -14,26 +14,29 @@ use super::period::{Period, Quarter};
 /// Why a change of status is refused, in words for the field it is about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReturnError {
-    #[error("the {0} return is already submitted and waiting for a decision")]
+    #[error("the {} return is already submitted and waiting for a decision", .0.long_name())]
     AlreadySubmitted(Quarter),
-    #[error("the {0} return is already approved; an admin can unlock it")]
+    #[error("the {} return is already approved; an admin can unlock it", .0.long_name())]
     AlreadyApproved(Quarter),
-    #[error("only a submitted return can be approved or returned; the {0} return is {1}")]
+    #[error("only a submitted return can be approved or returned; the {q} return is {s}", q = .0.long_name(), s = .1)]
     NotSubmitted(Quarter, ReturnStatus),
-    #[error("only an approved return can be unlocked; the {0} return is {1}")]
+    #[error("only an approved return can be unlocked; the {q} return is {s}", q = .0.long_name(), s = .1)]
     NotApproved(Quarter, ReturnStatus),
+    #[error("only a submitted return can be withdrawn; the {q} return is {s}", q = .0.long_name(), s = .1)]
+    NotWithdrawable(Quarter, ReturnStatus),
 }
 
 /// The status after a provider submits, given the current one (`None`: never submitted).
-/// A return that was returned or unlocked may be submitted again.
+/// A return that was returned, unlocked or withdrawn may be submitted again.
 pub fn submit(
     quarter: Quarter,
     current: Option<ReturnStatus>,
 ) -> Result<ReturnStatus, ReturnError> {
     match current {
-        None | Some(ReturnStatus::Returned) | Some(ReturnStatus::Unlocked) => {
-            Ok(ReturnStatus::Submitted)
-        }
+        None
+        | Some(ReturnStatus::Returned)
+        | Some(ReturnStatus::Unlocked)
+        | Some(ReturnStatus::Withdrawn) => Ok(ReturnStatus::Submitted),
         Some(ReturnStatus::Submitted) => Err(ReturnError::AlreadySubmitted(quarter)),
         Some(ReturnStatus::Approved) => Err(ReturnError::AlreadyApproved(quarter)),
     }
@@ -50,6 +53,47 @@ pub fn decide(
         ReturnStatus::Submitted => Ok(ReturnStatus::Returned),
         other => Err(ReturnError::NotSubmitted(quarter, other)),
     }
+}
+
+/// The status after a provider withdraws a submitted return, before a decision.
+pub fn withdraw(quarter: Quarter, current: ReturnStatus) -> Result<ReturnStatus, ReturnError> {
+    match current {
+        ReturnStatus::Submitted => Ok(ReturnStatus::Withdrawn),
+        other => Err(ReturnError::NotWithdrawable(quarter, other)),
+    }
+}
+
+/// Whether a return may be submitted again from `status` (`None`: never submitted).
+pub fn may_submit(status: Option<ReturnStatus>) -> bool {
+    matches!(
+        status,
+        None | Some(ReturnStatus::Returned)
+            | Some(ReturnStatus::Unlocked)
+            | Some(ReturnStatus::Withdrawn)
+    )
+}
+
+/// The first day a quarter's return can be submitted or approved: the day after it ends,
+/// so that a return cannot lock records of days still to come.
+pub fn open_from(quarter: Quarter) -> NaiveDate {
+    quarter.last_day().succ_opt().unwrap_or(NaiveDate::MAX)
+}
+
+/// "1 January 2027": a date as the messages and the pages write it.
+fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// Why a quarter cannot be approved yet (one submitted before the rule existed).
+pub fn decidable(quarter: Quarter, today: NaiveDate) -> Result<(), String> {
+    if today < open_from(quarter) {
+        return Err(format!(
+            "The {} quarter has not ended; its return can be approved from {}",
+            quarter.long_name(),
+            long_date(open_from(quarter))
+        ));
+    }
+    Ok(())
 }
 
 /// The status after an admin unlocks an approved return.
@@ -75,22 +119,25 @@ pub fn submittable(
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
 ) -> Result<(), String> {
-    if quarter.first_day() > today {
-        return Err(format!(
-            "The {quarter} quarter has not started yet (it starts on {}); submit a quarter that has started",
-            quarter.first_day()
-        ));
-    }
     if quarter.last_day() < starts_on || ends_on.is_some_and(|e| e < quarter.first_day()) {
         return Err(format!(
-            "The programme did not run in {quarter}; choose a quarter between its start and end dates"
+            "The programme did not run in {}; choose a quarter between its start and end dates",
+            quarter.long_name()
+        ));
+    }
+    if today < open_from(quarter) {
+        return Err(format!(
+            "The {} quarter has not ended; its return can be submitted from {}",
+            quarter.long_name(),
+            long_date(open_from(quarter))
         ));
     }
     Ok(())
 }
 
-/// The quarters a programme could return by `today`, newest first: from the one its start
-/// date falls in to the current one (or the one its end date falls in).
+/// The quarters of a programme's returns by `today`, newest first: from the one its start
+/// date falls in to the current one (or the one its end date falls in). The current
+/// quarter is listed (it can be submitted from the day after it ends: `open_from`).
 pub fn quarters_to_return(
     today: NaiveDate,
     starts_on: NaiveDate,
@@ -148,7 +195,8 @@ impl Locks {
 /// The message of a refused change, the same on pages, in problem JSON and in imports.
 pub fn locked_message(date: NaiveDate, quarter: Quarter) -> String {
     format!(
-        "The date {date} is in {quarter}, whose quarterly return is approved, so records dated in it are locked; an admin can unlock the return"
+        "The date {date} is in {}, whose quarterly return is approved, so records dated in it are locked; an admin can unlock the return",
+        quarter.long_name()
     )
 }
 
@@ -204,17 +252,31 @@ mod tests {
         );
         assert_eq!(
             unlock(q3, ReturnStatus::Submitted).unwrap_err().to_string(),
-            "only an approved return can be unlocked; the 2025-26-Q3 return is submitted"
+            "only an approved return can be unlocked; the October to December 2025 (Q3 2025-26) return is submitted"
+        );
+        assert_eq!(
+            withdraw(q3, ReturnStatus::Submitted),
+            Ok(ReturnStatus::Withdrawn)
+        );
+        assert!(withdraw(q3, ReturnStatus::Approved).is_err());
+        assert!(withdraw(q3, ReturnStatus::Returned).is_err());
+        assert_eq!(
+            submit(q3, Some(ReturnStatus::Withdrawn)),
+            Ok(ReturnStatus::Submitted)
         );
     }
 
     #[test]
-    fn a_quarter_can_be_submitted_once_it_has_started_and_while_the_programme_ran() {
+    fn a_quarter_can_be_submitted_once_it_has_ended_and_while_the_programme_ran() {
         let start = d("2025-04-01");
-        assert!(submittable(q("2025-26-Q3"), d("2025-10-01"), start, None).is_ok());
-        assert!(submittable(q("2025-26-Q3"), d("2025-09-30"), start, None)
-            .unwrap_err()
-            .contains("has not started yet"));
+        assert!(submittable(q("2025-26-Q3"), d("2026-01-01"), start, None).is_ok());
+        assert_eq!(
+            submittable(q("2025-26-Q3"), d("2025-12-31"), start, None).unwrap_err(),
+            "The October to December 2025 (Q3 2025-26) quarter has not ended; its return can be submitted from 1 January 2026"
+        );
+        assert!(submittable(q("2025-26-Q3"), d("2025-10-01"), start, None).is_err());
+        assert!(decidable(q("2025-26-Q3"), d("2025-12-31")).is_err());
+        assert!(decidable(q("2025-26-Q3"), d("2026-01-01")).is_ok());
         assert!(submittable(q("2024-25-Q4"), d("2025-10-01"), start, None)
             .unwrap_err()
             .contains("did not run"));

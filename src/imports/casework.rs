@@ -109,7 +109,8 @@ fn locks(conn: &mut DbConn, ctx: &ImportContext) -> Result<Locks, StoreError> {
 /// What a row that would change a record dated in an approved quarter is told.
 fn locked_expected(date: NaiveDate, quarter: crate::domain::period::Quarter) -> String {
     format!(
-        "no change to records dated in {quarter} ({date} is in it): its quarterly return is approved, so they are locked; an admin can unlock the return"
+        "no change to records dated in {} ({date} is in it): its quarterly return is approved, so they are locked; an admin can unlock the return",
+        quarter.long_name()
     )
 }
 
@@ -769,7 +770,8 @@ impl ImportFile for Attendance {
                     "session_ref",
                     &rec.session_ref,
                     format!(
-                        "a session outside {quarter} (this one was on {session_date}): the quarterly return of {quarter} is approved, so its sessions' attendance is locked; an admin can unlock the return"
+                        "a session outside {} (this one was on {session_date}): the quarterly return of that quarter is approved, so its sessions' attendance is locked; an admin can unlock the return",
+                        quarter.long_name()
                     ),
                 ));
                 continue;

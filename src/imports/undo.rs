@@ -301,7 +301,8 @@ fn refuse_unless_revertible(
         if let Some(quarter) = locks.locked(programme, date) {
             if locked.insert(label.clone()) {
                 reasons.push(format!(
-                    "{label} is dated {date}, in {quarter}, whose quarterly return is approved (an admin can unlock it)"
+                    "{label} is dated {date}, in {}, whose quarterly return is approved (an admin can unlock it)",
+                    quarter.long_name()
                 ));
             }
         }

@@ -99,11 +99,45 @@ pub fn render(view: &ReportView) -> Result<Vec<u8>, String> {
 /// The subject access export of one participant (`casework::subject_access`), typeset by
 /// `templates/pdf/subject_access.typ` from the export's JSON.
 pub fn render_subject_access(json: String) -> Result<Vec<u8>, String> {
+    // The words of the export's closed vocabularies, with their labels, so that the PDF
+    // reads "Out-of-court resolution hub" where the JSON keeps `oocr_hub`.
+    let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("labels".into(), vocabulary_labels());
+    }
+    let json = value.to_string();
     compile(
         include_str!("../../templates/pdf/subject_access.typ"),
         "/subject_access.typ",
         json,
     )
+}
+
+/// Each vocabulary of the subject access export: its words and their labels.
+fn vocabulary_labels() -> serde_json::Value {
+    use crate::domain::enums::{
+        AttendanceStatus, AuditAction, Closure, Decision, Ethnicity, Gender, OffenceGroup,
+        ReferralSource, SessionKind, Timepoint, Vocabulary,
+    };
+    fn of<T: Vocabulary>() -> serde_json::Value {
+        T::all()
+            .iter()
+            .map(|v| (v.word().to_string(), serde_json::Value::String(v.label())))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+    serde_json::json!({
+        "gender": of::<Gender>(),
+        "ethnicity": of::<Ethnicity>(),
+        "source": of::<ReferralSource>(),
+        "decision": of::<Decision>(),
+        "closure": of::<Closure>(),
+        "session_kind": of::<SessionKind>(),
+        "status": of::<AttendanceStatus>(),
+        "timepoint": of::<Timepoint>(),
+        "offence_group": of::<OffenceGroup>(),
+        "action": of::<AuditAction>(),
+    })
 }
 
 /// Typesets `template` (named `name`) with `json` as its one input, `sys.inputs.data`.

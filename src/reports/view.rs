@@ -2594,8 +2594,8 @@ fn money_section(r: &Reader) -> Section {
     s
 }
 
-/// A target's metric in the words of the engagement table.
-fn target_label(metric: &str) -> String {
+/// A target's metric in the words of the engagement table (also the home pages').
+pub fn target_label(metric: &str) -> String {
     match metric {
         "anonymous_headcount" => "Attendances by headcount".to_string(),
         "participants_reached" => "Participants reached (named)".to_string(),
@@ -2609,7 +2609,7 @@ fn target_label(metric: &str) -> String {
 }
 
 /// The unit of a target's metric: rates as percentages, hours with a decimal, counts.
-fn target_unit(metric: &str) -> NumberFormat {
+pub fn target_unit(metric: &str) -> NumberFormat {
     if metric.ends_with("_rate") {
         NumberFormat::Rate
     } else if metric.starts_with("hours_") {

@@ -37,6 +37,8 @@ pub struct QuarterlyReturn {
     pub decided_by: Option<UserId>,
     pub decided_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// What the provider wrote about the quarter when submitting; "" when nothing.
+    pub narrative: String,
 }
 
 /// A row as the query reads it, field by field in the order of its columns.
@@ -53,6 +55,7 @@ struct Row {
     decided_by: Option<i64>,
     decided_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
+    narrative: String,
 }
 
 macro_rules! columns {
@@ -69,6 +72,7 @@ macro_rules! columns {
             r::decided_by,
             r::decided_at,
             r::updated_at,
+            r::narrative,
         )
     };
 }
@@ -86,6 +90,7 @@ fn from_row(row: Row) -> Result<QuarterlyReturn, StoreError> {
         decided_by: row.decided_by.map(UserId),
         decided_at: row.decided_at,
         updated_at: row.updated_at,
+        narrative: row.narrative,
     })
 }
 
@@ -142,6 +147,7 @@ pub fn insert_submitted(
     conn: &mut DbConn,
     programme: ProgrammeId,
     quarter: Quarter,
+    narrative: &str,
     by: UserId,
 ) -> Result<ReturnId, StoreError> {
     let t = now();
@@ -150,6 +156,7 @@ pub fn insert_submitted(
         r::quarter.eq(quarter.to_string()),
         r::status.eq(ReturnStatus::Submitted.as_str()),
         r::comment.eq(""),
+        r::narrative.eq(narrative),
         r::submitted_by.eq(Some(by.0)),
         r::submitted_at.eq(Some(t)),
         r::updated_at.eq(t),
@@ -190,13 +197,19 @@ pub fn insert_history(
     Ok(ReturnId(id))
 }
 
-/// Submits a returned or unlocked return again: the last decision is cleared.
-pub fn resubmit(conn: &mut DbConn, id: ReturnId, by: UserId) -> Result<(), StoreError> {
+/// Submits a returned, unlocked or withdrawn return again: the last decision is cleared.
+pub fn resubmit(
+    conn: &mut DbConn,
+    id: ReturnId,
+    narrative: &str,
+    by: UserId,
+) -> Result<(), StoreError> {
     let t = now();
     diesel::update(r::table.find(id.0))
         .set((
             r::status.eq(ReturnStatus::Submitted.as_str()),
             r::comment.eq(""),
+            r::narrative.eq(narrative),
             r::submitted_by.eq(Some(by.0)),
             r::submitted_at.eq(Some(t)),
             r::decided_by.eq(None::<i64>),
@@ -205,6 +218,41 @@ pub fn resubmit(conn: &mut DbConn, id: ReturnId, by: UserId) -> Result<(), Store
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Records that the provider withdrew a submitted return (before a decision).
+pub fn withdraw(conn: &mut DbConn, id: ReturnId) -> Result<(), StoreError> {
+    diesel::update(r::table.find(id.0))
+        .set((
+            r::status.eq(ReturnStatus::Withdrawn.as_str()),
+            r::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The returns with one of `statuses` whose programmes the scope may see, oldest
+/// submission first (the order a commissioner decides them in), at most `limit`.
+pub fn with_status(
+    conn: &mut DbConn,
+    scope: Scope,
+    statuses: &[ReturnStatus],
+    limit: i64,
+) -> Result<Vec<QuarterlyReturn>, StoreError> {
+    let words: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    scoped!(
+        r::table.inner_join(programmes::table),
+        scope.aggregates(),
+        programmes::organisation_id
+    )
+    .filter(r::status.eq_any(words))
+    .order((r::submitted_at.asc(), r::id.asc()))
+    .limit(limit)
+    .select(columns!())
+    .load::<Row>(conn)?
+    .into_iter()
+    .map(from_row)
+    .collect()
 }
 
 /// Records a decision (approved, returned) or an unlock, with its comment or reason.

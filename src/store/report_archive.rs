@@ -196,6 +196,20 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Entry>, StoreError> {
         .collect())
 }
 
+/// The newest `limit` entries of reports downloaded or published (not those only viewed
+/// on a page), without figures.
+pub fn latest_downloads(conn: &mut DbConn, limit: i64) -> Result<Vec<Entry>, StoreError> {
+    Ok(a::table
+        .filter(a::format.ne("html"))
+        .order(a::id.desc())
+        .limit(limit)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(|r| from_row(r, Value::Null))
+        .collect())
+}
+
 /// One entry with its figures.
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Entry, StoreError> {
     let row: Row = a::table

@@ -356,6 +356,33 @@ pub fn list(
         .collect()
 }
 
+/// The scope's sessions dated from `since` to `until` with no register: no attendance
+/// line and no headcount (a caseworker's home page asks for them), newest first.
+pub fn without_register(
+    conn: &mut DbConn,
+    scope: Scope,
+    since: NaiveDate,
+    until: NaiveDate,
+    limit: i64,
+) -> Result<Vec<Session>, StoreError> {
+    use crate::db::schema::attendance as a;
+    scoped!(s::table, scope.records(), s::organisation_id)
+        .filter(s::voided_at.is_null())
+        .filter(s::date.ge(since))
+        .filter(s::date.le(until))
+        .filter(s::headcount.eq(0))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            a::table.filter(a::session_id.eq(s::id)),
+        )))
+        .order((s::date.desc(), s::id.desc()))
+        .limit(limit)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 pub fn count(conn: &mut DbConn, scope: Scope, filter: &SessionFilter) -> Result<i64, StoreError> {
     Ok(filtered!(scope, filter).count().get_result(conn)?)
 }

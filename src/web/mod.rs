@@ -41,9 +41,16 @@ pub struct AppState {
     pub minimum_cohort: u64,
     /// Who must sign in with a second factor.
     pub require_2fa: crate::domain::two_factor::Policy,
+    /// Today's date (the system's, or a test's clock file).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
+    /// Today's date for casework rules and default periods.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
     /// A pooled connection, or 503 when the database does not answer.
     pub fn conn(&self) -> Result<crate::db::PooledConn, AppError> {
         self.pool

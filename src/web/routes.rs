@@ -178,6 +178,7 @@ pub fn all() -> Vec<RouteSpec> {
         GET "/login" => pages::login::show, Public;
         POST "/login" => pages::login::submit, Public;
         POST "/logout" => pages::login::logout, SignInStep;
+        GET "/logout" => pages::post_only, SignInStep;
         // The steps of sign-in after the password, and the user's own account.
         GET "/login/two-factor" => pages::account::code_form, SignInStep;
         POST "/login/two-factor" => pages::account::code_submit, SignInStep;
@@ -187,7 +188,9 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/account/password" => pages::account::password_submit, SignInStep;
         GET "/account" => pages::account::show, SignedIn;
         POST "/account/sessions/end" => pages::account::end_session, SignedIn;
+        GET "/account/sessions/end" => pages::post_only, SignedIn;
         POST "/account/tokens/revoke" => pages::account::revoke_token, SignedIn;
+        GET "/account/tokens/revoke" => pages::post_only, SignedIn;
         GET "/admin/users/{id}/reset-two-factor" => pages::admin::reset_two_factor_confirm, Roles(ADMIN_ONLY), User;
         POST "/admin/users/{id}/reset-two-factor" => pages::admin::reset_two_factor, Roles(ADMIN_ONLY), User;
         GET "/admin/users" => pages::admin::users, Roles(ADMIN_ONLY);
@@ -195,9 +198,11 @@ pub fn all() -> Vec<RouteSpec> {
         GET "/admin/users/{id}/deactivate" => pages::admin::deactivate_confirm, Roles(ADMIN_ONLY), User;
         POST "/admin/users/{id}/deactivate" => pages::admin::deactivate, Roles(ADMIN_ONLY), User;
         POST "/admin/users/{id}/reactivate" => pages::admin::reactivate, Roles(ADMIN_ONLY), User;
+        GET "/admin/users/{id}/reactivate" => pages::post_only, Roles(ADMIN_ONLY), User;
         GET "/admin/users/{id}/reset-password" => pages::admin::reset_password_confirm, Roles(ADMIN_ONLY), User;
         POST "/admin/users/{id}/reset-password" => pages::admin::reset_password, Roles(ADMIN_ONLY), User;
         POST "/admin/users/{id}/unlock" => pages::admin::unlock, Roles(ADMIN_ONLY), User;
+        GET "/admin/users/{id}/unlock" => pages::post_only, Roles(ADMIN_ONLY), User;
         GET "/admin/tokens/{id}/revoke" => pages::admin::revoke_token_confirm, Roles(ADMIN_ONLY), ApiToken;
         POST "/admin/tokens/{id}/revoke" => pages::admin::revoke_token, Roles(ADMIN_ONLY), ApiToken;
         GET "/admin/audit" => pages::audit::list, Roles(ADMIN_ONLY);
@@ -238,17 +243,22 @@ pub fn all() -> Vec<RouteSpec> {
         GET "/returns/{id}/changes" => pages::returns::changes, SignedIn, QuarterlyReturn;
         GET "/returns/{id}/unlock" => pages::returns::unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
         POST "/returns/{id}/unlock" => pages::returns::save_unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
+        GET "/returns/{id}/withdraw" => pages::returns::withdraw, Roles(RETURN_SUBMIT_ROLES), QuarterlyReturn;
+        POST "/returns/{id}/withdraw" => pages::returns::save_withdraw, Roles(RETURN_SUBMIT_ROLES), QuarterlyReturn;
         POST "/sessions/{id}/register" => pages::casework::save_register, Roles(RECORD_ROLES), Session;
+        GET "/sessions/{id}/register" => pages::casework::session, Roles(RECORD_ROLES), Session;
         GET "/sessions/{id}/survey" => pages::casework::survey, Roles(RECORD_ROLES), Session;
         POST "/sessions/{id}/survey" => pages::casework::save_survey, Roles(RECORD_ROLES), Session;
         GET "/uploads" => pages::files::show, Roles(IMPORT_HISTORY_ROLES);
         POST "/uploads" => pages::files::upload, Roles(IMPORT_HISTORY_ROLES);
         POST "/uploads/confirm" => pages::uploads::confirm, Roles(IMPORT_HISTORY_ROLES);
+        GET "/uploads/confirm" => pages::post_only, Roles(IMPORT_HISTORY_ROLES);
         GET "/uploads/{id}/undo" => pages::uploads::undo_page, Roles(UNDO_IMPORT_ROLES), ImportBatch;
         POST "/uploads/{id}/undo" => pages::uploads::undo, Roles(UNDO_IMPORT_ROLES), ImportBatch;
         GET "/uploads/failed/{id}" => pages::uploads::failed, Roles(IMPORT_HISTORY_ROLES), FailedUpload;
         GET "/uploads/guide/{kind}" => pages::uploads::guide, Roles(IMPORT_HISTORY_ROLES);
         POST "/uploads/offences/restore" => pages::files::restore, Roles(OFFENCE_IMPORT_ROLES);
+        GET "/uploads/offences/restore" => pages::post_only, Roles(OFFENCE_IMPORT_ROLES);
         GET "/exports/{kind}" => pages::files::export, Roles(RECORD_ROLES);
         GET "/uploads/templates/{kind}" => pages::files::template, Roles(IMPORT_HISTORY_ROLES);
         // Commissioning set-up pages
@@ -316,6 +326,7 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/api/v1/returns/{id}/approve" => api::returns::approve, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
         POST "/api/v1/returns/{id}/return" => api::returns::send_back, Roles(RETURN_DECISION_ROLES), QuarterlyReturn;
         POST "/api/v1/returns/{id}/unlock" => api::returns::unlock, Roles(ADMIN_ONLY), QuarterlyReturn;
+        POST "/api/v1/returns/{id}/withdraw" => api::returns::withdraw, Roles(RETURN_SUBMIT_ROLES), QuarterlyReturn;
         POST "/api/v1/providers" => api::setup::add_provider, Roles(COMMISSIONING_ROLES);
         GET "/api/v1/funding-streams" => api::setup::funding_streams, Roles(AGGREGATE_ROLES);
         POST "/api/v1/funding-streams" => api::setup::add_funding_stream, Roles(COMMISSIONING_ROLES);

@@ -14,7 +14,7 @@ pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
 pub fn ctx<'a>(state: &'a AppState, actor: &'a Actor) -> crate::casework::Ctx<'a> {
     crate::casework::Ctx {
         actor,
-        today: chrono::Utc::now().date_naive(),
+        today: state.today(),
         secret: &state.secrets.person_key,
         via: "api",
     }

@@ -139,7 +139,7 @@ pub fn run_import(
         organisation,
         user: Some(actor.user_id),
         secret: &state.secrets.person_key,
-        today: chrono::Utc::now().date_naive(),
+        today: state.today(),
         extract_date,
         confirm_shrink: options.confirm_shrink,
     };

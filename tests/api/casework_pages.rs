@@ -269,7 +269,7 @@ async fn casework_a_register_of_30_and_a_headcount_is_recorded_in_one_page_submi
                 .await
                 .unwrap(),
         );
-        let want = ["attended", "did not attend", "cancelled"][i % 3];
+        let want = ["Attended", "Did not attend", "Cancelled"][i % 3];
         assert!(
             page.contains(&format!("S-{sid}")) && page.contains(want),
             "referral {id}: {page}"

@@ -427,7 +427,7 @@ async fn a_change_on_a_page_to_a_record_in_an_approved_quarter_shows_the_refusal
     assert!(body.contains("govuk-error-summary"), "{body}");
     assert!(
         body.contains(
-            "The date 2025-06-01 is in 2025-26-Q1, whose quarterly return is approved, so records dated in it are locked; an admin can unlock the return"
+            "The date 2025-06-01 is in April to June 2025 (Q1 2025-26), whose quarterly return is approved, so records dated in it are locked; an admin can unlock the return"
         ),
         "{body}"
     );

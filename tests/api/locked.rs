@@ -147,7 +147,7 @@ async fn changes_undos_voids_and_restores_of_records_in_an_approved_quarter_are_
     ] {
         let (s, b) = send(&w, "DELETE", &path, json!({"reason": "recorded twice"})).await;
         assert_eq!(s, 409, "{path}: {b}");
-        assert!(b.to_string().contains("2025-26-Q1"), "{b}");
+        assert!(b.to_string().contains("(Q1 2025-26)"), "{b}");
     }
     let (s, b) = send(
         &w,
@@ -252,7 +252,7 @@ async fn an_import_changing_moving_or_adding_a_row_dated_in_an_approved_quarter_
         b["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("2025-26-Q1"),
+            .contains("(Q1 2025-26)"),
         "{b}"
     );
     // A Q2 referral moved into Q1, and a new one dated in Q1 (with an unchanged row).

@@ -382,7 +382,7 @@ async fn a_merge_moving_a_referral_dated_in_an_approved_quarter_is_refused() {
     assert_eq!(status, 409, "{body}");
     let m = messages(&body, "into");
     assert!(
-        m[0].contains(&format!("R-{q1}")) && m[0].contains("2025-26-Q1"),
+        m[0].contains(&format!("R-{q1}")) && m[0].contains("(Q1 2025-26)"),
         "{body}"
     );
     let (_, r) = get(&w, &format!("/api/v1/referrals/{q1}")).await;

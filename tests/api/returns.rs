@@ -67,7 +67,7 @@ pub fn assert_locked(status: u16, problem: &Value, field: &str) {
     let m = messages(problem, field);
     assert_eq!(m.len(), 1, "{problem}");
     assert!(
-        m[0].contains("2025-26-Q1") && m[0].contains("locked"),
+        m[0].contains("(Q1 2025-26)") && m[0].contains("locked"),
         "{problem}"
     );
 }
@@ -233,7 +233,7 @@ async fn an_approved_quarter_locks_its_records_on_the_api_the_pages_and_imports(
     let html = res.text().await.unwrap();
     assert!(html.contains("govuk-error-summary"), "{html}");
     assert!(
-        html.contains("2025-26-Q1, whose quarterly return is approved"),
+        html.contains("April to June 2025 (Q1 2025-26), whose quarterly return is approved"),
         "{html}"
     );
     let status_field = format!("status_{q1_referral}");
@@ -265,7 +265,7 @@ async fn an_approved_quarter_locks_its_records_on_the_api_the_pages_and_imports(
         errors[0]["message"]
             .as_str()
             .unwrap()
-            .contains("2025-26-Q1"),
+            .contains("(Q1 2025-26)"),
         "{b}"
     );
     assert!(
@@ -288,7 +288,7 @@ async fn an_approved_quarter_locks_its_records_on_the_api_the_pages_and_imports(
         b["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("2025-26-Q1"),
+            .contains("(Q1 2025-26)"),
         "{b}"
     );
     let csv = format!(
@@ -456,7 +456,7 @@ async fn a_return_sent_back_with_a_comment_reopens_the_quarter_for_a_new_submiss
         .manager_page
         .post_form(
             &format!("/programmes/{}/returns/new", w.mentoring),
-            &[("quarter", "2025-26-Q1")],
+            &[("quarter", "2025-26-Q1"), ("declaration", "yes")],
         )
         .await;
     assert_eq!(res.status().as_u16(), 303);
@@ -505,15 +505,31 @@ async fn a_return_sent_back_with_a_comment_reopens_the_quarter_for_a_new_submiss
 async fn submitting_names_the_problem_with_the_quarter() {
     let w = world().await;
     let p = people(&w);
-    let next = outcomes::domain::period::Quarter::containing(
-        chrono::Utc::now().date_naive() + chrono::Days::new(100),
-    )
-    .to_string();
+    let today = chrono::Utc::now().date_naive();
+    let next = outcomes::domain::period::Quarter::containing(today + chrono::Days::new(100));
+    let current = outcomes::domain::period::Quarter::containing(today);
+    // The day after the current quarter's last day, written by hand from its code.
+    let (year, q): (i32, u8) = {
+        let code = current.to_string();
+        (code[..4].parse().unwrap(), code[9..].parse().unwrap())
+    };
+    let opens = match q {
+        1 => format!("1 July {year}"),
+        2 => format!("1 October {year}"),
+        3 => format!("1 January {}", year + 1),
+        _ => format!("1 April {}", year + 1),
+    };
+    let (next, current) = (next.to_string(), current.to_string());
+    let not_ended = format!("quarter has not ended; its return can be submitted from {opens}");
     for (quarter, expected) in [
         ("", "Enter the quarter, like 2025-26-Q3"),
         ("2025-26-Q5", "'2025-26-Q5' is not a quarter"),
-        (next.as_str(), "has not started yet"),
-        ("2023-24-Q4", "The programme did not run in 2023-24-Q4"),
+        (next.as_str(), "quarter has not ended"),
+        (current.as_str(), not_ended.as_str()),
+        (
+            "2023-24-Q4",
+            "The programme did not run in January to March 2024 (Q4 2023-24)",
+        ),
     ] {
         let (s, b) = submit(&w, &p.manager, quarter).await;
         assert_eq!(s, 422, "{quarter}: {b}");
@@ -526,7 +542,7 @@ async fn submitting_names_the_problem_with_the_quarter() {
     assert_eq!(s, 422, "{b}");
     assert_eq!(
         messages(&b, "quarter"),
-        ["The 2025-26-Q2 return is already submitted and waiting for a decision"]
+        ["The July to September 2025 (Q2 2025-26) return is already submitted and waiting for a decision"]
     );
     let (_, list) = call(
         &w.app,
@@ -631,4 +647,205 @@ async fn the_dashboard_shows_each_programmes_return_for_the_latest_quarter_of_th
         .unwrap();
     assert!(html.contains("data-return=\"2025-26-Q4\""), "{html}");
     assert!(!html.contains("govuk-tag--green\">Approved"), "{html}");
+}
+
+/// Issue 15: a quarter can be submitted only once it has ended (the service's clock moved
+/// with its test hook, never by waiting); the check-your-answers page lists the quarter's
+/// figures and needs the declaration; the narrative reaches the commissioner; a submitted
+/// return can be withdrawn and submitted again; the commissioner's home lists it.
+#[tokio::test]
+async fn a_quarter_is_submitted_after_it_ends_with_its_figures_narrative_and_declaration() {
+    let clock = tempfile::NamedTempFile::new().unwrap();
+    let path = clock.path().to_path_buf();
+    std::fs::write(&path, "2025-12-31").unwrap();
+    let app = crate::helpers::spawn_app_with(|s| s.clock_file = Some(path.clone())).await;
+    let w = crate::casework::world_on(app).await;
+    let p = people(&w);
+    // A referral of the Mentoring programme in Q3 2025-26 (October to December 2025),
+    // accepted, with one attended session: received 1, accepted 1, engaged 1.
+    let post = |path: &'static str, body: Value| {
+        let (app, token) = (&w.app, w.token.clone());
+        async move { call(app, "POST", &token, path, Some(body)).await }
+    };
+    let (status, r) = post(
+        "/api/v1/referrals",
+        json!({"participant_id": w.participant, "programme_id": w.mentoring,
+               "referred_on": "2025-10-06", "source": "police"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let referral = r["id"].as_i64().unwrap();
+    let (status, r) = call(
+        &w.app,
+        "POST",
+        &w.token,
+        &format!("/api/v1/referrals/{referral}/decision"),
+        Some(json!({"decision": "accepted", "decided_on": "2025-10-07"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let (status, s) = post(
+        "/api/v1/sessions",
+        json!({"programme_id": w.mentoring, "date": "2025-10-20", "kind": "one_to_one"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{s}");
+    let (status, b) = call(
+        &w.app,
+        "PUT",
+        &w.token,
+        &format!("/api/v1/sessions/{}/attendance", s["id"]),
+        Some(json!({"attendance": [{"referral_id": referral, "status": "attended", "hours": 1}]})),
+    )
+    .await;
+    assert!(status < 300, "{b}");
+
+    // On 31 December 2025 the quarter is still running: 422 naming the first day it can be.
+    let (status, b) = submit(&w, &p.manager, "2025-26-Q3").await;
+    assert_eq!(status, 422, "{b}");
+    assert_eq!(
+        messages(&b, "quarter"),
+        ["The October to December 2025 (Q3 2025-26) quarter has not ended; its return can be submitted from 1 January 2026"]
+    );
+    let returns = format!("/programmes/{}/returns", w.mentoring);
+    let html = p.manager_page.get(&returns).await.text().await.unwrap();
+    assert!(
+        html.contains("October to December 2025 (Q3 2025-26)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Can be submitted from 1 January 2026"),
+        "{html}"
+    );
+    let check = format!("{returns}/new?quarter=2025-26-Q3");
+    let html = p.manager_page.get(&check).await.text().await.unwrap();
+    assert!(html.contains("id=\"refused\""), "{html}");
+    assert!(!html.contains("Accept and submit"), "{html}");
+
+    // On 1 January 2026 it has ended: the check page shows its figures.
+    std::fs::write(&path, "2026-01-01").unwrap();
+    let html = p.manager_page.get(&check).await.text().await.unwrap();
+    assert!(
+        html.contains("Check the return for October to December 2025 (Q3 2025-26)"),
+        "{html}"
+    );
+    let figure = |html: &str, label: &str| -> String {
+        let at = html
+            .find(&format!(">{label}</dt>"))
+            .unwrap_or_else(|| panic!("{label}: {html}"));
+        let rest = &html[at..];
+        let start = rest.find("summary-list__value\">").unwrap() + "summary-list__value\">".len();
+        rest[start..start + rest[start..].find('<').unwrap()].to_string()
+    };
+    assert_eq!(figure(&html, "Referrals received"), "1");
+    assert_eq!(
+        figure(&html, "Referrals engaged (attended at least once)"),
+        "1"
+    );
+    assert_eq!(figure(&html, "Sessions delivered"), "1");
+    assert_eq!(figure(&html, "Attendance rate"), "100.0%");
+    // Mentoring: no reparation hours asked of it.
+    assert!(!html.contains("Reparation hours required"), "{html}");
+    // Without the declaration: 422, nothing submitted.
+    let narrative = "Referrals picked up after half term.";
+    let res = p
+        .manager_page
+        .post_form(
+            &format!("{returns}/new"),
+            &[("quarter", "2025-26-Q3"), ("narrative", narrative)],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Confirm that the figures"), "{html}");
+    assert!(
+        html.contains(narrative),
+        "the narrative typed is kept: {html}"
+    );
+    let (_, list) = call(
+        &w.app,
+        "GET",
+        &p.manager,
+        &format!("/api/v1/programmes/{}/returns", w.mentoring),
+        None,
+    )
+    .await;
+    assert_eq!(list["count"], 0, "{list}");
+    let res = p
+        .manager_page
+        .post_form(
+            &format!("{returns}/new"),
+            &[
+                ("quarter", "2025-26-Q3"),
+                ("narrative", narrative),
+                ("declaration", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, list) = call(
+        &w.app,
+        "GET",
+        &p.manager,
+        &format!("/api/v1/programmes/{}/returns", w.mentoring),
+        None,
+    )
+    .await;
+    let r = &list["items"][0];
+    assert_eq!(
+        (r["status"].as_str(), r["narrative"].as_str()),
+        (Some("submitted"), Some(narrative)),
+        "{list}"
+    );
+    assert_eq!(r["quarter_name"], "October to December 2025 (Q3 2025-26)");
+    let id = r["id"].as_i64().unwrap();
+
+    // The commissioner's home lists it; the decision page shows the narrative.
+    let home = p.commissioner_page.get("/").await.text().await.unwrap();
+    assert!(home.contains(&format!("/returns/{id}/decision")), "{home}");
+    assert!(
+        home.contains("October to December 2025 (Q3 2025-26)"),
+        "{home}"
+    );
+    let decide = p
+        .commissioner_page
+        .get(&format!("/returns/{id}/decision"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(decide.contains(narrative), "{decide}");
+
+    // Withdrawn before a decision: not on the commissioner's home, submitted again later.
+    let (status, b) = act(&w, &p.commissioner, id, "withdraw", json!({})).await;
+    assert_eq!(status, 403, "only the provider withdraws: {b}");
+    let (status, b) = act(&w, &p.manager, id, "withdraw", json!({})).await;
+    assert_eq!(
+        (status, b["status"].as_str()),
+        (200, Some("withdrawn")),
+        "{b}"
+    );
+    let (status, b) = act(&w, &p.manager, id, "withdraw", json!({})).await;
+    assert_eq!(status, 422, "{b}");
+    let home = p.commissioner_page.get("/").await.text().await.unwrap();
+    assert!(!home.contains(&format!("/returns/{id}/decision")), "{home}");
+    assert!(
+        home.contains("No returns are waiting for a decision"),
+        "{home}"
+    );
+    let (status, b) = submit(&w, &p.manager, "2025-26-Q3").await;
+    assert_eq!(
+        (status, b["status"].as_str()),
+        (200, Some("submitted")),
+        "{b}"
+    );
+    let events: Vec<String> = w
+        .app
+        .column("action", "audit_events")
+        .into_iter()
+        .zip(w.app.column("entity", "audit_events"))
+        .filter(|(_, e)| e == "quarterly_return")
+        .map(|(a, _)| a)
+        .collect();
+    assert_eq!(events, ["submit", "withdraw", "submit"], "{events:?}");
 }

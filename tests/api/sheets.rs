@@ -698,7 +698,7 @@ fn an_offence_extract_as_xlsx_imports_like_its_csv_and_a_misnamed_file_is_refuse
     assert!(seen["choices"]["offence_group"]
         .as_array()
         .unwrap()
-        .contains(&json!("Criminal damage arson")));
+        .contains(&json!("Criminal damage and arson")));
     let secret = crate::imports::secret();
     let ctx = outcomes::imports::ImportContext {
         organisation: None,

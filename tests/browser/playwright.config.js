@@ -19,6 +19,8 @@ export default defineConfig({
     { name: 'audit', testMatch: /04-.*\.spec\.js/, dependencies: ['journeys'] },
     { name: 'pages', testMatch: /0[0567]-.*\.spec\.js/ },
     { name: 'accounts', testMatch: /08-.*\.spec\.js/ },
+    // Moves the service's clock (OUTCOMES_CLOCK_FILE): after everything else.
+    { name: 'clock', testMatch: /11-.*\.spec\.js/, dependencies: ['journeys', 'audit', 'pages', 'accounts'] },
   ],
   retries: 0,
   forbidOnly: true,

@@ -676,6 +676,7 @@ impl Modify for ProblemResponses {
         super::returns::approve,
         super::returns::send_back,
         super::returns::unlock,
+        super::returns::withdraw,
         super::returns::changes,
         openapi_json,
         docs,

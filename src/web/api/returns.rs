@@ -26,7 +26,11 @@ pub struct ReturnView {
     pub programme_id: ProgrammeId,
     /// Like `2025-26-Q3`.
     pub quarter: String,
+    /// How people read the quarter: "October to December 2025 (Q3 2025-26)".
+    pub quarter_name: String,
     pub status: ReturnStatus,
+    /// What the provider wrote about the quarter when submitting; empty when nothing.
+    pub narrative: String,
     /// The commissioner's comment when returned (or approving), the admin's reason when
     /// unlocked; empty while submitted.
     pub comment: String,
@@ -46,7 +50,11 @@ impl From<QuarterlyReturn> for ReturnView {
             id: r.id,
             programme_id: r.programme_id,
             locked: r.status == ReturnStatus::Approved,
+            quarter_name: crate::domain::returns::parse_quarter(&r.quarter)
+                .map(|q| q.long_name())
+                .unwrap_or_else(|| r.quarter.clone()),
             quarter: r.quarter,
+            narrative: r.narrative,
             status: r.status,
             comment: r.comment,
             submitted_by: r.submitted_by,
@@ -60,8 +68,12 @@ impl From<QuarterlyReturn> for ReturnView {
 /// `POST /api/v1/programmes/{id}/returns`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SubmitReturn {
-    /// A quarter that has started, like `2025-26-Q3`.
+    /// A quarter that has ended, like `2025-26-Q3` (a quarter can be submitted from the
+    /// day after its last day; before that the answer is 422 naming that date).
     pub quarter: String,
+    /// What the provider wants the commissioner to know about the quarter. Optional, at
+    /// most 5,000 characters; no personal details.
+    pub narrative: Option<String>,
 }
 
 /// `POST /api/v1/returns/{id}/approve` and `/return`.
@@ -222,6 +234,26 @@ pub async fn unlock(
         quarterly_returns::find(&mut conn, actor.scope(), id)?;
         let input = body_input(&body)?;
         let r = casework::returns::unlock(&mut conn, &ctx(&state, &actor), id, input)?;
+        Ok(Json(ReturnView::from(r)))
+    })
+    .await
+}
+
+/// `POST /api/v1/returns/{id}/withdraw`: the provider withdraws a submitted return before
+/// a commissioner decides on it (provider managers of the programme's provider, admins);
+/// it can be submitted again.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/withdraw", tag = "returns",
+    params(("id" = i64, Path, description = "return id")),
+    responses((status = 200, body = ReturnView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    actor: Actor,
+    PathId(id): PathId<ReturnId>,
+) -> Result<Json<ReturnView>, AppError> {
+    blocking(move || {
+        let mut conn = state.conn()?;
+        let r = casework::returns::withdraw(&mut conn, &ctx(&state, &actor), id)?;
         Ok(Json(ReturnView::from(r)))
     })
     .await

@@ -27,11 +27,19 @@ use crate::web::AppState;
 type Query = web::Query<Vec<(String, String)>>;
 type Fields = web::Form<Vec<(String, String)>>;
 
-fn options<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<(String, String)> {
-    forms::words(&all.iter().map(|t| word(*t)).collect::<Vec<_>>())
+/// The options of a vocabulary (or part of one), with their labels.
+fn options<T: crate::domain::enums::Vocabulary>(all: &[T]) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (v.word().to_string(), v.label()))
+        .collect()
 }
 
 use crate::format::date;
+
+/// Hours or a measure's value as people read them: `15.5`, `12`, never `12.0` or `-0.0`.
+fn measure(x: f64) -> String {
+    crate::reports::view::format_value(crate::reports::view::NumberFormat::Measure, x)
+}
 
 /// The actor's programmes as select options.
 fn programme_options(
@@ -94,6 +102,7 @@ pub async fn home(
         actor,
     }: Page,
 ) -> Result<HttpResponse, PageError> {
+    let today = state.today();
     show_page(
         state,
         nonce,
@@ -102,12 +111,34 @@ pub async fn home(
         |_| "Your casework".into(),
         move |conn| {
             let scope = actor.scope();
-            let programmes = store::programmes::list(conn, scope, None, 100, 0)?
+            let listed = store::programmes::list(conn, scope, None, 100, 0)?;
+            let year = crate::domain::period::FinancialYear::containing(today);
+            let mut figures = Vec::new();
+            let mut returns_due = Vec::new();
+            let manager = crate::domain::access::RETURN_SUBMIT_ROLES.contains(&actor.role);
+            for p in &listed {
+                let period = crate::evaluation::DateRange {
+                    from: year.first_day().max(p.fields.starts_on),
+                    to: today.min(year.last_day()),
+                };
+                if period.from <= period.to {
+                    let map = crate::casework::return_changes::period_figures(conn, p.id, period)?;
+                    figures.push(ProgrammeFigures {
+                        id: p.id,
+                        name: p.fields.name.clone(),
+                        lines: super::figures::key_lines(&map),
+                    });
+                }
+                if manager {
+                    returns_due.extend(due_returns(conn, p, today)?);
+                }
+            }
+            let programmes = listed
                 .into_iter()
                 .map(|p| ProgrammeLine {
                     id: p.id,
                     name: p.fields.name,
-                    kind: p.fields.kind.as_str().replace('_', " "),
+                    kind: p.fields.kind.display_label(),
                     provider: None,
                     starts_on: None,
                 })
@@ -138,12 +169,28 @@ pub async fn home(
                 .into_iter()
                 .map(session_line)
                 .collect();
+            let unregistered = store::sessions::without_register(
+                conn,
+                scope,
+                today - chrono::Days::new(28),
+                today,
+                10,
+            )?
+            .into_iter()
+            .map(session_line)
+            .collect();
             Ok(HomeView {
                 programmes,
                 open_referrals: referral_rows(conn, &open)?,
                 open_count: store::referrals::count(conn, scope, &open)?,
+                pending_count: store::referrals::count(conn, scope, &pending)?,
                 pending_referrals: referral_rows(conn, &pending)?,
                 sessions,
+                unregistered,
+                year: year.to_string(),
+                figures,
+                manager,
+                returns_due,
             })
         },
     )
@@ -244,8 +291,8 @@ pub async fn participant(
                 id: p.id,
                 reference: p.fields.reference,
                 date_of_birth: p.fields.date_of_birth.map(date),
-                gender: p.fields.gender.as_str().replace('_', " "),
-                ethnicity: p.fields.ethnicity.as_str().replace('_', " "),
+                gender: p.fields.gender.display_label(),
+                ethnicity: p.fields.ethnicity.display_label(),
                 district: p.fields.district,
                 has_person_key: p.fields.person_key.is_some(),
                 referrals,
@@ -309,15 +356,11 @@ fn participant_form() -> Build {
                 "For example, a PNC number. It is replaced by a key at once and never stored",
             ),
             Field::date("date_of_birth", "Date of birth (optional)"),
-            Field::new(
-                "gender",
-                "Gender",
-                Widget::Radios(options(Gender::ALL, Gender::as_str)),
-            ),
+            Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL))),
             Field::new(
                 "ethnicity",
                 "Ethnicity",
-                Widget::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+                Widget::Select(options(Ethnicity::ALL)),
             ),
             Field::new("district", "District (optional)", Widget::Text),
             Field::new(
@@ -425,7 +468,7 @@ fn referral_form() -> Build {
                 Field::new(
                     "source",
                     "Referred by",
-                    Widget::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                    Widget::Select(options(ReferralSource::ALL)),
                 ),
                 Field::new("reason", "Reason (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
@@ -526,12 +569,12 @@ pub async fn referral(
                     id: d.referral.id,
                     reference: r.reference.clone(),
                     referred_on: date(r.referred_on),
-                    source: r.source.as_str().replace('_', " "),
+                    source: r.source.display_label(),
                     reason: r.reason.clone(),
                     status: status_label(r.decision, r.closure),
                     decided_on: r.decided_on.map(date),
                     closed_on: r.closed_on.map(date),
-                    required_hours: r.required_hours,
+                    required_hours: r.required_hours.map(measure),
                     can_decide: r.decision == Decision::Pending,
                     can_close: r.decision == Decision::Accepted && r.closure == Closure::Open,
                 },
@@ -541,9 +584,11 @@ pub async fn referral(
                 },
                 programme: ProgrammeRef {
                     id: programme.id,
-                    name: programme.fields.name,
+                    name: programme.fields.name.clone(),
                 },
-                hours_delivered: d.hours_delivered,
+                hours_delivered: measure(d.hours_delivered),
+                reparation: programme.fields.kind
+                    == crate::domain::enums::ProgrammeKind::ImmediateJustice,
                 attendance: d
                     .attendance
                     .iter()
@@ -551,8 +596,8 @@ pub async fn referral(
                         session_id: a.session_id,
                         reference: a.session_reference.clone(),
                         date: date(a.date),
-                        status: a.status.as_str().replace('_', " "),
-                        hours: a.hours,
+                        status: a.status.display_label(),
+                        hours: a.hours.map(measure),
                     })
                     .collect(),
                 // The programme can be changed while nothing is recorded against it.
@@ -570,9 +615,9 @@ pub async fn referral(
                     .map(|o| OutcomeLine {
                         id: o.id,
                         measure: o.measure.clone(),
-                        timepoint: o.timepoint.as_str().replace('_', " "),
+                        timepoint: o.timepoint.display_label(),
                         recorded_on: date(o.recorded_on),
-                        value: o.value,
+                        value: measure(o.value),
                     })
                     .collect(),
             })
@@ -591,7 +636,7 @@ fn lifecycle_form(id: ReferralId, closing: bool) -> Build {
                 "closure",
                 "closure",
                 "closed_on",
-                options(&Closure::ALL[1..], Closure::as_str),
+                options(&Closure::ALL[1..]),
                 "Date the referral was closed",
             )
         } else {
@@ -600,7 +645,7 @@ fn lifecycle_form(id: ReferralId, closing: bool) -> Build {
                 "decision",
                 "decision",
                 "decided_on",
-                options(&Decision::ALL[1..], Decision::as_str),
+                options(&Decision::ALL[1..]),
                 "Date of the decision",
             )
         };
@@ -705,11 +750,7 @@ fn outcome_form(id: ReferralId) -> Build {
                     "Measure",
                     Widget::Select(measure_options(conn)?),
                 ),
-                Field::new(
-                    "timepoint",
-                    "When",
-                    Widget::Radios(options(Timepoint::ALL, Timepoint::as_str)),
-                ),
+                Field::new("timepoint", "When", Widget::Radios(options(Timepoint::ALL))),
                 Field::date("recorded_on", "Date"),
                 Field::new("value", "Value", Widget::Number),
             ],
@@ -781,7 +822,7 @@ pub async fn programmes(
                 .map(|p| ProgrammeLine {
                     id: p.id,
                     provider: names.get(&p.organisation_id).cloned(),
-                    kind: p.fields.kind.as_str().replace('_', " "),
+                    kind: p.fields.kind.display_label(),
                     starts_on: Some(date(p.fields.starts_on)),
                     name: p.fields.name,
                 })
@@ -806,6 +847,7 @@ pub async fn programme(
     }: Page,
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
+    let today = state.today();
     show_page(
         state,
         nonce,
@@ -843,20 +885,16 @@ pub async fn programme(
                 Vec::new()
             };
             let p = &d.programme.fields;
-            let latest = crate::domain::returns::quarters_to_return(
-                chrono::Utc::now().date_naive(),
-                p.starts_on,
-                p.ends_on,
-            )
-            .into_iter()
-            .next();
+            let latest = crate::domain::returns::quarters_to_return(today, p.starts_on, p.ends_on)
+                .into_iter()
+                .next();
             let latest_return = match latest {
                 Some(q) => {
                     let status =
                         store::quarterly_returns::for_quarter(conn, id, q)?.map(|r| r.status);
                     let (text, colour) = super::returns::tag(status);
                     Some(ReturnTag {
-                        quarter: q.to_string(),
+                        quarter: q.long_name(),
                         status: text,
                         colour,
                     })
@@ -873,8 +911,8 @@ pub async fn programme(
                 latest_return,
                 id: d.programme.id,
                 name: p.name.clone(),
-                kind: p.kind.as_str().replace('_', " "),
-                delivery: p.delivery.as_str(),
+                kind: p.kind.display_label(),
+                delivery: p.delivery.display_label().to_lowercase(),
                 starts_on: date(p.starts_on),
                 ends_on: p.ends_on.map(date),
                 min_age: p.min_age,
@@ -885,8 +923,11 @@ pub async fn programme(
                     .iter()
                     .map(|t| TargetLine {
                         year: t.financial_year.clone(),
-                        metric: t.metric.replace('_', " "),
-                        value: t.value,
+                        metric: crate::reports::view::target_label(&t.metric),
+                        value: crate::reports::view::format_value(
+                            crate::reports::view::target_unit(&t.metric),
+                            t.value,
+                        ),
                     })
                     .collect(),
                 allocations: d
@@ -923,7 +964,7 @@ fn session_form(programme: ProgrammeId) -> Build {
                 Field::new(
                     "kind",
                     "Kind of session",
-                    Widget::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                    Widget::Radios(options(SessionKind::ALL)),
                 ),
                 Field::new("reference", "Session reference (optional)", Widget::Text)
                     .hint("Left empty, the session is given one like S-12"),
@@ -1049,7 +1090,7 @@ fn register_context(
                 .iter()
                 .map(|a| MarkChoice {
                     value: a.as_str(),
-                    text: a.as_str().replace('_', " "),
+                    text: a.display_label(),
                     checked: a.as_str() == status,
                 })
                 .collect();
@@ -1100,7 +1141,7 @@ fn register_context(
             id: d.session.id,
             reference: s.reference.clone(),
             date: date(s.date),
-            kind: s.kind.as_str().replace('_', " "),
+            kind: s.kind.display_label(),
             venue: s.venue.clone(),
             district: s.district.clone(),
             duration_minutes: s.duration_minutes,
@@ -1244,10 +1285,7 @@ fn survey_form(id: SessionId) -> Build {
             Field::new(
                 "timepoint",
                 "When",
-                Widget::Radios(options(
-                    &[Timepoint::Baseline, Timepoint::Exit],
-                    Timepoint::as_str,
-                )),
+                Widget::Radios(options(&[Timepoint::Baseline, Timepoint::Exit])),
             ),
             Field::date("recorded_on", "Date (optional: the session's date)"),
         ];
@@ -1353,7 +1391,7 @@ fn session_line(s: store::sessions::Session) -> SessionLine {
         id: s.id,
         reference: s.fields.reference,
         date: date(s.fields.date),
-        kind: s.fields.kind.as_str().replace('_', " "),
+        kind: s.fields.kind.display_label(),
         headcount: s.fields.headcount,
     }
 }
@@ -1365,7 +1403,67 @@ struct HomeView {
     open_referrals: Vec<ReferralLine>,
     open_count: i64,
     pending_referrals: Vec<ReferralLine>,
+    pending_count: i64,
     sessions: Vec<SessionLine>,
+    /// Sessions of the last four weeks with no register (no attendance, no headcount).
+    unregistered: Vec<SessionLine>,
+    /// The financial year of `figures`, like 2026-27.
+    year: String,
+    /// Each programme's engagement this year so far (casework figures only).
+    figures: Vec<ProgrammeFigures>,
+    /// A provider manager: `returns_due` is listed.
+    manager: bool,
+    returns_due: Vec<DueReturn>,
+}
+
+/// A programme's key engagement figures on the casework home page.
+#[derive(Serialize)]
+struct ProgrammeFigures {
+    id: ProgrammeId,
+    name: String,
+    lines: Vec<super::figures::FigureLine>,
+}
+
+/// A quarter whose return the manager can submit now: ended and not submitted, returned,
+/// unlocked or withdrawn.
+#[derive(Serialize)]
+struct DueReturn {
+    programme_id: ProgrammeId,
+    programme: String,
+    quarter: String,
+    name: String,
+    status: &'static str,
+    colour: &'static str,
+}
+
+/// The returns of `p` a manager can submit on `today`, newest first (the last four
+/// quarters at most: older ones are on the programme's returns page).
+fn due_returns(
+    conn: &mut crate::db::DbConn,
+    p: &store::programmes::Programme,
+    today: chrono::NaiveDate,
+) -> Result<Vec<DueReturn>, AppError> {
+    let mut out = Vec::new();
+    let quarters =
+        crate::domain::returns::quarters_to_return(today, p.fields.starts_on, p.fields.ends_on);
+    for q in quarters.into_iter().take(4) {
+        if today < crate::domain::returns::open_from(q) {
+            continue;
+        }
+        let status = store::quarterly_returns::for_quarter(conn, p.id, q)?.map(|r| r.status);
+        if crate::domain::returns::may_submit(status) {
+            let (text, colour) = super::returns::tag(status);
+            out.push(DueReturn {
+                programme_id: p.id,
+                programme: p.fields.name.clone(),
+                quarter: q.to_string(),
+                name: q.long_name(),
+                status: text,
+                colour,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// GOV.UK pagination.
@@ -1438,7 +1536,7 @@ struct ReferralFacts {
     status: &'static str,
     decided_on: Option<String>,
     closed_on: Option<String>,
-    required_hours: Option<f64>,
+    required_hours: Option<String>,
     can_decide: bool,
     can_close: bool,
 }
@@ -1450,7 +1548,7 @@ struct AttendanceLine {
     reference: Option<String>,
     date: String,
     status: String,
-    hours: Option<f64>,
+    hours: Option<String>,
 }
 
 /// An outcome record of a referral.
@@ -1460,7 +1558,7 @@ struct OutcomeLine {
     measure: String,
     timepoint: String,
     recorded_on: String,
-    value: f64,
+    value: String,
 }
 
 /// The view of `pages/casework/referral`.
@@ -1471,7 +1569,9 @@ struct ReferralView {
     referral: ReferralFacts,
     participant: ParticipantRef,
     programme: ProgrammeRef,
-    hours_delivered: f64,
+    hours_delivered: String,
+    /// An Immediate Justice programme: reparation hours are required of its referrals.
+    reparation: bool,
     attendance: Vec<AttendanceLine>,
     programme_changeable: bool,
     corrections: super::corrections::Section,
@@ -1497,8 +1597,10 @@ struct ReturnTag {
 #[derive(Serialize)]
 struct TargetLine {
     year: String,
+    /// The metric's label, as in the reports.
     metric: String,
-    value: f64,
+    /// As the metric is read: a rate as a percentage, a count with separators.
+    value: String,
 }
 
 /// A funding stream's allocation to the programme.
@@ -1519,7 +1621,7 @@ struct ProgrammeView {
     id: ProgrammeId,
     name: String,
     kind: String,
-    delivery: &'static str,
+    delivery: String,
     starts_on: String,
     ends_on: Option<String>,
     min_age: Option<i32>,

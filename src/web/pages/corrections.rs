@@ -121,8 +121,11 @@ fn reason_field(label: &str, hint: &str) -> Field {
     ))
 }
 
-fn options<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<(String, String)> {
-    forms::words(&all.iter().map(|t| word(*t)).collect::<Vec<_>>())
+/// The options of a vocabulary (or part of one), with their labels.
+fn options<T: crate::domain::enums::Vocabulary>(all: &[T]) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (v.word().to_string(), v.label()))
+        .collect()
 }
 
 // --- change ---------------------------------------------------------------------------
@@ -264,11 +267,11 @@ fn change_form(
             let all = [
                 Field::date("date_of_birth", "Date of birth")
                     .hint("For example, 2011-06-15. Leave it empty if it is not known"),
-                Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL, Gender::as_str))),
+                Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL))),
                 Field::new(
                     "ethnicity",
                     "Ethnicity",
-                    Widget::Select(options(Ethnicity::ALL, Ethnicity::as_str)),
+                    Widget::Select(options(Ethnicity::ALL)),
                 ),
                 Field::new("district", "District (optional)", Widget::Text),
                 Field::new("police_id", "Police identifier", Widget::Text).hint(
@@ -299,7 +302,7 @@ fn change_form(
                 Field::new(
                     "source",
                     "Referred by",
-                    Widget::Select(options(ReferralSource::ALL, ReferralSource::as_str)),
+                    Widget::Select(options(ReferralSource::ALL)),
                 ),
                 Field::new("referral_reason", "Reason for the referral (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
@@ -325,7 +328,7 @@ fn change_form(
                 Field::new(
                     "kind",
                     "Kind of session",
-                    Widget::Radios(options(SessionKind::ALL, SessionKind::as_str)),
+                    Widget::Radios(options(SessionKind::ALL)),
                 ),
                 Field::new(
                     "duration_minutes",
@@ -353,11 +356,7 @@ fn change_form(
                     m.fields.name, m.fields.min, m.fields.max
                 )),
                 Field::date("recorded_on", "Date"),
-                Field::new(
-                    "timepoint",
-                    "When",
-                    Widget::Radios(options(Timepoint::ALL, Timepoint::as_str)),
-                ),
+                Field::new("timepoint", "When", Widget::Radios(options(Timepoint::ALL))),
             ];
             fields.extend(all.into_iter().filter(|f| wanted(&f.name)));
         }
@@ -504,10 +503,10 @@ fn reopen_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<Form,
         (Closure::Open, _) => String::new(),
         (c, Some(on)) => format!(
             "It was closed as {} on {}. ",
-            c.as_str().replace('_', " "),
+            c.display_label().to_lowercase(),
             date(on)
         ),
-        (c, None) => format!("It was closed as {}. ", c.as_str().replace('_', " ")),
+        (c, None) => format!("It was closed as {}. ", c.display_label().to_lowercase()),
     };
     Ok(Form {
         heading: "Reopen the referral".into(),
@@ -586,7 +585,7 @@ pub async fn save_reopen(
 
 fn decision_form(conn: &mut DbConn, actor: &Actor, id: ReferralId) -> Result<Form, AppError> {
     let r = store::referrals::find(conn, actor.scope(), id)?;
-    let mut choices = options(&Decision::ALL[1..], Decision::as_str);
+    let mut choices = options(&Decision::ALL[1..]);
     choices.push((
         Decision::Pending.as_str().into(),
         "Pending (undo the decision)".into(),
@@ -1003,7 +1002,7 @@ pub fn section(
                 .map(|s| SurveyLine {
                     id: s.id,
                     measure: s.measure,
-                    timepoint: s.timepoint.as_str().replace('_', " "),
+                    timepoint: s.timepoint.display_label(),
                     recorded_on: date(s.recorded_on),
                     respondents: s.respondents,
                 })

@@ -367,6 +367,8 @@ struct ReturnTag {
     colour: &'static str,
     /// Like `2025-26-Q3`.
     quarter: String,
+    /// Like "October to December 2025 (Q3 2025-26)".
+    name: String,
     /// Like `Q3`.
     label: String,
 }
@@ -470,12 +472,7 @@ enum Picked {
 
 /// "Immediate justice" for `immediate_justice`.
 fn kind_label(kind: ProgrammeKind) -> String {
-    let words = kind.as_str().replace('_', " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    kind.display_label()
 }
 
 /// Records a dashboard view (its period, sort, filters and how many programmes it showed,
@@ -527,7 +524,7 @@ fn lines(
         .collect();
     let names: std::collections::HashMap<i64, String> = providers.iter().cloned().collect();
     // The period's latest quarter that has started: the one whose return is due or under way.
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let quarter = period
         .quarters()
         .into_iter()
@@ -552,6 +549,7 @@ fn lines(
                 text,
                 colour,
                 quarter: q.to_string(),
+                name: q.long_name(),
                 label: format!("Q{}", q.number()),
             }
         });
@@ -957,7 +955,8 @@ mod tests {
     fn a_kind_reads_as_words() {
         assert_eq!(
             kind_label(ProgrammeKind::ImmediateJustice),
-            "Immediate justice"
+            "Immediate Justice"
         );
+        assert_eq!(kind_label(ProgrammeKind::Mentoring), "Mentoring");
     }
 }

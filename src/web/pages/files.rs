@@ -526,7 +526,7 @@ fn confirmation(
         organisation: None,
         user: Some(actor.user_id),
         secret: &state.secrets.person_key,
-        today: chrono::Utc::now().date_naive(),
+        today: state.today(),
         extract_date: Some(date),
         confirm_shrink: false,
     };

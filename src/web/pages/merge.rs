@@ -194,8 +194,8 @@ fn record(
             .date_of_birth
             .map(crate::format::date)
             .unwrap_or_else(|| "Not given".into()),
-        gender: p.fields.gender.as_str().replace('_', " "),
-        ethnicity: p.fields.ethnicity.as_str().replace('_', " "),
+        gender: p.fields.gender.display_label(),
+        ethnicity: p.fields.ethnicity.display_label(),
         district: p
             .fields
             .district

@@ -17,6 +17,7 @@ pub mod casework;
 pub mod corrections;
 pub mod dashboard;
 pub mod erasure;
+pub mod figures;
 pub mod files;
 pub mod forms;
 pub mod home;
@@ -74,6 +75,7 @@ pub struct NoView {}
 fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
         Role::Admin => &[
+            ("/", "Home"),
             ("/admin/users", "Users"),
             ("/admin/audit", "Audit trail"),
             ("/admin/report-archive", "Report archive"),
@@ -97,6 +99,7 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/uploads", "Uploads"),
         ],
         Role::Commissioner => &[
+            ("/", "Home"),
             ("/dashboard", "Dashboard"),
             ("/reports", "Reports"),
             ("/programmes", "Programmes"),
@@ -104,6 +107,7 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/uploads", "Uploads"),
         ],
         Role::Analyst => &[
+            ("/", "Home"),
             ("/dashboard", "Dashboard"),
             ("/reports", "Reports"),
             ("/programmes", "Programmes"),
@@ -198,6 +202,41 @@ pub fn form_error(field: &str, text: &str) -> FormError {
         text: text.to_string(),
         field: field.to_string(),
     }
+}
+
+/// Where a GET of a POST-only page URL goes instead of an empty 405: the page the form
+/// that posts there is on (a bookmark, a reload after a failed POST, a link shared by
+/// mistake). A register's URL shows its session page instead (`casework::session`, which
+/// looks the session up in the reader's scope).
+const POST_ONLY_PAGES: &[(&str, &str)] = &[
+    ("/logout", "/"),
+    ("/account/sessions/end", "/account"),
+    ("/account/tokens/revoke", "/account"),
+    ("/admin/users/{id}/reactivate", "/admin/users"),
+    ("/admin/users/{id}/unlock", "/admin/users"),
+    ("/uploads/confirm", "/uploads"),
+    ("/uploads/offences/restore", "/uploads"),
+];
+
+/// `GET` of a POST-only page URL: 303 to the page its form is on.
+pub async fn post_only(req: actix_web::HttpRequest) -> HttpResponse {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let to = POST_ONLY_PAGES
+        .iter()
+        .find(|(from, _)| *from == pattern)
+        .map_or("/", |(_, to)| to);
+    let id = req.match_info().get("id").unwrap_or_default();
+    // The id is digits (the route matched it), or the page would 404 anyway.
+    let id: String = id.chars().filter(char::is_ascii_digit).collect();
+    super::session::see_other(&to.replace("{id}", &id))
+}
+
+/// The options of a closed vocabulary for a select or radios field: (word, label).
+pub fn vocabulary_options<T: crate::domain::enums::Vocabulary>() -> Vec<(String, String)> {
+    T::all()
+        .iter()
+        .map(|v| (v.word().to_string(), v.label()))
+        .collect()
 }
 
 /// An option of a select, radios or checkboxes list.

@@ -9,15 +9,24 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
 
+use actix_web::http::StatusCode;
+use chrono::NaiveDate;
+
+use super::figures::{engagement_lines, FigureLine};
 use super::forms::{self, Build, Field, Form, Widget};
-use super::{render, viewer_context, Page};
+use super::{render, render_status, viewer_context, FormError, Page};
 use crate::casework;
-use crate::domain::access::{RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES};
-use crate::domain::enums::ReturnStatus;
+use crate::db::DbConn;
+use crate::domain::access::{Actor, RETURN_DECISION_ROLES, RETURN_SUBMIT_ROLES};
+use crate::domain::enums::{ProgrammeKind, ReturnStatus};
 use crate::domain::ids::{ProgrammeId, ReturnId};
-use crate::domain::returns::quarters_to_return;
+use crate::domain::period::Quarter;
+use crate::domain::returns::{self, quarters_to_return};
+use crate::domain::validation::{FieldError, Input};
 use crate::store::{self, quarterly_returns};
-use crate::web::errors::{blocking, PageError};
+use crate::web::errors::{blocking, AppError, PageError};
+use crate::web::security::CspNonce;
+use crate::web::session::{see_other, Viewer};
 use crate::web::shared::PathId;
 
 type Fields = web::Form<Vec<(String, String)>>;
@@ -30,6 +39,7 @@ pub fn tag(status: Option<ReturnStatus>) -> (&'static str, &'static str) {
         Some(ReturnStatus::Approved) => ("Approved", "govuk-tag--green"),
         Some(ReturnStatus::Returned) => ("Returned", "govuk-tag--orange"),
         Some(ReturnStatus::Unlocked) => ("Unlocked", "govuk-tag--yellow"),
+        Some(ReturnStatus::Withdrawn) => ("Withdrawn", "govuk-tag--grey"),
     }
 }
 
@@ -45,6 +55,7 @@ pub async fn list(
     PathId(id): PathId<ProgrammeId>,
 ) -> Result<HttpResponse, PageError> {
     let v = viewer.clone();
+    let today = state.today();
     let body = blocking(move || {
         let mut conn = state.conn()?;
         let p = store::programmes::find_visible(&mut conn, actor.scope(), id)?;
@@ -53,36 +64,31 @@ pub async fn list(
                 .into_iter()
                 .map(|r| (r.quarter.clone(), r))
                 .collect();
-        let today = chrono::Utc::now().date_naive();
         let (submit, decide, unlock) = (
             RETURN_SUBMIT_ROLES.contains(&actor.role),
             RETURN_DECISION_ROLES.contains(&actor.role),
             crate::domain::access::ADMIN_ONLY.contains(&actor.role),
         );
-        let mut quarters: Vec<_> = quarters_to_return(today, p.fields.starts_on, p.fields.ends_on)
-            .into_iter()
-            .map(|q| q.to_string())
-            .collect();
+        let mut quarters: Vec<Quarter> =
+            quarters_to_return(today, p.fields.starts_on, p.fields.ends_on);
         // Returns of quarters outside today's list (e.g. the programme's dates changed).
-        for q in returns.keys() {
-            if !quarters.contains(q) {
-                quarters.push(q.clone());
+        for q in returns.keys().filter_map(|q| returns::parse_quarter(q)) {
+            if !quarters.contains(&q) {
+                quarters.push(q);
             }
         }
         quarters.sort_by(|a, b| b.cmp(a));
         let rows: Vec<QuarterView> = quarters
             .iter()
             .map(|q| {
-                let r = returns.get(q);
+                let r = returns.get(&q.to_string());
                 let status = r.map(|r| r.status);
                 let (text, colour) = tag(status);
-                let can_submit = submit
-                    && matches!(
-                        status,
-                        None | Some(ReturnStatus::Returned) | Some(ReturnStatus::Unlocked)
-                    );
+                let ended = today >= returns::open_from(*q);
+                let may = submit && returns::may_submit(status);
                 QuarterView {
-                    quarter: q.clone(),
+                    quarter: q.to_string(),
+                    name: q.long_name(),
                     status: text,
                     colour,
                     comment: r.map(|r| r.comment.clone()).filter(|c| !c.is_empty()),
@@ -91,9 +97,12 @@ pub async fn list(
                     } else {
                         "Comment"
                     },
+                    narrative: r.map(|r| r.narrative.clone()).filter(|c| !c.is_empty()),
                     locked: status == Some(ReturnStatus::Approved),
-                    submit: can_submit,
-                    resubmit: can_submit && status.is_some(),
+                    submit: may && ended,
+                    resubmit: may && ended && status.is_some(),
+                    opens_on: (may && !ended).then(|| crate::format::date(returns::open_from(*q))),
+                    withdraw: submit && status == Some(ReturnStatus::Submitted),
                     decide: decide && status == Some(ReturnStatus::Submitted),
                     unlock: unlock && status == Some(ReturnStatus::Approved),
                     id: r.map(|r| r.id),
@@ -115,27 +124,147 @@ pub async fn list(
     )
 }
 
-fn submit_form(programme: ProgrammeId) -> Build {
-    Box::new(move |conn, actor| {
-        let p = store::programmes::find_visible(conn, actor.scope(), programme)?;
-        let today = chrono::Utc::now().date_naive();
-        let options = quarters_to_return(today, p.fields.starts_on, p.fields.ends_on)
-            .into_iter()
-            .map(|q| (q.to_string(), q.to_string()))
-            .collect();
-        Ok(Form {
-            heading: "Submit a quarterly return".into(),
-            caption: Some(p.fields.name),
-            action: format!("/programmes/{programme}/returns/new"),
-            submit: "Submit return",
-            back: Some(format!("/programmes/{programme}/returns")),
-            fields: vec![Field::new("quarter", "Quarter", Widget::Select(options))
-                .hint("Once a commissioner approves it, records dated in the quarter are locked")],
-        })
-    })
+/// The view of `pages/return_check`: a quarter's figures checked before submitting
+/// ("check your answers", with the narrative and the declaration) or before deciding
+/// (with the provider's narrative, the decision and the comment).
+#[derive(Serialize, Default)]
+struct CheckView {
+    caption: String,
+    heading: String,
+    back: String,
+    action: String,
+    /// Like `2026-27-Q3`, posted back.
+    quarter: String,
+    quarter_name: String,
+    /// Why the quarter cannot be submitted (or approved) yet; no form then.
+    refused: Option<String>,
+    figures: Vec<FigureLine>,
+    /// The decision page: what the provider wrote, and when it was submitted.
+    provider_narrative: Option<String>,
+    submitted_at: Option<String>,
+    changes_link: Option<String>,
+    ask_submit: bool,
+    ask_decision: bool,
+    /// The decision page of a quarter still running: returning it is the only choice.
+    return_only: bool,
+    narrative: String,
+    declaration: bool,
+    decision_approved: bool,
+    decision_returned: bool,
+    comment: String,
+    submit_label: &'static str,
+    errors: Vec<FormError>,
+    error_narrative: Option<String>,
+    error_declaration: Option<String>,
+    error_decision: Option<String>,
+    error_comment: Option<String>,
 }
 
-/// `GET /programmes/{id}/returns/new`.
+impl CheckView {
+    /// Puts the errors beside their fields; the others link to the page.
+    fn with_errors(mut self, errors: &[FieldError]) -> Self {
+        for e in errors {
+            let slot = match e.field.as_str() {
+                "narrative" => Some(&mut self.error_narrative),
+                "declaration" => Some(&mut self.error_declaration),
+                "decision" => Some(&mut self.error_decision),
+                "comment" => Some(&mut self.error_comment),
+                _ => None,
+            };
+            let href = match slot {
+                Some(slot) => {
+                    *slot = Some(e.message.clone());
+                    format!("#{}", e.field)
+                }
+                None => "#main-content".to_string(),
+            };
+            self.errors.push(FormError {
+                href,
+                text: e.message.clone(),
+                field: e.field.clone(),
+            });
+        }
+        self
+    }
+}
+
+/// The engagement figures of a programme's quarter, as a summary list.
+fn quarter_lines(
+    conn: &mut DbConn,
+    programme: &store::programmes::Programme,
+    quarter: Quarter,
+) -> Result<Vec<FigureLine>, AppError> {
+    let figures = casework::return_changes::quarter_figures(conn, programme.id, quarter)?;
+    Ok(engagement_lines(
+        &figures,
+        programme.fields.kind == ProgrammeKind::ImmediateJustice,
+    ))
+}
+
+/// The check-your-answers page of the quarter typed as `2026-27-Q3` for a programme, with
+/// what was typed (`input`); `None` when no quarter is named.
+fn check_view(
+    conn: &mut DbConn,
+    actor: &Actor,
+    programme: ProgrammeId,
+    today: NaiveDate,
+    input: &Input,
+) -> Result<Option<CheckView>, AppError> {
+    let p = store::programmes::find_visible(conn, actor.scope(), programme)?;
+    let Some(quarter) = returns::parse_quarter(input.raw("quarter")) else {
+        return Ok(None);
+    };
+    let current = quarterly_returns::for_quarter(conn, p.id, quarter)?;
+    let refused = returns::submittable(quarter, today, p.fields.starts_on, p.fields.ends_on)
+        .err()
+        .or_else(|| {
+            returns::submit(quarter, current.as_ref().map(|r| r.status))
+                .err()
+                .map(|e| casework::sentence(&e.to_string()))
+        });
+    let figures = if refused.is_none() {
+        quarter_lines(conn, &p, quarter)?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(CheckView {
+        caption: p.fields.name.clone(),
+        heading: format!("Check the return for {}", quarter.long_name()),
+        back: format!("/programmes/{programme}/returns"),
+        action: format!("/programmes/{programme}/returns/new"),
+        quarter: quarter.to_string(),
+        quarter_name: quarter.long_name(),
+        ask_submit: refused.is_none(),
+        refused,
+        figures,
+        narrative: input.raw("narrative").to_string(),
+        declaration: input.raw("declaration") == "yes",
+        submit_label: "Accept and submit the return",
+        ..CheckView::default()
+    }))
+}
+
+fn check_page(
+    status: StatusCode,
+    nonce: &CspNonce,
+    viewer: &Viewer,
+    view: &CheckView,
+) -> Result<HttpResponse, PageError> {
+    let title = if view.errors.is_empty() {
+        view.heading.clone()
+    } else {
+        format!("Error: {}", view.heading)
+    };
+    render_status(
+        status,
+        "pages/return_check",
+        &viewer_context(&title, nonce, viewer, "", view),
+    )
+}
+
+/// `GET /programmes/{id}/returns/new?quarter=2026-27-Q3`: the quarter's figures to check,
+/// a narrative box and the declaration; a quarter that has not ended says from when it
+/// can be submitted. Without a quarter: back to the programme's returns.
 pub async fn new_return(
     Page {
         state,
@@ -146,18 +275,24 @@ pub async fn new_return(
     PathId(id): PathId<ProgrammeId>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    forms::show(
-        state,
-        nonce,
-        viewer,
-        actor,
-        query.into_inner(),
-        submit_form(id),
-    )
-    .await
+    let input = Input::from_pairs(query.into_inner());
+    let today = state.today();
+    let v = viewer.clone();
+    let view = blocking(move || {
+        let mut conn = state.conn()?;
+        let view = check_view(&mut conn, &actor, id, today, &input)?;
+        forms::shown(&mut conn, &v)?;
+        Ok(view)
+    })
+    .await?;
+    match view {
+        Some(view) => check_page(StatusCode::OK, &nonce, &viewer, &view),
+        None => Ok(see_other(&format!("/programmes/{id}/returns"))),
+    }
 }
 
-/// `POST /programmes/{id}/returns/new`.
+/// `POST /programmes/{id}/returns/new`: submits the quarter once the declaration is
+/// ticked; the page again with 422 otherwise.
 pub async fn submit(
     Page {
         state,
@@ -168,58 +303,97 @@ pub async fn submit(
     PathId(id): PathId<ProgrammeId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    forms::submit(
-        state,
-        nonce,
-        viewer,
-        actor,
-        form.into_inner(),
-        submit_form(id),
-        Box::new(move |conn, ctx, input| {
-            let (r, _) = casework::returns::submit(conn, ctx, id, input)?;
-            Ok((
-                format!("/programmes/{id}/returns"),
-                format!("Return for {} submitted", r.quarter),
-            ))
-        }),
-    )
-    .await
+    let session = viewer.session_id;
+    let input = Input::from_pairs(form.into_inner());
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
+        let Some(view) = check_view(&mut conn, &actor, id, ctx.today, &input)? else {
+            return Ok(None);
+        };
+        if view.refused.is_some() {
+            return Ok(Some(view));
+        }
+        let mut errors = Vec::new();
+        if input.raw("declaration") != "yes" {
+            errors.push(FieldError::new(
+                "declaration",
+                "Confirm that the figures and the narrative are correct to submit the return",
+            ));
+        }
+        if errors.is_empty() {
+            match casework::returns::submit(&mut conn, &ctx, id, input.clone()) {
+                Ok((r, _)) => {
+                    if let Some(s) = session {
+                        let flash = format!("Return for {} submitted", quarter_name(&r.quarter));
+                        store::login_sessions::set_flash(&mut conn, s, &flash)?;
+                    }
+                    return Ok(None);
+                }
+                Err(casework::CaseError::Invalid(e)) => errors = e,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Some(view.with_errors(&errors)))
+    })
+    .await?;
+    match outcome {
+        None => Ok(see_other(&format!("/programmes/{id}/returns"))),
+        Some(view) => check_page(StatusCode::UNPROCESSABLE_ENTITY, &nonce, &viewer, &view),
+    }
 }
 
 /// The caption of a return's question pages: the programme and the quarter.
-fn caption(
-    conn: &mut crate::db::DbConn,
-    r: &quarterly_returns::QuarterlyReturn,
-) -> Result<String, crate::web::errors::AppError> {
+fn caption(conn: &mut DbConn, r: &quarterly_returns::QuarterlyReturn) -> Result<String, AppError> {
     let name = store::programmes::find(conn, r.programme_id)?
         .map(|p| p.fields.name)
         .unwrap_or_default();
-    Ok(format!("{name}, {}", r.quarter))
+    Ok(format!("{name}, {}", quarter_name(&r.quarter)))
 }
 
-fn decision_form(id: ReturnId) -> Build {
-    Box::new(move |conn, actor| {
-        let r = quarterly_returns::find(conn, actor.scope(), id)?;
-        Ok(Form {
-            heading: format!("Decide on the {} return", r.quarter),
-            caption: Some(caption(conn, &r)?),
-            action: format!("/returns/{id}/decision"),
-            submit: "Save decision",
-            back: Some(format!("/programmes/{}/returns", r.programme_id)),
-            fields: vec![
-                Field::new(
-                    "decision",
-                    "Decision",
-                    Widget::Radios(vec![
-                        ("approved".into(), "Approve: lock the records dated in the quarter".into()),
-                        ("returned".into(), "Return to the provider".into()),
-                    ]),
-                ),
-                Field::new("comment", "Comment", Widget::Textarea).hint(
-                    "Required to return: say what the provider needs to change. Do not include personal details",
-                ),
-            ],
-        })
+/// "October to December 2026 (Q3 2026-27)" for `2026-27-Q3`.
+pub fn quarter_name(code: &str) -> String {
+    returns::parse_quarter(code).map_or_else(|| code.to_string(), |q| q.long_name())
+}
+
+/// The decision page of a submitted return: its figures and narrative, then the decision.
+fn decision_view(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: ReturnId,
+    today: NaiveDate,
+    input: &Input,
+) -> Result<CheckView, AppError> {
+    let r = quarterly_returns::find(conn, actor.scope(), id)?;
+    let p = store::programmes::find_visible(conn, actor.scope(), r.programme_id)?;
+    let quarter = returns::parse_quarter(&r.quarter).ok_or(AppError::NotFound)?;
+    let refused = (r.status != ReturnStatus::Submitted).then(|| {
+        format!(
+            "The return for {} is {}: only a submitted return can be decided",
+            quarter.long_name(),
+            r.status.display_label().to_lowercase()
+        )
+    });
+    let decision = input.raw("decision");
+    Ok(CheckView {
+        caption: p.fields.name.clone(),
+        heading: format!("Decide on the return for {}", quarter.long_name()),
+        back: format!("/programmes/{}/returns", r.programme_id),
+        action: format!("/returns/{id}/decision"),
+        quarter: r.quarter.clone(),
+        quarter_name: quarter.long_name(),
+        ask_decision: refused.is_none(),
+        return_only: refused.is_none() && returns::decidable(quarter, today).is_err(),
+        refused,
+        figures: quarter_lines(conn, &p, quarter)?,
+        provider_narrative: Some(r.narrative.clone()),
+        submitted_at: r.submitted_at.map(crate::format::moment),
+        changes_link: Some(format!("/returns/{id}/changes")),
+        decision_approved: decision == "approved",
+        decision_returned: decision == "returned",
+        comment: input.raw("comment").to_string(),
+        submit_label: "Save decision",
+        ..CheckView::default()
     })
 }
 
@@ -256,11 +430,92 @@ pub async fn decision(
             )));
         }
     }
-    forms::show(state, nonce, viewer, actor, Vec::new(), decision_form(id)).await
+    let today = state.today();
+    let v = viewer.clone();
+    let view = blocking(move || {
+        let mut conn = state.conn()?;
+        let view = decision_view(&mut conn, &actor, id, today, &Input::default())?;
+        forms::shown(&mut conn, &v)?;
+        Ok(view)
+    })
+    .await?;
+    check_page(StatusCode::OK, &nonce, &viewer, &view)
 }
 
 /// `POST /returns/{id}/decision`.
 pub async fn save_decision(
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
+    PathId(id): PathId<ReturnId>,
+    form: Fields,
+) -> Result<HttpResponse, PageError> {
+    let session = viewer.session_id;
+    let input = Input::from_pairs(form.into_inner());
+    let outcome = blocking(move || {
+        let mut conn = state.conn()?;
+        let ctx = crate::web::shared::page_ctx(&state, &actor);
+        match casework::returns::decide(&mut conn, &ctx, id, input.clone()) {
+            Ok(r) => {
+                let what = if r.status == ReturnStatus::Approved {
+                    "approved: records dated in the quarter are locked"
+                } else {
+                    "returned to the provider"
+                };
+                if let Some(s) = session {
+                    let flash = format!("Return for {} {what}", quarter_name(&r.quarter));
+                    store::login_sessions::set_flash(&mut conn, s, &flash)?;
+                }
+                Ok(Ok(r.programme_id))
+            }
+            Err(casework::CaseError::Invalid(errors)) => {
+                let view = decision_view(&mut conn, &actor, id, ctx.today, &input)?;
+                Ok(Err(view.with_errors(&errors)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(programme) => Ok(see_other(&format!("/programmes/{programme}/returns"))),
+        Err(view) => check_page(StatusCode::UNPROCESSABLE_ENTITY, &nonce, &viewer, &view),
+    }
+}
+
+fn withdraw_form(id: ReturnId) -> Build {
+    Box::new(move |conn, actor| {
+        let r = quarterly_returns::find(conn, actor.scope(), id)?;
+        Ok(Form {
+            heading: format!("Withdraw the return for {}?", quarter_name(&r.quarter)),
+            caption: Some(caption(conn, &r)?),
+            action: format!("/returns/{id}/withdraw"),
+            submit: "Withdraw return",
+            back: Some(format!("/programmes/{}/returns", r.programme_id)),
+            fields: vec![Field::new("confirm", "", Widget::Hidden)],
+        })
+    })
+}
+
+/// `GET /returns/{id}/withdraw`: asks to confirm withdrawing a submitted return (it can
+/// be submitted again after).
+pub async fn withdraw(
+    Page {
+        state,
+        nonce,
+        viewer,
+        actor,
+    }: Page,
+    PathId(id): PathId<ReturnId>,
+) -> Result<HttpResponse, PageError> {
+    let query = vec![("confirm".to_string(), "yes".to_string())];
+    forms::show(state, nonce, viewer, actor, query, withdraw_form(id)).await
+}
+
+/// `POST /returns/{id}/withdraw`.
+pub async fn save_withdraw(
     Page {
         state,
         nonce,
@@ -276,17 +531,15 @@ pub async fn save_decision(
         viewer,
         actor,
         form.into_inner(),
-        decision_form(id),
-        Box::new(move |conn, ctx, input| {
-            let r = casework::returns::decide(conn, ctx, id, input)?;
-            let what = if r.status == ReturnStatus::Approved {
-                "approved: records dated in the quarter are locked"
-            } else {
-                "returned to the provider"
-            };
+        withdraw_form(id),
+        Box::new(move |conn, ctx, _| {
+            let r = casework::returns::withdraw(conn, ctx, id)?;
             Ok((
                 format!("/programmes/{}/returns", r.programme_id),
-                format!("Return for {} {what}", r.quarter),
+                format!(
+                    "Return for {} withdrawn: it can be submitted again",
+                    quarter_name(&r.quarter)
+                ),
             ))
         }),
     )
@@ -297,7 +550,7 @@ fn unlock_form(id: ReturnId) -> Build {
     Box::new(move |conn, actor| {
         let r = quarterly_returns::find(conn, actor.scope(), id)?;
         Ok(Form {
-            heading: format!("Unlock the {} return", r.quarter),
+            heading: format!("Unlock the return for {}", quarter_name(&r.quarter)),
             caption: Some(caption(conn, &r)?),
             action: format!("/returns/{id}/unlock"),
             submit: "Unlock return",
@@ -344,7 +597,7 @@ pub async fn save_unlock(
             let r = casework::returns::unlock(conn, ctx, id, input)?;
             Ok((
                 format!("/programmes/{}/returns", r.programme_id),
-                format!("Return for {} unlocked", r.quarter),
+                format!("Return for {} unlocked", quarter_name(&r.quarter)),
             ))
         }),
     )
@@ -354,14 +607,21 @@ pub async fn save_unlock(
 /// A quarter of `pages/returns`.
 #[derive(Serialize)]
 struct QuarterView {
+    /// Like `2026-27-Q3`.
     quarter: String,
+    /// "October to December 2026 (Q3 2026-27)".
+    name: String,
     status: &'static str,
     colour: &'static str,
     comment: Option<String>,
     comment_label: &'static str,
+    narrative: Option<String>,
     locked: bool,
     submit: bool,
     resubmit: bool,
+    /// The quarter is still running: the day its return can be submitted.
+    opens_on: Option<String>,
+    withdraw: bool,
     decide: bool,
     unlock: bool,
     id: Option<ReturnId>,
@@ -425,7 +685,7 @@ fn changes_body(
     };
     Ok(ChangesView {
         id: r.id,
-        quarter: r.quarter.clone(),
+        quarter: quarter_name(&r.quarter),
         caption: caption(conn, r)?,
         programme_id: r.programme_id,
         figures_kept: changes.figures_kept,

@@ -184,14 +184,8 @@ setup_page!(
     new_programme,
     create_programme,
     |conn, _| {
-        let kinds = forms::words(
-            &ProgrammeKind::ALL
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>(),
-        );
-        let deliveries =
-            forms::words(&Delivery::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+        let kinds = super::vocabulary_options::<ProgrammeKind>();
+        let deliveries = super::vocabulary_options::<Delivery>();
         Ok(simple(
             "Add a programme",
             "/setup/programmes".into(),

@@ -180,6 +180,7 @@ impl TestApp {
             &mut self.db(),
             outcomes::domain::ids::ProgrammeId(programme_id),
             quarter,
+            "",
             outcomes::domain::ids::UserId(submitted_by),
         )
         .unwrap()
