@@ -16,7 +16,10 @@ use crate::db::DbConn;
 use crate::domain::access::Actor;
 use crate::domain::enums::{ReturnStatus, Role};
 use crate::domain::period::{FinancialYear, Period};
+use crate::evaluation::engagement::engagement;
+use crate::evaluation::money::{self, Rag, TargetStatus};
 use crate::evaluation::units::WITHHELD_SYMBOL;
+use crate::evaluation::DateRange;
 use crate::reports::view::{format_value, rag_text, target_label, target_unit};
 use crate::reports::ReportRequest;
 use crate::store;
@@ -115,6 +118,35 @@ fn programmes_with_providers(
     )
 }
 
+/// A programme's targets of the financial year, pro-rated to `today`, exactly as its
+/// report's targets table computes them (`evaluation::money::targets` over the year's
+/// engagement figures), without the rest of the report: targets are of casework figures
+/// only, so the reoffending and outcome figures need not be computed.
+fn targets_this_year(
+    conn: &mut DbConn,
+    p: &store::programmes::Programme,
+    year: FinancialYear,
+    today: chrono::NaiveDate,
+) -> Result<Vec<TargetStatus>, AppError> {
+    let period = DateRange {
+        from: year.first_day(),
+        to: year.last_day(),
+    };
+    let inputs =
+        store::report_rows::load(conn, None, ReportScope::Programme(p.id), &period, 12, 6)?;
+    if inputs.targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let figures = engagement(
+        period,
+        &inputs.referrals,
+        &inputs.sessions,
+        &inputs.attendance,
+    );
+    money::targets(&inputs.targets, &figures, period, today)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a target's year: {e}")))
+}
+
 /// A programme's report of `period` for `actor`, as the dashboard builds it.
 fn programme_report(
     conn: &mut DbConn,
@@ -175,29 +207,22 @@ async fn commissioner(
         .collect();
         let mut behind = Vec::new();
         for (p, provider) in &programmes {
-            let json = programme_report(conn, &state, &actor, p, Period::FinancialYear(year))?;
-            let Some(Value::Array(targets)) = json.pointer("/money/targets") else {
-                continue;
-            };
-            for t in targets {
-                let rag = t.get("rag").and_then(Value::as_str).unwrap_or_default();
-                if rag != "amber" && rag != "red" {
-                    continue;
-                }
-                let metric = t.get("metric").and_then(Value::as_str).unwrap_or_default();
-                let unit = target_unit(metric);
-                let number = |key: &str| match t.get(key) {
-                    Some(Value::Number(n)) => format_value(unit, n.as_f64().unwrap_or_default()),
-                    Some(Value::String(s)) => s.clone(),
-                    _ => "No data".to_string(),
+            for t in targets_this_year(conn, p, year, state.today())? {
+                let rag = match t.rag {
+                    Some(Rag::Amber) => "amber",
+                    Some(Rag::Red) => "red",
+                    _ => continue,
                 };
+                let unit = target_unit(&t.metric);
                 behind.push(BehindLine {
                     programme_id: p.id.0,
                     programme: p.fields.name.clone(),
                     provider: provider.clone(),
-                    target: target_label(metric),
-                    achieved: number("achieved"),
-                    expected: number("pro_rata_expected"),
+                    target: target_label(&t.metric),
+                    achieved: t
+                        .achieved
+                        .map_or_else(|| "No data".to_string(), |a| format_value(unit, a)),
+                    expected: format_value(unit, t.pro_rata_expected),
                     rag: rag_text(rag),
                     colour: if rag == "red" {
                         "govuk-tag--red"
