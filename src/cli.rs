@@ -661,14 +661,37 @@ pub fn report(
     request.threshold = u64::from(settings.disclosure_threshold);
     request.minimum_cohort = u64::from(settings.minimum_cohort);
     let costs = crate::reports::cost_tables(settings)?;
-    // Two more connections read the report in parallel (store::report_rows::load).
+    // Read from the replica when one is configured and fit (`db::reporting`), from the
+    // main database otherwise.
     let url = settings.database()?;
-    let (mut reader, mut lock) = (url.connect()?, url.connect()?);
-    let parallel = crate::store::report_rows::Parallel {
-        reader: &mut reader,
-        lock: Some(&mut lock),
+    let reporting = db::reporting::Reporting::from_settings(settings, url.backend())?;
+    let on_replica = |replica: &mut db::DbConn, reader: Option<&mut db::DbConn>| {
+        let parallel =
+            reader.map(|reader| crate::store::report_rows::Parallel { reader, lock: None });
+        crate::reports::build_in_parallel(replica, parallel, &request, &costs)
     };
-    let report = crate::reports::build_in_parallel(&mut conn, Some(parallel), &request, &costs)?;
+    let on_primary = || {
+        // Two more connections read the report in parallel (store::report_rows::load).
+        let (mut reader, mut lock) = (
+            url.connect()
+                .map_err(|e| crate::reports::BuildError::Settings(format!("{e:#}")))?,
+            url.connect()
+                .map_err(|e| crate::reports::BuildError::Settings(format!("{e:#}")))?,
+        );
+        let parallel = crate::store::report_rows::Parallel {
+            reader: &mut reader,
+            lock: Some(&mut lock),
+        };
+        crate::reports::build_in_parallel(&mut conn, Some(parallel), &request, &costs)
+    };
+    let database_failure = |e: &crate::reports::BuildError| {
+        matches!(
+            e,
+            crate::reports::BuildError::Store(store::StoreError::Database(_))
+        )
+    };
+    let (mut report, read_from) = reporting.read(on_replica, on_primary, database_failure)?;
+    report.body.provenance.read_from = read_from;
     store::audit::record(
         &mut conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportDownload, "report")

@@ -18,9 +18,22 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
-    /// Optional read replica for reports (PostgreSQL); defaults to the main database.
+    /// Optional read replica for reports (a PostgreSQL hot standby of the main database,
+    /// which must be PostgreSQL too); defaults to the main database. While it cannot be
+    /// reached, fails, or lags, reports are read from the main database instead
+    /// (docs/operations.md, "Reports from a read replica").
     #[arg(long, env = "REPORTING_DATABASE_URL", global = true)]
     pub reporting_database_url: Option<String>,
+
+    /// Reports are read from the main database instead of the replica while the replica
+    /// is more than this many seconds behind it.
+    #[arg(
+        long,
+        env = "REPORTING_MAX_LAG_SECONDS",
+        default_value_t = crate::db::reporting::DEFAULT_MAX_LAG_SECONDS,
+        global = true
+    )]
+    pub reporting_max_lag_seconds: u64,
 
     /// Log filter, e.g. info, debug, outcomes=debug,actix_web=info.
     #[arg(long, env = "OUTCOMES_LOG", default_value = "info", global = true)]
@@ -134,6 +147,7 @@ impl Settings {
         Settings {
             database_url: database_url.to_string(),
             reporting_database_url: None,
+            reporting_max_lag_seconds: crate::db::reporting::DEFAULT_MAX_LAG_SECONDS,
             log: "warn".into(),
             key_file: PathBuf::from("data/outcomes.key"),
             session_key: None,

@@ -24,6 +24,7 @@ impl Application {
         let url = settings.database()?;
         let secrets = Secrets::load_and_install(settings)?;
         let pool = db::pool(&url, None)?;
+        let reporting = db::reporting::Reporting::from_settings(settings, url.backend())?;
         {
             let mut conn = pool.get().context("connecting to the database")?;
             let applied = db::migrate(&mut conn)?;
@@ -38,6 +39,7 @@ impl Application {
         let state = actix_web::web::Data::new(AppState {
             pool,
             backend: url.backend(),
+            reporting,
             secrets,
             hsts: settings.tls,
             trusted_proxies: settings.trusted_proxies.clone(),

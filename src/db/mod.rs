@@ -6,6 +6,7 @@
 //! any path, so we never "try each backend in turn" — an unknown scheme is an error.
 
 pub mod day;
+pub mod reporting;
 pub mod schema;
 pub mod words;
 

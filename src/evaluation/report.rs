@@ -162,6 +162,29 @@ pub struct Provenance {
     pub generated_at: DateTime<Utc>,
     pub methodology_version: &'static str,
     pub input_sha256: String,
+    /// Which database the rows were read from, when a read replica is configured
+    /// (`REPORTING_DATABASE_URL`); absent without one. Not part of the input hash: the
+    /// same rows give the same hash wherever they were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_from: Option<ReadFrom>,
+}
+
+/// Where a report's rows were read from, with a read replica configured. See
+/// `docs/reports.md#provenance` and `docs/operations.md#reports-from-a-read-replica`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadFrom {
+    /// `replica` or `primary` (the replica could not be used: see `fallback`).
+    pub database: &'static str,
+    /// The replica's last replayed change (`pg_last_xact_replay_timestamp()`, the
+    /// primary's commit time of that change): the rows hold every change committed up to
+    /// it. `null` when read from the primary, or when the replica has replayed nothing
+    /// since it started.
+    pub replayed_at: Option<DateTime<Utc>>,
+    /// How far behind the primary the replica was measured to be, in seconds (`null`
+    /// when it could not be measured).
+    pub lag_seconds: Option<f64>,
+    /// Why the primary was read instead of the replica (`null` when read from the replica).
+    pub fallback: Option<String>,
 }
 
 /// Funding figures with the targets beside them.
@@ -515,6 +538,7 @@ pub fn assemble(
                 },
                 data_as_of: inputs.data_as_of,
                 generated_at,
+                read_from: None,
                 methodology_version: METHODOLOGY_VERSION,
                 input_sha256: hash
                     .join()

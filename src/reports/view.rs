@@ -2638,7 +2638,7 @@ fn provenance_section(r: &Reader) -> Section {
          give the same input hash and the same numbers."
             .to_string(),
     );
-    let rows: Vec<(&str, &str, String)> = vec![
+    let mut rows: Vec<(&str, &str, String)> = vec![
         (
             "period",
             "Period",
@@ -2695,6 +2695,21 @@ fn provenance_section(r: &Reader) -> Section {
         ),
         ("input_sha256", "Input SHA-256", p.input_sha256.clone()),
     ];
+    if let Some(read_from) = &p.read_from {
+        // After "Police data as of": the other half of what the figures are as of.
+        let at = rows
+            .iter()
+            .position(|(metric, _, _)| *metric == "data_as_of")
+            .map_or(rows.len(), |i| i + 1);
+        rows.insert(
+            at,
+            (
+                "read_from",
+                "Case records as of",
+                records_as_of(read_from, p.generated_at),
+            ),
+        );
+    }
     s.tables.push(Table {
         id: "provenance".to_string(),
         caption: "Provenance".to_string(),
@@ -2717,6 +2732,33 @@ fn provenance_section(r: &Reader) -> Section {
             .collect(),
     });
     s
+}
+
+/// The "Case records as of" line of a report read with a replica configured: the
+/// replica's last replayed change, or the moment the primary was read and why.
+fn records_as_of(
+    read_from: &crate::evaluation::report::ReadFrom,
+    generated_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    match (read_from.database, read_from.replayed_at) {
+        ("replica", Some(at)) => format!(
+            "{} (the last change the read replica replayed; {} s behind the primary)",
+            time(at),
+            read_from.lag_seconds.unwrap_or(0.0)
+        ),
+        ("replica", None) => {
+            "read from the read replica, which had replayed no change since it started".to_string()
+        }
+        _ => format!(
+            "{} (read from the primary database: {})",
+            time(generated_at),
+            read_from
+                .fallback
+                .as_deref()
+                .unwrap_or("the replica was not used")
+        ),
+    }
 }
 
 impl ReportView {

@@ -63,11 +63,13 @@ pub struct Entry {
 }
 
 /// SHA-256 of the figures without the moment they were generated (which differs at
-/// every request), so that the same figures hash the same.
+/// every request) and without where they were read (a replica's replay time and lag
+/// differ at every request too), so that the same figures hash the same.
 pub fn figures_hash(figures: &Value) -> String {
     let mut f = figures.clone();
     if let Some(p) = f.get_mut("provenance").and_then(Value::as_object_mut) {
         p.remove("generated_at");
+        p.remove("read_from");
     }
     hex::encode(Sha256::digest(f.to_string().as_bytes()))
 }

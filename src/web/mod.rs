@@ -28,6 +28,9 @@ use errors::{AppError, PageError};
 pub struct AppState {
     pub pool: Pool,
     pub backend: Backend,
+    /// Where reports are read: the read replica (`REPORTING_DATABASE_URL`) while it is
+    /// fit, the pool above otherwise.
+    pub reporting: crate::db::reporting::Reporting,
     pub secrets: Secrets,
     /// TLS is terminated for us: Secure cookies and HSTS.
     pub hsts: bool,

@@ -240,22 +240,42 @@ pub fn build(
         }
         _ => {}
     }
-    // Two more connections, if the pool has them free, to read in parallel (SQLite needs
-    // the second to start both reads on one snapshot); otherwise one, as usual.
-    let mut reader = state.pool.try_get();
-    let mut lock = match (state.backend, &reader) {
-        (crate::db::Backend::Sqlite, Some(_)) => state.pool.try_get(),
-        _ => None,
+    // Read from the replica when one is configured and fit (`db::reporting`), with a
+    // second replica connection if one is free; from the primary otherwise.
+    let on_replica = |replica: &mut DbConn, reader: Option<&mut DbConn>| {
+        let parallel = reader.map(|reader| Parallel { reader, lock: None });
+        reports::build_in_parallel(replica, parallel, request, &state.costs)
     };
-    let parallel = reader.as_deref_mut().map(|reader| Parallel {
-        reader,
-        lock: lock.as_deref_mut(),
-    });
-    reports::build_in_parallel(conn, parallel, request, &state.costs).map_err(|e| match e {
-        reports::BuildError::Report(e) => AppError::validation("report", e.to_string()),
-        reports::BuildError::Store(e) => AppError::from(e),
-        reports::BuildError::Settings(m) => AppError::validation("period", m),
-    })
+    let on_primary = || {
+        // Two more connections, if the pool has them free, to read in parallel (SQLite
+        // needs the second to start both reads on one snapshot); otherwise one, as usual.
+        let mut reader = state.pool.try_get();
+        let mut lock = match (state.backend, &reader) {
+            (crate::db::Backend::Sqlite, Some(_)) => state.pool.try_get(),
+            _ => None,
+        };
+        let parallel = reader.as_deref_mut().map(|reader| Parallel {
+            reader,
+            lock: lock.as_deref_mut(),
+        });
+        reports::build_in_parallel(conn, parallel, request, &state.costs)
+    };
+    let database_failure = |e: &reports::BuildError| {
+        matches!(
+            e,
+            reports::BuildError::Store(store::StoreError::Database(_))
+        )
+    };
+    let (mut report, read_from) = state
+        .reporting
+        .read(on_replica, on_primary, database_failure)
+        .map_err(|e| match e {
+            reports::BuildError::Report(e) => AppError::validation("report", e.to_string()),
+            reports::BuildError::Store(e) => AppError::from(e),
+            reports::BuildError::Settings(m) => AppError::validation("period", m),
+        })?;
+    report.body.provenance.read_from = read_from;
+    Ok(report)
 }
 
 /// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,

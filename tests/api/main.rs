@@ -31,6 +31,7 @@ mod merge;
 mod migrations;
 mod pages;
 mod reapproval;
+mod replica;
 mod report_agreement;
 mod report_formats;
 mod report_pdf;

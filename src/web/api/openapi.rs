@@ -413,6 +413,25 @@ pub struct ReportProvenance {
     #[schema(value_type = Object)]
     pub parameters: serde_json::Value,
     pub period: ReportPeriod,
+    /// Where the rows were read, present only when a read replica is configured
+    /// (`REPORTING_DATABASE_URL`).
+    pub read_from: Option<ReportReadFrom>,
+}
+
+/// Which database a report's rows were read from (docs/operations.md, "Reports from a
+/// read replica").
+#[derive(ToSchema)]
+pub struct ReportReadFrom {
+    /// `replica`, or `primary` when the replica could not be used.
+    pub database: String,
+    /// The replica's last replayed change (the primary's commit time of it, RFC 3339):
+    /// the rows hold every change committed up to then. `null` when read from the
+    /// primary or when the replica had replayed nothing since it started.
+    pub replayed_at: Option<String>,
+    /// How far behind the primary the replica was, in seconds (`null` if not measured).
+    pub lag_seconds: Option<f64>,
+    /// Why the primary was read instead (`null` when read from the replica).
+    pub fallback: Option<String>,
 }
 
 /// `POST /api/v1/measures`.

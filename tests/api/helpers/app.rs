@@ -72,8 +72,17 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
 /// Another instance of the application on the same database, with the same secrets, as
 /// several instances run behind a load balancer.
 pub async fn spawn_instance_on(database_url: &str) -> TestApp {
+    spawn_instance_on_with(database_url, |_| {}).await
+}
+
+/// `spawn_instance_on` with changed settings (a read replica, ...).
+pub async fn spawn_instance_on_with(
+    database_url: &str,
+    change: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let settings = test_settings(database_url, &dir);
+    let mut settings = test_settings(database_url, &dir);
+    change(&mut settings);
     start(settings, database_url.to_string(), dir)
 }
 
