@@ -338,6 +338,19 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
             cols.iter().map(|c| c.to_string()).collect(),
         );
     }
+    // 2026-12-10-000315_find_search: the people a one-to-one session is for.
+    expected.insert(
+        "session_participants".to_string(),
+        [
+            "created_at",
+            "id",
+            "programme_id",
+            "referral_id",
+            "session_id",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
     assert_eq!(built_names, expected);
 }
 
