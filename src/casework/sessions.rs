@@ -504,3 +504,97 @@ fn register_changes(
     }
     changes
 }
+
+/// Adds the referrals `values` (ids as typed: the form's `referral_id` values) to the people a session is for
+/// (docs/casework.md, "Registers"): each must be one of the organisation's referrals to the
+/// session's programme, accepted and referred on or before the session. All or nothing;
+/// returns how many were added (0 when all were there already).
+pub fn add_participants(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: SessionId,
+    values: &[String],
+) -> Result<usize, CaseError> {
+    let scope = ctx.actor.scope();
+    let session = sessions::find(conn, scope, id)?;
+    let mut chosen = Vec::new();
+    let mut errors = Vec::new();
+    for value in values {
+        if value.trim().is_empty() {
+            continue;
+        }
+        let found = value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|r| referrals::find(conn, scope, ReferralId(r)));
+        match found {
+            Some(Ok(r))
+                if r.fields.programme_id == session.fields.programme_id
+                    && r.fields.decision == crate::domain::enums::Decision::Accepted
+                    && r.fields.referred_on <= session.fields.date =>
+            {
+                chosen.push(r.id)
+            }
+            Some(Err(e)) if !matches!(e, StoreError::NotFound) => return Err(e.into()),
+            _ => errors.push(crate::domain::validation::FieldError::new(
+                "referral_id",
+                "Select an accepted referral to this session's programme, referred on or before the session",
+            )),
+        }
+    }
+    if chosen.is_empty() && errors.is_empty() {
+        errors.push(crate::domain::validation::FieldError::new(
+            "referral_id",
+            "Select the referral of the person the session is for",
+        ));
+    }
+    if !errors.is_empty() {
+        errors.truncate(1);
+        return Err(CaseError::Invalid(errors));
+    }
+    write_transaction(conn, |conn| {
+        let mut added = 0;
+        for r in &chosen {
+            if sessions::add_participant(conn, session.id, *r, session.fields.programme_id)? {
+                added += 1;
+            }
+        }
+        if added > 0 {
+            audit_change(
+                conn,
+                ctx,
+                AuditAction::Update,
+                "session",
+                session.id,
+                &["participants"],
+            )?;
+        }
+        Ok::<_, CaseError>(added)
+    })
+}
+
+/// Takes a referral off the people a session is for (its marks on the register, if any,
+/// stay: they are removed with "not recorded").
+pub fn remove_participant(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: SessionId,
+    referral: ReferralId,
+) -> Result<bool, CaseError> {
+    let session = sessions::find(conn, ctx.actor.scope(), id)?;
+    write_transaction(conn, |conn| {
+        let removed = sessions::remove_participant(conn, session.id, referral)?;
+        if removed {
+            audit_change(
+                conn,
+                ctx,
+                AuditAction::Update,
+                "session",
+                session.id,
+                &["participants"],
+            )?;
+        }
+        Ok::<_, CaseError>(removed)
+    })
+}

@@ -204,6 +204,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The people a session is for (one-to-one sessions' registers list only these).
+    session_participants (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        referral_id -> BigInt,
+        programme_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outcome_measures (id) {
         id -> BigInt,
         name -> Text,
@@ -582,6 +593,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     sessions,
     attendance,
+    session_participants,
     outcome_measures,
     outcome_records,
     group_surveys,

@@ -196,3 +196,43 @@ impl StoreError {
         }
     }
 }
+
+/// The bounds of a case-insensitive search by the start of a text: `[low, high)` such that
+/// a lowercased value starts with `prefix` exactly when it lies between them (byte order).
+/// `None` for an empty prefix.
+pub fn prefix_bounds(prefix: &str) -> Option<(String, String)> {
+    let low = prefix.trim().to_lowercase();
+    let mut chars: Vec<char> = low.chars().collect();
+    // The smallest text after every text starting with `low`: its last character raised
+    // by one (a character that cannot be raised is dropped and the one before raised).
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some((low, chars.into_iter().collect()));
+        }
+    }
+    None
+}
+
+/// `lower(<column>)` starts with the prefix whose `prefix_bounds` are `$low`, `$high`
+/// (case-insensitively), as a range that an index on `lower(<column>)` serves (migration
+/// 2026-12-10-000315_find_search): in byte order on both backends (the "C" collation on
+/// PostgreSQL, SQLite's default), so the range holds exactly the values that start with
+/// the text typed. `$column` is a fixed `table.column` literal, never input.
+#[macro_export]
+macro_rules! lower_starts_with {
+    ($conn:expr, $column:literal, $low:expr, $high:expr) => {{
+        let collate = match $conn {
+            $crate::db::DbConn::Postgres(_) => " COLLATE \"C\"",
+            $crate::db::DbConn::Sqlite(_) => "",
+        };
+        diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("lower({}){} >= ", $column, collate))
+            .bind::<diesel::sql_types::Text, _>($low)
+            .sql(&format!(" AND lower({}){} < ", $column, collate))
+            .bind::<diesel::sql_types::Text, _>($high)
+    }};
+}

@@ -285,3 +285,154 @@ pub fn person_key_of(conn: &mut DbConn, id: ParticipantId) -> Result<Option<Stri
         .first::<Option<String>>(conn)
         .map_err(StoreError::from_query)
 }
+
+/// What a search of participants is narrowed to (every field optional; docs/casework.md,
+/// "Finding people").
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantFilter {
+    /// The case reference starts with this, in any case.
+    pub q: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    /// The district is this, in any case.
+    pub district: Option<String>,
+    /// Has a referral to this programme (with `status`, one in that status).
+    pub programme: Option<crate::domain::ids::ProgrammeId>,
+    /// Has a referral in this status (to `programme`, when given).
+    pub status: Option<crate::domain::enums::ReferralStatus>,
+}
+
+/// The scope's participants matching `filter`, as a boxed query.
+macro_rules! searched {
+    ($conn:expr, $scope:expr, $filter:expr) => {{
+        let f: &ParticipantFilter = $filter;
+        let rows = $scope.records();
+        let by_referrals = f.programme.is_some() || f.status.is_some();
+        let mut q = if by_referrals {
+            // The referrals' subquery below drives (through its index), scoped by
+            // organisation there and here. Here as `+organisation_id` (raw SQL: only the
+            // id, a number), so that SQLite does not walk the whole organisation's index in
+            // reference order instead (docs/performance.md, "Issue 15").
+            let q = p::table.into_boxed().filter(p::voided_at.is_null());
+            match rows {
+                crate::domain::access::Rows::Of(org) => {
+                    q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                        "+participants.organisation_id = {}",
+                        org.0
+                    )))
+                }
+                crate::domain::access::Rows::All => q,
+                crate::domain::access::Rows::None => {
+                    q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+                }
+            }
+        } else {
+            scoped!(p::table, rows, p::organisation_id).filter(p::voided_at.is_null())
+        };
+        if let Some((low, high)) = f.q.as_deref().and_then(super::prefix_bounds) {
+            q = q.filter(crate::lower_starts_with!(
+                &*$conn,
+                "participants.reference",
+                low,
+                high
+            ));
+        }
+        if let Some(d) = f.date_of_birth {
+            q = q.filter(p::date_of_birth.eq(d));
+        }
+        if let Some(d) = f
+            .district
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(participants.district) = ")
+                    .bind::<diesel::sql_types::Text, _>(d.to_lowercase()),
+            );
+        }
+        if by_referrals {
+            // Driven from the referrals' indexes: (programme, closure, decision) or
+            // (organisation, closure, decision).
+            // Raw SQL (MultiConnection cannot nest a boxed subquery): only ids (numbers)
+            // and the fixed words of `status_words` are written into it, never input.
+            // PostgreSQL: `= ANY(ARRAY(…))`, so the referrals' ids are looked up by primary
+            // key rather than hashed against a scan of the participants.
+            let mut sub = String::from(match &*$conn {
+                crate::db::DbConn::Postgres(_) => "participants.id = ANY(ARRAY(",
+                crate::db::DbConn::Sqlite(_) => "participants.id IN (",
+            });
+            sub.push_str(
+                "SELECT referrals.participant_id FROM referrals WHERE referrals.voided_at IS NULL",
+            );
+            match rows {
+                crate::domain::access::Rows::Of(org) => {
+                    sub.push_str(&format!(" AND referrals.organisation_id = {}", org.0))
+                }
+                crate::domain::access::Rows::All => {}
+                crate::domain::access::Rows::None => sub.push_str(" AND 1 = 0"),
+            }
+            if let Some(pid) = f.programme {
+                sub.push_str(&format!(" AND referrals.programme_id = {}", pid.0));
+            }
+            if let Some(s) = f.status {
+                let (closure, decision) = super::referrals::status_words(s);
+                sub.push_str(&format!(
+                    " AND referrals.closure = '{closure}' AND referrals.decision = '{decision}'"
+                ));
+            }
+            sub.push_str(match &*$conn {
+                crate::db::DbConn::Postgres(_) => "))",
+                crate::db::DbConn::Sqlite(_) => ")",
+            });
+            q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&sub));
+        }
+        q
+    }};
+}
+
+/// A page of the scope's participants matching `filter`, by reference.
+pub fn search(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &ParticipantFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Participant>, StoreError> {
+    searched!(conn, scope, filter)
+        .order((p::organisation_id, p::reference))
+        .limit(limit)
+        .offset(offset)
+        .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// How many of the scope's participants match `filter`.
+pub fn search_count(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &ParticipantFilter,
+) -> Result<i64, StoreError> {
+    Ok(searched!(conn, scope, filter).count().get_result(conn)?)
+}
+
+/// The case references of these participants (the caller has them in scope already).
+pub fn references(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<ParticipantId, String>, StoreError> {
+    #[derive(Queryable)]
+    struct Reference {
+        id: i64,
+        reference: String,
+    }
+    Ok(p::table
+        .filter(p::id.eq_any(ids))
+        .select((p::id, p::reference))
+        .load::<Reference>(conn)?
+        .into_iter()
+        .map(|r| (ParticipantId(r.id), r.reference))
+        .collect())
+}

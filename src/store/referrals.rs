@@ -268,11 +268,25 @@ pub struct ReferralFilter {
     /// `referred_on` on or before.
     pub to: Option<NaiveDate>,
     pub status: Option<ReferralStatus>,
+    /// The referral's reference starts with this, in any case.
+    pub reference: Option<String>,
+}
+
+/// The (closure, decision) of a status: every status is an equality on both (a pending or
+/// declined referral is never closed, a closed one was accepted), so one index on
+/// (…, closure, decision, referred_on) serves each.
+pub fn status_words(status: ReferralStatus) -> (&'static str, &'static str) {
+    match status {
+        ReferralStatus::Pending => ("open", "pending"),
+        ReferralStatus::Declined => ("open", "declined"),
+        ReferralStatus::Open => ("open", "accepted"),
+        s => (s.as_str(), "accepted"),
+    }
 }
 
 /// The scope's referrals matching `filter`, as a boxed query.
 macro_rules! filtered {
-    ($scope:expr, $filter:expr) => {{
+    ($conn:expr, $scope:expr, $filter:expr) => {{
         let f: &ReferralFilter = $filter;
         let mut q =
             scoped!(r::table, $scope.records(), r::organisation_id).filter(r::voided_at.is_null());
@@ -288,16 +302,19 @@ macro_rules! filtered {
         if let Some(d) = f.to {
             q = q.filter(r::referred_on.le(d));
         }
-        match f.status {
-            None => {}
-            Some(ReferralStatus::Pending) => q = q.filter(r::decision.eq("pending")),
-            Some(ReferralStatus::Declined) => q = q.filter(r::decision.eq("declined")),
-            Some(ReferralStatus::Open) => {
-                q = q
-                    .filter(r::decision.eq("accepted"))
-                    .filter(r::closure.eq("open"))
-            }
-            Some(s) => q = q.filter(r::closure.eq(s.as_str())),
+        if let Some(s) = f.status {
+            let (closure, decision) = status_words(s);
+            q = q
+                .filter(r::closure.eq(closure))
+                .filter(r::decision.eq(decision));
+        }
+        if let Some((low, high)) = f.reference.as_deref().and_then(super::prefix_bounds) {
+            q = q.filter(crate::lower_starts_with!(
+                &*$conn,
+                "referrals.reference",
+                low,
+                high
+            ));
         }
         q
     }};
@@ -311,7 +328,7 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Referral>, StoreError> {
-    filtered!(scope, filter)
+    filtered!(conn, scope, filter)
         .order((r::referred_on.desc(), r::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -323,7 +340,7 @@ pub fn list(
 }
 
 pub fn count(conn: &mut DbConn, scope: Scope, filter: &ReferralFilter) -> Result<i64, StoreError> {
-    Ok(filtered!(scope, filter).count().get_result(conn)?)
+    Ok(filtered!(conn, scope, filter).count().get_result(conn)?)
 }
 
 /// One referral, if the scope may see it.

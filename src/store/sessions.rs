@@ -522,3 +522,67 @@ pub fn remove_attendance(
     .execute(conn)?;
     Ok(n > 0)
 }
+
+// --- the people a session is for (issue 15; docs/casework.md "Registers") ----------------
+
+/// The referrals chosen as a session's participants, by referral id (the caller has the
+/// session in scope).
+pub fn participants_of(
+    conn: &mut DbConn,
+    session: SessionId,
+) -> Result<Vec<ReferralId>, StoreError> {
+    use crate::db::schema::session_participants as sp;
+    Ok(sp::table
+        .filter(sp::session_id.eq(session.0))
+        .order(sp::referral_id)
+        .select(sp::referral_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(ReferralId)
+        .collect())
+}
+
+/// Adds a referral (of the session's programme: the caller checked, and the database's
+/// foreign keys refuse any other) to a session's participants. Returns whether it was
+/// not there yet.
+pub fn add_participant(
+    conn: &mut DbConn,
+    session: SessionId,
+    referral: ReferralId,
+    programme: ProgrammeId,
+) -> Result<bool, StoreError> {
+    use crate::db::schema::session_participants as sp;
+    let there: i64 = sp::table
+        .filter(sp::session_id.eq(session.0))
+        .filter(sp::referral_id.eq(referral.0))
+        .count()
+        .get_result(conn)?;
+    if there > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(sp::table)
+        .values((
+            sp::session_id.eq(session.0),
+            sp::referral_id.eq(referral.0),
+            sp::programme_id.eq(programme.0),
+            sp::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Takes a referral off a session's participants. Returns whether it was there.
+pub fn remove_participant(
+    conn: &mut DbConn,
+    session: SessionId,
+    referral: ReferralId,
+) -> Result<bool, StoreError> {
+    use crate::db::schema::session_participants as sp;
+    let n = diesel::delete(
+        sp::table
+            .filter(sp::session_id.eq(session.0))
+            .filter(sp::referral_id.eq(referral.0)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}

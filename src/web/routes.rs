@@ -207,7 +207,7 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/admin/tokens/{id}/revoke" => pages::admin::revoke_token, Roles(ADMIN_ONLY), ApiToken;
         GET "/admin/audit" => pages::audit::list, Roles(ADMIN_ONLY);
         // Casework pages
-        GET "/participants" => pages::casework::participants, Roles(RECORD_ROLES);
+        GET "/participants" => pages::find::participants, Roles(RECORD_ROLES);
         GET "/participants/new" => pages::casework::new_participant, Roles(RECORD_ROLES);
         POST "/participants/new" => pages::casework::create_participant, Roles(RECORD_ROLES);
         GET "/participants/{id}" => pages::casework::participant, Roles(RECORD_ROLES), Participant;
@@ -215,6 +215,7 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/participants/{id}/merge" => pages::merge::chosen, Roles(RECORD_ROLES), Participant;
         GET "/participants/{id}/merge/confirm" => pages::merge::confirm, Roles(RECORD_ROLES), Participant;
         POST "/participants/{id}/merge/confirm" => pages::merge::confirmed, Roles(RECORD_ROLES), Participant;
+        GET "/referrals" => pages::find::referrals, Roles(RECORD_ROLES);
         GET "/referrals/new" => pages::casework::new_referral, Roles(RECORD_ROLES);
         POST "/referrals/new" => pages::casework::create_referral, Roles(RECORD_ROLES);
         GET "/referrals/{id}" => pages::casework::referral, Roles(RECORD_ROLES), Referral;
@@ -247,6 +248,8 @@ pub fn all() -> Vec<RouteSpec> {
         POST "/returns/{id}/withdraw" => pages::returns::save_withdraw, Roles(RETURN_SUBMIT_ROLES), QuarterlyReturn;
         POST "/sessions/{id}/register" => pages::casework::save_register, Roles(RECORD_ROLES), Session;
         GET "/sessions/{id}/register" => pages::casework::session, Roles(RECORD_ROLES), Session;
+        POST "/sessions/{id}/participants" => pages::find::add_session_participants, Roles(RECORD_ROLES), Session;
+        POST "/sessions/{id}/participants/remove" => pages::find::remove_session_participant, Roles(RECORD_ROLES), Session;
         GET "/sessions/{id}/survey" => pages::casework::survey, Roles(RECORD_ROLES), Session;
         POST "/sessions/{id}/survey" => pages::casework::save_survey, Roles(RECORD_ROLES), Session;
         GET "/uploads" => pages::files::show, Roles(IMPORT_HISTORY_ROLES);

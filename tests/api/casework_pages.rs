@@ -419,7 +419,7 @@ async fn casework_registering_on_the_page_keeps_no_clear_police_identifier_and_w
             .unwrap(),
     );
     assert!(
-        page.contains("1 participants") && page.contains(">W2<"),
+        page.contains(">1 participant<") && page.contains(">W2<"),
         "{page}"
     );
 }
@@ -463,7 +463,7 @@ async fn casework_pages_of_another_provider_are_not_found_and_its_records_are_no
         );
     }
     let page = text(&other.get("/participants").await.text().await.unwrap());
-    assert!(page.contains("0 participants"), "{page}");
+    assert!(page.contains("No participants yet"), "{page}");
     // A's own home shows its programmes and open referrals.
     let own = caseworker(&w);
     let home = own.get("/").await.text().await.unwrap();

@@ -15,7 +15,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 2,
   projects: [
-    { name: 'journeys', testMatch: /0[1239]-.*\.spec\.js/ },
+    { name: 'journeys', testMatch: /(0[1239]|10)-.*\.spec\.js/ },
     { name: 'audit', testMatch: /04-.*\.spec\.js/, dependencies: ['journeys'] },
     { name: 'pages', testMatch: /0[0567]-.*\.spec\.js/ },
     { name: 'accounts', testMatch: /08-.*\.spec\.js/ },

@@ -180,25 +180,98 @@ where
     Ok(created(location, body))
 }
 
-/// The query of the participant list: paging and an exact case reference.
+/// The query of the participant list: filters (each optional, all of them together) and
+/// paging (docs/api.md, "Finding people").
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ParticipantQuery {
+    /// The case reference starts with this, in any case (`ux-test` finds `UX-TEST-001`).
+    pub q: Option<String>,
     /// Finds the participant with exactly this case reference.
     pub reference: Option<String>,
+    /// Born on this day (YYYY-MM-DD).
+    pub date_of_birth: Option<String>,
+    /// The district is this, in any case.
+    pub district: Option<String>,
+    /// Has a referral to this programme (id).
+    pub programme: Option<String>,
+    /// Has a referral in this status (to `programme`, when given): pending, open,
+    /// completed, withdrawn, disengaged or declined.
+    pub status: Option<String>,
     #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "default_limit")]
     pub limit: i64,
     #[param(minimum = 0, default = 0)]
     #[serde(default)]
     pub offset: i64,
+    /// A page of `limit` items, from 1 (instead of `offset`).
+    pub page: Option<String>,
 }
 
-/// `GET /api/v1/participants?reference=&limit=&offset=`: the scope's participants and
-/// their count.
+/// A query value that is given and not blank.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `page` (from 1) as an offset of `limit` items, or `offset`; a 422 naming `page` when it
+/// is not a whole number from 1.
+pub fn page_offset(page: &Option<String>, limit: i64, offset: i64) -> Result<i64, AppError> {
+    match given(page) {
+        None => Ok(offset),
+        Some(p) => match p.parse::<i64>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok((n - 1) * limit),
+            _ => Err(AppError::validation(
+                "page",
+                "give a whole number from 1".to_string(),
+            )),
+        },
+    }
+}
+
+/// A programme id filter, or a 422 naming `field`.
+pub fn programme_filter(
+    field: &str,
+    v: &Option<String>,
+) -> Result<Option<crate::domain::ids::ProgrammeId>, AppError> {
+    match given(v) {
+        None => Ok(None),
+        Some(p) => p
+            .parse::<i64>()
+            .map(|id| Some(crate::domain::ids::ProgrammeId(id)))
+            .map_err(|_| {
+                AppError::validation(field, "give a programme's id, a whole number".to_string())
+            }),
+    }
+}
+
+/// A referral status filter, or a 422 naming `status` and the words it accepts.
+pub fn status_filter(
+    v: &Option<String>,
+) -> Result<Option<crate::domain::enums::ReferralStatus>, AppError> {
+    match given(v) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<crate::domain::enums::ReferralStatus>()
+            .map(Some)
+            .map_err(|e| AppError::validation("status", e.to_string())),
+    }
+}
+
+/// A date filter (YYYY-MM-DD), or a 422 naming `field`.
+pub fn date_filter(field: &str, v: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match given(v) {
+        None => Ok(None),
+        Some(d) => crate::domain::period::parse_date(d).map(Some).map_err(|_| {
+            AppError::validation(field, "Enter a real date, like 2008-05-14".to_string())
+        }),
+    }
+}
+
+/// `GET /api/v1/participants?q=&date_of_birth=&district=&programme=&status=&page=`: the
+/// scope's participants matching every filter given, by reference, and their count.
 #[utoipa::path(get, path = "/api/v1/participants", tag = "participants",
     params(ParticipantQuery),
-    responses((status = 200, body = List<ParticipantView>)))]
+    responses((status = 200, body = List<ParticipantView>), (status = 422, body = Problem)))]
 pub async fn participants(
     state: web::Data<AppState>,
     actor: Actor,
@@ -211,16 +284,31 @@ pub async fn participants(
         offset: query.offset,
     }
     .bounds()?;
-    let reference = query.reference.filter(|r| !r.trim().is_empty());
+    let offset = page_offset(&query.page, limit, offset)?;
+    let reference = given(&query.reference).map(str::to_string);
+    let filter = crate::store::participants::ParticipantFilter {
+        q: given(&query.q).map(str::to_string),
+        date_of_birth: date_filter("date_of_birth", &query.date_of_birth)?,
+        district: given(&query.district).map(str::to_string),
+        programme: programme_filter("programme", &query.programme)?,
+        status: status_filter(&query.status)?,
+    };
     blocking(move || {
         let mut conn = state.conn()?;
-        let reference = reference.as_deref();
+        let (count, items) = match reference.as_deref() {
+            // The exact reference, as before.
+            Some(r) => (
+                store::participants::count(&mut conn, scope, Some(r))?,
+                store::participants::list(&mut conn, scope, Some(r), limit, offset)?,
+            ),
+            None => (
+                store::participants::search_count(&mut conn, scope, &filter)?,
+                store::participants::search(&mut conn, scope, &filter, limit, offset)?,
+            ),
+        };
         Ok(Json(List {
-            count: store::participants::count(&mut conn, scope, reference)?,
-            items: store::participants::list(&mut conn, scope, reference, limit, offset)?
-                .into_iter()
-                .map(ParticipantView::from)
-                .collect(),
+            count,
+            items: items.into_iter().map(ParticipantView::from).collect(),
         }))
     })
     .await

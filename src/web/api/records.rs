@@ -14,8 +14,7 @@ use super::{created_after, ctx, json_input, path_id, List, Page};
 use crate::casework;
 use crate::domain::access::Actor;
 use crate::domain::enums::{
-    AccessPage, AttendanceStatus, Closure, Decision, ReferralSource, ReferralStatus, SessionKind,
-    Timepoint,
+    AccessPage, AttendanceStatus, Closure, Decision, ReferralSource, SessionKind, Timepoint,
 };
 use crate::domain::ids::{
     MeasureId, OrganisationId, ParticipantId, ProgrammeId, ReferralId, SessionId,
@@ -270,13 +269,23 @@ impl From<casework::details::SessionDetail> for SessionDetail {
 #[into_params(parameter_in = Query)]
 pub struct ReferralQuery {
     pub programme_id: Option<i64>,
+    /// The same as `programme_id`.
+    pub programme: Option<String>,
     pub participant_id: Option<i64>,
     /// `referred_on` on or after (YYYY-MM-DD).
     pub from: Option<String>,
     /// `referred_on` on or before (YYYY-MM-DD).
     pub to: Option<String>,
+    /// The same as `from`.
+    pub referred_from: Option<String>,
+    /// The same as `to`.
+    pub referred_to: Option<String>,
     /// pending, declined, open (accepted, not closed), completed, withdrawn, disengaged.
     pub status: Option<String>,
+    /// The referral's reference starts with this, in any case.
+    pub reference: Option<String>,
+    /// A page of `limit` items, from 1 (instead of `offset`).
+    pub page: Option<String>,
     #[param(minimum = 1, maximum = 1000, default = 100)]
     #[serde(default = "super::default_limit")]
     pub limit: i64,
@@ -338,25 +347,32 @@ pub async fn referrals(
 ) -> Result<Json<List<ReferralView>>, AppError> {
     let q = query.into_inner();
     let (from, to) = date_range(&q.from, &q.to)?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            s.parse::<ReferralStatus>()
-                .map_err(|e| AppError::validation("status", e.to_string()))?,
-        ),
+    let referred_from = super::date_filter("referred_from", &q.referred_from)?;
+    let referred_to = super::date_filter("referred_to", &q.referred_to)?;
+    let status = super::status_filter(&q.status)?;
+    let programme = match super::programme_filter("programme", &q.programme)? {
+        Some(p) => Some(p),
+        None => q.programme_id.map(ProgrammeId),
     };
     let filter = ReferralFilter {
-        programme: q.programme_id.map(ProgrammeId),
+        programme,
         participant: q.participant_id.map(ParticipantId),
-        from,
-        to,
+        from: referred_from.or(from),
+        to: referred_to.or(to),
         status,
+        reference: q
+            .reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
     };
     let (limit, offset) = Page {
         limit: q.limit,
         offset: q.offset,
     }
     .bounds()?;
+    let offset = super::page_offset(&q.page, limit, offset)?;
     blocking(move || {
         let mut conn = state.conn()?;
         let scope = actor.scope();

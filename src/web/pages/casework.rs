@@ -65,7 +65,7 @@ fn measure_options(conn: &mut crate::db::DbConn) -> Result<Vec<(String, String)>
 }
 
 /// Renders a page with the viewer's context, clearing the flash it shows.
-async fn show_page<T>(
+pub(super) async fn show_page<T>(
     state: web::Data<AppState>,
     nonce: CspNonce,
     viewer: Viewer,
@@ -199,64 +199,6 @@ pub async fn home(
 
 // --- participants ---------------------------------------------------------------------
 
-/// `GET /participants?reference=&page=`: find by reference, or a page of the list.
-pub async fn participants(
-    Page {
-        state,
-        nonce,
-        viewer,
-        actor,
-    }: Page,
-    query: Query,
-) -> Result<HttpResponse, PageError> {
-    let q = forms_query(query);
-    let reference = q.raw("reference").to_string();
-    let page: i64 = q.raw("page").parse().unwrap_or(1).max(1);
-    show_page(
-        state,
-        nonce,
-        viewer,
-        "pages/casework/participants",
-        |_| "Participants".into(),
-        move |conn| {
-            let scope = actor.scope();
-            let r = (!reference.is_empty()).then_some(reference.as_str());
-            let count = store::participants::count(conn, scope, r)?;
-            let rows = store::participants::list(conn, scope, r, 50, (page - 1) * 50)?
-                .into_iter()
-                .map(|p| ParticipantLine {
-                    id: p.id,
-                    reference: p.fields.reference,
-                    date_of_birth: p.fields.date_of_birth.map(date),
-                    district: p.fields.district,
-                })
-                .collect();
-            Ok(ParticipantsView {
-                participants: rows,
-                count,
-                pagination: pagination("/participants", page, count, 50),
-                reference,
-            })
-        },
-    )
-    .await
-}
-
-fn forms_query(q: Query) -> crate::domain::validation::Input {
-    crate::domain::validation::Input::from_pairs(q.into_inner())
-}
-
-/// GOV.UK pagination: previous and next links.
-fn pagination(base: &str, page: i64, count: i64, per_page: i64) -> Pagination {
-    let last = ((count + per_page - 1) / per_page).max(1);
-    Pagination {
-        previous: (page > 1).then(|| format!("{base}?page={}", page - 1)),
-        next: (page < last).then(|| format!("{base}?page={}", page + 1)),
-        page,
-        last,
-    }
-}
-
 /// `GET /participants/{id}`.
 pub async fn participant(
     Page {
@@ -336,7 +278,7 @@ fn referral_rows(
         .collect())
 }
 
-fn status_label(decision: Decision, closure: Closure) -> &'static str {
+pub(super) fn status_label(decision: Decision, closure: Closure) -> &'static str {
     match (decision, closure) {
         (Decision::Pending, _) => "Pending",
         (Decision::Declined, _) => "Declined",
@@ -443,20 +385,24 @@ pub async fn create_participant(
 
 // --- referrals ------------------------------------------------------------------------
 
-fn referral_form() -> Build {
-    Box::new(|conn, actor| {
-        let people = store::participants::list(conn, actor.scope(), None, 1000, 0)?
-            .into_iter()
-            .map(|p| (p.id.to_string(), p.fields.reference))
-            .collect();
+/// The referral form for one participant, chosen on the step before (`find::choose_participant`):
+/// another organisation's participant, or none, is a 404.
+fn referral_form(participant: Option<ParticipantId>) -> Build {
+    Box::new(move |conn, actor| {
+        let participant =
+            store::participants::find(conn, actor.scope(), participant.ok_or(AppError::NotFound)?)?;
         Ok(Form {
             heading: "Record a referral".into(),
-            caption: None,
+            caption: Some(format!("Participant {}", participant.fields.reference)),
             action: "/referrals/new".into(),
             submit: "Record referral",
-            back: Some("/".into()),
+            back: Some(format!(
+                "/referrals/new?{}",
+                serde_urlencoded::to_string([("participant", &participant.fields.reference)])
+                    .unwrap_or_default()
+            )),
             fields: vec![
-                Field::new("participant_id", "Participant", Widget::Select(people)),
+                Field::new("participant_id", "", Widget::Hidden),
                 Field::new(
                     "programme_id",
                     "Programme",
@@ -502,13 +448,34 @@ pub async fn new_referral(
     }: Page,
     query: Query,
 ) -> Result<HttpResponse, PageError> {
+    // Without a chosen participant: the step that finds and chooses one.
+    let pairs = query.into_inner();
+    let input = crate::domain::validation::Input::from_pairs(pairs.clone());
+    let Some(participant) = input
+        .raw("participant_id")
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .map(ParticipantId)
+    else {
+        return super::find::choose_participant(
+            Page {
+                state,
+                nonce,
+                viewer,
+                actor,
+            },
+            input,
+        )
+        .await;
+    };
     forms::show(
         state,
         nonce,
         viewer,
         actor,
-        query.into_inner(),
-        referral_form(),
+        pairs,
+        referral_form(Some(participant)),
     )
     .await
 }
@@ -522,13 +489,23 @@ pub async fn create_referral(
     }: Page,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
+    let fields = form.into_inner();
+    let participant = fields
+        .iter()
+        .find(|(k, _)| k == "participant_id")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .map(ParticipantId);
+    if participant.is_none() {
+        // No participant chosen (the form always carries one): choose one first.
+        return Ok(crate::web::session::see_other("/referrals/new"));
+    }
     forms::submit(
         state,
         nonce,
         viewer,
         actor,
-        form.into_inner(),
-        referral_form(),
+        fields,
+        referral_form(participant),
         Box::new(|conn, ctx, input| {
             let id = casework::referrals::create(conn, ctx, input)?;
             Ok((format!("/referrals/{id}"), "Referral recorded".into()))
@@ -846,15 +823,36 @@ pub async fn programme(
         actor,
     }: Page,
     PathId(id): PathId<ProgrammeId>,
+    query: Query,
 ) -> Result<HttpResponse, PageError> {
     let today = state.today();
+    let pairs = query.into_inner();
+    let q = crate::domain::validation::Input::from_pairs(pairs.clone());
     show_page(
         state,
         nonce,
         viewer,
         "pages/casework/programme",
-        |b: &ProgrammeView| b.name.clone(),
+        |b: &ProgrammeView| {
+            if b.session_errors.is_empty() {
+                b.name.clone()
+            } else {
+                format!("Error: {}", b.name)
+            }
+        },
         move |conn| {
+            // Sessions: paginated, filtered by date (issue 15).
+            let mut session_errors = Vec::new();
+            let (from, sessions_from) =
+                super::find::date_input(&q, "from", "Sessions from", &mut session_errors);
+            let (to, sessions_to) =
+                super::find::date_input(&q, "to", "Sessions to", &mut session_errors);
+            let sessions_page = super::find::page_number(&q);
+            let session_filter = SessionFilter {
+                programme: Some(id),
+                from,
+                to,
+            };
             let d = casework::details::programme(conn, &actor, id)?;
             let records = actor.scope() != Scope::Aggregate;
             let open = ReferralFilter {
@@ -867,23 +865,25 @@ pub async fn programme(
             } else {
                 Vec::new()
             };
-            let sessions = if records {
-                store::sessions::list(
-                    conn,
-                    actor.scope(),
-                    &SessionFilter {
-                        programme: Some(id),
-                        ..Default::default()
-                    },
-                    50,
-                    0,
-                )?
-                .into_iter()
-                .map(session_line)
-                .collect()
+            let per_page = super::find::PER_PAGE;
+            let (sessions, sessions_count) = if records && session_errors.is_empty() {
+                (
+                    store::sessions::list(
+                        conn,
+                        actor.scope(),
+                        &session_filter,
+                        per_page,
+                        (sessions_page - 1) * per_page,
+                    )?
+                    .into_iter()
+                    .map(session_line)
+                    .collect(),
+                    store::sessions::count(conn, actor.scope(), &session_filter)?,
+                )
             } else {
-                Vec::new()
+                (Vec::new(), 0)
             };
+            let sessions_filtered = from.is_some() || to.is_some();
             let p = &d.programme.fields;
             let latest = crate::domain::returns::quarters_to_return(today, p.starts_on, p.ends_on)
                 .into_iter()
@@ -941,6 +941,17 @@ pub async fn programme(
                 records,
                 referrals,
                 sessions,
+                sessions_count_text: super::find::counted(sessions_count, "session", "sessions"),
+                sessions_pagination: super::find::pagination(
+                    &format!("/programmes/{id}"),
+                    &pairs,
+                    sessions_page,
+                    sessions_count,
+                ),
+                sessions_from,
+                sessions_to,
+                sessions_filtered,
+                session_errors,
                 commissioning: crate::domain::access::COMMISSIONING_ROLES.contains(&actor.role),
                 reports: crate::domain::access::REPORT_ROLES.contains(&actor.role),
             })
@@ -1035,33 +1046,79 @@ pub async fn create_session(
 
 /// The register page's context: every open accepted referral of the programme, plus
 /// anyone already on the register, with what was recorded (or submitted).
-fn register_context(
+pub(super) fn register_context(
     conn: &mut crate::db::DbConn,
     actor: &Actor,
     id: SessionId,
     submitted: Option<&crate::domain::validation::Input>,
     errors: &[crate::domain::validation::FieldError],
     corrections: super::corrections::Section,
+    find: Option<(&str, Option<String>)>,
 ) -> Result<RegisterView, AppError> {
     let d = casework::details::session(conn, actor, id)?;
     let s = &d.session.fields;
     let programme = store::programmes::find_visible(conn, actor.scope(), s.programme_id)?;
-    let filter = ReferralFilter {
-        programme: Some(s.programme_id),
-        status: Some(ReferralStatus::Open),
-        ..Default::default()
-    };
-    let mut people: Vec<(ReferralId, String)> =
+    // A one-to-one session is for the people chosen on its page (docs/casework.md,
+    // "Registers"); any other session lists every open referral of the programme.
+    let one_to_one = s.kind == SessionKind::OneToOne;
+    let mut people: Vec<(ReferralId, String)> = if one_to_one {
+        let chosen: Vec<i64> = store::sessions::participants_of(conn, id)?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        let mut v = Vec::new();
+        for rid in chosen {
+            if let Ok(r) = store::referrals::find(conn, actor.scope(), ReferralId(rid)) {
+                v.push((r.id, r.fields.reference));
+            }
+        }
+        v
+    } else {
+        let filter = ReferralFilter {
+            programme: Some(s.programme_id),
+            status: Some(ReferralStatus::Open),
+            ..Default::default()
+        };
         store::referrals::list(conn, actor.scope(), &filter, 1000, 0)?
             .into_iter()
             .filter(|r| r.fields.referred_on <= s.date)
             .map(|r| (r.id, r.fields.reference))
-            .collect();
+            .collect()
+    };
     for line in &d.register {
         if !people.iter().any(|(id, _)| *id == line.referral_id) {
             people.push((line.referral_id, line.referral_reference.clone()));
         }
     }
+    // The participant's case reference beside each referral.
+    let ids: Vec<i64> = people.iter().map(|(id, _)| id.0).collect();
+    let owners: std::collections::HashMap<i64, i64> =
+        store::referrals::participants_of(conn, &ids)?
+            .into_iter()
+            .collect();
+    let owner_ids: Vec<i64> = owners.values().copied().collect();
+    let owner_refs = store::participants::references(conn, &owner_ids)?;
+    let participant_of = |rid: ReferralId| -> String {
+        owners
+            .get(&rid.0)
+            .and_then(|p| owner_refs.get(&ParticipantId(*p)))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let chosen_lines: Vec<super::find::PersonLine> = if one_to_one {
+        let chosen = store::sessions::participants_of(conn, id)?;
+        people
+            .iter()
+            .filter(|(rid, _)| chosen.contains(rid))
+            .map(|(rid, reference)| super::find::PersonLine {
+                id: *rid,
+                reference: reference.clone(),
+                participant: participant_of(*rid),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     people.sort_by(|a, b| a.1.cmp(&b.1));
     let rows = people
         .into_iter()
@@ -1103,6 +1160,7 @@ fn register_context(
             });
             RegisterRow {
                 id: rid,
+                participant: participant_of(rid),
                 reference,
                 choices,
                 hours,
@@ -1160,10 +1218,24 @@ fn register_context(
         reason_error: message("reason"),
         errors: summary,
         corrections,
+        people: if one_to_one {
+            let (text, error) = find.unwrap_or(("", None));
+            Some(super::find::session_people(
+                conn,
+                actor,
+                &d.session,
+                chosen_lines,
+                text,
+                error,
+            )?)
+        } else {
+            None
+        },
     })
 }
 
-/// `GET /sessions/{id}`: the session and its whole-register form.
+/// `GET /sessions/{id}?find=`: the session and its whole-register form (for a one-to-one
+/// session, the people it is for and `find`'s matches to add).
 pub async fn session(
     Page {
         state,
@@ -1172,7 +1244,13 @@ pub async fn session(
         actor,
     }: Page,
     PathId(id): PathId<SessionId>,
+    query: Query,
 ) -> Result<HttpResponse, PageError> {
+    let find_text = query
+        .into_inner()
+        .into_iter()
+        .find(|(k, _)| k == "find")
+        .map(|(_, v)| v);
     let st = state.clone();
     show_page(
         state,
@@ -1183,7 +1261,8 @@ pub async fn session(
         move |conn| {
             let corrections =
                 super::corrections::section(conn, &st, &actor, RecordKind::Session, id.0)?;
-            register_context(conn, &actor, id, None, &[], corrections)
+            let find = find_text.as_deref().map(|t| (t, None));
+            register_context(conn, &actor, id, None, &[], corrections, find)
         },
     )
     .await
@@ -1243,7 +1322,15 @@ pub async fn save_register(
                 )?;
                 Ok(Some((
                     actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    register_context(&mut conn, &actor, id, Some(&kept), &errors, corrections)?,
+                    register_context(
+                        &mut conn,
+                        &actor,
+                        id,
+                        Some(&kept),
+                        &errors,
+                        corrections,
+                        None,
+                    )?,
                 )))
             }
             Err(casework::CaseError::Locked(error)) => {
@@ -1256,7 +1343,15 @@ pub async fn save_register(
                 )?;
                 Ok(Some((
                     actix_web::http::StatusCode::CONFLICT,
-                    register_context(&mut conn, &actor, id, Some(&kept), &[error], corrections)?,
+                    register_context(
+                        &mut conn,
+                        &actor,
+                        id,
+                        Some(&kept),
+                        &[error],
+                        corrections,
+                        None,
+                    )?,
                 )))
             }
             Err(e) => Err(e.into()),
@@ -1466,33 +1561,6 @@ fn due_returns(
     Ok(out)
 }
 
-/// GOV.UK pagination.
-#[derive(Serialize)]
-struct Pagination {
-    previous: Option<String>,
-    next: Option<String>,
-    page: i64,
-    last: i64,
-}
-
-/// A participant in the list.
-#[derive(Serialize)]
-struct ParticipantLine {
-    id: ParticipantId,
-    reference: String,
-    date_of_birth: Option<String>,
-    district: Option<String>,
-}
-
-/// The view of `pages/casework/participants`.
-#[derive(Serialize)]
-struct ParticipantsView {
-    participants: Vec<ParticipantLine>,
-    count: i64,
-    reference: String,
-    pagination: Pagination,
-}
-
 /// The view of `pages/casework/participant`.
 #[derive(Serialize)]
 struct ParticipantView {
@@ -1633,6 +1701,12 @@ struct ProgrammeView {
     records: bool,
     referrals: Vec<ReferralLine>,
     sessions: Vec<SessionLine>,
+    sessions_count_text: String,
+    sessions_pagination: super::find::Pagination,
+    sessions_from: super::find::DateInput,
+    sessions_to: super::find::DateInput,
+    sessions_filtered: bool,
+    session_errors: Vec<super::find::ErrorLink>,
     commissioning: bool,
     reports: bool,
 }
@@ -1650,6 +1724,8 @@ struct MarkChoice {
 struct RegisterRow {
     id: ReferralId,
     reference: String,
+    /// The case reference of the referral's participant.
+    participant: String,
     choices: Vec<MarkChoice>,
     hours: String,
     error: Option<String>,
@@ -1677,7 +1753,7 @@ struct SessionFacts {
 
 /// The view of `pages/casework/session`: the session and its whole-register form.
 #[derive(Serialize)]
-struct RegisterView {
+pub(super) struct RegisterView {
     session: SessionFacts,
     programme: ProgrammeRef,
     rows: Vec<RegisterRow>,
@@ -1687,4 +1763,16 @@ struct RegisterView {
     reason_error: Option<String>,
     errors: Vec<ErrorLink>,
     corrections: super::corrections::Section,
+    /// One-to-one sessions: the people the session is for, and the search that adds them.
+    people: Option<super::find::SessionPeople>,
+}
+
+impl RegisterView {
+    /// Adds an error about choosing the session's people to the error summary.
+    pub(super) fn errors_push(&mut self, text: String) {
+        self.errors.push(ErrorLink {
+            href: "#find".into(),
+            text,
+        });
+    }
 }

@@ -19,6 +19,7 @@ pub mod dashboard;
 pub mod erasure;
 pub mod figures;
 pub mod files;
+pub mod find;
 pub mod forms;
 pub mod home;
 pub mod login;
@@ -88,12 +89,14 @@ fn nav_items(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Caseworker => &[
             ("/", "Home"),
             ("/participants", "Participants"),
+            ("/referrals", "Referrals"),
             ("/programmes", "Programmes"),
             ("/uploads", "Uploads"),
         ],
         Role::ProviderManager => &[
             ("/", "Home"),
             ("/participants", "Participants"),
+            ("/referrals", "Referrals"),
             ("/programmes", "Programmes"),
             ("/reports", "Reports"),
             ("/uploads", "Uploads"),

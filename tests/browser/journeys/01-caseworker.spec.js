@@ -42,7 +42,7 @@ test('a caseworker records a referral and accepts it', async ({ page }) => {
   await go(page, () => page.getByRole('link', { name: PARTICIPANT, exact: true }).click());
   await go(page, () => page.getByRole('link', { name: `Record a referral for ${PARTICIPANT}` }).click());
 
-  await expect(page.getByLabel('Participant')).toHaveValue(/\d+/);
+  await expect(page.locator('.govuk-caption-l')).toHaveText(`Participant ${PARTICIPANT}`);
   await page.getByLabel('Programme').selectOption({ label: PROGRAMME });
   await page.getByLabel('Referral reference (optional)').fill('BROWSER-R-1');
   await page.getByLabel('Date of the referral').fill(today());
@@ -69,7 +69,9 @@ test('a caseworker takes a whole session register with the keyboard only', async
   await signIn(page, LOGINS.caseworker);
   await go(page, () => page.getByRole('link', { name: `record a session of ${PROGRAMME}` }).click());
   await page.getByLabel('Date of the session').fill(today());
-  await page.getByRole('radio', { name: 'One to one' }).check();
+  // A group session lists every open referral of the programme (a one-to-one session
+  // lists only the people chosen for it: 10-find.spec.js).
+  await page.getByRole('radio', { name: 'Group' }).check();
   await page.getByLabel('Session reference (optional)').fill('BROWSER-S-1');
   await go(page, () => page.getByRole('button', { name: 'Record session' }).click());
   await expect(banner(page)).toContainText('now take the register');
@@ -248,7 +250,7 @@ test('a caseworker corrects the record on the pages and sees each change in the 
   await visit(page, '/');
   await go(page, () => page.getByRole('link', { name: `record a session of ${PROGRAMME}` }).click());
   await page.getByLabel('Date of the session').fill(today());
-  await page.getByRole('radio', { name: 'One to one' }).check();
+  await page.getByRole('radio', { name: 'Group' }).check();
   await page.getByLabel('Session reference (optional)').fill('BROWSER-S-2');
   await go(page, () => page.getByRole('button', { name: 'Record session' }).click());
   await go(page, () => page.getByRole('link', { name: 'Change date of the session' }).click());

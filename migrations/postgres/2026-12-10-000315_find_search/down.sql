@@ -1,0 +1,11 @@
+DROP TABLE session_participants;
+DROP INDEX referrals_programme_status_idx;
+DROP INDEX referrals_referred_idx;
+DROP INDEX referrals_org_referred_idx;
+DROP INDEX referrals_org_status_idx;
+DROP INDEX referrals_reference_lower_idx;
+DROP INDEX referrals_org_reference_lower_idx;
+DROP INDEX participants_org_district_idx;
+DROP INDEX participants_org_birth_idx;
+DROP INDEX participants_reference_lower_idx;
+DROP INDEX participants_org_reference_lower_idx;
