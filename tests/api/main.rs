@@ -20,6 +20,7 @@ mod demo;
 mod disclosure_audit;
 mod erasure;
 mod extracts;
+mod forms;
 mod hardening;
 mod health;
 mod helpers;
