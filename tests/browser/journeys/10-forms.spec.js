@@ -37,7 +37,7 @@ test('a caseworker types a date of birth as day, month and year', async ({ page 
 
   // A month's name, as people type it.
   await dob.getByLabel('Month').fill('may');
-  await page.getByRole('radio', { name: 'Male' }).check();
+  await page.getByRole('radio', { name: 'Male', exact: true }).check();
   await go(page, () => page.getByRole('button', { name: 'Register participant' }).click());
   await expect(banner(page)).toContainText('Participant registered');
   await expect(page.locator('.govuk-summary-list')).toContainText('14 May 2008');
