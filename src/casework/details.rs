@@ -75,6 +75,8 @@ pub struct ProgrammeDetail {
     pub programme: Programme,
     pub targets: Vec<Target>,
     pub allocations: Vec<Allocation>,
+    /// The outcome framework, in form order (empty: any measure).
+    pub measures: Vec<store::measures::Measure>,
 }
 
 /// The programme `id` as `actor` may see it.
@@ -87,5 +89,6 @@ pub fn programme(
         programme: store::programmes::find_visible(conn, actor.scope(), id)?,
         targets: store::targets::of_programme(conn, id)?,
         allocations: store::funding_streams::allocations_of_programme(conn, id)?,
+        measures: store::measures::framework(conn, id)?,
     })
 }

@@ -3,7 +3,7 @@
 
 use crate::db::DbConn;
 use crate::domain::enums::{AuditAction, Timepoint};
-use crate::domain::ids::{MeasureId, ReferralId, SessionId};
+use crate::domain::ids::{MeasureId, ProgrammeId, ReferralId, SessionId};
 use crate::domain::rules;
 use crate::domain::validation::Input;
 use crate::store::group_surveys::{self, NewSurvey};
@@ -25,6 +25,46 @@ fn measure(conn: &mut DbConn, input: &mut Input) -> Result<Option<measures::Meas
         },
         None => Ok(None),
     }
+}
+
+/// Refuses a measure outside the programme's outcome framework (a programme without
+/// one accepts any measure), naming the framework's measures.
+fn in_framework(
+    conn: &mut DbConn,
+    input: &mut Input,
+    programme: ProgrammeId,
+    measure: &measures::Measure,
+) -> Result<(), CaseError> {
+    let framework = measures::framework(conn, programme)?;
+    if !framework.is_empty() && !framework.iter().any(|m| m.id == measure.id) {
+        let names: Vec<String> = framework
+            .iter()
+            .map(|m| format!("'{}' ({})", m.fields.name, m.id))
+            .collect();
+        input.error(
+            "measure_id",
+            format!(
+                "'{}' is not in this programme's outcome framework; choose one of: {}",
+                measure.fields.name,
+                names.join(", ")
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The measures a programme's outcome form asks: its framework, or every measure when
+/// it has none.
+pub fn form_measures(
+    conn: &mut DbConn,
+    programme: ProgrammeId,
+) -> Result<Vec<measures::Measure>, CaseError> {
+    let framework = measures::framework(conn, programme)?;
+    Ok(if framework.is_empty() {
+        measures::all(conn)?
+    } else {
+        framework
+    })
 }
 
 type Values = (Option<Timepoint>, Option<chrono::NaiveDate>, Option<f64>);
@@ -207,6 +247,9 @@ pub fn record(
 ) -> Result<i64, CaseError> {
     let referral = referrals::find(conn, ctx.actor.scope(), referral)?;
     let measure = measure(conn, &mut input)?;
+    if let Some(m) = &measure {
+        in_framework(conn, &mut input, referral.fields.programme_id, m)?;
+    }
     let (timepoint, recorded_on, value) = values(&mut input, ctx, &referral, measure.as_ref());
     input.finish()?;
     let (Some(measure), Some(timepoint), Some(recorded_on), Some(value)) =
@@ -260,6 +303,9 @@ pub fn record_survey(
 ) -> Result<i64, CaseError> {
     let session = sessions::find(conn, ctx.actor.scope(), session)?;
     let measure = measure(conn, &mut input)?;
+    if let Some(m) = &measure {
+        in_framework(conn, &mut input, session.fields.programme_id, m)?;
+    }
     let timepoint = input.word::<Timepoint>("timepoint");
     if timepoint.is_some_and(|t| !matches!(t, Timepoint::Baseline | Timepoint::Exit)) {
         input.error("timepoint", "A group survey is taken at baseline or exit");
@@ -298,5 +344,97 @@ pub fn record_survey(
             ],
         )?;
         Ok(id)
+    })
+}
+
+/// The outcome form's field of a measure's value.
+pub fn value_field(measure: MeasureId) -> String {
+    format!("value_{measure}")
+}
+
+/// Records a referral's values on its programme's measures at one timepoint, in one
+/// submit (`timepoint`, `recorded_on`, `value_<measure id>` for each measure of the
+/// framework, empty when not measured): at least one value, each within its measure's
+/// range, all or nothing. Returns how many values were recorded.
+pub fn record_framework(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    referral: ReferralId,
+    mut input: Input,
+) -> Result<usize, CaseError> {
+    let referral = referrals::find(conn, ctx.actor.scope(), referral)?;
+    let asked = form_measures(conn, referral.fields.programme_id)?;
+    let timepoint = input.word::<Timepoint>("timepoint");
+    let recorded_on = input.date("recorded_on", "the date of the record", Some(ctx.today));
+    if let Some(d) = recorded_on {
+        let r = rules::not_before_referral(d, referral.fields.referred_on);
+        input.rule("recorded_on", "the date of the record", r);
+    }
+    let mut given = Vec::new();
+    for m in &asked {
+        let field = value_field(m.id);
+        if input.raw(&field).is_empty() {
+            continue;
+        }
+        let name = m.fields.name.as_str();
+        let Some(v) = input.number(&field, name) else {
+            continue;
+        };
+        let r = rules::in_measure_range(v, m.fields.min, m.fields.max, name);
+        if input.rule(&field, name, r).is_some() {
+            given.push((m.id, v));
+        }
+    }
+    let any_typed = asked
+        .iter()
+        .any(|m| !input.raw(&value_field(m.id)).is_empty());
+    if !any_typed {
+        let field = asked
+            .first()
+            .map(|m| value_field(m.id))
+            .unwrap_or_else(|| "measure_id".into());
+        input.error(&field, "Enter a value for at least one measure");
+    }
+    input.finish()?;
+    let (Some(timepoint), Some(recorded_on)) = (timepoint, recorded_on) else {
+        return Err(CaseError::Invalid(Vec::new()));
+    };
+    write_transaction(conn, |conn| {
+        let mut checked = false;
+        for (measure_id, value) in &given {
+            let fields = OutcomeFields {
+                referral_id: referral.id,
+                measure_id: *measure_id,
+                timepoint,
+                recorded_on,
+                value: *value,
+            };
+            let (id, changed) = outcomes::upsert(conn, &fields)?;
+            if changed {
+                if !checked {
+                    check_unlocked(
+                        conn,
+                        referral.fields.programme_id,
+                        &[("recorded_on", recorded_on)],
+                    )?;
+                    checked = true;
+                }
+                audit_change(
+                    conn,
+                    ctx,
+                    AuditAction::Create,
+                    "outcome_record",
+                    id,
+                    &[
+                        "referral_id",
+                        "measure_id",
+                        "timepoint",
+                        "recorded_on",
+                        "value",
+                    ],
+                )?;
+            }
+        }
+        Ok(given.len())
     })
 }

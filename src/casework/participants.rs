@@ -75,7 +75,7 @@ type Details = (
 /// The fields a participant is registered and corrected with (all but the reference).
 fn details(input: &mut Input, ctx: &Ctx) -> Details {
     let key = police_key(input, ctx);
-    let date_of_birth = input.opt_date("date_of_birth", "the date of birth", Some(ctx.today));
+    let date_of_birth = input.opt_birth_date("date_of_birth", "the date of birth", ctx.today);
     let gender = input.word_or("gender", Gender::NotKnown);
     let ethnicity = input.word_or("ethnicity", Ethnicity::NotStated);
     let district = input.opt_text("district", 100);

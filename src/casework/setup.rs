@@ -149,6 +149,49 @@ fn data_protection(input: &mut Input) -> Option<DataProtection> {
     })
 }
 
+/// The outcome framework chosen for a programme: `measure_ids` as comma-separated ids
+/// (the API, "3,5,8") or a `measure_<id>` box ticked for each (the set-up page), in the
+/// order given (the page: the measures' order). Unknown ids are refused; none is an
+/// empty framework (the programme then accepts any measure).
+pub fn framework_choice(
+    conn: &mut DbConn,
+    input: &mut Input,
+) -> Result<Option<Vec<MeasureId>>, CaseError> {
+    let all = measures::all(conn)?;
+    let mut chosen: Vec<MeasureId> = Vec::new();
+    let mut ok = true;
+    for part in input
+        .raw("measure_ids")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    {
+        match part
+            .parse::<i64>()
+            .ok()
+            .filter(|id| all.iter().any(|m| m.id.0 == *id))
+        {
+            Some(id) if !chosen.contains(&MeasureId(id)) => chosen.push(MeasureId(id)),
+            Some(_) => {}
+            None => {
+                ok = false;
+                input.error(
+                    "measure_ids",
+                    format!("'{part}' is not the id of an outcome measure; list measure ids separated by commas, like 3,5"),
+                );
+            }
+        }
+    }
+    for m in &all {
+        if input.flag(&format!("measure_{}", m.id)) && !chosen.contains(&m.id) {
+            chosen.push(m.id);
+        }
+    }
+    Ok(ok.then_some(chosen))
+}
+
 /// Adds a programme delivered by a provider (`organisation_id`).
 pub fn add_programme(
     conn: &mut DbConn,
@@ -166,8 +209,11 @@ pub fn add_programme(
     }
     let fields = programme_fields(&mut input);
     let protection = data_protection(&mut input);
+    let framework = framework_choice(conn, &mut input)?;
     input.finish()?;
-    let (Some(provider), Some(fields), Some(protection)) = (provider, fields, protection) else {
+    let (Some(provider), Some(fields), Some(protection), Some(framework)) =
+        (provider, fields, protection, framework)
+    else {
         return Err(CaseError::Invalid(Vec::new()));
     };
     write_transaction(conn, |conn| {
@@ -177,6 +223,7 @@ pub fn add_programme(
                 "The provider already has a programme with this name",
             ))?;
         programmes::set_data_protection(conn, id, &protection)?;
+        measures::set_framework(conn, id, &framework)?;
         audit_change(
             conn,
             ctx,
@@ -196,6 +243,7 @@ pub fn add_programme(
                 "lawful_basis",
                 "offence_data_condition",
                 "police_linkage",
+                "measure_ids",
             ],
         )?;
         Ok(id)

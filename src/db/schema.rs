@@ -548,6 +548,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A programme's outcome framework: the measures it records, in form order.
+    programme_measures (programme_id, measure_id) {
+        programme_id -> BigInt,
+        measure_id -> BigInt,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(login_sessions -> users (user_id));
@@ -575,6 +584,8 @@ diesel::joinable!(offence_records -> import_batches (import_batch_id));
 diesel::joinable!(comparison_groups -> import_batches (import_batch_id));
 diesel::joinable!(comparison_members -> comparison_groups (comparison_group_id));
 diesel::joinable!(quarterly_returns -> programmes (programme_id));
+diesel::joinable!(programme_measures -> programmes (programme_id));
+diesel::joinable!(programme_measures -> outcome_measures (measure_id));
 diesel::joinable!(attendance -> sessions (session_id));
 diesel::joinable!(attendance -> referrals (referral_id));
 
@@ -595,6 +606,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance,
     session_participants,
     outcome_measures,
+    programme_measures,
     outcome_records,
     group_surveys,
     group_survey_counts,

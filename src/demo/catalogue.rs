@@ -98,6 +98,29 @@ pub const MEASURES: &[MeasureDef] = &[
     KNOWS_WHO_TO_TELL,
 ];
 
+/// A programme's outcome framework (issue 15): the measures its participants are scored
+/// on, then the measures its kind of work usually adds (not all of which the demo scores:
+/// a framework is what may be recorded). School workshops get the group survey measures
+/// `schedule` records.
+pub fn framework(spec: &ProgrammeSpec) -> Vec<MeasureDef> {
+    let mut defs: Vec<MeasureDef> = spec.measures.iter().map(|(d, _)| *d).collect();
+    let extra: &[MeasureDef] = match (spec.plan, spec.kind) {
+        (Plan::Schools, _) | (_, ProgrammeKind::Workshop) => {
+            &[CONFIDENT_TO_INTERVENE, KNOWS_WHO_TO_TELL]
+        }
+        (_, ProgrammeKind::ImmediateJustice) => &[ANGER],
+        (_, ProgrammeKind::Mentoring) => &[EET, WELLBEING, ACCOMMODATION],
+        (_, ProgrammeKind::Perpetrator) => &[EET, ANGER],
+        _ => &[SAFE_COMMUNITY, KNOWS_WHO_TO_TELL],
+    };
+    for d in extra {
+        if !defs.iter().any(|x| x.0 == d.0) {
+            defs.push(*d);
+        }
+    }
+    defs
+}
+
 /// How a measure moves for one programme's participants.
 #[derive(Debug, Clone, Copy)]
 pub enum Movement {

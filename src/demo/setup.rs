@@ -49,6 +49,11 @@ pub(super) fn create(
     for spec in PROGRAMMES {
         let organisation = world.organisations[spec.organisation];
         let id = store::programmes::insert(conn, organisation, &programme_fields(spec))?;
+        let framework: Vec<MeasureId> = super::catalogue::framework(spec)
+            .iter()
+            .map(|d| world.measures[d.0])
+            .collect();
+        store::measures::set_framework(conn, id, &framework)?;
         world.programmes.push(id);
         counts.programmes += 1;
     }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod calendar;
 pub mod credentials;
+pub mod date_input;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;

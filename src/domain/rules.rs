@@ -26,6 +26,10 @@ pub enum RuleError {
     InFuture {
         today: NaiveDate,
     },
+    /// A date that must be before today (a date of birth).
+    NotInPast {
+        today: NaiveDate,
+    },
     /// Not a word of a closed vocabulary.
     UnknownWord {
         what: &'static str,
@@ -87,6 +91,9 @@ impl RuleError {
             RuleError::InFuture { today } => {
                 format!("{} must be today or in the past (today is {today})", capitalise(label))
             }
+            RuleError::NotInPast { today } => {
+                format!("{} must be in the past (today is {today})", capitalise(label))
+            }
             RuleError::UnknownWord { what, value, expected, empty } => {
                 if *empty {
                     format!("Select the {what}")
@@ -133,6 +140,7 @@ impl RuleError {
             RuleError::TooLong { max } => format!("at most {max} characters"),
             RuleError::NotADate => "a real date as YYYY-MM-DD or DD/MM/YYYY, e.g. 2025-04-01".into(),
             RuleError::InFuture { today } => format!("a date no later than today ({today})"),
+            RuleError::NotInPast { today } => format!("a date before today ({today})"),
             RuleError::UnknownWord { expected, .. } => format!("one of: {expected}"),
             RuleError::NotWholeInRange { min, max } => {
                 format!("a whole number from {min} to {max}")

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::date_input::{self, subject, DateInputError, Part};
 use super::rules::{self, RuleError};
 
 /// One field's problem, as shown beside the field and in the error summary.
@@ -105,6 +106,11 @@ impl Input {
         self.values.get(field).map(String::as_str).unwrap_or("")
     }
 
+    /// Whether the field was sent at all (even empty).
+    pub fn has(&self, field: &str) -> bool {
+        self.values.contains_key(field)
+    }
+
     /// Every (name, value) pair, for fields named by pattern (register lines).
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -144,27 +150,97 @@ impl Input {
         self.rule(field, field, r).flatten()
     }
 
-    /// A required date as YYYY-MM-DD, no later than `latest` when given.
+    /// The three boxes of a page's date input for `field` (`field-day`, `field-month`,
+    /// `field-year`), when the form sent them; `None` for an ISO value (the API, CSV).
+    fn date_boxes(&self, field: &str) -> Option<[String; 3]> {
+        let names = Part::ALL.map(|p| format!("{field}-{}", p.word()));
+        names
+            .iter()
+            .any(|n| self.values.contains_key(n))
+            .then(|| names.map(|n| self.raw(&n).to_string()))
+    }
+
+    /// A date from the page's three boxes or an ISO value: `Some(None)` when empty and
+    /// not `required`, `None` on error. `latest`: the latest date allowed; `past`: the
+    /// date must be before `latest` (a date of birth), not on it.
+    fn typed_date(
+        &mut self,
+        field: &str,
+        label: &str,
+        latest: Option<NaiveDate>,
+        required: bool,
+        past: bool,
+    ) -> Option<Option<NaiveDate>> {
+        let Some([d, m, y]) = self.date_boxes(field) else {
+            let r = if past {
+                rules::date(self.raw(field), None)
+            } else {
+                rules::date(self.raw(field), latest)
+            };
+            let r = r.and_then(|d| match d {
+                None if required => Err(RuleError::Missing { date: true }),
+                Some(d) if past && latest.is_some_and(|t| d >= t) => Err(RuleError::NotInPast {
+                    today: latest.unwrap_or(d),
+                }),
+                d => Ok(d),
+            });
+            return self.rule(field, label, r);
+        };
+        match date_input::parse(&d, &m, &y) {
+            Err(DateInputError::Empty) if !required => Some(None),
+            Err(e) => {
+                self.error(field, e.sentence(label));
+                None
+            }
+            Ok(date) => match latest {
+                Some(t) if past && date >= t => {
+                    self.error(field, format!("{} must be in the past", subject(label)));
+                    None
+                }
+                Some(t) if date > t => {
+                    self.error(
+                        field,
+                        format!("{} must be today or in the past", subject(label)),
+                    );
+                    None
+                }
+                _ => Some(Some(date)),
+            },
+        }
+    }
+
+    /// A required date (the page's three boxes, or YYYY-MM-DD), no later than `latest`
+    /// when given.
     pub fn date(
         &mut self,
         field: &str,
         label: &str,
         latest: Option<NaiveDate>,
     ) -> Option<NaiveDate> {
-        let r = rules::date(self.raw(field), latest)
-            .and_then(|d| d.ok_or(RuleError::Missing { date: true }));
-        self.rule(field, label, r)
+        self.typed_date(field, label, latest, true, false).flatten()
     }
 
-    /// An optional date as YYYY-MM-DD, no later than `latest` when given.
+    /// An optional date (the page's three boxes, or YYYY-MM-DD), no later than `latest`
+    /// when given.
     pub fn opt_date(
         &mut self,
         field: &str,
         label: &str,
         latest: Option<NaiveDate>,
     ) -> Option<NaiveDate> {
-        let r = rules::date(self.raw(field), latest);
-        self.rule(field, label, r).flatten()
+        self.typed_date(field, label, latest, false, false)
+            .flatten()
+    }
+
+    /// An optional date of birth: before `today`.
+    pub fn opt_birth_date(
+        &mut self,
+        field: &str,
+        label: &str,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
+        self.typed_date(field, label, Some(today), false, true)
+            .flatten()
     }
 
     /// A required word of a closed vocabulary.
@@ -283,5 +359,56 @@ mod tests {
         assert!(i.errors[0]
             .message
             .starts_with("The closure date must be today or in the past"));
+    }
+
+    #[test]
+    fn a_page_date_is_read_from_its_three_boxes_before_any_iso_value() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        // A correction page lays the boxes over the record's ISO value: the boxes win.
+        let mut i = input(&[
+            ("dob", "2001-01-01"),
+            ("dob-day", "14"),
+            ("dob-month", "May"),
+            ("dob-year", "2008"),
+        ]);
+        assert_eq!(
+            i.opt_birth_date("dob", "the date of birth", today),
+            NaiveDate::from_ymd_opt(2008, 5, 14)
+        );
+        // Empty boxes clear an optional date and are missing for a required one.
+        let mut i = input(&[("on-day", ""), ("on-month", ""), ("on-year", "")]);
+        assert_eq!(i.opt_date("on", "the date", None), None);
+        assert!(i.errors.is_empty());
+        assert_eq!(i.date("on", "the date of the session", None), None);
+        assert_eq!(i.errors[0].message, "Enter the date of the session");
+    }
+
+    #[test]
+    fn page_date_errors_use_the_govuk_wording() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let cases = [
+            (("14", "", "2008"), "Date of birth must include a month"),
+            (("14", "13", "2008"), "Date of birth must be a real date"),
+            (("7", "12", "2026"), "Date of birth must be in the past"),
+            (("8", "12", "2026"), "Date of birth must be in the past"),
+        ];
+        for ((d, m, y), want) in cases {
+            let mut i = input(&[("dob-day", d), ("dob-month", m), ("dob-year", y)]);
+            assert_eq!(i.opt_birth_date("dob", "the date of birth", today), None);
+            assert_eq!(i.errors[0].field, "dob");
+            assert_eq!(i.errors[0].message, want);
+        }
+        let mut i = input(&[("on-day", "8"), ("on-month", "12"), ("on-year", "2026")]);
+        assert_eq!(i.date("on", "the date of the referral", Some(today)), None);
+        assert_eq!(
+            i.errors[0].message,
+            "Date of the referral must be today or in the past"
+        );
+        // The API's ISO date of birth: today is refused as well.
+        let mut i = input(&[("dob", "2026-12-07")]);
+        assert_eq!(i.opt_birth_date("dob", "the date of birth", today), None);
+        assert!(i.errors[0]
+            .message
+            .starts_with("The date of birth must be in the past"));
     }
 }

@@ -1,4 +1,5 @@
-//! Outcome measures: named scales shared by every programme.
+//! Outcome measures: named scales shared by every programme, and each programme's
+//! outcome framework (the measures it records).
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -6,7 +7,7 @@ use serde::Serialize;
 use super::{now, StoreError};
 use crate::db::schema::outcome_measures as m;
 use crate::db::DbConn;
-use crate::domain::ids::MeasureId;
+use crate::domain::ids::{MeasureId, ProgrammeId};
 use crate::on_backend;
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -102,4 +103,47 @@ pub fn find(conn: &mut DbConn, id: MeasureId) -> Result<Measure, StoreError> {
         .first::<Row>(conn)
         .map(from_row)
         .map_err(StoreError::from_query)
+}
+
+/// A programme's outcome framework: its measures in the order its form asks them (empty
+/// when none were chosen: the programme then accepts any measure).
+pub fn framework(conn: &mut DbConn, programme: ProgrammeId) -> Result<Vec<Measure>, StoreError> {
+    use crate::db::schema::programme_measures as pm;
+    Ok(pm::table
+        .inner_join(m::table)
+        .filter(pm::programme_id.eq(programme.0))
+        .order((pm::position, m::name))
+        .select((
+            m::id,
+            m::name,
+            m::min_value,
+            m::max_value,
+            m::higher_is_better,
+        ))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect())
+}
+
+/// Replaces a programme's outcome framework with these measures, in this order.
+pub fn set_framework(
+    conn: &mut DbConn,
+    programme: ProgrammeId,
+    measures: &[MeasureId],
+) -> Result<(), StoreError> {
+    use crate::db::schema::programme_measures as pm;
+    diesel::delete(pm::table.filter(pm::programme_id.eq(programme.0))).execute(conn)?;
+    // One row at a time: batch inserts do not go through `MultiConnection`, and a
+    // framework is a handful of measures.
+    for (i, id) in measures.iter().enumerate() {
+        diesel::insert_into(pm::table)
+            .values((
+                pm::programme_id.eq(programme.0),
+                pm::measure_id.eq(id.0),
+                pm::position.eq(i as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

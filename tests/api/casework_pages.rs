@@ -69,7 +69,9 @@ async fn casework_pages_show_every_validation_rule_in_the_error_summary() {
         &[
             ("participant_id", &participant),
             ("programme_id", &ij),
-            ("referred_on", "2025-05-01"),
+            ("referred_on-day", "1"),
+            ("referred_on-month", "5"),
+            ("referred_on-year", "2025"),
             ("source", "police"),
             ("required_hours", "25"),
         ],
@@ -93,7 +95,12 @@ async fn casework_pages_show_every_validation_rule_in_the_error_summary() {
     let (status, page) = submit(
         &s,
         &format!("/referrals/{pending}/closure"),
-        &[("closure", "completed"), ("closed_on", "2025-06-01")],
+        &[
+            ("closure", "completed"),
+            ("closed_on-day", "1"),
+            ("closed_on-month", "6"),
+            ("closed_on-year", "2025"),
+        ],
     )
     .await;
     assert_eq!(status, 422);
@@ -105,25 +112,36 @@ async fn casework_pages_show_every_validation_rule_in_the_error_summary() {
     let (status, page) = submit(
         &s,
         &format!("/referrals/{pending}/decision"),
-        &[("decision", "accepted"), ("decided_on", "2025-04-30")],
+        &[
+            ("decision", "accepted"),
+            ("decided_on-day", "30"),
+            ("decided_on-month", "4"),
+            ("decided_on-year", "2025"),
+        ],
     )
     .await;
     assert_eq!(status, 422);
     shows_error(
         &page,
-        "decided_on",
+        "decided_on-day",
         "The date 2025-04-30 is before the referral date 2025-05-01",
     );
 
     let accepted = accepted_referral(&w, w.mentoring, None).await;
+    let future: Vec<String> = future_date().split('-').map(String::from).collect();
     let (status, page) = submit(
         &s,
         &format!("/referrals/{accepted}/closure"),
-        &[("closure", "withdrawn"), ("closed_on", &future_date())],
+        &[
+            ("closure", "withdrawn"),
+            ("closed_on-day", &future[2]),
+            ("closed_on-month", &future[1]),
+            ("closed_on-year", &future[0]),
+        ],
     )
     .await;
     assert_eq!(status, 422);
-    shows_error(&page, "closed_on", "is in the future");
+    shows_error(&page, "closed_on-day", "is in the future");
 
     let ij_session = session(&w, w.ij).await;
     let (status, page) = submit(
@@ -139,22 +157,23 @@ async fn casework_pages_show_every_validation_rule_in_the_error_summary() {
     assert!(page.contains("govuk-error-summary"), "{page}");
     assert!(page.contains(&format!("Referral R-{accepted} is to the programme 'Mentoring', not this session's programme 'Immediate Justice'")), "{page}");
 
-    let measure = w.measure.to_string();
+    let value = format!("value_{}", w.measure);
     let (status, page) = submit(
         &s,
         &format!("/referrals/{accepted}/outcomes"),
         &[
-            ("measure_id", &measure),
             ("timepoint", "baseline"),
-            ("recorded_on", "2025-05-03"),
-            ("value", "7"),
+            ("recorded_on-day", "3"),
+            ("recorded_on-month", "5"),
+            ("recorded_on-year", "2025"),
+            (&value, "7"),
         ],
     )
     .await;
     assert_eq!(status, 422);
     shows_error(
         &page,
-        "value",
+        &value,
         "Enter a value from 1 to 5 (the range of 'Feels safe')",
     );
 
@@ -162,7 +181,12 @@ async fn casework_pages_show_every_validation_rule_in_the_error_summary() {
     let (status, _) = submit(
         &s,
         &format!("/referrals/{pending}/decision"),
-        &[("decision", "declined"), ("decided_on", "2025-05-05")],
+        &[
+            ("decision", "declined"),
+            ("decided_on-day", "5"),
+            ("decided_on-month", "May"),
+            ("decided_on-year", "2025"),
+        ],
     )
     .await;
     assert_eq!(status, 303);
@@ -212,7 +236,12 @@ async fn casework_a_register_of_30_and_a_headcount_is_recorded_in_one_page_submi
     let (status, _) = submit(
         &s,
         &format!("/programmes/{}/sessions/new", w.mentoring),
-        &[("date", "2025-06-01"), ("kind", "group")],
+        &[
+            ("date-day", "1"),
+            ("date-month", "6"),
+            ("date-year", "2025"),
+            ("kind", "group"),
+        ],
     )
     .await;
     assert_eq!(status, 303);

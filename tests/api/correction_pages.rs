@@ -92,29 +92,46 @@ async fn a_caseworker_corrects_a_date_of_birth_a_referral_date_a_session_date_an
     );
     let (status, body) = page(&s, &format!("/participants/{p}/change?field=date_of_birth")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("value=\"2009-05-01\""), "pre-filled: {body}");
+    assert!(
+        body.contains("id=\"date_of_birth-day\" name=\"date_of_birth-day\" type=\"text\" inputmode=\"numeric\" value=\"1\"")
+            && body.contains("name=\"date_of_birth-month\" type=\"text\" value=\"5\"")
+            && body.contains("name=\"date_of_birth-year\" type=\"text\" inputmode=\"numeric\" value=\"2009\""),
+        "pre-filled, day, month and year: {body}"
+    );
     assert!(!body.contains("name=\"gender\""), "one question: {body}");
 
     // Without a reason, and with a date that does not exist: nothing is written.
     let path = format!("/participants/{p}/change?field=date_of_birth");
-    let (status, _, body) = submit(&s, &path, &[("date_of_birth", "2009-06-01")]).await;
+    let (status, _, body) = submit(
+        &s,
+        &path,
+        &[
+            ("date_of_birth-day", "1"),
+            ("date_of_birth-month", "June"),
+            ("date_of_birth-year", "2009"),
+        ],
+    )
+    .await;
     assert_eq!(status, 422);
     shows_error(&body, "reason", "Enter the reason for the correction");
     assert!(
-        body.contains("value=\"2009-06-01\""),
-        "what was typed is kept"
+        body.contains("name=\"date_of_birth-month\" type=\"text\" value=\"June\""),
+        "what was typed is kept: {body}"
     );
     let (status, _, body) = submit(
         &s,
         &path,
         &[
-            ("date_of_birth", "2009-13-01"),
+            ("date_of_birth-day", "1"),
+            ("date_of_birth-month", "13"),
+            ("date_of_birth-year", "2009"),
             ("reason", "typed the wrong month"),
         ],
     )
     .await;
     assert_eq!(status, 422);
-    assert!(body.contains("href=\"#date_of_birth\""), "{body}");
+    assert!(body.contains("href=\"#date_of_birth-month\""), "{body}");
+    assert!(body.contains("Date of birth must be a real date"), "{body}");
     let (_, api) = get(&w, &format!("/api/v1/participants/{p}")).await;
     assert_eq!(api["date_of_birth"], "2009-05-01", "nothing was written");
 
@@ -122,7 +139,9 @@ async fn a_caseworker_corrects_a_date_of_birth_a_referral_date_a_session_date_an
         &s,
         &path,
         &[
-            ("date_of_birth", "2009-06-01"),
+            ("date_of_birth-day", "1"),
+            ("date_of_birth-month", "6"),
+            ("date_of_birth-year", "2009"),
             ("reason", "typed the wrong month"),
         ],
     )
@@ -163,12 +182,19 @@ async fn a_caseworker_corrects_a_date_of_birth_a_referral_date_a_session_date_an
     let path = format!("/referrals/{r}/change?field=referred_on");
     let (status, body) = page(&s, &path).await;
     assert_eq!(status, 200);
-    assert!(body.contains("value=\"2025-05-01\""), "{body}");
+    assert!(
+        body.contains(
+            "name=\"referred_on-year\" type=\"text\" inputmode=\"numeric\" value=\"2025\""
+        ),
+        "{body}"
+    );
     let (status, _, body) = submit(
         &s,
         &path,
         &[
-            ("referred_on", "2025-05-03"),
+            ("referred_on-day", "3"),
+            ("referred_on-month", "5"),
+            ("referred_on-year", "2025"),
             ("reason", "date from the police form"),
         ],
     )
@@ -182,7 +208,9 @@ async fn a_caseworker_corrects_a_date_of_birth_a_referral_date_a_session_date_an
         &s,
         &path,
         &[
-            ("referred_on", "2025-04-20"),
+            ("referred_on-day", "20"),
+            ("referred_on-month", "Apr"),
+            ("referred_on-year", "2025"),
             ("reason", "date from the police form"),
         ],
     )
@@ -202,11 +230,19 @@ async fn a_caseworker_corrects_a_date_of_birth_a_referral_date_a_session_date_an
     let path = format!("/sessions/{sid}/change?field=date");
     let (status, body) = page(&s, &path).await;
     assert_eq!(status, 200);
-    assert!(body.contains("value=\"2025-06-01\""), "{body}");
+    assert!(
+        body.contains("name=\"date-month\" type=\"text\" value=\"6\""),
+        "{body}"
+    );
     let (status, location, _) = submit(
         &s,
         &path,
-        &[("date", "2025-06-02"), ("reason", "wrong day")],
+        &[
+            ("date-day", "2"),
+            ("date-month", "6"),
+            ("date-year", "2025"),
+            ("reason", "wrong day"),
+        ],
     )
     .await;
     assert_eq!((status, location), (303, format!("/sessions/{sid}")));
@@ -258,7 +294,12 @@ async fn a_withdrawn_referral_is_reopened_on_its_page_and_closed_as_completed() 
     let (status, _, _) = submit(
         &s,
         &format!("/referrals/{r}/closure"),
-        &[("closure", "withdrawn"), ("closed_on", "2025-06-01")],
+        &[
+            ("closure", "withdrawn"),
+            ("closed_on-day", "1"),
+            ("closed_on-month", "6"),
+            ("closed_on-year", "2025"),
+        ],
     )
     .await;
     assert_eq!(status, 303);
@@ -295,7 +336,12 @@ async fn a_withdrawn_referral_is_reopened_on_its_page_and_closed_as_completed() 
     let (status, _, _) = submit(
         &s,
         &format!("/referrals/{r}/closure"),
-        &[("closure", "completed"), ("closed_on", "2025-07-01")],
+        &[
+            ("closure", "completed"),
+            ("closed_on-day", "1"),
+            ("closed_on-month", "7"),
+            ("closed_on-year", "2025"),
+        ],
     )
     .await;
     assert_eq!(status, 303);
@@ -313,13 +359,18 @@ async fn a_withdrawn_referral_is_reopened_on_its_page_and_closed_as_completed() 
     // referral cannot become declined), the message in the error summary.
     let (status, body) = page(&s, &format!("/referrals/{r}/change-decision")).await;
     assert_eq!(status, 200);
-    assert!(body.contains("value=\"2025-05-02\""), "{body}");
+    assert!(
+        body.contains("name=\"decided_on-day\" type=\"text\" inputmode=\"numeric\" value=\"2\""),
+        "{body}"
+    );
     let (status, _, body) = submit(
         &s,
         &format!("/referrals/{r}/change-decision"),
         &[
             ("decision", "declined"),
-            ("decided_on", "2025-05-02"),
+            ("decided_on-day", "2"),
+            ("decided_on-month", "5"),
+            ("decided_on-year", "2025"),
             ("reason", "try"),
         ],
     )
@@ -459,7 +510,12 @@ async fn another_providers_caseworker_gets_404_on_the_correction_pages_and_chang
     for (path, fields) in [
         (
             format!("/participants/{p}/change?field=date_of_birth"),
-            vec![("date_of_birth", "2001-01-01"), ("reason", "x")],
+            vec![
+                ("date_of_birth-day", "1"),
+                ("date_of_birth-month", "1"),
+                ("date_of_birth-year", "2001"),
+                ("reason", "x"),
+            ],
         ),
         (
             format!("/participants/{p}/void"),
@@ -467,11 +523,21 @@ async fn another_providers_caseworker_gets_404_on_the_correction_pages_and_chang
         ),
         (
             format!("/referrals/{r}/change?field=referred_on"),
-            vec![("referred_on", "2025-04-01"), ("reason", "x")],
+            vec![
+                ("referred_on-day", "1"),
+                ("referred_on-month", "4"),
+                ("referred_on-year", "2025"),
+                ("reason", "x"),
+            ],
         ),
         (
             format!("/sessions/{sid}/change?field=date"),
-            vec![("date", "2025-05-05"), ("reason", "x")],
+            vec![
+                ("date-day", "5"),
+                ("date-month", "5"),
+                ("date-year", "2025"),
+                ("reason", "x"),
+            ],
         ),
     ] {
         let (status, _, _) = submit(&other, &path, &fields).await;

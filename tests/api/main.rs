@@ -21,6 +21,7 @@ mod disclosure_audit;
 mod erasure;
 mod extracts;
 mod find;
+mod forms;
 mod hardening;
 mod health;
 mod helpers;

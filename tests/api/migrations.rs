@@ -355,6 +355,23 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
         .map(String::from)
         .to_vec(),
     );
+    // 2026-12-10-150001_forms_outcome_frameworks: each programme's outcome measures.
+    let frameworks = "2026-12-10-150001_forms_outcome_frameworks/up.sql";
+    assert_eq!(
+        declared_shape(include_str!(
+            "../../migrations/sqlite/2026-12-10-150001_forms_outcome_frameworks/up.sql"
+        )),
+        declared_shape(include_str!(
+            "../../migrations/postgres/2026-12-10-150001_forms_outcome_frameworks/up.sql"
+        )),
+        "{frameworks}"
+    );
+    expected.insert(
+        "programme_measures".to_string(),
+        ["measure_id", "position", "programme_id"]
+            .map(String::from)
+            .to_vec(),
+    );
     assert_eq!(built_names, expected);
 }
 

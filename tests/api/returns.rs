@@ -226,7 +226,12 @@ async fn an_approved_quarter_locks_its_records_on_the_api_the_pages_and_imports(
     let res = page
         .post_form(
             &format!("/programmes/{}/sessions/new", w.mentoring),
-            &[("date", "2025-05-21"), ("kind", "group")],
+            &[
+                ("date-day", "21"),
+                ("date-month", "5"),
+                ("date-year", "2025"),
+                ("kind", "group"),
+            ],
         )
         .await;
     assert_eq!(res.status().as_u16(), 409);

@@ -314,6 +314,10 @@ pub struct NewProgramme {
     /// reoffending; true when absent. When false, every referral of the programme is
     /// counted as "not linked: programme does not link".
     pub police_linkage: Option<bool>,
+    /// The programme's outcome framework: the ids of the outcome measures it records,
+    /// separated by commas, in the order its outcome form asks them (e.g. `"3,5,8"`).
+    /// Absent or empty: no framework, and any measure is accepted.
+    pub measure_ids: Option<String>,
 }
 
 /// `POST /api/v1/programmes/{id}/targets`.

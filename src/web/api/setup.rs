@@ -83,6 +83,9 @@ pub struct ProgrammeDetail {
     pub programme: ProgrammeView,
     pub targets: Vec<TargetView>,
     pub allocations: Vec<AllocationView>,
+    /// The outcome framework: the measures the programme records, in form order (empty:
+    /// none chosen, any measure is accepted).
+    pub measures: Vec<MeasureView>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -147,6 +150,17 @@ impl From<crate::casework::details::ProgrammeDetail> for ProgrammeDetail {
                     funding_stream_id: a.funding_stream_id,
                     funding_stream: a.funding_stream,
                     amount_pence: a.amount_pence,
+                })
+                .collect(),
+            measures: d
+                .measures
+                .into_iter()
+                .map(|m| MeasureView {
+                    id: m.id,
+                    name: m.fields.name,
+                    min: m.fields.min,
+                    max: m.fields.max,
+                    higher_is_better: m.fields.higher_is_better,
                 })
                 .collect(),
         }

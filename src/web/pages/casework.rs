@@ -52,16 +52,41 @@ fn programme_options(
         .collect())
 }
 
-fn measure_options(conn: &mut crate::db::DbConn) -> Result<Vec<(String, String)>, AppError> {
-    Ok(store::measures::all(conn)?
-        .into_iter()
+/// A measure's name as a page shows it: without a trailing range the name repeats
+/// ("Feels safe (1-5)" → "Feels safe"), since the hint gives the range.
+pub fn measure_name(m: &store::measures::Measure) -> String {
+    let name = m.fields.name.trim();
+    let range = format!("({}-{})", m.fields.min, m.fields.max);
+    match name.strip_suffix(&range) {
+        Some(rest) if !rest.trim().is_empty() => rest.trim_end().to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// A measure's range and better direction, as a hint: "1 to 5, higher is better".
+pub fn measure_hint(m: &store::measures::Measure) -> String {
+    format!(
+        "{} to {}, {} is better",
+        m.fields.min,
+        m.fields.max,
+        if m.fields.higher_is_better {
+            "higher"
+        } else {
+            "lower"
+        }
+    )
+}
+
+fn measure_options(measures: &[store::measures::Measure]) -> Vec<(String, String)> {
+    measures
+        .iter()
         .map(|m| {
             (
                 m.id.to_string(),
-                format!("{} ({} to {})", m.fields.name, m.fields.min, m.fields.max),
+                format!("{} ({})", measure_name(m), measure_hint(m)),
             )
         })
-        .collect())
+        .collect()
 }
 
 /// Renders a page with the viewer's context, clearing the flash it shows.
@@ -297,8 +322,12 @@ fn participant_form() -> Build {
             Field::new("police_id", "Police identifier (optional)", Widget::Text).hint(
                 "For example, a PNC number. It is replaced by a key at once and never stored",
             ),
-            Field::date("date_of_birth", "Date of birth (optional)"),
-            Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL))),
+            Field::birth_date("date_of_birth", "Date of birth (optional)"),
+            Field::new(
+                "gender",
+                "Gender",
+                Widget::Radios(options(Gender::ALL)),
+            ),
             Field::new(
                 "ethnicity",
                 "Ethnicity",
@@ -712,25 +741,35 @@ lifecycle_pages!(
     "Referral closed"
 );
 
+/// The outcome form: every measure of the programme's framework at one timepoint, one
+/// box each (blank = not measured).
 fn outcome_form(id: ReferralId) -> Build {
     Box::new(move |conn, actor| {
         let r = store::referrals::find(conn, actor.scope(), id)?;
+        let measures = casework::outcomes::form_measures(conn, r.fields.programme_id)?;
+        let mut fields = vec![
+            Field::new(
+                "timepoint",
+                "When",
+                Widget::Radios(options(Timepoint::ALL)),
+            ),
+            Field::date("recorded_on", "Date"),
+        ];
+        fields.extend(measures.iter().map(|m| {
+            Field::new(
+                casework::outcomes::value_field(m.id),
+                measure_name(m),
+                Widget::Number,
+            )
+            .hint(measure_hint(m))
+        }));
         Ok(Form {
-            heading: "Record an outcome measure".into(),
+            heading: "Record outcome measures".into(),
             caption: Some(format!("Referral {}", r.fields.reference)),
             action: format!("/referrals/{id}/outcomes"),
             submit: "Save",
             back: Some(format!("/referrals/{id}")),
-            fields: vec![
-                Field::new(
-                    "measure_id",
-                    "Measure",
-                    Widget::Select(measure_options(conn)?),
-                ),
-                Field::new("timepoint", "When", Widget::Radios(options(Timepoint::ALL))),
-                Field::date("recorded_on", "Date"),
-                Field::new("value", "Value", Widget::Number),
-            ],
+            fields,
         })
     })
 }
@@ -765,8 +804,13 @@ pub async fn save_outcome(
         form.into_inner(),
         outcome_form(id),
         Box::new(move |conn, ctx, input| {
-            casework::outcomes::record(conn, ctx, id, input)?;
-            Ok((format!("/referrals/{id}"), "Outcome recorded".into()))
+            let n = casework::outcomes::record_framework(conn, ctx, id, input)?;
+            let flash = if n == 1 {
+                "Outcome recorded: 1 measure".to_string()
+            } else {
+                format!("Outcomes recorded: {n} measures")
+            };
+            Ok((format!("/referrals/{id}"), flash))
         }),
     )
     .await
@@ -1368,36 +1412,12 @@ pub async fn save_register(
     }
 }
 
-fn survey_form(id: SessionId) -> Build {
+/// Step one of a group survey: which measure (the programme's framework). Its answer
+/// reloads the page as step two, without JavaScript: `POST` then `GET ?measure_id=`.
+fn survey_measure_form(id: SessionId) -> Build {
     Box::new(move |conn, actor| {
         let s = store::sessions::find(conn, actor.scope(), id)?;
-        let mut fields = vec![
-            Field::new(
-                "measure_id",
-                "Measure",
-                Widget::Select(measure_options(conn)?),
-            ),
-            Field::new(
-                "timepoint",
-                "When",
-                Widget::Radios(options(&[Timepoint::Baseline, Timepoint::Exit])),
-            ),
-            Field::date("recorded_on", "Date (optional: the session's date)"),
-        ];
-        // One box per scale value of the widest measure; values outside the chosen
-        // measure's range are refused with a message.
-        let (lo, hi) = store::measures::all(conn)?
-            .iter()
-            .fold((i32::MAX, i32::MIN), |(lo, hi), m| {
-                (lo.min(m.fields.min as i32), hi.max(m.fields.max as i32))
-            });
-        for v in lo.max(0)..=hi.min(10) {
-            fields.push(Field::new(
-                format!("count_{v}"),
-                format!("Respondents who answered {v}"),
-                Widget::Number,
-            ));
-        }
+        let measures = casework::outcomes::form_measures(conn, s.fields.programme_id)?;
         Ok(Form {
             heading: "Record a group survey".into(),
             caption: Some(format!(
@@ -1405,13 +1425,86 @@ fn survey_form(id: SessionId) -> Build {
                 s.fields.reference.unwrap_or_default()
             )),
             action: format!("/sessions/{id}/survey"),
-            submit: "Save survey",
+            submit: "Continue",
             back: Some(format!("/sessions/{id}")),
+            fields: vec![Field::new(
+                "measure_id",
+                "Which measure did the survey ask?",
+                Widget::Select(measure_options(&measures)),
+            )],
+        })
+    })
+}
+
+/// Step two: the timepoint, the date and a count box for each whole value of the
+/// measure's range (a 7-35 scale has 29 boxes, 7 to 35).
+fn survey_form(id: SessionId, measure: store::measures::Measure) -> Build {
+    Box::new(move |conn, actor| {
+        let s = store::sessions::find(conn, actor.scope(), id)?;
+        let mut fields = vec![
+            Field::new("measure_id", "", Widget::Hidden),
+            Field::new("step", "", Widget::Hidden),
+            Field::new(
+                "timepoint",
+                "When",
+                Widget::Radios(options(&[Timepoint::Baseline, Timepoint::Exit])),
+            ),
+            Field::date("recorded_on", "Date (optional: the session's date)"),
+        ];
+        let (lo, hi) = (
+            measure.fields.min.ceil() as i32,
+            measure.fields.max.floor() as i32,
+        );
+        for v in lo..=hi {
+            fields.push(Field::new(
+                format!("count_{v}"),
+                format!("Respondents who answered {v}"),
+                Widget::Number,
+            ));
+        }
+        Ok(Form {
+            heading: format!("Record a group survey: {}", measure_name(&measure)),
+            caption: Some(format!(
+                "Session {}. Answers {}. Leave a box empty when nobody gave that answer.",
+                s.fields.reference.unwrap_or_default(),
+                measure_hint(&measure)
+            )),
+            action: format!("/sessions/{id}/survey"),
+            submit: "Save survey",
+            back: Some(format!("/sessions/{id}/survey")),
             fields,
         })
     })
 }
 
+/// The measure chosen for a survey of session `id`, when it is one the session's
+/// programme records.
+fn survey_measure(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    id: SessionId,
+    measure: &str,
+) -> Result<Option<store::measures::Measure>, AppError> {
+    let s = store::sessions::find(conn, actor.scope(), id)?;
+    let Ok(measure) = measure.parse::<i64>() else {
+        return Ok(None);
+    };
+    Ok(
+        casework::outcomes::form_measures(conn, s.fields.programme_id)?
+            .into_iter()
+            .find(|m| m.id.0 == measure),
+    )
+}
+
+fn field_of<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+/// `GET /sessions/{id}/survey[?measure_id=]`: step one, or step two for the measure.
 pub async fn survey(
     Page {
         state,
@@ -1420,10 +1513,36 @@ pub async fn survey(
         actor,
     }: Page,
     PathId(id): PathId<SessionId>,
+    query: Query,
 ) -> Result<HttpResponse, PageError> {
-    forms::show(state, nonce, viewer, actor, Vec::new(), survey_form(id)).await
+    let query = query.into_inner();
+    let chosen = field_of(&query, "measure_id").to_string();
+    let (st, a) = (state.clone(), actor.clone());
+    let measure = blocking(move || survey_measure(&mut *st.conn()?, &a, id, &chosen)).await?;
+    match measure {
+        Some(m) => {
+            let prefill = vec![
+                ("measure_id".to_string(), m.id.to_string()),
+                ("step".to_string(), "counts".to_string()),
+            ];
+            forms::show(state, nonce, viewer, actor, prefill, survey_form(id, m)).await
+        }
+        None => {
+            forms::show(
+                state,
+                nonce,
+                viewer,
+                actor,
+                Vec::new(),
+                survey_measure_form(id),
+            )
+            .await
+        }
+    }
 }
 
+/// `POST /sessions/{id}/survey`: step one's measure (then step two), or step two's
+/// counts, recorded by `outcomes::record_survey`.
 pub async fn save_survey(
     Page {
         state,
@@ -1434,19 +1553,51 @@ pub async fn save_survey(
     PathId(id): PathId<SessionId>,
     form: Fields,
 ) -> Result<HttpResponse, PageError> {
-    forms::submit(
-        state,
-        nonce,
-        viewer,
-        actor,
-        form.into_inner(),
-        survey_form(id),
-        Box::new(move |conn, ctx, input| {
-            casework::outcomes::record_survey(conn, ctx, id, input)?;
-            Ok((format!("/sessions/{id}"), "Survey recorded".into()))
-        }),
-    )
-    .await
+    let fields = form.into_inner();
+    let chosen = field_of(&fields, "measure_id").to_string();
+    let counts_step = field_of(&fields, "step") == "counts";
+    let (st, a) = (state.clone(), actor.clone());
+    let measure = blocking(move || survey_measure(&mut *st.conn()?, &a, id, &chosen)).await?;
+    match measure {
+        Some(m) if counts_step => {
+            forms::submit(
+                state,
+                nonce,
+                viewer,
+                actor,
+                fields,
+                survey_form(id, m),
+                Box::new(move |conn, ctx, input| {
+                    casework::outcomes::record_survey(conn, ctx, id, input)?;
+                    Ok((format!("/sessions/{id}"), "Survey recorded".into()))
+                }),
+            )
+            .await
+        }
+        Some(m) => Ok(crate::web::session::see_other(&format!(
+            "/sessions/{id}/survey?measure_id={}",
+            m.id
+        ))),
+        None => {
+            forms::submit(
+                state,
+                nonce,
+                viewer,
+                actor,
+                fields,
+                survey_measure_form(id),
+                Box::new(|_, _, _| {
+                    Err(casework::CaseError::Invalid(vec![
+                        crate::domain::validation::FieldError::new(
+                            "measure_id",
+                            "Select the measure the survey asked",
+                        ),
+                    ]))
+                }),
+            )
+            .await
+        }
+    }
 }
 
 // --- the views of the casework templates ------------------------------------------------

@@ -265,8 +265,11 @@ fn change_form(
             let p = store::participants::find(conn, scope, ParticipantId(id))?;
             current = casework::participants::as_pairs(&p.fields);
             let all = [
-                Field::date("date_of_birth", "Date of birth")
-                    .hint("For example, 2011-06-15. Leave it empty if it is not known"),
+                {
+                    let f = Field::birth_date("date_of_birth", "Date of birth");
+                    let hint = f.hint.clone().unwrap_or_default();
+                    f.hint(format!("{hint}. Leave it empty if it is not known"))
+                },
                 Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL))),
                 Field::new(
                     "ethnicity",
@@ -970,6 +973,13 @@ pub struct SurveyLine {
     timepoint: String,
     recorded_on: String,
     respondents: i32,
+    /// The mean answer, to one decimal place.
+    mean: String,
+    /// Respondents at each answer given: "3: 4, 4: 10".
+    distribution: String,
+    /// Said when the survey has more respondents than the session had attendees (unnamed
+    /// plus named attended).
+    warning: Option<String>,
 }
 
 /// The "History" section and the void link of a record page (participant, referral,
@@ -996,15 +1006,54 @@ pub fn section(
     let surveys = if kind == RecordKind::Session {
         let (_, surveys) =
             store::group_surveys::list(conn, actor.scope(), Some(SessionId(id)), 100, 0)?;
+        let detail = casework::details::session(conn, actor, SessionId(id))?;
+        let present = i64::from(detail.session.fields.headcount)
+            + detail
+                .register
+                .iter()
+                .filter(|l| l.status == crate::domain::enums::AttendanceStatus::Attended)
+                .count() as i64;
         Some(
             surveys
                 .into_iter()
-                .map(|s| SurveyLine {
-                    id: s.id,
-                    measure: s.measure,
-                    timepoint: s.timepoint.display_label(),
-                    recorded_on: date(s.recorded_on),
-                    respondents: s.respondents,
+                .map(|s| {
+                    let total: i64 = s.counts.iter().map(|c| i64::from(c.respondents)).sum();
+                    let sum: i64 = s
+                        .counts
+                        .iter()
+                        .map(|c| i64::from(c.value) * i64::from(c.respondents))
+                        .sum();
+                    let mean = if total > 0 {
+                        format!("{:.1}", sum as f64 / total as f64)
+                    } else {
+                        "None".into()
+                    };
+                    let distribution = s
+                        .counts
+                        .iter()
+                        .filter(|c| c.respondents > 0)
+                        .map(|c| format!("{}: {}", c.value, c.respondents))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let warning = (i64::from(s.respondents) > present).then(|| {
+                        format!(
+                            "{} respondents is more than the {} people at the session ({} unnamed attendees and {} named who attended). Check the counts or the register.",
+                            s.respondents,
+                            present,
+                            detail.session.fields.headcount,
+                            present - i64::from(detail.session.fields.headcount)
+                        )
+                    });
+                    SurveyLine {
+                        id: s.id,
+                        measure: s.measure,
+                        timepoint: s.timepoint.display_label(),
+                        recorded_on: date(s.recorded_on),
+                        respondents: s.respondents,
+                        mean,
+                        distribution,
+                        warning,
+                    }
                 })
                 .collect(),
         )

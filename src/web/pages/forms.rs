@@ -17,6 +17,7 @@ use super::{render_status, viewer_context};
 use crate::casework::{CaseError, Ctx};
 use crate::db::DbConn;
 use crate::domain::access::Actor;
+use crate::domain::date_input::{self, Part};
 use crate::domain::validation::{FieldError, Input};
 use crate::store::login_sessions;
 use crate::web::errors::{blocking, AppError, PageError};
@@ -27,7 +28,8 @@ use crate::web::AppState;
 /// How a field is asked.
 pub enum Widget {
     Text,
-    /// YYYY-MM-DD in one box, with a hint.
+    /// The GOV.UK date input: day, month and year boxes (`name-day`, `name-month`,
+    /// `name-year`) in a fieldset, read by `domain::date_input`.
     Date,
     Number,
     Textarea,
@@ -35,6 +37,9 @@ pub enum Widget {
     Radios(Vec<(String, String)>),
     /// One checkbox (value `yes`) with this label; the field's label is the legend.
     Checkbox(String),
+    /// Several checkboxes (value, label), each sent as `name_<value>` = `yes`; the
+    /// field's label is the legend.
+    Checkboxes(Vec<(String, String)>),
     Hidden,
 }
 
@@ -60,9 +65,22 @@ impl Field {
         self
     }
 
+    /// A date of something that happened: the hint's example is a month ago.
     pub fn date(name: &str, label: &str) -> Self {
-        Field::new(name, label, Widget::Date).hint("For example, 2025-04-27")
+        let example = crate::domain::calendar::add_months(today(), -1);
+        Field::new(name, label, Widget::Date).hint(date_input::example(example))
     }
+
+    /// A date of birth: the hint's example is 14 years ago, the age of a typical
+    /// participant, so it is plausible.
+    pub fn birth_date(name: &str, label: &str) -> Self {
+        let example = crate::domain::calendar::add_months(today(), -14 * 12);
+        Field::new(name, label, Widget::Date).hint(date_input::example(example))
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// The options of a closed vocabulary: (word, label with underscores as spaces).
@@ -93,10 +111,67 @@ pub struct Form {
 /// Fields whose typed value is never shown again.
 const NEVER_REDISPLAYED: &[&str] = &["police_id", "csrf_token"];
 
+/// Said at the police identifier when the page comes back with errors after one was typed.
+pub const POLICE_ID_NOT_KEPT: &str =
+    "For privacy we did not keep the police identifier you entered. Enter it again.";
+
+/// One box of a date input.
+#[derive(Serialize)]
+struct DateBox {
+    /// `name-day`, `name-month`, `name-year`.
+    name: String,
+    label: &'static str,
+    value: String,
+    /// The width class: 2 characters for the day, 4 for the month (a name is allowed)
+    /// and the year.
+    width: u8,
+    numeric: bool,
+    error: bool,
+}
+
+/// The boxes of a date field: the values typed, or the parts of an ISO value (a
+/// correction page's current value, a query's prefill); the wrong parts highlighted.
+fn date_boxes(name: &str, input: &Input, has_error: bool) -> Vec<DateBox> {
+    let names = Part::ALL.map(|p| format!("{name}-{}", p.word()));
+    let typed = names.iter().any(|n| input.has(n));
+    let values: [String; 3] = if typed {
+        names.clone().map(|n| input.raw(&n).to_string())
+    } else {
+        crate::domain::period::parse_date(input.raw(name))
+            .map(date_input::boxes)
+            .unwrap_or_default()
+    };
+    let wrong = if has_error {
+        match date_input::parse(&values[0], &values[1], &values[2]) {
+            Err(e) => e.parts(),
+            Ok(_) => Part::ALL.to_vec(),
+        }
+    } else {
+        Vec::new()
+    };
+    Part::ALL
+        .into_iter()
+        .zip(names)
+        .zip(values)
+        .map(|((part, name), value)| DateBox {
+            name,
+            label: match part {
+                Part::Day => "Day",
+                Part::Month => "Month",
+                Part::Year => "Year",
+            },
+            value,
+            width: if part == Part::Day { 2 } else { 4 },
+            numeric: part != Part::Month,
+            error: wrong.contains(&part),
+        })
+        .collect()
+}
+
 /// An option of a select or radios field.
 #[derive(Serialize)]
 struct OptionView<'a> {
-    value: &'a str,
+    value: String,
     text: &'a str,
     selected: bool,
 }
@@ -112,6 +187,8 @@ struct FieldView<'a> {
     options: Vec<OptionView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     box_label: Option<&'a str>,
+    /// The date input's boxes (a date field only).
+    boxes: Vec<DateBox>,
     text: bool,
     date: bool,
     number: bool,
@@ -120,13 +197,14 @@ struct FieldView<'a> {
     select: bool,
     radios: bool,
     checkbox: bool,
+    checkboxes: bool,
 }
 
 /// A link in the error summary.
 #[derive(Serialize)]
-struct SummaryLink<'a> {
+struct SummaryLink {
     href: String,
-    text: &'a str,
+    text: String,
 }
 
 /// A link offered beside a warning.
@@ -152,11 +230,22 @@ struct FormView<'a> {
     submit: &'static str,
     back: &'a Option<String>,
     fields: Vec<FieldView<'a>>,
-    errors: Vec<SummaryLink<'a>>,
+    errors: Vec<SummaryLink>,
     warning: Option<Warning>,
 }
 
 fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Warning>) -> Value {
+    // A police identifier typed on a page that comes back with errors is not shown
+    // again: say so, and ask for it again (unless it has an error of its own).
+    let mut errors = errors.to_vec();
+    if !errors.is_empty()
+        && !input.raw("police_id").is_empty()
+        && form.fields.iter().any(|f| f.name == "police_id")
+        && !errors.iter().any(|e| e.field == "police_id")
+    {
+        errors.push(FieldError::new("police_id", POLICE_ID_NOT_KEPT));
+    }
+    let errors = &errors[..];
     let fields = form
         .fields
         .iter()
@@ -170,22 +259,38 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Wa
                 Widget::Select(o) | Widget::Radios(o) => o
                     .iter()
                     .map(|(v, t)| OptionView {
-                        value: v,
+                        value: v.clone(),
                         text: t,
                         selected: v == value,
                     })
                     .collect(),
+                Widget::Checkboxes(o) => o
+                    .iter()
+                    .map(|(v, t)| {
+                        let name = format!("{}_{v}", f.name);
+                        OptionView {
+                            selected: input.flag(&name),
+                            value: name,
+                            text: t,
+                        }
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
+            let error = errors
+                .iter()
+                .find(|e| e.field == f.name)
+                .map(|e| e.message.as_str());
             FieldView {
                 name: &f.name,
                 label: &f.label,
                 hint: &f.hint,
                 value,
-                error: errors
-                    .iter()
-                    .find(|e| e.field == f.name)
-                    .map(|e| e.message.as_str()),
+                error,
+                boxes: match f.kind {
+                    Widget::Date => date_boxes(&f.name, input, error.is_some()),
+                    _ => Vec::new(),
+                },
                 options,
                 box_label: match &f.kind {
                     Widget::Checkbox(text) => Some(text),
@@ -199,19 +304,25 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Wa
                 select: matches!(f.kind, Widget::Select(_)),
                 radios: matches!(f.kind, Widget::Radios(_)),
                 checkbox: matches!(f.kind, Widget::Checkbox(_)),
+                checkboxes: matches!(f.kind, Widget::Checkboxes(_)),
             }
         })
         .collect();
     // Errors about fields not on the page (e.g. a register line) link to the form.
-    let errors = errors
+    // A date's error links to its first wrong box.
+    let summary = errors
         .iter()
         .map(|e| SummaryLink {
-            href: if form.fields.iter().any(|f| f.name == e.field) {
-                format!("#{}", e.field)
-            } else {
-                "#main-content".into()
+            href: match form.fields.iter().find(|f| f.name == e.field) {
+                Some(f) if matches!(f.kind, Widget::Date) => {
+                    let boxes = date_boxes(&f.name, input, true);
+                    let first = boxes.iter().find(|b| b.error).unwrap_or(&boxes[0]);
+                    format!("#{}", first.name)
+                }
+                Some(_) => format!("#{}", e.field),
+                None => "#main-content".into(),
             },
-            text: &e.message,
+            text: e.message.clone(),
         })
         .collect();
     serde_json::to_value(FormView {
@@ -221,7 +332,7 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Wa
         submit: form.submit,
         back: &form.back,
         fields,
-        errors,
+        errors: summary,
         warning,
     })
     .unwrap_or(Value::Null)

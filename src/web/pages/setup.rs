@@ -240,6 +240,26 @@ setup_page!(
                     )),
                 )
                 .hint("If you do not choose one: statutory and government purposes"),
+                Field::new(
+                    "measure",
+                    "Outcome framework: the measures this programme records (optional)",
+                    Widget::Checkboxes(
+                        crate::store::measures::all(conn)?
+                            .iter()
+                            .map(|m| {
+                                (
+                                    m.id.to_string(),
+                                    format!(
+                                        "{} ({})",
+                                        super::casework::measure_name(m),
+                                        super::casework::measure_hint(m)
+                                    ),
+                                )
+                            })
+                            .collect(),
+                    ),
+                )
+                .hint("Its outcome form asks these, and only these can be recorded. If you choose none, any measure can be recorded"),
             ],
         ))
     },
@@ -273,12 +293,13 @@ setup_page!(
 setup_page!(
     new_measure,
     create_measure,
-    |_, _| Ok(simple(
+    |_, _| {
+        Ok(simple(
         "Add an outcome measure",
         "/setup/measures".into(),
         vec![
             Field::new("name", "Name", Widget::Text)
-                .hint("For example, Feels safe in the community (1-5)"),
+                .hint("For example, Feels safe in the community. The range is given below: do not repeat it in the name"),
             Field::new("min", "Lowest value", Widget::Number),
             Field::new("max", "Highest value", Widget::Number),
             Field::new(
@@ -290,7 +311,8 @@ setup_page!(
                 ])
             ),
         ]
-    )),
+    ))
+    },
     |conn, ctx, input| {
         casework::setup::add_measure(conn, ctx, input)?;
         Ok(("/setup".into(), "Measure added".into()))

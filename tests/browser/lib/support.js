@@ -24,6 +24,25 @@ export function today() {
   return new Date().toISOString().slice(0, 10);
 }
 
+/**
+ * Types a YYYY-MM-DD date into the GOV.UK date input whose legend is `legend` (its Day,
+ * Month and Year boxes), as a person would: no leading zeros.
+ */
+export async function fillDate(page, legend, iso) {
+  const group = page.getByRole('group', { name: legend, exact: true });
+  const [y, m, d] = iso.split('-').map(Number);
+  await group.getByLabel('Day').fill(String(d));
+  await group.getByLabel('Month').fill(String(m));
+  await group.getByLabel('Year').fill(String(y));
+}
+
+/** The date in the GOV.UK date input whose legend is `legend`, as YYYY-MM-DD. */
+export async function dateValue(page, legend) {
+  const group = page.getByRole('group', { name: legend, exact: true });
+  const [d, m, y] = await Promise.all(['Day', 'Month', 'Year'].map((l) => group.getByLabel(l).inputValue()));
+  return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+}
+
 /** A YYYY-MM-DD date as the pages show it, GOV.UK style: "5 January 2026". */
 export function shown(iso) {
   const [y, m, d] = iso.split('-').map(Number);
