@@ -323,11 +323,7 @@ fn participant_form() -> Build {
                 "For example, a PNC number. It is replaced by a key at once and never stored",
             ),
             Field::birth_date("date_of_birth", "Date of birth (optional)"),
-            Field::new(
-                "gender",
-                "Gender",
-                Widget::Radios(options(Gender::ALL)),
-            ),
+            Field::new("gender", "Gender", Widget::Radios(options(Gender::ALL))),
             Field::new(
                 "ethnicity",
                 "Ethnicity",
@@ -420,6 +416,25 @@ fn referral_form(participant: Option<ParticipantId>) -> Build {
     Box::new(move |conn, actor| {
         let participant =
             store::participants::find(conn, actor.scope(), participant.ok_or(AppError::NotFound)?)?;
+        // Reparation hours are asked only where an Immediate Justice programme can be
+        // chosen (and revealed by `assets/reveal.js` when one is).
+        let reparation: Vec<String> = store::programmes::list(conn, actor.scope(), None, 1000, 0)?
+            .into_iter()
+            .filter(|p| p.fields.kind == crate::domain::enums::ProgrammeKind::ImmediateJustice)
+            .map(|p| p.id.to_string())
+            .collect();
+        let mut fields = Vec::new();
+        if !reparation.is_empty() {
+            fields.push(
+                Field::new(
+                    "required_hours",
+                    "Reparation hours required (Immediate Justice only)",
+                    Widget::Number,
+                )
+                .hint("5 to 20 hours")
+                .reveal_when("programme_id", reparation),
+            );
+        }
         Ok(Form {
             heading: "Record a referral".into(),
             caption: Some(format!("Participant {}", participant.fields.reference)),
@@ -447,12 +462,10 @@ fn referral_form(participant: Option<ParticipantId>) -> Build {
                 ),
                 Field::new("reason", "Reason (optional)", Widget::Textarea)
                     .hint("Do not include names or other personal details"),
-                Field::new(
-                    "required_hours",
-                    "Reparation hours required",
-                    Widget::Number,
-                )
-                .hint("Immediate Justice only: 5 to 20 hours"),
+            ]
+            .into_iter()
+            .chain(fields)
+            .chain([
                 // Data protection (docs/data-protection.md, "Linkage to police data").
                 Field::new(
                     "linkage_objection",
@@ -463,7 +476,8 @@ fn referral_form(participant: Option<ParticipantId>) -> Build {
                     ),
                 )
                 .hint("Their reoffending is then not measured; they are counted as not linked"),
-            ],
+            ])
+            .collect(),
         })
     })
 }
@@ -748,11 +762,7 @@ fn outcome_form(id: ReferralId) -> Build {
         let r = store::referrals::find(conn, actor.scope(), id)?;
         let measures = casework::outcomes::form_measures(conn, r.fields.programme_id)?;
         let mut fields = vec![
-            Field::new(
-                "timepoint",
-                "When",
-                Widget::Radios(options(Timepoint::ALL)),
-            ),
+            Field::new("timepoint", "When", Widget::Radios(options(Timepoint::ALL))),
             Field::date("recorded_on", "Date"),
         ];
         fields.extend(measures.iter().map(|m| {

@@ -48,6 +48,9 @@ pub struct Field {
     pub label: String,
     pub hint: Option<String>,
     pub kind: Widget,
+    /// Shown only while another field has one of these values (`assets/reveal.js`;
+    /// without JavaScript it is always shown, its label saying when it applies).
+    pub reveal: Option<(String, Vec<String>)>,
 }
 
 impl Field {
@@ -57,7 +60,14 @@ impl Field {
             label: label.into(),
             hint: None,
             kind,
+            reveal: None,
         }
+    }
+
+    /// Shows the field only while `field` has one of `values` (a conditional reveal).
+    pub fn reveal_when(mut self, field: &str, values: Vec<String>) -> Self {
+        self.reveal = Some((field.to_string(), values));
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -198,6 +208,9 @@ struct FieldView<'a> {
     radios: bool,
     checkbox: bool,
     checkboxes: bool,
+    /// The field whose value reveals this one, and those values (comma separated).
+    reveal_field: Option<&'a str>,
+    reveal_values: Option<String>,
 }
 
 /// A link in the error summary.
@@ -232,6 +245,8 @@ struct FormView<'a> {
     fields: Vec<FieldView<'a>>,
     errors: Vec<SummaryLink>,
     warning: Option<Warning>,
+    /// A field is revealed by another's value: the page loads `assets/reveal.js`.
+    reveals: bool,
 }
 
 fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Warning>) -> Value {
@@ -305,6 +320,8 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Wa
                 radios: matches!(f.kind, Widget::Radios(_)),
                 checkbox: matches!(f.kind, Widget::Checkbox(_)),
                 checkboxes: matches!(f.kind, Widget::Checkboxes(_)),
+                reveal_field: f.reveal.as_ref().map(|(field, _)| field.as_str()),
+                reveal_values: f.reveal.as_ref().map(|(_, values)| values.join(",")),
             }
         })
         .collect();
@@ -334,6 +351,7 @@ fn context(form: &Form, input: &Input, errors: &[FieldError], warning: Option<Wa
         fields,
         errors: summary,
         warning,
+        reveals: form.fields.iter().any(|f| f.reveal.is_some()),
     })
     .unwrap_or(Value::Null)
 }

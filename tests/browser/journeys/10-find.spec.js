@@ -32,7 +32,12 @@ async function fillDate(page, name, iso) {
 
 /** The rest of the referral form, after the participant is chosen. */
 async function recordReferral(page, reference) {
+  // Reparation hours are revealed for an Immediate Justice programme only (assets/reveal.js).
+  const hours = page.getByLabel('Reparation hours required (Immediate Justice only)');
+  await page.getByLabel('Programme').selectOption({ label: 'Immediate Justice' });
+  await expect(hours).toBeVisible();
   await page.getByLabel('Programme').selectOption({ label: PROGRAMME });
+  await expect(hours).toBeHidden();
   await page.getByLabel('Referral reference (optional)').fill(reference);
   await fillDate(page, 'Date of the referral', today());
   await page.getByLabel('Referred by').selectOption({ label: 'Police' });
@@ -180,6 +185,8 @@ test('a caseworker records a referral with JavaScript off: find, then choose', a
 
     await expect(nojs.locator('.govuk-caption-l')).toHaveText(`Participant ${someone.reference}`);
     await nojs.getByLabel('Programme').selectOption({ label: PROGRAMME });
+    // Without JavaScript the reparation hours are asked, their label saying when.
+    await expect(nojs.getByLabel('Reparation hours required (Immediate Justice only)')).toBeVisible();
     await nojs.getByLabel('Referral reference (optional)').fill('BROWSER-FIND-R-2');
     await fillDate(nojs, 'Date of the referral', today());
     await nojs.getByLabel('Referred by').selectOption({ label: 'Police' });
