@@ -946,7 +946,12 @@ pub async fn programme(
                 Some(q) => {
                     let status =
                         store::quarterly_returns::for_quarter(conn, id, q)?.map(|r| r.status);
-                    let (text, colour) = super::returns::tag(status);
+                    let (text, colour) = match status {
+                        None if today < crate::domain::returns::open_from(q) => {
+                            ("In progress", "govuk-tag--light-blue")
+                        }
+                        _ => super::returns::tag(status),
+                    };
                     Some(ReturnTag {
                         quarter: q.long_name(),
                         status: text,

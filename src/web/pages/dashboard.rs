@@ -523,13 +523,14 @@ fn lines(
         .map(|o| (o.id.0, o.name))
         .collect();
     let names: std::collections::HashMap<i64, String> = providers.iter().cloned().collect();
-    // The period's latest quarter that has started: the one whose return is due or under way.
+    // The period's latest quarter that has ended: the one whose return is due or under
+    // way (a quarter is submitted only after it ends).
     let today = state.today();
     let quarter = period
         .quarters()
         .into_iter()
         .rev()
-        .find(|q| q.first_day() <= today);
+        .find(|q| crate::domain::returns::open_from(*q) <= today);
     let statuses = match quarter {
         Some(q) => store::quarterly_returns::statuses_for(conn, q)?,
         None => Default::default(),

@@ -83,8 +83,11 @@ pub async fn list(
             .map(|q| {
                 let r = returns.get(&q.to_string());
                 let status = r.map(|r| r.status);
-                let (text, colour) = tag(status);
                 let ended = today >= returns::open_from(*q);
+                let (text, colour) = match status {
+                    None if !ended => ("In progress", "govuk-tag--light-blue"),
+                    _ => tag(status),
+                };
                 let may = submit && returns::may_submit(status);
                 QuarterView {
                     quarter: q.to_string(),
@@ -388,7 +391,11 @@ fn decision_view(
         figures: quarter_lines(conn, &p, quarter)?,
         provider_narrative: Some(r.narrative.clone()),
         submitted_at: r.submitted_at.map(crate::format::moment),
-        changes_link: Some(format!("/returns/{id}/changes")),
+        // Only a return approved before has changes since an approval to show.
+        changes_link: store::audit::of_record(conn, "quarterly_return", &id.to_string())?
+            .iter()
+            .any(|e| e.action == crate::domain::enums::AuditAction::Approve.as_str())
+            .then(|| format!("/returns/{id}/changes")),
         decision_approved: decision == "approved",
         decision_returned: decision == "returned",
         comment: input.raw("comment").to_string(),

@@ -40,8 +40,8 @@ struct StreamLine {
 #[derive(Serialize)]
 struct MeasureLine {
     name: String,
-    min: f64,
-    max: f64,
+    /// "1 to 5, higher is better".
+    range: String,
 }
 
 /// The view of `pages/setup`.
@@ -78,9 +78,8 @@ pub async fn overview(
         let measures = store::measures::all(&mut conn)?
             .into_iter()
             .map(|m| MeasureLine {
-                name: m.fields.name,
-                min: m.fields.min,
-                max: m.fields.max,
+                name: super::casework::measure_name(&m),
+                range: super::casework::measure_hint(&m),
             })
             .collect();
         forms::shown(&mut conn, &v)?;
