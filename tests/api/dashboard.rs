@@ -285,7 +285,12 @@ async fn the_dashboard_shows_referrals_by_quarter_as_the_report_counts_them() {
         .unwrap();
     let table = &html[html.find("id=\"dashboard-trend\"").expect("a trend table")..];
     let table = &table[..table.find("</table>").unwrap()];
-    for q in ["2024-25-Q1", "2024-25-Q2", "2024-25-Q3", "2024-25-Q4"] {
+    for q in [
+        "April to June 2024 (Q1 2024-25)",
+        "July to September 2024 (Q2 2024-25)",
+        "October to December 2024 (Q3 2024-25)",
+        "January to March 2025 (Q4 2024-25)",
+    ] {
         assert!(table.contains(&format!(">{q}</th>")), "{table}");
     }
     let row = &table[table.find(">Mentoring <").unwrap()..];

@@ -592,6 +592,7 @@ pub async fn referral(
                     source: r.source.display_label(),
                     reason: r.reason.clone(),
                     status: status_label(r.decision, r.closure),
+                    decision: r.decision.display_label(),
                     decided_on: r.decided_on.map(date),
                     closed_on: r.closed_on.map(date),
                     required_hours: r.required_hours.map(measure),
@@ -1768,6 +1769,8 @@ struct ReferralFacts {
     source: String,
     reason: String,
     status: &'static str,
+    /// "Accepted" or "Declined" (with `decided_on`).
+    decision: String,
     decided_on: Option<String>,
     closed_on: Option<String>,
     required_hours: Option<String>,

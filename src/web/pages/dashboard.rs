@@ -269,7 +269,12 @@ pub async fn dashboard(
     // The quarters of the period (the same for every programme), for the trend table.
     let quarters = lines
         .first()
-        .map(|l| l.trend.iter().map(|(q, _)| q.clone()).collect())
+        .map(|l| {
+            l.trend
+                .iter()
+                .map(|(q, _)| super::returns::quarter_name(q))
+                .collect()
+        })
         .unwrap_or_default();
     let lines = sorted(lines, column, descending);
     let view = DashboardView {

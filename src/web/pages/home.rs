@@ -376,9 +376,12 @@ async fn analyst(
                     state.minimum_cohort,
                     count("measurable")
                 ),
-                (w, true) => format!(
-                    "{}{} of {} awaiting follow-up",
-                    if w { "Withheld; " } else { "" },
+                (true, true) => format!(
+                    "Withheld: fewer than {} people can be measured yet; others are still awaiting follow-up",
+                    state.minimum_cohort
+                ),
+                (false, true) => format!(
+                    "{} of {} awaiting follow-up",
                     count("awaiting_follow_up"),
                     count("cohort")
                 ),

@@ -59,7 +59,7 @@ test('a caseworker records a referral and accepts it', async ({ page }) => {
   await go(page, () => page.getByRole('button', { name: 'Save' }).click());
 
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Open');
-  await expect(page.locator('.govuk-summary-list')).toContainText(`Decided${shown(today())}`);
+  await expect(page.locator('.govuk-summary-list')).toContainText(`DecisionAccepted on ${shown(today())}`);
 });
 
 // Attended, did not attend, cancelled in turn; hours only for those who attended.
