@@ -180,7 +180,11 @@ fn answer(
         files.push((
             f.1,
             bytes.len(),
-            (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
+            // A page count that cannot be read (pages in compressed object streams) is
+            // left out rather than shown as "0 pages".
+            (f.1 == Format::Pdf)
+                .then(|| pdf_pages(&bytes))
+                .filter(|n| *n > 0),
         ));
     }
     page.report = Some(ReportSection {

@@ -78,7 +78,7 @@ test("the commissioner's home page lists the submitted return awaiting a decisio
   await signIn(page, LOGINS.commissioner);
   await visit(page, '/');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Home');
-  const awaiting = page.locator('#awaiting + table');
+  const awaiting = page.getByRole('region', { name: /^Returns awaiting a decision/ });
   const line = awaiting.locator('tr', { hasText: current.name }).filter({ hasText: PROGRAMME });
   await expect(line).toHaveCount(1);
   await go(page, () => line.getByRole('link', { name: /Approve or return/ }).click());
