@@ -180,11 +180,7 @@ fn answer(
         files.push((
             f.1,
             bytes.len(),
-            // A page count that cannot be read (pages in compressed object streams) is
-            // left out rather than shown as "0 pages".
-            (f.1 == Format::Pdf)
-                .then(|| pdf_pages(&bytes))
-                .filter(|n| *n > 0),
+            (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
         ));
     }
     page.report = Some(ReportSection {
