@@ -35,6 +35,16 @@ pub struct Settings {
     )]
     pub reporting_max_lag_seconds: u64,
 
+    /// Each instance keeps reports it has computed in memory, up to this many MiB, and
+    /// serves them again until a write changes their data (0 turns the cache off).
+    #[arg(
+        long,
+        env = "REPORT_CACHE_MB",
+        default_value_t = crate::reports::cache::DEFAULT_MEGABYTES,
+        global = true
+    )]
+    pub report_cache_mb: u64,
+
     /// Log filter, e.g. info, debug, outcomes=debug,actix_web=info.
     #[arg(long, env = "OUTCOMES_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -148,6 +158,7 @@ impl Settings {
             database_url: database_url.to_string(),
             reporting_database_url: None,
             reporting_max_lag_seconds: crate::db::reporting::DEFAULT_MAX_LAG_SECONDS,
+            report_cache_mb: crate::reports::cache::DEFAULT_MEGABYTES,
             log: "warn".into(),
             key_file: PathBuf::from("data/outcomes.key"),
             session_key: None,

@@ -36,6 +36,9 @@ impl Application {
         let listener =
             TcpListener::bind(bind).with_context(|| format!("binding the address {bind}"))?;
         let port = listener.local_addr()?.port();
+        let costs = crate::reports::cost_tables(settings)?;
+        let report_cache =
+            crate::reports::cache::ReportCache::new(settings.report_cache_mb, &costs);
         let state = actix_web::web::Data::new(AppState {
             pool,
             backend: url.backend(),
@@ -43,11 +46,12 @@ impl Application {
             secrets,
             hsts: settings.tls,
             trusted_proxies: settings.trusted_proxies.clone(),
-            costs: crate::reports::cost_tables(settings)?,
+            costs,
             disclosure_threshold: u64::from(settings.disclosure_threshold),
             minimum_cohort: u64::from(settings.minimum_cohort),
             require_2fa: settings.require_2fa,
             clock: settings.clock(),
+            report_cache,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -5,6 +5,7 @@
 //! JSON is the report's own JSON; [`csv`], [`html`], [`xlsx`] and [`pdf`] (cargo feature
 //! `pdf`, on by default) render the view's cells. See `docs/reports.md`.
 
+pub mod cache;
 pub mod charts;
 pub mod csv;
 pub mod html;
@@ -432,6 +433,32 @@ pub fn archive(
     user: Option<crate::domain::ids::UserId>,
     audience: &'static str,
 ) -> Result<i64, StoreError> {
+    let figures_sha256 = store::report_archive::figures_hash(&report.to_json());
+    archive_hashed(
+        conn,
+        request,
+        report,
+        &figures_sha256,
+        format,
+        via,
+        user,
+        audience,
+    )
+}
+
+/// [`archive`] with the figures' hash (`store::report_archive::figures_hash` of the
+/// report's JSON) already known, as a cached report knows it.
+#[allow(clippy::too_many_arguments)]
+pub fn archive_hashed(
+    conn: &mut DbConn,
+    request: &ReportRequest,
+    report: &Report,
+    figures_sha256: &str,
+    format: &str,
+    via: &'static str,
+    user: Option<crate::domain::ids::UserId>,
+    audience: &'static str,
+) -> Result<i64, StoreError> {
     let scope = match request.scope {
         ReportScope::Programme(id) => format!("programme:{}", id.0),
         ReportScope::Provider(id) => format!("provider:{}", id.0),
@@ -470,7 +497,8 @@ pub fn archive(
             user_id: user,
             parameters: &parameters,
             input_sha256: &report.body.provenance.input_sha256,
-            figures: &report.to_json(),
+            figures_sha256,
+            figures: &|| report.to_json(),
         },
     )
 }

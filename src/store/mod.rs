@@ -24,6 +24,7 @@
 pub mod access_log;
 pub mod audit;
 pub mod comparison_groups;
+pub mod data_versions;
 pub mod erasures;
 pub mod funding_streams;
 pub mod group_surveys;

@@ -36,7 +36,10 @@ pub struct NewEntry<'a> {
     pub user_id: Option<UserId>,
     pub parameters: &'a Value,
     pub input_sha256: &'a str,
-    pub figures: &'a Value,
+    /// `figures_hash` of the figures.
+    pub figures_sha256: &'a str,
+    /// The figures (the report's JSON), made only when a new entry is written.
+    pub figures: &'a dyn Fn() -> Value,
 }
 
 /// An archive entry.
@@ -77,7 +80,7 @@ pub fn figures_hash(figures: &Value) -> String {
 /// Archives a report, unless the scope's latest entry is the same; returns the entry's id
 /// (the new one's or the existing one's).
 pub fn archive(conn: &mut DbConn, n: NewEntry) -> Result<i64, StoreError> {
-    let figures_sha256 = figures_hash(n.figures);
+    let figures_sha256 = n.figures_sha256;
     let parameters = n.parameters.to_string();
     let latest: Option<(i64, String, String, String, String, String)> = a::table
         .filter(a::scope.eq(n.scope))
@@ -114,8 +117,8 @@ pub fn archive(conn: &mut DbConn, n: NewEntry) -> Result<i64, StoreError> {
         a::user_id.eq(n.user_id.map(|u| u.0)),
         a::parameters.eq(&parameters),
         a::input_sha256.eq(n.input_sha256),
-        a::figures.eq(n.figures.to_string()),
-        a::figures_sha256.eq(&figures_sha256),
+        a::figures.eq((n.figures)().to_string()),
+        a::figures_sha256.eq(figures_sha256),
     );
     let id: i64 = crate::on_backend!(conn, |c| diesel::insert_into(a::table)
         .values(values)

@@ -46,6 +46,8 @@ pub struct AppState {
     pub require_2fa: crate::domain::two_factor::Policy,
     /// Today's date (the system's, or a test's clock file).
     pub clock: crate::clock::Clock,
+    /// Reports already computed, by request and data versions (`reports::cache`).
+    pub report_cache: crate::reports::cache::ReportCache,
 }
 
 impl AppState {

@@ -2,6 +2,8 @@
 //! their validation (every field error at once), building the report with errors mapped
 //! for the web, and the audit event of each report shown or downloaded.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use crate::db::DbConn;
@@ -11,6 +13,7 @@ use crate::domain::ids::{FundingStreamId, OrganisationId, ProgrammeId};
 use crate::domain::period::{FinancialYear, Period, PeriodError};
 use crate::evaluation::reoffending::{IndexDate, ParamError};
 use crate::evaluation::report::Report;
+use crate::reports::cache::{Cached, Outcome};
 use crate::reports::{self, CompareWith, ReportRequest};
 use crate::store;
 use crate::store::audit::{self, NewEvent};
@@ -221,14 +224,59 @@ pub fn query_string(request: &ReportRequest, published: bool) -> String {
     serde_urlencoded::to_string(q).unwrap_or_default()
 }
 
+/// A report as built for a request: from the cache or computed (then kept there), with
+/// where it was read from. Derefs to the report.
+pub struct Built {
+    entry: Arc<Cached>,
+    /// The report with this request's `read_from` (a replica's lag is of the moment),
+    /// when there is one; the cached report as it is otherwise.
+    own: Option<Report>,
+    pub outcome: Outcome,
+}
+
+impl Built {
+    /// The hash of the figures the report archive compares, made once per cached report.
+    pub fn archive_hash(&self) -> std::borrow::Cow<'_, str> {
+        match &self.own {
+            None => std::borrow::Cow::Borrowed(self.entry.archive_hash()),
+            Some(own) => {
+                std::borrow::Cow::Owned(store::report_archive::figures_hash(&own.to_json()))
+            }
+        }
+    }
+
+    /// The report's JSON (DESIGN.md section 5), serialised.
+    pub fn json(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &self.own {
+            None => std::borrow::Cow::Borrowed(&self.entry.json),
+            Some(own) => {
+                std::borrow::Cow::Owned(serde_json::to_vec(&own.to_json()).unwrap_or_default())
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Built {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        self.own.as_ref().unwrap_or(&self.entry.report)
+    }
+}
+
 /// Builds one report for `actor`, its errors as the web answers them. A comparison
 /// programme must be one `actor` can see (another provider's is "no such programme").
+///
+/// The report comes from the instance's cache when the data it reads has not changed
+/// since it was computed (`reports::cache`): its versions are read on the connection the
+/// report is read from (the replica's when it is read there), before the report, so a
+/// cached report always holds every write committed before the request.
 pub fn build(
     conn: &mut DbConn,
     state: &AppState,
     actor: &Actor,
     request: &ReportRequest,
-) -> Result<Report, AppError> {
+) -> Result<Built, AppError> {
     let no_such =
         || AppError::validation("compare", "there is no such programme or comparison group");
     match request.comparison {
@@ -240,25 +288,51 @@ pub fn build(
         }
         _ => {}
     }
+    // The date targets are pro-rated to is part of the report: fixed here, so that the
+    // key and the report agree.
+    let mut request = request.clone();
+    request
+        .report_date
+        .get_or_insert_with(|| chrono::Utc::now().date_naive());
+    let request = &request;
+    let key_text = format!("{request:?}");
+    // A comparison with another programme, or with people never referred, reads more than
+    // the report's own programmes.
+    let every_programme = matches!(
+        request.comparison,
+        Some(CompareWith::Programme(_)) | Some(CompareWith::Matched)
+    );
+    let key = |conn: &mut DbConn| {
+        store::data_versions::for_report(conn, request.scope, every_programme)
+            .map(|versions| state.report_cache.key(key_text.clone(), versions))
+            .map_err(reports::BuildError::Store)
+    };
     // Read from the replica when one is configured and fit (`db::reporting`), with a
     // second replica connection if one is free; from the primary otherwise.
     let on_replica = |replica: &mut DbConn, reader: Option<&mut DbConn>| {
-        let parallel = reader.map(|reader| Parallel { reader, lock: None });
-        reports::build_in_parallel(replica, parallel, request, &state.costs)
+        let key = key(replica)?;
+        state.report_cache.get_or_compute(key, || {
+            let parallel = reader.map(|reader| Parallel { reader, lock: None });
+            reports::build_in_parallel(replica, parallel, request, &state.costs)
+        })
     };
     let on_primary = || {
-        // Two more connections, if the pool has them free, to read in parallel (SQLite
-        // needs the second to start both reads on one snapshot); otherwise one, as usual.
-        let mut reader = state.pool.try_get();
-        let mut lock = match (state.backend, &reader) {
-            (crate::db::Backend::Sqlite, Some(_)) => state.pool.try_get(),
-            _ => None,
-        };
-        let parallel = reader.as_deref_mut().map(|reader| Parallel {
-            reader,
-            lock: lock.as_deref_mut(),
-        });
-        reports::build_in_parallel(conn, parallel, request, &state.costs)
+        let key = key(conn)?;
+        state.report_cache.get_or_compute(key, || {
+            // Two more connections, if the pool has them free, to read in parallel
+            // (SQLite needs the second to start both reads on one snapshot); otherwise
+            // one, as usual.
+            let mut reader = state.pool.try_get();
+            let mut lock = match (state.backend, &reader) {
+                (crate::db::Backend::Sqlite, Some(_)) => state.pool.try_get(),
+                _ => None,
+            };
+            let parallel = reader.as_deref_mut().map(|reader| Parallel {
+                reader,
+                lock: lock.as_deref_mut(),
+            });
+            reports::build_in_parallel(conn, parallel, request, &state.costs)
+        })
     };
     let database_failure = |e: &reports::BuildError| {
         matches!(
@@ -266,7 +340,7 @@ pub fn build(
             reports::BuildError::Store(store::StoreError::Database(_))
         )
     };
-    let (mut report, read_from) = state
+    let ((entry, outcome), read_from) = state
         .reporting
         .read(on_replica, on_primary, database_failure)
         .map_err(|e| match e {
@@ -274,8 +348,16 @@ pub fn build(
             reports::BuildError::Store(e) => AppError::from(e),
             reports::BuildError::Settings(m) => AppError::validation("period", m),
         })?;
-    report.body.provenance.read_from = read_from;
-    Ok(report)
+    let own = read_from.map(|read_from| {
+        let mut report = entry.report.clone();
+        report.body.provenance.read_from = Some(read_from);
+        report
+    });
+    Ok(Built {
+        entry,
+        own,
+        outcome,
+    })
 }
 
 /// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,
@@ -288,13 +370,14 @@ pub fn audit_download(
     format: &str,
     via: &'static str,
     request: &ReportRequest,
-    report: &Report,
+    report: &Built,
 ) -> Result<(), AppError> {
     if request.published || format != "html" {
-        reports::archive(
+        reports::archive_hashed(
             conn,
             request,
             report,
+            &report.archive_hash(),
             format,
             via,
             Some(actor.user_id),

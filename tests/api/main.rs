@@ -35,6 +35,7 @@ mod pages;
 mod reapproval;
 mod replica;
 mod report_agreement;
+mod report_cache;
 mod report_formats;
 mod report_pdf;
 mod reports;

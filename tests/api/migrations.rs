@@ -372,6 +372,11 @@ fn both_migration_sets_declare_the_same_tables_and_columns() {
             .map(String::from)
             .to_vec(),
     );
+    // 2026-12-11-000900_data_versions: the versions the report cache keys on.
+    expected.insert(
+        "data_versions".to_string(),
+        ["scope", "version"].map(String::from).to_vec(),
+    );
     assert_eq!(built_names, expected);
 }
 

@@ -5,8 +5,8 @@
 //! 404, like one that does not exist); then the parameters are checked (422 with a field
 //! error each); then the report is computed and its download audited.
 
-use actix_web::web::{self, Json};
-use serde_json::Value;
+use actix_web::web;
+use actix_web::HttpResponse;
 
 use crate::domain::access::Actor;
 use crate::web::errors::{blocking, AppError};
@@ -20,10 +20,10 @@ async fn report(
     kind: ReportKind,
     id: String,
     query: ReportQuery,
-) -> Result<Json<Value>, AppError> {
+) -> Result<HttpResponse, AppError> {
     // An id that is not a number is a record that does not exist.
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    blocking(move || {
+    let (json, outcome) = blocking(move || {
         let mut conn = state.conn()?;
         let (report_scope, name) = resolve(&mut conn, actor.scope(), kind, id)?;
         let entity = kind.entity(id);
@@ -40,9 +40,15 @@ async fn report(
             &request,
             &report,
         )?;
-        Ok(Json(report.to_json()))
+        // The JSON is the cached report's own (serialised once), unless this request read
+        // a replica whose lag is its own.
+        Ok((report.json().into_owned(), report.outcome))
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Cache-Status", outcome.header()))
+        .body(json))
 }
 
 /// `GET /api/v1/reports/programmes/{id}`.
@@ -50,7 +56,8 @@ async fn report(
     operation_id = "programme_report",
     params(("id" = i64, Path, description = "programme id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
-               body = crate::web::api::openapi::ReportDocument),
+               body = crate::web::api::openapi::ReportDocument,
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn programme(
@@ -58,7 +65,7 @@ pub async fn programme(
     actor: Actor,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<HttpResponse, AppError> {
     report(
         state,
         actor,
@@ -74,7 +81,8 @@ pub async fn programme(
     operation_id = "provider_report",
     params(("id" = i64, Path, description = "provider organisation id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
-               body = crate::web::api::openapi::ReportDocument),
+               body = crate::web::api::openapi::ReportDocument,
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn provider(
@@ -82,7 +90,7 @@ pub async fn provider(
     actor: Actor,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<HttpResponse, AppError> {
     report(
         state,
         actor,
@@ -98,7 +106,8 @@ pub async fn provider(
     operation_id = "funding_stream_report",
     params(("id" = i64, Path, description = "funding stream id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
-               body = crate::web::api::openapi::ReportDocument),
+               body = crate::web::api::openapi::ReportDocument,
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn funding_stream(
@@ -106,7 +115,7 @@ pub async fn funding_stream(
     actor: Actor,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<HttpResponse, AppError> {
     report(
         state,
         actor,
