@@ -533,6 +533,129 @@ pub fn load_offences(
     Ok(out)
 }
 
+/// The people a report's cohort can hold, without waiting for its referrals: each person
+/// key of a referral of the programmes in the period (voided referrals and participants
+/// left out) with the person's earliest referral date, in key order. A superset of the
+/// keys [`windows`] gives (it also has the keys that may not be linked), so that the
+/// offences can be read on a second connection while the first reads the referrals.
+fn cohort_keys(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &DateRange,
+) -> Result<Vec<(String, NaiveDate)>, StoreError> {
+    let rows: Vec<(String, Day)> = referrals::table
+        .inner_join(participants::table)
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .filter(referrals::voided_at.is_null())
+        .filter(participants::voided_at.is_null())
+        .filter(participants::person_key.is_not_null())
+        .select((
+            participants::person_key.assume_not_null(),
+            referrals::referred_on,
+        ))
+        .load(conn)?;
+    let mut earliest: PersonKeyMap<NaiveDate> =
+        PersonKeyMap::with_capacity_and_hasher(rows.len(), Default::default());
+    for (key, Day(referred_on)) in rows {
+        earliest
+            .entry(key)
+            .and_modify(|d| *d = (*d).min(referred_on))
+            .or_insert(referred_on);
+    }
+    let mut keys: Vec<(String, NaiveDate)> = earliest.into_iter().collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(keys)
+}
+
+/// The offences of `cohort` (from [`cohort_keys`]) from the earliest date any of each
+/// person's windows can start, by person key, in no particular order: a superset of what
+/// [`load_offences`] reads, cut to the windows by [`within_windows`] once the referrals
+/// (and so each window's end) are known.
+fn cohort_offences(
+    conn: &mut DbConn,
+    cohort: &[(String, NaiveDate)],
+    follow_up_months: u32,
+) -> Result<PersonKeyMap<Vec<OffenceRow>>, StoreError> {
+    let back = -(follow_up_months as i32);
+    let from: PersonKeyMap<NaiveDate> = cohort
+        .iter()
+        .map(|(key, referred_on)| (key.clone(), add_months(*referred_on, back)))
+        .collect();
+    let mut out: PersonKeyMap<Vec<OffenceRow>> =
+        PersonKeyMap::with_capacity_and_hasher(cohort.len(), Default::default());
+    for chunk in cohort.chunks(KEY_CHUNK) {
+        let lo = chunk
+            .iter()
+            .map(|(_, referred_on)| add_months(*referred_on, back))
+            .min()
+            .unwrap_or(NaiveDate::MIN);
+        let keys: Vec<&str> = chunk.iter().map(|(key, _)| key.as_str()).collect();
+        // From the index on (person_key, offence_date, offence_group, proven_on) alone.
+        let rows: Vec<OffenceTuple> = offence_records::table
+            .filter(offence_records::person_key.eq_any(keys))
+            .filter(offence_records::offence_date.ge(lo))
+            .select((
+                offence_records::person_key,
+                offence_records::offence_date,
+                offence_records::offence_group,
+                offence_records::proven_on,
+            ))
+            .load(conn)?;
+        for (person_key, Day(offence_date), group, proven_on) in rows {
+            match from.get(&person_key) {
+                Some(&earliest) if offence_date >= earliest => {}
+                _ => continue,
+            }
+            let row = OffenceRow {
+                offence_group: group,
+                offence_date,
+                proven_on: opt_day(proven_on),
+                person_key,
+            };
+            match out.get_mut(&row.person_key) {
+                Some(rows) => rows.push(row),
+                None => {
+                    out.insert(row.person_key.clone(), vec![row]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What [`load_offences`] gives for `referrals`, from the superset [`cohort_offences`]
+/// read: each linked person's offences within the person's windows, in date order.
+fn within_windows(
+    mut read: PersonKeyMap<Vec<OffenceRow>>,
+    referrals: &[ReferralRow],
+    follow_up_months: u32,
+    waiting_months: u32,
+) -> PersonKeyMap<Vec<OffenceRow>> {
+    let windows = windows(referrals, follow_up_months, waiting_months);
+    let keys: BTreeSet<&String> = windows.keys().collect();
+    let mut out: PersonKeyMap<Vec<OffenceRow>> =
+        PersonKeyMap::with_capacity_and_hasher(keys.len(), Default::default());
+    for key in keys {
+        let (Some(&(from, to)), Some(mut rows)) = (windows.get(key), read.remove(key)) else {
+            continue;
+        };
+        rows.retain(|r| from <= r.offence_date && r.offence_date <= to);
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_unstable_by(|a, b| {
+            (a.offence_date, a.offence_group, a.proven_on).cmp(&(
+                b.offence_date,
+                b.offence_group,
+                b.proven_on,
+            ))
+        });
+        out.insert(key.clone(), rows);
+    }
+    out
+}
+
 /// Every offence of `keys`, by person key, each person's in date order (for a comparison
 /// group: the engine keeps what falls in each member's windows).
 pub fn offences_of(
@@ -765,11 +888,11 @@ pub struct Parallel<'a> {
 /// committed since the one before, and a report read during casework could count a
 /// referral without its attendance).
 ///
-/// With `parallel` (and when not already inside a transaction), the cohort's offences are
-/// read on a second connection, on another thread, while the main connection reads the
-/// rest: the two read the same snapshot (PostgreSQL: the main transaction's snapshot,
-/// exported and imported; SQLite: both read transactions start while `lock` keeps writers
-/// out). At national scale this takes a quarter off a report (docs/performance.md).
+/// With `parallel` (and when not already inside a transaction), the cohort's offences and
+/// the outcome records are read on a second connection, on another thread, from the
+/// start, while the main connection reads the rest: the two read the same snapshot
+/// (PostgreSQL: the main transaction's snapshot, exported and imported; SQLite: both read
+/// transactions start while `lock` keeps writers out). See docs/performance.md.
 pub fn load(
     conn: &mut DbConn,
     parallel: Option<Parallel<'_>>,
@@ -864,7 +987,10 @@ fn share_snapshot(
     }
 }
 
-/// Every row; the offences on `reader`, on another thread, when there is one.
+/// Every row; the offences and outcome records on `reader`, on another thread, when
+/// there is one. That thread starts at once: it finds the cohort's person keys itself
+/// ([`cohort_keys`]) rather than waiting for the referrals, and the offences it reads are
+/// cut to each person's windows once both threads are done.
 fn read(
     conn: &mut DbConn,
     reader: Option<&mut DbConn>,
@@ -873,32 +999,47 @@ fn read(
     (follow_up_months, waiting_months): (u32, u32),
 ) -> Result<ReportInputs, StoreError> {
     let ids = programmes_of(conn, scope)?;
-    let referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
-    let offences_on = |c: &mut DbConn| {
-        timed("offences", || {
-            load_offences(c, &referrals, follow_up_months, waiting_months)
-        })
-    };
-    let (offences, mut inputs) = match reader {
+    let (referrals, offences, mut inputs, (measures, outcomes)) = match reader {
         None => {
+            let referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
             let rest = read_rest(conn, scope, &ids, period, &referrals)?;
-            (offences_on(conn)?, rest)
+            let outcomes = timed("outcomes", || load_outcomes(conn, &ids, period))?;
+            let offences = timed("offences", || {
+                load_offences(conn, &referrals, follow_up_months, waiting_months)
+            })?;
+            (referrals, offences, rest, outcomes)
         }
         Some(reader) => std::thread::scope(|s| {
-            let offences = s.spawn(|| offences_on(reader));
-            let rest = read_rest(conn, scope, &ids, period, &referrals);
-            let offences = offences
+            let ids = &ids;
+            let side = s.spawn(move || {
+                let cohort = timed("cohort keys", || cohort_keys(reader, ids, period))?;
+                let offences = timed("offences", || {
+                    cohort_offences(reader, &cohort, follow_up_months)
+                })?;
+                let outcomes = timed("outcomes", || load_outcomes(reader, ids, period))?;
+                Ok::<_, StoreError>((offences, outcomes))
+            });
+            let main =
+                timed("referrals", || load_referrals(conn, ids, period)).and_then(|referrals| {
+                    let rest = read_rest(conn, scope, ids, period, &referrals)?;
+                    Ok((referrals, rest))
+                });
+            let side = side
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<_, StoreError>((offences?, rest?))
+            let ((referrals, rest), (offences, outcomes)) = (main?, side?);
+            let offences = within_windows(offences, &referrals, follow_up_months, waiting_months);
+            Ok::<_, StoreError>((referrals, offences, rest, outcomes))
         })?,
     };
     inputs.referrals = referrals;
     inputs.offences = offences;
+    inputs.measures = measures;
+    inputs.outcomes = outcomes;
     Ok(inputs)
 }
 
-/// Everything but the referrals and the offences.
+/// Everything but the referrals, the offences and the outcome records.
 fn read_rest(
     conn: &mut DbConn,
     scope: ReportScope,
@@ -910,7 +1051,6 @@ fn read_rest(
     let attendance = timed("attendance", || {
         load_attendance(conn, ids, period, referrals)
     })?;
-    let (measures, outcomes) = timed("outcomes", || load_outcomes(conn, ids, period))?;
     let group_surveys = timed("group surveys", || load_group_surveys(conn, ids, period))?;
     let (targets, allocations) = load_money(conn, scope, ids, period)?;
     let data_as_of =
@@ -918,8 +1058,6 @@ fn read_rest(
     Ok(ReportInputs {
         sessions,
         attendance,
-        measures,
-        outcomes,
         group_surveys,
         targets,
         allocations,
