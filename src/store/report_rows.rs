@@ -123,43 +123,35 @@ fn opt_day(d: Option<Day>) -> Option<NaiveDate> {
     d.map(|d| d.0)
 }
 
+/// The referrals with their participants, in id order; `first_attended_on` is left to
+/// [`first_attended`] (read on the other connection when there is one).
 fn load_referrals(
     conn: &mut DbConn,
     programme_ids: &[i64],
     period: &DateRange,
 ) -> Result<Vec<ReferralRow>, StoreError> {
-    // Each referral's first attended session, at any date: one seek into the index on
-    // attendance (referral_id, status, session_date), whose first entry is the minimum.
-    let first_attended = attendance::table
-        .filter(attendance::referral_id.eq(referrals::id))
-        .filter(attendance::status.eq("attended"))
-        .select(diesel::dsl::min(attendance::session_date))
-        .single_value();
-    let rows: Vec<(ReferralRecord, Option<Day>)> = referrals::table
+    let rows: Vec<ReferralRecord> = referrals::table
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
         .filter(referrals::voided_at.is_null())
         .filter(participants::voided_at.is_null())
         .select((
-            (
-                referrals::id,
-                referrals::participant_id,
-                referrals::programme_id,
-                referrals::referred_on,
-                referrals::source,
-                referrals::decision,
-                referrals::decided_on,
-                referrals::closure,
-                referrals::closed_on,
-                referrals::required_hours,
-                participants::person_key,
-                participants::date_of_birth,
-                participants::gender,
-                participants::ethnicity,
-                participants::district,
-            ),
-            first_attended,
+            referrals::id,
+            referrals::participant_id,
+            referrals::programme_id,
+            referrals::referred_on,
+            referrals::source,
+            referrals::decision,
+            referrals::decided_on,
+            referrals::closure,
+            referrals::closed_on,
+            referrals::required_hours,
+            participants::person_key,
+            participants::date_of_birth,
+            participants::gender,
+            participants::ethnicity,
+            participants::district,
         ))
         .load(conn)?;
     // Programmes that do not link their participants to police data (docs/data-protection.md).
@@ -177,7 +169,7 @@ fn load_referrals(
         .into_iter()
         .collect();
     rows.into_iter()
-        .map(|(r, first_attended_on)| {
+        .map(|r| {
             let decision = r.decision;
             // A key that may not be used is not handed to the engine at all.
             let not_linked = if unlinked.contains(&r.programme_id) {
@@ -202,7 +194,7 @@ fn load_referrals(
                 },
                 closed_on: opt_day(r.closed_on),
                 required_hours: r.required_hours,
-                first_attended_on: opt_day(first_attended_on),
+                first_attended_on: None,
                 person_key: r.person_key.filter(|_| not_linked.is_none()),
                 not_linked,
                 date_of_birth: opt_day(r.date_of_birth),
@@ -217,6 +209,41 @@ fn load_referrals(
             rows.sort_unstable_by_key(|r| r.referral_id);
             rows
         })
+}
+
+/// Each referral's first attended session, at any date, for the referrals of the
+/// programmes in the period (voided ones too: a superset of [`load_referrals`]'s), in id
+/// order: one seek per referral into the index on attendance (referral_id, status,
+/// session_date), whose first entry is the minimum. The referrals come from the index on
+/// (programme_id, referred_on) alone.
+fn first_attended(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &DateRange,
+) -> Result<Vec<(i64, Option<Day>)>, StoreError> {
+    let first_attended = attendance::table
+        .filter(attendance::referral_id.eq(referrals::id))
+        .filter(attendance::status.eq("attended"))
+        .select(diesel::dsl::min(attendance::session_date))
+        .single_value();
+    let mut rows: Vec<(i64, Option<Day>)> = referrals::table
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .select((referrals::id, first_attended))
+        .load(conn)?;
+    rows.sort_unstable_by_key(|r| r.0);
+    Ok(rows)
+}
+
+/// Puts [`first_attended`]'s dates on the referrals (both in id order).
+fn set_first_attended(referrals: &mut [ReferralRow], first: &[(i64, Option<Day>)]) {
+    let mut first = first.iter().peekable();
+    for r in referrals {
+        while first.next_if(|(id, _)| *id < r.referral_id).is_some() {}
+        if let Some((_, day)) = first.next_if(|(id, _)| *id == r.referral_id) {
+            r.first_attended_on = opt_day(*day);
+        }
+    }
 }
 
 fn load_sessions(
@@ -533,129 +560,6 @@ pub fn load_offences(
     Ok(out)
 }
 
-/// The people a report's cohort can hold, without waiting for its referrals: each person
-/// key of a referral of the programmes in the period (voided referrals and participants
-/// left out) with the person's earliest referral date, in key order. A superset of the
-/// keys [`windows`] gives (it also has the keys that may not be linked), so that the
-/// offences can be read on a second connection while the first reads the referrals.
-fn cohort_keys(
-    conn: &mut DbConn,
-    programme_ids: &[i64],
-    period: &DateRange,
-) -> Result<Vec<(String, NaiveDate)>, StoreError> {
-    let rows: Vec<(String, Day)> = referrals::table
-        .inner_join(participants::table)
-        .filter(referrals::programme_id.eq_any(programme_ids))
-        .filter(referrals::referred_on.between(period.from, period.to))
-        .filter(referrals::voided_at.is_null())
-        .filter(participants::voided_at.is_null())
-        .filter(participants::person_key.is_not_null())
-        .select((
-            participants::person_key.assume_not_null(),
-            referrals::referred_on,
-        ))
-        .load(conn)?;
-    let mut earliest: PersonKeyMap<NaiveDate> =
-        PersonKeyMap::with_capacity_and_hasher(rows.len(), Default::default());
-    for (key, Day(referred_on)) in rows {
-        earliest
-            .entry(key)
-            .and_modify(|d| *d = (*d).min(referred_on))
-            .or_insert(referred_on);
-    }
-    let mut keys: Vec<(String, NaiveDate)> = earliest.into_iter().collect();
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(keys)
-}
-
-/// The offences of `cohort` (from [`cohort_keys`]) from the earliest date any of each
-/// person's windows can start, by person key, in no particular order: a superset of what
-/// [`load_offences`] reads, cut to the windows by [`within_windows`] once the referrals
-/// (and so each window's end) are known.
-fn cohort_offences(
-    conn: &mut DbConn,
-    cohort: &[(String, NaiveDate)],
-    follow_up_months: u32,
-) -> Result<PersonKeyMap<Vec<OffenceRow>>, StoreError> {
-    let back = -(follow_up_months as i32);
-    let from: PersonKeyMap<NaiveDate> = cohort
-        .iter()
-        .map(|(key, referred_on)| (key.clone(), add_months(*referred_on, back)))
-        .collect();
-    let mut out: PersonKeyMap<Vec<OffenceRow>> =
-        PersonKeyMap::with_capacity_and_hasher(cohort.len(), Default::default());
-    for chunk in cohort.chunks(KEY_CHUNK) {
-        let lo = chunk
-            .iter()
-            .map(|(_, referred_on)| add_months(*referred_on, back))
-            .min()
-            .unwrap_or(NaiveDate::MIN);
-        let keys: Vec<&str> = chunk.iter().map(|(key, _)| key.as_str()).collect();
-        // From the index on (person_key, offence_date, offence_group, proven_on) alone.
-        let rows: Vec<OffenceTuple> = offence_records::table
-            .filter(offence_records::person_key.eq_any(keys))
-            .filter(offence_records::offence_date.ge(lo))
-            .select((
-                offence_records::person_key,
-                offence_records::offence_date,
-                offence_records::offence_group,
-                offence_records::proven_on,
-            ))
-            .load(conn)?;
-        for (person_key, Day(offence_date), group, proven_on) in rows {
-            match from.get(&person_key) {
-                Some(&earliest) if offence_date >= earliest => {}
-                _ => continue,
-            }
-            let row = OffenceRow {
-                offence_group: group,
-                offence_date,
-                proven_on: opt_day(proven_on),
-                person_key,
-            };
-            match out.get_mut(&row.person_key) {
-                Some(rows) => rows.push(row),
-                None => {
-                    out.insert(row.person_key.clone(), vec![row]);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// What [`load_offences`] gives for `referrals`, from the superset [`cohort_offences`]
-/// read: each linked person's offences within the person's windows, in date order.
-fn within_windows(
-    mut read: PersonKeyMap<Vec<OffenceRow>>,
-    referrals: &[ReferralRow],
-    follow_up_months: u32,
-    waiting_months: u32,
-) -> PersonKeyMap<Vec<OffenceRow>> {
-    let windows = windows(referrals, follow_up_months, waiting_months);
-    let keys: BTreeSet<&String> = windows.keys().collect();
-    let mut out: PersonKeyMap<Vec<OffenceRow>> =
-        PersonKeyMap::with_capacity_and_hasher(keys.len(), Default::default());
-    for key in keys {
-        let (Some(&(from, to)), Some(mut rows)) = (windows.get(key), read.remove(key)) else {
-            continue;
-        };
-        rows.retain(|r| from <= r.offence_date && r.offence_date <= to);
-        if rows.is_empty() {
-            continue;
-        }
-        rows.sort_unstable_by(|a, b| {
-            (a.offence_date, a.offence_group, a.proven_on).cmp(&(
-                b.offence_date,
-                b.offence_group,
-                b.proven_on,
-            ))
-        });
-        out.insert(key.clone(), rows);
-    }
-    out
-}
-
 /// Every offence of `keys`, by person key, each person's in date order (for a comparison
 /// group: the engine keeps what falls in each member's windows).
 pub fn offences_of(
@@ -888,9 +792,9 @@ pub struct Parallel<'a> {
 /// committed since the one before, and a report read during casework could count a
 /// referral without its attendance).
 ///
-/// With `parallel` (and when not already inside a transaction), the cohort's offences and
-/// the outcome records are read on a second connection, on another thread, from the
-/// start, while the main connection reads the rest: the two read the same snapshot
+/// With `parallel` (and when not already inside a transaction), a second connection, on
+/// another thread, reads the referrals' first attended dates beside the referrals and
+/// then the cohort's offences beside the rest (see [`read`]): the two read the same snapshot
 /// (PostgreSQL: the main transaction's snapshot, exported and imported; SQLite: both read
 /// transactions start while `lock` keeps writers out). See docs/performance.md.
 pub fn load(
@@ -987,10 +891,10 @@ fn share_snapshot(
     }
 }
 
-/// Every row; the offences and outcome records on `reader`, on another thread, when
-/// there is one. That thread starts at once: it finds the cohort's person keys itself
-/// ([`cohort_keys`]) rather than waiting for the referrals, and the offences it reads are
-/// cut to each person's windows once both threads are done.
+/// Every row; with `reader`, in two steps on two threads: the referrals on `conn` beside
+/// their first attended dates on `reader`; then the cohort's offences on `reader` (they
+/// need each referral's windows, so its first attended date) beside everything else on
+/// `conn`.
 fn read(
     conn: &mut DbConn,
     reader: Option<&mut DbConn>,
@@ -999,44 +903,51 @@ fn read(
     (follow_up_months, waiting_months): (u32, u32),
 ) -> Result<ReportInputs, StoreError> {
     let ids = programmes_of(conn, scope)?;
-    let (referrals, offences, mut inputs, (measures, outcomes)) = match reader {
+    let first_on = |c: &mut DbConn| timed("first attended", || first_attended(c, &ids, period));
+    let offences_on = |c: &mut DbConn, referrals: &[ReferralRow]| {
+        timed("offences", || {
+            load_offences(c, referrals, follow_up_months, waiting_months)
+        })
+    };
+    let rest_on = |c: &mut DbConn, referrals: &[ReferralRow]| {
+        let mut rest = read_rest(c, scope, &ids, period, referrals)?;
+        (rest.measures, rest.outcomes) = timed("outcomes", || load_outcomes(c, &ids, period))?;
+        Ok::<_, StoreError>(rest)
+    };
+    let (referrals, offences, mut inputs) = match reader {
         None => {
-            let referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
-            let rest = read_rest(conn, scope, &ids, period, &referrals)?;
-            let outcomes = timed("outcomes", || load_outcomes(conn, &ids, period))?;
-            let offences = timed("offences", || {
-                load_offences(conn, &referrals, follow_up_months, waiting_months)
-            })?;
-            (referrals, offences, rest, outcomes)
+            let mut referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
+            set_first_attended(&mut referrals, &first_on(conn)?);
+            let rest = rest_on(conn, &referrals)?;
+            let offences = offences_on(conn, &referrals)?;
+            (referrals, offences, rest)
         }
-        Some(reader) => std::thread::scope(|s| {
-            let ids = &ids;
-            let side = s.spawn(move || {
-                let cohort = timed("cohort keys", || cohort_keys(reader, ids, period))?;
-                let offences = timed("offences", || {
-                    cohort_offences(reader, &cohort, follow_up_months)
-                })?;
-                let outcomes = timed("outcomes", || load_outcomes(reader, ids, period))?;
-                Ok::<_, StoreError>((offences, outcomes))
+        Some(reader) => {
+            let (referrals, first) = std::thread::scope(|s| {
+                let first = s.spawn(|| first_on(reader));
+                let referrals = timed("referrals", || load_referrals(conn, &ids, period));
+                (referrals, joined(first))
             });
-            let main =
-                timed("referrals", || load_referrals(conn, ids, period)).and_then(|referrals| {
-                    let rest = read_rest(conn, scope, ids, period, &referrals)?;
-                    Ok((referrals, rest))
-                });
-            let side = side
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let ((referrals, rest), (offences, outcomes)) = (main?, side?);
-            let offences = within_windows(offences, &referrals, follow_up_months, waiting_months);
-            Ok::<_, StoreError>((referrals, offences, rest, outcomes))
-        })?,
+            let mut referrals = referrals?;
+            set_first_attended(&mut referrals, &first?);
+            let (offences, rest) = std::thread::scope(|s| {
+                let offences = s.spawn(|| offences_on(reader, &referrals));
+                let rest = rest_on(conn, &referrals);
+                (joined(offences), rest)
+            });
+            (referrals, offences?, rest?)
+        }
     };
     inputs.referrals = referrals;
     inputs.offences = offences;
-    inputs.measures = measures;
-    inputs.outcomes = outcomes;
     Ok(inputs)
+}
+
+/// A scoped thread's result (its panic goes on).
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Everything but the referrals, the offences and the outcome records.
