@@ -777,7 +777,8 @@ fn timed<T>(what: &str, step: impl FnOnce() -> Result<T, StoreError>) -> Result<
 /// Connections a report may read with in parallel, to the same database as the main one
 /// (see [`load`]).
 pub struct Parallel<'a> {
-    /// Reads the cohort's offences while the main connection reads everything else.
+    /// Reads the referrals' first attended dates and then the cohort's offences while the
+    /// main connection reads everything else.
     pub reader: &'a mut DbConn,
     /// Holds SQLite's write lock for the moment the main connection and `reader` start
     /// reading, so that no write commits between them and both read the same snapshot;
