@@ -123,43 +123,35 @@ fn opt_day(d: Option<Day>) -> Option<NaiveDate> {
     d.map(|d| d.0)
 }
 
+/// The referrals with their participants, in id order; `first_attended_on` is left to
+/// [`first_attended`] (read on the other connection when there is one).
 fn load_referrals(
     conn: &mut DbConn,
     programme_ids: &[i64],
     period: &DateRange,
 ) -> Result<Vec<ReferralRow>, StoreError> {
-    // Each referral's first attended session, at any date: one seek into the index on
-    // attendance (referral_id, status, session_date), whose first entry is the minimum.
-    let first_attended = attendance::table
-        .filter(attendance::referral_id.eq(referrals::id))
-        .filter(attendance::status.eq("attended"))
-        .select(diesel::dsl::min(attendance::session_date))
-        .single_value();
-    let rows: Vec<(ReferralRecord, Option<Day>)> = referrals::table
+    let rows: Vec<ReferralRecord> = referrals::table
         .inner_join(participants::table)
         .filter(referrals::programme_id.eq_any(programme_ids))
         .filter(referrals::referred_on.between(period.from, period.to))
         .filter(referrals::voided_at.is_null())
         .filter(participants::voided_at.is_null())
         .select((
-            (
-                referrals::id,
-                referrals::participant_id,
-                referrals::programme_id,
-                referrals::referred_on,
-                referrals::source,
-                referrals::decision,
-                referrals::decided_on,
-                referrals::closure,
-                referrals::closed_on,
-                referrals::required_hours,
-                participants::person_key,
-                participants::date_of_birth,
-                participants::gender,
-                participants::ethnicity,
-                participants::district,
-            ),
-            first_attended,
+            referrals::id,
+            referrals::participant_id,
+            referrals::programme_id,
+            referrals::referred_on,
+            referrals::source,
+            referrals::decision,
+            referrals::decided_on,
+            referrals::closure,
+            referrals::closed_on,
+            referrals::required_hours,
+            participants::person_key,
+            participants::date_of_birth,
+            participants::gender,
+            participants::ethnicity,
+            participants::district,
         ))
         .load(conn)?;
     // Programmes that do not link their participants to police data (docs/data-protection.md).
@@ -177,7 +169,7 @@ fn load_referrals(
         .into_iter()
         .collect();
     rows.into_iter()
-        .map(|(r, first_attended_on)| {
+        .map(|r| {
             let decision = r.decision;
             // A key that may not be used is not handed to the engine at all.
             let not_linked = if unlinked.contains(&r.programme_id) {
@@ -202,7 +194,7 @@ fn load_referrals(
                 },
                 closed_on: opt_day(r.closed_on),
                 required_hours: r.required_hours,
-                first_attended_on: opt_day(first_attended_on),
+                first_attended_on: None,
                 person_key: r.person_key.filter(|_| not_linked.is_none()),
                 not_linked,
                 date_of_birth: opt_day(r.date_of_birth),
@@ -217,6 +209,41 @@ fn load_referrals(
             rows.sort_unstable_by_key(|r| r.referral_id);
             rows
         })
+}
+
+/// Each referral's first attended session, at any date, for the referrals of the
+/// programmes in the period (voided ones too: a superset of [`load_referrals`]'s), in id
+/// order: one seek per referral into the index on attendance (referral_id, status,
+/// session_date), whose first entry is the minimum. The referrals come from the index on
+/// (programme_id, referred_on) alone.
+fn first_attended(
+    conn: &mut DbConn,
+    programme_ids: &[i64],
+    period: &DateRange,
+) -> Result<Vec<(i64, Option<Day>)>, StoreError> {
+    let first_attended = attendance::table
+        .filter(attendance::referral_id.eq(referrals::id))
+        .filter(attendance::status.eq("attended"))
+        .select(diesel::dsl::min(attendance::session_date))
+        .single_value();
+    let mut rows: Vec<(i64, Option<Day>)> = referrals::table
+        .filter(referrals::programme_id.eq_any(programme_ids))
+        .filter(referrals::referred_on.between(period.from, period.to))
+        .select((referrals::id, first_attended))
+        .load(conn)?;
+    rows.sort_unstable_by_key(|r| r.0);
+    Ok(rows)
+}
+
+/// Puts [`first_attended`]'s dates on the referrals (both in id order).
+fn set_first_attended(referrals: &mut [ReferralRow], first: &[(i64, Option<Day>)]) {
+    let mut first = first.iter().peekable();
+    for r in referrals {
+        while first.next_if(|(id, _)| *id < r.referral_id).is_some() {}
+        if let Some((_, day)) = first.next_if(|(id, _)| *id == r.referral_id) {
+            r.first_attended_on = opt_day(*day);
+        }
+    }
 }
 
 fn load_sessions(
@@ -750,7 +777,8 @@ fn timed<T>(what: &str, step: impl FnOnce() -> Result<T, StoreError>) -> Result<
 /// Connections a report may read with in parallel, to the same database as the main one
 /// (see [`load`]).
 pub struct Parallel<'a> {
-    /// Reads the cohort's offences while the main connection reads everything else.
+    /// Reads the referrals' first attended dates and then the cohort's offences while the
+    /// main connection reads everything else.
     pub reader: &'a mut DbConn,
     /// Holds SQLite's write lock for the moment the main connection and `reader` start
     /// reading, so that no write commits between them and both read the same snapshot;
@@ -765,11 +793,11 @@ pub struct Parallel<'a> {
 /// committed since the one before, and a report read during casework could count a
 /// referral without its attendance).
 ///
-/// With `parallel` (and when not already inside a transaction), the cohort's offences are
-/// read on a second connection, on another thread, while the main connection reads the
-/// rest: the two read the same snapshot (PostgreSQL: the main transaction's snapshot,
-/// exported and imported; SQLite: both read transactions start while `lock` keeps writers
-/// out). At national scale this takes a quarter off a report (docs/performance.md).
+/// With `parallel` (and when not already inside a transaction), a second connection, on
+/// another thread, reads the referrals' first attended dates beside the referrals and
+/// then the cohort's offences beside the rest (see [`read`]): the two read the same snapshot
+/// (PostgreSQL: the main transaction's snapshot, exported and imported; SQLite: both read
+/// transactions start while `lock` keeps writers out). See docs/performance.md.
 pub fn load(
     conn: &mut DbConn,
     parallel: Option<Parallel<'_>>,
@@ -864,7 +892,10 @@ fn share_snapshot(
     }
 }
 
-/// Every row; the offences on `reader`, on another thread, when there is one.
+/// Every row; with `reader`, in two steps on two threads: the referrals on `conn` beside
+/// their first attended dates on `reader`; then the cohort's offences on `reader` (they
+/// need each referral's windows, so its first attended date) beside everything else on
+/// `conn`.
 fn read(
     conn: &mut DbConn,
     reader: Option<&mut DbConn>,
@@ -873,32 +904,54 @@ fn read(
     (follow_up_months, waiting_months): (u32, u32),
 ) -> Result<ReportInputs, StoreError> {
     let ids = programmes_of(conn, scope)?;
-    let referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
-    let offences_on = |c: &mut DbConn| {
+    let first_on = |c: &mut DbConn| timed("first attended", || first_attended(c, &ids, period));
+    let offences_on = |c: &mut DbConn, referrals: &[ReferralRow]| {
         timed("offences", || {
-            load_offences(c, &referrals, follow_up_months, waiting_months)
+            load_offences(c, referrals, follow_up_months, waiting_months)
         })
     };
-    let (offences, mut inputs) = match reader {
+    let rest_on = |c: &mut DbConn, referrals: &[ReferralRow]| {
+        let mut rest = read_rest(c, scope, &ids, period, referrals)?;
+        (rest.measures, rest.outcomes) = timed("outcomes", || load_outcomes(c, &ids, period))?;
+        Ok::<_, StoreError>(rest)
+    };
+    let (referrals, offences, mut inputs) = match reader {
         None => {
-            let rest = read_rest(conn, scope, &ids, period, &referrals)?;
-            (offences_on(conn)?, rest)
+            let mut referrals = timed("referrals", || load_referrals(conn, &ids, period))?;
+            set_first_attended(&mut referrals, &first_on(conn)?);
+            let rest = rest_on(conn, &referrals)?;
+            let offences = offences_on(conn, &referrals)?;
+            (referrals, offences, rest)
         }
-        Some(reader) => std::thread::scope(|s| {
-            let offences = s.spawn(|| offences_on(reader));
-            let rest = read_rest(conn, scope, &ids, period, &referrals);
-            let offences = offences
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<_, StoreError>((offences?, rest?))
-        })?,
+        Some(reader) => {
+            let (referrals, first) = std::thread::scope(|s| {
+                let first = s.spawn(|| first_on(reader));
+                let referrals = timed("referrals", || load_referrals(conn, &ids, period));
+                (referrals, joined(first))
+            });
+            let mut referrals = referrals?;
+            set_first_attended(&mut referrals, &first?);
+            let (offences, rest) = std::thread::scope(|s| {
+                let offences = s.spawn(|| offences_on(reader, &referrals));
+                let rest = rest_on(conn, &referrals);
+                (joined(offences), rest)
+            });
+            (referrals, offences?, rest?)
+        }
     };
     inputs.referrals = referrals;
     inputs.offences = offences;
     Ok(inputs)
 }
 
-/// Everything but the referrals and the offences.
+/// A scoped thread's result (its panic goes on).
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Everything but the referrals, the offences and the outcome records.
 fn read_rest(
     conn: &mut DbConn,
     scope: ReportScope,
@@ -910,7 +963,6 @@ fn read_rest(
     let attendance = timed("attendance", || {
         load_attendance(conn, ids, period, referrals)
     })?;
-    let (measures, outcomes) = timed("outcomes", || load_outcomes(conn, ids, period))?;
     let group_surveys = timed("group surveys", || load_group_surveys(conn, ids, period))?;
     let (targets, allocations) = load_money(conn, scope, ids, period)?;
     let data_as_of =
@@ -918,8 +970,6 @@ fn read_rest(
     Ok(ReportInputs {
         sessions,
         attendance,
-        measures,
-        outcomes,
         group_surveys,
         targets,
         allocations,
