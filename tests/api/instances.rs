@@ -10,7 +10,7 @@ use crate::helpers::spawn_instance_on;
 use outcomes::domain::enums::Role;
 
 /// The report without the moment it was computed.
-fn without_generated_at(mut v: Value) -> Value {
+pub fn without_generated_at(mut v: Value) -> Value {
     fn strip(v: &mut Value) {
         match v {
             Value::Object(map) => {

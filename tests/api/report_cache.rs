@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::casework::{call, post, session, world, World};
 use crate::helpers::{spawn_instance_on, spawn_instance_on_with, TestApp};
+use crate::instances::without_generated_at;
 use crate::returns::{approve_q1, people};
 use outcomes::domain::enums::Role;
 
@@ -26,18 +27,8 @@ async fn report(app: &TestApp, token: &str, path: &str) -> (Value, String) {
         .get("cache-status")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    let mut body: Value = res.json().await.unwrap();
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                map.remove("generated_at");
-                map.values_mut().for_each(strip);
-            }
-            Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut body);
+    let body: Value = res.json().await.unwrap();
+    let body = without_generated_at(body);
     (body, status)
 }
 
