@@ -137,6 +137,7 @@ impl<V: Clone> Lru<V> {
         }
     }
 
+    #[cfg(test)]
     fn stats(&self) -> Stats {
         Stats {
             entries: self.entries.len(),
@@ -154,14 +155,15 @@ pub struct ReportCache {
     costs: u64,
 }
 
-/// What the cache holds, for tests and the benchmarks.
+/// What an `Lru` holds (its tests read it).
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-    pub entries: usize,
-    pub bytes: u64,
-    pub limit: u64,
-    pub hits: u64,
-    pub misses: u64,
+struct Stats {
+    entries: usize,
+    bytes: u64,
+    limit: u64,
+    hits: u64,
+    misses: u64,
 }
 
 impl ReportCache {
@@ -208,11 +210,6 @@ impl ReportCache {
         let cached = Arc::new(Cached::new(compute()?));
         self.lock().put(key, cached.clone());
         Ok((cached, Outcome::Miss))
-    }
-
-    /// What the cache holds now.
-    pub fn stats(&self) -> Stats {
-        self.lock().stats()
     }
 }
 

@@ -60,12 +60,3 @@ pub fn for_report(
         rows.into_iter().map(|r| (r.scope, r.version)).collect(),
     ))
 }
-
-/// Every version, in scope order (for tests and the operations check).
-pub fn all(conn: &mut DbConn) -> Result<Versions, StoreError> {
-    let rows: Vec<Row> =
-        diesel::sql_query("SELECT scope, version FROM data_versions ORDER BY scope").load(conn)?;
-    Ok(Versions(
-        rows.into_iter().map(|r| (r.scope, r.version)).collect(),
-    ))
-}
