@@ -665,9 +665,11 @@ pub fn report(
     // main database otherwise.
     let url = settings.database()?;
     let reporting = db::reporting::Reporting::from_settings(settings, url.backend())?;
-    let on_replica = |replica: &mut db::DbConn, reader: Option<&mut db::DbConn>| {
-        let parallel =
-            reader.map(|reader| crate::store::report_rows::Parallel { reader, lock: None });
+    let on_replica = |replica: &mut db::DbConn, extra: &dyn Fn() -> Option<db::PooledConn>| {
+        let mut reader = extra();
+        let parallel = reader
+            .as_deref_mut()
+            .map(|reader| crate::store::report_rows::Parallel { reader, lock: None });
         crate::reports::build_in_parallel(replica, parallel, &request, &costs)
     };
     let on_primary = || {

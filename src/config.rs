@@ -45,6 +45,17 @@ pub struct Settings {
     )]
     pub report_cache_mb: u64,
 
+    /// At start-up, compute the commissioners' and analysts' dashboard reports for the
+    /// current and last financial year into the report cache, in the background.
+    #[arg(
+        long,
+        env = "REPORT_PREWARM",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub report_prewarm: bool,
+
     /// Log filter, e.g. info, debug, outcomes=debug,actix_web=info.
     #[arg(long, env = "OUTCOMES_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -159,6 +170,8 @@ impl Settings {
             reporting_database_url: None,
             reporting_max_lag_seconds: crate::db::reporting::DEFAULT_MAX_LAG_SECONDS,
             report_cache_mb: crate::reports::cache::DEFAULT_MEGABYTES,
+            // Tests and embedders compute what they ask for.
+            report_prewarm: false,
             log: "warn".into(),
             key_file: PathBuf::from("data/outcomes.key"),
             session_key: None,

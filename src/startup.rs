@@ -52,7 +52,35 @@ impl Application {
             require_2fa: settings.require_2fa,
             clock: settings.clock(),
             report_cache,
+            audit: Default::default(),
         });
+        if settings.report_prewarm && settings.report_cache_mb > 0 {
+            let state = state.clone();
+            std::thread::Builder::new()
+                .name("report-prewarm".into())
+                .spawn(move || loop {
+                    let started = std::time::Instant::now();
+                    match app_web::pages::dashboard::prewarm(&state) {
+                        Ok(done) => tracing::info!(
+                            computed = done.computed,
+                            cached = done.cached,
+                            failed = done.failed,
+                            seconds = started.elapsed().as_secs_f64(),
+                            "report cache warmed with the dashboard's reports"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "warming the report cache failed"),
+                    }
+                    // Again a minute after the next midnight (UTC), when reports are
+                    // of the new day.
+                    let now = chrono::Utc::now();
+                    let next = (now.date_naive() + chrono::Days::new(1))
+                        .and_hms_opt(0, 1, 0)
+                        .map(|t| t.and_utc())
+                        .unwrap_or(now);
+                    std::thread::sleep((next - now).to_std().unwrap_or_default());
+                })
+                .context("starting the report cache's warming")?;
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -261,13 +261,15 @@ impl Reporting {
         }
     }
 
-    /// Reads with `on_replica` (the replica's connection, and another if one is free)
-    /// when the replica is fit, falling back to `on_primary` when it is not or when
-    /// `on_replica` fails with an error `is_database_failure` says is the database's.
-    /// Returns what was read and the provenance's `read_from`.
+    /// Reads with `on_replica` (the replica's connection, and a way to ask for another,
+    /// [`Reporting::extra`], taken only when it is used: a request that finds its report
+    /// in the cache, or waits for another's computation, holds one) when the replica is
+    /// fit, falling back to `on_primary` when it is not or when `on_replica` fails with an
+    /// error `is_database_failure` says is the database's. Returns what was read and the
+    /// provenance's `read_from`.
     pub fn read<T, E: std::fmt::Display>(
         &self,
-        on_replica: impl FnOnce(&mut DbConn, Option<&mut DbConn>) -> Result<T, E>,
+        on_replica: impl FnOnce(&mut DbConn, &dyn Fn() -> Option<PooledConn>) -> Result<T, E>,
         on_primary: impl FnOnce() -> Result<T, E>,
         is_database_failure: impl Fn(&E) -> bool,
     ) -> Result<(T, Option<ReadFrom>), E> {
@@ -277,8 +279,7 @@ impl Reporting {
                 mut conn,
                 read_from,
             } => {
-                let mut extra = self.extra();
-                match on_replica(&mut conn, extra.as_deref_mut()) {
+                match on_replica(&mut conn, &|| self.extra()) {
                     Ok(value) => Ok((value, Some(read_from))),
                     Err(e) if is_database_failure(&e) => {
                         // The error's text is not logged (it can quote a value); the one
@@ -288,7 +289,6 @@ impl Reporting {
                             .contains("conflict with recovery")
                             .then_some("cancelled by a conflict with recovery");
                         let read_from = self.query_failed(detail);
-                        drop(extra);
                         drop(conn);
                         Ok((on_primary()?, Some(read_from)))
                     }

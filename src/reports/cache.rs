@@ -32,7 +32,14 @@ pub struct Cached {
     pub json: Vec<u8>,
     /// The figures' hash the report archive compares (made at the first download).
     archive_hash: std::sync::OnceLock<String>,
+    /// Whether the report archive holds these figures for this request (`archived`).
+    archived: Mutex<bool>,
+    /// The report page's downloads with their sizes (`files`).
+    files: Mutex<Option<Vec<FileSize>>>,
 }
+
+/// A download the report page offers: its format, its size in bytes, and a PDF's pages.
+pub type FileSize = (crate::reports::Format, usize, Option<usize>);
 
 impl Cached {
     pub fn new(report: Report) -> Self {
@@ -41,7 +48,41 @@ impl Cached {
             report,
             json,
             archive_hash: std::sync::OnceLock::new(),
+            archived: Mutex::new(false),
+            files: Mutex::new(None),
         }
+    }
+
+    /// The report page's downloads with their sizes, listed by `list` (which renders
+    /// every format, the PDF included) at the first view of the entry only; views that
+    /// come meanwhile wait for that list rather than render it too.
+    pub fn files<E>(
+        &self,
+        list: impl FnOnce() -> Result<Vec<FileSize>, E>,
+    ) -> Result<Vec<FileSize>, E> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(files) = files.as_ref() {
+            return Ok(files.clone());
+        }
+        let listed = list()?;
+        *files = Some(listed.clone());
+        Ok(listed)
+    }
+
+    /// Runs `archive` (which puts these figures in the report archive) unless it has
+    /// already succeeded for this entry. The archive keeps every distinct set of figures
+    /// given out, per scope, mode, audience and parameters, all of which follow from the
+    /// entry's key, and it is never pruned: once an entry's figures are in it, they stay
+    /// traceable, so later downloads of the entry skip the lookup (three reads each).
+    /// Downloads of the entry that arrive while it is being archived wait for that, so
+    /// that they do not archive it too.
+    pub fn archived<E>(&self, archive: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+        let mut archived = self.archived.lock().unwrap_or_else(|e| e.into_inner());
+        if !*archived {
+            archive()?;
+            *archived = true;
+        }
+        Ok(())
     }
 
     /// `store::report_archive::figures_hash` of the report's JSON, made once.
@@ -74,7 +115,11 @@ pub struct Key {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Hit,
+    /// Computed for this request, and kept.
     Miss,
+    /// Not held when asked for, but being computed for another request, whose report
+    /// this one waited for and was given.
+    Collapsed,
 }
 
 impl Outcome {
@@ -83,7 +128,42 @@ impl Outcome {
         match self {
             Outcome::Hit => "outcomes; hit",
             Outcome::Miss => "outcomes; fwd=miss; stored",
+            Outcome::Collapsed => "outcomes; fwd=miss; collapsed",
         }
+    }
+}
+
+/// How long a request waits for another's computation of its report before computing it
+/// itself (a computation stuck on the database does not hold every reader with it).
+const WAIT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A report being computed: the requests for it wait for `done`.
+#[derive(Default)]
+struct Flight {
+    /// `None` while computing; then `Some` of the report, or of `None` if computing it
+    /// failed (each waiter then computes it itself and reports its own error).
+    done: Mutex<Option<Option<Arc<Cached>>>>,
+    ready: std::sync::Condvar,
+}
+
+/// The request computing a report. However it ends (a report, an error, a panic), it
+/// takes the report's flight off the list and wakes the requests waiting for it.
+struct Leading<'a> {
+    cache: &'a ReportCache,
+    key: Key,
+    flight: Arc<Flight>,
+    report: Option<Arc<Cached>>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        self.cache
+            .computing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+        *self.flight.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(self.report.take());
+        self.flight.ready.notify_all();
     }
 }
 
@@ -114,6 +194,15 @@ impl<V: Clone> Lru<V> {
         match found {
             Some(_) => self.hits += 1,
             None => self.misses += 1,
+        }
+        found
+    }
+
+    /// `get` without counting a miss (a second look).
+    fn peek(&mut self, key: &Key) -> Option<V> {
+        let found = self.entries.get(key).cloned();
+        if found.is_some() {
+            self.hits += 1;
         }
         found
     }
@@ -152,6 +241,10 @@ impl<V: Clone> Lru<V> {
 /// A bounded, least-recently-used cache of reports, shared by an instance's workers.
 pub struct ReportCache {
     inner: Mutex<Lru<Arc<Cached>>>,
+    /// Reports being computed, by key (`get_or_compute`).
+    computing: Mutex<std::collections::HashMap<Key, Arc<Flight>>>,
+    /// `REPORT_CACHE_MB=0`: every request computes its own report.
+    off: bool,
     costs: u64,
 }
 
@@ -178,6 +271,8 @@ impl ReportCache {
                 megabytes.saturating_mul(1024 * 1024),
                 |c: &Arc<Cached>| c.weight(),
             )),
+            computing: Mutex::default(),
+            off: megabytes == 0,
             costs: h.finish(),
         }
     }
@@ -196,19 +291,57 @@ impl ReportCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The report of `key`, computing it with `compute` when it is not held (outside the
-    /// lock: two requests for the same new report may both compute it, and the second
-    /// stored replaces the first, which is the same).
+    /// The report of `key`, computing it with `compute` when it is not held. Requests
+    /// for a report that another request is computing wait for that one (the first
+    /// request of a scrutiny morning is computed once, not once per reader who asked
+    /// while it was being computed); if it fails, or takes longer than 30 seconds, each
+    /// computes the report itself. A request holds one connection while it waits, and the
+    /// computing request takes any second connection only when one is free, so waiting
+    /// cannot starve it. With the cache off every request computes its own report.
     pub fn get_or_compute<E>(
         &self,
         key: Key,
         compute: impl FnOnce() -> Result<Report, E>,
     ) -> Result<(Arc<Cached>, Outcome), E> {
+        if self.off {
+            return Ok((Arc::new(Cached::new(compute()?)), Outcome::Miss));
+        }
         if let Some(found) = self.lock().get(&key) {
             return Ok((found, Outcome::Hit));
         }
+        let mut computing = self.computing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(flight) = computing.get(&key).cloned() {
+            drop(computing);
+            let done = flight.done.lock().unwrap_or_else(|e| e.into_inner());
+            let (done, _) = flight
+                .ready
+                .wait_timeout_while(done, WAIT_AT_MOST, |done| done.is_none())
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(Some(report)) = done.as_ref() {
+                return Ok((report.clone(), Outcome::Collapsed));
+            }
+            drop(done);
+            let cached = Arc::new(Cached::new(compute()?));
+            self.lock().put(key, cached.clone());
+            return Ok((cached, Outcome::Miss));
+        }
+        let flight = Arc::new(Flight::default());
+        computing.insert(key.clone(), flight.clone());
+        drop(computing);
+        let mut leading = Leading {
+            cache: self,
+            key,
+            flight,
+            report: None,
+        };
+        // Kept by a request that finished between the lookup above and now.
+        if let Some(found) = self.lock().peek(&leading.key) {
+            leading.report = Some(found.clone());
+            return Ok((found, Outcome::Hit));
+        }
         let cached = Arc::new(Cached::new(compute()?));
-        self.lock().put(key, cached.clone());
+        self.lock().put(leading.key.clone(), cached.clone());
+        leading.report = Some(cached.clone());
         Ok((cached, Outcome::Miss))
     }
 }

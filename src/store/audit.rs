@@ -248,6 +248,105 @@ pub fn record(conn: &mut DbConn, event: NewEvent) -> Result<AuditEvent, StoreErr
     append(conn, event)
 }
 
+/// Group commit of events recorded on their own (a report viewed or downloaded, a
+/// dashboard view): each is still committed before its request is answered, but events
+/// that arrive while another batch is being written wait for it and are then written
+/// together, in one write transaction, by whichever of them gets there first. Under load
+/// the trail's append lock is taken once per batch instead of once per event, so
+/// readers of cached reports no longer queue behind one another's commits (issue 20;
+/// on SQLite, no longer sleep in the busy handler for the database's write lock).
+///
+/// The chain is the same as `record` makes: each event in a batch is appended under
+/// the lock, its `prev_hash` the hash of the event before it. A batch that fails is rolled
+/// back whole, and each of its requests then records its own event on its own
+/// connection, so one broken connection fails only its own request. One per process (in
+/// `AppState`); commands record directly.
+#[derive(Default)]
+pub struct GroupCommit {
+    state: std::sync::Mutex<Batch>,
+    written: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Batch {
+    /// Events waiting for the next batch, by ticket.
+    queue: Vec<(u64, NewEvent)>,
+    next_ticket: u64,
+    /// Outcomes of batches not yet collected, by ticket: written, or not (the batch
+    /// failed and was rolled back; each of its requests records its event itself).
+    done: std::collections::HashMap<u64, bool>,
+    /// A batch is being written.
+    writing: bool,
+}
+
+impl GroupCommit {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Batch> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records `event` and returns once it is committed (or its batch failed). Inside a
+    /// transaction the event is part of it, as with `record`.
+    pub fn record(&self, conn: &mut DbConn, event: NewEvent) -> Result<(), StoreError> {
+        if in_transaction(conn) {
+            return append(conn, event).map(|_| ());
+        }
+        // Kept to be recorded on this request's own connection should its batch fail
+        // (the writer's connection broke, or another event could not be written).
+        let own = event.clone();
+        let mut state = self.lock();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.queue.push((ticket, event));
+        loop {
+            if let Some(written) = state.done.remove(&ticket) {
+                drop(state);
+                return match written {
+                    true => Ok(()),
+                    false => record(conn, own).map(|_| ()),
+                };
+            }
+            if state.writing {
+                state = self.written.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // This request writes the batch: its own event and every one queued.
+            state.writing = true;
+            let batch = std::mem::take(&mut state.queue);
+            drop(state);
+            let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
+            let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                write_transaction(conn, |conn| {
+                    for (_, event) in batch {
+                        append(conn, event)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+            }));
+            state = self.lock();
+            state.writing = false;
+            let ok = matches!(written, Ok(Ok(())));
+            for t in tickets {
+                state.done.insert(t, ok);
+            }
+            self.written.notify_all();
+            match written {
+                Ok(Ok(())) => {}
+                // This request's own error, after the others were told to record theirs
+                // on their own connections.
+                Ok(Err(e)) => {
+                    state.done.remove(&ticket);
+                    return Err(e);
+                }
+                Err(panic) => {
+                    state.done.remove(&ticket);
+                    drop(state);
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }
+    }
+}
+
 fn append(conn: &mut DbConn, event: NewEvent) -> Result<AuditEvent, StoreError> {
     if let DbConn::Postgres(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})")).execute(c)?;

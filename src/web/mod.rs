@@ -48,6 +48,9 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Reports already computed, by request and data versions (`reports::cache`).
     pub report_cache: crate::reports::cache::ReportCache,
+    /// Audit events of report and dashboard views, committed in batches
+    /// (`store::audit::GroupCommit`).
+    pub audit: crate::store::audit::GroupCommit,
 }
 
 impl AppState {

@@ -202,8 +202,13 @@ impl ReportQuery {
 /// Sets the unit rules of `actor` on `request`: the minimum cohort for everyone, and the
 /// aggregate rules for commissioners and analysts (see `evaluation::units`).
 pub fn audience(request: &mut ReportRequest, state: &AppState, actor: &Actor) {
+    audience_for(request, state, actor.scope());
+}
+
+/// `audience` for a reader of `scope`.
+pub fn audience_for(request: &mut ReportRequest, state: &AppState, scope: Scope) {
     request.minimum_cohort = state.minimum_cohort;
-    request.aggregate = actor.scope() == Scope::Aggregate;
+    request.aggregate = scope == Scope::Aggregate;
 }
 
 /// The query string that asks for `request` again (for links to its downloads).
@@ -245,6 +250,19 @@ impl Built {
         }
     }
 
+    /// The report page's downloads with their sizes: `list`'s, made once per cached
+    /// report (a report read from a replica carries its own lag, so its files are its
+    /// own).
+    pub fn files<E>(
+        &self,
+        list: impl FnOnce() -> Result<Vec<crate::reports::cache::FileSize>, E>,
+    ) -> Result<Vec<crate::reports::cache::FileSize>, E> {
+        match &self.own {
+            None => self.entry.files(list),
+            Some(_) => list(),
+        }
+    }
+
     /// The report's JSON (DESIGN.md section 5), serialised.
     pub fn json(&self) -> std::borrow::Cow<'_, [u8]> {
         match &self.own {
@@ -277,11 +295,21 @@ pub fn build(
     actor: &Actor,
     request: &ReportRequest,
 ) -> Result<Built, AppError> {
+    build_for(conn, state, actor.scope(), request)
+}
+
+/// `build` for a reader of `scope` (the cache's warming has no actor).
+pub fn build_for(
+    conn: &mut DbConn,
+    state: &AppState,
+    scope: Scope,
+    request: &ReportRequest,
+) -> Result<Built, AppError> {
     let no_such =
         || AppError::validation("compare", "there is no such programme or comparison group");
     match request.comparison {
         Some(CompareWith::Programme(id)) => {
-            store::programmes::find_visible(conn, actor.scope(), id).map_err(|_| no_such())?;
+            store::programmes::find_visible(conn, scope, id).map_err(|_| no_such())?;
         }
         Some(CompareWith::Group(id)) => {
             store::comparison_groups::find(conn, id).map_err(|_| no_such())?;
@@ -309,10 +337,13 @@ pub fn build(
     };
     // Read from the replica when one is configured and fit (`db::reporting`), with a
     // second replica connection if one is free; from the primary otherwise.
-    let on_replica = |replica: &mut DbConn, reader: Option<&mut DbConn>| {
+    let on_replica = |replica: &mut DbConn, extra: &dyn Fn() -> Option<crate::db::PooledConn>| {
         let key = key(replica)?;
         state.report_cache.get_or_compute(key, || {
-            let parallel = reader.map(|reader| Parallel { reader, lock: None });
+            let mut reader = extra();
+            let parallel = reader
+                .as_deref_mut()
+                .map(|reader| Parallel { reader, lock: None });
             reports::build_in_parallel(replica, parallel, request, &state.costs)
         })
     };
@@ -363,8 +394,10 @@ pub fn build(
 /// Records that `actor` was given `report` (of `entity`, like `programme:7`) as `format`,
 /// with every parameter of the request, so that a pattern of requests can be reviewed;
 /// and archives it when it is a download or in published mode (`reports::archive`).
+#[allow(clippy::too_many_arguments)]
 pub fn audit_download(
     conn: &mut DbConn,
+    state: &AppState,
     actor: &Actor,
     entity: String,
     format: &str,
@@ -373,23 +406,27 @@ pub fn audit_download(
     report: &Built,
 ) -> Result<(), AppError> {
     if request.published || format != "html" {
-        reports::archive_hashed(
-            conn,
-            request,
-            report,
-            &report.archive_hash(),
-            format,
-            via,
-            Some(actor.user_id),
-            reports::audience(request, false),
-        )?;
+        report.entry.archived(|| {
+            reports::archive_hashed(
+                conn,
+                request,
+                report,
+                &report.archive_hash(),
+                format,
+                via,
+                Some(actor.user_id),
+                reports::audience(request, false),
+            )
+            .map(|_| ())
+        })?;
     }
     let mode = if request.published {
         "published"
     } else {
         "internal"
     };
-    audit::record(
+    // Committed before the report is given out, in a batch with other requests' events.
+    state.audit.record(
         conn,
         NewEvent::new(action_for(format), "report")
             .by(Some(actor))

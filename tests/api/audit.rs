@@ -393,6 +393,51 @@ fn concurrent_appends_keep_one_unbroken_chain() {
     assert_eq!(v.events, 60);
 }
 
+/// Issue 20: events recorded through the group commit (report and dashboard views, from
+/// many requests at once) and directly (changes, in their own transactions) at the same
+/// time make one unbroken chain, with every event in it once.
+#[test]
+fn group_commits_and_direct_appends_keep_one_unbroken_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir);
+    outcomes::db::migrate(&mut connect(&url)).unwrap();
+    let group = std::sync::Arc::new(audit::GroupCommit::default());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (url, group) = (url.clone(), group.clone());
+            std::thread::spawn(move || {
+                let mut conn = connect(&url);
+                for i in 0..15 {
+                    let event = NewEvent::new(AuditAction::ReportView, "report")
+                        .entity_id(format!("{t}-{i}"));
+                    if t < 6 {
+                        group.record(&mut conn, event).unwrap();
+                    } else {
+                        audit::record(&mut conn, event).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut conn = connect(&url);
+    let v = audit::verify(&mut conn).unwrap();
+    assert_eq!(v.problem, None);
+    assert_eq!(v.events, 120);
+    let mut ids: Vec<String> = a::audit_events
+        .select(a::entity_id)
+        .load::<Option<String>>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 120, "every event is there once");
+}
+
 /// Issue 16 / finding L5: a role must fit the organisation's kind on every path; the CLI
 /// names the roles allowed, and `outcomes doctor` reports users made before the rule.
 #[test]

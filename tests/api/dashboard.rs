@@ -534,6 +534,38 @@ async fn the_downloads_come_first_with_their_sizes_and_the_html_is_one_of_them()
     assert!(
         about[0].starts_with("PDF, ") && about[0].contains(" KB, ") && about[0].ends_with(" pages")
     );
+    // The pages are the PDF's own (typst writes `/Type/Page`: they once read "0 pages").
+    let pages: usize = about[0]
+        .trim_end_matches(" pages")
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pdf = session
+        .get(&format!(
+            "/programmes/{programme}/report?period=2024-25&format=pdf"
+        ))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.pdf"), &pdf).unwrap();
+    let info = std::process::Command::new("pdfinfo")
+        .arg(dir.path().join("r.pdf"))
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout);
+    let counted: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .expect("pdfinfo reads the pages")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages > 1, "{}", about[0]);
+    assert_eq!(pages, counted, "{}", about[0]);
     assert!(about.iter().any(|a| a.starts_with("HTML, ")));
     // Every table scrolls in its own focusable container.
     assert_eq!(

@@ -523,3 +523,97 @@ async fn a_cached_report_is_invalidated_by_every_kind_of_write_and_through_anoth
         )
         .await;
 }
+
+/// Readers who ask for a report nobody has computed yet, all at once (the morning of a
+/// scrutiny meeting): it is computed once and every reader waits for that one computation
+/// (`Cache-Status: …; collapsed`) or, arriving after it, is served from the cache; every
+/// reader gets the same report, and every download is in the audit trail, once each, with
+/// the figures archived once.
+#[tokio::test]
+async fn readers_of_a_report_being_computed_wait_for_it_and_each_is_audited() {
+    let w = world().await;
+    let path = format!("/api/v1/reports/programmes/{}?period=2024-25", w.mentoring);
+    let downloads = |app: &TestApp| {
+        app.column("action", "audit_events")
+            .iter()
+            .filter(|a| *a == "report_download")
+            .count()
+    };
+    let before = downloads(&w.app);
+    let archived = w.app.column("id", "report_archive").len();
+    let readers = 12;
+    let answers =
+        futures_util::future::join_all((0..readers).map(|_| report(&w.app, &w.admin_token, &path)))
+            .await;
+    let stored = answers
+        .iter()
+        .filter(|(_, s)| s == "outcomes; fwd=miss; stored")
+        .count();
+    assert_eq!(
+        stored,
+        1,
+        "computed once: {:?}",
+        answers.iter().map(|a| &a.1).collect::<Vec<_>>()
+    );
+    for (body, status) in &answers {
+        assert!(
+            [
+                "outcomes; fwd=miss; stored",
+                "outcomes; fwd=miss; collapsed",
+                "outcomes; hit"
+            ]
+            .contains(&status.as_str()),
+            "{status}"
+        );
+        assert_eq!(body, &answers[0].0, "every reader gets the same report");
+    }
+    assert_eq!(downloads(&w.app) - before, readers, "each download audited");
+    assert_eq!(
+        w.app.column("id", "report_archive").len() - archived,
+        1,
+        "the figures archived once"
+    );
+}
+
+/// `REPORT_PREWARM`: an instance started with it computes the commissioners' and
+/// analysts' dashboard reports for the current and the last financial year into its cache
+/// in the background, so that an analyst's first request for one is served from the cache
+/// (the dashboard and the report API ask for the same report).
+#[tokio::test]
+async fn a_started_instance_warms_the_dashboards_reports() {
+    let w = world().await;
+    let logs = crate::helpers::capture_logs();
+    let analyst = w.app.create_user(
+        Role::Analyst,
+        w.app
+            .org("VRU", outcomes::domain::enums::OrganisationKind::Vru),
+    );
+    let analyst = w.app.bearer(&analyst);
+    let warmed = |text: &str| {
+        text.matches("report cache warmed with the dashboard's reports")
+            .count()
+    };
+    let before = warmed(&logs.text());
+    let warm = spawn_instance_on_with(&w.app.database_url, |s| s.report_prewarm = true).await;
+    let mut waited = 0;
+    while warmed(&logs.text()) == before {
+        assert!(
+            waited < 600,
+            "the cache was not warmed in 60 s:\n{}",
+            logs.text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let current =
+        outcomes::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive());
+    for year in [current, current.previous()] {
+        for programme in [w.mentoring, w.ij] {
+            let path = format!("/api/v1/reports/programmes/{programme}?period={year}");
+            let (served, status) = report(&warm, &analyst, &path).await;
+            assert_eq!(status, "outcomes; hit", "{path} was warmed");
+            let (fresh, _) = report(&w.app, &analyst, &path).await;
+            assert_eq!(served, fresh, "{path}");
+        }
+    }
+}

@@ -33,6 +33,7 @@ async fn report(
         let report = audit_refusal(&mut conn, &actor, entity, "json", &query, report)?;
         audit_download(
             &mut conn,
+            &state,
             &actor,
             kind.entity(id),
             "json",
@@ -57,7 +58,7 @@ async fn report(
     params(("id" = i64, Path, description = "programme id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
                body = crate::web::api::openapi::ReportDocument,
-               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request, `outcomes; fwd=miss; collapsed` when another request was computing it and this one waited for that"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn programme(
@@ -82,7 +83,7 @@ pub async fn programme(
     params(("id" = i64, Path, description = "provider organisation id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
                body = crate::web::api::openapi::ReportDocument,
-               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request, `outcomes; fwd=miss; collapsed` when another request was computing it and this one waited for that"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn provider(
@@ -107,7 +108,7 @@ pub async fn provider(
     params(("id" = i64, Path, description = "funding stream id"), ReportQuery),
     responses((status = 200, description = "the report (DESIGN.md section 5)",
                body = crate::web::api::openapi::ReportDocument,
-               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request"))),
+               headers(("Cache-Status" = String, description = "`outcomes; hit` when the report was served from this instance's report cache (its data unchanged since it was computed), `outcomes; fwd=miss; stored` when it was computed for this request, `outcomes; fwd=miss; collapsed` when another request was computing it and this one waited for that"))),
               (status = 404, body = crate::web::errors::Problem),
               (status = 422, body = crate::web::errors::Problem)))]
 pub async fn funding_stream(

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{render_status, viewer_context, Choice, Page};
 use crate::db::DbConn;
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::ProgrammeKind;
 use crate::domain::period::Period;
 use crate::domain::validation::FieldError;
@@ -222,7 +222,15 @@ pub async fn dashboard(
                 (state.clone(), actor.clone(), raw.clone(), sort.clone());
             let shown = filters.pairs();
             blocking(move || {
-                audit_dashboard(&mut *state.conn()?, &actor, &period, &sort, &shown, None)
+                audit_dashboard(
+                    &mut *state.conn()?,
+                    &state.audit,
+                    &actor,
+                    &period,
+                    &sort,
+                    &shown,
+                    None,
+                )
             })
             .await?;
             errors.insert(0, e);
@@ -239,6 +247,7 @@ pub async fn dashboard(
                 let n = lines.len();
                 audit_dashboard(
                     &mut conn,
+                    &state2.audit,
                     &actor2,
                     &period.to_string(),
                     &sort,
@@ -485,6 +494,7 @@ fn kind_label(kind: ProgrammeKind) -> String {
 /// report.
 fn audit_dashboard(
     conn: &mut DbConn,
+    audit: &store::audit::GroupCommit,
     actor: &Actor,
     period: &str,
     sort: &str,
@@ -500,7 +510,7 @@ fn audit_dashboard(
         .iter()
         .map(|(k, v)| format!(" {k}={}", clean(v)))
         .collect();
-    store::audit::record(
+    audit.record(
         conn,
         store::audit::NewEvent::new(crate::domain::enums::AuditAction::ReportView, "dashboard")
             .by(Some(actor))
@@ -559,10 +569,7 @@ fn lines(
                 label: format!("Q{}", q.number()),
             }
         });
-        let mut request =
-            ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
-        request.threshold = state.disclosure_threshold;
-        report_query::audience(&mut request, state, actor);
+        let request = programme_request(state, actor.scope(), &p, period);
         let report = report_query::build(conn, state, actor, &request)?;
         let provider_name = names.get(&p.organisation_id.0).cloned().unwrap_or_default();
         out.push(line(
@@ -577,6 +584,66 @@ fn lines(
     providers.retain(|(id, _)| with_programmes.contains(id));
     providers.sort_by_key(|(_, name)| name.to_lowercase());
     Ok((providers, out))
+}
+
+/// The report a dashboard line is read from: `p`'s for `period`, as a reader of `scope`
+/// has it.
+fn programme_request(
+    state: &AppState,
+    scope: Scope,
+    p: &store::programmes::Programme,
+    period: Period,
+) -> ReportRequest {
+    let mut request =
+        ReportRequest::new(ReportScope::Programme(p.id), p.fields.name.clone(), period);
+    request.threshold = state.disclosure_threshold;
+    report_query::audience_for(&mut request, state, scope);
+    request
+}
+
+/// What [`prewarm`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Prewarmed {
+    /// Reports computed.
+    pub computed: usize,
+    /// Reports already in the cache (or being computed for a reader).
+    pub cached: usize,
+    /// Reports that could not be computed (each logged).
+    pub failed: usize,
+}
+
+/// Computes the reports of the commissioners' and analysts' dashboard for the current
+/// and the last financial year into the report cache (`REPORT_PREWARM`: at start-up, and
+/// again after each midnight, since the date targets are pro-rated to is part of a
+/// report), so that the first view of the day does not compute every programme's report.
+/// A view that comes while they are being computed waits for the report being computed,
+/// and computes any not yet begun itself. A report that fails is logged and skipped.
+pub fn prewarm(state: &AppState) -> Result<Prewarmed, AppError> {
+    let mut conn = state.conn()?;
+    let current = crate::domain::period::FinancialYear::containing(chrono::Utc::now().date_naive());
+    let periods = [
+        Period::FinancialYear(current),
+        Period::FinancialYear(current.previous()),
+    ];
+    let programmes = store::programmes::list(&mut conn, Scope::Aggregate, None, 10_000, 0)?;
+    let mut done = Prewarmed::default();
+    for period in periods {
+        for p in &programmes {
+            let request = programme_request(state, Scope::Aggregate, p, period);
+            match report_query::build_for(&mut conn, state, Scope::Aggregate, &request) {
+                Ok(built) if built.outcome == crate::reports::cache::Outcome::Miss => {
+                    done.computed += 1
+                }
+                Ok(_) => done.cached += 1,
+                Err(e) => {
+                    done.failed += 1;
+                    tracing::warn!(programme = p.id.0, period = %period, error = %e,
+                        "warming the report cache: a report failed");
+                }
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Why the value at `pointer` (or one containing it) is hidden, in words.

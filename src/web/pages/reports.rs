@@ -150,6 +150,7 @@ fn answer(
     };
     audit_download(
         conn,
+        state,
         actor,
         kind.entity(id),
         audited,
@@ -168,21 +169,25 @@ fn answer(
             rendered(format)?,
         ));
     }
-    // The files of the mode shown, with their sizes (and the PDF's pages).
-    let mut files = Vec::new();
-    for f in DOWNLOADS {
-        let bytes = match rendered(f.1) {
-            Ok(b) => b,
-            // A build without the `pdf` feature offers no PDF.
-            Err(_) if f.1 == Format::Pdf => continue,
-            Err(e) => return Err(e),
-        };
-        files.push((
-            f.1,
-            bytes.len(),
-            (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
-        ));
-    }
+    // The files of the mode shown, with their sizes (and the PDF's pages): rendered at
+    // the report's first view, then kept with the cached report.
+    let files = report.files(|| {
+        let mut files = Vec::new();
+        for f in DOWNLOADS {
+            let bytes = match rendered(f.1) {
+                Ok(b) => b,
+                // A build without the `pdf` feature offers no PDF.
+                Err(_) if f.1 == Format::Pdf => continue,
+                Err(e) => return Err(e),
+            };
+            files.push((
+                f.1,
+                bytes.len(),
+                (f.1 == Format::Pdf).then(|| pdf_pages(&bytes)),
+            ));
+        }
+        Ok(files)
+    })?;
     page.report = Some(ReportSection {
         body: html::context(&view::view(&report)),
         downloads: downloads(&action, &request, &files),
@@ -491,12 +496,21 @@ const DOWNLOADS: [(&str, Format, &str); 5] = [
     ("JSON", Format::Json, "json"),
 ];
 
-/// The pages of a PDF: its page objects (`/Type /Page`, not `/Pages`).
+/// The pages of a PDF: its page objects (`/Type /Page`, not `/Pages`; typst writes no
+/// space between the two names, other writers one or more).
 fn pdf_pages(pdf: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(pdf);
-    text.match_indices("/Type /Page")
-        .filter(|(i, m)| !text[i + m.len()..].starts_with('s'))
-        .count()
+    let mut pages = 0;
+    let mut rest = pdf;
+    while let Some(at) = rest.windows(5).position(|w| w == b"/Type") {
+        rest = &rest[at + 5..];
+        let name = rest.trim_ascii_start();
+        if let Some(after) = name.strip_prefix(b"/Page") {
+            if !after.first().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                pages += 1;
+            }
+        }
+    }
+    pages
 }
 
 /// "171 KB", "1.2 MB", "512 bytes".
@@ -559,4 +573,19 @@ fn downloads(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pdf_pages;
+
+    #[test]
+    fn pages_are_counted_with_or_without_a_space_and_the_page_tree_is_not() {
+        let pdf = b"1 0 obj <</Type/Pages/Kids[2 0 R 3 0 R]/Count 2>> endobj \
+                    2 0 obj <</Type/Page/Parent 1 0 R>> endobj \
+                    3 0 obj <</Type /Page /Parent 1 0 R>> endobj \
+                    4 0 obj <</Type\n/PageLabel>> endobj";
+        assert_eq!(pdf_pages(pdf), 2);
+        assert_eq!(pdf_pages(b"no pages"), 0);
+    }
 }
