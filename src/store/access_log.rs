@@ -117,11 +117,19 @@ fn append(
     if let DbConn::Postgres(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_ACCESS_LOCK})")).execute(c)?;
     }
-    let last: Option<(i64, String)> = access_log::table
-        .order(access_log::id.desc())
-        .select((access_log::id, access_log::hash))
-        .first(conn)
-        .optional()?;
+    // The last entry: the one with the greatest id (`unique_row`: no bound `LIMIT`).
+    let last_id: Option<i64> = access_log::table
+        .select(diesel::dsl::max(access_log::id))
+        .get_result(conn)?;
+    let last: Option<(i64, String)> = match last_id {
+        Some(id) => super::unique_row(
+            access_log::table
+                .filter(access_log::id.eq(id))
+                .select((access_log::id, access_log::hash)),
+            conn,
+        )?,
+        None => None,
+    };
     let (id, prev_hash) = match last {
         Some((id, hash)) => (id + 1, hash),
         None => (1, GENESIS_HASH.to_string()),

@@ -124,7 +124,7 @@ pub fn find_live(conn: &mut DbConn, cookie_value: &str) -> Result<Option<LiveSes
         stage: String,
         actor: ActorRow,
     }
-    let row: Option<Row> = login_sessions::table
+    let row = login_sessions::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(login_sessions::id_hash.eq(sha256_hex(cookie_value)))
         .filter(login_sessions::revoked_at.is_null())
@@ -138,9 +138,9 @@ pub fn find_live(conn: &mut DbConn, cookie_value: &str) -> Result<Option<LiveSes
             login_sessions::last_seen_at,
             login_sessions::stage,
             actor_columns!(),
-        ))
-        .first(conn)
-        .optional()?;
+        ));
+    // `id_hash` is unique.
+    let row: Option<Row> = super::unique_row(row, conn)?;
     let Some(Row {
         id,
         csrf_token,

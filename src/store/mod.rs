@@ -116,6 +116,21 @@ where
     }
 }
 
+/// The one row of `query`, a lookup by a unique key (or `None`), read without a `LIMIT`.
+/// diesel's `first()` binds `LIMIT 1` as a parameter, and SQLite (since 3.46) lets the
+/// planner look at a bound `LIMIT`, which marks the statement to be prepared again
+/// every time it is run: on the paths every request takes (its token or session, the
+/// programme in scope, the audit trail's last event) that was a quarter of the CPU time
+/// of a cached report (issue 20, docs/performance.md). Only for queries that cannot
+/// return more than one row.
+pub fn unique_row<'q, Q, U>(query: Q, conn: &mut DbConn) -> diesel::QueryResult<Option<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'q, DbConn, U>,
+{
+    use diesel::OptionalExtension;
+    query.get_result(conn).optional()
+}
+
 /// The current time, truncated to microseconds so that SQLite (which would keep
 /// nanoseconds) and PostgreSQL store the same value.
 /// After a bulk load (the demo): PostgreSQL's `VACUUM (ANALYZE)`, so that the planner has

@@ -174,9 +174,8 @@ pub fn find_visible(
         programmes::organisation_id
     )
     .filter(programmes::id.eq(id.0))
-    .select(columns!())
-    .first::<Row>(conn)
-    .map_err(StoreError::from_query)?;
+    .select(columns!());
+    let row: Row = super::unique_row(row, conn)?.ok_or(StoreError::NotFound)?;
     from_row(row)
 }
 

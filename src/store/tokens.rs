@@ -87,7 +87,7 @@ pub fn create_expiring(
 /// The actor a bearer token acts for, if it is live (not revoked, not expired) and its
 /// user active.
 pub fn find_actor(conn: &mut DbConn, token: &str) -> Result<Option<(i64, Actor)>, StoreError> {
-    let row: Option<(i64, Option<NaiveDateTime>, ActorRow)> = api_tokens::table
+    let row = api_tokens::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(api_tokens::token_hash.eq(sha256_hex(token)))
         .filter(api_tokens::revoked_at.is_null())
@@ -97,9 +97,9 @@ pub fn find_actor(conn: &mut DbConn, token: &str) -> Result<Option<(i64, Actor)>
                 .or(api_tokens::expires_at.gt(now())),
         )
         .filter(users::active.eq(true))
-        .select((api_tokens::id, api_tokens::last_used_at, actor_columns!()))
-        .first(conn)
-        .optional()?;
+        .select((api_tokens::id, api_tokens::last_used_at, actor_columns!()));
+    // `token_hash` is unique.
+    let row: Option<(i64, Option<NaiveDateTime>, ActorRow)> = super::unique_row(row, conn)?;
     let Some((id, last_used, actor)) = row else {
         return Ok(None);
     };
