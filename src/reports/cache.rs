@@ -198,15 +198,6 @@ impl<V: Clone> Lru<V> {
         found
     }
 
-    /// `get` without counting a miss (a second look).
-    fn peek(&mut self, key: &Key) -> Option<V> {
-        let found = self.entries.get(key).cloned();
-        if found.is_some() {
-            self.hits += 1;
-        }
-        found
-    }
-
     /// Keeps `value` (unless it alone is over the bound), then drops the least recently
     /// used entries until the cache is within its bound.
     fn put(&mut self, key: Key, value: V) {
@@ -335,7 +326,7 @@ impl ReportCache {
             report: None,
         };
         // Kept by a request that finished between the lookup above and now.
-        if let Some(found) = self.lock().peek(&leading.key) {
+        if let Some(found) = self.lock().get(&leading.key) {
             leading.report = Some(found.clone());
             return Ok((found, Outcome::Hit));
         }
