@@ -262,6 +262,10 @@ pub fn pool(url: &DatabaseUrl, max_size: Option<u32>) -> anyhow::Result<Pool> {
     });
     r2d2::Pool::builder()
         .max_size(size)
+        // A PostgreSQL connection is checked (`SELECT 1`) when taken from the pool: the
+        // server may have closed it. A SQLite connection is a handle on a local file that
+        // nothing between can break, and the check prepared a statement at every request.
+        .test_on_check_out(url.backend() == Backend::Postgres)
         .connection_timeout(Duration::from_secs(15))
         .build(Manager { url: url.clone() })
         .map_err(|e| anyhow::anyhow!("opening the database: {e}"))
