@@ -117,19 +117,7 @@ fn append(
     if let DbConn::Postgres(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_ACCESS_LOCK})")).execute(c)?;
     }
-    // The last entry: the one with the greatest id (`unique_row`: no bound `LIMIT`).
-    let last_id: Option<i64> = access_log::table
-        .select(diesel::dsl::max(access_log::id))
-        .get_result(conn)?;
-    let last: Option<(i64, String)> = match last_id {
-        Some(id) => super::unique_row(
-            access_log::table
-                .filter(access_log::id.eq(id))
-                .select((access_log::id, access_log::hash)),
-            conn,
-        )?,
-        None => None,
-    };
+    let last = super::last_link(conn, "access_log")?;
     let (id, prev_hash) = match last {
         Some((id, hash)) => (id + 1, hash),
         None => (1, GENESIS_HASH.to_string()),

@@ -351,19 +351,7 @@ fn append(conn: &mut DbConn, event: NewEvent) -> Result<AuditEvent, StoreError> 
     if let DbConn::Postgres(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})")).execute(c)?;
     }
-    // The last event: the one with the greatest id (no bound `LIMIT`: `unique_row`).
-    let last_id: Option<i64> = audit_events::table
-        .select(diesel::dsl::max(audit_events::id))
-        .get_result(conn)?;
-    let last: Option<(i64, String)> = match last_id {
-        Some(id) => super::unique_row(
-            audit_events::table
-                .filter(audit_events::id.eq(id))
-                .select((audit_events::id, audit_events::hash)),
-            conn,
-        )?,
-        None => None,
-    };
+    let last = super::last_link(conn, "audit_events")?;
     let (id, prev_hash) = match last {
         Some((id, hash)) => (id + 1, hash),
         None => (1, GENESIS_HASH.to_string()),

@@ -131,6 +131,29 @@ where
     query.get_result(conn).optional()
 }
 
+/// The last link of a hash chain table (`audit_events`, `access_log`): the id and hash of
+/// its row with the greatest id, in one indexed read (no bound `LIMIT`: see `unique_row`).
+pub fn last_link(
+    conn: &mut DbConn,
+    table: &'static str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Link {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        hash: String,
+    }
+    let link: Option<Link> = unique_row(
+        diesel::sql_query(format!(
+            "SELECT id, hash FROM {table} WHERE id = (SELECT max(id) FROM {table})"
+        )),
+        conn,
+    )?;
+    Ok(link.map(|l| (l.id, l.hash)))
+}
+
 /// The current time, truncated to microseconds so that SQLite (which would keep
 /// nanoseconds) and PostgreSQL store the same value.
 /// After a bulk load (the demo): PostgreSQL's `VACUUM (ANALYZE)`, so that the planner has
