@@ -795,9 +795,10 @@ pub struct Parallel<'a> {
 ///
 /// With `parallel` (and when not already inside a transaction), a second connection, on
 /// another thread, reads the referrals' first attended dates beside the referrals and
-/// then takes parts of the rest in turn with the first (see [`read`]): the two read the same snapshot
-/// (PostgreSQL: the main transaction's snapshot, exported and imported; SQLite: both read
-/// transactions start while `lock` keeps writers out). See docs/performance.md.
+/// then takes parts of the rest in turn with the first (see [`read`]): the two read the
+/// same snapshot (PostgreSQL: the main transaction's snapshot, exported and imported;
+/// SQLite: both read transactions start while `lock` keeps writers out). See
+/// docs/performance.md.
 pub fn load(
     conn: &mut DbConn,
     parallel: Option<Parallel<'_>>,
